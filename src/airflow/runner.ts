@@ -1,0 +1,89 @@
+/**
+ * Finds a real Airflow and asks it questions. Versions come from the package metadata of the
+ * Python that runs `airflow` (a fraction of a second), not from `airflow version` (seconds).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { findOnPath } from '../vault/binary.js';
+import type { AirflowVersion } from './backend.js';
+
+export interface AirflowInstall {
+  bin: string;
+  python: string;
+  version: string;
+  /** apache-airflow-providers-hashicorp, or null when not installed (the contrib backend of 1.10 needs none). */
+  provider: string | null;
+  hvac: string | null;
+  major: AirflowVersion;
+}
+
+export function airflowMajor(version: string): AirflowVersion {
+  if (version.startsWith('1.')) return '1.10';
+  return version.startsWith('2.') ? '2' : '3';
+}
+
+function shebangPython(script: string): string | null {
+  try {
+    const fd = openSync(script, 'r');
+    const buf = Buffer.alloc(512);
+    const n = readSync(fd, buf, 0, 512, 0);
+    closeSync(fd);
+    const first = buf.subarray(0, n).toString('utf8').split('\n')[0] ?? '';
+    const m = first.match(/^#!\s*(\S+)(?:\s+(\S+))?/);
+    if (!m) return null;
+    // `#!/usr/bin/env python3` style
+    if (m[1]?.endsWith('/env') && m[2]) return findOnPath(m[2]) ?? null;
+    return m[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function runFile(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024, cwd: opts.cwd }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+const VERSIONS_PY = `
+import importlib.metadata as m
+for d in ("apache-airflow", "apache-airflow-providers-hashicorp", "hvac"):
+    try:
+        print(m.version(d))
+    except Exception:
+        print("")
+`;
+
+export function airflowCandidates(explicit: string | undefined, sandboxDir: string | undefined): string[] {
+  const out: string[] = [];
+  if (explicit) out.push(explicit);
+  const onPath = findOnPath('airflow');
+  if (onPath) out.push(onPath);
+  if (sandboxDir) {
+    const venv = join(sandboxDir, '.venv', 'bin', 'airflow');
+    if (existsSync(venv)) out.push(venv);
+  }
+  return out;
+}
+
+export async function inspectAirflow(bin: string): Promise<AirflowInstall | null> {
+  const python = shebangPython(bin);
+  if (!python) return null;
+  const r = await runFile(python, ['-c', VERSIONS_PY], { timeoutMs: 30_000 });
+  if (r.code !== 0) return null;
+  const [version = '', provider = '', hvac = ''] = r.stdout.split('\n').map((l) => l.trim());
+  if (!version) return null;
+  return { bin, python, version, provider: provider || null, hvac: hvac || null, major: airflowMajor(version) };
+}
+
+export async function findAirflow(explicit?: string, sandboxDir?: string): Promise<AirflowInstall | null> {
+  for (const bin of airflowCandidates(explicit, sandboxDir)) {
+    const found = await inspectAirflow(bin);
+    if (found) return found;
+  }
+  return null;
+}

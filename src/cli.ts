@@ -1,0 +1,176 @@
+/**
+ * argv to command, nothing else. Kept tiny: each command and its libraries load on demand, so
+ * `--version` and `--help` cost about as much as starting Node.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError, StepError, Cancelled, exitCodeOf } from './errors.js';
+import { HELP, VERSION } from './help.js';
+
+const OPTIONS = {
+  yes: { type: 'boolean', short: 'y' },
+  config: { type: 'string' },
+  'vault-bin': { type: 'string' },
+  address: { type: 'string' },
+  'root-token': { type: 'string' },
+  mount: { type: 'string' },
+  'connections-path': { type: 'string' },
+  'variables-path': { type: 'string' },
+  conn: { type: 'string', multiple: true },
+  var: { type: 'string', multiple: true },
+  'airflow-version': { type: 'string' },
+  'dags-dir': { type: 'string' },
+  dag: { type: 'boolean' },
+  'no-dag': { type: 'boolean' },
+  check: { type: 'string' },
+  format: { type: 'string' },
+  force: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  'allow-remote': { type: 'boolean' },
+  json: { type: 'boolean' },
+  'show-token': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} satisfies ParseArgsConfig['options'];
+
+const COMMANDS = ['create', 'doctor', 'status', 'down', 'up'] as const;
+type Command = (typeof COMMANDS)[number];
+
+/** Options each subcommand accepts besides the shared output ones. */
+const SHARED = new Set(['json', 'quiet', 'verbose', 'no-color', 'help', 'version', 'show-token']);
+const ONLY: Partial<Record<Command, Set<string>>> = {
+  status: new Set(),
+  down: new Set(),
+  doctor: new Set(['fix']),
+};
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const msg = err.message.split('\n')[0] ?? '';
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const m = msg.match(/'([^']+)'/);
+      throw new UsageError(`unknown option '${m?.[1] ?? msg}'; see create-secrets-sandbox --help`);
+    }
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const m = msg.match(/--?[\w-]+/);
+      throw new UsageError(`option ${m?.[0] ?? ''} needs a value; see create-secrets-sandbox --help`);
+    }
+    if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`${msg}; see --help`);
+    throw new UsageError(`${msg}; see create-secrets-sandbox --help`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // `doctor --fix` is the one subcommand flag; pull it out before the shared parser sees it.
+  const fix = argv.includes('--fix');
+  const { values: v, positionals } = parse(argv.filter((a) => a !== '--fix'));
+  if (v.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (v.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  let command: Command = 'create';
+  let rest = positionals;
+  if (positionals[0] && (COMMANDS as readonly string[]).includes(positionals[0])) {
+    command = positionals[0] as Command;
+    rest = positionals.slice(1);
+  }
+  if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}': ${command} takes one directory; see --help`);
+  if (fix && command !== 'doctor') throw new UsageError(`--fix belongs to 'doctor'; run create-secrets-sandbox doctor --fix`);
+  const only = ONLY[command];
+  if (only) {
+    for (const k of Object.keys(v)) {
+      if (!SHARED.has(k) && !only.has(k)) throw new UsageError(`option --${k} does not apply to '${command}'; see --help`);
+    }
+  }
+  const dir = rest[0];
+  if (dir !== undefined && dir.startsWith('-')) throw new UsageError(`'${dir}' looks like an option, not a directory; see --help`);
+  if (v.dag && v['no-dag']) throw new UsageError('--dag and --no-dag contradict each other; pick one');
+  const output = {
+    json: v.json ?? false,
+    quiet: v.quiet ?? false,
+    verbose: v.verbose ?? false,
+    color: !(v.json ?? false) && !(v['no-color'] ?? false) && !('NO_COLOR' in process.env) && Boolean(process.stdout.isTTY),
+  };
+
+  switch (command) {
+    case 'status': {
+      const { statusCommand } = await import('./commands/status.js');
+      return statusCommand(dir, output, v['show-token'] ?? false);
+    }
+    case 'down': {
+      const { downCommand } = await import('./commands/down.js');
+      return downCommand(dir, output);
+    }
+    case 'doctor': {
+      const { doctorCommand } = await import('./commands/doctor.js');
+      return doctorCommand(dir, output, { fix });
+    }
+    case 'up':
+    case 'create': {
+      const { createCommand } = await import('./commands/create.js');
+      return createCommand(
+        {
+          dir,
+          yes: command === 'up' ? true : v.yes,
+          config: v.config,
+          vaultBin: v['vault-bin'],
+          address: v.address,
+          rootToken: v['root-token'],
+          mount: v.mount,
+          connectionsPath: v['connections-path'],
+          variablesPath: v['variables-path'],
+          conn: v.conn,
+          var: v.var,
+          airflowVersion: v['airflow-version'],
+          dagsDir: v['dags-dir'],
+          dag: v['no-dag'] ? false : v.dag,
+          check: v.check,
+          format: v.format,
+          force: v.force,
+          dryRun: v['dry-run'],
+          allowRemote: v['allow-remote'],
+          json: v.json,
+          showToken: v['show-token'],
+          quiet: v.quiet,
+          verbose: v.verbose,
+          noColor: v['no-color'],
+          requireConfig: command === 'up',
+        },
+      );
+    }
+  }
+}
+
+function printError(e: unknown, json: boolean): void {
+  const err = e as Error;
+  if (json) {
+    const body: Record<string, unknown> = { ok: false, exit_code: exitCodeOf(e), error: err.message };
+    if (e instanceof StepError) Object.assign(body, { step: e.step, fix: e.fix });
+    process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+    return;
+  }
+  if (e instanceof UsageError) process.stderr.write(`error: ${err.message}\n`);
+  else if (e instanceof StepError) process.stderr.write(`✖ ${e.step}: ${err.message}\n${e.fix ? `  fix: ${e.fix}\n` : ''}`);
+  else if (e instanceof Cancelled) process.stderr.write('cancelled: nothing was left running\n');
+  else process.stderr.write(`✖ unexpected error: ${err?.stack ?? String(e)}\n`);
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    printError(e, argv.includes('--json'));
+    process.exitCode = exitCodeOf(e);
+  },
+);

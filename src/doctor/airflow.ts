@@ -1,0 +1,25 @@
+import { versionAtLeast } from '../vault/binary.js';
+import { type Check, fail, ok, warn } from './types.js';
+
+export const airflow: Check = {
+  id: 'airflow',
+  title: 'Airflow and the hashicorp provider',
+  async run(ctx) {
+    const a = ctx.airflow;
+    if (!a) {
+      return warn(
+        'no Airflow found (airflow on PATH, or .venv/bin/airflow in the sandbox): only the Vault side can be checked',
+        "pip install 'apache-airflow' 'apache-airflow-providers-hashicorp' in a venv and put its bin on PATH",
+      );
+    }
+    const where = `Airflow ${a.version} at ${a.bin}`;
+    if (a.major === '1.10') {
+      return a.hvac ? ok(`${where} (contrib VaultBackend, hvac ${a.hvac})`) : fail(`${where} has no hvac`, "pip install 'apache-airflow[hashicorp]==" + a.version + "'");
+    }
+    if (!a.provider) return fail(`${where} has no apache-airflow-providers-hashicorp: VaultBackend cannot be imported`, `${a.python} -m pip install apache-airflow-providers-hashicorp`);
+    if (a.major === '3' && !versionAtLeast(a.provider, [4, 0, 0])) {
+      return warn(`${where} with hashicorp provider ${a.provider}: Airflow 3 needs provider 4.x`, `${a.python} -m pip install -U apache-airflow-providers-hashicorp`);
+    }
+    return ok(`${where}, hashicorp provider ${a.provider}, hvac ${a.hvac ?? '?'}`);
+  },
+};

@@ -1,0 +1,28 @@
+import { VaultError } from '../vault/client.js';
+import { type Check, fail, ok, skip } from './types.js';
+
+export const scheme: Check = {
+  id: 'scheme',
+  title: 'http or https',
+  needs: ['address'],
+  async run(ctx) {
+    const url = ctx.url!;
+    try {
+      await ctx.client!.health();
+      return ok(`${url.protocol.replace(':', '')} is what the server speaks`);
+    } catch (e) {
+      const err = e as VaultError;
+      const plain = new URL(url.href);
+      if (err.kind === 'scheme') {
+        plain.protocol = 'http:';
+        return fail(`${url.origin} uses https, but the server speaks plain HTTP (dev servers have no TLS)`, `use ${plain.origin} in VAULT_ADDR and in the url of AIRFLOW__SECRETS__BACKEND_KWARGS`);
+      }
+      if (err.kind === 'http' && /not JSON/.test(err.message)) {
+        const secure = new URL(url.href);
+        secure.protocol = 'https:';
+        return fail(`${url.origin} answered, but not like Vault: an https-only server (or something else) is listening`, `if it was started with -dev-tls, use ${secure.origin} and set VAULT_CACERT`);
+      }
+      return skip(`cannot tell: ${err.message}`);
+    }
+  },
+};

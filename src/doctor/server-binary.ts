@@ -1,0 +1,21 @@
+import { identifyBinary, INSTALL_HINT, locateBinary } from '../vault/binary.js';
+import { type Check, fail, ok, warn } from './types.js';
+
+export const serverBinary: Check = {
+  id: 'server-binary',
+  title: 'Vault server binary',
+  async run(ctx) {
+    const explicit = ctx.config?.server?.bin ?? ctx.processEnv.VAULT_BIN;
+    try {
+      ctx.binary = await identifyBinary(locateBinary(explicit, ctx.config?.server?.bin ? '--vault-bin' : 'VAULT_BIN'));
+    } catch (e) {
+      const msg = (e as Error).message;
+      // Outside a sandbox the server may run elsewhere; only a sandbox needs its own binary to start.
+      return ctx.paths ? fail(msg, INSTALL_HINT) : warn(msg, INSTALL_HINT);
+    }
+    const b = ctx.binary;
+    const detail = `${b.flavour} ${b.version} at ${b.path}`;
+    if (!b.supportsNoStoreToken) return warn(`${detail}: too old for -dev-no-store-token, so \`vault server -dev\` overwrites ~/.vault-token`, 'upgrade to Vault 1.2 or later');
+    return ok(detail);
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * Step 8: resolve every connection the way Airflow's VaultBackend does, with the settings Airflow
+ * will actually get: url, token, mount, connections_path and kv_engine_version are read back from
+ * the written .env, not from memory, so a wrong env file fails here and not in Airflow.
+ */
+import { readFileSync } from 'node:fs';
+import { StepError } from '../errors.js';
+import { describeConnection, diffConnections, parseConnectionUri, type AirflowConnection } from '../airflow/connection.js';
+import { secretPath } from '../airflow/backend.js';
+import { parseEnvFile } from '../airflow/templates.js';
+import { VaultClient } from '../vault/client.js';
+import type { CheckResult, CreateContext } from './context.js';
+
+export interface BackendSettings {
+  url: string;
+  token: string;
+  mount: string;
+  connectionsPath: string;
+  kvVersion: 1 | 2;
+}
+
+/** The VaultBackend settings an env file gives Airflow; a description of what is wrong otherwise. */
+export function backendFromEnv(text: string): BackendSettings | string {
+  const env = parseEnvFile(text);
+  const raw = env.get('AIRFLOW__SECRETS__BACKEND_KWARGS');
+  if (raw === undefined) return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not set';
+  let kw: Record<string, unknown>;
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not a JSON object (Airflow would drop it)';
+    kw = v as Record<string, unknown>;
+  } catch {
+    return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not valid JSON (Airflow would silently use no kwargs)';
+  }
+  const url = typeof kw.url === 'string' ? kw.url : env.get('VAULT_ADDR');
+  const token = typeof kw.token === 'string' ? kw.token : env.get('VAULT_TOKEN');
+  if (!url) return 'no url in the kwargs and no VAULT_ADDR';
+  if (!token) return 'no token in the kwargs and no VAULT_TOKEN';
+  const kv = kw.kv_engine_version ?? 2;
+  if (kv !== 1 && kv !== 2) return `kv_engine_version is ${JSON.stringify(kv)}; VaultBackend wants the number 1 or 2`;
+  return {
+    url,
+    token,
+    mount: String(kw.mount_point ?? 'secret'),
+    connectionsPath: String(kw.connections_path ?? 'connections').replace(/\/+$/, ''),
+    kvVersion: kv,
+  };
+}
+
+/** What VaultBackend builds from a secret: `conn_uri` when present, else the Connection fields. */
+export function connectionFromSecret(data: Record<string, unknown>): AirflowConnection {
+  if (typeof data.conn_uri === 'string' && data.conn_uri) return parseConnectionUri(data.conn_uri);
+  const str = (k: string) => (data[k] === undefined || data[k] === null ? null : String(data[k]));
+  const port = data.port === undefined || data.port === null || data.port === '' ? null : Number(data.port);
+  const extra = data.extra === undefined || data.extra === null ? null : typeof data.extra === 'string' ? data.extra : JSON.stringify(data.extra);
+  return {
+    conn_type: String(data.conn_type ?? ''),
+    host: str('host') ?? '',
+    port: Number.isNaN(port) ? null : port,
+    login: str('login'),
+    password: str('password'),
+    schema: str('schema') ?? '',
+    extra,
+  };
+}
+
+export async function check(ctx: CreateContext): Promise<void> {
+  const s = ctx.settings;
+  const backend = backendFromEnv(readFileSync(ctx.paths.env, 'utf8'));
+  if (typeof backend === 'string') {
+    throw new StepError('check', `.env would not work for Airflow: ${backend}`, 'rerun with --force to rewrite .env');
+  }
+  const client = new VaultClient({ url: backend.url, token: backend.token });
+  const results: CheckResult[] = [];
+  for (const c of s.connections) {
+    const path = secretPath(backend.connectionsPath, c.id);
+    let data: Record<string, unknown> | null;
+    try {
+      data = await client.readSecret(backend.mount, path, backend.kvVersion);
+    } catch (e) {
+      throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${(e as Error).message}`, fixForLookup((e as Error).message));
+    }
+    if (!data) {
+      throw new StepError('check', `Airflow would not find '${c.id}': nothing at ${backend.mount}/${path}`, 'rerun the create command; check connections_path and mount_point in .env');
+    }
+    const actual = connectionFromSecret(data);
+    const expected = parseConnectionUri(c.uri);
+    const mismatched = diffConnections(expected, actual);
+    const line = `Using connection to: ${describeConnection(c.id, actual)}`;
+    results.push({ id: c.id, ok: mismatched.length === 0, line, mismatched });
+    ctx.report.info(line);
+  }
+  ctx.checks = results;
+  const bad = results.filter((r) => !r.ok);
+  if (bad.length) {
+    const list = bad.map((r) => `'${r.id}' (${r.mismatched.join(', ')})`).join('; ');
+    throw new StepError('check', `what Airflow would read differs from what was seeded: ${list}`, 'rerun with --force to reseed and rewrite .env');
+  }
+}
+
+function fixForLookup(message: string): string {
+  if (/403/.test(message)) return 'the token in .env is not valid for this server: rerun with --force to rewrite .env';
+  if (/refused/.test(message)) return 'the server is not running: run `create-secrets-sandbox up`';
+  return 'run `create-secrets-sandbox doctor` to find the broken link';
+}

@@ -1,0 +1,64 @@
+/** What the create flow's steps share. The core reports through `report`; it never writes to a terminal. */
+import type { CreateOptions, Settings } from '../settings.js';
+import type { SandboxPaths } from '../sandbox.js';
+import type { ServerBinary } from '../vault/binary.js';
+import type { ListenAddress } from '../vault/address.js';
+import type { VaultClient } from '../vault/client.js';
+import type { WriteOutcome } from '../files.js';
+
+export interface Reporter {
+  /** A line of progress inside the running step. */
+  info(message: string): void;
+  /** Something the user should know even when all went well. */
+  warn(message: string): void;
+}
+
+export type SeedOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface SeedResult {
+  kind: 'connection' | 'variable';
+  id: string;
+  path: string;
+  outcome: SeedOutcome;
+}
+
+export interface CheckResult {
+  id: string;
+  ok: boolean;
+  /** The Airflow-style description (password masked). */
+  line: string;
+  mismatched: string[];
+}
+
+export interface ServerHandle {
+  pid: number;
+  url: string;
+  token: string;
+  /** True when this run started the process (and must stop it if the run fails). */
+  startedNow: boolean;
+}
+
+export interface CreateContext {
+  options: CreateOptions;
+  report: Reporter;
+  /** Interactive prompts, when a TTY and no --yes (filled in by the UI layer). */
+  settings: Settings;
+  configFile?: string;
+  paths: SandboxPaths;
+  binary?: ServerBinary;
+  address?: ListenAddress;
+  server?: ServerHandle;
+  client?: VaultClient;
+  seeded: SeedResult[];
+  files: { path: string; outcome: WriteOutcome; note?: string }[];
+  checks: CheckResult[];
+  warnings: string[];
+  nextSteps: string[];
+}
+
+export interface Step {
+  title: string;
+  run(ctx: CreateContext): Promise<void>;
+  /** Returns a reason to skip, or undefined to run. */
+  skip?(ctx: CreateContext): string | undefined;
+}

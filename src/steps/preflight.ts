@@ -1,0 +1,54 @@
+/** Step 2: the server binary and what it is, a writable sandbox dir, and the address to listen on. */
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StepError, UsageError } from '../errors.js';
+import { identifyBinary, locateBinary } from '../vault/binary.js';
+import { formatAddress, nextFreeAddress, parseAddress, portIsFree } from '../vault/address.js';
+import { isAlive, isOurServer } from '../vault/server.js';
+import { readState } from '../sandbox.js';
+import type { CreateContext } from './context.js';
+
+function nearestExisting(p: string): string {
+  let d = p;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+
+export async function preflight(ctx: CreateContext): Promise<void> {
+  const s = ctx.settings;
+  const base = nearestExisting(s.dir);
+  try {
+    accessSync(base, constants.W_OK);
+  } catch {
+    throw new UsageError(`sandbox dir '${s.dir}' is not writable (${base} is read-only to you); pick another dir`);
+  }
+
+  const path = locateBinary(s.vaultBin, s.vaultBinSource);
+  ctx.binary = await identifyBinary(path);
+  ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
+  if (!ctx.binary.supportsNoStoreToken) {
+    ctx.report.warn(`${ctx.binary.flavour} ${ctx.binary.version} predates -dev-no-store-token; the server runs with a private HOME so ~/.vault-token stays untouched`);
+  }
+
+  // Our own running server keeps its address: the start step decides whether to reuse it.
+  const state = readState(ctx.paths);
+  if (state && isAlive(state.pid) && isOurServer(state.pid, state.address)) {
+    const same = !s.addressExplicit || state.address === formatAddress(s.address);
+    if (same) {
+      ctx.address = parseAddress(state.address);
+      return;
+    }
+  }
+
+  if (s.addressExplicit) {
+    if (!(await portIsFree(s.address))) {
+      throw new StepError('preflight', `${formatAddress(s.address)} is already in use by another process`, `stop it, or pick a free port with --address ${s.address.host}:${s.address.port + 2}`);
+    }
+    ctx.address = s.address;
+    return;
+  }
+  const free = await nextFreeAddress(s.address);
+  if (!free) throw new StepError('preflight', `no free port near ${formatAddress(s.address)}`, 'pass --address HOST:PORT with a free port');
+  if (free.port !== s.address.port) ctx.report.warn(`${formatAddress(s.address)} is taken; the server will listen on ${formatAddress(free)} instead (written into .env)`);
+  ctx.address = free;
+}

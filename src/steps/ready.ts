@@ -1,0 +1,28 @@
+/** Step 4: wait until /v1/sys/health answers 200; any other answer is explained, not just timed out. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StepError } from '../errors.js';
+import { HEALTH_STATUS, VaultClient, VaultError } from '../vault/client.js';
+import type { CreateContext } from './context.js';
+
+export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<void> {
+  const server = ctx.server!;
+  const client = new VaultClient({ url: server.url, token: server.token });
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const h = await client.health();
+      if (h.status === 200) {
+        ctx.client = client;
+        return;
+      }
+      last = `health answered ${h.status}: the server is ${HEALTH_STATUS[h.status] ?? 'in an unknown state'}`;
+    } catch (e) {
+      last = e instanceof VaultError ? e.message : String(e);
+    }
+    if (Date.now() > deadline) {
+      throw new StepError('ready', `the server at ${server.url} is not ready after ${timeoutMs / 1000} s: ${last}`, `look at ${ctx.paths.serverLog}, then rerun`);
+    }
+    await sleep(50);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Step 3: reuse our running server when it is healthy and its token still works; otherwise start
+ * `<bin> server -dev` detached, capture the root token from its banner, and record the state.
+ */
+import { chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { StepError } from '../errors.js';
+import { ensureDir } from '../files.js';
+import { addressUrl, formatAddress, nextFreeAddress, type ListenAddress } from '../vault/address.js';
+import { VaultClient } from '../vault/client.js';
+import { isAlive, isOurServer, readBanner, startServer, stopProcessGroup } from '../vault/server.js';
+import { readState, writeState } from '../sandbox.js';
+import type { CreateContext } from './context.js';
+
+async function tryReuse(ctx: CreateContext, listen: ListenAddress): Promise<boolean> {
+  const state = readState(ctx.paths);
+  if (!state || !isAlive(state.pid) || !isOurServer(state.pid, state.address)) return false;
+  const token = readBanner(ctx.paths.serverOut).rootToken;
+  const wanted = ctx.settings.rootToken;
+  const reasons: string[] = [];
+  if (state.address !== formatAddress(listen)) reasons.push(`it listens on ${state.address}, not ${formatAddress(listen)}`);
+  if (wanted !== undefined && wanted !== token) reasons.push('a different --root-token was asked for');
+  if (ctx.binary && state.bin !== ctx.binary.path) reasons.push(`it runs ${state.bin}, not ${ctx.binary.path}`);
+  if (!token) reasons.push('its banner with the root token is gone');
+  if (reasons.length === 0 && token) {
+    const client = new VaultClient({ url: state.url, token, timeoutMs: 3000 });
+    try {
+      const h = await client.health();
+      if (h.status === 200) {
+        await client.lookupSelf();
+        ctx.server = { pid: state.pid, url: state.url, token, startedNow: false };
+        ctx.report.info(`reusing the sandbox server (pid ${state.pid}) on ${state.url}`);
+        return true;
+      }
+      reasons.push(`it answers health with ${h.status}`);
+    } catch (e) {
+      reasons.push((e as Error).message);
+    }
+  }
+  ctx.report.info(`restarting the sandbox server: ${reasons.join('; ')}`);
+  await stopProcessGroup(state.pid);
+  return false;
+}
+
+export async function start(ctx: CreateContext): Promise<void> {
+  const binary = ctx.binary!;
+  let listen = ctx.address!;
+  if (await tryReuse(ctx, listen)) return;
+
+  ensureDir(ctx.paths.dir);
+  ensureDir(ctx.paths.stateDir, 0o700);
+  chmodSync(ctx.paths.stateDir, 0o700); // it may pre-date us with a wider mode; it holds the banner with the token
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const started = await startServer({
+        binary,
+        listen: formatAddress(listen),
+        rootToken: ctx.settings.rootToken,
+        kvVersion: ctx.settings.kvVersion,
+        stdoutFile: ctx.paths.serverOut,
+        stderrFile: ctx.paths.serverLog,
+        homeDir: join(ctx.paths.stateDir, 'home'),
+        onSpawn: (pid) => (ctx.server = { pid, url: addressUrl(listen), token: '', startedNow: true }),
+      });
+      const url = addressUrl(listen);
+      ctx.server = { pid: started.pid, url, token: started.rootToken, startedNow: true };
+      writeState(ctx.paths, {
+        pid: started.pid,
+        address: formatAddress(listen),
+        url,
+        flavour: binary.flavour,
+        version: binary.version,
+        bin: binary.path,
+        startedAt: new Date().toISOString(),
+        tokenSource: ctx.settings.rootToken ? 'user' : 'server',
+      });
+      ctx.report.info(`${binary.flavour} dev server started on ${url} (pid ${started.pid})`);
+      return;
+    } catch (e) {
+      ctx.server = undefined;
+      // Lost a race for the port between our probe and the server's bind: move on, unless the user chose it.
+      const inUse = e instanceof StepError && /address already in use/.test(e.message);
+      if (!inUse || ctx.settings.addressExplicit || attempt >= 3) throw e;
+      const next = await nextFreeAddress({ host: listen.host, port: listen.port + 1 });
+      if (!next) throw e;
+      ctx.report.warn(`${formatAddress(listen)} was taken meanwhile; trying ${formatAddress(next)}`);
+      listen = next;
+      ctx.address = next;
+    }
+  }
+}
+
+/** Undo a server this run started (used when a later step fails or the run is interrupted). */
+export async function stopStartedServer(ctx: CreateContext): Promise<void> {
+  if (!ctx.server?.startedNow) return;
+  await stopProcessGroup(ctx.server.pid);
+  rmSync(ctx.paths.state, { force: true });
+  ctx.server = undefined;
+}

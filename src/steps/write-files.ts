@@ -1,0 +1,167 @@
+/**
+ * Step 7: the sandbox's files, each written atomically with its mode. A file the user edited is
+ * kept unless --force, and the user is told which keys differ (never their secret values).
+ */
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { renderDockerEnv, renderDag, renderGitignore, renderShellEnv, parseEnvFile, type EnvInput } from '../airflow/templates.js';
+import { parseConfig, renderConfig, type ConfigFile, type RenderableConfig } from '../config.js';
+import { planFile, readWrittenRecord, sha256, writeFileAtomic, type PlannedFile, type WriteOutcome } from '../files.js';
+import type { Settings } from '../settings.js';
+import type { SandboxPaths } from '../sandbox.js';
+import type { Flavour } from '../vault/binary.js';
+import type { CreateContext } from './context.js';
+
+export const DAG_FILE = 'example_secrets_dag.py';
+
+export function configFromSettings(s: Settings): RenderableConfig {
+  const dagsRel = relative(s.dir, s.dagsDir);
+  return {
+    server: { bin: s.vaultBin && s.vaultBinSource === '--vault-bin' ? s.vaultBin : undefined, address: `${s.address.host}:${s.address.port}` },
+    vault: { mount: s.mount, connections_path: s.connectionsPath, variables_path: s.variablesPath, kv_version: s.kvVersion },
+    airflow: {
+      version: s.airflowVersion,
+      dags_dir: dagsRel.startsWith('..') ? s.dagsDir : dagsRel || '.',
+      example_dag: s.dag,
+      format: s.format,
+      check: s.check,
+    },
+    connections: Object.fromEntries(s.connections.map((c) => [c.id, c.uri])),
+    variables: Object.fromEntries(s.variables.map((v) => [v.key, v.value])),
+  };
+}
+
+/** True when an existing config file already says everything `wanted` says (comments and order aside). */
+function configSays(existing: ConfigFile, wanted: RenderableConfig): boolean {
+  const e = existing;
+  const w = wanted;
+  return (
+    (e.server?.address ?? '127.0.0.1:8200') === w.server.address &&
+    (e.server?.bin ?? undefined) === w.server.bin &&
+    (e.vault?.mount ?? 'secret') === w.vault.mount &&
+    (e.vault?.connections_path ?? 'connections') === w.vault.connections_path &&
+    (e.vault?.variables_path ?? 'variables') === w.vault.variables_path &&
+    (e.vault?.kv_version ?? 2) === w.vault.kv_version &&
+    (e.airflow?.version ?? '3') === w.airflow.version &&
+    (e.airflow?.dags_dir ?? 'dags') === w.airflow.dags_dir &&
+    (e.airflow?.example_dag ?? true) === w.airflow.example_dag &&
+    (e.airflow?.format ?? 'uri') === w.airflow.format &&
+    (e.airflow?.check ?? 'auto') === w.airflow.check &&
+    JSON.stringify(e.connections ?? {}) === JSON.stringify(w.connections) &&
+    JSON.stringify(e.variables ?? {}) === JSON.stringify(w.variables)
+  );
+}
+
+export interface FilePlan extends PlannedFile {
+  outcome: Exclude<WriteOutcome, 'would-create' | 'would-update'>;
+  note?: string;
+}
+
+export interface PlanInput {
+  settings: Settings;
+  paths: SandboxPaths;
+  url: string;
+  token: string;
+  flavour: Flavour;
+}
+
+export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
+  const { settings: s, paths } = p;
+  const record = readWrittenRecord(paths.written);
+  const rel = (f: string) => relative(paths.dir, f);
+  const dagPath = join(s.dagsDir, DAG_FILE);
+  const dagInSandbox = !relative(paths.dir, s.dagsDir).startsWith('..');
+  const envInput: EnvInput = {
+    airflowVersion: s.airflowVersion,
+    flavour: p.flavour,
+    url: p.url,
+    token: p.token,
+    mount: s.mount,
+    connectionsPath: s.connectionsPath,
+    variablesPath: s.variablesPath,
+    kvVersion: s.kvVersion,
+    dagsFolder: s.dag && dagInSandbox ? s.dagsDir : undefined,
+  };
+  const files: PlannedFile[] = [];
+
+  // The config: rewritten only when it says something else than the settings now in force.
+  const wanted = configFromSettings(s);
+  const configText = await renderConfig(wanted);
+  let configPlan: FilePlan | undefined;
+  if (existsSync(paths.config)) {
+    const current = readFileSync(paths.config, 'utf8');
+    let says = false;
+    try {
+      says = configSays(await parseConfig(current, rel(paths.config)), wanted);
+    } catch {
+      says = false;
+    }
+    if (says) configPlan = { path: paths.config, content: current, mode: 0o600, outcome: 'unchanged' };
+  }
+  if (!configPlan) files.push({ path: paths.config, content: configText, mode: 0o600 });
+
+  files.push({ path: paths.env, content: renderShellEnv(envInput), mode: 0o600 });
+  files.push({ path: paths.dockerEnv, content: renderDockerEnv(envInput), mode: 0o600 });
+  if (s.dag) files.push({ path: dagPath, content: renderDag({ airflowVersion: s.airflowVersion, connIds: s.connections.map((c) => c.id), envFile: rel(paths.env) === '.env' ? './.env' : paths.env }), mode: 0o644 });
+
+  const plans: FilePlan[] = configPlan ? [configPlan] : [];
+  for (const f of files) {
+    // The config file is the user's own voice: flags that change it are a request to change it.
+    const force = s.force || f.path === paths.config || (s.forceEnv && (f.path === paths.env || f.path === paths.dockerEnv));
+    const outcome = planFile(f, record[rel(f.path)], force);
+    plans.push({ ...f, outcome, note: outcome === 'kept' ? describeKept(f) : undefined });
+  }
+  const gi = existsSync(paths.gitignore) ? readFileSync(paths.gitignore, 'utf8') : null;
+  const giText = renderGitignore(gi);
+  plans.push({ path: paths.gitignore, content: giText, mode: 0o644, outcome: gi === null ? 'created' : gi === giText ? 'unchanged' : 'updated' });
+  return plans;
+}
+
+function describeKept(f: PlannedFile): string {
+  const current = readFileSync(f.path, 'utf8');
+  if (f.path.endsWith('.env')) {
+    const a = parseEnvFile(current);
+    const b = parseEnvFile(f.content);
+    const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
+    if (keys.length) return `edited by you; differs from what the sandbox needs in ${keys.join(', ')} (rerun with --force to replace it)`;
+    return 'edited by you (comments or order only); kept';
+  }
+  const changed = countChangedLines(current, f.content);
+  return `edited by you; ${changed} line(s) differ from the generated file (rerun with --force to replace it)`;
+}
+
+function countChangedLines(a: string, b: string): number {
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  let n = Math.abs(la.length - lb.length);
+  for (let i = 0; i < Math.min(la.length, lb.length); i++) if (la[i] !== lb[i]) n++;
+  return n;
+}
+
+export function applyPlans(paths: SandboxPaths, plans: FilePlan[]): void {
+  const record = readWrittenRecord(paths.written);
+  for (const p of plans) {
+    const key = relative(paths.dir, p.path);
+    if (p.outcome === 'created' || p.outcome === 'updated') {
+      writeFileAtomic(p.path, p.content, p.mode);
+      record[key] = sha256(p.content);
+    } else if (p.outcome === 'unchanged' && existsSync(p.path)) {
+      // Same content, but someone may have widened the mode of a file that holds secrets.
+      if ((statSync(p.path).mode & 0o777) !== p.mode && p.mode === 0o600) chmodSync(p.path, p.mode);
+      if (record[key] === undefined) record[key] = sha256(p.content);
+    }
+  }
+  writeFileAtomic(paths.written, JSON.stringify(record, null, 2) + '\n', 0o600);
+}
+
+export async function writeFiles(ctx: CreateContext): Promise<void> {
+  const server = ctx.server!;
+  const plans = await planFiles({ settings: ctx.settings, paths: ctx.paths, url: server.url, token: server.token, flavour: ctx.binary!.flavour });
+  applyPlans(ctx.paths, plans);
+  for (const p of plans) {
+    ctx.files.push({ path: p.path, outcome: p.outcome, note: p.note });
+    if (p.outcome === 'kept') ctx.report.warn(`kept ${relative(process.cwd(), p.path) || p.path}: ${p.note}`);
+  }
+  const changed = plans.filter((p) => p.outcome === 'created' || p.outcome === 'updated').length;
+  ctx.report.info(`${changed} written, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => p.outcome === 'kept').length} kept`);
+}

@@ -1,0 +1,73 @@
+/**
+ * Shows the create flow's steps: a listr2 task list on a terminal, plain lines otherwise, nothing
+ * but warnings with --json. listr2 is imported only when it will draw.
+ */
+import type { CreateContext, Reporter, Step } from '../steps/context.js';
+import { redact } from './mask.js';
+import { makePainter, writeErr, writeOut, type OutputMode } from './output.js';
+
+export type RenderMode = 'tty' | 'plain' | 'silent';
+
+export function renderModeFor(mode: OutputMode): RenderMode {
+  if (mode.json || mode.quiet) return 'silent';
+  return process.stdout.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain';
+}
+
+const secretsOf = (ctx: CreateContext) => [ctx.server?.token, ctx.settings.rootToken];
+
+export async function runSteps(steps: Step[], ctx: CreateContext, render: RenderMode, mode: OutputMode): Promise<void> {
+  const paint = makePainter(mode.color);
+  if (render !== 'tty') {
+    for (const step of steps) {
+      const reason = step.skip?.(ctx);
+      if (reason) {
+        if (render === 'plain' && mode.verbose) writeOut(`- ${step.title}: skipped (${reason})`);
+        continue;
+      }
+      const lines: string[] = [];
+      ctx.report = {
+        info: (m) => lines.push(redact(m, secretsOf(ctx))),
+        warn: (m) => {
+          const text = redact(m, secretsOf(ctx));
+          ctx.warnings.push(text);
+          if (render === 'plain') lines.push(`${paint('yellow', '!')} ${text}`);
+          else if (!mode.quiet || mode.json) writeErr(`warning: ${text}`);
+        },
+      };
+      await step.run(ctx);
+      if (render === 'plain') {
+        writeOut(`${paint('green', '✔')} ${step.title}`);
+        for (const l of lines) writeOut(`  ${l}`);
+      }
+    }
+    return;
+  }
+
+  const { Listr } = await import('listr2');
+  const list = new Listr<CreateContext>(
+    steps.map((step) => ({
+      title: step.title,
+      skip: () => step.skip?.(ctx) ?? false,
+      task: async (_c, task) => {
+        const reporter: Reporter = {
+          info: (m) => (task.output = redact(m, secretsOf(ctx))),
+          warn: (m) => {
+            const text = redact(m, secretsOf(ctx));
+            ctx.warnings.push(text);
+            task.output = `! ${text}`;
+          },
+        };
+        ctx.report = reporter;
+        await step.run(ctx);
+      },
+      rendererOptions: { persistentOutput: true, outputBar: Infinity },
+    })),
+    {
+      ctx,
+      exitOnError: true,
+      registerSignalListeners: false,
+      rendererOptions: { collapseErrors: false, formatOutput: 'wrap' },
+    },
+  );
+  await list.run();
+}

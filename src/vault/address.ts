@@ -1,0 +1,51 @@
+/** HOST:PORT parsing, the loopback rule, and picking a free port. */
+import { createServer } from 'node:net';
+import { UsageError } from '../errors.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export const DEFAULT_ADDRESS: ListenAddress = { host: '127.0.0.1', port: 8200 };
+
+export function parseAddress(value: string, flag = '--address'): ListenAddress {
+  const v = value.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const m = v.match(/^\[([0-9a-fA-F:.]+)\]:(\d+)$/) ?? v.match(/^([^:\s/]+):(\d+)$/);
+  if (!m) throw new UsageError(`${flag} '${value}' is not HOST:PORT; write it like 127.0.0.1:8200`);
+  const port = Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65534) {
+    // 65535 is out too: the dev server also binds PORT+1 for its cluster listener.
+    throw new UsageError(`${flag} '${value}' has port ${m[2]}, outside 1-65534; pick a port like 8200`);
+  }
+  return { host: m[1] as string, port };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+export function formatAddress(a: ListenAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+export function addressUrl(a: ListenAddress): string {
+  return `http://${formatAddress(a)}`;
+}
+
+export function portIsFree(a: ListenAddress): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ host: a.host, port: a.port, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** The first free port from `a.port` upwards (bounded). A running dev server also holds PORT+1, so the next pick skips it. */
+export async function nextFreeAddress(a: ListenAddress, tries = 50): Promise<ListenAddress | null> {
+  for (let port = a.port; port < Math.min(a.port + tries, 65535); port++) {
+    const candidate = { host: a.host, port };
+    if (await portIsFree(candidate)) return candidate;
+  }
+  return null;
+}

