@@ -38,13 +38,14 @@ interface Located {
 function locator(yaml: Yaml, doc: import('yaml').Document, lc: import('yaml').LineCounter, file: string): Located {
   return {
     where(path) {
-      const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-      const keyNode = path.length ? (doc.getIn(path.slice(0, -1), true) as unknown) : undefined;
-      let offset = node?.range?.[0];
-      if (offset === undefined && yaml.isMap(keyNode)) {
-        const pair = keyNode.items.find((p) => yaml.isScalar(p.key) && p.key.value === path[path.length - 1]);
+      // Point at the key when there is one: that is where the reader's eye goes.
+      const parent = path.length ? (doc.getIn(path.slice(0, -1), true) as unknown) : undefined;
+      let offset: number | undefined;
+      if (yaml.isMap(parent)) {
+        const pair = parent.items.find((p) => yaml.isScalar(p.key) && p.key.value === path[path.length - 1]);
         offset = (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
       }
+      if (offset === undefined) offset = (doc.getIn(path, true) as { range?: [number, number, number] } | undefined)?.range?.[0];
       if (offset === undefined) return file;
       const { line, col } = lc.linePos(offset);
       return `${file}:${line}:${col}`;
@@ -68,7 +69,7 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
   const lc = new yaml.LineCounter();
   let doc: import('yaml').Document;
   try {
-    doc = yaml.parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    doc = yaml.parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   } catch (e) {
     // Deeply nested input overflows the stack as a RangeError, not a YAMLParseError (deps.md §5).
     throw new UsageError(`${label}: not valid YAML (${(e as Error).message.split('\n')[0]}); fix the file or remove it`);

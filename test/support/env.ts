@@ -1,0 +1,26 @@
+/** Where the real parts live for the tests, and the rule for skipping: never in CI, only locally with a reason. */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli.js');
+export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+
+/** The server binary under test: VAULT_BIN (e.g. HashiCorp Vault), else OpenBao's bao from the project venv. */
+export function serverBinary(): string | undefined {
+  if (process.env.VAULT_BIN) return process.env.VAULT_BIN;
+  const bao = join(ROOT, '.venv', 'bin', 'bao');
+  return existsSync(bao) ? bao : undefined;
+}
+
+export const VENV_PYTHON = join(ROOT, '.venv', 'bin', 'python');
+
+/** A reason to skip, locally only; in CI a missing part is a failure (the caller throws). */
+export function missing(what: string, path: string | undefined): string | undefined {
+  if (path && existsSync(path)) return undefined;
+  const reason = `${what} not found${path ? ` at ${path}` : ''}: run scripts/setup.sh (or scripts/test.sh)`;
+  if (IN_CI) throw new Error(`CI: ${reason}`);
+  console.warn(`skipping: ${reason}`);
+  return reason;
+}

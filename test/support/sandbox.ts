@@ -1,0 +1,135 @@
+/**
+ * e2e helpers: a fresh temp dir with its own HOME for every test, the built CLI run as a
+ * subprocess without a TTY, free loopback ports, and a sweep for server processes left behind.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { CLI } from './env.js';
+
+export const TEMP_PREFIX = 'css-e2e-';
+
+export interface Workspace {
+  root: string;
+  home: string;
+  /** The dir the CLI runs in. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A temp workspace whose PATH puts the server binary's dir first and whose HOME is fresh. */
+export function workspace(serverBin: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Workspace {
+  const root = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
+  const home = join(root, 'home');
+  const cwd = join(root, 'work');
+  mkdirSync(home);
+  mkdirSync(cwd);
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, NO_COLOR: '1', ...extraEnv };
+  for (const k of Object.keys(env)) {
+    if (/^(VAULT_|BAO_|AIRFLOW_CONN_|AIRFLOW__)/.test(k)) delete env[k];
+  }
+  if (serverBin) env.PATH = `${dirname(serverBin)}${delimiter}${process.env.PATH ?? ''}`;
+  Object.assign(env, extraEnv);
+  return { root, home, cwd, env };
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(ws: Workspace, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; signalAfterMs?: number } = {}): Promise<Run> {
+  return runProcess(process.execPath, [CLI, ...args], { cwd: ws.cwd, env: { ...ws.env, ...opts.env }, timeoutMs: opts.timeoutMs, signalAfterMs: opts.signalAfterMs });
+}
+
+export function runProcess(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; signalAfterMs?: number; input?: string }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
+    const sig = opts.signalAfterMs !== undefined ? setTimeout(() => child.kill('SIGINT'), opts.signalAfterMs) : undefined;
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (sig) clearTimeout(sig);
+      resolve({ code: code ?? (signal ? 128 + 9 : 1), stdout, stderr });
+    });
+  });
+}
+
+/** A port that is free now, with its neighbour free too (the dev server binds PORT+1 for clustering). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    if ((await canBind(port)) && (await canBind(port + 1))) return port;
+  }
+}
+
+export function canBind(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ port, host, exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+/** Holds a port the way a foreign program would. */
+export function holdPort(port: number, host = '127.0.0.1'): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = createServer((sock) => sock.destroy());
+    s.once('error', reject);
+    s.listen({ port, host }, () => resolve(s));
+  });
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+/** Live `server -dev` processes whose cwd lies under `root` (the tool runs its server in .sandbox/home). */
+export function serversUnder(root: string): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (!cmdline.includes(' server ') || !cmdline.includes('-dev')) continue;
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (cwd.startsWith(root) && !isZombie(pid)) out.push({ pid, cmdline });
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return out;
+}
+
+/** Kill whatever a test left running, then remove its files. Returns what had to be killed. */
+export function cleanup(ws: Workspace): { pid: number; cmdline: string }[] {
+  const left = serversUnder(ws.root);
+  for (const p of left) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  rmSync(ws.root, { recursive: true, force: true });
+  return left;
+}
+
+export function readJson<T = Record<string, unknown>>(text: string): T {
+  return JSON.parse(text) as T;
+}
