@@ -133,3 +133,42 @@ export function cleanup(ws: Workspace): { pid: number; cmdline: string }[] {
 export function readJson<T = Record<string, unknown>>(text: string): T {
   return JSON.parse(text) as T;
 }
+
+/** A dev server started by hand, the way a user following a guide would, under the workspace (so cleanup finds it). */
+export async function startManualServer(ws: Workspace, serverBin: string, extraArgs: string[] = []): Promise<{ url: string; token: string; pid: number }> {
+  const { spawn } = await import('node:child_process');
+  const port = await freePort();
+  const token = 'manual-root-token';
+  const child = spawn(serverBin, ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`, '-dev-no-store-token', ...extraArgs], {
+    cwd: ws.root,
+    env: { ...ws.env, VAULT_DEV_ROOT_TOKEN_ID: token, BAO_DEV_ROOT_TOKEN_ID: token },
+    stdio: 'ignore',
+    detached: true,
+  });
+  child.unref();
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/v1/sys/health`)).status === 200) return { url, token, pid: child.pid! };
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('manual dev server did not become ready');
+}
+
+/** SIGTERM a process and wait until it is gone (or a zombie). */
+export async function killAndWait(pid: number, timeoutMs = 10_000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (isZombie(pid)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  process.kill(pid, 'SIGKILL');
+}

@@ -1,0 +1,238 @@
+/**
+ * doctor, link by link: each test breaks exactly one link of a working setup on a real server and
+ * asserts that doctor fails that check with the right fix, and still runs every check after it.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { missing, serverBinary } from '../support/env.js';
+import { cleanup, freePort, killAndWait, readJson, runCli, startManualServer, serversUnder, workspace, type Workspace } from '../support/sandbox.js';
+import { CHECKS } from '../../src/doctor/index.js';
+
+const BIN = serverBinary();
+const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
+const spaces: Workspace[] = [];
+const ALL_IDS = CHECKS.map((c) => c.id);
+
+interface Doctor {
+  ok: boolean;
+  checks: { id: string; status: string; detail: string; fix?: string }[];
+}
+
+function ws(extra: NodeJS.ProcessEnv = {}): Workspace {
+  const w = workspace(BIN, extra);
+  spaces.push(w);
+  return w;
+}
+
+afterEach(() => {
+  for (const w of spaces.splice(0)) expect(cleanup(w), 'a server process was left running').toEqual([]);
+});
+
+async function sandbox(): Promise<{ w: Workspace; dir: string; port: number }> {
+  const w = ws();
+  const port = await freePort();
+  const r = await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`, '--conn', 'pg=postgres://u:p@db:5432/app']);
+  expect(r.code, r.stderr).toBe(0);
+  return { w, dir: join(w.cwd, 'secrets-sandbox'), port };
+}
+
+async function doctor(w: Workspace, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; report: Doctor; text: string }> {
+  const r = await runCli(w, ['doctor', '--json', ...args], { env });
+  return { code: r.code, report: readJson<Doctor>(r.stdout), text: r.stdout };
+}
+
+const check = (d: Doctor, id: string) => d.checks.find((c) => c.id === id)!;
+
+function editEnv(dir: string, fn: (text: string) => string): void {
+  const f = join(dir, '.env');
+  writeFileSync(f, fn(readFileSync(f, 'utf8')));
+}
+
+function setKwarg(dir: string, key: string, value: unknown): void {
+  editEnv(dir, (t) =>
+    t.replace(/^AIRFLOW__SECRETS__BACKEND_KWARGS='(.*)'$/m, (_, json: string) => {
+      const kw = JSON.parse(json) as Record<string, unknown>;
+      kw[key] = value;
+      return `AIRFLOW__SECRETS__BACKEND_KWARGS='${JSON.stringify(kw)}'`;
+    }),
+  );
+}
+
+/** Every check ran (none missing); the broken one failed with a fix containing `fixPart`. */
+function expectFailed(d: Doctor, id: string, detailPart: RegExp, fixPart: RegExp): void {
+  expect(d.checks.map((c) => c.id)).toEqual(ALL_IDS);
+  const c = check(d, id);
+  expect(c.status, JSON.stringify(c)).toBe('fail');
+  expect(c.detail).toMatch(detailPart);
+  expect(c.fix ?? '').toMatch(fixPart);
+  expect(d.ok).toBe(false);
+}
+
+describe.skipIf(skipReason)('doctor on a real server', () => {
+  beforeAll(() => expect(CHECKS.length).toBeGreaterThanOrEqual(14));
+
+  it('finds a healthy sandbox healthy and exits 0', async () => {
+    const { w } = await sandbox();
+    const d = await doctor(w);
+    expect(d.code).toBe(0);
+    expect(d.report.ok).toBe(true);
+    for (const id of ['server-binary', 'backend-class', 'backend-kwargs', 'address', 'scheme', 'reachable', 'health', 'token', 'mount', 'connections', 'shadow', 'dag', 'vault-token-file']) {
+      expect(check(d.report, id).status, id).toBe('ok');
+    }
+    await runCli(w, ['down']);
+  });
+
+  it('a killed server: reachable fails with the up fix, the checks that need it are skipped, the rest still run', async () => {
+    const { w, dir } = await sandbox();
+    for (const s of serversUnder(w.root)) process.kill(s.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const d = await doctor(w);
+    expect(d.code).toBe(1);
+    expectFailed(d.report, 'reachable', /not running.*gone/, new RegExp(`create-secrets-sandbox up ${dir}`));
+    expect(check(d.report, 'token').status).toBe('skip');
+    expect(check(d.report, 'shadow').status).toBe('ok');
+    expect(check(d.report, 'dag').status).toBe('ok');
+  });
+
+  it('--fix restarts and re-seeds a killed server, then checks again', async () => {
+    const { w } = await sandbox();
+    for (const s of serversUnder(w.root)) process.kill(s.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const d = await doctor(w, ['--fix']);
+    expect(d.code, d.text).toBe(0);
+    expect(check(d.report, 'reachable').status).toBe('ok');
+    expect(check(d.report, 'connections').detail).toContain('pg');
+    await runCli(w, ['down']);
+  });
+
+  it('a token from an earlier server: token fails and says dev servers forget tokens', async () => {
+    const { w } = await sandbox();
+    const dir = join(w.cwd, 'secrets-sandbox');
+    editEnv(dir, (t) => t.replace(/s\.[A-Za-z0-9]{24}/g, 's.AAAAAAAAAAAAAAAAAAAAAAAA').replace(/hvs\.[A-Za-z0-9]+/g, 'hvs.AAAAAAAAAAAAAAAAAAAAAAAA'));
+    const d = await doctor(w);
+    expectFailed(d.report, 'token', /refuses the token.*forgets/, /create-secrets-sandbox up/);
+    expect(check(d.report, 'backend-kwargs').status).toBe('fail');
+    expect(d.text).not.toContain('AAAAAAAAAAAAAAAAAAAAAAAA');
+    await runCli(w, ['down']);
+  });
+
+  it('https against the plain-HTTP dev server: scheme fails with the http URL as fix', async () => {
+    const { w, dir, port } = await sandbox();
+    setKwarg(dir, 'url', `https://127.0.0.1:${port}`);
+    const d = await doctor(w);
+    expectFailed(d.report, 'scheme', /speaks plain HTTP/, new RegExp(`http://127\\.0\\.0\\.1:${port}`));
+    await runCli(w, ['down']);
+  });
+
+  it('a connections_path with a stray leading slash: backend-kwargs names it', async () => {
+    const { w, dir } = await sandbox();
+    setKwarg(dir, 'connections_path', '/connections');
+    const d = await doctor(w);
+    expectFailed(d.report, 'backend-kwargs', /starts with '\/'/, /--force/);
+    await runCli(w, ['down']);
+  });
+
+  it('a wrong connections_path: connections fails naming the exact path it looked at', async () => {
+    const { w, dir } = await sandbox();
+    setKwarg(dir, 'connections_path', 'conns');
+    const d = await doctor(w);
+    expectFailed(d.report, 'connections', /nothing at secret\/conns\/smtp_default|nothing at secret\/conns\/pg/, /up/);
+    await runCli(w, ['down']);
+  });
+
+  it('kwargs that are not JSON: Airflow would drop them silently, doctor does not', async () => {
+    const { w, dir } = await sandbox();
+    editEnv(dir, (t) => t.replace(/^AIRFLOW__SECRETS__BACKEND_KWARGS='.*'$/m, `AIRFLOW__SECRETS__BACKEND_KWARGS='{url: "x", token: None}'`));
+    const d = await doctor(w);
+    expectFailed(d.report, 'backend-kwargs', /not valid JSON.*no kwargs/, /--force/);
+    await runCli(w, ['down']);
+  });
+
+  it('kv_engine_version as a string: backend-kwargs wants the number', async () => {
+    const { w, dir } = await sandbox();
+    setKwarg(dir, 'kv_engine_version', '2');
+    const d = await doctor(w);
+    expectFailed(d.report, 'backend-kwargs', /kv_engine_version is "2"/, /.+/);
+    await runCli(w, ['down']);
+  });
+
+  it('a missing mount: mount fails with the enable command', async () => {
+    const { w, dir } = await sandbox();
+    setKwarg(dir, 'mount_point', 'nomount');
+    const d = await doctor(w);
+    expectFailed(d.report, 'mount', /nothing is mounted at 'nomount\/'/, /vault secrets enable -path=nomount -version=2 kv/);
+    await runCli(w, ['down']);
+  });
+
+  it('an env var that stands in for a connection: shadow fails', async () => {
+    const { w } = await sandbox();
+    const d = await doctor(w, [], { AIRFLOW_CONN_PG: 'postgres://other@elsewhere/db' });
+    expectFailed(d.report, 'shadow', /AIRFLOW_CONN_PG set/, /unset AIRFLOW_CONN_PG/);
+    await runCli(w, ['down']);
+  });
+
+  it('no backend configured at all: backend-class fails', async () => {
+    const { w, dir } = await sandbox();
+    editEnv(dir, (t) => t.replace(/^AIRFLOW__SECRETS__BACKEND=.*\n/m, ''));
+    const d = await doctor(w);
+    expectFailed(d.report, 'backend-class', /never asks Vault/, /set -a/);
+    await runCli(w, ['down']);
+  });
+
+  it('a sealed server: health 503 explained', async () => {
+    const { w, dir, port } = await sandbox();
+    const token = /VAULT_TOKEN='([^']+)'/.exec(readFileSync(join(dir, '.env'), 'utf8'))![1]!;
+    const seal = await fetch(`http://127.0.0.1:${port}/v1/sys/seal`, { method: 'POST', headers: { 'X-Vault-Token': token } });
+    expect(seal.status).toBe(204);
+    const d = await doctor(w);
+    expectFailed(d.report, 'health', /health 503: the server is sealed/, /unseal/);
+    await runCli(w, ['down']);
+  });
+
+  it('a stale ~/.vault-token: warned about, never touched', async () => {
+    const { w } = await sandbox();
+    const file = join(w.home, '.vault-token');
+    writeFileSync(file, 's.staleStaleStaleStaleStale');
+    const d = await doctor(w);
+    expect(d.code).toBe(0);
+    expect(check(d.report, 'vault-token-file')).toMatchObject({ status: 'warn' });
+    expect(check(d.report, 'vault-token-file').fix).toContain('rm ');
+    expect(readFileSync(file, 'utf8')).toBe('s.staleStaleStaleStaleStale');
+    await runCli(w, ['down']);
+  });
+
+  describe('outside a sandbox, on a setup made by hand', () => {
+    it('a KV v1 mount read as v2: mount fails and says which kv_engine_version to set', async () => {
+      const w = ws();
+      const s = await startManualServer(w, BIN!, ['-dev-kv-v1']);
+      const env = {
+        VAULT_ADDR: s.url,
+        VAULT_TOKEN: s.token,
+        AIRFLOW__SECRETS__BACKEND: 'airflow.providers.hashicorp.secrets.vault.VaultBackend',
+        AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify({ connections_path: 'connections', mount_point: 'secret', kv_engine_version: 2, url: s.url, token: s.token }),
+      };
+      const d = await doctor(w, [], env);
+      expectFailed(d.report, 'mount', /KV v1, but kv_engine_version is 2/, /"kv_engine_version": 1/);
+      await killAndWait(s.pid);
+    });
+
+    it('nothing configured: says what to set, and exits 1', async () => {
+      const w = ws();
+      const d = await doctor(w);
+      expect(d.code).toBe(1);
+      expect(check(d.report, 'address')).toMatchObject({ status: 'fail' });
+      expect(check(d.report, 'address').fix).toContain('VAULT_ADDR');
+      expect(check(d.report, 'backend-class').status).toBe('fail');
+    });
+
+    it('prints rows with marks and one Fix line under each problem', async () => {
+      const w = ws();
+      const r = await runCli(w, ['doctor'], { env: { VAULT_ADDR: `http://127.0.0.1:${await freePort()}` } });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^\[✗\] Server reachable: nothing listens on 127\.0\.0\.1:\d+/m);
+      expect(r.stdout).toMatch(/^\[✗\] Server reachable.*\n {4}Fix: /m);
+      expect(r.stdout).toMatch(/^\[-\] Server health: needs "Server reachable"/m);
+    });
+  });
+});
