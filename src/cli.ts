@@ -18,6 +18,8 @@ const OPTIONS = {
   conn: { type: 'string', multiple: true },
   var: { type: 'string', multiple: true },
   'airflow-version': { type: 'string' },
+  'airflow-bin': { type: 'string' },
+  'with-airflow': { type: 'boolean' },
   'dags-dir': { type: 'string' },
   dag: { type: 'boolean' },
   'no-dag': { type: 'boolean' },
@@ -43,7 +45,7 @@ const SHARED = new Set(['json', 'quiet', 'verbose', 'no-color', 'help', 'version
 const ONLY: Partial<Record<Command, Set<string>>> = {
   status: new Set(),
   down: new Set(),
-  doctor: new Set(['fix']),
+  doctor: new Set(['fix', 'airflow-bin']),
 };
 
 function parse(argv: string[]) {
@@ -112,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'doctor': {
       const { doctorCommand } = await import('./commands/doctor.js');
-      return doctorCommand(dir, output, { fix });
+      return doctorCommand(dir, output, { fix, airflowBin: v['airflow-bin'] });
     }
     case 'up':
     case 'create': {
@@ -131,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
           conn: v.conn,
           var: v.var,
           airflowVersion: v['airflow-version'],
+          airflowBin: v['airflow-bin'],
+          withAirflow: v['with-airflow'],
           dagsDir: v['dags-dir'],
           dag: v['no-dag'] ? false : v.dag,
           check: v.check,

@@ -178,7 +178,7 @@ function typeOf(v: unknown): string {
 export interface RenderableConfig {
   server: { bin?: string; address: string };
   vault: { mount: string; connections_path: string; variables_path: string; kv_version: 1 | 2 };
-  airflow: { version: AirflowVersion; dags_dir: string; example_dag: boolean; format: StorageFormat; check: CheckLevel };
+  airflow: { version: AirflowVersion | 'auto'; dags_dir: string; example_dag: boolean; format: StorageFormat; check: CheckLevel };
   connections: Record<string, string>;
   variables: Record<string, string>;
 }

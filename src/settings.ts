@@ -12,6 +12,7 @@ import { CHECK_LEVELS, STORAGE_FORMATS, loadConfig, type CheckLevel, type Config
 import { DEFAULT_ADDRESS, formatAddress, isLoopback, parseAddress, type ListenAddress } from './vault/address.js';
 import { rootTokenProblem } from './vault/server.js';
 import { sandboxPaths } from './sandbox.js';
+import { findAirflow, type AirflowInstall } from './airflow/runner.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
@@ -30,6 +31,8 @@ export interface CreateOptions {
   conn?: string[];
   var?: string[];
   airflowVersion?: string;
+  airflowBin?: string;
+  withAirflow?: boolean;
   dagsDir?: string;
   dag?: boolean;
   check?: string;
@@ -72,6 +75,10 @@ export interface Settings {
   connections: ConnectionSpec[];
   variables: VariableSpec[];
   airflowVersion: AirflowVersion;
+  /** How the Airflow version was chosen: said by the user, or detected from the Airflow found. */
+  airflowVersionSource: 'user' | 'detected' | 'default';
+  airflowBin?: string;
+  withAirflow: boolean;
   dagsDir: string;
   dag: boolean;
   check: CheckLevel;
@@ -134,7 +141,7 @@ function upsert<T extends { [k in K]: string }, K extends string>(base: T[], add
   return out;
 }
 
-export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ settings: Settings; configFile?: string }> {
+export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ settings: Settings; configFile?: string; airflow: AirflowInstall | null }> {
   const dir = resolve(opts.dir ?? DEFAULT_DIR);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' is a file, not a directory; name a new or existing directory`);
@@ -198,13 +205,21 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
     if (p) throw new UsageError(`variable key '${v.key}' ${p}; use letters, digits, _ - .`);
   }
 
-  const airflowVersion =
-    pick('--airflow-version', opts.airflowVersion === 'auto' ? undefined : opts.airflowVersion, AIRFLOW_VERSIONS) ?? cfg.airflow?.version ?? '3';
+  const saidVersion = pick('--airflow-version', opts.airflowVersion === 'auto' ? undefined : opts.airflowVersion, AIRFLOW_VERSIONS) ?? cfg.airflow?.version;
   const check = pick('--check', opts.check, CHECK_LEVELS) ?? cfg.airflow?.check ?? 'auto';
-  const format = pick('--format', opts.format, STORAGE_FORMATS) ?? cfg.airflow?.format ?? 'uri';
-  if (airflowVersion === '1.10' && format === 'fields') {
-    throw new UsageError(`--format fields needs Airflow 2.x or later (1.10 reads only conn_uri); use --format uri with --airflow-version 1.10`);
+  const saidFormat = pick('--format', opts.format, STORAGE_FORMATS) ?? cfg.airflow?.format;
+  if (opts.airflowBin !== undefined && !existsSync(opts.airflowBin)) {
+    throw new UsageError(`--airflow-bin '${opts.airflowBin}' does not exist; point it at the airflow script of an Airflow install`);
   }
+  // Look for a real Airflow only when something depends on it: an unpinned version, or a check through it.
+  const wantsAirflow = !opts.withAirflow && (saidVersion === undefined || check !== 'vault' && check !== 'none' || opts.airflowBin !== undefined);
+  const airflow = wantsAirflow ? await findAirflow(opts.airflowBin, dir) : null;
+  if (opts.airflowBin !== undefined && !airflow) {
+    throw new UsageError(`--airflow-bin '${opts.airflowBin}' is not an Airflow its Python can import; point it at <venv>/bin/airflow`);
+  }
+  const airflowVersion: AirflowVersion = opts.withAirflow ? '3' : saidVersion ?? airflow?.major ?? '3';
+  // A conn_uri may not deserialize on Airflow 3.0 and 3.1 (the provider's own advice: store fields there).
+  const format = saidFormat ?? (airflow && /^3\.[01]\./.test(airflow.version) && !saidVersion ? 'fields' : 'uri');
   const dagsDirRaw = opts.dagsDir ?? cfg.airflow?.dags_dir ?? 'dags';
   const dagsDir = isAbsolute(dagsDirRaw) ? dagsDirRaw : resolve(opts.dagsDir !== undefined ? process.cwd() : dir, dagsDirRaw);
   if (existsSync(dagsDir) && !statSync(dagsDir).isDirectory()) {
@@ -214,6 +229,7 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
   const vaultBinFlag = opts.vaultBin ?? cfg.server?.bin;
   return {
     configFile,
+    airflow,
     settings: {
       dir,
       vaultBin: vaultBinFlag ?? env.VAULT_BIN,
@@ -228,6 +244,9 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
       connections,
       variables,
       airflowVersion,
+      airflowVersionSource: saidVersion !== undefined || opts.withAirflow ? 'user' : airflow ? 'detected' : 'default',
+      airflowBin: opts.airflowBin,
+      withAirflow: opts.withAirflow ?? false,
       dagsDir,
       dag: opts.dag ?? cfg.airflow?.example_dag ?? true,
       check,

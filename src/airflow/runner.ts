@@ -87,3 +87,100 @@ export async function findAirflow(explicit?: string, sandboxDir?: string): Promi
   }
   return null;
 }
+
+/**
+ * The environment real Airflow runs with for the checks: the user's own environment (so a stray
+ * AIRFLOW_CONN_* is seen as it would be), the sandbox env file on top, and a private AIRFLOW_HOME.
+ */
+export function airflowEnv(base: NodeJS.ProcessEnv, sandboxEnv: Map<string, string>, airflowHome: string, dagsFolder: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const [k, v] of sandboxEnv) env[k] = v;
+  env.AIRFLOW_HOME = airflowHome;
+  env.AIRFLOW__CORE__DAGS_FOLDER = dagsFolder;
+  env.AIRFLOW__CORE__LOAD_EXAMPLES = 'False';
+  env.AIRFLOW__CORE__UNIT_TEST_MODE = env.AIRFLOW__CORE__UNIT_TEST_MODE ?? 'False';
+  return env;
+}
+
+export interface AirflowConnectionView {
+  conn_type: string | null;
+  host: string | null;
+  port: number | null;
+  login: string | null;
+  password: string | null;
+  schema: string | null;
+  extra: Record<string, unknown>;
+}
+
+/** `airflow connections get ID -o json` (2.x and 3.x): the full secrets chain, as a hook sees it. */
+export async function connectionsGet(a: AirflowInstall, id: string, env: NodeJS.ProcessEnv): Promise<{ found: AirflowConnectionView | null; stderr: string }> {
+  const r = await runFile(a.bin, ['connections', 'get', id, '-o', 'json'], { env, timeoutMs: 120_000 });
+  if (r.code !== 0) return { found: null, stderr: r.stderr + r.stdout };
+  const start = r.stdout.indexOf('[');
+  try {
+    const arr = JSON.parse(r.stdout.slice(start)) as Record<string, unknown>[];
+    const c = arr[0] ?? {};
+    const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+    return {
+      found: {
+        conn_type: str(c.conn_type),
+        host: str(c.host),
+        port: c.port === null || c.port === undefined || c.port === '' ? null : Number(c.port),
+        login: str(c.login),
+        password: str(c.password),
+        schema: str(c.schema),
+        extra: (c.extra_dejson as Record<string, unknown>) ?? {},
+      },
+      stderr: r.stderr,
+    };
+  } catch {
+    return { found: null, stderr: `unreadable output: ${r.stdout.slice(0, 200)}` };
+  }
+}
+
+/** `airflow variables get KEY`: null when Airflow finds no such variable. */
+export async function variablesGet(a: AirflowInstall, key: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const r = await runFile(a.bin, ['variables', 'get', key], { env, timeoutMs: 120_000 });
+  if (r.code !== 0) return null;
+  return r.stdout.replace(/\n$/, '');
+}
+
+/** Ids of connections in the metastore (the DB only, never the secrets backend). */
+export async function metastoreConnectionIds(a: AirflowInstall, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const r = await runFile(a.bin, ['connections', 'list', '-o', 'json'], { env, timeoutMs: 120_000 });
+  if (r.code !== 0) return [];
+  try {
+    return (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { conn_id: string }[]).map((c) => c.conn_id);
+  } catch {
+    return [];
+  }
+}
+
+export async function initDb(a: AirflowInstall, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; output: string }> {
+  const args = a.major === '1.10' ? ['initdb'] : a.major === '2' && !/^2\.[0-6]\./.test(a.version) ? ['db', 'migrate'] : a.major === '2' ? ['db', 'init'] : ['db', 'migrate'];
+  const r = await runFile(a.bin, args, { env, timeoutMs: 300_000 });
+  return { ok: r.code === 0, output: r.stderr + r.stdout };
+}
+
+/** 3.x runs `dags test` only on a serialized DAG (airflow.md §5). */
+export async function reserialize(a: AirflowInstall, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; output: string }> {
+  const r = await runFile(a.bin, ['dags', 'reserialize'], { env, timeoutMs: 300_000 });
+  return { ok: r.code === 0, output: r.stderr + r.stdout };
+}
+
+export interface DagTestResult {
+  ok: boolean;
+  state: string | null;
+  /** The lines the example DAG printed for each resolved connection. */
+  resolved: string[];
+  output: string;
+}
+
+export async function dagsTest(a: AirflowInstall, dagId: string, env: NodeJS.ProcessEnv): Promise<DagTestResult> {
+  const r = await runFile(a.bin, ['dags', 'test', dagId], { env, timeoutMs: 600_000 });
+  const output = r.stdout + '\n' + r.stderr;
+  const states = [...output.matchAll(/DagRun Finished: .*?state=(\w+)/g)].map((m) => m[1] ?? '');
+  const state = states[states.length - 1] ?? null;
+  const resolved = output.split('\n').filter((l) => l.startsWith('Resolved '));
+  return { ok: r.code === 0 && state === 'success', state, resolved, output };
+}

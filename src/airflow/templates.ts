@@ -1,7 +1,7 @@
 /** Renders the files Airflow reads: the env file (shell and docker forms) and the example DAG. */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { backendClassPath, backendKwargs, type AirflowVersion, type BackendTarget } from './backend.js';
 import type { Flavour } from '../vault/binary.js';
 
@@ -92,16 +92,6 @@ export function parseEnvFile(text: string): Map<string, string> {
   return out;
 }
 
-/** The package root: `templates/` sits beside `dist/` when installed and beside `src/` in a checkout. */
-function templatesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'templates', 'dags'))) return join(dir, 'templates');
-    dir = dirname(dir);
-  }
-  throw new Error('templates/ not found beside the installed package');
-}
-
 export interface DagInput {
   airflowVersion: AirflowVersion;
   connIds: string[];
@@ -110,7 +100,7 @@ export interface DagInput {
 
 export function renderDag(d: DagInput): string {
   const file = d.airflowVersion === '1.10' ? 'example_secrets_dag_airflow1.py' : 'example_secrets_dag.py';
-  const template = readFileSync(join(templatesDir(), 'dags', file), 'utf8');
+  const template = readFileSync(join(packageRoot(), 'templates', 'dags', file), 'utf8');
   const pyList = '[' + d.connIds.map((id) => JSON.stringify(id)).join(', ') + ']';
   const values: Record<string, string> = {
     CONN_IDS_TEXT: d.connIds.join(', '),

@@ -15,6 +15,8 @@ import { verifyAccess } from '../steps/verify-access.js';
 import { seed } from '../steps/seed.js';
 import { writeFiles } from '../steps/write-files.js';
 import { check } from '../steps/check.js';
+import { checkAirflow, skipAirflowCheck } from '../steps/check-airflow.js';
+import { installAirflow } from '../steps/install-airflow.js';
 import { nextSteps } from '../steps/next-steps.js';
 import { planFiles } from '../steps/write-files.js';
 import { devServerArgs } from '../vault/server.js';
@@ -30,6 +32,11 @@ export interface CommandIO {
 }
 
 const STEPS: Step[] = [
+  {
+    title: 'Install Airflow 3 into the sandbox .venv',
+    run: installAirflow,
+    skip: (ctx) => (ctx.settings.withAirflow ? undefined : 'no --with-airflow'),
+  },
   { title: 'Find the Vault server binary and a free address', run: preflight },
   { title: 'Start the dev server', run: start },
   { title: 'Wait until it is ready', run: (ctx) => ready(ctx) },
@@ -41,6 +48,7 @@ const STEPS: Step[] = [
     run: check,
     skip: (ctx) => (ctx.settings.check === 'none' ? '--check none' : undefined),
   },
+  { title: 'Resolve each connection through real Airflow', run: checkAirflow, skip: skipAirflowCheck },
   { title: 'Next steps', run: async (ctx) => nextSteps(ctx) },
 ];
 
@@ -53,16 +61,18 @@ export async function createCommand(options: CreateOptions & { noColor?: boolean
   if (!options.yes && !interactive && !options.dryRun) {
     throw new UsageError('no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults');
   }
-  const { settings, configFile } = await resolve(options);
+  const { settings, configFile, airflow } = await resolve(options);
   const ctx: CreateContext = {
     options,
     report: { info: () => {}, warn: () => {} },
     settings,
     configFile,
+    airflow,
     paths: sandboxPaths(settings.dir),
     seeded: [],
     files: [],
     checks: [],
+    airflowChecks: [],
     warnings: [],
     nextSteps: [],
   };
@@ -108,16 +118,18 @@ function summary(ctx: CreateContext, showToken: boolean) {
       reused: ctx.server ? !ctx.server.startedNow : false,
       token: ctx.server ? maskToken(ctx.server.token, showToken) : undefined,
     },
-    airflow: { version: s.airflowVersion, format: s.format },
+    airflow: { version: s.airflowVersion, version_source: s.airflowVersionSource, format: s.format, found: ctx.airflow ? { version: ctx.airflow.version, bin: ctx.airflow.bin, provider: ctx.airflow.provider } : null },
     vault: { mount: s.mount, connections_path: s.connectionsPath, variables_path: s.variablesPath, kv_version: s.kvVersion },
     connections: ctx.seeded.filter((r) => r.kind === 'connection').map((r) => ({
       id: r.id,
       path: r.path,
       seeded: r.outcome,
       check: ctx.checks.find((c) => c.id === r.id)?.ok === true ? 'ok' : s.check === 'none' ? 'skipped' : 'not run',
+      airflow: ctx.airflowChecks.find((c) => c.kind === 'connection' && c.id === r.id)?.ok ? 'ok' : 'not run',
     })),
     variables: ctx.seeded.filter((r) => r.kind === 'variable').map((r) => ({ key: r.id, path: r.path, seeded: r.outcome })),
     files: ctx.files.map((f) => ({ path: f.path, outcome: f.outcome, ...(f.note ? { note: f.note } : {}) })),
+    airflow_checks: ctx.airflowChecks,
     warnings: ctx.warnings,
     next_steps: ctx.nextSteps,
   };
@@ -139,7 +151,13 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
   );
   const counts = (o: string) => ctx.seeded.filter((r) => r.outcome === o).length;
   writeOut(`Seeded ${ctx.seeded.length} secret(s): ${counts('created')} created, ${counts('updated')} updated, ${counts('unchanged')} unchanged.`);
-  if (ctx.checks.length) writeOut(`Airflow's VaultBackend would resolve all ${ctx.checks.length} connection(s) from Vault.`);
+  if (ctx.airflowChecks.some((c) => c.kind === 'connection')) {
+    writeOut(`Airflow ${ctx.airflow?.version} resolved all ${ctx.settings.connections.length} connection(s) from Vault${ctx.airflowChecks.some((c) => c.kind === 'dag') ? ', and example_secrets_dag succeeded' : ''}.`);
+  } else if (ctx.airflowChecks.some((c) => c.kind === 'dag')) {
+    writeOut(`example_secrets_dag succeeded on Airflow ${ctx.airflow?.version}.`);
+  } else if (ctx.checks.length) {
+    writeOut(`Airflow's VaultBackend would resolve all ${ctx.checks.length} connection(s) from Vault (no Airflow found to ask; --with-airflow installs one).`);
+  }
   writeOut('');
   writeOut('Next:');
   for (const l of ctx.nextSteps) writeOut(`  ${l}`);

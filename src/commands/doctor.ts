@@ -1,73 +1,10 @@
 /** `doctor [dir]`: walk the chain link by link, name the broken one and its fix. */
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { loadConfig, type ConfigFile } from '../config.js';
-import { CONFIG_FILE, readState, sandboxPaths, type SandboxPaths } from '../sandbox.js';
-import { parseEnvFile } from '../airflow/templates.js';
-import { findAirflow } from '../airflow/runner.js';
-import { isAlive, isOurServer, readBanner } from '../vault/server.js';
-import { DEFAULT_DIR } from '../settings.js';
+import { existsSync } from 'node:fs';
 import { CHECKS, runChecks } from '../doctor/index.js';
-import type { CheckResult, DoctorContext } from '../doctor/types.js';
+import { buildDoctorContext } from '../doctor/context.js';
+import type { CheckResult } from '../doctor/types.js';
 import { makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { redact } from '../ui/mask.js';
-
-function findSandbox(dirArg: string | undefined): SandboxPaths | undefined {
-  const candidates = dirArg !== undefined ? [resolve(dirArg)] : [resolve(DEFAULT_DIR), process.cwd()];
-  for (const d of candidates) {
-    if (existsSync(join(d, CONFIG_FILE)) || existsSync(join(d, '.sandbox', 'state.json'))) return sandboxPaths(d);
-  }
-  return undefined;
-}
-
-export async function buildDoctorContext(dirArg: string | undefined, processEnv: NodeJS.ProcessEnv = process.env): Promise<DoctorContext> {
-  const paths = findSandbox(dirArg);
-  const env = new Map<string, string>();
-  for (const [k, v] of Object.entries(processEnv)) if (v !== undefined) env.set(k, v);
-  let config: ConfigFile | undefined;
-  let envSource = 'the environment';
-  if (paths) {
-    if (existsSync(paths.env)) {
-      for (const [k, v] of parseEnvFile(readFileSync(paths.env, 'utf8'))) env.set(k, v);
-      envSource = paths.env;
-    }
-    if (existsSync(paths.config)) config = await loadConfig(paths.config).catch(() => undefined);
-  }
-  const state = paths ? readState(paths) : null;
-  let kwargs: Record<string, unknown> | undefined;
-  try {
-    const v: unknown = JSON.parse(env.get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '');
-    if (v && typeof v === 'object' && !Array.isArray(v)) kwargs = v as Record<string, unknown>;
-  } catch {
-    /* backend-kwargs reports it */
-  }
-  const home = processEnv.HOME ?? homedir();
-  const tokenFile = join(home, '.vault-token');
-  const token =
-    (typeof kwargs?.token === 'string' ? kwargs.token : undefined) ??
-    env.get('VAULT_TOKEN') ??
-    (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() || undefined : undefined);
-  const serverToken = paths && state && isAlive(state.pid) && isOurServer(state.pid, state.address) ? readBanner(paths.serverOut).rootToken : undefined;
-  const kv = kwargs?.kv_engine_version;
-  return {
-    paths,
-    config,
-    state,
-    env,
-    envSource,
-    processEnv,
-    home,
-    token,
-    serverToken,
-    kwargs,
-    mount: typeof kwargs?.mount_point === 'string' ? kwargs.mount_point : (config?.vault?.mount ?? 'secret'),
-    connectionsPath: typeof kwargs?.connections_path === 'string' ? kwargs.connections_path.replace(/\/+$/, '') : (config?.vault?.connections_path ?? 'connections'),
-    kvVersion: kv === 1 || kv === 2 ? kv : 2,
-    airflow: await findAirflow(processEnv.AIRFLOW_BIN, paths?.dir),
-    connIds: config?.connections ? Object.keys(config.connections) : undefined,
-  };
-}
 
 const MARK: Record<CheckResult['status'], string> = { ok: '[✓]', warn: '[!]', fail: '[✗]', skip: '[-]' };
 
@@ -86,8 +23,8 @@ export function printResults(results: CheckResult[], mode: OutputMode, secrets: 
 
 const FIXABLE = new Set(['reachable', 'token', 'backend-kwargs', 'backend-class', 'connections', 'health']);
 
-export async function doctorCommand(dirArg: string | undefined, mode: OutputMode, opts: { fix: boolean }): Promise<number> {
-  let ctx = await buildDoctorContext(dirArg);
+export async function doctorCommand(dirArg: string | undefined, mode: OutputMode, opts: { fix: boolean; airflowBin?: string }): Promise<number> {
+  let ctx = await buildDoctorContext(dirArg, process.env, opts.airflowBin);
   let results = await runChecks(ctx, CHECKS);
   let fixed: string | undefined;
   if (opts.fix) {
@@ -97,7 +34,7 @@ export async function doctorCommand(dirArg: string | undefined, mode: OutputMode
       const { createCommand } = await import('./create.js');
       await createCommand({ dir: ctx.paths.dir, yes: true, quiet: true, forceEnv: true, check: 'vault' }, false);
       fixed = `restarted or reused the sandbox server, re-seeded from secrets-sandbox.yaml and rewrote .env (fixing: ${broken.map((b) => b.id).join(', ')})`;
-      ctx = await buildDoctorContext(ctx.paths.dir);
+      ctx = await buildDoctorContext(ctx.paths.dir, process.env, opts.airflowBin);
       results = await runChecks(ctx, CHECKS);
     } else if (broken.length) {
       fixed = 'nothing applied: --fix repairs a sandbox made by this tool (run it in the sandbox dir)';

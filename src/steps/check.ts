@@ -78,7 +78,9 @@ export async function check(ctx: CreateContext): Promise<void> {
     try {
       data = await client.readSecret(backend.mount, path, backend.kvVersion);
     } catch (e) {
-      throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${(e as Error).message}`, fixForLookup((e as Error).message));
+      const m = (e as Error).message;
+      const why = /403/.test(m) ? `the server refuses the token in .env (${m})` : m;
+      throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(m));
     }
     if (!data) {
       throw new StepError('check', `Airflow would not find '${c.id}': nothing at ${backend.mount}/${path}`, 'rerun the create command; check connections_path and mount_point in .env');

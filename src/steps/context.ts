@@ -5,6 +5,7 @@ import type { ServerBinary } from '../vault/binary.js';
 import type { ListenAddress } from '../vault/address.js';
 import type { VaultClient } from '../vault/client.js';
 import type { WriteOutcome } from '../files.js';
+import type { AirflowInstall } from '../airflow/runner.js';
 
 export interface Reporter {
   /** A line of progress inside the running step. */
@@ -46,12 +47,16 @@ export interface CreateContext {
   configFile?: string;
   paths: SandboxPaths;
   binary?: ServerBinary;
+  /** The real Airflow to check with, when one was found or installed. */
+  airflow?: AirflowInstall | null;
   address?: ListenAddress;
   server?: ServerHandle;
   client?: VaultClient;
   seeded: SeedResult[];
   files: { path: string; outcome: WriteOutcome; note?: string }[];
   checks: CheckResult[];
+  /** What real Airflow said, when it was asked (--check airflow|dag). */
+  airflowChecks: { id: string; kind: 'connection' | 'variable' | 'dag'; ok: boolean; detail: string }[];
   warnings: string[];
   nextSteps: string[];
 }

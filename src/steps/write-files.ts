@@ -20,7 +20,8 @@ export function configFromSettings(s: Settings): RenderableConfig {
     server: { bin: s.vaultBin && s.vaultBinSource === '--vault-bin' ? s.vaultBin : undefined, address: `${s.address.host}:${s.address.port}` },
     vault: { mount: s.mount, connections_path: s.connectionsPath, variables_path: s.variablesPath, kv_version: s.kvVersion },
     airflow: {
-      version: s.airflowVersion,
+      // Detected or defaulted versions stay `auto`, so a later Airflow install is picked up on rerun.
+      version: s.airflowVersionSource === 'user' ? s.airflowVersion : 'auto',
       dags_dir: dagsRel.startsWith('..') ? s.dagsDir : dagsRel || '.',
       example_dag: s.dag,
       format: s.format,
@@ -42,7 +43,7 @@ function configSays(existing: ConfigFile, wanted: RenderableConfig): boolean {
     (e.vault?.connections_path ?? 'connections') === w.vault.connections_path &&
     (e.vault?.variables_path ?? 'variables') === w.vault.variables_path &&
     (e.vault?.kv_version ?? 2) === w.vault.kv_version &&
-    (e.airflow?.version ?? '3') === w.airflow.version &&
+    (e.airflow?.version ?? 'auto') === w.airflow.version &&
     (e.airflow?.dags_dir ?? 'dags') === w.airflow.dags_dir &&
     (e.airflow?.example_dag ?? true) === w.airflow.example_dag &&
     (e.airflow?.format ?? 'uri') === w.airflow.format &&
