@@ -47,3 +47,8 @@ export function secretPath(connectionsPath: string, id: string): string {
 export function connEnvVar(id: string): string {
   return `AIRFLOW_CONN_${id.toUpperCase()}`;
 }
+
+/** Airflow 3 JSON-decodes query values of a connection URI; 2.x and 1.10 keep them as strings. */
+export function uriRules(v: AirflowVersion): '2' | '3' {
+  return v === '3' ? '3' : '2';
+}

@@ -5,6 +5,7 @@
  * tool exists to catch. Real Airflow is the judge: test/e2e checks this module against it.
  */
 import { isIPv6 } from 'node:net';
+import { pyDumpsDict, pyJsonLoads, pyStr, PyJsonError } from './pyjson.js';
 
 export interface AirflowConnection {
   conn_type: string;
@@ -180,35 +181,19 @@ function parseQsl(qs: string): [string, string][] {
   return pairs;
 }
 
-/** `json.dumps(s)` for a str: ensure_ascii, so every non-ASCII code unit becomes \uXXXX. */
-function pyJsonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ch = s[i] as string;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\b') out += '\\b';
-    else if (ch === '\f') out += '\\f';
-    else if (c < 0x20 || c > 0x7e) out += '\\u' + c.toString(16).padStart(4, '0');
-    else out += ch;
-  }
-  return out + '"';
-}
-
-/** `json.dumps(dict)` with Python's default separators and insertion order. */
-export function pyJsonDumpsStringDict(entries: [string, string][]): string {
-  const map = new Map<string, string>();
-  for (const [k, v] of entries) map.set(k, v);
-  return '{' + [...map].map(([k, v]) => `${pyJsonString(k)}: ${pyJsonString(v)}`).join(', ') + '}';
-}
-
 // ---------------------------------------------------------------------------------------------
 // Airflow's rules on top.
 // ---------------------------------------------------------------------------------------------
+
+function decodeQueryValue(v: string) {
+  if (!v) return pyStr(v);
+  try {
+    return pyJsonLoads(v);
+  } catch (e) {
+    if (e instanceof PyJsonError) return pyStr(v);
+    throw e;
+  }
+}
 
 export function normalizeConnType(t: string): string {
   if (t === 'postgresql') return 'postgres';
@@ -226,8 +211,14 @@ function parseNetlocToHostname(parts: SplitResult): string {
   return hostname;
 }
 
-/** Parse a connection URI the way Airflow 2.x/3.x does; throws ConnectionUriError where Airflow raises. */
-export function parseConnectionUri(uri: string): AirflowConnection {
+/** Which Airflow's rules: 3.x JSON-decodes each query value (`?port=1` gives the number 1); 2.x keeps strings. */
+export type UriRules = '2' | '3';
+
+/**
+ * Parse a connection URI the way Airflow's `Connection(uri=...)` does; throws ConnectionUriError
+ * where Airflow raises. Airflow's ORM stores an empty password as None, and so do we.
+ */
+export function parseConnectionUri(uri: string, rules: UriRules = '3'): AirflowConnection {
   const schemes = uri.split('://').length - 1;
   if (schemes > 2) throw new ConnectionUriError(`Invalid connection string: more than two '://' in it`);
   const hostWithProtocol = schemes === 2;
@@ -252,14 +243,14 @@ export function parseConnectionUri(uri: string): AirflowConnection {
   if (parts.query) {
     const query = parseQsl(parts.query);
     const explicit = [...query].reverse().find(([k]) => k === '__extra__');
-    extra = explicit ? explicit[1] : pyJsonDumpsStringDict(query);
+    extra = explicit ? explicit[1] : pyDumpsDict(query.map(([k, v]) => [k, rules === '3' ? decodeQueryValue(v) : pyStr(v)]));
   }
   return {
     conn_type: connType,
     host,
     port,
     login: username ? unquote(username) : username,
-    password: password ? unquote(password) : password,
+    password: password ? unquote(password) : null,
     schema: quotedSchema ? unquote(quotedSchema) : quotedSchema,
     extra,
   };

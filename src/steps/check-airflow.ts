@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
-import { parseConnectionUri } from '../airflow/connection.js';
+import { parseConnectionUri, type UriRules } from '../airflow/connection.js';
+import { uriRules } from '../airflow/backend.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import {
   airflowEnv,
@@ -37,8 +38,8 @@ export function skipAirflowCheck(ctx: CreateContext): string | undefined {
 }
 
 /** Field names where Airflow's view differs from the seeded URI (the password compared, never shown). */
-export function compareWithAirflow(uri: string, a: AirflowConnectionView): string[] {
-  const e = parseConnectionUri(uri);
+export function compareWithAirflow(uri: string, a: AirflowConnectionView, rules: UriRules): string[] {
+  const e = parseConnectionUri(uri, rules);
   const blank = (v: string | null | undefined) => (v === '' || v === undefined ? null : v);
   const expectedExtra: unknown = e.extra ? JSON.parse(e.extra) : {};
   const diffs: string[] = [];
@@ -95,7 +96,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
         const { why, fix } = await explain(ctx, airflow, env, c.id, got.stderr);
         throw new StepError('check airflow', `Airflow did not resolve '${c.id}': ${why}`, fix);
       }
-      const diffs = compareWithAirflow(c.uri, got.found);
+      const diffs = compareWithAirflow(c.uri, got.found, uriRules(airflow.major));
       if (diffs.length) {
         const { why, fix } = await explain(ctx, airflow, env, c.id, '');
         throw new StepError('check airflow', `Airflow resolved '${c.id}' with other ${diffs.join(', ')} than was seeded: ${why}`, fix);

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { StepError } from '../errors.js';
-import { describeConnection, diffConnections, parseConnectionUri, type AirflowConnection } from '../airflow/connection.js';
-import { secretPath } from '../airflow/backend.js';
+import { describeConnection, diffConnections, parseConnectionUri, type AirflowConnection, type UriRules } from '../airflow/connection.js';
+import { secretPath, uriRules } from '../airflow/backend.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { VaultClient } from '../vault/client.js';
 import type { CheckResult, CreateContext } from './context.js';
@@ -48,8 +48,8 @@ export function backendFromEnv(text: string): BackendSettings | string {
 }
 
 /** What VaultBackend builds from a secret: `conn_uri` when present, else the Connection fields. */
-export function connectionFromSecret(data: Record<string, unknown>): AirflowConnection {
-  if (typeof data.conn_uri === 'string' && data.conn_uri) return parseConnectionUri(data.conn_uri);
+export function connectionFromSecret(data: Record<string, unknown>, rules: UriRules = '3'): AirflowConnection {
+  if (typeof data.conn_uri === 'string' && data.conn_uri) return parseConnectionUri(data.conn_uri, rules);
   const str = (k: string) => (data[k] === undefined || data[k] === null ? null : String(data[k]));
   const port = data.port === undefined || data.port === null || data.port === '' ? null : Number(data.port);
   const extra = data.extra === undefined || data.extra === null ? null : typeof data.extra === 'string' ? data.extra : JSON.stringify(data.extra);
@@ -85,8 +85,9 @@ export async function check(ctx: CreateContext): Promise<void> {
     if (!data) {
       throw new StepError('check', `Airflow would not find '${c.id}': nothing at ${backend.mount}/${path}`, 'rerun the create command; check connections_path and mount_point in .env');
     }
-    const actual = connectionFromSecret(data);
-    const expected = parseConnectionUri(c.uri);
+    const rules = uriRules(s.airflowVersion);
+    const actual = connectionFromSecret(data, rules);
+    const expected = parseConnectionUri(c.uri, rules);
     const mismatched = diffConnections(expected, actual);
     const line = `Using connection to: ${describeConnection(c.id, actual)}`;
     results.push({ id: c.id, ok: mismatched.length === 0, line, mismatched });

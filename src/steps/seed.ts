@@ -3,17 +3,18 @@
  * what differs, a bounded number at a time over one keep-alive pool, so a rerun costs no writes.
  */
 import { StepError } from '../errors.js';
-import { parseConnectionUri } from '../airflow/connection.js';
+import { parseConnectionUri, type UriRules } from '../airflow/connection.js';
 import { secretPath } from '../airflow/backend.js';
 import type { StorageFormat } from '../config.js';
+import { uriRules } from '../airflow/backend.js';
 import type { CreateContext, SeedResult } from './context.js';
 
 const CONCURRENCY = 16;
 
 /** The key/values stored for one connection: `conn_uri`, or Airflow's Connection fields (no empty ones). */
-export function connectionSecret(uri: string, format: StorageFormat): Record<string, unknown> {
+export function connectionSecret(uri: string, format: StorageFormat, rules: UriRules = '3'): Record<string, unknown> {
   if (format === 'uri') return { conn_uri: uri };
-  const c = parseConnectionUri(uri);
+  const c = parseConnectionUri(uri, rules);
   const out: Record<string, unknown> = { conn_type: c.conn_type };
   if (c.host) out.host = c.host;
   if (c.login !== null) out.login = c.login;
@@ -47,7 +48,7 @@ export async function seed(ctx: CreateContext): Promise<void> {
   const client = ctx.client!;
   const s = ctx.settings;
   const jobs = [
-    ...s.connections.map((c) => ({ kind: 'connection' as const, id: c.id, path: secretPath(s.connectionsPath, c.id), data: connectionSecret(c.uri, s.format) })),
+    ...s.connections.map((c) => ({ kind: 'connection' as const, id: c.id, path: secretPath(s.connectionsPath, c.id), data: connectionSecret(c.uri, s.format, uriRules(s.airflowVersion)) })),
     ...s.variables.map((v) => ({ kind: 'variable' as const, id: v.key, path: secretPath(s.variablesPath, v.key), data: { value: v.value } })),
   ];
   const results = await mapLimit(jobs, CONCURRENCY, async (job): Promise<SeedResult> => {

@@ -14,6 +14,7 @@ interface Vector {
   password?: string | null;
   schema?: string;
   extra?: string | null;
+  extra_airflow2?: string | null;
   notes?: string;
 }
 
@@ -25,22 +26,24 @@ describe("Airflow's URI rules", () => {
     expect(vectors.length).toBeGreaterThanOrEqual(40);
   });
 
-  for (const v of vectors) {
-    it(`parses ${v.uri}${v.error ? ' (rejected)' : ''}`, () => {
-      if (v.error) {
-        expect(() => parseConnectionUri(v.uri)).toThrow();
-        return;
-      }
-      expect(parseConnectionUri(v.uri)).toEqual({
-        conn_type: v.conn_type,
-        host: v.host,
-        port: v.port,
-        login: v.login,
-        password: v.password,
-        schema: v.schema,
-        extra: v.extra,
+  for (const rules of ['3', '2'] as const) {
+    for (const v of vectors) {
+      it(`parses ${v.uri} as Airflow ${rules} does${v.error ? ' (rejected)' : ''}`, () => {
+        if (v.error) {
+          expect(() => parseConnectionUri(v.uri, rules)).toThrow();
+          return;
+        }
+        expect(parseConnectionUri(v.uri, rules)).toEqual({
+          conn_type: v.conn_type,
+          host: v.host,
+          port: v.port,
+          login: v.login,
+          password: v.password,
+          schema: v.schema,
+          extra: rules === '2' && v.extra_airflow2 !== undefined ? v.extra_airflow2 : v.extra,
+        });
       });
-    });
+    }
   }
 
   it('decodes percent escapes as UTF-8 bytes and keeps invalid ones', () => {
@@ -51,7 +54,12 @@ describe("Airflow's URI rules", () => {
   });
 
   it('writes non-ASCII query extras the way json.dumps does (ensure_ascii)', () => {
-    expect(parseConnectionUri('http://h/?name=J%C3%BCrgen&q=%22').extra).toBe('{"name": "J\\u00fcrgen", "q": "\\""}');
+    expect(parseConnectionUri('http://h/?name=J%C3%BCrgen&q=%22', '2').extra).toBe('{"name": "J\\u00fcrgen", "q": "\\""}');
+  });
+
+  it('round-trips query values through Python json on Airflow 3: big ints, float spelling, NaN, bad JSON kept', () => {
+    const extra = parseConnectionUri('http://h/?i=12345678901234567890&f=1e16&g=1.50&n=NaN&t=true&s=%22x%22&bad=%7Bx&z=-0&u=%22%5Cu00e9%22').extra;
+    expect(extra).toBe('{"i": 12345678901234567890, "f": 1e+16, "g": 1.5, "n": NaN, "t": true, "s": "x", "bad": "{x", "z": 0, "u": "\\u00e9"}');
   });
 
   it('logs a fetched connection like Airflow, password masked', () => {
