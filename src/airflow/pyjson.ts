@@ -4,7 +4,7 @@
  * corners that matter here: big integers, float spelling (1.0, 1e+16), NaN/Infinity, ensure_ascii.
  */
 
-type PyValue =
+export type PyValue =
   | { t: 'int'; v: bigint }
   | { t: 'float'; v: number }
   | { t: 'str'; v: string }
@@ -193,4 +193,27 @@ export function pyDumpsDict(pairs: [string, PyValue][]): string {
   const map = new Map<string, PyValue>();
   for (const [k, v] of pairs) map.set(k, v);
   return pyJsonDumps({ t: 'dict', v: map });
+}
+
+/**
+ * What `airflow ... -o json` prints for a value: the CLI turns every leaf into `str(leaf)` (None
+ * stays null), so 30 prints as "30" and True as "True".
+ */
+export function pyCliView(v: PyValue): unknown {
+  switch (v.t) {
+    case 'int':
+      return v.v.toString();
+    case 'float':
+      return Number.isNaN(v.v) ? 'nan' : v.v === Infinity ? 'inf' : v.v === -Infinity ? '-inf' : pyFloatRepr(v.v);
+    case 'str':
+      return v.v;
+    case 'bool':
+      return v.v ? 'True' : 'False';
+    case 'null':
+      return null;
+    case 'list':
+      return v.v.map(pyCliView);
+    case 'dict':
+      return Object.fromEntries([...v.v].map(([k, x]) => [k, pyCliView(x)]));
+  }
 }

@@ -17,6 +17,9 @@ export const backendClass: Check = {
       if (v === PROVIDER) return warn(`${v} on Airflow 1.10 needs the backport provider package`, `use ${CONTRIB}`);
       return fail(`'${v}' is not the Vault backend of Airflow 1.10`, `set it to ${CONTRIB}`);
     }
+    if (major === '2' && v === CONTRIB) {
+      return warn(`${v} is the Airflow 1.10 class path: Airflow ${ctx.airflow!.version} still maps it to the provider, Airflow 3 cannot import it`, `set AIRFLOW__SECRETS__BACKEND=${PROVIDER}`);
+    }
     if (major && major !== '1.10' && v !== PROVIDER) {
       const why = v === CONTRIB ? 'the Airflow 1.10 class path, which Airflow ' + ctx.airflow!.version + ' cannot import' : 'not the Vault backend';
       return fail(`'${v}' is ${why}`, `set AIRFLOW__SECRETS__BACKEND=${PROVIDER}`);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { StepError } from '../errors.js';
 import { parseConnectionUri, type UriRules } from '../airflow/connection.js';
 import { uriRules } from '../airflow/backend.js';
+import { pyCliView, pyJsonLoads } from '../airflow/pyjson.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import {
   airflowEnv,
@@ -41,7 +42,8 @@ export function skipAirflowCheck(ctx: CreateContext): string | undefined {
 export function compareWithAirflow(uri: string, a: AirflowConnectionView, rules: UriRules): string[] {
   const e = parseConnectionUri(uri, rules);
   const blank = (v: string | null | undefined) => (v === '' || v === undefined ? null : v);
-  const expectedExtra: unknown = e.extra ? JSON.parse(e.extra) : {};
+  // Compared as the CLI prints it: every leaf through Python's str().
+  const expectedExtra: unknown = e.extra ? pyCliView(pyJsonLoads(e.extra)) : {};
   const diffs: string[] = [];
   if (blank(e.conn_type) !== blank(a.conn_type)) diffs.push('conn_type');
   if (blank(e.host) !== blank(a.host)) diffs.push('host');
