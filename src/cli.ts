@@ -2,6 +2,7 @@
  * argv to command, nothing else. Kept tiny: each command and its libraries load on demand, so
  * `--version` and `--help` cost about as much as starting Node.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError, StepError, Cancelled, exitCodeOf } from './errors.js';
 import { HELP, VERSION } from './help.js';
@@ -48,6 +49,17 @@ const ONLY: Partial<Record<Command, Set<string>>> = {
   doctor: new Set(['fix', 'airflow-bin']),
 };
 
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
 function parse(argv: string[]) {
   try {
     return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -84,6 +96,14 @@ export async function main(argv: string[]): Promise<number> {
   if (positionals[0] && (COMMANDS as readonly string[]).includes(positionals[0])) {
     command = positionals[0] as Command;
     rest = positionals.slice(1);
+  }
+  if (command === 'create' && rest[0] !== undefined) {
+    const name = rest[0];
+    const near = name.length <= 4 ? 1 : 2;
+    const typo = /^[a-z]+$/.test(name) ? COMMANDS.find((c) => c !== 'create' && c !== name && editDistance(c, name) <= near) : undefined;
+    if (typo && !existsSync(rest[0])) {
+      throw new UsageError(`unknown command '${rest[0]}'; did you mean '${typo}'? (for a sandbox dir of that name, write ./${rest[0]})`);
+    }
   }
   if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}': ${command} takes one directory; see --help`);
   if (fix && command !== 'doctor') throw new UsageError(`--fix belongs to 'doctor'; run create-secrets-sandbox doctor --fix`);

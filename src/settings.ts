@@ -220,6 +220,9 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
   const airflowVersion: AirflowVersion = opts.withAirflow ? '3' : saidVersion ?? airflow?.major ?? '3';
   // A conn_uri may not deserialize on Airflow 3.0 and 3.1 (the provider's own advice: store fields there).
   const format = saidFormat ?? (airflow && /^3\.[01]\./.test(airflow.version) && !saidVersion ? 'fields' : 'uri');
+  if (airflowVersion === '1.10' && format === 'fields') {
+    throw new UsageError(`--format fields needs Airflow 2.x or later (1.10 reads only conn_uri); use --format uri with --airflow-version 1.10`);
+  }
   const dagsDirRaw = opts.dagsDir ?? cfg.airflow?.dags_dir ?? 'dags';
   const dagsDir = isAbsolute(dagsDirRaw) ? dagsDirRaw : resolve(opts.dagsDir !== undefined ? process.cwd() : dir, dagsDirRaw);
   if (existsSync(dagsDir) && !statSync(dagsDir).isDirectory()) {

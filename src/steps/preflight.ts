@@ -1,6 +1,6 @@
 /** Step 2: the server binary and what it is, a writable sandbox dir, and the address to listen on. */
-import { accessSync, constants, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
 import { identifyBinary, locateBinary } from '../vault/binary.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree } from '../vault/address.js';
@@ -17,10 +17,11 @@ function nearestExisting(p: string): string {
 export async function preflight(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
   const base = nearestExisting(s.dir);
+  // access(2) says yes to root on every path, so make and remove a probe entry instead.
   try {
-    accessSync(base, constants.W_OK);
+    rmdirSync(mkdtempSync(join(base, '.css-probe-')));
   } catch {
-    throw new UsageError(`sandbox dir '${s.dir}' is not writable (${base} is read-only to you); pick another dir`);
+    throw new UsageError(`sandbox dir '${s.dir}' is not writable (nothing can be created in ${base}); pick another dir`);
   }
 
   const path = locateBinary(s.vaultBin, s.vaultBinSource);
