@@ -2,7 +2,7 @@
  * Finds a real Airflow and asks it questions. Versions come from the package metadata of the
  * Python that runs `airflow` (a fraction of a second), not from `airflow version` (seconds).
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { findOnPath } from '../vault/binary.js';
@@ -40,12 +40,26 @@ function shebangPython(script: string): string | null {
   }
 }
 
+/** Children still running, so an interrupt can end them too (a signal sent to our pid alone reaches only us). */
+const running = new Set<ChildProcess>();
+
+export function trackChild(child: ChildProcess): void {
+  running.add(child);
+  child.on('close', () => running.delete(child));
+}
+
+export function killRunningChildren(): void {
+  for (const c of running) c.kill('SIGTERM');
+}
+
 export function runFile(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024, cwd: opts.cwd }, (err, stdout, stderr) => {
+    const child = execFile(file, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024, cwd: opts.cwd }, (err, stdout, stderr) => {
+      running.delete(child);
       const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
+    running.add(child);
   });
 }
 

@@ -17,6 +17,7 @@ import { writeFiles } from '../steps/write-files.js';
 import { check } from '../steps/check.js';
 import { checkAirflow, skipAirflowCheck } from '../steps/check-airflow.js';
 import { installAirflow } from '../steps/install-airflow.js';
+import { killRunningChildren } from '../airflow/runner.js';
 import { nextSteps } from '../steps/next-steps.js';
 import { planFiles } from '../steps/write-files.js';
 import { devServerArgs } from '../vault/server.js';
@@ -83,6 +84,7 @@ export async function createCommand(options: CreateOptions & { noColor?: boolean
   const onSignal = () => {
     if (interrupted) return;
     interrupted = true;
+    killRunningChildren();
     void stopStartedServer(ctx).finally(() => {
       if (!mode.json) writeErr('interrupted: stopped the server this run had started; nothing was left running');
       process.exit(130);

@@ -7,13 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-import { inspectAirflow } from '../airflow/runner.js';
+import { inspectAirflow, trackChild } from '../airflow/runner.js';
 import { findOnPath } from '../vault/binary.js';
 import type { CreateContext } from './context.js';
 
 function run(cmd: string, args: string[], onLine: (l: string) => void): Promise<{ code: number; tail: string[] }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+    trackChild(child);
     const tail: string[] = [];
     const feed = (buf: Buffer) => {
       for (const l of buf.toString().split('\n')) {

@@ -3,6 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
 import { HEALTH_STATUS, VaultClient, VaultError } from '../vault/client.js';
 import type { CreateContext } from './context.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAlive } from '../vault/server.js';
+
+function lastLogLine(file: string): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').trim().split('\n').filter((l) => /ERROR|error/.test(l)).slice(-1)[0]?.trim() ?? '';
+}
 
 export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<void> {
   const server = ctx.server!;
@@ -19,6 +26,9 @@ export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<voi
       last = `health answered ${h.status}: the server is ${HEALTH_STATUS[h.status] ?? 'in an unknown state'}`;
     } catch (e) {
       last = e instanceof VaultError ? e.message : String(e);
+    }
+    if (!isAlive(server.pid)) {
+      throw new StepError('ready', `the server (pid ${server.pid}) exited before it was ready: ${lastLogLine(ctx.paths.serverLog) || last}`, `look at ${ctx.paths.serverLog}, then rerun`);
     }
     if (Date.now() > deadline) {
       throw new StepError('ready', `the server at ${server.url} is not ready after ${timeoutMs / 1000} s: ${last}`, `look at ${ctx.paths.serverLog}, then rerun`);

@@ -60,6 +60,7 @@ export async function start(ctx: CreateContext): Promise<void> {
         stdoutFile: ctx.paths.serverOut,
         stderrFile: ctx.paths.serverLog,
         homeDir: join(ctx.paths.stateDir, 'home'),
+        timeoutMs: startTimeoutMs(),
         onSpawn: (pid) => (ctx.server = { pid, url: addressUrl(listen), token: '', startedNow: true }),
       });
       const url = addressUrl(listen);
@@ -88,6 +89,12 @@ export async function start(ctx: CreateContext): Promise<void> {
       ctx.address = next;
     }
   }
+}
+
+/** SECRETS_SANDBOX_START_TIMEOUT (seconds) for slow machines; 20 s otherwise. */
+export function startTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.SECRETS_SANDBOX_START_TIMEOUT);
+  return Number.isFinite(v) && v > 0 ? v * 1000 : 20_000;
 }
 
 /** Undo a server this run started (used when a later step fails or the run is interrupted). */

@@ -6,11 +6,12 @@ import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { renderDockerEnv, renderDag, renderGitignore, renderShellEnv, parseEnvFile, type EnvInput } from '../airflow/templates.js';
 import { parseConfig, renderConfig, type ConfigFile, type RenderableConfig } from '../config.js';
-import { planFile, readWrittenRecord, sha256, writeFileAtomic, type PlannedFile, type WriteOutcome } from '../files.js';
+import { planFile, readWrittenRecord, sha256, writeFileAtomic, type PlannedFile, type WriteOutcome, type WrittenRecord } from '../files.js';
 import type { Settings } from '../settings.js';
 import type { SandboxPaths } from '../sandbox.js';
 import type { Flavour } from '../vault/binary.js';
 import type { CreateContext } from './context.js';
+import { StepError } from '../errors.js';
 
 export const DAG_FILE = 'example_secrets_dag.py';
 
@@ -109,7 +110,12 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   for (const f of files) {
     // The config file is the user's own voice: flags that change it are a request to change it.
     const force = s.force || f.path === paths.config || (s.forceEnv && (f.path === paths.env || f.path === paths.dockerEnv));
-    const outcome = planFile(f, record[rel(f.path)], force);
+    let outcome: FilePlan['outcome'];
+    try {
+      outcome = planFile(f, record[rel(f.path)], force);
+    } catch (e) {
+      throw fileError(f.path, e);
+    }
     plans.push({ ...f, outcome, note: outcome === 'kept' ? describeKept(f) : undefined });
   }
   const gi = existsSync(paths.gitignore) ? readFileSync(paths.gitignore, 'utf8') : null;
@@ -139,25 +145,59 @@ function countChangedLines(a: string, b: string): number {
   return n;
 }
 
+function fileError(path: string, e: unknown): StepError {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const why: Record<string, string> = {
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is used up',
+    EISDIR: 'a directory is in the way',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+  };
+  return new StepError('write files', `cannot write ${path}: ${why[code] ?? (e as Error).message}`, code === 'ENOSPC' ? 'free some space, then rerun' : `make ${path} writable (or remove what is in the way), then rerun`);
+}
+
+function applyOne(p: FilePlan, record: WrittenRecord, key: string): void {
+  if (p.outcome === 'created' || p.outcome === 'updated') {
+    writeFileAtomic(p.path, p.content, p.mode);
+    record[key] = sha256(p.content);
+  } else if (p.outcome === 'unchanged' && existsSync(p.path)) {
+    // Same content, but someone may have widened the mode of a file that holds secrets.
+    if ((statSync(p.path).mode & 0o777) !== p.mode && p.mode === 0o600) chmodSync(p.path, p.mode);
+    if (record[key] === undefined) record[key] = sha256(p.content);
+  }
+}
+
 export function applyPlans(paths: SandboxPaths, plans: FilePlan[]): void {
   const record = readWrittenRecord(paths.written);
-  for (const p of plans) {
-    const key = relative(paths.dir, p.path);
-    if (p.outcome === 'created' || p.outcome === 'updated') {
-      writeFileAtomic(p.path, p.content, p.mode);
-      record[key] = sha256(p.content);
-    } else if (p.outcome === 'unchanged' && existsSync(p.path)) {
-      // Same content, but someone may have widened the mode of a file that holds secrets.
-      if ((statSync(p.path).mode & 0o777) !== p.mode && p.mode === 0o600) chmodSync(p.path, p.mode);
-      if (record[key] === undefined) record[key] = sha256(p.content);
+  try {
+    for (const p of plans) {
+      try {
+        applyOne(p, record, relative(paths.dir, p.path));
+      } catch (e) {
+        throw fileError(p.path, e);
+      }
+    }
+  } finally {
+    // Even when a later file fails, remember the ones written, so a rerun knows them as ours.
+    try {
+      writeFileAtomic(paths.written, JSON.stringify(record, null, 2) + '\n', 0o600);
+    } catch {
+      /* the failure that brought us here is the one to report */
     }
   }
-  writeFileAtomic(paths.written, JSON.stringify(record, null, 2) + '\n', 0o600);
 }
 
 export async function writeFiles(ctx: CreateContext): Promise<void> {
   const server = ctx.server!;
-  const plans = await planFiles({ settings: ctx.settings, paths: ctx.paths, url: server.url, token: server.token, flavour: ctx.binary!.flavour });
+  let plans: FilePlan[];
+  try {
+    plans = await planFiles({ settings: ctx.settings, paths: ctx.paths, url: server.url, token: server.token, flavour: ctx.binary!.flavour });
+  } catch (e) {
+    if (e instanceof StepError) throw e;
+    throw fileError((e as NodeJS.ErrnoException).path ?? ctx.paths.dir, e);
+  }
   applyPlans(ctx.paths, plans);
   for (const p of plans) {
     ctx.files.push({ path: p.path, outcome: p.outcome, note: p.note });

@@ -3,7 +3,7 @@
  * subprocess without a TTY, free loopback ports, and a sweep for server processes left behind.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -171,4 +171,26 @@ export async function killAndWait(pid: number, timeoutMs = 10_000): Promise<void
     await new Promise((r) => setTimeout(r, 25));
   }
   process.kill(pid, 'SIGKILL');
+}
+
+/** Every live process whose cwd lies under `root`, whatever it runs (fake binaries included). */
+export function processesUnder(root: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`).startsWith(root) && !isZombie(Number(entry))) out.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** A stand-in server binary (a shell script) for faults a real server cannot be made to show on demand. */
+export function fakeBinary(dir: string, name: string, serverScript: string, versionLine = 'Vault v1.19.0 (0000000), built 2025-03-04T12:36:40Z'): string {
+  const file = join(dir, name);
+  writeFileSync(file, `#!/bin/sh\nif [ "$1" = version ]; then echo '${versionLine}'; exit 0; fi\n${serverScript}\n`);
+  chmodSync(file, 0o755);
+  return file;
 }
