@@ -168,6 +168,8 @@ export async function main(argv: string[]): Promise<number> {
           verbose: v.verbose,
           noColor: v['no-color'],
           requireConfig: command === 'up',
+          // `up` exists to bring .env in line with the new server's token, edited or not.
+          forceEnv: command === 'up',
         },
       );
     }

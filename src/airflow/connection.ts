@@ -284,7 +284,14 @@ export function connUriProblem(uri: string): string | null {
   try {
     parsed = parseConnectionUri(uri);
   } catch (e) {
-    return `is rejected by Airflow: ${(e as Error).message}`;
+    const msg = (e as Error).message;
+    const m = /integer value as '(.*)'$/.exec(msg);
+    const at = uri.lastIndexOf('@');
+    // Airflow quotes the text it took for a port; when that text is a piece of the password, never echo it.
+    if (m && at >= 0 && uri.slice(0, at).includes(m[1]!)) {
+      return "is rejected by Airflow: a raw '/', '?' or '#' in the login or password ends the host part, so Airflow reads part of the password as the port (Port could not be cast to integer)";
+    }
+    return `is rejected by Airflow: ${msg}`;
   }
   if (parsed.conn_type === '') {
     return "has a scheme Airflow reads as an empty connection type (a URI scheme cannot hold '_': write '-' instead)";

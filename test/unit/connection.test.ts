@@ -84,7 +84,8 @@ describe('what the sandbox accepts', () => {
   });
 
   it.each([
-    ['mysql://user:pa/ss@host:3306/db', 'Port could not be cast'],
+    ['mysql://user:pa/ss@host:3306/db', 'part of the password as the port'],
+    ['http://host:abc', "Port could not be cast to integer value as 'abc'"],
     ['http://host:99999', 'Port out of range'],
     ['my_type://host', 'empty connection type'],
     ['no-scheme-here', "no '<type>://'"],
