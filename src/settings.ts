@@ -13,6 +13,9 @@ import { DEFAULT_ADDRESS, formatAddress, isLoopback, parseAddress, type ListenAd
 import { rootTokenProblem } from './vault/server.js';
 import { sandboxPaths } from './sandbox.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
+import { uriRules } from './airflow/backend.js';
+import { importAll } from './imports/index.js';
+import type { ImportNote } from './imports/types.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
@@ -30,6 +33,8 @@ export interface CreateOptions {
   variablesPath?: string;
   conn?: string[];
   var?: string[];
+  import?: string[];
+  installServer?: boolean;
   airflowVersion?: string;
   airflowBin?: string;
   withAirflow?: boolean;
@@ -74,6 +79,8 @@ export interface Settings {
   kvVersion: 1 | 2;
   connections: ConnectionSpec[];
   variables: VariableSpec[];
+  /** What --import took, file by file, and every entry it skipped, changed or replaced. */
+  imports: { summary: string[]; notes: ImportNote[] };
   airflowVersion: AirflowVersion;
   /** How the Airflow version was chosen: said by the user, or detected from the Airflow found. */
   airflowVersionSource: 'user' | 'detected' | 'default';
@@ -187,24 +194,6 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
     throw new UsageError(`--connections-path and --variables-path are both '${connectionsPath}'; keep them apart (defaults: connections, variables)`);
   }
 
-  const fromCfg = Object.entries(cfg.connections ?? {}).map(([id, uri]) => ({ id, uri }));
-  for (const c of fromCfg) validateConnection(c, `${cfgLabel} connections.${c.id}`);
-  const fromFlags = parseConnFlags(opts.conn ?? []);
-  for (const c of fromFlags) validateConnection(c, `--conn`);
-  let connections = upsert(fromCfg, fromFlags, 'id');
-  if (connections.length === 0) connections = [DEFAULT_CONNECTION];
-
-  const varsCfg = Object.entries(cfg.variables ?? {}).map(([key, value]) => ({ key, value }));
-  const varsFlags = (opts.var ?? []).map((v) => {
-    const [key, value] = splitPair('--var', v, 'KEY=VALUE');
-    return { key, value };
-  });
-  const variables = upsert(varsCfg, varsFlags, 'key');
-  for (const v of variables) {
-    const p = connIdProblem(v.key);
-    if (p) throw new UsageError(`variable key '${v.key}' ${p}; use letters, digits, _ - .`);
-  }
-
   const saidVersion = pick('--airflow-version', opts.airflowVersion === 'auto' ? undefined : opts.airflowVersion, AIRFLOW_VERSIONS) ?? cfg.airflow?.version;
   const check = pick('--check', opts.check, CHECK_LEVELS) ?? cfg.airflow?.check ?? 'auto';
   const saidFormat = pick('--format', opts.format, STORAGE_FORMATS) ?? cfg.airflow?.format;
@@ -220,6 +209,25 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
   const airflowVersion: AirflowVersion = opts.withAirflow ? '3' : saidVersion ?? airflow?.major ?? '3';
   // A conn_uri may not deserialize on Airflow 3.0 and 3.1 (the provider's own advice: store fields there).
   const format = saidFormat ?? (airflow && /^3\.[01]\./.test(airflow.version) && !saidVersion ? 'fields' : 'uri');
+  const fromCfg = Object.entries(cfg.connections ?? {}).map(([id, uri]) => ({ id, uri }));
+  for (const c of fromCfg) validateConnection(c, `${cfgLabel} connections.${c.id}`);
+  const fromFlags = parseConnFlags(opts.conn ?? []);
+  for (const c of fromFlags) validateConnection(c, `--conn`);
+  const imported = opts.import?.length ? await importAll(opts.import, uriRules(airflowVersion)) : { connections: [], variables: [], notes: [], formats: [] };
+  let connections = upsert(upsert(fromCfg, imported.connections, 'id'), fromFlags, 'id');
+  if (connections.length === 0) connections = [DEFAULT_CONNECTION];
+
+  const varsCfg = Object.entries(cfg.variables ?? {}).map(([key, value]) => ({ key, value }));
+  const varsFlags = (opts.var ?? []).map((v) => {
+    const [key, value] = splitPair('--var', v, 'KEY=VALUE');
+    return { key, value };
+  });
+  const variables = upsert(upsert(varsCfg, imported.variables, 'key'), varsFlags, 'key');
+  for (const v of variables) {
+    const p = connIdProblem(v.key);
+    if (p) throw new UsageError(`variable key '${v.key}' ${p}; use letters, digits, _ - .`);
+  }
+
   if (airflowVersion === '1.10' && format === 'fields') {
     throw new UsageError(`--format fields needs Airflow 2.x or later (1.10 reads only conn_uri); use --format uri with --airflow-version 1.10`);
   }
@@ -246,6 +254,7 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
       kvVersion: cfg.vault?.kv_version ?? 2,
       connections,
       variables,
+      imports: { summary: imported.formats, notes: imported.notes },
       airflowVersion,
       airflowVersionSource: saidVersion !== undefined || opts.withAirflow ? 'user' : airflow ? 'detected' : 'default',
       airflowBin: opts.airflowBin,

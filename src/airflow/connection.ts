@@ -323,3 +323,65 @@ export const CONNECTION_FIELDS = ['conn_type', 'host', 'port', 'login', 'passwor
 export function diffConnections(expected: AirflowConnection, actual: AirflowConnection): string[] {
   return CONNECTION_FIELDS.filter((f) => expected[f] !== actual[f]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fields to URI: Airflow's `Connection.get_uri`, for imports that come as fields.
+// ---------------------------------------------------------------------------------------------
+
+/** Python's `quote(s, safe='')` over UTF-8. */
+export function quote(s: string): string {
+  return [...new TextEncoder().encode(s)].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+}
+
+/** Python's `quote_plus`: like quote, but a space becomes '+'. */
+function quotePlus(s: string): string {
+  return quote(s).replace(/%20/g, '+');
+}
+
+export interface ConnectionFields {
+  conn_type: string;
+  host?: string | null;
+  port?: number | null;
+  login?: string | null;
+  password?: string | null;
+  schema?: string | null;
+  /** Airflow's extra: its JSON text, or an object (as Astro and some exports give it). */
+  extra?: string | Record<string, unknown> | null;
+}
+
+export function buildConnectionUri(c: ConnectionFields, opts: { extraAsJson?: boolean } = {}): string {
+  let uri = c.conn_type ? `${c.conn_type.toLowerCase().replace(/_/g, '-')}://` : '//';
+  let hostToUse = c.host ?? null;
+  if (c.host && c.host.includes('://')) {
+    const [protocol, host] = [c.host.slice(0, c.host.indexOf('://')), c.host.slice(c.host.indexOf('://') + 3)];
+    if (protocol !== c.conn_type) {
+      hostToUse = host;
+      uri += `${protocol}://`;
+    }
+  }
+  let authority = '';
+  if (c.login !== null && c.login !== undefined) authority += quote(c.login);
+  if (c.password !== null && c.password !== undefined) authority += ':' + quote(c.password);
+  if (authority) uri += authority + '@';
+  let hostBlock = hostToUse ? quote(hostToUse) : '';
+  if (c.port) hostBlock += hostBlock === '' && authority === '' ? `@:${c.port}` : `:${c.port}`;
+  if (c.schema) hostBlock += `/${quote(c.schema)}`;
+  uri += hostBlock;
+  const extraText = c.extra === null || c.extra === undefined ? '' : typeof c.extra === 'string' ? c.extra : JSON.stringify(c.extra);
+  if (extraText) {
+    let extra: unknown;
+    try {
+      extra = JSON.parse(extraText);
+    } catch {
+      extra = undefined;
+    }
+    const flat = extra && typeof extra === 'object' && !Array.isArray(extra) && Object.values(extra).every((v) => typeof v === 'string');
+    const sep = c.schema ? '?' : '/?';
+    if (flat && !opts.extraAsJson && Object.keys(extra as object).length) {
+      uri += sep + Object.entries(extra as Record<string, string>).map(([k, v]) => `${quotePlus(k)}=${quotePlus(v)}`).join('&');
+    } else {
+      uri += sep + `__extra__=${quotePlus(extraText)}`;
+    }
+  }
+  return uri;
+}

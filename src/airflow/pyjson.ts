@@ -195,25 +195,3 @@ export function pyDumpsDict(pairs: [string, PyValue][]): string {
   return pyJsonDumps({ t: 'dict', v: map });
 }
 
-/**
- * What `airflow ... -o json` prints for a value: the CLI turns every leaf into `str(leaf)` (None
- * stays null), so 30 prints as "30" and True as "True".
- */
-export function pyCliView(v: PyValue): unknown {
-  switch (v.t) {
-    case 'int':
-      return v.v.toString();
-    case 'float':
-      return Number.isNaN(v.v) ? 'nan' : v.v === Infinity ? 'inf' : v.v === -Infinity ? '-inf' : pyFloatRepr(v.v);
-    case 'str':
-      return v.v;
-    case 'bool':
-      return v.v ? 'True' : 'False';
-    case 'null':
-      return null;
-    case 'list':
-      return v.v.map(pyCliView);
-    case 'dict':
-      return Object.fromEntries([...v.v].map(([k, x]) => [k, pyCliView(x)]));
-  }
-}

@@ -52,13 +52,14 @@ export function killRunningChildren(): void {
   for (const c of running) c.kill('SIGTERM');
 }
 
-export function runFile(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runFile(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(file, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024, cwd: opts.cwd }, (err, stdout, stderr) => {
       running.delete(child);
       const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
     running.add(child);
   });
 }
@@ -123,40 +124,55 @@ export interface AirflowConnectionView {
   login: string | null;
   password: string | null;
   schema: string | null;
-  extra: Record<string, unknown>;
+  /** Airflow's `extra` text, exactly as the Connection holds it. */
+  extra: string | null;
 }
 
-/** `airflow connections get ID -o json` (2.x and 3.x): the full secrets chain, as a hook sees it. */
-export async function connectionsGet(a: AirflowInstall, id: string, env: NodeJS.ProcessEnv): Promise<{ found: AirflowConnectionView | null; stderr: string }> {
-  const r = await runFile(a.bin, ['connections', 'get', id, '-o', 'json'], { env, timeoutMs: 120_000 });
-  if (r.code !== 0) return { found: null, stderr: r.stderr + r.stdout };
-  const start = r.stdout.indexOf('[');
-  try {
-    const arr = JSON.parse(r.stdout.slice(start)) as Record<string, unknown>[];
-    const c = arr[0] ?? {};
-    const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
-    return {
-      found: {
-        conn_type: str(c.conn_type),
-        host: str(c.host),
-        port: c.port === null || c.port === undefined || c.port === '' ? null : Number(c.port),
-        login: str(c.login),
-        password: str(c.password),
-        schema: str(c.schema),
-        extra: (c.extra_dejson as Record<string, unknown>) ?? {},
-      },
-      stderr: r.stderr,
-    };
-  } catch {
-    return { found: null, stderr: `unreadable output: ${r.stdout.slice(0, 200)}` };
+export interface ResolveResult {
+  connections: Record<string, AirflowConnectionView | { error: string }>;
+  variables: Record<string, { value: string } | { error: string }>;
+  /** What Airflow logged while resolving: its words, for explaining a miss. */
+  log: string;
+}
+
+// One Python process asks Airflow for everything, through the same calls `airflow connections get`
+// and `airflow variables get` make (the full secrets chain), instead of one CLI start per item.
+const RESOLVE_PY = `
+import json, os, sys, warnings
+warnings.simplefilter("ignore")
+req = json.load(sys.stdin)
+if req["major"] == "3":
+    os.environ["_AIRFLOW_PROCESS_CONTEXT"] = "server"
+    from airflow.models.connection import Connection
+    get_conn = Connection.get_connection_from_secrets
+else:
+    from airflow.hooks.base import BaseHook
+    get_conn = BaseHook.get_connection
+from airflow.models.variable import Variable
+out = {"connections": {}, "variables": {}}
+for cid in req["connections"]:
+    try:
+        c = get_conn(cid)
+        out["connections"][cid] = {k: getattr(c, k) for k in ("conn_type", "host", "port", "login", "password", "schema", "extra")}
+    except Exception as e:
+        out["connections"][cid] = {"error": f"{type(e).__name__}: {e}"}
+for key in req["variables"]:
+    try:
+        out["variables"][key] = {"value": Variable.get(key)}
+    except Exception as e:
+        out["variables"][key] = {"error": f"{type(e).__name__}: {e}"}
+sys.stdout.write("\\n__CSS_RESULT__" + json.dumps(out) + "\\n")
+`;
+
+export async function resolveThroughAirflow(a: AirflowInstall, ids: string[], keys: string[], env: NodeJS.ProcessEnv): Promise<ResolveResult> {
+  const r = await runFile(a.python, ['-c', RESOLVE_PY], { env, timeoutMs: 300_000, input: JSON.stringify({ major: a.major, connections: ids, variables: keys }) });
+  const marker = r.stdout.lastIndexOf('__CSS_RESULT__');
+  if (marker < 0) {
+    const tail = (r.stderr + r.stdout).trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`Airflow could not be asked (exit ${r.code}): ${tail}`);
   }
-}
-
-/** `airflow variables get KEY`: null when Airflow finds no such variable. */
-export async function variablesGet(a: AirflowInstall, key: string, env: NodeJS.ProcessEnv): Promise<string | null> {
-  const r = await runFile(a.bin, ['variables', 'get', key], { env, timeoutMs: 120_000 });
-  if (r.code !== 0) return null;
-  return r.stdout.replace(/\n$/, '');
+  const parsed = JSON.parse(r.stdout.slice(marker + '__CSS_RESULT__'.length)) as Omit<ResolveResult, 'log'>;
+  return { ...parsed, log: r.stderr + r.stdout.slice(0, marker) };
 }
 
 /** Ids of connections in the metastore (the DB only, never the secrets backend). */

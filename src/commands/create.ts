@@ -38,6 +38,14 @@ const STEPS: Step[] = [
     run: installAirflow,
     skip: (ctx) => (ctx.settings.withAirflow ? undefined : 'no --with-airflow'),
   },
+  {
+    title: 'Import connections and variables',
+    run: async (ctx) => {
+      for (const l of ctx.settings.imports.summary) ctx.report.info(l);
+      for (const n of ctx.settings.imports.notes) ctx.report.warn(`${n.action} ${n.item} (${n.file}): ${n.reason}`);
+    },
+    skip: (ctx) => (ctx.options.import?.length ? undefined : 'no --import'),
+  },
   { title: 'Find the Vault server binary and a free address', run: preflight },
   { title: 'Start the dev server', run: start },
   { title: 'Wait until it is ready', run: (ctx) => ready(ctx) },
@@ -131,6 +139,7 @@ function summary(ctx: CreateContext, showToken: boolean) {
     })),
     variables: ctx.seeded.filter((r) => r.kind === 'variable').map((r) => ({ key: r.id, path: r.path, seeded: r.outcome })),
     files: ctx.files.map((f) => ({ path: f.path, outcome: f.outcome, ...(f.note ? { note: f.note } : {}) })),
+    imports: ctx.settings.imports,
     airflow_checks: ctx.airflowChecks,
     warnings: ctx.warnings,
     next_steps: ctx.nextSteps,

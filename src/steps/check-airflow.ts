@@ -8,16 +8,14 @@ import { join } from 'node:path';
 import { StepError } from '../errors.js';
 import { parseConnectionUri, type UriRules } from '../airflow/connection.js';
 import { uriRules } from '../airflow/backend.js';
-import { pyCliView, pyJsonLoads } from '../airflow/pyjson.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import {
   airflowEnv,
-  connectionsGet,
   dagsTest,
   initDb,
   metastoreConnectionIds,
   reserialize,
-  variablesGet,
+  resolveThroughAirflow,
   type AirflowConnectionView,
   type AirflowInstall,
 } from '../airflow/runner.js';
@@ -42,8 +40,6 @@ export function skipAirflowCheck(ctx: CreateContext): string | undefined {
 export function compareWithAirflow(uri: string, a: AirflowConnectionView, rules: UriRules): string[] {
   const e = parseConnectionUri(uri, rules);
   const blank = (v: string | null | undefined) => (v === '' || v === undefined ? null : v);
-  // Compared as the CLI prints it: every leaf through Python's str().
-  const expectedExtra: unknown = e.extra ? pyCliView(pyJsonLoads(e.extra)) : {};
   const diffs: string[] = [];
   if (blank(e.conn_type) !== blank(a.conn_type)) diffs.push('conn_type');
   if (blank(e.host) !== blank(a.host)) diffs.push('host');
@@ -52,13 +48,9 @@ export function compareWithAirflow(uri: string, a: AirflowConnectionView, rules:
   if (blank(e.schema) !== blank(a.schema)) diffs.push('schema');
   // Airflow's ORM stores an empty password as None.
   if (blank(e.password) !== blank(a.password)) diffs.push('password');
-  if (JSON.stringify(sortKeys(expectedExtra)) !== JSON.stringify(sortKeys(a.extra))) diffs.push('extra');
+  // Airflow's extra text is exactly what the URI rules produce (json.dumps of the query), so compare the text.
+  if (blank(e.extra) !== blank(a.extra)) diffs.push('extra');
   return diffs;
-}
-
-function sortKeys(v: unknown): unknown {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
-  return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)]));
 }
 
 /** Why Airflow missed or mangled `id`: the first broken link of the chain, else what Airflow itself said. */
@@ -92,26 +84,35 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
   ctx.report.info(`asking Airflow ${airflow.version} (${airflow.bin})`);
 
   if (airflow.major !== '1.10') {
+    let res;
+    try {
+      res = await resolveThroughAirflow(airflow, s.connections.map((c) => c.id), s.variables.map((v) => v.key), env);
+    } catch (e) {
+      const first = s.connections[0]?.id ?? '';
+      const { why, fix } = await explain(ctx, airflow, env, first, (e as Error).message);
+      const said = (e as Error).message.split(' | ').slice(-1)[0]?.trim().slice(0, 240);
+      throw new StepError('check airflow', `Airflow did not resolve '${first}': ${why} (Airflow failed before any lookup: ${said})`, fix);
+    }
     for (const c of s.connections) {
-      const got = await connectionsGet(airflow, c.id, env);
-      if (!got.found) {
-        const { why, fix } = await explain(ctx, airflow, env, c.id, got.stderr);
+      const got = res.connections[c.id];
+      if (!got || 'error' in got) {
+        const { why, fix } = await explain(ctx, airflow, env, c.id, res.log);
         throw new StepError('check airflow', `Airflow did not resolve '${c.id}': ${why}`, fix);
       }
-      const diffs = compareWithAirflow(c.uri, got.found, uriRules(airflow.major));
+      const diffs = compareWithAirflow(c.uri, got, uriRules(airflow.major));
       if (diffs.length) {
         const { why, fix } = await explain(ctx, airflow, env, c.id, '');
         throw new StepError('check airflow', `Airflow resolved '${c.id}' with other ${diffs.join(', ')} than was seeded: ${why}`, fix);
       }
-      const line = `Airflow resolved ${c.id}: ${got.found.conn_type} ${got.found.host ?? ''}${got.found.port !== null ? `:${got.found.port}` : ''}, every field as seeded`;
+      const line = `Airflow resolved ${c.id}: ${got.conn_type} ${got.host ?? ''}${got.port !== null ? `:${got.port}` : ''}, every field as seeded`;
       ctx.airflowChecks.push({ id: c.id, kind: 'connection', ok: true, detail: line });
       ctx.report.info(line);
     }
     for (const v of s.variables) {
-      const got = await variablesGet(airflow, v.key, env);
-      if (got !== v.value) {
+      const got = res.variables[v.key];
+      if (!got || 'error' in got || got.value !== v.value) {
         const { why, fix } = await explain(ctx, airflow, env, v.key, '');
-        throw new StepError('check airflow', `Airflow ${got === null ? 'did not resolve' : 'read another value for'} variable '${v.key}': ${why}`, fix);
+        throw new StepError('check airflow', `Airflow ${!got || 'error' in got ? 'did not resolve' : 'read another value for'} variable '${v.key}': ${why}`, fix);
       }
       ctx.airflowChecks.push({ id: v.key, kind: 'variable', ok: true, detail: `Airflow read variable ${v.key}` });
     }
