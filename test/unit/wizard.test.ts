@@ -22,17 +22,23 @@ function scripted(answers: Answer[]) {
       p.once('run', async () => {
         const keys = typeof next === 'string' ? [next] : next.keys;
         for (const k of keys) {
-          if (k === '\n') {
-            await p.submit();
-            if (p.state.error) refused.push(String(p.state.error));
-          } else if (k === 'down') await p.keypress(null, { name: 'down' });
+          if (k === '\n') await p.submit();
+          else if (k === 'down') await p.keypress(null, { name: 'down' });
           else for (const ch of k) await p.keypress(ch);
         }
         await p.submit();
       });
     });
     const sink = new PassThrough();
-    const res = (await enquirer.prompt({ ...options, name: 'v', stdout: sink as never } as never)) as { v: unknown };
+    const validate = options.validate as ((v: unknown) => true | string) | undefined;
+    const recording = validate
+      ? (v: unknown) => {
+          const r = validate(v);
+          if (r !== true) refused.push(r);
+          return r;
+        }
+      : undefined;
+    const res = (await enquirer.prompt({ ...options, validate: recording, name: 'v', stdout: sink as never } as never)) as { v: unknown };
     return res.v;
   };
   return { ask, asked, refused };
