@@ -45,6 +45,8 @@ export interface ServerState {
   flavour: Flavour;
   version: string;
   bin: string;
+  /** Size and mtime of the binary, so its identity can be reused while it is unchanged. */
+  binStamp?: string;
   startedAt: string;
   /** Whether the root token was chosen by the user (--root-token) or made by the server. */
   tokenSource: 'server' | 'user';

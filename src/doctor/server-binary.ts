@@ -7,7 +7,7 @@ export const serverBinary: Check = {
   async run(ctx) {
     const explicit = ctx.config?.server?.bin ?? ctx.processEnv.VAULT_BIN;
     try {
-      ctx.binary = await identifyBinary(locateBinary(explicit, ctx.config?.server?.bin ? '--vault-bin' : 'VAULT_BIN'));
+      ctx.binary = await identifyBinary(locateBinary(explicit, ctx.config?.server?.bin ? '--vault-bin' : 'VAULT_BIN'), ctx.state);
     } catch (e) {
       const msg = (e as Error).message;
       // Outside a sandbox the server may run elsewhere; only a sandbox needs its own binary to start.

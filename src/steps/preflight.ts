@@ -35,7 +35,7 @@ export async function preflight(ctx: CreateContext): Promise<void> {
     s.vaultBin = path;
     s.vaultBinSource = '--vault-bin';
   }
-  ctx.binary = await identifyBinary(path);
+  ctx.binary = await identifyBinary(path, readState(ctx.paths));
   ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
   if (!ctx.binary.supportsNoStoreToken) {
     ctx.report.warn(`${ctx.binary.flavour} ${ctx.binary.version} predates -dev-no-store-token; the server runs with a private HOME so ~/.vault-token stays untouched`);

@@ -9,6 +9,7 @@ import { ensureDir } from '../files.js';
 import { addressUrl, formatAddress, nextFreeAddress, type ListenAddress } from '../vault/address.js';
 import { VaultClient } from '../vault/client.js';
 import { isAlive, isOurServer, readBanner, startServer, stopProcessGroup } from '../vault/server.js';
+import { binaryStamp } from '../vault/binary.js';
 import { readState, writeState } from '../sandbox.js';
 import type { CreateContext } from './context.js';
 
@@ -72,6 +73,7 @@ export async function start(ctx: CreateContext): Promise<void> {
         flavour: binary.flavour,
         version: binary.version,
         bin: binary.path,
+        binStamp: binaryStamp(binary.path),
         startedAt: new Date().toISOString(),
         tokenSource: ctx.settings.rootToken ? 'user' : 'server',
       });

@@ -70,7 +70,28 @@ export function versionAtLeast(version: string, min: [number, number, number]): 
   return true;
 }
 
-export async function identifyBinary(path: string): Promise<ServerBinary> {
+/** What a previous run learned about a binary; trusted while the file is unchanged (same size and mtime). */
+export interface BinaryIdentity {
+  bin: string;
+  binStamp?: string;
+  flavour: Flavour;
+  version: string;
+}
+
+export function binaryStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
+export async function identifyBinary(path: string, known?: BinaryIdentity | null): Promise<ServerBinary> {
+  // `<bin> version` costs a process start (more behind a wrapper script): skip it for a binary we already know.
+  if (known && known.bin === path && known.binStamp && known.binStamp === binaryStamp(path)) {
+    return { path, flavour: known.flavour, version: known.version, supportsNoStoreToken: known.flavour === 'OpenBao' || versionAtLeast(known.version, [1, 2, 0]) };
+  }
   const out = await new Promise<string>((res, rej) => {
     execFile(path, ['version'], { timeout: 15_000, env: { ...process.env, VAULT_CLI_NO_COLOR: '1', BAO_CLI_NO_COLOR: '1' } }, (err, stdout, stderr) => {
       if (err && !stdout) rej(new StepError('preflight', `'${path} version' failed: ${(stderr || err.message).trim().split('\n')[0]}`, INSTALL_HINT));

@@ -1,8 +1,33 @@
 /**
- * The only module that talks HTTP to Vault. Over Node's `fetch` (not node-vault: deps.md §2):
- * loopback requests never go through HTTP_PROXY, errors never carry the token, KV v2 is typed,
- * and undici keeps one keep-alive pool for the whole run.
+ * The only module that talks HTTP to Vault (not node-vault: deps.md §2): loopback requests never
+ * go through HTTP_PROXY, errors never carry the token, KV v2 is typed, and one keep-alive pool
+ * serves the whole run. Over node:http rather than `fetch`: the first `fetch` loads and compiles
+ * undici, about 100 ms per command measured here (bench/results.md), more than the rest of doctor.
  */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+// Idle keep-alive sockets are unref'd by the agent, so they never hold the CLI open.
+const AGENTS = { http: new HttpAgent({ keepAlive: true, maxSockets: 16 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 16 }) };
+
+function send(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const secure = u.protocol === 'https:';
+    const req = (secure ? httpsRequest : httpRequest)(
+      u,
+      { method, headers, agent: secure ? AGENTS.https : AGENTS.http, signal: AbortSignal.timeout(timeoutMs) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
 
 export type VaultErrorKind =
   | 'refused' // nothing listens there
@@ -98,29 +123,22 @@ export class VaultClient {
   private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T | null }> {
     const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
     if (this.token) headers['X-Vault-Token'] = this.token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(`${this.url}/v1/${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-        redirect: 'manual',
-      });
-    } catch (e) {
-      throw networkError(method, `${this.url}/v1/${path}`, e, this.timeoutMs);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
-    let text: string;
+    const url = `${this.url}/v1/${path}`;
+    let res: { status: number; text: string };
     try {
-      text = await res.text();
+      res = await send(url, method, headers, payload, this.timeoutMs);
     } catch (e) {
-      throw networkError(method, `${this.url}/v1/${path}`, e, this.timeoutMs);
+      throw networkError(method, url, e, this.timeoutMs);
     }
     let parsed: T | null = null;
-    if (text.trim() !== '') {
+    if (res.text.trim() !== '') {
       try {
-        parsed = JSON.parse(text) as T;
+        parsed = JSON.parse(res.text) as T;
       } catch {
         throw new VaultError(method, `/v1/${path}`, 'http', `${res.status} with a body that is not JSON (is this a Vault server?)`, res.status);
       }
@@ -259,10 +277,10 @@ function statusText(status: number): string {
 }
 
 function networkError(method: string, url: string, e: unknown, timeoutMs: number): VaultError {
-  const err = e as { name?: string; cause?: { code?: string; reason?: string; message?: string }; message?: string };
-  const code = err.cause?.code ?? '';
+  const err = e as { name?: string; code?: string; cause?: { code?: string; reason?: string; message?: string; name?: string }; message?: string };
+  const code = err.cause?.code ?? err.code ?? '';
   const text = `${err.message ?? ''} ${err.cause?.message ?? ''} ${err.cause?.reason ?? ''}`;
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') {
+  if (err.name === 'TimeoutError' || err.name === 'AbortError' || err.cause?.name === 'TimeoutError' || code === 'ABORT_ERR') {
     return new VaultError(method, url, 'timeout', `no answer within ${timeoutMs} ms`);
   }
   if (code === 'ECONNREFUSED') return new VaultError(method, url, 'refused', 'connection refused: no server is listening there');
