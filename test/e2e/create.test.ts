@@ -4,23 +4,13 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { missing, serverBinary, VENV_PYTHON } from '../support/env.js';
-import { cleanup, freePort, holdPort, readJson, runCli, runProcess, serversUnder, workspace, type Workspace } from '../support/sandbox.js';
+import { workspaces, freePort, holdPort, readJson, runCli, runProcess, serversUnder } from '../support/sandbox.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
-const spaces: Workspace[] = [];
-
-function ws(extra: NodeJS.ProcessEnv = {}): Workspace {
-  const w = workspace(BIN, extra);
-  spaces.push(w);
-  return w;
-}
-
-afterEach(() => {
-  for (const w of spaces.splice(0)) expect(cleanup(w), 'a server process was left running').toEqual([]);
-});
+const ws = workspaces(BIN);
 
 function envOf(dir: string): Map<string, string> {
   const m = new Map<string, string>();
@@ -92,6 +82,19 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     const after = await runCli(w, ['status', '--json']);
     expect(after.code).toBe(1);
     expect(readJson(after.stdout)).toMatchObject({ running: false });
+  });
+
+  it('--dry-run prints the plan (server command, Vault paths, files) and touches nothing', async () => {
+    const w = ws();
+    const port = await freePort();
+    const r = await runCli(w, ['--dry-run', '--json', '--address', `127.0.0.1:${port}`, '--conn', 'pg=postgres://u:p@db/app', '--var', 'k=v']);
+    expect(r.code, r.stderr).toBe(0);
+    const plan = readJson<{ server: { command: string[] }; secrets: string[]; files: { path: string; action: string }[] }>(r.stdout);
+    expect(plan.server.command.slice(1)).toEqual(['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`, '-dev-no-store-token']);
+    expect(plan.secrets).toEqual(['secret/connections/pg', 'secret/variables/k']);
+    expect(plan.files.map((f) => f.action)).toEqual(['create', 'create', 'create', 'create', 'create']);
+    expect(readdirSync(w.cwd)).toEqual([]);
+    expect(serversUnder(w.root)).toEqual([]);
   });
 
   it('refuses a URI Airflow rejects: exit 2, nothing written, nothing started', async () => {
@@ -250,7 +253,7 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const s = readJson<{ server: { flavour: string; binary: string } }>(r.stdout);
     expect(s.server.flavour).toBe('OpenBao');
-    expect(s.server.binary).toBe(join(w.home, '.cache', 'create-secrets-sandbox', 'openbao', 'bin', 'bao'));
+    expect(s.server.binary.startsWith(join(w.home, '.cache', 'create-secrets-sandbox', 'openbao'))).toBe(true);
     const again = await runCli(w, ['--yes', '--json', '--install-server'], { env });
     expect(again.code).toBe(0);
     expect(readJson<{ server: { reused: boolean } }>(again.stdout).server.reused).toBe(true);

@@ -4,30 +4,20 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { missing, serverBinary } from '../support/env.js';
-import { cleanup, freePort, killAndWait, readJson, runCli, startManualServer, serversUnder, workspace, type Workspace } from '../support/sandbox.js';
+import { workspaces, freePort, killAndWait, readJson, runCli, startManualServer, serversUnder, type Workspace } from '../support/sandbox.js';
 import { CHECKS } from '../../src/doctor/index.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
-const spaces: Workspace[] = [];
+const ws = workspaces(BIN);
 const ALL_IDS = CHECKS.map((c) => c.id);
 
 interface Doctor {
   ok: boolean;
   checks: { id: string; status: string; detail: string; fix?: string }[];
 }
-
-function ws(extra: NodeJS.ProcessEnv = {}): Workspace {
-  const w = workspace(BIN, extra);
-  spaces.push(w);
-  return w;
-}
-
-afterEach(() => {
-  for (const w of spaces.splice(0)) expect(cleanup(w), 'a server process was left running').toEqual([]);
-});
 
 async function sandbox(): Promise<{ w: Workspace; dir: string; port: number }> {
   const w = ws();

@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkS
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { afterEach, expect } from 'vitest';
 import { CLI } from './env.js';
 
 export const TEMP_PREFIX = 'css-e2e-';
@@ -193,4 +194,20 @@ export function fakeBinary(dir: string, name: string, serverScript: string, vers
   writeFileSync(file, `#!/bin/sh\nif [ "$1" = version ]; then echo '${versionLine}'; exit 0; fi\n${serverScript}\n`);
   chmodSync(file, 0o755);
   return file;
+}
+
+/**
+ * A `ws()` that makes workspaces for the current test file and, after each test, asserts that none
+ * left a server running (then removes them).
+ */
+export function workspaces(serverBin: string | undefined): (extra?: NodeJS.ProcessEnv) => Workspace {
+  const spaces: Workspace[] = [];
+  afterEach(() => {
+    for (const w of spaces.splice(0)) expect(cleanup(w), 'a server process was left running').toEqual([]);
+  });
+  return (extra = {}) => {
+    const w = workspace(serverBin, extra);
+    spaces.push(w);
+    return w;
+  };
 }
