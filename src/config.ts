@@ -26,7 +26,7 @@ export interface ConfigFile {
 type Yaml = typeof import('yaml');
 
 /** yaml is CommonJS: bundled, a dynamic import hands back its exports under `default`. */
-async function loadYaml(): Promise<Yaml> {
+export async function loadYaml(): Promise<Yaml> {
   const mod = (await import('yaml')) as Yaml & { default?: Yaml };
   return mod.default ?? mod;
 }

@@ -7,19 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
+import { loadYaml } from '../config.js';
 import type { UriRules } from '../airflow/connection.js';
 import { connIdProblem } from '../airflow/connection.js';
 import type { ConnectionSpec, VariableSpec } from '../settings.js';
 import { fromFields, fromUri } from './fields.js';
 import { pyJsonDumps, pyJsonLoads } from '../airflow/pyjson.js';
 import type { Imported, ImportNote } from './types.js';
-
-type Yaml = typeof import('yaml');
-
-async function loadYaml(): Promise<Yaml> {
-  const mod = (await import('yaml')) as Yaml & { default?: Yaml };
-  return mod.default ?? mod;
-}
 
 /** A JSON value as Airflow stores it (`json.dumps`: ", " and ": " separators, ASCII only). */
 const pyText = (v: unknown): string => pyJsonDumps(pyJsonLoads(JSON.stringify(v)));

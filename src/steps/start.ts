@@ -62,6 +62,13 @@ export async function start(ctx: CreateContext): Promise<void> {
         stderrFile: ctx.paths.serverLog,
         homeDir: join(ctx.paths.stateDir, 'home'),
         timeoutMs: startTimeoutMs(),
+        readyProbe: async () => {
+          try {
+            return (await new VaultClient({ url: addressUrl(listen), timeoutMs: 500 }).health()).status === 200;
+          } catch {
+            return false;
+          }
+        },
         onSpawn: (pid) => (ctx.server = { pid, url: addressUrl(listen), token: '', startedNow: true }),
       });
       const url = addressUrl(listen);

@@ -25,6 +25,11 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Called with the pid as soon as the process exists, so an interrupt can still stop it. */
   onSpawn?: (pid: number) => void;
+  /**
+   * With a root token we chose, the server is ready as soon as it answers: no need to wait for the
+   * banner, which it prints only after 100 ms of log quiet (vault.md §1.5).
+   */
+  readyProbe?: () => Promise<boolean>;
 }
 
 export interface StartedServer {
@@ -96,6 +101,7 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
     const text = readFileSync(opts.stdoutFile, 'utf8');
     banner = parseBanner(text);
     if (banner.rootToken) return { pid, rootToken: banner.rootToken, unsealKey: banner.unsealKey };
+    if (opts.rootToken && opts.readyProbe && !exited && (await opts.readyProbe())) return { pid, rootToken: opts.rootToken };
     if (exited || spawnError) {
       const said = serverSaid(banner, opts.stderrFile);
       throw new StepError(
