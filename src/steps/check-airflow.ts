@@ -28,7 +28,7 @@ const CHAIN = ['backend-class', 'backend-kwargs', 'address', 'scheme', 'reachabl
 export function airflowCheckLevel(ctx: CreateContext): 'airflow' | 'dag' | null {
   const c = ctx.settings.check;
   if (c === 'airflow' || c === 'dag') return c;
-  return c === 'auto' && ctx.airflow ? 'airflow' : null;
+  return c === 'auto' && (ctx.airflow || ctx.settings.withAirflow) ? 'airflow' : null;
 }
 
 export function skipAirflowCheck(ctx: CreateContext): string | undefined {

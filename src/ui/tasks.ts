@@ -44,10 +44,10 @@ export async function runSteps(steps: Step[], ctx: CreateContext, render: Render
   }
 
   const { Listr } = await import('listr2');
+  // Every skip depends only on what resolve settled, known before the first step: leave those steps out of the list.
   const list = new Listr<CreateContext>(
-    steps.map((step) => ({
+    steps.filter((step) => !step.skip?.(ctx)).map((step) => ({
       title: step.title,
-      skip: () => step.skip?.(ctx) ?? false,
       task: async (_c, task) => {
         const reporter: Reporter = {
           info: (m) => (task.output = redact(m, secretsOf(ctx))),
