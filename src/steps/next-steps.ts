@@ -6,6 +6,14 @@ function shellArg(p: string): string {
   return /^[\w./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
+/** How the user ran us: `npx create-secrets-sandbox` when installed, `node <path>/dist/cli.js` from a clone. */
+function selfCommand(): string {
+  const script = process.argv[1] ?? '';
+  if (!script || script.includes('/node_modules/') || !script.endsWith('.js')) return 'npx create-secrets-sandbox';
+  const rel = relative(process.cwd(), script);
+  return `node ${shellArg(rel.startsWith('..') ? script : rel)}`;
+}
+
 export function nextSteps(ctx: CreateContext): void {
   const dirRel = relative(process.cwd(), ctx.paths.dir) || '.';
   const dir = shellArg(dirRel.startsWith('..') ? ctx.paths.dir : dirRel);
@@ -19,7 +27,8 @@ export function nextSteps(ctx: CreateContext): void {
     if (ctx.settings.dag) steps.push(`airflow dags test example_secrets_dag    # the example DAG resolves every connection`);
   }
   const cmdDir = dir === 'secrets-sandbox' ? '' : ` ${dir}`;
-  steps.push(`npx create-secrets-sandbox status${cmdDir}    # is the server up`);
-  steps.push(`npx create-secrets-sandbox down${cmdDir}      # stop it; 'up' starts and re-seeds it`);
+  const self = selfCommand();
+  steps.push(`${self} status${cmdDir}    # is the server up`);
+  steps.push(`${self} down${cmdDir}      # stop it; 'up' starts and re-seeds it`);
   ctx.nextSteps = steps;
 }
