@@ -8,7 +8,7 @@ import { sandboxPaths } from '../sandbox.js';
 import type { CreateOptions } from '../settings.js';
 import type { CreateContext, Step } from '../steps/context.js';
 import { resolve } from '../steps/resolve.js';
-import { preflight } from '../steps/preflight.js';
+import { preflight, settleBinary } from '../steps/preflight.js';
 import { start, stopStartedServer } from '../steps/start.js';
 import { ready } from '../steps/ready.js';
 import { verifyAccess } from '../steps/verify-access.js';
@@ -181,6 +181,7 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
 async function dryRun(ctx: CreateContext, mode: OutputMode, showToken: boolean): Promise<number> {
   ctx.report = { info: () => {}, warn: (m) => ctx.warnings.push(m) };
   await preflight(ctx);
+  await settleBinary(ctx);
   const s = ctx.settings;
   const listen = ctx.address!;
   const plans = await planFiles({ settings: s, paths: ctx.paths, url: addressUrl(listen), token: '<root token>', flavour: ctx.binary!.flavour });

@@ -47,6 +47,8 @@ export interface CreateContext {
   configFile?: string;
   paths: SandboxPaths;
   binary?: ServerBinary;
+  /** `<bin> version` still running (started in preflight, settled in start): see settleBinary. */
+  binaryIdentity?: Promise<ServerBinary>;
   /** The real Airflow to check with, when one was found or installed. */
   airflow?: AirflowInstall | null;
   address?: ListenAddress;

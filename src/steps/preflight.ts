@@ -1,8 +1,8 @@
 /** Step 2: the server binary and what it is, a writable sandbox dir, and the address to listen on. */
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import { identifyBinary, locateBinary, resolveWrapper } from '../vault/binary.js';
+import { binaryStamp, identifyBinary, locateBinary, resolveWrapper } from '../vault/binary.js';
 import { installOpenBao } from '../vault/install.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree } from '../vault/address.js';
 import { isAlive, isOurServer } from '../vault/server.js';
@@ -13,6 +13,20 @@ function nearestExisting(p: string): string {
   let d = p;
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
   return d;
+}
+
+/** The binary's identity, once `version` has answered; reported once. A binary that is neither Vault nor OpenBao fails here. */
+export async function settleBinary(ctx: CreateContext): Promise<void> {
+  if (ctx.binaryIdentity) {
+    const pending = ctx.binaryIdentity;
+    ctx.binaryIdentity = undefined;
+    ctx.binary = await pending;
+  }
+  const b = ctx.binary!;
+  ctx.report.info(`${b.flavour} ${b.version} at ${b.path}`);
+  if (!b.supportsNoStoreToken) {
+    ctx.report.warn(`${b.flavour} ${b.version} predates -dev-no-store-token; the server runs with a private HOME so ~/.vault-token stays untouched`);
+  }
 }
 
 export async function preflight(ctx: CreateContext): Promise<void> {
@@ -35,10 +49,15 @@ export async function preflight(ctx: CreateContext): Promise<void> {
     s.vaultBin = path;
     s.vaultBinSource = '--vault-bin';
   }
-  ctx.binary = await identifyBinary(path, readState(ctx.paths));
-  ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
-  if (!ctx.binary.supportsNoStoreToken) {
-    ctx.report.warn(`${ctx.binary.flavour} ${ctx.binary.version} predates -dev-no-store-token; the server runs with a private HOME so ~/.vault-token stays untouched`);
+  const known = readState(ctx.paths);
+  const name = basename(path);
+  if ((name === 'vault' || name === 'bao') && !(known && known.bin === path && known.binStamp === binaryStamp(path))) {
+    // `version` of a 100+ MB binary takes ~80 ms: let it run while the server starts (settleBinary awaits it).
+    ctx.binaryIdentity = identifyBinary(path);
+    ctx.binaryIdentity.catch(() => {});
+    ctx.binary = { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '', supportsNoStoreToken: true };
+  } else {
+    ctx.binary = await identifyBinary(path, known);
   }
 
   // Our own running server keeps its address: the start step decides whether to reuse it.

@@ -33,6 +33,6 @@ export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<voi
     if (Date.now() > deadline) {
       throw new StepError('ready', `the server at ${server.url} is not ready after ${timeoutMs / 1000} s: ${last}`, `look at ${ctx.paths.serverLog}, then rerun`);
     }
-    await sleep(50);
+    await sleep(10);
   }
 }

@@ -10,6 +10,7 @@ import { addressUrl, formatAddress, nextFreeAddress, type ListenAddress } from '
 import { VaultClient } from '../vault/client.js';
 import { isAlive, isOurServer, readBanner, startServer, stopProcessGroup } from '../vault/server.js';
 import { binaryStamp } from '../vault/binary.js';
+import { settleBinary } from './preflight.js';
 import { readState, writeState } from '../sandbox.js';
 import type { CreateContext } from './context.js';
 
@@ -44,9 +45,11 @@ async function tryReuse(ctx: CreateContext, listen: ListenAddress): Promise<bool
 }
 
 export async function start(ctx: CreateContext): Promise<void> {
-  const binary = ctx.binary!;
   let listen = ctx.address!;
-  if (await tryReuse(ctx, listen)) return;
+  if (await tryReuse(ctx, listen)) {
+    await settleBinary(ctx);
+    return;
+  }
 
   ensureDir(ctx.paths.dir);
   ensureDir(ctx.paths.stateDir, 0o700);
@@ -54,7 +57,7 @@ export async function start(ctx: CreateContext): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       const started = await startServer({
-        binary,
+        binary: ctx.binary!,
         listen: formatAddress(listen),
         rootToken: ctx.settings.rootToken,
         kvVersion: ctx.settings.kvVersion,
@@ -73,6 +76,8 @@ export async function start(ctx: CreateContext): Promise<void> {
       });
       const url = addressUrl(listen);
       ctx.server = { pid: started.pid, url, token: started.rootToken, startedNow: true };
+      await settleBinary(ctx); // a binary that is not Vault fails here, and create stops what it started
+      const binary = ctx.binary!;
       writeState(ctx.paths, {
         pid: started.pid,
         address: formatAddress(listen),
@@ -87,6 +92,16 @@ export async function start(ctx: CreateContext): Promise<void> {
       ctx.report.info(`${binary.flavour} dev server started on ${url} (pid ${started.pid})`);
       return;
     } catch (e) {
+      // An old Vault (< 1.2) refuses -dev-no-store-token: learn what it is, then start it without.
+      if (ctx.binaryIdentity && e instanceof StepError && /flag provided but not defined/.test(e.message)) {
+        const pid = ctx.server?.pid;
+        if (pid) await stopProcessGroup(pid);
+        ctx.server = undefined;
+        await settleBinary(ctx);
+        if (!ctx.binary!.supportsNoStoreToken && attempt < 3) continue;
+        throw e;
+      }
+      if (ctx.server?.startedNow && ctx.server.pid) await stopProcessGroup(ctx.server.pid);
       ctx.server = undefined;
       // Lost a race for the port between our probe and the server's bind: move on, unless the user chose it.
       const inUse = e instanceof StepError && /address already in use/.test(e.message);

@@ -60,8 +60,10 @@ function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
     delete env[k];
   }
   if (opts.rootToken) {
-    // Through the environment, not argv: argv is world-readable in /proc and `ps`.
-    env[opts.binary.flavour === 'OpenBao' ? 'BAO_DEV_ROOT_TOKEN_ID' : 'VAULT_DEV_ROOT_TOKEN_ID'] = opts.rootToken;
+    // Through the environment, not argv: argv is world-readable in /proc and `ps`. Both names, so
+    // it holds before `version` has said which server this is.
+    env.VAULT_DEV_ROOT_TOKEN_ID = opts.rootToken;
+    env.BAO_DEV_ROOT_TOKEN_ID = opts.rootToken;
   }
   return env;
 }
@@ -119,7 +121,7 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
         `see ${opts.stdoutFile} and ${opts.stderrFile}`,
       );
     }
-    await sleep(25);
+    await sleep(10);
   }
 }
 
