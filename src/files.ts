@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { dirname } from 'node:path';
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -34,7 +34,7 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
   }
 }
 
-export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'kept' | 'would-create' | 'would-update';
+export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'kept';
 
 export interface PlannedFile {
   path: string;
@@ -55,14 +55,10 @@ export function readWrittenRecord(path: string): WrittenRecord {
 }
 
 /** What writing `file` would do, given the hash we recorded for it last time. */
-export function planFile(file: PlannedFile, recordedHash: string | undefined, force: boolean): Exclude<WriteOutcome, 'would-create' | 'would-update'> {
+export function planFile(file: PlannedFile, recordedHash: string | undefined, force: boolean): WriteOutcome {
   if (!existsSync(file.path)) return 'created';
   const current = readFileSync(file.path, 'utf8');
   if (current === file.content) return 'unchanged';
   const ours = recordedHash !== undefined && sha256(current) === recordedHash;
   return ours || force ? 'updated' : 'kept';
-}
-
-export function relativeKey(base: string, path: string): string {
-  return relative(base, path) || path;
 }

@@ -55,7 +55,7 @@ function configSays(existing: ConfigFile, wanted: RenderableConfig): boolean {
 }
 
 export interface FilePlan extends PlannedFile {
-  outcome: Exclude<WriteOutcome, 'would-create' | 'would-update'>;
+  outcome: WriteOutcome;
   note?: string;
 }
 

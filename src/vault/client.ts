@@ -253,13 +253,6 @@ export class VaultClient {
     if (kvVersion === 2) await this.kvWrite(mount, path, data);
     else await this.kvWriteV1(mount, path, data);
   }
-
-  /** Deletes a KV v2 secret with all its versions. */
-  async kvDestroy(mount: string, path: string): Promise<void> {
-    const p = `${segment(mount)}/metadata/${segment(path)}`;
-    const { status, body } = await this.request<Envelope<unknown>>('DELETE', p);
-    if (status !== 204 && status !== 200 && status !== 404) throw this.fail('DELETE', p, status, body);
-  }
 }
 
 function statusText(status: number): string {
