@@ -2,10 +2,10 @@
  * Finds a real Airflow and asks it questions. Versions come from the package metadata of the
  * Python that runs `airflow` (a fraction of a second), not from `airflow version` (seconds).
  */
-import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { findOnPath } from '../vault/binary.js';
+import { runFile } from '../process.js';
 import type { AirflowVersion } from './backend.js';
 
 export interface AirflowInstall {
@@ -38,30 +38,6 @@ function shebangPython(script: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** Children still running, so an interrupt can end them too (a signal sent to our pid alone reaches only us). */
-const running = new Set<ChildProcess>();
-
-export function trackChild(child: ChildProcess): void {
-  running.add(child);
-  child.on('close', () => running.delete(child));
-}
-
-export function killRunningChildren(): void {
-  for (const c of running) c.kill('SIGTERM');
-}
-
-export function runFile(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(file, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024, cwd: opts.cwd }, (err, stdout, stderr) => {
-      running.delete(child);
-      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-    running.add(child);
-  });
 }
 
 const VERSIONS_PY = `

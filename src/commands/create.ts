@@ -17,7 +17,7 @@ import { writeFiles } from '../steps/write-files.js';
 import { check } from '../steps/check.js';
 import { checkAirflow, skipAirflowCheck } from '../steps/check-airflow.js';
 import { installAirflow } from '../steps/install-airflow.js';
-import { killRunningChildren } from '../airflow/runner.js';
+import { killRunningChildren } from '../process.js';
 import { nextSteps } from '../steps/next-steps.js';
 import { planFiles } from '../steps/write-files.js';
 import { devServerArgs } from '../vault/server.js';

