@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConnectionUri, type AirflowConnection } from '../../src/airflow/connection.js';
+import { parseConnectionUri, quote, type AirflowConnection } from '../../src/airflow/connection.js';
 import { missing, ROOT } from '../support/env.js';
 import { runProcess } from '../support/sandbox.js';
 
@@ -29,7 +29,6 @@ export function generateUris(n: number, seed = 20261126): string[] {
   const r = rng(seed);
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const printable = () => Array.from({ length: Math.floor(r() * 10) }, () => String.fromCharCode(33 + Math.floor(r() * 94))).join('');
-  const quote = (s: string) => [...new TextEncoder().encode(s)].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
   const secret = () =>
     pick([
       () => quote(printable()),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { CLI } from './env.js';
+import { isAlive } from '../../src/vault/server.js';
 
 export const TEMP_PREFIX = 'css-e2e-';
 
@@ -90,15 +91,6 @@ export function holdPort(port: number, host = '127.0.0.1'): Promise<Server> {
   });
 }
 
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
-
 /** Live `server -dev` processes whose cwd lies under `root` (the tool runs its server in .sandbox/home). */
 export function serversUnder(root: string): { pid: number; cmdline: string }[] {
   const out: { pid: number; cmdline: string }[] = [];
@@ -109,7 +101,7 @@ export function serversUnder(root: string): { pid: number; cmdline: string }[] {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
       if (!cmdline.includes(' server ') || !cmdline.includes('-dev')) continue;
       const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      if (cwd.startsWith(root) && !isZombie(pid)) out.push({ pid, cmdline });
+      if (cwd.startsWith(root) && isAlive(pid)) out.push({ pid, cmdline });
     } catch {
       /* gone meanwhile, or not ours to read */
     }
@@ -168,7 +160,7 @@ export async function killAndWait(pid: number, timeoutMs = 10_000): Promise<void
   }
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (isZombie(pid)) return;
+    if (!isAlive(pid)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   process.kill(pid, 'SIGKILL');
@@ -180,7 +172,7 @@ export function processesUnder(root: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readlinkSync(`/proc/${entry}/cwd`).startsWith(root) && !isZombie(Number(entry))) out.push(Number(entry));
+      if (readlinkSync(`/proc/${entry}/cwd`).startsWith(root) && isAlive(Number(entry))) out.push(Number(entry));
     } catch {
       /* gone */
     }
