@@ -164,7 +164,7 @@ function allowKeys(obj: Record<string, unknown>, allowed: string[], path: string
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

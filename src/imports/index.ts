@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
-import { loadYaml } from '../config.js';
+import { isRecord, loadYaml } from '../config.js';
 import type { UriRules } from '../airflow/connection.js';
 import { connIdProblem } from '../airflow/connection.js';
 import type { ConnectionSpec, VariableSpec } from '../settings.js';
@@ -18,7 +18,6 @@ import type { Imported, ImportNote } from './types.js';
 /** A JSON value as Airflow stores it (`json.dumps`: ", " and ": " separators, ASCII only). */
 const pyText = (v: unknown): string => pyJsonDumps(pyJsonLoads(JSON.stringify(v)));
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export async function importFile(file: string, rules: UriRules): Promise<Imported> {
   let text: string;

@@ -49,19 +49,18 @@ export async function preflight(ctx: CreateContext): Promise<void> {
     s.vaultBin = path;
     s.vaultBinSource = '--vault-bin';
   }
-  const known = readState(ctx.paths);
+  const state = readState(ctx.paths);
   const name = basename(path);
-  if ((name === 'vault' || name === 'bao') && !(known && known.bin === path && known.binStamp === binaryStamp(path))) {
+  if ((name === 'vault' || name === 'bao') && !(state && state.bin === path && state.binStamp === binaryStamp(path))) {
     // `version` of a 100+ MB binary takes ~80 ms: let it run while the server starts (settleBinary awaits it).
     ctx.binaryIdentity = identifyBinary(path);
     ctx.binaryIdentity.catch(() => {});
     ctx.binary = { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '', supportsNoStoreToken: true };
   } else {
-    ctx.binary = await identifyBinary(path, known);
+    ctx.binary = await identifyBinary(path, state);
   }
 
   // Our own running server keeps its address: the start step decides whether to reuse it.
-  const state = readState(ctx.paths);
   if (state && isAlive(state.pid) && isOurServer(state.pid, state.address)) {
     const same = !s.addressExplicit || state.address === formatAddress(s.address);
     if (same) {
