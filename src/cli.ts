@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError, StepError, Cancelled, exitCodeOf } from './errors.js';
 import { HELP, VERSION } from './help.js';
+import { colorWanted } from './ui/output.js';
 
 const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
@@ -122,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     json: v.json ?? false,
     quiet: v.quiet ?? false,
     verbose: v.verbose ?? false,
-    color: !(v.json ?? false) && !(v['no-color'] ?? false) && !('NO_COLOR' in process.env) && Boolean(process.stdout.isTTY),
+    color: !(v.json ?? false) && colorWanted(v['no-color'] ?? false),
   };
 
   switch (command) {
