@@ -3,7 +3,8 @@
  * exclusively (O_EXCL, never following a link). A lock whose pid is dead is taken over; a live one
  * is waited for a few seconds, then the run stops naming the other pid.
  */
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from './errors.js';
 import type { SandboxPaths } from './sandbox.js';
@@ -37,7 +38,8 @@ export function lockWaitMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export async function acquireLock(paths: SandboxPaths, waitMs = lockWaitMs(), onWait?: (pid: number) => void): Promise<Lock> {
-  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+  // Dirs made only for the lock are removed with it when the run leaves nothing else in them.
+  const made = mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + waitMs;
   let told = false;
   for (;;) {
@@ -51,6 +53,15 @@ export async function acquireLock(paths: SandboxPaths, waitMs = lockWaitMs(), on
       const release = () => {
         if (holder(paths.lock) === process.pid) rmSync(paths.lock, { force: true });
         process.off('exit', release);
+        if (made) {
+          for (let d = paths.stateDir; d.startsWith(made); d = dirname(d)) {
+            try {
+              rmdirSync(d);
+            } catch {
+              break; // not empty: the run wrote something there
+            }
+          }
+        }
       };
       process.on('exit', release);
       return { release };

@@ -8,7 +8,7 @@ import { Cancelled, UsageError } from '../errors.js';
 import { readFacts, sandboxPaths, writeFacts } from '../sandbox.js';
 import { mergeSettings, discover, type CreateOptions } from '../settings.js';
 import type { CreateContext, Step } from '../steps/context.js';
-import { preflight, planPreflight } from '../steps/preflight.js';
+import { chooseBinary, preflight, planPreflight, probeWritable } from '../steps/preflight.js';
 import { start, planStart, stopStartedServer } from '../steps/start.js';
 import { ready } from '../steps/ready.js';
 import { verifyAccess } from '../steps/verify-access.js';
@@ -119,6 +119,9 @@ export async function createCommand(options: CreateOptions, interactive = Boolea
 
   if (settings.dryRun) return dryRun(ctx, mode);
 
+  // Bad input found before the lock (which creates .sandbox/): a dir we cannot write, a named binary that is not there.
+  probeWritable(settings.dir);
+  chooseBinary(ctx);
   // One run at a time: a second one waits, then stops naming the first.
   const lock: Lock = await acquireLock(ctx.paths, undefined, (pid) => {
     if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);

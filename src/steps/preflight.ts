@@ -59,7 +59,7 @@ export function chooseBinary(ctx: CreateContext): string | 'install' {
   }
 }
 
-function probeWritable(dir: string): void {
+export function probeWritable(dir: string): void {
   const base = nearestExisting(dir);
   // access(2) says yes to root on every path, so make and remove a probe entry instead.
   try {
