@@ -197,12 +197,16 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' is a file, not a directory; name a new or existing directory`);
   }
   const paths = sandboxPaths(dir);
-  // --config FILE is read and edited instead of <dir>/secrets-sandbox.yaml, never beside it.
-  const configFile = opts.config !== undefined ? resolve(opts.config) : paths.config;
+  // --config FILE is read and edited instead of <dir>/secrets-sandbox.yaml, never beside it; a later
+  // run without --config (e.g. `up`) goes on with the file the last run used.
+  const factsRead = readFacts(paths);
+  const lastFile = factsRead.facts.configFile;
+  const remembered = opts.config === undefined && !existsSync(paths.config) && lastFile !== undefined && existsSync(lastFile) ? lastFile : undefined;
+  const configFile = opts.config !== undefined ? resolve(opts.config) : remembered ?? paths.config;
   const cfgLabel = relative(process.cwd(), configFile) || configFile;
   let cfg: ConfigFile = {};
-  if (opts.config !== undefined) {
-    cfg = await parseConfig(readConfigText(configFile, opts.config), opts.config);
+  if (opts.config !== undefined || remembered) {
+    cfg = await parseConfig(readConfigText(configFile, opts.config ?? cfgLabel), opts.config ?? cfgLabel);
   } else if (existsSync(paths.config)) {
     cfg = await parseConfig(readConfigText(paths.config, cfgLabel), cfgLabel);
   } else if (opts.requireConfig) {
@@ -274,7 +278,6 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     if (p) throw new UsageError(`variable key '${key}' ${p}; use letters, digits, _ - .`);
   }
 
-  const factsRead = readFacts(paths);
   const settings: Settings = {
     dir,
     vaultBin,
