@@ -12,7 +12,7 @@ import { connIdProblem, connUriProblem } from './airflow/connection.js';
 import { CHECK_LEVELS, STORAGE_FORMATS, configLayer, parseConfig, readConfigText, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
 import { formatAddress, isLoopback, parseAddress, type ListenAddress } from './vault/address.js';
 import { rootTokenProblem } from './vault/server.js';
-import { sandboxPaths, readFacts, type SandboxFacts } from './sandbox.js';
+import { findSandboxDir, sandboxPaths, readFacts, type SandboxFacts } from './sandbox.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
 import { uriRules } from './airflow/backend.js';
 import { importAll } from './imports/index.js';
@@ -192,7 +192,7 @@ export interface Merge {
 
 /** Step one of resolving: read the config, merge the layers, validate. No discovery, no network. */
 export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<Merge> {
-  const dir = resolve(opts.dir ?? DEFAULT_DIR);
+  const dir = findSandboxDir(opts.dir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' is a file, not a directory; name a new or existing directory`);
   }

@@ -20,6 +20,7 @@ import { installAirflow } from '../steps/install-airflow.js';
 import { killRunningChildren } from '../process.js';
 import { nextSteps } from '../steps/next-steps.js';
 import { addressUrl } from '../vault/address.js';
+import { readBanner } from '../vault/server.js';
 import { secretPath } from '../airflow/backend.js';
 import { maskToken, redact } from '../ui/mask.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
@@ -84,7 +85,9 @@ const ACTION = { created: 'create', updated: 'update', kept: 'keep', unchanged: 
 
 async function filePlans(ctx: CreateContext) {
   const reuse = ctx.decision?.reuse;
-  return planFiles({ settings: ctx.settings, paths: ctx.paths, url: reuse?.url ?? addressUrl(ctx.address!), token: '<root token>', flavour: ctx.binary?.flavour ?? 'OpenBao' });
+  // A reused server keeps its token: plan with it, so files that already carry it show as unchanged.
+  const token = (reuse && readBanner(ctx.paths.serverOut).rootToken) || '<root token>';
+  return planFiles({ settings: ctx.settings, paths: ctx.paths, url: reuse?.url ?? addressUrl(ctx.address!), token, flavour: ctx.binary?.flavour ?? 'OpenBao' });
 }
 
 export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMode {
