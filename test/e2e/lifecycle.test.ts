@@ -391,3 +391,57 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     ok(await runCli(inside, ['down']), 'down');
   });
 });
+
+describe.skipIf(skipReason)('the wizard with every default, and a CLI killed mid-run', () => {
+  it('the wizard accepting every default on a taken default port: a free port, nothing claimed in the config, reruns converge', async (t) => {
+    const { VENV_PYTHON, ROOT, CLI } = await import('../support/env.js');
+    if (!existsSync(VENV_PYTHON)) t.skip('no project venv python for the pty driver');
+    const w = ws();
+    const port = await freePort();
+    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(port);
+    const held = await holdPort(port);
+    try {
+      const ENTER = '\r';
+      const steps = ['Sandbox directory', 'Listen address', 'Root token', 'KV mount', 'connections_path', 'variables_path', 'Airflow version', 'Connection ID=URI', 'Variable KEY=VALUE', 'Write the example DAG', 'Final check'].map((q) => [q, ENTER]);
+      steps.push(['Sandbox ready', '']);
+      const { runProcess } = await import('../support/sandbox.js');
+      const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
+        input: JSON.stringify({ cmd: [process.execPath, CLI], cwd: w.cwd, env: { ...w.env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' }, steps, timeout: 120 }),
+        timeoutMs: 150_000,
+      });
+      const out = JSON.parse(r.stdout) as { code: number; transcript: string; stuck_at: number | null };
+      expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
+      expect(out.code, out.transcript.slice(-2000)).toBe(0);
+      const dir = join(w.cwd, 'secrets-sandbox');
+      const cfg = readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8');
+      for (const key of ['address', 'mount', 'check', 'example_dag', 'version: "']) expect(cfg, key).not.toContain(key);
+      expect(envOf(dir).get('VAULT_ADDR')).not.toBe(`http://127.0.0.1:${port}`);
+      ok(await runCli(w, ['--yes']), 'rerun');
+      ok(await runCli(w, ['down']), 'down');
+      ok(await runCli(w, ['up']), 'up');
+      expect(serversOf(dir)).toHaveLength(1);
+      ok(await runCli(w, ['down']), 'down');
+    } finally {
+      held.close();
+    }
+  }, 200_000);
+
+  it('SIGKILL of the CLI right after the server is spawned leaves a recorded server that down stops', async () => {
+    const w = ws();
+    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(await freePort());
+    const dir = join(w.cwd, 'secrets-sandbox');
+    const { child, done } = await spawnCli(w, ['--yes', '--check', 'vault', ...CONN_ARGS]);
+    await waitFor(() => existsSync(join(dir, '.sandbox', 'state.json')));
+    child.kill('SIGKILL');
+    await done;
+    await waitFor(() => serversOf(dir).length > 0, 5_000).catch(() => undefined);
+    const state = JSON.parse(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8')) as { server?: { pid: number } };
+    for (const s of serversOf(dir)) expect(s.pid).toBe(state.server?.pid);
+    ok(await runCli(w, ['down']), 'down');
+    expect(serversOf(dir)).toEqual([]);
+    // The killed run never got to write its config: the rerun says the connections again.
+    ok(await runCli(w, ['--yes', ...CONN_ARGS]), 'rerun after the kill');
+    await assertConverged(dir, 'rerun after the kill');
+    ok(await runCli(w, ['down']), 'down');
+  });
+});
