@@ -2,7 +2,8 @@
  * `secrets-sandbox.yaml`: the sandbox's settings and connections, the source of truth for reruns
  * and `up`. Versioned; validated with line:column in every error; never holds the server's token.
  */
-import { readFileSync } from 'node:fs';
+import { MAX_CONFIG_BYTES, readInputFile } from './validate/input-file.js';
+import { yamlToData } from './validate/yaml.js';
 import { UsageError } from './errors.js';
 import type { AirflowVersion } from './airflow/backend.js';
 import { AIRFLOW_VERSIONS } from './airflow/backend.js';
@@ -54,13 +55,7 @@ function locator(yaml: Yaml, doc: import('yaml').Document, lc: import('yaml').Li
 }
 
 export async function loadConfig(file: string, label = file): Promise<ConfigFile> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`config file '${label}' ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; check the path given to --config`);
-  }
+  const text = readInputFile(file, { label: `config file '${label}'`, fix: 'check the path given to --config', maxBytes: MAX_CONFIG_BYTES });
   return parseConfig(text, label);
 }
 
@@ -81,7 +76,7 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
     throw new UsageError(`${at}: not valid YAML: ${first.message.split('\n')[0]}; fix the file or remove it`);
   }
   const loc = locator(yaml, doc, lc, label);
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  const raw: unknown = yamlToData(doc, label);
   if (raw === null || raw === undefined) return {};
   const bad = (path: (string | number)[], what: string): never => {
     throw new UsageError(`${loc.where(path)}: ${path.join('.')} ${what}`);

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import { AIRFLOW_VERSIONS, type AirflowVersion } from './airflow/backend.js';
-import { connIdProblem, connUriProblem } from './airflow/connection.js';
+import { connIdProblem, connUriProblem, connectionPassword } from './airflow/connection.js';
 import { CHECK_LEVELS, STORAGE_FORMATS, loadConfig, type CheckLevel, type ConfigFile, type StorageFormat } from './config.js';
 import { DEFAULT_ADDRESS, formatAddress, isLoopback, parseAddress, type ListenAddress } from './vault/address.js';
 import { rootTokenProblem } from './vault/server.js';
@@ -16,6 +16,12 @@ import { findAirflow, type AirflowInstall } from './airflow/runner.js';
 import { uriRules } from './airflow/backend.js';
 import { importAll } from './imports/index.js';
 import type { ImportNote } from './imports/types.js';
+import { checkSandboxState } from './validate/sandbox-dir.js';
+import { mountProblem, pathCharsProblem } from './validate/vault-path.js';
+import { rootTokenCharsProblem } from './validate/root-token.js';
+import { dagsDirProblem } from './validate/dags-dir.js';
+import { registerSecret } from './ui/mask.js';
+import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
@@ -156,6 +162,7 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
     throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' is a file, not a directory; name a new or existing directory`);
   }
   const paths = sandboxPaths(dir);
+  checkSandboxState(paths);
   let configFile: string | undefined;
   let cfg: ConfigFile = {};
   if (opts.config !== undefined) {
@@ -178,13 +185,19 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
   }
 
   if (opts.rootToken !== undefined) {
-    const p = rootTokenProblem(opts.rootToken);
+    const p = rootTokenProblem(opts.rootToken) ?? rootTokenCharsProblem(opts.rootToken);
     if (p) throw new UsageError(`--root-token ${p}; choose an id of letters, digits, - and _ (or leave it out to let the server make one)`);
   }
 
   const mount = normalizeVaultPath('--mount', opts.mount ?? cfg.vault?.mount ?? 'secret', false);
   const connectionsPath = normalizeVaultPath('--connections-path', opts.connectionsPath ?? cfg.vault?.connections_path ?? 'connections', true);
   const variablesPath = normalizeVaultPath('--variables-path', opts.variablesPath ?? cfg.vault?.variables_path ?? 'variables', true);
+  const mountBad = mountProblem(mount);
+  if (mountBad) throw new UsageError(`--mount '${mount}' ${mountBad}; pick another mount name, e.g. 'kv' or the default 'secret'`);
+  for (const [flag, p] of [['--connections-path', connectionsPath], ['--variables-path', variablesPath]] as const) {
+    const bad = pathCharsProblem(p);
+    if (bad) throw new UsageError(`${flag} '${p}' ${bad}`);
+  }
   for (const [flag, p] of [['--connections-path', connectionsPath], ['--variables-path', variablesPath]] as const) {
     if (p === mount || p.startsWith(`${mount}/`)) {
       throw new UsageError(
@@ -217,6 +230,7 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
   for (const c of fromFlags) validateConnection(c, `--conn`);
   const imported = opts.import?.length ? await importAll(opts.import, uriRules(airflowVersion)) : { connections: [], variables: [], notes: [], formats: [] };
   let connections = upsert(upsert(fromCfg, imported.connections, 'id'), fromFlags, 'id');
+  registerSecret(opts.rootToken, ...connections.map((c) => connectionPassword(c.uri)));
   if (connections.length === 0) connections = [DEFAULT_CONNECTION];
 
   const varsCfg = Object.entries(cfg.variables ?? {}).map(([key, value]) => ({ key, value }));
@@ -238,6 +252,15 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
   if (existsSync(dagsDir) && !statSync(dagsDir).isDirectory()) {
     throw new UsageError(`--dags-dir '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`);
   }
+  const wantDag = opts.dag ?? cfg.airflow?.example_dag ?? true;
+  // Probed now, so an unwritable place fails before the server starts and secrets are seeded.
+  const dirBad = opts.dryRun ? null : dagsDirProblem(dir);
+  if (dirBad) throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' ${dirBad}; name a directory you can write`);
+  const dagsBad = wantDag && !opts.dryRun ? dagsDirProblem(dagsDir) : null;
+  if (dagsBad) throw new UsageError(`${opts.dagsDir !== undefined ? `--dags-dir '${dagsDirRaw}'` : `the example DAG's folder '${dagsDir}'`} ${dagsBad}; name a directory you can write, or pass --no-dag`);
+  // The DAG folder lands in .env and docker.env: refuse now what they could not carry.
+  const dagsEnvBad = wantDag ? envValueProblem(dagsDir) ?? dockerEnvValueProblem(dagsDir) : null;
+  if (dagsEnvBad) throw new UsageError(`the example DAG's folder '${JSON.stringify(dagsDir).slice(1, -1)}' ${dagsEnvBad}; use --dags-dir with a plainer path (or --no-dag)`);
 
   const vaultBinFlag = opts.vaultBin ?? cfg.server?.bin;
   return {

@@ -1,6 +1,7 @@
 /** Step 9: what to run now, short, with the real paths. */
 import { relative } from 'node:path';
 import type { CreateContext } from './context.js';
+import { dagTaskIds } from '../airflow/templates.js';
 
 function shellArg(p: string): string {
   return /^[\w./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
@@ -21,7 +22,7 @@ export function nextSteps(ctx: CreateContext): void {
   const first = ctx.settings.connections[0]?.id ?? 'smtp_default';
   const steps = [`set -a; . ${envFile.startsWith('/') || envFile.startsWith('.') ? envFile : `./${envFile}`}; set +a    # load the sandbox env into this shell`];
   if (ctx.settings.airflowVersion === '1.10') {
-    steps.push(`airflow test example_secrets_dag check_${first.replace(/[.-]/g, '_')} 2024-01-01`);
+    steps.push(`airflow test example_secrets_dag ${dagTaskIds([first]).get(first)} 2024-01-01`);
   } else {
     steps.push(`airflow connections get ${first} -o json    # Airflow reads it from Vault`);
     if (ctx.settings.dag) steps.push(`airflow dags test example_secrets_dag    # the example DAG resolves every connection`);

@@ -2,10 +2,11 @@
  * Step 3: reuse our running server when it is healthy and its token still works; otherwise start
  * `<bin> server -dev` detached, capture the root token from its banner, and record the state.
  */
-import { chmodSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
-import { ensureDir } from '../files.js';
+import { ensureDir, ensurePrivateDir } from '../files.js';
+import { registerSecret } from '../ui/mask.js';
 import { addressUrl, formatAddress, nextFreeAddress, type ListenAddress } from '../vault/address.js';
 import { VaultClient } from '../vault/client.js';
 import { isAlive, isOurServer, readBanner, startServer, stopProcessGroup } from '../vault/server.js';
@@ -31,6 +32,7 @@ async function tryReuse(ctx: CreateContext, listen: ListenAddress): Promise<bool
       if (h.status === 200) {
         await client.lookupSelf();
         ctx.server = { pid: state.pid, url: state.url, token, startedNow: false };
+        registerSecret(token);
         ctx.report.info(`reusing the sandbox server (pid ${state.pid}) on ${state.url}`);
         return true;
       }
@@ -52,8 +54,7 @@ export async function start(ctx: CreateContext): Promise<void> {
   }
 
   ensureDir(ctx.paths.dir);
-  ensureDir(ctx.paths.stateDir, 0o700);
-  chmodSync(ctx.paths.stateDir, 0o700); // it may pre-date us with a wider mode; it holds the banner with the token
+  ensurePrivateDir(ctx.paths.stateDir); // a real dir of ours, 0700: it holds the banner with the token
   for (let attempt = 0; ; attempt++) {
     try {
       const started = await startServer({
@@ -76,6 +77,7 @@ export async function start(ctx: CreateContext): Promise<void> {
       });
       const url = addressUrl(listen);
       ctx.server = { pid: started.pid, url, token: started.rootToken, startedNow: true };
+      registerSecret(started.rootToken); // from here on no message, error included, prints it
       await settleBinary(ctx); // a binary that is not Vault fails here, and create stops what it started
       const binary = ctx.binary!;
       writeState(ctx.paths, {
