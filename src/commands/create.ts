@@ -23,7 +23,7 @@ import { planFiles } from '../steps/write-files.js';
 import { devServerArgs } from '../vault/server.js';
 import { addressUrl, formatAddress } from '../vault/address.js';
 import { secretPath } from '../airflow/backend.js';
-import { maskToken, redact } from '../ui/mask.js';
+import { maskToken, redact, revealSecret } from '../ui/mask.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
 import { colorWanted, makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 
@@ -152,6 +152,7 @@ function summary(ctx: CreateContext, showToken: boolean) {
 
 function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void {
   const secrets = showToken ? [] : [ctx.server?.token];
+  if (showToken) revealSecret(ctx.server?.token); // asked for: the redactor leaves it whole
   if (mode.json) {
     writeOut(redact(JSON.stringify(summary(ctx, showToken), null, 2), secrets));
     return;

@@ -35,6 +35,13 @@ export function registerSecret(...secrets: (string | null | undefined)[]): void 
   }
 }
 
+const revealed = new Set<string>();
+
+/** A secret the user asked to see (--show-token): redact() leaves it whole from now on. */
+export function revealSecret(secret: string | null | undefined): void {
+  if (secret) revealed.add(secret);
+}
+
 /** The secrets registered so far (tests scan output for them). */
 export function registeredSecrets(): string[] {
   return [...registered];
@@ -49,7 +56,7 @@ export function redact(text: string, secrets: (string | null | undefined)[] = []
   let out = text.replace(URI_USERINFO, (_, head: string, pw: string) => (pw ? `${head}****@` : `${head}@`));
   // Longest first, so a secret that contains another is masked whole.
   for (const s of [...registered].sort((a, b) => b.length - a.length)) {
-    if (out.includes(s)) out = out.split(s).join(maskToken(s));
+    if (!revealed.has(s) && out.includes(s)) out = out.split(s).join(maskToken(s));
   }
   return out;
 }
