@@ -67,6 +67,15 @@ export interface PlanInput {
   flavour: Flavour;
 }
 
+/** A file's text, or null when it is absent or not a regular file (what is in the way is reported when writing). */
+function textIfFile(path: string): string | null {
+  try {
+    return statSync(path).isFile() ? readFileSync(path, 'utf8') : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   const { settings: s, paths } = p;
   const record = readWrittenRecord(paths.written);
@@ -84,7 +93,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     kvVersion: s.kvVersion,
     dagsFolder: s.dag && dagInSandbox ? s.dagsDir : undefined,
     // The user's NO_PROXY entries (in the .env now, or in this shell) survive the rewrite.
-    noProxy: noProxyEntries(p.url, existsSync(paths.env) ? readFileSync(paths.env, 'utf8') : null),
+    noProxy: noProxyEntries(p.url, textIfFile(paths.env)),
   };
   const files: PlannedFile[] = [];
 
