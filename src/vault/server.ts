@@ -26,6 +26,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Called with the pid as soon as the process exists, so an interrupt can still stop it. */
   onSpawn?: (pid: number) => void;
+  /** This sandbox's id, handed to the server in its environment so its identity can be proven (vault/identity.ts). */
+  sandboxId?: string;
   /**
    * With a root token we chose, the server is ready as soon as it answers: no need to wait for the
    * banner, which it prints only after 100 ms of log quiet (vault.md §1.5).
@@ -60,6 +62,7 @@ function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
   for (const k of ['VAULT_DEV_ROOT_TOKEN_ID', 'BAO_DEV_ROOT_TOKEN_ID', 'VAULT_DEV_LISTEN_ADDRESS', 'BAO_DEV_LISTEN_ADDRESS', 'VAULT_TOKEN', 'BAO_TOKEN']) {
     delete env[k];
   }
+  if (opts.sandboxId) env.SECRETS_SANDBOX_ID = opts.sandboxId;
   if (opts.rootToken) {
     // Through the environment, not argv: argv is world-readable in /proc and `ps`. Both names, so
     // it holds before `version` has said which server this is.
