@@ -1,10 +1,10 @@
 /**
  * The example DAG's directory must be writable before the server starts and secrets are seeded:
- * a probe in the nearest directory that exists (a directory made and removed at once), because
- * access(2) says yes to root on a read-only bind mount's parent and no to nothing else useful.
+ * access(2) on the nearest directory that exists. It writes nothing (bad input leaves even mtimes
+ * alone) and it reports a read-only file system (EROFS) and an immutable dir even to root.
  */
-import { lstatSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export function dagsDirProblem(dir: string): string | null {
   let probeIn = dir;
@@ -30,7 +30,7 @@ export function dagsDirProblem(dir: string): string | null {
     probeIn = up;
   }
   try {
-    rmdirSync(mkdtempSync(join(probeIn, '.css-probe-')));
+    accessSync(probeIn, constants.W_OK | constants.X_OK);
     return null;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
