@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, StepError, Cancelled, exitCodeOf } from './errors.js';
 import { VERSION, helpText } from './help.js';
 import { colorWanted, markStdoutClosed } from './ui/output.js';
+import { redact } from './ui/mask.js';
 import { COMMANDS, SETTINGS, parseArgsOptions, rowByFlag, type Command, type SettingRow } from './settings/schema.js';
 
 const OPTIONS = parseArgsOptions();
@@ -64,6 +65,12 @@ export async function main(argv: string[]): Promise<number> {
   if (v.help) {
     process.stdout.write(helpText());
     return 0;
+  }
+  try {
+    process.cwd(); // every relative path and message below needs it
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('the current directory no longer exists (deleted or moved); cd to an existing directory and rerun');
+    throw e;
   }
   let command: Command = 'create';
   let rest = positionals;
@@ -124,18 +131,24 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function printError(e: unknown, json: boolean): void {
+/** Every error leaves through redact(): the token, seeded passwords and URI passwords never print. */
+function printError(e: unknown, json: boolean, argv: string[]): void {
   const err = e as Error;
+  // Secrets given on the command line may fail validation before anything registered them.
+  const rootToken = argv.indexOf('--root-token');
+  redact('', [rootToken >= 0 ? argv[rootToken + 1] : undefined, ...argv.filter((a) => a.startsWith('--root-token=')).map((a) => a.slice('--root-token='.length))]);
+  const message = redact(String(err?.message ?? e));
   if (json) {
-    const body: Record<string, unknown> = { ok: false, exit_code: exitCodeOf(e), error: err.message };
-    if (e instanceof StepError) Object.assign(body, { step: e.step, fix: e.fix });
-    process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+    const body: Record<string, unknown> = { ok: false, exit_code: exitCodeOf(e), error: message };
+    if (e instanceof StepError) Object.assign(body, { step: e.step, fix: e.fix === undefined ? undefined : redact(e.fix) });
+    process.stdout.write(redact(JSON.stringify(body, null, 2)) + '\n');
     return;
   }
-  if (e instanceof UsageError) process.stderr.write(`error: ${err.message}\n`);
-  else if (e instanceof StepError) process.stderr.write(`✖ ${e.step}: ${err.message}\n${e.fix ? `  fix: ${e.fix}\n` : ''}`);
-  else if (e instanceof Cancelled) process.stderr.write(`${err.message}\n`);
-  else process.stderr.write(`✖ unexpected error: ${err?.stack ?? String(e)}\n`);
+  if (e instanceof UsageError) process.stderr.write(`error: ${message}\n`);
+  else if (e instanceof StepError) process.stderr.write(`✖ ${e.step}: ${message}\n${e.fix ? `  fix: ${redact(e.fix)}\n` : ''}`);
+  else if (e instanceof Cancelled) process.stderr.write(`${message}\n`);
+  // One line; the stack only when asked for (it helps a bug report, not the user).
+  else process.stderr.write(`✖ unexpected error: ${argv.includes('--verbose') || argv.includes('-v') ? redact(err?.stack ?? message) : message}\n`);
 }
 
 // `| head` closes our stdout early: stop writing, quietly, and let the run finish what it started.
@@ -152,7 +165,7 @@ main(argv).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    printError(e, argv.includes('--json'));
+    printError(e, argv.includes('--json'), argv);
     process.exitCode = exitCodeOf(e);
   },
 );

@@ -4,7 +4,8 @@
  * the yaml Document API so the user's comments and key order survive. Never holds the token, nor
  * what a run found (port bound, binary, Airflow): those are facts in `.sandbox/state.json`.
  */
-import { readFileSync } from 'node:fs';
+import { MAX_CONFIG_BYTES, readInputFile } from './validate/input-file.js';
+import { yamlToData } from './validate/yaml.js';
 import { UsageError } from './errors.js';
 import type { AirflowVersion } from './airflow/backend.js';
 import { SETTINGS, type SettingKey, type SettingRow } from './settings/schema.js';
@@ -73,13 +74,9 @@ export async function loadConfig(file: string, label = file): Promise<ConfigFile
   return parseConfig(readConfigText(file, label), label);
 }
 
+/** Only a regular file, at most 1 MB, never blocking on a FIFO (src/validate/input-file.ts). */
 export function readConfigText(file: string, label = file): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`config file '${label}' ${code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`}; check the path given to --config`);
-  }
+  return readInputFile(file, { label: `config file '${label}'`, fix: 'check the path given to --config', maxBytes: MAX_CONFIG_BYTES });
 }
 
 async function parseDoc(text: string, label: string) {
@@ -104,12 +101,7 @@ async function parseDoc(text: string, label: string) {
 export async function parseConfig(text: string, label: string): Promise<ConfigFile> {
   const { yaml, doc, lc } = await parseDoc(text, label);
   const loc = locator(yaml, doc, lc, label);
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    throw new UsageError(`${label}: ${(e as Error).message.split('\n')[0]}; write the values out instead of through aliases`);
-  }
+  const raw: unknown = yamlToData(doc, label);
   if (raw === null || raw === undefined) return {};
   const bad = (path: (string | number)[], what: string): never => {
     throw new UsageError(`${loc.where(path)}: ${path.join('.')} ${what}`);

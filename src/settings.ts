@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import { AIRFLOW_VERSIONS, type AirflowVersion } from './airflow/backend.js';
-import { connIdProblem, connUriProblem } from './airflow/connection.js';
+import { connIdProblem, connUriProblem, connectionPassword } from './airflow/connection.js';
 import { CHECK_LEVELS, STORAGE_FORMATS, configLayer, parseConfig, readConfigText, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
 import { formatAddress, isLoopback, parseAddress, type ListenAddress } from './vault/address.js';
 import { rootTokenProblem } from './vault/server.js';
@@ -19,6 +19,12 @@ import { importAll } from './imports/index.js';
 import type { ImportNote } from './imports/types.js';
 import { merge, mergeEntries, type Entries, type Layer, type Merged, type Source } from './settings/merge.js';
 import { row, type SettingKey } from './settings/schema.js';
+import { checkSandboxState } from './validate/sandbox-dir.js';
+import { mountProblem, pathCharsProblem } from './validate/vault-path.js';
+import { rootTokenCharsProblem } from './validate/root-token.js';
+import { dagsDirProblem } from './validate/dags-dir.js';
+import { registerSecret } from './ui/mask.js';
+import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
@@ -197,6 +203,7 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' is a file, not a directory; name a new or existing directory`);
   }
   const paths = sandboxPaths(dir);
+  checkSandboxState(paths);
   // --config FILE is read and edited instead of <dir>/secrets-sandbox.yaml, never beside it; a later
   // run without --config (e.g. `up`) goes on with the file the last run used.
   const factsRead = readFacts(paths);
@@ -229,13 +236,19 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   }
 
   if (opts.rootToken !== undefined) {
-    const p = rootTokenProblem(opts.rootToken);
+    const p = rootTokenProblem(opts.rootToken) ?? rootTokenCharsProblem(opts.rootToken);
     if (p) throw new UsageError(`--root-token ${p}; choose an id of letters, digits, - and _ (or leave it out to let the server make one)`);
   }
 
   const mount = normalizeVaultPath(where('mount'), String(v.mount), false);
   const connectionsPath = normalizeVaultPath(where('connectionsPath'), String(v.connectionsPath), true);
   const variablesPath = normalizeVaultPath(where('variablesPath'), String(v.variablesPath), true);
+  const mountBad = mountProblem(mount);
+  if (mountBad) throw new UsageError(`${where('mount')} '${mount}' ${mountBad}; pick another mount name, e.g. 'kv' or the default 'secret'`);
+  for (const [key, p] of [['connectionsPath', connectionsPath], ['variablesPath', variablesPath]] as const) {
+    const bad = pathCharsProblem(p);
+    if (bad) throw new UsageError(`${where(key)} '${p}' ${bad}`);
+  }
   for (const [key, p] of [['connectionsPath', connectionsPath], ['variablesPath', variablesPath]] as const) {
     if (p === mount || p.startsWith(`${mount}/`)) {
       const flag = `--${row(key).flag}`;
@@ -266,6 +279,15 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   if (existsSync(dagsDir) && !statSync(dagsDir).isDirectory()) {
     throw new UsageError(`${where('dagsDir')} '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`);
   }
+  // Probed now, so an unwritable place fails before the server starts and secrets are seeded.
+  const wantDag = v.dag !== false;
+  const dirBad = opts.dryRun ? null : dagsDirProblem(dir);
+  if (dirBad) throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' ${dirBad}; name a directory you can write`);
+  const dagsBad = wantDag && !opts.dryRun ? dagsDirProblem(dagsDir) : null;
+  if (dagsBad) throw new UsageError(`${m.source.dagsDir === 'flag' || m.source.dagsDir === 'config' ? `${where('dagsDir')} '${dagsDirRaw}'` : `the example DAG's folder '${dagsDir}'`} ${dagsBad}; name a directory you can write, or pass --no-dag`);
+  // The DAG folder lands in .env and docker.env: refuse now what they could not carry.
+  const dagsEnvBad = wantDag ? envValueProblem(dagsDir) ?? dockerEnvValueProblem(dagsDir) : null;
+  if (dagsEnvBad) throw new UsageError(`the example DAG's folder '${JSON.stringify(dagsDir).slice(1, -1)}' ${dagsEnvBad}; use --dags-dir with a plainer path (or --no-dag)`);
   let vaultBin = pathOf('vaultBin');
   // A path in the config is relative to the sandbox dir; a bare name is looked up on PATH.
   if (vaultBin !== undefined && m.source.vaultBin === 'config' && vaultBin.includes('/') && !isAbsolute(vaultBin)) vaultBin = resolve(dir, vaultBin);
@@ -310,6 +332,7 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     facts: factsRead.facts,
   };
   if (format === undefined) delete settings.source.format;
+  registerSecret(opts.rootToken, ...settings.connections.map((c) => connectionPassword(c.uri)));
   settings.configEdits = configEditsFor(settings, flags, opts.transient ?? []);
   return { settings, cfg };
 }
@@ -385,6 +408,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
     for (const c of imported.connections) s.configEdits.push({ path: ['connections', c.id], value: c.uri });
     for (const x of imported.variables) s.configEdits.push({ path: ['variables', x.key], value: x.value });
     s.imports = { summary: imported.formats, notes: imported.notes };
+    registerSecret(...imported.connections.map((c) => connectionPassword(c.uri)));
     for (const x of s.variables) {
       const p = connIdProblem(x.key);
       if (p) throw new UsageError(`variable key '${x.key}' ${p}; use letters, digits, _ - .`);

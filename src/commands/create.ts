@@ -22,7 +22,7 @@ import { nextSteps } from '../steps/next-steps.js';
 import { addressUrl } from '../vault/address.js';
 import { readBanner } from '../vault/server.js';
 import { secretPath } from '../airflow/backend.js';
-import { maskToken, redact } from '../ui/mask.js';
+import { maskToken, redact, revealSecret } from '../ui/mask.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
 import { colorWanted, makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { acquireLock, type Lock } from '../lock.js';
@@ -207,6 +207,7 @@ function summary(ctx: CreateContext, showToken: boolean) {
 
 function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void {
   const secrets = showToken ? [] : [ctx.server?.token];
+  if (showToken) revealSecret(ctx.server?.token); // asked for: the redactor leaves it whole
   if (mode.json) {
     writeOut(redact(JSON.stringify(summary(ctx, showToken), null, 2), secrets));
     return;

@@ -3,6 +3,7 @@
  * activate the venv the Airflow lives in, load .env, give Airflow a home and migrate it, then ask
  * it. The command names this tool as the user invoked it, and the server's web UI when it has one.
  */
+import { dagTaskIds } from '../airflow/templates.js';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { CreateContext } from './context.js';
@@ -38,7 +39,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   const first = s.connections[0]?.id ?? 'smtp_default';
   if (s.airflowVersion === '1.10') {
     steps.push(`airflow initdb    # once per AIRFLOW_HOME`);
-    steps.push(`airflow test example_secrets_dag check_${first.replace(/[.-]/g, '_')} 2024-01-01`);
+    steps.push(`airflow test example_secrets_dag ${dagTaskIds([first]).get(first)} 2024-01-01`);
   } else {
     // A home of its own: `db migrate` there never touches the user's Airflow, and `dags test` needs a migrated db.
     steps.push(`export AIRFLOW_HOME=${shellArg(join(ctx.paths.stateDir, 'airflow'))}; airflow db migrate    # a fresh Airflow home for the sandbox`);

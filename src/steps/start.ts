@@ -3,9 +3,9 @@
  * start `<bin> server -dev` detached, record its pid the moment it exists, capture the root token
  * from its banner, and record the rest of the facts.
  */
-import { chmodSync } from 'node:fs';
 import { StepError } from '../errors.js';
-import { ensureDir } from '../files.js';
+import { ensureDir, ensurePrivateDir } from '../files.js';
+import { registerSecret } from '../ui/mask.js';
 import { addressUrl, formatAddress, nextFreeAddress, type ListenAddress } from '../vault/address.js';
 import { VaultClient } from '../vault/client.js';
 import { readBanner, startServer, devServerArgs } from '../vault/server.js';
@@ -49,6 +49,7 @@ export async function start(ctx: CreateContext): Promise<void> {
     const r = await reuseProblem(ctx, d.reuse.pid, d.reuse.url);
     if (r.token) {
       ctx.server = { pid: d.reuse.pid, url: d.reuse.url, token: r.token, startedNow: false };
+      registerSecret(r.token);
       ctx.report.info(`reusing the sandbox server (pid ${d.reuse.pid}) on ${d.reuse.url}`);
       await settleBinary(ctx);
       return;
@@ -59,8 +60,7 @@ export async function start(ctx: CreateContext): Promise<void> {
   }
 
   ensureDir(ctx.paths.dir);
-  ensureDir(ctx.paths.stateDir, 0o700);
-  chmodSync(ctx.paths.stateDir, 0o700); // it may pre-date us with a wider mode; it holds the banner with the token
+  ensurePrivateDir(ctx.paths.stateDir); // a real dir of ours, 0700: it holds the banner with the token
   const sandboxId = ctx.settings.facts.sandboxId;
   const record = (pid: number, url: string) =>
     writeState(ctx.paths, {
@@ -102,6 +102,7 @@ export async function start(ctx: CreateContext): Promise<void> {
       });
       const url = addressUrl(listen);
       ctx.server = { pid: started.pid, url, token: started.rootToken, startedNow: true };
+      registerSecret(started.rootToken); // from here on no message, error included, prints it
       await settleBinary(ctx); // a binary that is not Vault fails here, and create stops what it started
       record(started.pid, url);
       ctx.report.info(`${ctx.binary!.flavour} dev server started on ${url} (pid ${started.pid})`);

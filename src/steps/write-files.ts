@@ -4,9 +4,9 @@
  */
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { renderDockerEnv, renderDag, renderGitignore, renderShellEnv, parseEnvFile, type EnvInput } from '../airflow/templates.js';
+import { noProxyEntries, renderDockerEnv, renderDag, renderGitignore, renderShellEnv, parseEnvFile, type EnvInput } from '../airflow/templates.js';
 import { editConfig } from '../config.js';
-import { planFile, readWrittenRecord, sha256, writeFileAtomic, type PlannedFile, type WriteOutcome, type WrittenRecord } from '../files.js';
+import { ensurePrivateDir, planFile, readWrittenRecord, sha256, writeFileAtomic, writePrivateFile, type PlannedFile, type WriteOutcome, type WrittenRecord } from '../files.js';
 import type { Settings } from '../settings.js';
 import type { SandboxPaths } from '../sandbox.js';
 import type { Flavour } from '../vault/binary.js';
@@ -28,6 +28,15 @@ export interface PlanInput {
   flavour: Flavour;
 }
 
+/** A file's text, or null when it is absent or not a regular file (what is in the way is reported when writing). */
+function textIfFile(path: string): string | null {
+  try {
+    return statSync(path).isFile() ? readFileSync(path, 'utf8') : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   const { settings: s, paths } = p;
   const record = readWrittenRecord(paths.written);
@@ -44,6 +53,8 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     variablesPath: s.variablesPath,
     kvVersion: s.kvVersion,
     dagsFolder: s.dag && dagInSandbox ? s.dagsDir : undefined,
+    // The user's NO_PROXY entries (in the .env now, or in this shell) survive the rewrite.
+    noProxy: noProxyEntries(p.url, textIfFile(paths.env)),
   };
   const files: PlannedFile[] = [];
 
@@ -137,7 +148,8 @@ export function applyPlans(paths: SandboxPaths, plans: FilePlan[]): void {
   } finally {
     // Even when a later file fails, remember the ones written, so a rerun knows them as ours.
     try {
-      writeFileAtomic(paths.written, JSON.stringify(record, null, 2) + '\n', 0o600);
+      ensurePrivateDir(paths.stateDir);
+      writePrivateFile(paths.written, JSON.stringify(record, null, 2) + '\n', 0o600);
     } catch {
       /* the failure that brought us here is the one to report */
     }

@@ -15,6 +15,8 @@ import { findOnPath } from '../vault/binary.js';
 import { isLoopback, parseAddress } from '../vault/address.js';
 import { rootTokenProblem } from '../vault/server.js';
 import { UsageError } from '../errors.js';
+import { redact } from './mask.js';
+import { rootTokenCharsProblem } from '../validate/root-token.js';
 import { row } from '../settings/schema.js';
 
 type Ask = (options: Record<string, unknown>) => Promise<unknown>;
@@ -25,12 +27,16 @@ function check(fn: () => unknown): true | string {
     fn();
     return true;
   } catch (e) {
-    return e instanceof UsageError ? e.message : String(e);
+    return redact(e instanceof UsageError ? e.message : String(e));
   }
 }
 
 /** What a connection line means, shown under the prompt while it is typed. */
 export function connectionPreview(line: string): string {
+  return redact(previewOf(line));
+}
+
+function previewOf(line: string): string {
   const v = line.trim();
   if (!v) return 'empty to finish';
   const eq = v.indexOf('=');
@@ -47,7 +53,7 @@ export function connectionPreview(line: string): string {
 export function validateConnectionLine(line: string): true | string {
   const v = line.trim();
   if (!v) return true;
-  if (!v.includes('=')) return existsSync(v) ? true : `'${v}' is neither ID=URI nor an existing file to import`;
+  if (!v.includes('=')) return existsSync(v) ? true : redact(`'${v}' is neither ID=URI nor an existing file to import`);
   const p = connectionPreview(v);
   return p.startsWith('✖') ? p.slice(2) : true;
 }
@@ -98,7 +104,7 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
   if (o.rootToken === undefined) {
     const how = String(await ask({ type: 'Select', message: row('rootToken').question, choices: ['let the server make one', 'choose one'] }));
     if (how === 'choose one') {
-      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: (v: string) => { const p = rootTokenProblem(v); return p ? `the id ${p}` : true; } }));
+      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: (v: string) => { const p = rootTokenProblem(v) ?? rootTokenCharsProblem(v); return p ? `the id ${p}` : true; } }));
     }
   }
   const path = (flag: string, allowEmpty: boolean) => (v: string) => check(() => normalizeVaultPath(flag, v, allowEmpty));
