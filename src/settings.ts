@@ -19,6 +19,7 @@ import type { ImportNote } from './imports/types.js';
 import { merge, mergeEntries, type Entries, type Layer, type Merged, type Source } from './settings/merge.js';
 import { row, type SettingKey } from './settings/schema.js';
 import { PARSERS } from './settings/parse.js';
+import { selfCommand, shellArg } from './ui/invocation.js';
 import { checkSandboxState } from './validate/sandbox-dir.js';
 import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
@@ -198,7 +199,7 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   } else if (existsSync(paths.config)) {
     cfg = await parseConfig(readConfigText(paths.config, cfgLabel), cfgLabel);
   } else if (opts.requireConfig) {
-    throw new UsageError(`no ${cfgLabel} to start from; create the sandbox first: create-secrets-sandbox ${opts.dir ?? ''} --yes`.replace('  ', ' '));
+    throw new UsageError(`no ${cfgLabel} to start from; create the sandbox first: ${selfCommand()} ${opts.dir !== undefined ? `${shellArg(opts.dir)} ` : ''}--yes`);
   }
 
   const envLayer: Layer = {};
