@@ -1,56 +1,17 @@
 /**
- * argv to command, nothing else. Kept tiny: each command and its libraries load on demand, so
- * `--version` and `--help` cost about as much as starting Node.
+ * argv to command, nothing else. The options come from the settings schema (a data-only module),
+ * and each command and its libraries load on demand, so `--version` and `--help` cost about as
+ * much as starting Node.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { UsageError, StepError, Cancelled, exitCodeOf } from './errors.js';
-import { HELP, VERSION } from './help.js';
-import { colorWanted } from './ui/output.js';
+import { VERSION, helpText } from './help.js';
+import { colorWanted, markStdoutClosed } from './ui/output.js';
+import { redact } from './ui/mask.js';
+import { COMMANDS, SETTINGS, parseArgsOptions, rowByFlag, type Command, type SettingRow } from './settings/schema.js';
 
-const OPTIONS = {
-  yes: { type: 'boolean', short: 'y' },
-  config: { type: 'string' },
-  'vault-bin': { type: 'string' },
-  address: { type: 'string' },
-  'root-token': { type: 'string' },
-  mount: { type: 'string' },
-  'connections-path': { type: 'string' },
-  'variables-path': { type: 'string' },
-  conn: { type: 'string', multiple: true },
-  var: { type: 'string', multiple: true },
-  import: { type: 'string', multiple: true },
-  'install-server': { type: 'boolean' },
-  'airflow-version': { type: 'string' },
-  'airflow-bin': { type: 'string' },
-  'with-airflow': { type: 'boolean' },
-  'dags-dir': { type: 'string' },
-  dag: { type: 'boolean' },
-  'no-dag': { type: 'boolean' },
-  check: { type: 'string' },
-  format: { type: 'string' },
-  force: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  'allow-remote': { type: 'boolean' },
-  json: { type: 'boolean' },
-  'show-token': { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  verbose: { type: 'boolean', short: 'v' },
-  'no-color': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-} satisfies ParseArgsConfig['options'];
-
-const COMMANDS = ['create', 'doctor', 'status', 'down', 'up'] as const;
-type Command = (typeof COMMANDS)[number];
-
-/** Options each subcommand accepts besides the shared output ones. */
-const SHARED = new Set(['json', 'quiet', 'verbose', 'no-color', 'help', 'version', 'show-token']);
-const ONLY: Partial<Record<Command, Set<string>>> = {
-  status: new Set(),
-  down: new Set(),
-  doctor: new Set(['fix', 'airflow-bin']),
-};
+const OPTIONS = parseArgsOptions();
 
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
@@ -71,7 +32,9 @@ function parse(argv: string[]) {
     const msg = err.message.split('\n')[0] ?? '';
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const m = msg.match(/'([^']+)'/);
-      throw new UsageError(`unknown option '${m?.[1] ?? msg}'; see create-secrets-sandbox --help`);
+      const name = (m?.[1] ?? msg).replace(/^-+/, '');
+      const near = (SETTINGS as readonly SettingRow[]).map((r) => r.flag).filter((f): f is string => !!f).find((f) => editDistance(f, name) <= 2);
+      throw new UsageError(`unknown option '${m?.[1] ?? msg}'${near ? `; did you mean --${near}?` : ''}; see create-secrets-sandbox --help`);
     }
     if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const m = msg.match(/--?[\w-]+/);
@@ -82,17 +45,32 @@ function parse(argv: string[]) {
   }
 }
 
+/** The parsed flags by schema key (`--no-dag` is dag: false). */
+export function optionsFromFlags(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [flag, value] of Object.entries(values)) {
+    const r = rowByFlag(flag);
+    if (r) out[r.key] = value;
+    else if (flag.startsWith('no-') && rowByFlag(flag.slice(3))?.negatable) out[rowByFlag(flag.slice(3))!.key] = !value;
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  // `doctor --fix` is the one subcommand flag; pull it out before the shared parser sees it.
-  const fix = argv.includes('--fix');
-  const { values: v, positionals } = parse(argv.filter((a) => a !== '--fix'));
+  const { values: v, positionals } = parse(argv);
   if (v.version) {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
   if (v.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(helpText());
     return 0;
+  }
+  try {
+    process.cwd(); // every relative path and message below needs it
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('the current directory no longer exists (deleted or moved); cd to an existing directory and rerun');
+    throw e;
   }
   let command: Command = 'create';
   let rest = positionals;
@@ -109,27 +87,27 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}': ${command} takes one directory; see --help`);
-  if (fix && command !== 'doctor') throw new UsageError(`--fix belongs to 'doctor'; run create-secrets-sandbox doctor --fix`);
-  const only = ONLY[command];
-  if (only) {
-    for (const k of Object.keys(v)) {
-      if (!SHARED.has(k) && !only.has(k)) throw new UsageError(`option --${k} does not apply to '${command}'; see --help`);
+  for (const flag of Object.keys(v)) {
+    const r = rowByFlag(flag) ?? rowByFlag(flag.replace(/^no-/, ''));
+    if (r && !r.commands.includes(command)) {
+      throw new UsageError(flag === 'fix' ? `--fix belongs to 'doctor'; run doctor --fix` : `option --${flag} does not apply to '${command}'; see --help`);
     }
   }
   const dir = rest[0];
   if (dir !== undefined && dir.startsWith('-')) throw new UsageError(`'${dir}' looks like an option, not a directory; see --help`);
   if (v.dag && v['no-dag']) throw new UsageError('--dag and --no-dag contradict each other; pick one');
+  const o = optionsFromFlags(v) as Record<string, never>;
   const output = {
-    json: v.json ?? false,
-    quiet: v.quiet ?? false,
-    verbose: v.verbose ?? false,
-    color: !(v.json ?? false) && colorWanted(v['no-color'] ?? false),
+    json: v.json === true,
+    quiet: v.quiet === true,
+    verbose: v.verbose === true,
+    color: v.json !== true && colorWanted(v['no-color'] === true),
   };
 
   switch (command) {
     case 'status': {
       const { statusCommand } = await import('./commands/status.js');
-      return statusCommand(dir, output, v['show-token'] ?? false);
+      return statusCommand(dir, output, v['show-token'] === true);
     }
     case 'down': {
       const { downCommand } = await import('./commands/down.js');
@@ -137,62 +115,48 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'doctor': {
       const { doctorCommand } = await import('./commands/doctor.js');
-      return doctorCommand(dir, output, { fix, airflowBin: v['airflow-bin'] });
+      return doctorCommand(dir, output, { fix: v.fix === true, airflowBin: v['airflow-bin'] as string | undefined });
     }
     case 'up':
     case 'create': {
       const { createCommand } = await import('./commands/create.js');
-      return createCommand(
-        {
-          dir,
-          yes: command === 'up' ? true : v.yes,
-          config: v.config,
-          vaultBin: v['vault-bin'],
-          address: v.address,
-          rootToken: v['root-token'],
-          mount: v.mount,
-          connectionsPath: v['connections-path'],
-          variablesPath: v['variables-path'],
-          conn: v.conn,
-          var: v.var,
-          import: v.import,
-          installServer: v['install-server'],
-          airflowVersion: v['airflow-version'],
-          airflowBin: v['airflow-bin'],
-          withAirflow: v['with-airflow'],
-          dagsDir: v['dags-dir'],
-          dag: v['no-dag'] ? false : v.dag,
-          check: v.check,
-          format: v.format,
-          force: v.force,
-          dryRun: v['dry-run'],
-          allowRemote: v['allow-remote'],
-          json: v.json,
-          showToken: v['show-token'],
-          quiet: v.quiet,
-          verbose: v.verbose,
-          noColor: v['no-color'],
-          requireConfig: command === 'up',
-          // `up` exists to bring .env in line with the new server's token, edited or not.
-          forceEnv: command === 'up',
-        },
-      );
+      return createCommand({
+        ...o,
+        dir,
+        yes: command === 'up' ? true : (o.yes as boolean | undefined),
+        requireConfig: command === 'up',
+        command,
+      });
     }
   }
 }
 
-function printError(e: unknown, json: boolean): void {
+/** Every error leaves through redact(): the token, seeded passwords and URI passwords never print. */
+function printError(e: unknown, json: boolean, argv: string[]): void {
   const err = e as Error;
+  // Secrets given on the command line may fail validation before anything registered them.
+  const rootToken = argv.indexOf('--root-token');
+  redact('', [rootToken >= 0 ? argv[rootToken + 1] : undefined, ...argv.filter((a) => a.startsWith('--root-token=')).map((a) => a.slice('--root-token='.length))]);
+  const message = redact(String(err?.message ?? e));
   if (json) {
-    const body: Record<string, unknown> = { ok: false, exit_code: exitCodeOf(e), error: err.message };
-    if (e instanceof StepError) Object.assign(body, { step: e.step, fix: e.fix });
-    process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+    const body: Record<string, unknown> = { ok: false, exit_code: exitCodeOf(e), error: message };
+    if (e instanceof StepError) Object.assign(body, { step: e.step, fix: e.fix === undefined ? undefined : redact(e.fix) });
+    process.stdout.write(redact(JSON.stringify(body, null, 2)) + '\n');
     return;
   }
-  if (e instanceof UsageError) process.stderr.write(`error: ${err.message}\n`);
-  else if (e instanceof StepError) process.stderr.write(`✖ ${e.step}: ${err.message}\n${e.fix ? `  fix: ${e.fix}\n` : ''}`);
-  else if (e instanceof Cancelled) process.stderr.write(`${err.message}\n`);
-  else process.stderr.write(`✖ unexpected error: ${err?.stack ?? String(e)}\n`);
+  if (e instanceof UsageError) process.stderr.write(`error: ${message}\n`);
+  else if (e instanceof StepError) process.stderr.write(`✖ ${e.step}: ${message}\n${e.fix ? `  fix: ${redact(e.fix)}\n` : ''}`);
+  else if (e instanceof Cancelled) process.stderr.write(`${message}\n`);
+  // One line; the stack only when asked for (it helps a bug report, not the user).
+  else process.stderr.write(`✖ unexpected error: ${argv.includes('--verbose') || argv.includes('-v') ? redact(err?.stack ?? message) : message}\n`);
+}
+
+// `| head` closes our stdout early: stop writing, quietly, and let the run finish what it started.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') markStdoutClosed();
+    else throw e;
+  });
 }
 
 const argv = process.argv.slice(2);
@@ -201,7 +165,7 @@ main(argv).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    printError(e, argv.includes('--json'));
+    printError(e, argv.includes('--json'), argv);
     process.exitCode = exitCodeOf(e);
   },
 );

@@ -1,11 +1,15 @@
 /**
- * `secrets-sandbox.yaml`: the sandbox's settings and connections, the source of truth for reruns
- * and `up`. Versioned; validated with line:column in every error; never holds the server's token.
+ * `secrets-sandbox.yaml`: what the user said (flags, wizard answers, their own edits), the source of
+ * truth for reruns and `up`. Parsed and edited by the rows of the settings schema; edits go through
+ * the yaml Document API so the user's comments and key order survive. Never holds the token, nor
+ * what a run found (port bound, binary, Airflow): those are facts in `.sandbox/state.json`.
  */
-import { readFileSync } from 'node:fs';
+import { MAX_CONFIG_BYTES, readInputFile } from './validate/input-file.js';
+import { yamlToData } from './validate/yaml.js';
 import { UsageError } from './errors.js';
 import type { AirflowVersion } from './airflow/backend.js';
-import { AIRFLOW_VERSIONS } from './airflow/backend.js';
+import { SETTINGS, type SettingKey, type SettingRow } from './settings/schema.js';
+import type { Layer } from './settings/merge.js';
 
 export const CONFIG_VERSION = 1;
 
@@ -16,9 +20,9 @@ export const STORAGE_FORMATS: readonly StorageFormat[] = ['uri', 'fields'];
 
 /** Everything a config file may say; every field optional (flags and defaults fill the rest). */
 export interface ConfigFile {
-  server?: { bin?: string; address?: string };
+  server?: { bin?: string; address?: string; allow_remote?: boolean };
   vault?: { mount?: string; connections_path?: string; variables_path?: string; kv_version?: 1 | 2 };
-  airflow?: { version?: AirflowVersion; dags_dir?: string; example_dag?: boolean; format?: StorageFormat; check?: CheckLevel };
+  airflow?: { version?: AirflowVersion; bin?: string; dags_dir?: string; example_dag?: boolean; format?: StorageFormat; check?: CheckLevel };
   connections?: Record<string, string>;
   variables?: Record<string, string>;
 }
@@ -29,6 +33,19 @@ type Yaml = typeof import('yaml');
 export async function loadYaml(): Promise<Yaml> {
   const mod = (await import('yaml')) as Yaml & { default?: Yaml };
   return mod.default ?? mod;
+}
+
+const CONFIG_ROWS = (SETTINGS as readonly SettingRow[]).filter((r) => r.config !== undefined);
+
+/** Top-level keys and, per section, the keys it may hold: all from the schema. */
+function layout(): Map<string, string[] | null> {
+  const m = new Map<string, string[] | null>([['version', null]]);
+  for (const r of CONFIG_ROWS) {
+    const [head, leaf] = r.config!.split('.');
+    if (leaf === undefined) m.set(head!, null);
+    else m.set(head!, [...(m.get(head!) ?? []), leaf]);
+  }
+  return m;
 }
 
 interface Located {
@@ -54,17 +71,15 @@ function locator(yaml: Yaml, doc: import('yaml').Document, lc: import('yaml').Li
 }
 
 export async function loadConfig(file: string, label = file): Promise<ConfigFile> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`config file '${label}' ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; check the path given to --config`);
-  }
-  return parseConfig(text, label);
+  return parseConfig(readConfigText(file, label), label);
 }
 
-export async function parseConfig(text: string, label: string): Promise<ConfigFile> {
+/** Only a regular file, at most 1 MB, never blocking on a FIFO (src/validate/input-file.ts). */
+export function readConfigText(file: string, label = file): string {
+  return readInputFile(file, { label: `config file '${label}'`, fix: 'check the path given to --config', maxBytes: MAX_CONFIG_BYTES });
+}
+
+async function parseDoc(text: string, label: string) {
   const yaml = await loadYaml();
   const lc = new yaml.LineCounter();
   let doc: import('yaml').Document;
@@ -80,82 +95,86 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
     const at = pos ? `${label}:${pos.line}:${pos.col}` : label;
     throw new UsageError(`${at}: not valid YAML: ${first.message.split('\n')[0]}; fix the file or remove it`);
   }
+  return { yaml, doc, lc };
+}
+
+export async function parseConfig(text: string, label: string): Promise<ConfigFile> {
+  const { yaml, doc, lc } = await parseDoc(text, label);
   const loc = locator(yaml, doc, lc, label);
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  const raw: unknown = yamlToData(doc, label);
   if (raw === null || raw === undefined) return {};
   const bad = (path: (string | number)[], what: string): never => {
     throw new UsageError(`${loc.where(path)}: ${path.join('.')} ${what}`);
   };
   if (!isRecord(raw)) bad([], 'the file must be a mapping of settings (see README: secrets-sandbox.yaml)');
   const root = raw as Record<string, unknown>;
-  allowKeys(root, ['version', 'server', 'vault', 'airflow', 'connections', 'variables'], [], bad);
+  const shape = layout();
+  allowKeys(root, [...shape.keys()], [], bad);
   if (root.version !== undefined && root.version !== CONFIG_VERSION) {
     bad(['version'], `is ${JSON.stringify(root.version)}; this tool reads version ${CONFIG_VERSION}`);
   }
-  const out: ConfigFile = {};
-  const section = (name: string): Record<string, unknown> | undefined => {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, keys] of shape) {
+    if (name === 'version') continue;
     const v = root[name];
-    if (v === undefined || v === null) return undefined;
+    if (v === undefined || v === null) continue;
     if (!isRecord(v)) bad([name], 'must be a mapping');
-    return v as Record<string, unknown>;
-  };
-  const str = (s: Record<string, unknown>, path: string[], key: string): string | undefined => {
-    const v = s[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string' && typeof v !== 'number') bad([...path, key], `must be a string, not ${typeOf(v)}`);
-    return String(v);
-  };
-  const server = section('server');
-  if (server) {
-    allowKeys(server, ['bin', 'address'], ['server'], bad);
-    out.server = { bin: str(server, ['server'], 'bin'), address: str(server, ['server'], 'address') };
-  }
-  const vault = section('vault');
-  if (vault) {
-    allowKeys(vault, ['mount', 'connections_path', 'variables_path', 'kv_version'], ['vault'], bad);
-    const kv = vault.kv_version;
-    if (kv !== undefined && kv !== 1 && kv !== 2) bad(['vault', 'kv_version'], `is ${JSON.stringify(kv)}; write 1 or 2`);
-    out.vault = {
-      mount: str(vault, ['vault'], 'mount'),
-      connections_path: str(vault, ['vault'], 'connections_path'),
-      variables_path: str(vault, ['vault'], 'variables_path'),
-      kv_version: kv as 1 | 2 | undefined,
-    };
-  }
-  const airflow = section('airflow');
-  if (airflow) {
-    allowKeys(airflow, ['version', 'dags_dir', 'example_dag', 'format', 'check'], ['airflow'], bad);
-    const version = str(airflow, ['airflow'], 'version');
-    if (version !== undefined && !(AIRFLOW_VERSIONS as readonly string[]).includes(version) && version !== 'auto') {
-      bad(['airflow', 'version'], `is '${version}'; write one of ${AIRFLOW_VERSIONS.join(', ')} (quote it: "3")`);
-    }
-    const format = str(airflow, ['airflow'], 'format');
-    if (format !== undefined && !(STORAGE_FORMATS as readonly string[]).includes(format)) bad(['airflow', 'format'], `is '${format}'; write uri or fields`);
-    const check = str(airflow, ['airflow'], 'check');
-    if (check !== undefined && !(CHECK_LEVELS as readonly string[]).includes(check)) bad(['airflow', 'check'], `is '${check}'; write one of ${CHECK_LEVELS.join(', ')}`);
-    const dag = airflow.example_dag;
-    if (dag !== undefined && dag !== null && typeof dag !== 'boolean') bad(['airflow', 'example_dag'], `must be true or false, not ${typeOf(dag)}`);
-    out.airflow = {
-      version: version === 'auto' ? undefined : (version as AirflowVersion | undefined),
-      dags_dir: str(airflow, ['airflow'], 'dags_dir'),
-      example_dag: (dag ?? undefined) as boolean | undefined,
-      format: format as StorageFormat | undefined,
-      check: check as CheckLevel | undefined,
-    };
-  }
-  for (const name of ['connections', 'variables'] as const) {
-    const s = section(name);
-    if (!s) continue;
-    const map: Record<string, string> = {};
-    for (const [k, v] of Object.entries(s)) {
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-        bad([name, k], name === 'connections' ? `must be a connection URI string, not ${typeOf(v)}` : `must be a string value, not ${typeOf(v)}`);
+    const sec = v as Record<string, unknown>;
+    if (keys) allowKeys(sec, keys, [name], bad);
+    out[name] = {};
+    if (keys === null) {
+      // connections / variables: id -> string
+      for (const [k, val] of Object.entries(sec)) {
+        if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean') {
+          bad([name, k], name === 'connections' ? `must be a connection URI string, not ${typeOf(val)}` : `must be a string value, not ${typeOf(val)}`);
+        }
+        out[name]![k] = String(val);
       }
-      map[k] = String(v);
+      continue;
     }
-    out[name] = map;
+    for (const leaf of keys) {
+      const r = CONFIG_ROWS.find((x) => x.config === `${name}.${leaf}`)!;
+      const val = sec[leaf];
+      if (val === undefined || val === null) continue;
+      out[name]![leaf] = typedValue(r, val, [name, leaf], bad);
+    }
   }
-  return out;
+  const cfg = out as ConfigFile;
+  // `auto` in the file is the same as not saying a version.
+  if (cfg.airflow?.version === ('auto' as AirflowVersion)) delete cfg.airflow.version;
+  return cfg;
+}
+
+function typedValue(r: SettingRow, val: unknown, path: string[], bad: (p: (string | number)[], what: string) => never): unknown {
+  if (r.type === 'boolean') {
+    if (typeof val !== 'boolean') bad(path, `must be true or false, not ${typeOf(val)}`);
+    return val;
+  }
+  if (r.type === 'number') {
+    if (r.choices && !r.choices.includes(String(val))) bad(path, `is ${JSON.stringify(val)}; write ${r.choices.join(' or ')}`);
+    if (typeof val !== 'number') bad(path, `is ${JSON.stringify(val)}; write ${r.choices?.join(' or ') ?? 'a number'}`);
+    return val;
+  }
+  if (typeof val !== 'string' && typeof val !== 'number') bad(path, `must be a string, not ${typeOf(val)}`);
+  const s = String(val);
+  if (r.choices && !r.choices.includes(s)) {
+    // YAML reads 1.10 as the number 1.1: say how to write it.
+    bad(path, `is '${s}'; write one of ${r.choices.join(', ')}${typeof val === 'number' ? ' (quote it: "3")' : ''}`);
+  }
+  return s;
+}
+
+/** The config as a merge layer: each schema row's value, by key. */
+export function configLayer(cfg: ConfigFile): Layer {
+  const layer: Layer = {};
+  for (const r of CONFIG_ROWS) {
+    const [head, leaf] = r.config!.split('.') as [keyof ConfigFile, string | undefined];
+    const sec = cfg[head] as Record<string, unknown> | undefined;
+    if (!sec) continue;
+    if (leaf === undefined) layer[r.key as SettingKey] = Object.entries(sec).map(([k, v]) => [k, String(v)] as const);
+    else if (sec[leaf] !== undefined) layer[r.key as SettingKey] = sec[leaf];
+  }
+  return layer;
 }
 
 function allowKeys(obj: Record<string, unknown>, allowed: string[], path: string[], bad: (p: (string | number)[], what: string) => never): void {
@@ -175,24 +194,40 @@ function typeOf(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-export interface RenderableConfig {
-  server: { bin?: string; address: string };
-  vault: { mount: string; connections_path: string; variables_path: string; kv_version: 1 | 2 };
-  airflow: { version: AirflowVersion | 'auto'; dags_dir: string; example_dag: boolean; format: StorageFormat; check: CheckLevel };
-  connections: Record<string, string>;
-  variables: Record<string, string>;
+/** One thing the user said that belongs in the file: a dotted schema path, or an entry of a list section. */
+export interface ConfigEdit {
+  path: string[];
+  value: string | number | boolean;
 }
 
-export async function renderConfig(c: RenderableConfig): Promise<string> {
-  const yaml = await loadYaml();
-  const body = yaml.stringify(
-    { version: CONFIG_VERSION, ...c, server: c.server.bin ? c.server : { address: c.server.address } },
-    { lineWidth: 0, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' },
-  );
-  return (
-    '# create-secrets-sandbox settings: the source of truth for reruns and `up`.\n' +
-    '# Edit freely; rerun `create-secrets-sandbox <dir>` (or `up`) to apply. The server token is never stored here.\n' +
-    '# Connection URIs may hold passwords: this file is private (0600).\n' +
-    body
-  );
+export const CONFIG_HEADER =
+  '# create-secrets-sandbox settings: what you asked for, the source of truth for reruns and `up`.\n' +
+  '# Edit freely (comments and order are kept); rerun `create-secrets-sandbox <dir>` or `up` to apply.\n' +
+  '# Unset settings take their defaults (see --help). What a run found (the port it bound, the server\n' +
+  '# binary, the Airflow) lives in .sandbox/state.json. The server token is never stored here.\n' +
+  '# Connection URIs may hold passwords: this file is private (0600).\n' +
+  '#\n' +
+  '# connections:\n' +
+  '#   my_postgres: postgres://user:pass@localhost:5432/db\n';
+
+/**
+ * Applies `edits` to the config text (null: a new file), keeping everything else byte for byte
+ * where the yaml library allows (comments, order, quoting of untouched values). Returns the new
+ * text, or null when the file already says all of it.
+ */
+export async function editConfig(text: string | null, edits: ConfigEdit[], label = 'secrets-sandbox.yaml'): Promise<string | null> {
+  const fresh = text === null || text.trim() === '';
+  const { yaml, doc } = await parseDoc(fresh ? `${CONFIG_HEADER}version: ${CONFIG_VERSION}\n` : text!, label);
+  let changed = fresh;
+  for (const e of edits) {
+    const current = doc.getIn(e.path);
+    if (current === e.value || (typeof current !== 'object' && current !== undefined && current !== null && String(current) === String(e.value) && typeof current === typeof e.value)) continue;
+    // A version like 3 must stay a string: YAML would read 1.10 as 1.1.
+    const node = doc.createNode(e.value);
+    if (yaml.isScalar(node) && typeof e.value === 'string' && /^[\d.]+$/.test(e.value)) node.type = 'QUOTE_DOUBLE';
+    doc.setIn(e.path, node);
+    changed = true;
+  }
+  if (!changed) return null;
+  return doc.toString({ lineWidth: 0 });
 }

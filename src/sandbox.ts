@@ -1,6 +1,11 @@
-/** Where a sandbox keeps its files, and the server state record in `.sandbox/state.json`. */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+/**
+ * Where a sandbox keeps its files, which dir a command means, and `.sandbox/state.json`: the facts
+ * runs found or chose (port bound, server binary, Airflow, the sandbox id, the server's pid from the
+ * moment it was spawned). Facts are never written into secrets-sandbox.yaml as if the user had said them.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Flavour } from './vault/binary.js';
 import { writeFileAtomic } from './files.js';
 
@@ -18,9 +23,14 @@ export interface SandboxPaths {
   serverLog: string;
   /** Hashes of the files this tool wrote last, to tell our files from the user's edits. */
   written: string;
+  /** Held while a run changes the sandbox: one run at a time. */
+  lock: string;
+  /** The server's private HOME and working dir. */
+  home: string;
 }
 
 export const CONFIG_FILE = 'secrets-sandbox.yaml';
+export const DEFAULT_SANDBOX_DIR = 'secrets-sandbox';
 
 export function sandboxPaths(dir: string): SandboxPaths {
   const stateDir = join(dir, '.sandbox');
@@ -35,9 +45,22 @@ export function sandboxPaths(dir: string): SandboxPaths {
     serverOut: join(stateDir, 'server.out'),
     serverLog: join(stateDir, 'server.log'),
     written: join(stateDir, 'written.json'),
+    lock: join(stateDir, 'lock'),
+    home: join(stateDir, 'home'),
   };
 }
 
+/**
+ * The sandbox a command means, the same for every command: the dir given, else the current dir
+ * when it holds secrets-sandbox.yaml, else ./secrets-sandbox.
+ */
+export function findSandboxDir(dirArg: string | undefined, cwd: string = process.cwd()): string {
+  if (dirArg !== undefined) return resolve(cwd, dirArg);
+  if (existsSync(join(cwd, CONFIG_FILE))) return resolve(cwd);
+  return resolve(cwd, DEFAULT_SANDBOX_DIR);
+}
+
+/** The server this sandbox started, as recorded the moment it was spawned. */
 export interface ServerState {
   pid: number;
   address: string;
@@ -50,19 +73,138 @@ export interface ServerState {
   startedAt: string;
   /** Whether the root token was chosen by the user (--root-token) or made by the server. */
   tokenSource: 'server' | 'user';
+  /** The sandbox id the server was given in its environment (SECRETS_SANDBOX_ID). */
+  sandboxId?: string;
 }
 
-export function readState(paths: SandboxPaths): ServerState | null {
-  if (!existsSync(paths.state)) return null;
+export interface SandboxFacts {
+  /** Random; handed to the server in its environment, so its identity can be proven. */
+  sandboxId: string;
+  /** The dir these facts were recorded for: a copied sandbox dir carries another dir's facts. */
+  dir: string;
+  /** The server binary last used, and what it is. */
+  bin?: string;
+  binStamp?: string;
+  flavour?: Flavour;
+  version?: string;
+  /** The address last bound (the port actually used, which may not be the one asked for). */
+  address?: string;
+  /** The Airflow last found or installed. */
+  airflowBin?: string;
+  airflowVersion?: string;
+  /** The config file the last run read. */
+  configFile?: string;
+  /** Present while a server is recorded. */
+  server?: { pid: number; address: string; url: string; startedAt: string; tokenSource: 'server' | 'user' };
+}
+
+export type FactsStatus = 'missing' | 'corrupt' | 'ok' | 'copied';
+
+export function newSandboxId(): string {
+  return randomBytes(12).toString('hex');
+}
+
+function sameDir(a: string, b: string): boolean {
+  if (a === b) return true;
   try {
-    const s = JSON.parse(readFileSync(paths.state, 'utf8')) as Partial<ServerState>;
-    if (typeof s.pid !== 'number' || typeof s.address !== 'string') return null;
-    return s as ServerState;
+    return realpathSync(a) === realpathSync(b);
   } catch {
-    return null;
+    return false;
   }
 }
 
+/**
+ * The facts for this dir. `corrupt`: the file exists but is not ours to read (reported as such,
+ * never as missing). `copied`: it was recorded for another dir, so its server and id are not ours.
+ */
+export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: SandboxFacts; error?: string } {
+  const fresh = (): SandboxFacts => ({ sandboxId: newSandboxId(), dir: paths.dir });
+  let text: string;
+  try {
+    text = readFileSync(paths.state, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'missing', facts: fresh() };
+    return { status: 'corrupt', facts: fresh(), error: `cannot be read (${code})` };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return { status: 'corrupt', facts: fresh(), error: `is not JSON (${(e as Error).message.split('\n')[0]})` };
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { status: 'corrupt', facts: fresh(), error: 'is not a JSON object' };
+  const r = raw as Record<string, unknown>;
+  const str = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : undefined);
+  const facts: SandboxFacts = {
+    sandboxId: str('sandboxId') ?? newSandboxId(),
+    dir: str('dir') ?? paths.dir,
+    bin: str('bin'),
+    binStamp: str('binStamp'),
+    flavour: str('flavour') === 'Vault' || str('flavour') === 'OpenBao' ? (str('flavour') as Flavour) : undefined,
+    version: str('version'),
+    address: str('address'),
+    airflowBin: str('airflowBin'),
+    airflowVersion: str('airflowVersion'),
+    configFile: str('configFile'),
+  };
+  const s = r.server;
+  if (s && typeof s === 'object') {
+    const sv = s as Record<string, unknown>;
+    if (typeof sv.pid === 'number' && Number.isInteger(sv.pid) && sv.pid > 0 && typeof sv.address === 'string' && typeof sv.url === 'string') {
+      facts.server = { pid: sv.pid, address: sv.address, url: sv.url, startedAt: String(sv.startedAt ?? ''), tokenSource: sv.tokenSource === 'user' ? 'user' : 'server' };
+    } else {
+      return { status: 'corrupt', facts: { ...facts, server: undefined }, error: 'has a server record without a valid pid and address' };
+    }
+  } else if (typeof r.pid === 'number' && typeof r.address === 'string' && typeof r.url === 'string') {
+    // The flat layout of earlier versions.
+    facts.server = { pid: r.pid, address: r.address, url: r.url, startedAt: String(r.startedAt ?? ''), tokenSource: r.tokenSource === 'user' ? 'user' : 'server' };
+    facts.address ??= r.address;
+  }
+  if (!sameDir(facts.dir, paths.dir)) {
+    // Copied from another sandbox: its server and its id belong to the other dir.
+    return { status: 'copied', facts: { ...facts, sandboxId: newSandboxId(), dir: paths.dir, server: undefined } };
+  }
+  return { status: 'ok', facts };
+}
+
+export function writeFacts(paths: SandboxPaths, facts: SandboxFacts): void {
+  writeFileAtomic(paths.state, JSON.stringify(facts, null, 2) + '\n', 0o600);
+}
+
+/** The recorded server, for callers that only need it (doctor, status): null when none is recorded for this dir. */
+export function readState(paths: SandboxPaths): ServerState | null {
+  const { status, facts } = readFacts(paths);
+  if (status !== 'ok' || !facts.server) return null;
+  return {
+    ...facts.server,
+    flavour: facts.flavour ?? 'OpenBao',
+    version: facts.version ?? '',
+    bin: facts.bin ?? '',
+    binStamp: facts.binStamp,
+    sandboxId: facts.sandboxId,
+  };
+}
+
+/** Records a server (the rest of the facts are kept). */
 export function writeState(paths: SandboxPaths, state: ServerState): void {
-  writeFileAtomic(paths.state, JSON.stringify(state, null, 2) + '\n', 0o600);
+  const { facts } = readFacts(paths);
+  writeFacts(paths, {
+    ...facts,
+    sandboxId: state.sandboxId ?? facts.sandboxId,
+    dir: paths.dir,
+    bin: state.bin,
+    binStamp: state.binStamp,
+    flavour: state.flavour,
+    version: state.version,
+    address: state.address,
+    server: { pid: state.pid, address: state.address, url: state.url, startedAt: state.startedAt, tokenSource: state.tokenSource },
+  });
+}
+
+/** Forgets the server (it is proven gone), keeping what was learned about binary, port and Airflow. */
+export function clearServer(paths: SandboxPaths): void {
+  const { status, facts } = readFacts(paths);
+  if (status === 'missing') return;
+  writeFacts(paths, { ...facts, server: undefined });
 }

@@ -1,26 +1,34 @@
 /**
- * One validated settings object from flags, the config file and defaults (flags beat the file,
- * which beats defaults). Every check here runs before anything is started or written, so bad
- * input exits 2 with nothing half done.
+ * One validated settings object. The layers come from the schema (src/settings/schema.ts): flags,
+ * then the config file, then the environment, then defaults, merged by src/settings/merge.ts. Every
+ * check here runs before anything is started or written, so bad input exits 2 with nothing half
+ * done. Discovery (the Airflow to check with, imports) runs after the merge, in `discover`.
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
-import { AIRFLOW_VERSIONS, type AirflowVersion } from './airflow/backend.js';
-import { connIdProblem, connUriProblem } from './airflow/connection.js';
-import { CHECK_LEVELS, STORAGE_FORMATS, loadConfig, type CheckLevel, type ConfigFile, type StorageFormat } from './config.js';
-import { DEFAULT_ADDRESS, formatAddress, isLoopback, parseAddress, type ListenAddress } from './vault/address.js';
-import { rootTokenProblem } from './vault/server.js';
-import { sandboxPaths } from './sandbox.js';
+import type { AirflowVersion } from './airflow/backend.js';
+import { connIdProblem, connUriProblem, connectionPassword } from './airflow/connection.js';
+import { configLayer, parseConfig, readConfigText, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
+import { formatAddress, type ListenAddress } from './vault/address.js';
+import { findSandboxDir, sandboxPaths, readFacts, type SandboxFacts } from './sandbox.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
 import { uriRules } from './airflow/backend.js';
 import { importAll } from './imports/index.js';
 import type { ImportNote } from './imports/types.js';
+import { merge, mergeEntries, type Entries, type Layer, type Merged, type Source } from './settings/merge.js';
+import { row, type SettingKey } from './settings/schema.js';
+import { PARSERS } from './settings/parse.js';
+import { selfCommand, shellArg } from './ui/invocation.js';
+import { checkSandboxState } from './validate/sandbox-dir.js';
+import { dagsDirProblem } from './validate/dags-dir.js';
+import { registerSecret } from './ui/mask.js';
+import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
 
-/** The create flow's options as the CLI parsed them (every prompt has one). */
+/** The create flow's options as the CLI parsed them (every prompt has one); field names are the schema's keys. */
 export interface CreateOptions {
   dir?: string;
   yes?: boolean;
@@ -49,10 +57,13 @@ export interface CreateOptions {
   showToken?: boolean;
   quiet?: boolean;
   verbose?: boolean;
-  /** `doctor --fix`: rewrite .env and docker.env even if edited (other files keep --force semantics). */
-  forceEnv?: boolean;
+  noColor?: boolean;
   /** `up`: the sandbox must already have its secrets-sandbox.yaml. */
   requireConfig?: boolean;
+  /** Settings this run uses but must not write to the config (e.g. `doctor --fix` checks at vault level). */
+  transient?: SettingKey[];
+  /** Which command runs the flow (next steps and messages name it). */
+  command?: 'create' | 'up' | 'doctor --fix';
 }
 
 export interface ConnectionSpec {
@@ -69,6 +80,8 @@ export interface Settings {
   dir: string;
   vaultBin?: string;
   vaultBinSource: '--vault-bin' | 'VAULT_BIN';
+  /** The server binary a previous run used (state.json), tried when nothing names one. */
+  knownBin?: string;
   address: ListenAddress;
   /** Said by the user (flag or config): then a taken port is an error, not a reason to move on. */
   addressExplicit: boolean;
@@ -93,9 +106,16 @@ export interface Settings {
   check: CheckLevel;
   format: StorageFormat;
   force: boolean;
-  forceEnv: boolean;
   dryRun: boolean;
   allowRemote: boolean;
+  /** The config file in use: where the user's settings are read from and their new ones written to. */
+  configFile: string;
+  /** What this run's flags and answers said that the config file should hold from now on. */
+  configEdits: ConfigEdit[];
+  /** Where each merged value came from. */
+  source: Merged['source'];
+  /** What earlier runs found (state.json); a fresh object for a new or copied sandbox. */
+  facts: SandboxFacts;
 }
 
 function splitPair(flag: string, value: string, what: string): [string, string] {
@@ -104,25 +124,7 @@ function splitPair(flag: string, value: string, what: string): [string, string] 
   return [value.slice(0, eq), value.slice(eq + 1)];
 }
 
-/** A mount or path as VaultBackend will join it: no leading or trailing slash, no empty or dot segments. */
-export function normalizeVaultPath(flag: string, value: string, allowEmpty: boolean): string {
-  const v = value.trim().replace(/^\/+|\/+$/g, '');
-  if (v === '' && !allowEmpty) throw new UsageError(`${flag} '${value}' is empty; give a path such as 'secret'`);
-  for (const seg of v === '' ? [] : v.split('/')) {
-    if (seg === '' || seg === '.' || seg === '..' || /\s/.test(seg) || /[?#%]/.test(seg)) {
-      throw new UsageError(`${flag} '${value}' has a segment '${seg}' that Vault paths cannot hold; use plain names joined by '/'`);
-    }
-  }
-  return v;
-}
-
-function pick<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`${flag} '${value}' is not one of ${allowed.join(', ')}`);
-  }
-  return value as T;
-}
+export { normalizeVaultPath } from './settings/parse.js';
 
 export function parseConnFlags(values: string[], flag = '--conn'): ConnectionSpec[] {
   return values.map((v) => {
@@ -140,55 +142,85 @@ export function validateConnection(c: ConnectionSpec, where: string): void {
   }
 }
 
-function upsert<T extends { [k in K]: string }, K extends string>(base: T[], add: T[], key: K): T[] {
-  const out = [...base];
-  for (const item of add) {
-    const i = out.findIndex((x) => x[key] === item[key]);
-    if (i >= 0) out[i] = item;
-    else out.push(item);
+/** The defaults layer. SECRETS_SANDBOX_DEFAULT_PORT moves the default port (tests run many sandboxes side by side). */
+export function defaultsLayer(env: NodeJS.ProcessEnv): Layer {
+  const port = Number(env.SECRETS_SANDBOX_DEFAULT_PORT);
+  const layer: Layer = {};
+  for (const key of ['address', 'mount', 'connectionsPath', 'variablesPath', 'kvVersion', 'airflowVersion', 'dagsDir', 'dag', 'check'] as SettingKey[]) {
+    layer[key] = row(key).default;
   }
-  return out;
+  if (Number.isInteger(port) && port > 0 && port < 65535) layer.address = `127.0.0.1:${port}`;
+  return layer;
 }
 
-export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ settings: Settings; configFile?: string; airflow: AirflowInstall | null }> {
-  const dir = resolve(opts.dir ?? DEFAULT_DIR);
+/** The flags layer: what this run's command line (or wizard answers) said. */
+export function flagsLayer(o: CreateOptions): Layer {
+  const layer: Layer = {};
+  const scalar: (keyof CreateOptions & SettingKey)[] = [
+    'vaultBin', 'address', 'allowRemote', 'mount', 'connectionsPath', 'variablesPath', 'airflowVersion', 'airflowBin', 'dagsDir', 'dag', 'check', 'format',
+  ];
+  for (const k of scalar) if (o[k] !== undefined) layer[k] = o[k];
+  if (o.conn !== undefined) layer.conn = parseConnFlags(o.conn).map((c) => [c.id, c.uri] as const);
+  if (o.var !== undefined) layer.var = o.var.map((v) => splitPair('--var', v, 'KEY=VALUE'));
+  return layer;
+}
+
+/** Where a value came from, as a message names it. */
+function whereOf(key: SettingKey, source: Source | undefined, cfgLabel: string): string {
+  const r = row(key);
+  if (source === 'config') return `${cfgLabel} ${r.config}`;
+  if (source === 'env') return r.env ?? `--${r.flag}`;
+  return `--${r.flag}`;
+}
+
+export interface Merge {
+  settings: Settings;
+  cfg: ConfigFile;
+}
+
+/** Step one of resolving: read the config, merge the layers, validate. No discovery, no network. */
+export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<Merge> {
+  const dir = findSandboxDir(opts.dir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' is a file, not a directory; name a new or existing directory`);
   }
   const paths = sandboxPaths(dir);
-  let configFile: string | undefined;
+  checkSandboxState(paths);
+  // --config FILE is read and edited instead of <dir>/secrets-sandbox.yaml, never beside it; a later
+  // run without --config (e.g. `up`) goes on with the file the last run used.
+  const factsRead = readFacts(paths);
+  const lastFile = factsRead.facts.configFile;
+  const remembered = opts.config === undefined && !existsSync(paths.config) && lastFile !== undefined && existsSync(lastFile) ? lastFile : undefined;
+  const configFile = opts.config !== undefined ? resolve(opts.config) : remembered ?? paths.config;
+  const cfgLabel = relative(process.cwd(), configFile) || configFile;
   let cfg: ConfigFile = {};
-  if (opts.config !== undefined) {
-    configFile = resolve(opts.config);
-    cfg = await loadConfig(configFile, opts.config);
-  } else if (opts.requireConfig && !existsSync(paths.config)) {
-    throw new UsageError(`no ${relative(process.cwd(), paths.config) || paths.config} to start from; create the sandbox first: create-secrets-sandbox ${opts.dir ?? ''} --yes`.replace('  ', ' '));
+  if (opts.config !== undefined || remembered) {
+    cfg = await parseConfig(readConfigText(configFile, opts.config ?? cfgLabel), opts.config ?? cfgLabel);
   } else if (existsSync(paths.config)) {
-    configFile = paths.config;
-    cfg = await loadConfig(paths.config, relative(process.cwd(), paths.config) || paths.config);
-  }
-  const cfgLabel = configFile ? relative(process.cwd(), configFile) || configFile : 'config';
-
-  const addressFlag = opts.address ?? cfg.server?.address;
-  const address = addressFlag !== undefined ? parseAddress(addressFlag, opts.address !== undefined ? '--address' : `${cfgLabel} server.address`) : DEFAULT_ADDRESS;
-  if (!isLoopback(address.host) && !opts.allowRemote) {
-    throw new UsageError(
-      `--address '${formatAddress(address)}' is not a loopback address; a dev server has no TLS and a root token, so it listens on 127.0.0.1 only (pass --allow-remote to override)`,
-    );
+    cfg = await parseConfig(readConfigText(paths.config, cfgLabel), cfgLabel);
+  } else if (opts.requireConfig) {
+    throw new UsageError(`no ${cfgLabel} to start from; create the sandbox first: ${selfCommand()} ${opts.dir !== undefined ? `${shellArg(opts.dir)} ` : ''}--yes`);
   }
 
-  if (opts.rootToken !== undefined) {
-    const p = rootTokenProblem(opts.rootToken);
-    if (p) throw new UsageError(`--root-token ${p}; choose an id of letters, digits, - and _ (or leave it out to let the server make one)`);
-  }
+  const envLayer: Layer = {};
+  if (env.VAULT_BIN) envLayer.vaultBin = env.VAULT_BIN;
+  const flags = flagsLayer(opts);
+  const m = merge(flags, configLayer(cfg), envLayer, defaultsLayer(env));
+  const v = m.values;
+  const where = (k: SettingKey) => whereOf(k, m.source[k], cfgLabel);
 
-  const mount = normalizeVaultPath('--mount', opts.mount ?? cfg.vault?.mount ?? 'secret', false);
-  const connectionsPath = normalizeVaultPath('--connections-path', opts.connectionsPath ?? cfg.vault?.connections_path ?? 'connections', true);
-  const variablesPath = normalizeVaultPath('--variables-path', opts.variablesPath ?? cfg.vault?.variables_path ?? 'variables', true);
-  for (const [flag, p] of [['--connections-path', connectionsPath], ['--variables-path', variablesPath]] as const) {
+  const allowRemote = Boolean(v.allowRemote);
+  // Each value through its row's parser (src/settings/parse.ts), named by where it came from.
+  const address = PARSERS.address(v.address, where('address'), allowRemote);
+  if (opts.rootToken !== undefined) PARSERS.rootToken(opts.rootToken, '--root-token');
+  const mount = PARSERS.mount(v.mount, where('mount'));
+  const connectionsPath = PARSERS.connectionsPath(v.connectionsPath, where('connectionsPath'));
+  const variablesPath = PARSERS.variablesPath(v.variablesPath, where('variablesPath'));
+  for (const [key, p] of [['connectionsPath', connectionsPath], ['variablesPath', variablesPath]] as const) {
     if (p === mount || p.startsWith(`${mount}/`)) {
+      const flag = `--${row(key).flag}`;
       throw new UsageError(
-        `${flag} '${p}' starts with the mount '${mount}'; VaultBackend adds the mount itself and would read ${mount}/data/${p}/<id>: pass ${flag} ${p.slice(mount.length + 1) || 'connections'}`,
+        `${where(key)} '${p}' starts with the mount '${mount}'; VaultBackend adds the mount itself and would read ${mount}/data/${p}/<id>: pass ${flag} ${p.slice(mount.length + 1) || 'connections'}`,
       );
     }
   }
@@ -196,80 +228,166 @@ export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEn
     throw new UsageError(`--connections-path and --variables-path are both '${connectionsPath}'; keep them apart (defaults: connections, variables)`);
   }
 
-  const saidVersion = pick('--airflow-version', opts.airflowVersion === 'auto' ? undefined : opts.airflowVersion, AIRFLOW_VERSIONS) ?? cfg.airflow?.version;
-  const check = pick('--check', opts.check, CHECK_LEVELS) ?? cfg.airflow?.check ?? 'auto';
-  const saidFormat = pick('--format', opts.format, STORAGE_FORMATS) ?? cfg.airflow?.format;
-  if (opts.airflowBin !== undefined && !existsSync(opts.airflowBin)) {
-    throw new UsageError(`--airflow-bin '${opts.airflowBin}' does not exist; point it at the airflow script of an Airflow install`);
+  const airflowVersionRaw = PARSERS.airflowVersion(v.airflowVersion, where('airflowVersion')) as AirflowVersion | 'auto';
+  const check = PARSERS.check(v.check, where('check')) as CheckLevel;
+  const format = v.format === undefined ? undefined : (PARSERS.format(v.format, where('format')) as StorageFormat);
+  const kvVersion = (v.kvVersion === 1 ? 1 : 2) as 1 | 2;
+
+  // Paths from a flag are relative to where the user stands; from the config, to the sandbox dir.
+  const pathOf = (k: SettingKey) => (v[k] === undefined ? undefined : String(v[k]));
+  const absFrom = (k: SettingKey, p: string) => (isAbsolute(p) ? p : resolve(m.source[k] === 'config' ? dir : process.cwd(), p));
+  const airflowBinRaw = pathOf('airflowBin');
+  const airflowBin = airflowBinRaw === undefined ? undefined : absFrom('airflowBin', airflowBinRaw);
+  if (airflowBin !== undefined && !existsSync(airflowBin)) {
+    throw new UsageError(`${where('airflowBin')} '${airflowBinRaw}' does not exist; point it at the airflow script of an Airflow install`);
   }
+  const dagsDirRaw = String(v.dagsDir);
+  const dagsDir = isAbsolute(dagsDirRaw) ? dagsDirRaw : resolve(m.source.dagsDir === 'flag' ? process.cwd() : dir, dagsDirRaw);
+  if (existsSync(dagsDir) && !statSync(dagsDir).isDirectory()) {
+    throw new UsageError(`${where('dagsDir')} '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`);
+  }
+  // Probed now, so an unwritable place fails before the server starts and secrets are seeded.
+  const wantDag = v.dag !== false;
+  const dirBad = opts.dryRun ? null : dagsDirProblem(dir);
+  if (dirBad) throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' ${dirBad}; name a directory you can write`);
+  const dagsBad = wantDag && !opts.dryRun ? dagsDirProblem(dagsDir) : null;
+  if (dagsBad) throw new UsageError(`${m.source.dagsDir === 'flag' || m.source.dagsDir === 'config' ? `${where('dagsDir')} '${dagsDirRaw}'` : `the example DAG's folder '${dagsDir}'`} ${dagsBad}; name a directory you can write, or pass --no-dag`);
+  // The DAG folder lands in .env and docker.env: refuse now what they could not carry.
+  const dagsEnvBad = wantDag ? envValueProblem(dagsDir) ?? dockerEnvValueProblem(dagsDir) : null;
+  if (dagsEnvBad) throw new UsageError(`the example DAG's folder '${JSON.stringify(dagsDir).slice(1, -1)}' ${dagsEnvBad}; use --dags-dir with a plainer path (or --no-dag)`);
+  let vaultBin = pathOf('vaultBin');
+  // A path in the config is relative to the sandbox dir; a bare name is looked up on PATH.
+  if (vaultBin !== undefined && m.source.vaultBin === 'config' && vaultBin.includes('/') && !isAbsolute(vaultBin)) vaultBin = resolve(dir, vaultBin);
+
+  const connEntries = (v.conn ?? []) as Entries;
+  for (const [id, uri] of connEntries) validateConnection({ id, uri }, ((flags.conn ?? []) as Entries).some(([i]) => i === id) ? '--conn' : `${cfgLabel} connections.${id}`);
+  const varEntries = (v.var ?? []) as Entries;
+  for (const [key] of varEntries) {
+    const p = connIdProblem(key);
+    if (p) throw new UsageError(`variable key '${key}' ${p}; use letters, digits, _ - .`);
+  }
+
+  const settings: Settings = {
+    dir,
+    vaultBin,
+    vaultBinSource: m.source.vaultBin === 'env' ? 'VAULT_BIN' : '--vault-bin',
+    address,
+    addressExplicit: m.source.address === 'flag' || m.source.address === 'config',
+    rootToken: opts.rootToken,
+    mount,
+    connectionsPath,
+    variablesPath,
+    kvVersion,
+    connections: connEntries.map(([id, uri]) => ({ id, uri })),
+    variables: varEntries.map(([key, value]) => ({ key, value })),
+    imports: { summary: [], notes: [] },
+    airflowVersion: airflowVersionRaw === 'auto' ? '3' : airflowVersionRaw,
+    airflowVersionSource: airflowVersionRaw === 'auto' ? 'default' : 'user',
+    airflowBin,
+    withAirflow: opts.withAirflow ?? false,
+    installServer: opts.installServer ?? false,
+    dagsDir,
+    dag: v.dag !== false,
+    check,
+    format: format ?? 'uri',
+    force: opts.force ?? false,
+    dryRun: opts.dryRun ?? false,
+    allowRemote,
+    configFile,
+    configEdits: [],
+    source: m.source,
+    facts: factsRead.facts,
+  };
+  if (format === undefined) delete settings.source.format;
+  registerSecret(opts.rootToken, ...settings.connections.map((c) => connectionPassword(c.uri)));
+  settings.configEdits = configEditsFor(settings, flags, opts.transient ?? []);
+  return { settings, cfg };
+}
+
+/** What the user said on this run that the config should keep: persisted rows whose value came from a flag. */
+function configEditsFor(s: Settings, flags: Layer, transient: SettingKey[]): ConfigEdit[] {
+  const edits: ConfigEdit[] = [];
+  const rel = (p: string) => {
+    const r = relative(s.dir, p);
+    return r.startsWith('..') || isAbsolute(r) ? p : r || '.';
+  };
+  for (const key of Object.keys(flags) as SettingKey[]) {
+    const r = row(key);
+    if (!r.persisted || !r.config || transient.includes(key)) continue;
+    const path = r.config.split('.');
+    if (key === 'conn' || key === 'var') continue; // entries, below
+    let value = flags[key] as string | boolean | number;
+    if (key === 'address') value = formatAddress(s.address);
+    else if (key === 'dagsDir') value = rel(s.dagsDir);
+    else if (key === 'airflowBin' && s.airflowBin) value = s.airflowBin;
+    else if (key === 'vaultBin' && typeof value === 'string' && value.includes('/')) value = resolve(value);
+    edits.push({ path, value });
+  }
+  for (const [id, uri] of (flags.conn ?? []) as Entries) edits.push({ path: ['connections', id], value: uri });
+  for (const [k, val] of (flags.var ?? []) as Entries) edits.push({ path: ['variables', k], value: val });
+  return edits;
+}
+
+/**
+ * Step two: what the machine holds. The Airflow to check with (the one named, else the one an
+ * earlier run found, else on PATH or in <dir>/.venv), the version and format it implies, and imports.
+ */
+export async function discover(s: Settings, opts: CreateOptions): Promise<AirflowInstall | null> {
+  const said = s.airflowVersionSource === 'user';
   // Look for a real Airflow only when something depends on it: an unpinned version, or a check through it.
-  const wantsAirflow = !opts.withAirflow && (saidVersion === undefined || check !== 'vault' && check !== 'none' || opts.airflowBin !== undefined);
-  const airflow = wantsAirflow ? await findAirflow(opts.airflowBin, dir) : null;
-  if (opts.airflowBin !== undefined && !airflow) {
-    throw new UsageError(`--airflow-bin '${opts.airflowBin}' is not an Airflow its Python can import; point it at <venv>/bin/airflow`);
+  const wantsAirflow = !s.withAirflow && (!said || (s.check !== 'vault' && s.check !== 'none') || s.airflowBin !== undefined);
+  let airflow: AirflowInstall | null = null;
+  if (wantsAirflow) {
+    const known = s.airflowBin === undefined && s.facts.airflowBin && existsSync(s.facts.airflowBin) ? s.facts.airflowBin : undefined;
+    airflow = await findAirflow(s.airflowBin ?? known, s.dir);
+    if (!airflow && known) airflow = await findAirflow(undefined, s.dir);
   }
-  const airflowVersion: AirflowVersion = opts.withAirflow ? '3' : saidVersion ?? airflow?.major ?? '3';
+  if (s.airflowBin !== undefined && airflow?.bin !== s.airflowBin) {
+    throw new UsageError(`--airflow-bin '${s.airflowBin}' is not an Airflow its Python can import; point it at <venv>/bin/airflow`);
+  }
+  if (!said) {
+    s.airflowVersion = s.withAirflow ? '3' : airflow?.major ?? '3';
+    s.airflowVersionSource = s.withAirflow ? 'user' : airflow ? 'detected' : 'default';
+  }
   // A conn_uri may not deserialize on Airflow 3.0 and 3.1 (the provider's own advice: store fields there).
-  const format = saidFormat ?? (airflow && /^3\.[01]\./.test(airflow.version) && !saidVersion ? 'fields' : 'uri');
-  const fromCfg = Object.entries(cfg.connections ?? {}).map(([id, uri]) => ({ id, uri }));
-  for (const c of fromCfg) validateConnection(c, `${cfgLabel} connections.${c.id}`);
-  const fromFlags = parseConnFlags(opts.conn ?? []);
-  for (const c of fromFlags) validateConnection(c, `--conn`);
-  const imported = opts.import?.length ? await importAll(opts.import, uriRules(airflowVersion)) : { connections: [], variables: [], notes: [], formats: [] };
-  let connections = upsert(upsert(fromCfg, imported.connections, 'id'), fromFlags, 'id');
-  if (connections.length === 0) connections = [DEFAULT_CONNECTION];
-
-  const varsCfg = Object.entries(cfg.variables ?? {}).map(([key, value]) => ({ key, value }));
-  const varsFlags = (opts.var ?? []).map((v) => {
-    const [key, value] = splitPair('--var', v, 'KEY=VALUE');
-    return { key, value };
-  });
-  const variables = upsert(upsert(varsCfg, imported.variables, 'key'), varsFlags, 'key');
-  for (const v of variables) {
-    const p = connIdProblem(v.key);
-    if (p) throw new UsageError(`variable key '${v.key}' ${p}; use letters, digits, _ - .`);
-  }
-
-  if (airflowVersion === '1.10' && format === 'fields') {
+  if (s.source.format === undefined) s.format = airflow && /^3\.[01]\./.test(airflow.version) && !said ? 'fields' : 'uri';
+  if (s.airflowVersion === '1.10' && s.format === 'fields') {
     throw new UsageError(`--format fields needs Airflow 2.x or later (1.10 reads only conn_uri); use --format uri with --airflow-version 1.10`);
   }
-  const dagsDirRaw = opts.dagsDir ?? cfg.airflow?.dags_dir ?? 'dags';
-  const dagsDir = isAbsolute(dagsDirRaw) ? dagsDirRaw : resolve(opts.dagsDir !== undefined ? process.cwd() : dir, dagsDirRaw);
-  if (existsSync(dagsDir) && !statSync(dagsDir).isDirectory()) {
-    throw new UsageError(`--dags-dir '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`);
-  }
 
-  const vaultBinFlag = opts.vaultBin ?? cfg.server?.bin;
-  return {
-    configFile,
-    airflow,
-    settings: {
-      dir,
-      vaultBin: vaultBinFlag ?? env.VAULT_BIN,
-      vaultBinSource: vaultBinFlag !== undefined ? '--vault-bin' : 'VAULT_BIN',
-      address,
-      addressExplicit: addressFlag !== undefined,
-      rootToken: opts.rootToken,
-      mount,
-      connectionsPath,
-      variablesPath,
-      kvVersion: cfg.vault?.kv_version ?? 2,
-      connections,
-      variables,
-      imports: { summary: imported.formats, notes: imported.notes },
-      airflowVersion,
-      airflowVersionSource: saidVersion !== undefined || opts.withAirflow ? 'user' : airflow ? 'detected' : 'default',
-      airflowBin: opts.airflowBin,
-      withAirflow: opts.withAirflow ?? false,
-      installServer: opts.installServer ?? false,
-      dagsDir,
-      dag: opts.dag ?? cfg.airflow?.example_dag ?? true,
-      check,
-      format,
-      force: opts.force ?? false,
-      forceEnv: opts.forceEnv ?? false,
-      dryRun: opts.dryRun ?? false,
-      allowRemote: opts.allowRemote ?? false,
-    },
-  };
+  if (opts.import?.length) {
+    const imported = await importAll(opts.import, uriRules(s.airflowVersion));
+    // Config < import < --conn, by id; linear in the number of entries.
+    const flagConns = new Set((opts.conn ?? []).map((c) => c.slice(0, c.indexOf('='))));
+    const fromFlags = s.connections.filter((c) => flagConns.has(c.id));
+    const merged = mergeEntries(
+      s.connections.filter((c) => !flagConns.has(c.id)).map((c) => [c.id, c.uri] as const),
+      imported.connections.map((c) => [c.id, c.uri] as const),
+      fromFlags.map((c) => [c.id, c.uri] as const),
+    );
+    s.connections = merged.map(([id, uri]) => ({ id, uri }));
+    const flagVars = new Set((opts.var ?? []).map((x) => x.slice(0, x.indexOf('='))));
+    s.variables = mergeEntries(
+      s.variables.filter((x) => !flagVars.has(x.key)).map((x) => [x.key, x.value] as const),
+      imported.variables.map((x) => [x.key, x.value] as const),
+      s.variables.filter((x) => flagVars.has(x.key)).map((x) => [x.key, x.value] as const),
+    ).map(([key, value]) => ({ key, value }));
+    for (const c of imported.connections) s.configEdits.push({ path: ['connections', c.id], value: c.uri });
+    for (const x of imported.variables) s.configEdits.push({ path: ['variables', x.key], value: x.value });
+    s.imports = { summary: imported.formats, notes: imported.notes };
+    registerSecret(...imported.connections.map((c) => connectionPassword(c.uri)));
+    for (const x of s.variables) {
+      const p = connIdProblem(x.key);
+      if (p) throw new UsageError(`variable key '${x.key}' ${p}; use letters, digits, _ - .`);
+    }
+  }
+  // With no connection said anywhere, seed the example one (used, not written into the config as if chosen).
+  if (s.connections.length === 0) s.connections = [DEFAULT_CONNECTION];
+  return airflow;
+}
+
+export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ settings: Settings; configFile?: string; airflow: AirflowInstall | null }> {
+  const { settings } = await mergeSettings(opts, env);
+  const airflow = await discover(settings, opts);
+  return { settings, configFile: settings.configFile, airflow };
 }

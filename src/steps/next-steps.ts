@@ -1,32 +1,60 @@
-/** Step 9: what to run now, short, with the real paths. */
-import { relative } from 'node:path';
+/**
+ * Step 9: what to run now, short, with the real paths, in the order that works when pasted:
+ * activate the venv the Airflow lives in, load .env, give Airflow a home and migrate it, then ask
+ * it. The command names this tool as the user invoked it, and the server's web UI when it has one.
+ */
+import { dagTaskIds } from '../airflow/templates.js';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import type { CreateContext } from './context.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
 
-function shellArg(p: string): string {
-  return /^[\w./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+/** GET <url>/ui/: a dev server built with its UI (Vault, OpenBao from PyPI) answers 200. */
+export async function serverUi(url: string): Promise<string | null> {
+  const { request } = await import('node:http');
+  return new Promise((resolve) => {
+    const req = request(`${url}/ui/`, { method: 'GET', signal: AbortSignal.timeout(2000) }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? `${url}/ui` : null);
+    });
+    req.on('error', () => resolve(null));
+    req.end();
+  });
 }
 
-/** How the user ran us: `npx create-secrets-sandbox` when installed, `node <path>/dist/cli.js` from a clone. */
-function selfCommand(): string {
-  const script = process.argv[1] ?? '';
-  if (!script || script.includes('/node_modules/') || !script.endsWith('.js')) return 'npx create-secrets-sandbox';
-  const rel = relative(process.cwd(), script);
-  return `node ${shellArg(rel.startsWith('..') ? script : rel)}`;
+function pathFor(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return shellArg(rel === '' ? '.' : rel.startsWith('..') ? p : rel.startsWith('.') || rel.startsWith('/') ? rel : `./${rel}`);
 }
 
-export function nextSteps(ctx: CreateContext): void {
-  const dirRel = relative(process.cwd(), ctx.paths.dir) || '.';
-  const dir = shellArg(dirRel.startsWith('..') ? ctx.paths.dir : dirRel);
-  const envFile = dir === '.' ? './.env' : `${dir}/.env`;
-  const first = ctx.settings.connections[0]?.id ?? 'smtp_default';
-  const steps = [`set -a; . ${envFile.startsWith('/') || envFile.startsWith('.') ? envFile : `./${envFile}`}; set +a    # load the sandbox env into this shell`];
-  if (ctx.settings.airflowVersion === '1.10') {
-    steps.push(`airflow test example_secrets_dag check_${first.replace(/[.-]/g, '_')} 2024-01-01`);
+export async function nextSteps(ctx: CreateContext): Promise<void> {
+  const s = ctx.settings;
+  const steps: string[] = [];
+  // The venv the Airflow lives in (found or made), so `airflow` is the one that was checked.
+  const bin = ctx.airflow?.bin ?? (existsSync(join(ctx.paths.dir, '.venv', 'bin', 'airflow')) ? join(ctx.paths.dir, '.venv', 'bin', 'airflow') : undefined);
+  const activate = bin ? join(dirname(bin), 'activate') : undefined;
+  if (activate && existsSync(activate)) steps.push(`. ${pathFor(activate)}    # the Airflow${ctx.airflow ? ` ${ctx.airflow.version}` : ''} found for this sandbox`);
+  else if (!bin) steps.push(`# no Airflow found: rerun with --with-airflow to install one into ${pathFor(join(ctx.paths.dir, '.venv'))}, or activate yours`);
+  steps.push(`set -a; . ${pathFor(ctx.paths.env)}; set +a    # load the sandbox env into this shell`);
+  const first = s.connections[0]?.id ?? 'smtp_default';
+  if (s.airflowVersion === '1.10') {
+    steps.push(`airflow initdb    # once per AIRFLOW_HOME`);
+    steps.push(`airflow test example_secrets_dag ${dagTaskIds([first]).get(first)} 2024-01-01`);
   } else {
+    // A home of its own: `db migrate` there never touches the user's Airflow, and `dags test` needs a migrated db.
+    steps.push(`export AIRFLOW_HOME=${shellArg(join(ctx.paths.stateDir, 'airflow'))}; airflow db migrate    # a fresh Airflow home for the sandbox`);
     steps.push(`airflow connections get ${first} -o json    # Airflow reads it from Vault`);
-    if (ctx.settings.dag) steps.push(`airflow dags test example_secrets_dag    # the example DAG resolves every connection`);
+    if (s.dag) {
+      if (s.airflowVersion === '3') steps.push('airflow dags reserialize    # Airflow 3 tests only serialized DAGs');
+      steps.push('airflow dags test example_secrets_dag    # the example DAG resolves every connection');
+    }
   }
-  const cmdDir = dir === 'secrets-sandbox' ? '' : ` ${dir}`;
+  const url = ctx.server?.url;
+  const ui = url ? await serverUi(url) : null;
+  ctx.ui = ui ? { url: ui, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' } : null;
+  if (ui) steps.push(`# web UI: ${ui} (sign in with method Token and the VAULT_TOKEN in .env; --show-token prints it)`);
+  const dirDefault = ctx.paths.dir === join(process.cwd(), 'secrets-sandbox') || ctx.paths.dir === process.cwd();
+  const cmdDir = dirDefault ? '' : ` ${pathFor(ctx.paths.dir)}`;
   const self = selfCommand();
   steps.push(`${self} status${cmdDir}    # is the server up`);
   steps.push(`${self} down${cmdDir}      # stop it; 'up' starts and re-seeds it`);

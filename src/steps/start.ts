@@ -1,59 +1,80 @@
 /**
- * Step 3: reuse our running server when it is healthy and its token still works; otherwise start
- * `<bin> server -dev` detached, capture the root token from its banner, and record the state.
+ * Step 3: reuse our running server when it is proven ours and its token still works; otherwise
+ * start `<bin> server -dev` detached, record its pid the moment it exists, capture the root token
+ * from its banner, and record the rest of the facts.
  */
-import { chmodSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { StepError } from '../errors.js';
-import { ensureDir } from '../files.js';
+import { ensureDir, ensurePrivateDir } from '../files.js';
+import { registerSecret } from '../ui/mask.js';
 import { addressUrl, formatAddress, nextFreeAddress, type ListenAddress } from '../vault/address.js';
 import { VaultClient } from '../vault/client.js';
-import { isAlive, isOurServer, readBanner, startServer, stopProcessGroup } from '../vault/server.js';
+import { readBanner, startServer, devServerArgs } from '../vault/server.js';
+import { stopAndWait } from '../vault/identity.js';
 import { binaryStamp } from '../vault/binary.js';
 import { settleBinary } from './preflight.js';
-import { readState, writeState } from '../sandbox.js';
+import { clearServer, writeState } from '../sandbox.js';
 import type { CreateContext } from './context.js';
+import { maskToken } from '../ui/mask.js';
 
-async function tryReuse(ctx: CreateContext, listen: ListenAddress): Promise<boolean> {
-  const state = readState(ctx.paths);
-  if (!state || !isAlive(state.pid) || !isOurServer(state.pid, state.address)) return false;
+/** Why the decided reuse cannot happen after all, or null when the server serves with a valid token. */
+async function reuseProblem(ctx: CreateContext, pid: number, url: string): Promise<{ token?: string; problem?: string }> {
   const token = readBanner(ctx.paths.serverOut).rootToken;
   const wanted = ctx.settings.rootToken;
-  const reasons: string[] = [];
-  if (state.address !== formatAddress(listen)) reasons.push(`it listens on ${state.address}, not ${formatAddress(listen)}`);
-  if (wanted !== undefined && wanted !== token) reasons.push('a different --root-token was asked for');
-  if (ctx.binary && state.bin !== ctx.binary.path) reasons.push(`it runs ${state.bin}, not ${ctx.binary.path}`);
-  if (!token) reasons.push('its banner with the root token is gone');
-  if (reasons.length === 0 && token) {
-    const client = new VaultClient({ url: state.url, token, timeoutMs: 3000 });
-    try {
-      const h = await client.health();
-      if (h.status === 200) {
-        await client.lookupSelf();
-        ctx.server = { pid: state.pid, url: state.url, token, startedNow: false };
-        ctx.report.info(`reusing the sandbox server (pid ${state.pid}) on ${state.url}`);
-        return true;
-      }
-      reasons.push(`it answers health with ${h.status}`);
-    } catch (e) {
-      reasons.push((e as Error).message);
-    }
+  if (!token) return { problem: 'its banner with the root token is gone' };
+  if (wanted !== undefined && wanted !== token) return { problem: 'a different --root-token was asked for' };
+  const client = new VaultClient({ url, token, timeoutMs: 3000 });
+  try {
+    const h = await client.health();
+    if (h.status !== 200) return { problem: `it answers health with ${h.status}` };
+    await client.lookupSelf();
+    return { token };
+  } catch (e) {
+    return { problem: (e as Error).message };
   }
-  ctx.report.info(`restarting the sandbox server: ${reasons.join('; ')}`);
-  await stopProcessGroup(state.pid);
-  return false;
+  void pid;
+}
+
+async function stopOurs(ctx: CreateContext, pid: number, why: string): Promise<void> {
+  ctx.report.info(`restarting the sandbox server: ${why}`);
+  if (!(await stopAndWait(pid))) {
+    throw new StepError('start', `the old sandbox server (pid ${pid}) does not stop`, `stop pid ${pid} yourself, then rerun`);
+  }
+  clearServer(ctx.paths);
 }
 
 export async function start(ctx: CreateContext): Promise<void> {
   let listen = ctx.address!;
-  if (await tryReuse(ctx, listen)) {
-    await settleBinary(ctx);
-    return;
+  const d = ctx.decision ?? {};
+  if (d.reuse) {
+    const r = await reuseProblem(ctx, d.reuse.pid, d.reuse.url);
+    if (r.token) {
+      ctx.server = { pid: d.reuse.pid, url: d.reuse.url, token: r.token, startedNow: false };
+      registerSecret(r.token);
+      ctx.report.info(`reusing the sandbox server (pid ${d.reuse.pid}) on ${d.reuse.url}`);
+      await settleBinary(ctx);
+      return;
+    }
+    await stopOurs(ctx, d.reuse.pid, r.problem!);
+  } else if (d.stopFirst !== undefined) {
+    await stopOurs(ctx, d.stopFirst, d.restartReason ?? 'its settings changed');
   }
 
   ensureDir(ctx.paths.dir);
-  ensureDir(ctx.paths.stateDir, 0o700);
-  chmodSync(ctx.paths.stateDir, 0o700); // it may pre-date us with a wider mode; it holds the banner with the token
+  ensurePrivateDir(ctx.paths.stateDir); // a real dir of ours, 0700: it holds the banner with the token
+  const sandboxId = ctx.settings.facts.sandboxId;
+  const record = (pid: number, url: string) =>
+    writeState(ctx.paths, {
+      pid,
+      address: formatAddress(listen),
+      url,
+      flavour: ctx.binary!.flavour,
+      version: ctx.binary!.version,
+      bin: ctx.binary!.path,
+      binStamp: binaryStamp(ctx.binary!.path),
+      startedAt: new Date().toISOString(),
+      tokenSource: ctx.settings.rootToken ? 'user' : 'server',
+      sandboxId,
+    });
   for (let attempt = 0; ; attempt++) {
     try {
       const started = await startServer({
@@ -63,7 +84,8 @@ export async function start(ctx: CreateContext): Promise<void> {
         kvVersion: ctx.settings.kvVersion,
         stdoutFile: ctx.paths.serverOut,
         stderrFile: ctx.paths.serverLog,
-        homeDir: join(ctx.paths.stateDir, 'home'),
+        homeDir: ctx.paths.home,
+        sandboxId,
         timeoutMs: startTimeoutMs(),
         readyProbe: async () => {
           try {
@@ -72,36 +94,32 @@ export async function start(ctx: CreateContext): Promise<void> {
             return false;
           }
         },
-        onSpawn: (pid) => (ctx.server = { pid, url: addressUrl(listen), token: '', startedNow: true }),
+        onSpawn: (pid) => {
+          ctx.server = { pid, url: addressUrl(listen), token: '', startedNow: true };
+          // Recorded at once: a SIGKILL of this CLI from here on leaves a server `down` can find and stop.
+          record(pid, addressUrl(listen));
+        },
       });
       const url = addressUrl(listen);
       ctx.server = { pid: started.pid, url, token: started.rootToken, startedNow: true };
+      registerSecret(started.rootToken); // from here on no message, error included, prints it
       await settleBinary(ctx); // a binary that is not Vault fails here, and create stops what it started
-      const binary = ctx.binary!;
-      writeState(ctx.paths, {
-        pid: started.pid,
-        address: formatAddress(listen),
-        url,
-        flavour: binary.flavour,
-        version: binary.version,
-        bin: binary.path,
-        binStamp: binaryStamp(binary.path),
-        startedAt: new Date().toISOString(),
-        tokenSource: ctx.settings.rootToken ? 'user' : 'server',
-      });
-      ctx.report.info(`${binary.flavour} dev server started on ${url} (pid ${started.pid})`);
+      record(started.pid, url);
+      ctx.report.info(`${ctx.binary!.flavour} dev server started on ${url} (pid ${started.pid})`);
       return;
     } catch (e) {
       // An old Vault (< 1.2) refuses -dev-no-store-token: learn what it is, then start it without.
       if (ctx.binaryIdentity && e instanceof StepError && /flag provided but not defined/.test(e.message)) {
         const pid = ctx.server?.pid;
-        if (pid) await stopProcessGroup(pid);
+        if (pid) await stopAndWait(pid);
         ctx.server = undefined;
+        clearServer(ctx.paths);
         await settleBinary(ctx);
         if (!ctx.binary!.supportsNoStoreToken && attempt < 3) continue;
         throw e;
       }
-      if (ctx.server?.startedNow && ctx.server.pid) await stopProcessGroup(ctx.server.pid);
+      if (ctx.server?.startedNow && ctx.server.pid) await stopAndWait(ctx.server.pid);
+      if (ctx.server?.startedNow) clearServer(ctx.paths);
       ctx.server = undefined;
       // Lost a race for the port between our probe and the server's bind: move on, unless the user chose it.
       const inUse = e instanceof StepError && /address already in use/.test(e.message);
@@ -115,6 +133,27 @@ export async function start(ctx: CreateContext): Promise<void> {
   }
 }
 
+/** The dry run's view: reuse (and why) or the exact command that would start. */
+export async function planStart(ctx: CreateContext): Promise<string[]> {
+  const d = ctx.decision ?? {};
+  const listen = ctx.address!;
+  if (d.reuse) {
+    const r = await reuseProblem(ctx, d.reuse.pid, d.reuse.url);
+    if (r.token) return [`would reuse the running sandbox server (pid ${d.reuse.pid}) on ${d.reuse.url}`];
+    return [`would stop the sandbox server (pid ${d.reuse.pid}): ${r.problem}`, startLine(ctx, listen)];
+  }
+  const lines: string[] = [];
+  if (d.stopFirst !== undefined) lines.push(`would stop the sandbox server (pid ${d.stopFirst}): ${d.restartReason}`);
+  lines.push(startLine(ctx, listen));
+  return lines;
+}
+
+function startLine(ctx: CreateContext, listen: ListenAddress): string {
+  const b = ctx.binary!;
+  const token = ctx.settings.rootToken ? `root token via ${b.flavour === 'OpenBao' ? 'BAO' : 'VAULT'}_DEV_ROOT_TOKEN_ID (${maskToken(ctx.settings.rootToken, false)})` : 'root token made by the server';
+  return `would start: ${[b.path, ...devServerArgs(b, formatAddress(listen), ctx.settings.kvVersion)].join(' ')} (${token}; listens on ${addressUrl(listen)})`;
+}
+
 /** SECRETS_SANDBOX_START_TIMEOUT (seconds) for slow machines; 20 s otherwise. */
 export function startTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.SECRETS_SANDBOX_START_TIMEOUT);
@@ -124,7 +163,7 @@ export function startTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 /** Undo a server this run started (used when a later step fails or the run is interrupted). */
 export async function stopStartedServer(ctx: CreateContext): Promise<void> {
   if (!ctx.server?.startedNow) return;
-  await stopProcessGroup(ctx.server.pid);
-  rmSync(ctx.paths.state, { force: true });
+  const pid = ctx.server.pid;
+  if (await stopAndWait(pid)) clearServer(ctx.paths);
   ctx.server = undefined;
 }

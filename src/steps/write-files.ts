@@ -4,9 +4,9 @@
  */
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { renderDockerEnv, renderDag, renderGitignore, renderShellEnv, parseEnvFile, type EnvInput } from '../airflow/templates.js';
-import { parseConfig, renderConfig, type ConfigFile, type RenderableConfig } from '../config.js';
-import { planFile, readWrittenRecord, sha256, writeFileAtomic, type PlannedFile, type WriteOutcome, type WrittenRecord } from '../files.js';
+import { noProxyEntries, renderDockerEnv, renderDag, renderGitignore, renderShellEnv, parseEnvFile, type EnvInput } from '../airflow/templates.js';
+import { editConfig } from '../config.js';
+import { ensurePrivateDir, planFile, readWrittenRecord, sha256, writeFileAtomic, writePrivateFile, type PlannedFile, type WriteOutcome, type WrittenRecord } from '../files.js';
 import type { Settings } from '../settings.js';
 import type { SandboxPaths } from '../sandbox.js';
 import type { Flavour } from '../vault/binary.js';
@@ -14,45 +14,6 @@ import type { CreateContext } from './context.js';
 import { StepError } from '../errors.js';
 
 export const DAG_FILE = 'example_secrets_dag.py';
-
-export function configFromSettings(s: Settings): RenderableConfig {
-  const dagsRel = relative(s.dir, s.dagsDir);
-  return {
-    server: { bin: s.vaultBin && s.vaultBinSource === '--vault-bin' ? s.vaultBin : undefined, address: `${s.address.host}:${s.address.port}` },
-    vault: { mount: s.mount, connections_path: s.connectionsPath, variables_path: s.variablesPath, kv_version: s.kvVersion },
-    airflow: {
-      // Detected or defaulted versions stay `auto`, so a later Airflow install is picked up on rerun.
-      version: s.airflowVersionSource === 'user' ? s.airflowVersion : 'auto',
-      dags_dir: dagsRel.startsWith('..') ? s.dagsDir : dagsRel || '.',
-      example_dag: s.dag,
-      format: s.format,
-      check: s.check,
-    },
-    connections: Object.fromEntries(s.connections.map((c) => [c.id, c.uri])),
-    variables: Object.fromEntries(s.variables.map((v) => [v.key, v.value])),
-  };
-}
-
-/** True when an existing config file already says everything `wanted` says (comments and order aside). */
-function configSays(existing: ConfigFile, wanted: RenderableConfig): boolean {
-  const e = existing;
-  const w = wanted;
-  return (
-    (e.server?.address ?? '127.0.0.1:8200') === w.server.address &&
-    (e.server?.bin ?? undefined) === w.server.bin &&
-    (e.vault?.mount ?? 'secret') === w.vault.mount &&
-    (e.vault?.connections_path ?? 'connections') === w.vault.connections_path &&
-    (e.vault?.variables_path ?? 'variables') === w.vault.variables_path &&
-    (e.vault?.kv_version ?? 2) === w.vault.kv_version &&
-    (e.airflow?.version ?? 'auto') === w.airflow.version &&
-    (e.airflow?.dags_dir ?? 'dags') === w.airflow.dags_dir &&
-    (e.airflow?.example_dag ?? true) === w.airflow.example_dag &&
-    (e.airflow?.format ?? 'uri') === w.airflow.format &&
-    (e.airflow?.check ?? 'auto') === w.airflow.check &&
-    JSON.stringify(e.connections ?? {}) === JSON.stringify(w.connections) &&
-    JSON.stringify(e.variables ?? {}) === JSON.stringify(w.variables)
-  );
-}
 
 export interface FilePlan extends PlannedFile {
   outcome: WriteOutcome;
@@ -65,6 +26,15 @@ export interface PlanInput {
   url: string;
   token: string;
   flavour: Flavour;
+}
+
+/** A file's text, or null when it is absent or not a regular file (what is in the way is reported when writing). */
+function textIfFile(path: string): string | null {
+  try {
+    return statSync(path).isFile() ? readFileSync(path, 'utf8') : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
@@ -83,24 +53,19 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     variablesPath: s.variablesPath,
     kvVersion: s.kvVersion,
     dagsFolder: s.dag && dagInSandbox ? s.dagsDir : undefined,
+    // The user's NO_PROXY entries (in the .env now, or in this shell) survive the rewrite.
+    noProxy: noProxyEntries(p.url, textIfFile(paths.env)),
   };
   const files: PlannedFile[] = [];
 
-  // The config: rewritten only when it says something else than the settings now in force.
-  const wanted = configFromSettings(s);
-  const configText = await renderConfig(wanted);
+  // The config: what the user said on this run is edited into the file they use (comments and
+  // order kept); a new sandbox gets one so `up` and the user have a place to start from.
   let configPlan: FilePlan | undefined;
-  if (existsSync(paths.config)) {
-    const current = readFileSync(paths.config, 'utf8');
-    let says = false;
-    try {
-      says = configSays(await parseConfig(current, rel(paths.config)), wanted);
-    } catch {
-      says = false;
-    }
-    if (says) configPlan = { path: paths.config, content: current, mode: 0o600, outcome: 'unchanged' };
-  }
-  if (!configPlan) files.push({ path: paths.config, content: configText, mode: 0o600 });
+  const cfgPath = s.configFile;
+  const cfgText = existsSync(cfgPath) ? readFileSync(cfgPath, 'utf8') : null;
+  const edited = await editConfig(cfgText, s.configEdits, relative(process.cwd(), cfgPath) || cfgPath);
+  if (edited === null) configPlan = { path: cfgPath, content: cfgText ?? '', mode: 0o600, outcome: 'unchanged' };
+  else files.push({ path: cfgPath, content: edited, mode: 0o600 });
 
   files.push({ path: paths.env, content: renderShellEnv(envInput), mode: 0o600 });
   files.push({ path: paths.dockerEnv, content: renderDockerEnv(envInput), mode: 0o600 });
@@ -108,15 +73,15 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
 
   const plans: FilePlan[] = configPlan ? [configPlan] : [];
   for (const f of files) {
-    // The config file is the user's own voice: flags that change it are a request to change it.
-    const force = s.force || f.path === paths.config || (s.forceEnv && (f.path === paths.env || f.path === paths.dockerEnv));
+    // The config file is the user's own voice: flags that change it are a request to change it (and the edit keeps the rest).
+    const force = s.force || f.path === cfgPath;
     let outcome: FilePlan['outcome'];
     try {
       outcome = planFile(f, record[rel(f.path)], force);
     } catch (e) {
       throw fileError(f.path, e);
     }
-    plans.push({ ...f, outcome, note: outcome === 'kept' ? describeKept(f) : undefined });
+    plans.push({ ...f, outcome, note: outcome === 'kept' ? describeKept(f, record[rel(f.path)] !== undefined) : undefined });
   }
   const gi = existsSync(paths.gitignore) ? readFileSync(paths.gitignore, 'utf8') : null;
   const giText = renderGitignore(gi);
@@ -124,17 +89,18 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   return plans;
 }
 
-function describeKept(f: PlannedFile): string {
+function describeKept(f: PlannedFile, ours: boolean): string {
   const current = readFileSync(f.path, 'utf8');
+  const who = ours ? 'edited by you' : 'not written by this tool';
   if (f.path.endsWith('.env')) {
     const a = parseEnvFile(current);
     const b = parseEnvFile(f.content);
     const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
-    if (keys.length) return `edited by you; differs from what the sandbox needs in ${keys.join(', ')} (rerun with --force to replace it)`;
-    return 'edited by you (comments or order only); kept';
+    if (keys.length) return `${who}; differs from what the sandbox needs in ${keys.join(', ')} (rerun with --force to replace it)`;
+    return `${who} (comments or order only); kept`;
   }
   const changed = countChangedLines(current, f.content);
-  return `edited by you; ${changed} line(s) differ from the generated file (rerun with --force to replace it)`;
+  return `${who}; ${changed} line(s) differ from the generated file (rerun with --force to replace it)`;
 }
 
 function countChangedLines(a: string, b: string): number {
@@ -182,7 +148,8 @@ export function applyPlans(paths: SandboxPaths, plans: FilePlan[]): void {
   } finally {
     // Even when a later file fails, remember the ones written, so a rerun knows them as ours.
     try {
-      writeFileAtomic(paths.written, JSON.stringify(record, null, 2) + '\n', 0o600);
+      ensurePrivateDir(paths.stateDir);
+      writePrivateFile(paths.written, JSON.stringify(record, null, 2) + '\n', 0o600);
     } catch {
       /* the failure that brought us here is the one to report */
     }

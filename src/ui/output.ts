@@ -20,10 +20,19 @@ export function colorWanted(noColorFlag: boolean, stream: NodeJS.WriteStream = p
   return Boolean(stream.isTTY);
 }
 
+let closed = false;
+
+/** The reader went away (EPIPE from `| head`): further output is dropped, never an error. */
+export function markStdoutClosed(): void {
+  closed = true;
+}
+
 export function writeOut(line: string): void {
+  if (closed) return;
   process.stdout.write(line + '\n');
 }
 
 export function writeErr(line: string): void {
+  if (closed) return;
   process.stderr.write(line + '\n');
 }

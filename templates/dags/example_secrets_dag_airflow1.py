@@ -3,7 +3,7 @@
 Written by create-secrets-sandbox. Run it with the sandbox env:
 
     set -a; . {{ENV_FILE}}; set +a
-    airflow test example_secrets_dag check_{{FIRST_TASK}} 2024-01-01
+    airflow test example_secrets_dag {{FIRST_TASK}} 2024-01-01
 
 It logs each connection's fields but never its password.
 """
@@ -14,7 +14,8 @@ from airflow import DAG
 from airflow.hooks.base_hook import BaseHook
 from airflow.operators.python_operator import PythonOperator
 
-CONN_IDS = {{CONN_IDS_PY}}
+# conn_id -> task_id, unique per connection (computed by create-secrets-sandbox; `my.db` and `my_db` stay apart).
+TASK_IDS = {{TASK_IDS_PY}}
 EXPECTED_BACKEND = "{{BACKEND_CLASS}}"
 
 
@@ -38,9 +39,9 @@ dag = DAG(
     catchup=False,
 )
 
-for _conn_id in CONN_IDS:
+for _conn_id, _task_id in sorted(TASK_IDS.items()):
     PythonOperator(
-        task_id="check_" + _conn_id.replace(".", "_").replace("-", "_"),
+        task_id=_task_id,
         python_callable=check_connection,
         op_kwargs={"conn_id": _conn_id},
         provide_context=True,

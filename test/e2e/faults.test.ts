@@ -306,7 +306,7 @@ describe.skipIf(skipReason)('faults', () => {
       expect(serversUnder(w.root)).toEqual([]);
       expect(processesUnder(w.root)).toEqual([]);
       expect(readFileSync(join(dir, '.env'), 'utf8')).toMatch(/^VAULT_TOKEN='[^']+'$/m);
-      expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).toContain('smtp_default');
+      expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).toContain('version: 1');
       noTempFiles(dir);
       // The rerun converges: a new server, the same files, the check passes.
       const again = await runCli(w, ['--yes', '--check', 'vault']);

@@ -89,8 +89,8 @@ describe.skipIf(skipReason)('secrets', () => {
     expect(readFileSync(canary, 'utf8')).toBe(CANARY);
     expect(statSync(canary).mode & 0o777).toBe(0o600);
 
-    // --show-token is the one way to see it.
-    expect((await runCli(w, ['up', '--json', '--show-token'])).stdout).toMatch(/"token": "[^"…]+"/);
+    // --show-token is the one way to see it (--force: the .env edited above is kept otherwise, and its token is stale).
+    expect((await runCli(w, ['up', '--json', '--show-token', '--force'])).stdout).toMatch(/"token": "[^"…]+"/);
     await runCli(w, ['down']);
     expect(readFileSync(canary, 'utf8')).toBe(CANARY);
   });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backendClassPath, backendKwargs, secretPath } from '../../src/airflow/backend.js';
-import { parseEnvFile, renderDockerEnv, renderShellEnv, renderDag, renderGitignore, type EnvInput } from '../../src/airflow/templates.js';
+import { noProxyEntries, parseEnvFile, renderDockerEnv, renderShellEnv, renderDag, renderGitignore, type EnvInput } from '../../src/airflow/templates.js';
+import { UsageError } from '../../src/errors.js';
 
 const target = { url: 'http://127.0.0.1:8200', token: 's.abcdefghijklmnopqrstuvwx', mount: 'secret', connectionsPath: 'connections', variablesPath: 'variables', kvVersion: 2 as const };
 
@@ -36,16 +37,24 @@ describe('VaultBackend per Airflow version', () => {
 });
 
 describe('env files', () => {
-  const input: EnvInput = { ...target, airflowVersion: '3', flavour: 'OpenBao', token: "to'ken$HOME`x`" };
+  // One token with quotes and backslashes, one with shell expansion characters: every value has a
+  // form bash reads literally, but not one form for both (see dotenvQuote).
+  const quoted: EnvInput = { ...target, airflowVersion: '3', flavour: 'OpenBao', token: `to'ken"\\x` };
+  const dollar: EnvInput = { ...target, airflowVersion: '3', flavour: 'OpenBao', token: 'tok$HOME`x`' };
+  const input = quoted;
 
-  it('reads back in a real shell exactly as written, quotes and $ included', () => {
+  it.each([quoted, dollar])('reads back in a real shell exactly as written ($token)', (inp) => {
     const dir = mkdtempSync(join(tmpdir(), 'css-env-'));
     const file = join(dir, '.env');
-    writeFileSync(file, renderShellEnv(input));
-    const out = execFileSync('sh', ['-c', `set -a; . "${file}"; set +a; printf '%s\\n%s\\n' "$AIRFLOW__SECRETS__BACKEND_KWARGS" "$VAULT_TOKEN"`], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    writeFileSync(file, renderShellEnv(inp));
+    const out = execFileSync('sh', ['-c', `set -a; . "${file}"; set +a; printf '%s\\n%s\\n' "$AIRFLOW__SECRETS__BACKEND_KWARGS" "$VAULT_TOKEN"`], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nowhere' } });
     const [kwargs, token] = out.trimEnd().split('\n');
-    expect(JSON.parse(kwargs!)).toMatchObject({ token: input.token, url: target.url });
-    expect(token).toBe(input.token);
+    expect(JSON.parse(kwargs!)).toMatchObject({ token: inp.token, url: target.url });
+    expect(token).toBe(inp.token);
+  });
+
+  it('refuses a value no quoting keeps intact in bash, compose and python-dotenv alike', () => {
+    expect(() => renderShellEnv({ ...input, dagsFolder: "/home/o'neil/$dags" })).toThrow(UsageError);
   });
 
   it('gives docker --env-file literal values (docker strips no quotes)', () => {
@@ -55,10 +64,21 @@ describe('env files', () => {
     expect(kv.get('BAO_ADDR')).toBe(target.url);
   });
 
-  it('parses what it writes', () => {
-    const env = parseEnvFile(renderShellEnv(input));
-    expect(env.get('VAULT_TOKEN')).toBe(input.token);
+  it('refuses a line break in docker.env, naming the value', () => {
+    expect(() => renderDockerEnv({ ...input, dagsFolder: '/tmp/a\nVAULT_ADDR=http://evil' })).toThrow(/AIRFLOW__CORE__DAGS_FOLDER.*line break/);
+  });
+
+  it.each([quoted, dollar])('parses what it writes ($token)', (inp) => {
+    const env = parseEnvFile(renderShellEnv(inp));
+    expect(env.get('VAULT_TOKEN')).toBe(inp.token);
     expect(env.get('BAO_ADDR')).toBe(target.url);
+  });
+
+  it('makes proxies skip the sandbox: NO_PROXY and no_proxy name its host and keep the user\'s entries', () => {
+    const v6 = { ...input, url: 'http://[::1]:8200' };
+    const env = parseEnvFile(renderShellEnv({ ...v6, noProxy: noProxyEntries(v6.url, 'NO_PROXY=corp.example,.internal\n', { no_proxy: 'shell.example' }) }));
+    expect(env.get('NO_PROXY')!.split(',')).toEqual(['::1', '127.0.0.1', 'localhost', 'corp.example', '.internal', 'shell.example']);
+    expect(env.get('no_proxy')).toBe(env.get('NO_PROXY'));
   });
 
   it('adds BAO_ADDR only for OpenBao', () => {
@@ -70,7 +90,7 @@ describe('example DAG', () => {
   it('uses the Airflow 3/2 imports and lists every connection', () => {
     const dag = renderDag({ airflowVersion: '3', connIds: ['smtp_default', 'my-pg'], envFile: './.env' });
     expect(dag).toContain('from airflow.sdk import BaseHook');
-    expect(dag).toContain('CONN_IDS = ["smtp_default", "my-pg"]');
+    expect(dag).toContain('TASK_IDS = {"smtp_default": "check_smtp_default", "my-pg": "check_my-pg"}');
     expect(dag).toContain('schedule=None');
     expect(dag).not.toMatch(/\{\{[A-Z_]+\}\}/);
     // The password is only ever tested for presence, never formatted into output.

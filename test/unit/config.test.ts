@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig, renderConfig } from '../../src/config.js';
+import { editConfig, parseConfig } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
 
 async function errorOf(text: string): Promise<string> {
@@ -14,17 +14,20 @@ async function errorOf(text: string): Promise<string> {
 
 describe('secrets-sandbox.yaml', () => {
   it('round-trips what it renders', async () => {
-    const text = await renderConfig({
-      server: { address: '127.0.0.1:8200' },
-      vault: { mount: 'secret', connections_path: 'connections', variables_path: 'variables', kv_version: 2 },
-      airflow: { version: '3', dags_dir: 'dags', example_dag: true, format: 'uri', check: 'auto' },
-      connections: { smtp_default: 'smtps://user:host@relay.example.com:465' },
-      variables: { env: 'dev' },
-    });
+    const text = (await editConfig(null, [
+      { path: ['server', 'address'], value: '[::1]:8311' },
+      { path: ['airflow', 'version'], value: '3' },
+      { path: ['airflow', 'example_dag'], value: true },
+      { path: ['connections', 'smtp_default'], value: 'smtps://user:host@relay.example.com:465' },
+      { path: ['variables', 'env'], value: 'dev' },
+    ]))!;
+    expect(text).toContain('version: "3"');
     const c = await parseConfig(text, 'sb.yaml');
     expect(c.airflow?.version).toBe('3');
     expect(c.connections).toEqual({ smtp_default: 'smtps://user:host@relay.example.com:465' });
     expect(c.variables).toEqual({ env: 'dev' });
+    expect(c.server?.address).toBe('[::1]:8311');
+    expect(c.airflow?.example_dag).toBe(true);
   });
 
   it('names line and column of a YAML syntax error', async () => {

@@ -65,16 +65,14 @@ describe('wizard prompts (injected enquirer)', () => {
       dir: 'sb',
       address: '127.0.0.1:8301',
       rootToken: 'good-id',
-      mount: 'secret',
-      connectionsPath: 'connections',
-      variablesPath: 'variables',
       airflowVersion: '3',
       conn: ['pg=postgres://u:p@db/app'],
       var: ['k=v'],
-      dag: true,
       check: 'vault',
       yes: true,
     });
+    // Defaults accepted as offered are not choices: they stay unset, so they are not written into the config.
+    for (const k of ['mount', 'connectionsPath', 'variablesPath', 'dag'] as const) expect(o[k], k).toBeUndefined();
     expect(s.refused.join('\n')).toContain("'10.0.0.1:8200' is not a loopback address");
     expect(s.refused.join('\n')).toContain("contains '.'");
   });

@@ -1,0 +1,101 @@
+/**
+ * Is this pid the server this sandbox started? Pids get recycled and sandbox dirs get copied, so a
+ * live pid is not enough: the process must be a `server -dev` on the recorded address and, on
+ * Linux, carry this sandbox's id in its environment and run in this sandbox's private HOME. Only a
+ * process proven ours is reused, trusted with the token, or signalled.
+ */
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive, processCommandLine } from './server.js';
+
+export const SANDBOX_ID_ENV = 'SECRETS_SANDBOX_ID';
+
+export interface Proof {
+  ours: boolean;
+  /** Why not, in words a user can act on. */
+  why?: string;
+}
+
+export interface Expected {
+  address: string;
+  sandboxId?: string;
+  /** The server's working dir (the sandbox's .sandbox/home). */
+  home?: string;
+}
+
+function environOf(pid: number): Map<string, string> | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    const m = new Map<string, string>();
+    for (const kv of text.split('\0')) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) m.set(kv.slice(0, eq), kv.slice(eq + 1));
+    }
+    return m;
+  } catch {
+    return null;
+  }
+}
+
+function cwdOf(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return null;
+  }
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+export function proveOurs(pid: number, want: Expected): Proof {
+  if (!isAlive(pid)) return { ours: false, why: `pid ${pid} is not running` };
+  const cmd = processCommandLine(pid);
+  if (!cmd) return { ours: false, why: `pid ${pid} cannot be inspected` };
+  if (!/ server /.test(` ${cmd} `) || !cmd.includes('-dev') || !cmd.includes(`-dev-listen-address=${want.address}`)) {
+    return { ours: false, why: `pid ${pid} is another process now, not a dev server on ${want.address}` };
+  }
+  if (existsSync('/proc/self/environ')) {
+    const env = environOf(pid);
+    if (want.sandboxId && env) {
+      const id = env.get(SANDBOX_ID_ENV);
+      if (id !== want.sandboxId) return { ours: false, why: `pid ${pid} is a dev server of ${id ? 'another sandbox' : 'another program'}, not of this one` };
+    }
+    const cwd = cwdOf(pid);
+    if (want.home && cwd && real(cwd) !== real(want.home)) {
+      return { ours: false, why: `pid ${pid} runs in ${cwd}, not in this sandbox (a copied sandbox dir?)` };
+    }
+  }
+  return { ours: true };
+}
+
+/**
+ * SIGTERM the server's process group, wait until it is gone (a zombie counts as gone), SIGKILL
+ * after `graceMs`. Returns whether it is gone: the caller says "stopped" only then.
+ */
+export async function stopAndWait(pid: number, graceMs = 10_000, killWaitMs = 5_000): Promise<boolean> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone, or not ours to signal (EPERM): the wait below tells */
+      }
+    }
+  };
+  signal('SIGTERM');
+  let deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+  if (!isAlive(pid)) return true;
+  signal('SIGKILL');
+  deadline = Date.now() + killWaitMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+  return !isAlive(pid);
+}
