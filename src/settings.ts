@@ -299,7 +299,9 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     facts: factsRead.facts,
   };
   if (format === undefined) delete settings.source.format;
-  registerSecret(opts.rootToken, ...settings.connections.map((c) => connectionPassword(c.uri)));
+  // One call per secret: spreading 100,000 imported connections into one call overflows the stack.
+  registerSecret(opts.rootToken);
+  for (const c of settings.connections) registerSecret(connectionPassword(c.uri));
   settings.configEdits = configEditsFor(settings, flags, opts.transient ?? []);
   return { settings, cfg };
 }
@@ -375,7 +377,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
     for (const c of imported.connections) s.configEdits.push({ path: ['connections', c.id], value: c.uri });
     for (const x of imported.variables) s.configEdits.push({ path: ['variables', x.key], value: x.value });
     s.imports = { summary: imported.formats, notes: imported.notes };
-    registerSecret(...imported.connections.map((c) => connectionPassword(c.uri)));
+    for (const c of imported.connections) registerSecret(connectionPassword(c.uri));
     for (const x of s.variables) {
       const p = connIdProblem(x.key);
       if (p) throw new UsageError(`variable key '${x.key}' ${p}; use letters, digits, _ - .`);
