@@ -260,7 +260,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   if (vaultBin !== undefined && m.source.vaultBin === 'config' && vaultBin.includes('/') && !isAbsolute(vaultBin)) vaultBin = resolve(dir, vaultBin);
 
   const connEntries = (v.conn ?? []) as Entries;
-  for (const [id, uri] of connEntries) validateConnection({ id, uri }, ((flags.conn ?? []) as Entries).some(([i]) => i === id) ? '--conn' : `${cfgLabel} connections.${id}`);
+  const flagIds = new Set(((flags.conn ?? []) as Entries).map(([i]) => i));
+  for (const [id, uri] of connEntries) validateConnection({ id, uri }, flagIds.has(id) ? '--conn' : `${cfgLabel} connections.${id}`);
   const varEntries = (v.var ?? []) as Entries;
   for (const [key] of varEntries) {
     const p = connIdProblem(key);
