@@ -9,7 +9,7 @@
  * what a format cannot keep (reported per connection), and the config entry (string or mapping).
  */
 import { pyJsonDumps, pyJsonLoads } from './pyjson.js';
-import { buildConnectionUri, connUriProblem, parseConnectionUri, type AirflowConnection, type UriRules } from './connection.js';
+import { buildConnectionUri, connUriProblem, normalizeConnType, parseConnectionUri, type AirflowConnection, type UriRules } from './connection.js';
 
 export type StorageFormat = 'uri' | 'fields';
 
@@ -140,9 +140,10 @@ export function connectionSecret(value: string, format: StorageFormat, rules: Ur
   if (isJsonForm(value)) {
     const c = parseJsonForm(value);
     if (format === 'uri') return { conn_uri: uriFor(c, rules) };
-    // VaultBackend: Connection(conn_id, **secret). An absent key is None; '' stays ''.
+    // VaultBackend hands json.dumps(secret) to Connection.from_json: an absent key is None and ''
+    // stays '', but a port of 0 and an empty extra are dropped there, so they are not stored.
     const out: Record<string, unknown> = {};
-    for (const k of EXACT_KEYS) if (c[k] !== null) out[k] = c[k];
+    for (const k of EXACT_KEYS) if (c[k] !== null && !((k === 'port' || k === 'extra') && !c[k])) out[k] = c[k];
     return out;
   }
   if (format === 'uri') return { conn_uri: value };
@@ -163,10 +164,13 @@ export function exactFromSecret(data: Record<string, unknown>, rules: UriRules =
     const c = parseConnectionUri(data.conn_uri, rules);
     return { conn_type: c.conn_type, description: null, host: c.host, login: c.login, password: c.password, schema: c.schema, port: c.port, extra: c.extra };
   }
+  // Fields: the provider hands json.dumps(secret) to Connection.from_json, which drops a falsy
+  // port (0) and a falsy extra ('') and normalizes conn_type (2.11 and 3.x alike).
   const text = (k: string) => (data[k] === undefined || data[k] === null ? null : String(data[k]));
-  const port = data.port === undefined || data.port === null || data.port === '' ? null : Number(data.port);
-  const extra = data.extra === undefined || data.extra === null ? null : typeof data.extra === 'string' ? data.extra : pyText(data.extra);
-  return { conn_type: String(data.conn_type ?? ''), description: text('description'), host: text('host'), login: text('login'), password: text('password'), schema: text('schema'), port: Number.isNaN(port) ? null : port, extra };
+  const port = data.port ? Number(data.port) : null;
+  const extra = !data.extra ? null : typeof data.extra === 'string' ? data.extra : pyText(data.extra);
+  const connType = data.conn_type ? normalizeConnType(String(data.conn_type)) : '';
+  return { conn_type: connType, description: text('description'), host: text('host'), login: text('login'), password: text('password'), schema: text('schema'), port: port === null || Number.isNaN(port) ? null : port, extra };
 }
 
 /** The connection Airflow should resolve for `value` stored in `format` (what the checks compare against). */
@@ -178,8 +182,8 @@ export function expectedConnection(value: string, format: StorageFormat, rules: 
 
 /**
  * What storing `value` in `format` loses, field by field, in words: Airflow would resolve
- * something other than the value says. Empty for a URI value (the URI is what the user gave)
- * and for the JSON form in fields format (every field is kept as it is).
+ * something other than the value says. Empty for a URI value (the URI is what the user gave).
+ * In fields format only what Airflow's own Connection.from_json drops (port 0, an empty extra).
  */
 export function storageLosses(value: string, format: StorageFormat, rules: UriRules = '3'): string[] {
   if (!isJsonForm(value)) return [];
@@ -194,10 +198,11 @@ export function storageLosses(value: string, format: StorageFormat, rules: UriRu
     if ((k === 'host' || k === 'schema') && !a && !b) continue;
     if (k === 'extra' && a !== null && b !== null && sameJson(String(a), String(b))) continue;
     if (a === b) continue;
-    if (k === 'description') out.push('description is dropped: with --format uri VaultBackend reads only conn_uri (use --format fields to keep it)');
+    if (k === 'conn_type') out.push(`conn_type '${a}' reads back as '${b}' (Airflow normalizes it)`);
+    else if (k === 'description') out.push('description is dropped: with --format uri VaultBackend reads only conn_uri (use --format fields to keep it)');
     else if (k === 'password') out.push(`password ${a === '' ? 'empty becomes none' : 'differs'}`);
-    else if (k === 'extra') out.push(`extra ${b === null ? 'is dropped' : 'reads back differently'}`);
-    else if (k === 'port' && a === 0) out.push('port 0 is dropped (Airflow drops it too)');
+    else if (k === 'extra') out.push(`extra ${b === null ? (a === '' ? 'empty becomes none' : 'is dropped') : 'reads back differently'}`);
+    else if (k === 'port' && a === 0) out.push('port 0 is dropped (Airflow drops a port of 0 when it reads the secret)');
     else out.push(`${k} ${show(a)} becomes ${show(b)}`);
   }
   return out;
