@@ -20,6 +20,7 @@ import { installAirflow } from '../steps/install-airflow.js';
 import { killRunningChildren } from '../process.js';
 import { nextSteps } from '../steps/next-steps.js';
 import { addressUrl } from '../vault/address.js';
+import { readBanner } from '../vault/server.js';
 import { secretPath } from '../airflow/backend.js';
 import { maskToken, redact, revealSecret } from '../ui/mask.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
@@ -84,7 +85,9 @@ const ACTION = { created: 'create', updated: 'update', kept: 'keep', unchanged: 
 
 async function filePlans(ctx: CreateContext) {
   const reuse = ctx.decision?.reuse;
-  return planFiles({ settings: ctx.settings, paths: ctx.paths, url: reuse?.url ?? addressUrl(ctx.address!), token: '<root token>', flavour: ctx.binary?.flavour ?? 'OpenBao' });
+  // A reused server keeps its token: plan with it, so files that already carry it show as unchanged.
+  const token = (reuse && readBanner(ctx.paths.serverOut).rootToken) || '<root token>';
+  return planFiles({ settings: ctx.settings, paths: ctx.paths, url: reuse?.url ?? addressUrl(ctx.address!), token, flavour: ctx.binary?.flavour ?? 'OpenBao' });
 }
 
 export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMode {
@@ -127,7 +130,14 @@ export async function createCommand(options: CreateOptions, interactive = Boolea
     if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);
   });
   // The lock may have waited for a run that changed the facts: read them again.
-  ctx.settings.facts = readFacts(ctx.paths).facts;
+  const facts = readFacts(ctx.paths);
+  ctx.settings.facts = facts.facts;
+  if (facts.status === 'corrupt') {
+    ctx.warnings.push(`.sandbox/state.json is corrupt (it ${facts.error}): starting from fresh facts; a server it may have named is not adopted or stopped`);
+  } else if (facts.status === 'copied') {
+    ctx.warnings.push('this sandbox dir was copied from another one: it gets its own sandbox id and server; the other sandbox\'s server is left alone');
+  }
+  if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
 
   let interrupted = false;
   const onSignal = () => {

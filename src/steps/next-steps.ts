@@ -33,14 +33,16 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   // The venv the Airflow lives in (found or made), so `airflow` is the one that was checked.
   const bin = ctx.airflow?.bin ?? (existsSync(join(ctx.paths.dir, '.venv', 'bin', 'airflow')) ? join(ctx.paths.dir, '.venv', 'bin', 'airflow') : undefined);
   const activate = bin ? join(dirname(bin), 'activate') : undefined;
-  if (activate && existsSync(activate)) steps.push(`. ${pathFor(activate)}    # the Airflow ${ctx.airflow?.version ?? ''} the check used`.replace('  #', ' #').replace(/ {2,}#/, '    #'));
+  if (activate && existsSync(activate)) steps.push(`. ${pathFor(activate)}    # the Airflow${ctx.airflow ? ` ${ctx.airflow.version}` : ''} found for this sandbox`);
+  else if (!bin) steps.push(`# no Airflow found: rerun with --with-airflow to install one into ${pathFor(join(ctx.paths.dir, '.venv'))}, or activate yours`);
   steps.push(`set -a; . ${pathFor(ctx.paths.env)}; set +a    # load the sandbox env into this shell`);
   const first = s.connections[0]?.id ?? 'smtp_default';
   if (s.airflowVersion === '1.10') {
     steps.push(`airflow initdb    # once per AIRFLOW_HOME`);
     steps.push(`airflow test example_secrets_dag ${dagTaskIds([first]).get(first)} 2024-01-01`);
   } else {
-    steps.push(`export AIRFLOW_HOME=${pathFor(join(ctx.paths.stateDir, 'airflow'))}; airflow db migrate    # a fresh Airflow home for the sandbox`);
+    // A home of its own: `db migrate` there never touches the user's Airflow, and `dags test` needs a migrated db.
+    steps.push(`export AIRFLOW_HOME=${shellArg(join(ctx.paths.stateDir, 'airflow'))}; airflow db migrate    # a fresh Airflow home for the sandbox`);
     steps.push(`airflow connections get ${first} -o json    # Airflow reads it from Vault`);
     if (s.dag) {
       if (s.airflowVersion === '3') steps.push('airflow dags reserialize    # Airflow 3 tests only serialized DAGs');
@@ -50,7 +52,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   const url = ctx.server?.url;
   const ui = url ? await serverUi(url) : null;
   ctx.ui = ui ? { url: ui, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' } : null;
-  if (ui) steps.push(`open ${ui}    # web UI: sign in with method Token, the VAULT_TOKEN from .env`);
+  if (ui) steps.push(`# web UI: ${ui} (sign in with method Token and the VAULT_TOKEN in .env; --show-token prints it)`);
   const dirDefault = ctx.paths.dir === join(process.cwd(), 'secrets-sandbox') || ctx.paths.dir === process.cwd();
   const cmdDir = dirDefault ? '' : ` ${pathFor(ctx.paths.dir)}`;
   const self = selfCommand();

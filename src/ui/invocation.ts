@@ -21,12 +21,15 @@ function real(p: string): string | null {
 const BIN = 'create-secrets-sandbox';
 
 export function selfCommand(argv1: string = process.argv[1] ?? '', env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
-  const underNpx = env.npm_command === 'exec' || /[\\/]_npx[\\/]/.test(argv1);
-  if (underNpx) {
+  // npx runs us from its cache (~/.npm/_npx/<hash>/node_modules); npm_command is inherited by
+  // grandchildren too, so it only says which npx form, never whether.
+  if (/[\\/]_npx[\\/]/.test(argv1)) {
     const spec = env.npm_config_package;
     // `npx --package ./pkg.tgz create-secrets-sandbox` sets npm_config_package; a bare `npx name` does not.
     return spec && spec !== BIN ? `npx --package ${shellArg(spec)} ${BIN}` : `npx ${BIN}`;
   }
+  // A project's own dependency: npx finds it in node_modules/.bin.
+  if (/[\\/]node_modules[\\/]/.test(argv1) && !/[\\/]lib[\\/]node_modules[\\/]/.test(argv1)) return `npx ${BIN}`;
   const self = real(argv1);
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;

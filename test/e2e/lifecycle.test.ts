@@ -205,3 +205,264 @@ describe.skipIf(skipReason)('the rerun matrix: every cell converges', () => {
     }, 600_000);
   }
 });
+
+/** Spawns the CLI and hands back the child, for signals and pipes. */
+async function spawnCli(w: Workspace, args: string[]) {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('../support/env.js');
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: w.cwd, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<Run>((res) => child.on('close', (code, sig) => res({ code: code ?? (sig ? 128 : 1), stdout, stderr })));
+  return { child, done };
+}
+
+async function waitFor(cond: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.skipIf(skipReason)('each case of issue 12', () => {
+  it('--airflow-version auto on the command line beats a version in the config', async () => {
+    const w = ws({ PATH: BARE_PATH + ':' + dirname(BIN!) });
+    const dir = join(w.cwd, 'secrets-sandbox');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'secrets-sandbox.yaml'), 'version: 1\nairflow:\n  version: "2"\n');
+    const r = ok(await runCli(w, ['--yes', '--json', '--check', 'vault', '--address', `127.0.0.1:${await freePort()}`, '--airflow-version', 'auto']), 'auto');
+    const j = readJson<{ airflow: { version: string; version_source: string } }>(r.stdout);
+    // No Airflow on this PATH: auto falls to the default 3, not to the config's 2.
+    expect(j.airflow).toMatchObject({ version: '3', version_source: 'default' });
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toContain('airflow.providers.hashicorp.secrets.vault.VaultBackend');
+    ok(await runCli(w, ['down']), 'down');
+  });
+
+  it('doctor --fix restores a killed server without rewriting the config, and keeps a .env the user edited', async () => {
+    const w = ws();
+    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(await freePort());
+    ok(await runCli(w, ['--yes', ...CONN_ARGS]), 'create');
+    const dir = join(w.cwd, 'secrets-sandbox');
+    const cfgPath = join(dir, 'secrets-sandbox.yaml');
+    writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8') + '# my note\n');
+    const cfgBefore = readFileSync(cfgPath, 'utf8');
+    killServers(dir);
+    await gone(dir);
+    ok(await runCli(w, ['doctor', '--fix']), 'doctor --fix');
+    expect(readFileSync(cfgPath, 'utf8')).toBe(cfgBefore);
+    await assertConverged(dir, 'doctor --fix');
+    // A .env the user edited is theirs: up keeps it, says so and why, and stops what it started when the check then fails.
+    const envPath = join(dir, '.env');
+    writeFileSync(envPath, readFileSync(envPath, 'utf8') + 'MY_OWN_SETTING=1\n');
+    killServers(dir);
+    await gone(dir);
+    const up = await runCli(w, ['up']);
+    expect(readFileSync(envPath, 'utf8')).toContain('MY_OWN_SETTING=1');
+    expect(up.stdout + up.stderr).toMatch(/kept secrets-sandbox\/\.env: edited by you/);
+    expect(up.stdout + up.stderr).toContain('--force');
+    if (up.code !== 0) expect(serversOf(dir)).toEqual([]);
+    ok(await runCli(w, ['up', '--force']), 'up --force');
+    await assertConverged(dir, 'up --force');
+    expect(readFileSync(envPath, 'utf8')).not.toContain('MY_OWN_SETTING');
+    ok(await runCli(w, ['down']), 'down');
+  });
+
+  it('--dry-run --install-server installs nothing; --dry-run on a running sandbox shows the reuse', async () => {
+    const w = ws({ PATH: BARE_PATH });
+    const r = ok(await runCli(w, ['--dry-run', '--json', '--install-server']), 'dry run');
+    const plan = readJson<{ steps: { title: string; plan: string[] }[] }>(r.stdout);
+    expect(plan.steps.flatMap((s) => s.plan).join('\n')).toContain('would install OpenBao');
+    expect(existsSync(join(w.home, '.cache'))).toBe(false);
+    expect(existsSync(join(w.cwd, 'secrets-sandbox'))).toBe(false);
+
+    const w2 = ws();
+    w2.env.SECRETS_SANDBOX_DEFAULT_PORT = String(await freePort());
+    ok(await runCli(w2, ['--yes']), 'create');
+    const dir = join(w2.cwd, 'secrets-sandbox');
+    const pid = serversOf(dir)[0]!.pid;
+    const d = readJson<{ server: { reuse: { pid: number } | null }; files: { action: string }[] }>(ok(await runCli(w2, ['--dry-run', '--json']), 'dry run').stdout);
+    expect(d.server.reuse?.pid).toBe(pid);
+    expect(new Set(d.files.map((f) => f.action))).toEqual(new Set(['unchanged']));
+    ok(await runCli(w2, ['down']), 'down');
+  });
+
+  it('down stops only a server proven ours: another program\'s dev server on the recorded address is left alone, exit 1, record kept', async () => {
+    const w = ws();
+    const { startManualServer } = await import('../support/sandbox.js');
+    const manual = await startManualServer(w, BIN!);
+    const dir = join(w.cwd, 'secrets-sandbox');
+    mkdirSync(join(dir, '.sandbox'), { recursive: true });
+    const address = manual.url.replace('http://', '');
+    const state = { sandboxId: 'x'.repeat(24), dir, address, server: { pid: manual.pid, address, url: manual.url, startedAt: '', tokenSource: 'server' } };
+    writeFileSync(join(dir, '.sandbox', 'state.json'), JSON.stringify(state));
+    const down = await runCli(w, ['down']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(`did not stop pid ${manual.pid}`);
+    expect(down.stdout).not.toContain('stopped the sandbox server');
+    expect(() => process.kill(manual.pid, 0)).not.toThrow();
+    expect(JSON.parse(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8')).server.pid).toBe(manual.pid);
+    process.kill(manual.pid, 'SIGKILL');
+  });
+
+  it('status: a hung server is "not answering" (never REFUSED); a corrupt state.json is corrupt, not missing', async () => {
+    const w = ws();
+    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(await freePort());
+    ok(await runCli(w, ['--yes']), 'create');
+    const dir = join(w.cwd, 'secrets-sandbox');
+    const pid = serversOf(dir)[0]!.pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const st = await runCli(w, ['status']);
+      expect(st.code).toBe(1);
+      expect(st.stdout).toContain('not answering');
+      expect(st.stdout).not.toContain('REFUSED');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    ok(await runCli(w, ['status']), 'status after SIGCONT');
+    ok(await runCli(w, ['down']), 'down');
+    writeFileSync(join(dir, '.sandbox', 'state.json'), '{"server": {"pid": ');
+    const st = await runCli(w, ['status', '--json']);
+    expect(st.code).toBe(1);
+    expect(readJson<{ reason: string; fix: string }>(st.stdout)).toMatchObject({ reason: expect.stringContaining('corrupt'), fix: expect.stringContaining('state.json') });
+    const down = await runCli(w, ['down']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('corrupt');
+  });
+
+  it('one run at a time: a live lock holder is named after the wait (exit 1); a dead one is taken over', async () => {
+    const w = ws();
+    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(await freePort());
+    const dir = join(w.cwd, 'secrets-sandbox');
+    mkdirSync(join(dir, '.sandbox'), { recursive: true });
+    const { spawn } = await import('node:child_process');
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(dir, '.sandbox', 'lock'), `${holder.pid}\n`);
+      const r = await runCli(w, ['--yes'], { env: { SECRETS_SANDBOX_LOCK_WAIT: '1' } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`another run (pid ${holder.pid})`);
+      expect(serversOf(dir)).toEqual([]);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await waitFor(() => holder.exitCode !== null || holder.signalCode !== null);
+    ok(await runCli(w, ['--yes']), 'stale lock taken over');
+    expect(existsSync(join(dir, '.sandbox', 'lock'))).toBe(false);
+    ok(await runCli(w, ['down']), 'down');
+  });
+
+  it('SIGHUP is handled like SIGINT; a closed stdout (| head) ends output quietly and leaves the server recorded', async () => {
+    const w = ws();
+    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(await freePort());
+    const dir = join(w.cwd, 'secrets-sandbox');
+    const { child, done } = await spawnCli(w, ['--yes', '--check', 'vault']);
+    await waitFor(() => existsSync(join(dir, '.sandbox', 'state.json')));
+    child.kill('SIGHUP');
+    const r = await done;
+    expect([0, 130]).toContain(r.code);
+    if (r.code === 130) expect(serversOf(dir)).toEqual([]);
+    else await assertConverged(dir, 'finished before the SIGHUP');
+    ok(await runCli(w, ['down']), 'down');
+
+    const { CLI } = await import('../support/env.js');
+    const piped = await import('../support/sandbox.js').then(({ runProcess }) =>
+      runProcess('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" --yes --check vault | head -c 1 >/dev/null`], { cwd: w.cwd, env: w.env }),
+    );
+    expect(piped.stderr).not.toMatch(/EPIPE|Error:|at .*\.js/);
+    expect(piped.code).toBe(0);
+    const st = ok(await runCli(w, ['status', '--json']), 'status after the pipe');
+    expect(readJson<{ running: boolean }>(st.stdout).running).toBe(true);
+    ok(await runCli(w, ['down']), 'down');
+  });
+
+  it('status, down and up find the sandbox in the current dir when it holds secrets-sandbox.yaml', async () => {
+    const w = ws();
+    const port = await freePort();
+    ok(await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`]), 'create');
+    const inside = { ...w, cwd: join(w.cwd, 'secrets-sandbox') };
+    ok(await runCli(inside, ['status']), 'status from inside');
+    expect(ok(await runCli(inside, ['down']), 'down from inside').stdout).toContain('stopped the sandbox server');
+    ok(await runCli(inside, ['up']), 'up from inside');
+    expect(serversOf(inside.cwd)).toHaveLength(1);
+    ok(await runCli(inside, ['down']), 'down');
+  });
+});
+
+describe.skipIf(skipReason)('the wizard with every default, and a CLI killed mid-run', () => {
+  it('the wizard accepting every default on a taken default port: a free port, nothing claimed in the config, reruns converge', async (t) => {
+    const { VENV_PYTHON, ROOT, CLI } = await import('../support/env.js');
+    if (!existsSync(VENV_PYTHON)) t.skip('no project venv python for the pty driver');
+    const w = ws();
+    const port = await freePort();
+    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(port);
+    const held = await holdPort(port);
+    try {
+      const ENTER = '\r';
+      const steps = ['Sandbox directory', 'Listen address', 'Root token', 'KV mount', 'connections_path', 'variables_path', 'Airflow version', 'Connection ID=URI', 'Variable KEY=VALUE', 'Write the example DAG', 'Final check'].map((q) => [q, ENTER]);
+      steps.push(['Sandbox ready', '']);
+      const { runProcess } = await import('../support/sandbox.js');
+      const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
+        input: JSON.stringify({ cmd: [process.execPath, CLI], cwd: w.cwd, env: { ...w.env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' }, steps, timeout: 120 }),
+        timeoutMs: 150_000,
+      });
+      const out = JSON.parse(r.stdout) as { code: number; transcript: string; stuck_at: number | null };
+      expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
+      expect(out.code, out.transcript.slice(-2000)).toBe(0);
+      const dir = join(w.cwd, 'secrets-sandbox');
+      const cfg = readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8');
+      for (const key of ['address', 'mount', 'check', 'example_dag', 'version: "']) expect(cfg, key).not.toContain(key);
+      expect(envOf(dir).get('VAULT_ADDR')).not.toBe(`http://127.0.0.1:${port}`);
+      ok(await runCli(w, ['--yes']), 'rerun');
+      ok(await runCli(w, ['down']), 'down');
+      ok(await runCli(w, ['up']), 'up');
+      expect(serversOf(dir)).toHaveLength(1);
+      ok(await runCli(w, ['down']), 'down');
+    } finally {
+      held.close();
+    }
+  }, 200_000);
+
+  it('SIGKILL of the CLI right after the server is spawned leaves a recorded server that down stops', async () => {
+    const w = ws();
+    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(await freePort());
+    const dir = join(w.cwd, 'secrets-sandbox');
+    const { child, done } = await spawnCli(w, ['--yes', '--check', 'vault', ...CONN_ARGS]);
+    await waitFor(() => existsSync(join(dir, '.sandbox', 'state.json')));
+    child.kill('SIGKILL');
+    await done;
+    await waitFor(() => serversOf(dir).length > 0, 5_000).catch(() => undefined);
+    const state = JSON.parse(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8')) as { server?: { pid: number } };
+    for (const s of serversOf(dir)) expect(s.pid).toBe(state.server?.pid);
+    ok(await runCli(w, ['down']), 'down');
+    expect(serversOf(dir)).toEqual([]);
+    // The killed run never got to write its config: the rerun says the connections again.
+    ok(await runCli(w, ['--yes', ...CONN_ARGS]), 'rerun after the kill');
+    await assertConverged(dir, 'rerun after the kill');
+    ok(await runCli(w, ['down']), 'down');
+  });
+});
+
+describe.skipIf(skipReason)('a setting said again moves the sandbox', () => {
+  it('a rerun with another --address stops our old server, starts on the new one, and the config says it', async () => {
+    const w = ws();
+    const [p1, p2] = [await freePort(), await freePort()];
+    ok(await runCli(w, ['--yes', '--address', `127.0.0.1:${p1}`, ...CONN_ARGS]), 'create');
+    const dir = join(w.cwd, 'secrets-sandbox');
+    const r = ok(await runCli(w, ['--yes', '--address', `127.0.0.1:${p2}`]), 'move');
+    expect(r.stdout).toContain(`listens on 127.0.0.1:${p1}, not 127.0.0.1:${p2}`);
+    expect(await assertConverged(dir, 'moved')).toBe(`http://127.0.0.1:${p2}`);
+    expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).toContain(`address: 127.0.0.1:${p2}`);
+    expect(await canBind(p1)).toBe(true);
+    // A corrupt state.json is said, not silently replaced; the rerun still converges (on the config's port).
+    ok(await runCli(w, ['down']), 'down');
+    writeFileSync(join(dir, '.sandbox', 'state.json'), 'not json');
+    const again = ok(await runCli(w, ['--yes']), 'after corrupt state');
+    expect(again.stderr).toContain('state.json is corrupt');
+    await assertConverged(dir, 'after corrupt state');
+    ok(await runCli(w, ['down']), 'down');
+  });
+});

@@ -1,0 +1,35 @@
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { selfCommand } from '../../src/ui/invocation.js';
+
+describe('the command as the user invoked it', () => {
+  it('from a clone: node and the path to dist/cli.js, relative to where the user stands', () => {
+    expect(selfCommand('/home/u/src/css/dist/cli.js', { PATH: '/usr/bin' }, '/home/u/src/css')).toBe('node dist/cli.js');
+    expect(selfCommand('/home/u/src/css/dist/cli.js', { PATH: '/usr/bin' }, '/tmp/x')).toBe('node /home/u/src/css/dist/cli.js');
+  });
+
+  it('under npx: the package spec it was given, quoted for the shell', () => {
+    const npx = '/root/.npm/_npx/ab12/node_modules/create-secrets-sandbox/dist/cli.js';
+    expect(selfCommand(npx, { npm_command: 'exec', npm_config_package: '/tmp/my dir/create-secrets-sandbox-0.1.0.tgz' }, '/tmp')).toBe(
+      "npx --package '/tmp/my dir/create-secrets-sandbox-0.1.0.tgz' create-secrets-sandbox",
+    );
+    expect(selfCommand(npx, { npm_command: 'exec' }, '/tmp')).toBe('npx create-secrets-sandbox');
+  });
+
+  it('an inherited npm_command (tests under `npx vitest`) does not make a clone look like npx', () => {
+    expect(selfCommand('/home/u/src/css/dist/cli.js', { npm_command: 'exec', PATH: '/usr/bin' }, '/home/u/src/css')).toBe('node dist/cli.js');
+  });
+
+  it('installed: the bare bin name when PATH finds this very script', () => {
+    const root = mkdtempSync(join(tmpdir(), 'css-inv-'));
+    const pkg = join(root, 'lib', 'node_modules', 'create-secrets-sandbox', 'dist');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'cli.js'), '');
+    mkdirSync(join(root, 'bin'));
+    symlinkSync(join(pkg, 'cli.js'), join(root, 'bin', 'create-secrets-sandbox'));
+    chmodSync(join(pkg, 'cli.js'), 0o755);
+    expect(selfCommand(join(pkg, 'cli.js'), { PATH: `${join(root, 'bin')}:/usr/bin` }, '/tmp')).toBe('create-secrets-sandbox');
+  });
+});
