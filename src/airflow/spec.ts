@@ -186,9 +186,23 @@ export function expectedConnection(value: string, format: StorageFormat, rules: 
  * In fields format only what Airflow's own Connection.from_json drops (port 0, an empty extra).
  */
 export function storageLosses(value: string, format: StorageFormat, rules: UriRules = '3'): string[] {
-  if (!isJsonForm(value)) return [];
-  const want = parseJsonForm(value);
-  const got = exactFromSecret(connectionSecret(value, format, rules), rules);
+  return isJsonForm(value) ? lossesOf(parseJsonForm(value), format, rules) : [];
+}
+
+const PORT0 = 'port 0 is dropped (Airflow drops a port of 0 when it reads the secret)';
+
+/** storageLosses for exact fields (an import computes them once; 100,000 of them must stay cheap). */
+export function lossesOf(want: ExactConnection, format: StorageFormat, rules: UriRules = '3'): string[] {
+  if (format === 'fields') {
+    // Only what Connection.from_json changes: the rest is stored and read back as it is.
+    const out: string[] = [];
+    const t = normalizeConnType(want.conn_type);
+    if (t !== want.conn_type) out.push(`conn_type '${want.conn_type}' reads back as '${t}' (Airflow normalizes it)`);
+    if (want.port === 0) out.push(PORT0);
+    if (want.extra === '') out.push('extra empty becomes none');
+    return out;
+  }
+  const got = exactFromSecret(connectionSecret(jsonForm(want), format, rules), rules);
   const out: string[] = [];
   const show = (v: string | number | null) => (v === null ? 'none' : v === '' ? 'empty' : typeof v === 'number' ? String(v) : `'${v}'`);
   for (const k of EXACT_KEYS) {
@@ -202,7 +216,7 @@ export function storageLosses(value: string, format: StorageFormat, rules: UriRu
     else if (k === 'description') out.push('description is dropped: with --format uri VaultBackend reads only conn_uri (use --format fields to keep it)');
     else if (k === 'password') out.push(`password ${a === '' ? 'empty becomes none' : 'differs'}`);
     else if (k === 'extra') out.push(`extra ${b === null ? (a === '' ? 'empty becomes none' : 'is dropped') : 'reads back differently'}`);
-    else if (k === 'port' && a === 0) out.push('port 0 is dropped (Airflow drops a port of 0 when it reads the secret)');
+    else if (k === 'port' && a === 0) out.push(PORT0);
     else out.push(`${k} ${show(a)} becomes ${show(b)}`);
   }
   return out;

@@ -5,7 +5,7 @@
  * reported for this connection. A URI is taken as it is.
  */
 import { connIdProblem, connUriProblem, type UriRules } from '../airflow/connection.js';
-import { ConnectionValueError, exactFromFields, jsonForm, storageLosses, type StorageFormat } from '../airflow/spec.js';
+import { ConnectionValueError, exactFromFields, jsonForm, lossesOf, type ExactConnection, type StorageFormat } from '../airflow/spec.js';
 import type { ConnectionSpec } from '../settings.js';
 import type { ImportNote } from './types.js';
 
@@ -30,16 +30,16 @@ export function fromFields(file: string, id: string, raw: Record<string, unknown
     note('skipped', 'neither conn_type nor conn_uri is given');
     return null;
   }
-  let value: string;
+  let exact: ExactConnection;
   try {
-    const exact = exactFromFields(fields);
+    exact = exactFromFields(fields);
     if (exact.extra !== null && exact.extra !== '') JSON.parse(exact.extra);
-    value = jsonForm(exact);
   } catch (e) {
     note('skipped', e instanceof ConnectionValueError ? `it ${e.message}` : 'its extra is not valid JSON');
     return null;
   }
-  const losses = storageLosses(value, target.format, target.rules);
+  const value = jsonForm(exact);
+  const losses = lossesOf(exact, target.format, target.rules);
   if (losses.length) note('changed', losses.join('; '));
   return { id, uri: value };
 }
