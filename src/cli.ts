@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const flag of Object.keys(v)) {
     const r = rowByFlag(flag) ?? rowByFlag(flag.replace(/^no-/, ''));
     if (r && !r.commands.includes(command)) {
-      throw new UsageError(flag === 'fix' ? `--fix belongs to 'doctor'; run create-secrets-sandbox doctor --fix` : `option --${flag} does not apply to '${command}'; see --help`);
+      throw new UsageError(flag === 'fix' ? `--fix belongs to 'doctor'; run doctor --fix` : `option --${flag} does not apply to '${command}'; see --help`);
     }
   }
   const dir = rest[0];

@@ -7,11 +7,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
-import { AIRFLOW_VERSIONS, type AirflowVersion } from './airflow/backend.js';
+import type { AirflowVersion } from './airflow/backend.js';
 import { connIdProblem, connUriProblem, connectionPassword } from './airflow/connection.js';
-import { CHECK_LEVELS, STORAGE_FORMATS, configLayer, parseConfig, readConfigText, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
-import { formatAddress, isLoopback, parseAddress, type ListenAddress } from './vault/address.js';
-import { rootTokenProblem } from './vault/server.js';
+import { configLayer, parseConfig, readConfigText, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
+import { formatAddress, type ListenAddress } from './vault/address.js';
 import { findSandboxDir, sandboxPaths, readFacts, type SandboxFacts } from './sandbox.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
 import { uriRules } from './airflow/backend.js';
@@ -19,9 +18,9 @@ import { importAll } from './imports/index.js';
 import type { ImportNote } from './imports/types.js';
 import { merge, mergeEntries, type Entries, type Layer, type Merged, type Source } from './settings/merge.js';
 import { row, type SettingKey } from './settings/schema.js';
+import { PARSERS } from './settings/parse.js';
+import { selfCommand, shellArg } from './ui/invocation.js';
 import { checkSandboxState } from './validate/sandbox-dir.js';
-import { mountProblem, pathCharsProblem } from './validate/vault-path.js';
-import { rootTokenCharsProblem } from './validate/root-token.js';
 import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
 import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
@@ -125,24 +124,7 @@ function splitPair(flag: string, value: string, what: string): [string, string] 
   return [value.slice(0, eq), value.slice(eq + 1)];
 }
 
-/** A mount or path as VaultBackend will join it: no leading or trailing slash, no empty or dot segments. */
-export function normalizeVaultPath(flag: string, value: string, allowEmpty: boolean): string {
-  const v = value.trim().replace(/^\/+|\/+$/g, '');
-  if (v === '' && !allowEmpty) throw new UsageError(`${flag} '${value}' is empty; give a path such as 'secret'`);
-  for (const seg of v === '' ? [] : v.split('/')) {
-    if (seg === '' || seg === '.' || seg === '..' || /\s/.test(seg) || /[?#%]/.test(seg)) {
-      throw new UsageError(`${flag} '${value}' has a segment '${seg}' that Vault paths cannot hold; use plain names joined by '/'`);
-    }
-  }
-  return v;
-}
-
-function pick<T extends string>(where: string, value: unknown, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(String(value))) {
-    throw new UsageError(`${where} '${String(value)}' is not one of ${allowed.join(', ')}`);
-  }
-  return String(value) as T;
-}
+export { normalizeVaultPath } from './settings/parse.js';
 
 export function parseConnFlags(values: string[], flag = '--conn'): ConnectionSpec[] {
   return values.map((v) => {
@@ -217,7 +199,7 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   } else if (existsSync(paths.config)) {
     cfg = await parseConfig(readConfigText(paths.config, cfgLabel), cfgLabel);
   } else if (opts.requireConfig) {
-    throw new UsageError(`no ${cfgLabel} to start from; create the sandbox first: create-secrets-sandbox ${opts.dir ?? ''} --yes`.replace('  ', ' '));
+    throw new UsageError(`no ${cfgLabel} to start from; create the sandbox first: ${selfCommand()} ${opts.dir !== undefined ? `${shellArg(opts.dir)} ` : ''}--yes`);
   }
 
   const envLayer: Layer = {};
@@ -228,27 +210,12 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   const where = (k: SettingKey) => whereOf(k, m.source[k], cfgLabel);
 
   const allowRemote = Boolean(v.allowRemote);
-  const address = parseAddress(String(v.address), where('address'));
-  if (!isLoopback(address.host) && !allowRemote) {
-    throw new UsageError(
-      `${where('address')} '${formatAddress(address)}' is not a loopback address; a dev server has no TLS and a root token, so it listens on 127.0.0.1 only (pass --allow-remote to override)`,
-    );
-  }
-
-  if (opts.rootToken !== undefined) {
-    const p = rootTokenProblem(opts.rootToken) ?? rootTokenCharsProblem(opts.rootToken);
-    if (p) throw new UsageError(`--root-token ${p}; choose an id of letters, digits, - and _ (or leave it out to let the server make one)`);
-  }
-
-  const mount = normalizeVaultPath(where('mount'), String(v.mount), false);
-  const connectionsPath = normalizeVaultPath(where('connectionsPath'), String(v.connectionsPath), true);
-  const variablesPath = normalizeVaultPath(where('variablesPath'), String(v.variablesPath), true);
-  const mountBad = mountProblem(mount);
-  if (mountBad) throw new UsageError(`${where('mount')} '${mount}' ${mountBad}; pick another mount name, e.g. 'kv' or the default 'secret'`);
-  for (const [key, p] of [['connectionsPath', connectionsPath], ['variablesPath', variablesPath]] as const) {
-    const bad = pathCharsProblem(p);
-    if (bad) throw new UsageError(`${where(key)} '${p}' ${bad}`);
-  }
+  // Each value through its row's parser (src/settings/parse.ts), named by where it came from.
+  const address = PARSERS.address(v.address, where('address'), allowRemote);
+  if (opts.rootToken !== undefined) PARSERS.rootToken(opts.rootToken, '--root-token');
+  const mount = PARSERS.mount(v.mount, where('mount'));
+  const connectionsPath = PARSERS.connectionsPath(v.connectionsPath, where('connectionsPath'));
+  const variablesPath = PARSERS.variablesPath(v.variablesPath, where('variablesPath'));
   for (const [key, p] of [['connectionsPath', connectionsPath], ['variablesPath', variablesPath]] as const) {
     if (p === mount || p.startsWith(`${mount}/`)) {
       const flag = `--${row(key).flag}`;
@@ -261,9 +228,9 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     throw new UsageError(`--connections-path and --variables-path are both '${connectionsPath}'; keep them apart (defaults: connections, variables)`);
   }
 
-  const airflowVersionRaw = pick(where('airflowVersion'), v.airflowVersion, ['auto', ...AIRFLOW_VERSIONS] as const);
-  const check = pick(where('check'), v.check, CHECK_LEVELS);
-  const format = v.format === undefined ? undefined : pick(where('format'), v.format, STORAGE_FORMATS);
+  const airflowVersionRaw = PARSERS.airflowVersion(v.airflowVersion, where('airflowVersion')) as AirflowVersion | 'auto';
+  const check = PARSERS.check(v.check, where('check')) as CheckLevel;
+  const format = v.format === undefined ? undefined : (PARSERS.format(v.format, where('format')) as StorageFormat);
   const kvVersion = (v.kvVersion === 1 ? 1 : 2) as 1 | 2;
 
   // Paths from a flag are relative to where the user stands; from the config, to the sandbox dir.

@@ -130,7 +130,14 @@ export async function createCommand(options: CreateOptions, interactive = Boolea
     if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);
   });
   // The lock may have waited for a run that changed the facts: read them again.
-  ctx.settings.facts = readFacts(ctx.paths).facts;
+  const facts = readFacts(ctx.paths);
+  ctx.settings.facts = facts.facts;
+  if (facts.status === 'corrupt') {
+    ctx.warnings.push(`.sandbox/state.json is corrupt (it ${facts.error}): starting from fresh facts; a server it may have named is not adopted or stopped`);
+  } else if (facts.status === 'copied') {
+    ctx.warnings.push('this sandbox dir was copied from another one: it gets its own sandbox id and server; the other sandbox\'s server is left alone');
+  }
+  if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
 
   let interrupted = false;
   const onSignal = () => {

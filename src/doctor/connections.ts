@@ -1,3 +1,4 @@
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { connUriProblem } from '../airflow/connection.js';
 import { secretPath } from '../airflow/backend.js';
 import { type Check, fail, ok, warn } from './types.js';
@@ -15,7 +16,7 @@ export const connections: Check = {
     if (!ids.length && kv === 2) ids = (await client.kvList(mount, base).catch(() => [])).filter((k) => !k.endsWith('/'));
     ctx.connIds = ids;
     if (!ids.length) {
-      return warn(`no connections under ${mount}/${base}/`, ctx.paths ? `create-secrets-sandbox up ${ctx.paths.dir}` : `vault kv put ${mount}/${base}/smtp_default conn_uri=smtps://user:pass@host:465`);
+      return warn(`no connections under ${mount}/${base}/`, ctx.paths ? `${selfCommand()} up ${shellArg(ctx.paths.dir)}` : `vault kv put ${mount}/${base}/smtp_default conn_uri=smtps://user:pass@host:465`);
     }
     const missing: string[] = [];
     const broken: string[] = [];
@@ -40,7 +41,7 @@ export const connections: Check = {
         broken.push(`${id}: neither conn_uri nor conn_type at ${mount}/${path} (keys: ${Object.keys(data).join(', ') || 'none'})`);
       }
     }
-    const upFix = ctx.paths ? `create-secrets-sandbox up ${ctx.paths.dir} (re-seeds from secrets-sandbox.yaml)` : undefined;
+    const upFix = ctx.paths ? `${selfCommand()} up ${shellArg(ctx.paths.dir)} (re-seeds from secrets-sandbox.yaml)` : undefined;
     if (missing.length) return fail(`nothing at ${missing.join(', ')}: Airflow says "isn't defined" for these`, upFix ?? 'check mount_point and connections_path, then vault kv put the secret there');
     if (broken.length) return fail(broken.join('; '), 'store a URI Airflow parses (percent-encode / # ? in passwords) or conn_type with the other fields');
     if (differs.length) return warn(`Vault holds other values than secrets-sandbox.yaml for ${differs.join(', ')}`, upFix, lines);

@@ -1,3 +1,4 @@
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { isAlive } from '../vault/server.js';
 import { type Check, fail, ok } from './types.js';
 
@@ -12,7 +13,7 @@ export const reachable: Check = {
     } catch (e) {
       const msg = (e as Error).message;
       if ((e as { kind?: string }).kind === 'scheme') return fail('the server speaks another scheme (see "http or https")', 'fix the scheme as said above');
-      const up = ctx.paths ? `create-secrets-sandbox up ${ctx.paths.dir}` : 'start it: vault server -dev -dev-no-store-token (or npx create-secrets-sandbox)';
+      const up = ctx.paths ? `${selfCommand()} up ${shellArg(ctx.paths.dir)}` : 'start it: vault server -dev -dev-no-store-token (or npx create-secrets-sandbox)';
       if (/refused/.test(msg)) {
         const stale = ctx.state && !isAlive(ctx.state.pid) ? ` (.sandbox/state.json names pid ${ctx.state.pid}, which is gone)` : '';
         return fail(`nothing listens on ${ctx.url!.host}: the server is not running${stale}`, up);

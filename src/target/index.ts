@@ -1,0 +1,70 @@
+/**
+ * The Vault a sandbox uses: a dev server the tool starts and owns, or an existing one (the team's
+ * Vault) given by URL, CA and namespace, where nothing is started, mounted or stopped. Commands ask
+ * the target, never "is this a dev server", what they may do.
+ */
+import { VaultClient } from '../vault/client.js';
+
+interface TargetBase {
+  /** Base URL, http(s)://host:port */
+  url: string;
+  /** PEM CA to trust for https (the dev server's generated CA, or --ca-cert). */
+  caFile?: string;
+  /** Vault namespace for every request (X-Vault-Namespace), or none. */
+  namespace?: string;
+}
+
+export interface DevTarget extends TargetBase {
+  kind: 'dev';
+}
+
+export interface ExistingTarget extends TargetBase {
+  kind: 'existing';
+}
+
+export type Target = DevTarget | ExistingTarget;
+
+export function devTarget(url: string, caFile?: string): DevTarget {
+  return { kind: 'dev', url, ...(caFile ? { caFile } : {}) };
+}
+
+export function existingTarget(url: string, opts: { caFile?: string; namespace?: string } = {}): ExistingTarget {
+  const t: ExistingTarget = { kind: 'existing', url };
+  if (opts.caFile) t.caFile = opts.caFile;
+  const ns = opts.namespace?.replace(/^\/+|\/+$/g, '');
+  if (ns) t.namespace = ns;
+  return t;
+}
+
+/** True when the tool started this server and may stop, restart, mount and write there without asking. */
+export function manages(t: Target): boolean {
+  return t.kind === 'dev';
+}
+
+/** A client for the target (CA and namespace applied), with `token` when given. */
+export function clientFor(t: Target, token?: string, timeoutMs?: number): VaultClient {
+  return new VaultClient({ url: t.url, token, caFile: t.caFile, namespace: t.namespace, timeoutMs });
+}
+
+/** One line for messages: what it is and whether the tool manages it. */
+export function describeTarget(t: Target): string {
+  const extra = [t.caFile ? `CA ${t.caFile}` : '', t.namespace ? `namespace ${t.namespace}` : ''].filter(Boolean).join(', ');
+  const what = t.kind === 'dev' ? 'the sandbox dev server' : 'an existing Vault (not started or managed by this tool)';
+  return `${what} at ${t.url}${extra ? ` (${extra})` : ''}`;
+}
+
+/** The env Airflow and the vault/bao CLIs read for this target, besides the token. */
+export function targetEnv(t: Target): Record<string, string> {
+  const env: Record<string, string> = { VAULT_ADDR: t.url };
+  if (t.caFile) env.VAULT_CACERT = t.caFile;
+  if (t.namespace) env.VAULT_NAMESPACE = t.namespace;
+  return env;
+}
+
+/** VaultBackend kwargs for the target: `verify` as the CA path (requests' meaning), `namespace` for hvac.Client. */
+export function targetKwargs(t: Target): Record<string, unknown> {
+  const kw: Record<string, unknown> = { url: t.url };
+  if (t.caFile) kw.verify = t.caFile;
+  if (t.namespace) kw.namespace = t.namespace;
+  return kw;
+}

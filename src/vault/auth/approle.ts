@@ -1,0 +1,35 @@
+/**
+ * AppRole auth, logged in exactly as the provider's `_auth_approle` does through hvac:
+ * POST /v1/auth/<auth_mount_point or "approle">/login with {role_id, secret_id}.
+ */
+import type { LoginResult, VaultClient } from '../client.js';
+import type { Auth } from './types.js';
+
+export const DEFAULT_APPROLE_MOUNT = 'approle';
+
+export interface AppRoleAuthSpec {
+  method: 'approle';
+  roleId: string;
+  secretId: string;
+  /** Where AppRole is enabled; the provider's `auth_mount_point`. */
+  mount?: string;
+}
+
+export function approleAuth(spec: AppRoleAuthSpec): Auth {
+  const mount = spec.mount || DEFAULT_APPROLE_MOUNT;
+  return {
+    method: 'approle',
+    login(client: VaultClient): Promise<LoginResult> {
+      return client.approleLogin(spec.roleId, spec.secretId, mount);
+    },
+    backendKwargs() {
+      const kw: Record<string, unknown> = { auth_type: 'approle', role_id: spec.roleId, secret_id: spec.secretId };
+      // Only when it differs: hvac's default mount is the same "approle".
+      if (mount !== DEFAULT_APPROLE_MOUNT) kw.auth_mount_point = mount;
+      return kw;
+    },
+    describe() {
+      return `AppRole role_id ${spec.roleId} at auth/${mount}`;
+    },
+  };
+}

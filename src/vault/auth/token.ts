@@ -1,0 +1,37 @@
+/**
+ * Token auth: a token string, or a file holding one (`token_path`). Like the provider's
+ * `_set_token`, there is no login request: the token is used as is, the file read and stripped.
+ */
+import { readFileSync } from 'node:fs';
+import type { LoginResult } from '../client.js';
+import { AuthError, type Auth } from './types.js';
+
+export type TokenAuthSpec = { method: 'token'; token: string } | { method: 'token'; tokenPath: string };
+
+export function tokenAuth(spec: TokenAuthSpec): Auth {
+  const read = (): string => {
+    if ('token' in spec) return spec.token;
+    let text: string;
+    try {
+      text = readFileSync(spec.tokenPath, 'utf8');
+    } catch (e) {
+      throw new AuthError('token-file', `cannot read the token file ${spec.tokenPath} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    const token = text.trim();
+    if (!token) throw new AuthError('token-file', `the token file ${spec.tokenPath} is empty`);
+    return token;
+  };
+  return {
+    method: 'token',
+    async login(): Promise<LoginResult> {
+      return { token: read(), policies: [], ttl: 0 };
+    },
+    backendKwargs() {
+      // Always explicit: 1.10 and providers before 3.6.3 ignore VAULT_TOKEN.
+      return 'token' in spec ? { token: spec.token } : { token_path: spec.tokenPath };
+    },
+    describe() {
+      return 'token' in spec ? 'a token' : `the token in ${spec.tokenPath}`;
+    },
+  };
+}
