@@ -57,6 +57,8 @@ export interface DoctorOptions {
   airflow?: AirflowInstall | null;
   /** false: do not ask Airflow even when one is found (the emulation alone). */
   askAirflow?: boolean;
+  /** Airflow's answer already in hand (the create flow's check asked it): not asked again. */
+  probe?: ProbeReport;
 }
 
 export async function buildDoctorContext(dirArg: string | undefined, processEnv: NodeJS.ProcessEnv = process.env, opts: DoctorOptions = {}): Promise<DoctorContext> {
@@ -81,7 +83,8 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
 
   let probe: ProbeReport | null | undefined;
   let probeError: string | undefined;
-  if (airflow && airflow.major !== '1.10' && opts.askAirflow !== false) {
+  if (opts.probe) probe = opts.probe;
+  else if (airflow && airflow.major !== '1.10' && opts.askAirflow !== false) {
     // A private AIRFLOW_HOME only where the user's Airflow would start from defaults anyway.
     const scratch = paths ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
     try {
@@ -130,6 +133,7 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
     token,
     serverToken,
     kwargs,
+    kwargsRaw: rawKwargs,
     kwargsSource: describe(kwEntry, 'AIRFLOW__SECRETS__BACKEND_KWARGS'),
     backendClass,
     backendSource: describe(clsEntry, 'AIRFLOW__SECRETS__BACKEND'),

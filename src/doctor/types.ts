@@ -62,6 +62,8 @@ export interface CheckOutcome {
   fix?: string;
   details?: string[];
   facts?: Partial<Facts>;
+  /** When the failure is in another link than the check's usual one (a 403 is policy, a miss is path). */
+  link?: Link;
 }
 
 /** What doctor knows before any check runs: the sandbox, the env Airflow would get, the kwargs, Airflow's answer. */
@@ -85,6 +87,8 @@ export interface DoctorContext {
   serverToken?: string;
   /** AIRFLOW__SECRETS__BACKEND_KWARGS as Airflow reads it (airflow.cfg included when Airflow told us). */
   kwargs?: Record<string, unknown>;
+  /** The kwargs text as Airflow reads it (undefined when not set). */
+  kwargsRaw?: string;
   /** Where the kwargs and class came from, e.g. 'AIRFLOW__SECRETS__BACKEND_KWARGS in .env' or 'airflow.cfg'. */
   kwargsSource: string;
   backendClass?: string;
