@@ -11,7 +11,8 @@ import { CONFIG_FILE, findSandboxDir, readState, sandboxPaths, type SandboxPaths
 import { parseEnvFile } from '../airflow/templates.js';
 import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
 import { probeEnv, runProbe, type ProbeReport } from '../airflow/probe.js';
-import { isAlive, isOurServer, readBanner } from '../vault/server.js';
+import { readBanner } from '../vault/server.js';
+import { proveOurs } from '../vault/identity.js';
 import type { DoctorContext } from './types.js';
 
 /** The sandbox every command means (sandbox.ts findSandboxDir), when there is one there. */
@@ -117,7 +118,8 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
     (typeof kwargs?.token === 'string' ? kwargs.token : undefined) ??
     env.get('VAULT_TOKEN') ??
     (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() || undefined : undefined);
-  const serverToken = paths && state && isAlive(state.pid) && isOurServer(state.pid, state.address) ? readBanner(paths.serverOut).rootToken : undefined;
+  // The banner's token counts only for a server proven to be this sandbox's (vault/identity.ts).
+  const serverToken = paths && state && proveOurs(state.pid, { address: state.address, sandboxId: state.sandboxId, home: paths.home }).ours ? readBanner(paths.serverOut).rootToken : undefined;
   const kv = kwargs?.kv_engine_version;
   // The provider's default is 'secret' whatever the sandbox config says; hvac tolerates a slash at either end.
   const mount = kwargs ? ('mount_point' in kwargs ? (typeof kwargs.mount_point === 'string' ? kwargs.mount_point.replace(/^\/+|\/+$/g, '') || null : null) : 'secret') : (config?.vault?.mount ?? 'secret');
