@@ -136,3 +136,15 @@ describe('each row parses the same way from a flag, the config or the wizard', (
     expect(() => PARSERS.rootToken('a.b', '--root-token')).toThrow(/contains '\.'/);
   });
 });
+
+describe('config edits scale', () => {
+  it('writes 100,000 imported connections in one linear pass (a quadratic one takes minutes)', async () => {
+    const edits = Array.from({ length: 100_000 }, (_, i) => ({ path: ['connections', `c${i}`], value: `http://h${i}` }));
+    const t0 = performance.now();
+    const out = (await editConfig('# mine\nconnections:\n  c5: http://old # keep me\n', edits))!;
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    expect(out).toContain('c5: http://h5 # keep me');
+    expect(out).toContain('c99999: http://h99999');
+    expect(out.startsWith('# mine\n')).toBe(true);
+  }, 60_000);
+});
