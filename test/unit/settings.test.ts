@@ -126,6 +126,7 @@ describe('each row parses the same way from a flag, the config or the wizard', (
   it('names where the value came from and refuses what the server would', async () => {
     const { PARSERS } = await import('../../src/settings/parse.js');
     expect(PARSERS.address('[::1]:8311', '--address')).toEqual({ host: '::1', port: 8311 });
+    expect(() => PARSERS.address('::1:8311', '--address')).toThrow("write it like [::1]:8311");
     expect(() => PARSERS.address('10.0.0.1:8200', 'sb.yaml server.address')).toThrow(/^sb\.yaml server\.address '10\.0\.0\.1:8200' is not a loopback address/);
     expect(PARSERS.address('10.0.0.1:8200', '--address', true)).toEqual({ host: '10.0.0.1', port: 8200 });
     expect(PARSERS.mount('/kv/', '--mount')).toBe('kv');
