@@ -5,6 +5,7 @@ import { type Check, fail, ok } from './types.js';
 export const reachable: Check = {
   id: 'reachable',
   title: 'Server reachable',
+  link: 'address/TLS/proxy',
   needs: ['address'],
   async run(ctx) {
     try {
