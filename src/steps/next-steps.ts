@@ -52,7 +52,8 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   const url = ctx.server?.url;
   const ui = url ? await serverUi(url) : null;
   ctx.ui = ui ? { url: ui, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' } : null;
-  if (ui) steps.push(`# web UI: ${ui} (sign in with method Token and the VAULT_TOKEN in .env; --show-token prints it)`);
+  const where = ctx.airflowAuth ? 'the root token (--show-token prints it; .env holds only the AppRole credentials)' : 'the VAULT_TOKEN in .env; --show-token prints it';
+  if (ui) steps.push(`# web UI: ${ui} (sign in with method Token and ${where})`);
   const dirDefault = ctx.paths.dir === join(process.cwd(), 'secrets-sandbox') || ctx.paths.dir === process.cwd();
   const cmdDir = dirDefault ? '' : ` ${pathFor(ctx.paths.dir)}`;
   const self = selfCommand();
