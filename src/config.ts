@@ -6,6 +6,7 @@
  */
 import { MAX_CONFIG_BYTES, readInputFile } from './validate/input-file.js';
 import { yamlToData } from './validate/yaml.js';
+import { ConnectionValueError, parseConnectionEntry } from './airflow/spec.js';
 import { UsageError } from './errors.js';
 import type { AirflowVersion } from './airflow/backend.js';
 import { SETTINGS, type SettingKey, type SettingRow } from './settings/schema.js';
@@ -125,6 +126,15 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
     if (keys === null) {
       // connections / variables: id -> string
       for (const [k, val] of Object.entries(sec)) {
+        if (name === 'connections' && isRecord(val)) {
+          // A connection as Airflow's fields (conn_type, description, ...): carried as its JSON form (src/airflow/spec.ts).
+          try {
+            out[name]![k] = parseConnectionEntry(val);
+          } catch (e) {
+            bad([name, k], e instanceof ConnectionValueError ? e.message : String(e));
+          }
+          continue;
+        }
         if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean') {
           bad([name, k], name === 'connections' ? `must be a connection URI string, not ${typeOf(val)}` : `must be a string value, not ${typeOf(val)}`);
         }

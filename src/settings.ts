@@ -8,10 +8,11 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import type { AirflowVersion } from './airflow/backend.js';
-import { connIdProblem, connUriProblem, connectionPassword } from './airflow/connection.js';
+import { connIdProblem } from './airflow/connection.js';
 import { configLayer, parseConfig, readConfigText, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
 import { formatAddress, type ListenAddress } from './vault/address.js';
 import { findSandboxDir, sandboxPaths, readFacts, type SandboxFacts } from './sandbox.js';
+import { connectionValueProblem, isJsonForm, passwordOf } from './airflow/spec.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
 import { uriRules } from './airflow/backend.js';
 import { importAll } from './imports/index.js';
@@ -71,6 +72,7 @@ export interface CreateOptions {
 
 export interface ConnectionSpec {
   id: string;
+  /** A URI, or Airflow's JSON form when fields must be kept exactly (imports): see src/airflow/spec.ts. */
   uri: string;
 }
 
@@ -145,7 +147,8 @@ export function parseConnFlags(values: string[], flag = '--conn'): ConnectionSpe
 export function validateConnection(c: ConnectionSpec, where: string): void {
   const idProblem = connIdProblem(c.id);
   if (idProblem) throw new UsageError(`${where}: connection id '${c.id}' ${idProblem}; use letters, digits, _ - . (e.g. my_postgres)`);
-  const uriProblem = connUriProblem(c.uri);
+  const uriProblem = connectionValueProblem(c.uri);
+  if (uriProblem && isJsonForm(c.uri)) throw new UsageError(`${where}: the connection fields for '${c.id}' ${uriProblem}; give conn_type and Airflow's field names`);
   if (uriProblem) {
     throw new UsageError(`${where}: the URI for '${c.id}' ${uriProblem}; percent-encode special characters in the password (/ as %2F, # as %23, ? as %3F)`);
   }
@@ -314,7 +317,7 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     facts: factsRead.facts,
   };
   if (format === undefined) delete settings.source.format;
-  registerSecret(opts.rootToken, ...settings.connections.map((c) => connectionPassword(c.uri)));
+  registerSecret(opts.rootToken, ...settings.connections.map((c) => passwordOf(c.uri)));
   settings.configEdits = configEditsFor(settings, flags, opts.transient ?? []);
   return { settings, cfg };
 }
@@ -371,7 +374,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
   }
 
   if (opts.import?.length) {
-    const imported = await importAll(opts.import, uriRules(s.airflowVersion));
+    const imported = await importAll(opts.import, { rules: uriRules(s.airflowVersion), format: s.format });
     // Config < import < --conn, by id; linear in the number of entries.
     const flagConns = new Set((opts.conn ?? []).map((c) => c.slice(0, c.indexOf('='))));
     const fromFlags = s.connections.filter((c) => flagConns.has(c.id));
@@ -390,7 +393,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
     for (const c of imported.connections) s.configEdits.push({ path: ['connections', c.id], value: c.uri });
     for (const x of imported.variables) s.configEdits.push({ path: ['variables', x.key], value: x.value });
     s.imports = { summary: imported.formats, notes: imported.notes };
-    registerSecret(...imported.connections.map((c) => connectionPassword(c.uri)));
+    registerSecret(...imported.connections.map((c) => passwordOf(c.uri)));
     for (const x of s.variables) {
       const p = connIdProblem(x.key);
       if (p) throw new UsageError(`variable key '${x.key}' ${p}; use letters, digits, _ - .`);

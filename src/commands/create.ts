@@ -3,6 +3,7 @@
  * per sandbox. If a step fails or the run is interrupted (SIGINT, SIGTERM, SIGHUP), a server this
  * run started is stopped again: no orphans. `--dry-run` is made of the steps' plans.
  */
+import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Cancelled, UsageError } from '../errors.js';
 import { readFacts, sandboxPaths, writeFacts } from '../sandbox.js';
@@ -160,6 +161,8 @@ export async function createCommand(options: CreateOptions, interactive = Boolea
     recordFacts(ctx);
   } catch (e) {
     await stopStartedServer(ctx);
+    // A first run that failed leaves no record behind (there is nothing to remember yet).
+    if (facts.status === 'missing' && !ctx.server) rmSync(ctx.paths.state, { force: true });
     if (interrupted) throw new Cancelled();
     throw e;
   } finally {

@@ -1,5 +1,6 @@
 /** `doctor [dir]`: walk the chain link by link, name the broken one and its fix. */
 import { existsSync } from 'node:fs';
+import { readFacts } from '../sandbox.js';
 import { CHECKS, runChecks } from '../doctor/index.js';
 import { buildDoctorContext } from '../doctor/context.js';
 import type { CheckResult } from '../doctor/types.js';
@@ -29,7 +30,7 @@ export async function doctorCommand(dirArg: string | undefined, mode: OutputMode
   let fixed: string | undefined;
   if (opts.fix) {
     const broken = results.filter((r) => r.status === 'fail' && FIXABLE.has(r.id));
-    if (broken.length && ctx.paths && existsSync(ctx.paths.config)) {
+    if (broken.length && ctx.paths && (existsSync(ctx.paths.config) || readFacts(ctx.paths).facts.configFile !== undefined)) {
       // The safe fix: restart the sandbox's own server if needed, re-seed from the config, rewrite .env.
       const { createCommand } = await import('./create.js');
       // The same flow as `up`: files the tool did not write are kept (and said so); the check level is for this run only.

@@ -6,7 +6,8 @@ import { loadConfig, type ConfigFile } from '../config.js';
 import { CONFIG_FILE, findSandboxDir, readState, sandboxPaths, type SandboxPaths } from '../sandbox.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
-import { isAlive, isOurServer, readBanner } from '../vault/server.js';
+import { readBanner } from '../vault/server.js';
+import { proveOurs } from '../vault/identity.js';
 import { DEFAULT_DIR } from '../settings.js';
 import type { DoctorContext } from './types.js';
 
@@ -44,7 +45,8 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
     (typeof kwargs?.token === 'string' ? kwargs.token : undefined) ??
     env.get('VAULT_TOKEN') ??
     (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() || undefined : undefined);
-  const serverToken = paths && state && isAlive(state.pid) && isOurServer(state.pid, state.address) ? readBanner(paths.serverOut).rootToken : undefined;
+  // The banner's token counts only for a server proven to be this sandbox's (vault/identity.ts).
+  const serverToken = paths && state && proveOurs(state.pid, { address: state.address, sandboxId: state.sandboxId, home: paths.home }).ours ? readBanner(paths.serverOut).rootToken : undefined;
   const kv = kwargs?.kv_engine_version;
   return {
     paths,

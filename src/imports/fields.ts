@@ -1,11 +1,21 @@
-/** One connection given as fields (an export, Astro's settings) to the URI the sandbox stores, with every loss reported. */
-import { buildConnectionUri, connIdProblem, connUriProblem, parseConnectionUri, type ConnectionFields, type UriRules } from '../airflow/connection.js';
+/**
+ * One imported connection to the value the sandbox carries. Fields (an export, Astro's settings)
+ * become Airflow's JSON form, which keeps every field Airflow keeps (description, '' versus
+ * None, the extra's JSON text as it is); whatever the chosen storage format still cannot keep is
+ * reported for this connection. A URI is taken as it is.
+ */
+import { connIdProblem, connUriProblem, type UriRules } from '../airflow/connection.js';
+import { ConnectionValueError, exactFromFields, jsonForm, lossesOf, type ExactConnection, type StorageFormat } from '../airflow/spec.js';
 import type { ConnectionSpec } from '../settings.js';
 import type { ImportNote } from './types.js';
 
-const str = (v: unknown): string | null => (v === null || v === undefined || v === '' ? null : String(v));
+export interface ImportTarget {
+  rules: UriRules;
+  /** How the connections will be stored: what a format cannot keep is reported per connection. */
+  format: StorageFormat;
+}
 
-export function fromFields(file: string, id: string, raw: Record<string, unknown>, rules: UriRules, notes: ImportNote[]): ConnectionSpec | null {
+export function fromFields(file: string, id: string, raw: Record<string, unknown>, target: ImportTarget, notes: ImportNote[]): ConnectionSpec | null {
   const note = (action: ImportNote['action'], reason: string) => notes.push({ file, item: id, action, reason });
   const idProblem = connIdProblem(id);
   if (idProblem) {
@@ -13,50 +23,25 @@ export function fromFields(file: string, id: string, raw: Record<string, unknown
     return null;
   }
   if (typeof raw.conn_uri === 'string' && raw.conn_uri) return fromUri(file, id, raw.conn_uri, notes);
-  const connType = str(raw.conn_type);
-  if (!connType) {
+  const fields: Record<string, unknown> = {};
+  // Exports carry conn_id and is_encrypted/is_extra_encrypted beside the fields; they are not Connection fields.
+  for (const [k, v] of Object.entries(raw)) if (!['conn_uri', 'conn_id', 'id', 'is_encrypted', 'is_extra_encrypted'].includes(k)) fields[k] = v;
+  if (fields.conn_type === null || fields.conn_type === undefined || fields.conn_type === '') {
     note('skipped', 'neither conn_type nor conn_uri is given');
     return null;
   }
-  let port: number | null = null;
-  if (str(raw.port) !== null) {
-    port = Number(raw.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      note('skipped', `port '${String(raw.port)}' is not a port number`);
-      return null;
-    }
-  }
-  const fields: ConnectionFields = {
-    conn_type: connType,
-    host: str(raw.host),
-    login: raw.login === null || raw.login === undefined ? null : String(raw.login),
-    password: raw.password === null || raw.password === undefined ? null : String(raw.password),
-    schema: str(raw.schema),
-    port,
-    extra: raw.extra === null || raw.extra === undefined || raw.extra === '' ? null : (raw.extra as string | Record<string, unknown>),
-  };
-  let uri = buildConnectionUri(fields);
-  let parsed = parseConnectionUri(uri, rules);
-  if (fields.extra && parsed.extra !== null && !sameExtra(fields.extra, parsed.extra)) {
-    // Flattened query values would change type on Airflow 3 ("30" becomes 30): keep the JSON as it is.
-    uri = buildConnectionUri(fields, { extraAsJson: true });
-    parsed = parseConnectionUri(uri, rules);
-  }
-  const changed: string[] = [];
-  if (parsed.conn_type !== connType) changed.push(`conn_type '${connType}' reads back as '${parsed.conn_type}'`);
-  if ((parsed.host || null) !== fields.host) changed.push(`host reads back as '${parsed.host}'`);
-  if (parsed.port !== port) changed.push(port === 0 ? 'port 0 is dropped (Airflow drops it too)' : 'port differs');
-  if (parsed.login !== fields.login) changed.push('login differs');
-  if (parsed.password !== (fields.password || null)) changed.push(fields.password === '' ? 'an empty password becomes none (as in Airflow)' : 'password differs');
-  if ((parsed.schema || null) !== fields.schema) changed.push('schema differs');
-  if (fields.extra && !sameExtra(fields.extra, parsed.extra ?? '')) changed.push('extra differs');
-  if (changed.length) note('changed', changed.join('; '));
-  const problem = connUriProblem(uri);
-  if (problem) {
-    note('skipped', `the URI built from its fields ${problem}`);
+  let exact: ExactConnection;
+  try {
+    exact = exactFromFields(fields);
+    if (exact.extra !== null && exact.extra !== '') JSON.parse(exact.extra);
+  } catch (e) {
+    note('skipped', e instanceof ConnectionValueError ? `it ${e.message}` : 'its extra is not valid JSON');
     return null;
   }
-  return { id, uri };
+  const value = jsonForm(exact);
+  const losses = lossesOf(exact, target.format, target.rules);
+  if (losses.length) note('changed', losses.join('; '));
+  return { id, uri: value };
 }
 
 export function fromUri(file: string, id: string, uri: string, notes: ImportNote[]): ConnectionSpec | null {
@@ -71,13 +56,4 @@ export function fromUri(file: string, id: string, uri: string, notes: ImportNote
     return null;
   }
   return { id, uri };
-}
-
-function sameExtra(a: string | Record<string, unknown>, b: string): boolean {
-  try {
-    const x: unknown = typeof a === 'string' ? JSON.parse(a) : a;
-    return JSON.stringify(x) === JSON.stringify(JSON.parse(b));
-  } catch {
-    return a === b;
-  }
 }

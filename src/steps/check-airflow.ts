@@ -7,7 +7,8 @@ import { selfCommand } from '../ui/invocation.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
-import { parseConnectionUri, type UriRules } from '../airflow/connection.js';
+import { type UriRules } from '../airflow/connection.js';
+import { expectedConnection, type StorageFormat } from '../airflow/spec.js';
 import { uriRules } from '../airflow/backend.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import {
@@ -38,8 +39,9 @@ export function skipAirflowCheck(ctx: CreateContext): string | undefined {
 }
 
 /** Field names where Airflow's view differs from the seeded URI (the password compared, never shown). */
-export function compareWithAirflow(uri: string, a: AirflowConnectionView, rules: UriRules): string[] {
-  const e = parseConnectionUri(uri, rules);
+export function compareWithAirflow(uri: string, a: AirflowConnectionView, rules: UriRules, format: StorageFormat = 'uri'): string[] {
+  // The connection value may be a URI or Airflow's JSON form (src/airflow/spec.ts).
+  const e = expectedConnection(uri, format, rules);
   const blank = (v: string | null | undefined) => (v === '' || v === undefined ? null : v);
   const diffs: string[] = [];
   if (blank(e.conn_type) !== blank(a.conn_type)) diffs.push('conn_type');
@@ -100,7 +102,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
         const { why, fix } = await explain(ctx, airflow, env, c.id, res.log);
         throw new StepError('check airflow', `Airflow did not resolve '${c.id}': ${why}`, fix);
       }
-      const diffs = compareWithAirflow(c.uri, got, uriRules(airflow.major));
+      const diffs = compareWithAirflow(c.uri, got, uriRules(airflow.major), s.format);
       if (diffs.length) {
         const { why, fix } = await explain(ctx, airflow, env, c.id, '');
         throw new StepError('check airflow', `Airflow resolved '${c.id}' with other ${diffs.join(', ')} than was seeded: ${why}`, fix);

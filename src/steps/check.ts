@@ -7,6 +7,7 @@ import { selfCommand } from '../ui/invocation.js';
 import { readFileSync } from 'node:fs';
 import { StepError } from '../errors.js';
 import { describeConnection, diffConnections, parseConnectionUri, type AirflowConnection, type UriRules } from '../airflow/connection.js';
+import { expectedConnection } from '../airflow/spec.js';
 import { secretPath, uriRules } from '../airflow/backend.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { VaultClient } from '../vault/client.js';
@@ -103,7 +104,7 @@ export async function check(ctx: CreateContext): Promise<void> {
     }
     const rules = uriRules(s.airflowVersion);
     const actual = connectionFromSecret(data, rules);
-    const expected = parseConnectionUri(c.uri, rules);
+    const expected = expectedConnection(c.uri, s.format, rules);
     const mismatched = diffConnections(expected, actual);
     const line = `Using connection to: ${describeConnection(c.id, actual)}`;
     results.push({ id: c.id, ok: mismatched.length === 0, line, mismatched });

@@ -3,27 +3,15 @@
  * what differs, a bounded number at a time over one keep-alive pool, so a rerun costs no writes.
  */
 import { StepError } from '../errors.js';
-import { parseConnectionUri, type UriRules } from '../airflow/connection.js';
 import { secretPath } from '../airflow/backend.js';
-import type { StorageFormat } from '../config.js';
+import { connectionSecret } from '../airflow/spec.js';
 import { uriRules } from '../airflow/backend.js';
 import type { CreateContext, SeedResult } from './context.js';
 
 const CONCURRENCY = 16;
 
-/** The key/values stored for one connection: `conn_uri`, or Airflow's Connection fields (no empty ones). */
-export function connectionSecret(uri: string, format: StorageFormat, rules: UriRules = '3'): Record<string, unknown> {
-  if (format === 'uri') return { conn_uri: uri };
-  const c = parseConnectionUri(uri, rules);
-  const out: Record<string, unknown> = { conn_type: c.conn_type };
-  if (c.host) out.host = c.host;
-  if (c.login !== null) out.login = c.login;
-  if (c.password !== null) out.password = c.password;
-  if (c.schema) out.schema = c.schema;
-  if (c.port !== null) out.port = c.port;
-  if (c.extra !== null) out.extra = c.extra;
-  return out;
-}
+/** The key/values stored for one connection (URI or JSON form) per storage format: src/airflow/spec.ts. */
+export { connectionSecret };
 
 function sameData(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
   const ka = Object.keys(a).sort();

@@ -18,7 +18,7 @@ import type { CreateContext } from './context.js';
 import { maskToken } from '../ui/mask.js';
 
 /** Why the decided reuse cannot happen after all, or null when the server serves with a valid token. */
-async function reuseProblem(ctx: CreateContext, pid: number, url: string): Promise<{ token?: string; problem?: string }> {
+async function reuseProblem(ctx: CreateContext, url: string): Promise<{ token?: string; problem?: string }> {
   const token = readBanner(ctx.paths.serverOut).rootToken;
   const wanted = ctx.settings.rootToken;
   if (!token) return { problem: 'its banner with the root token is gone' };
@@ -33,7 +33,6 @@ async function reuseProblem(ctx: CreateContext, pid: number, url: string): Promi
   } catch (e) {
     return { problem: (e as Error).message };
   }
-  void pid;
 }
 
 async function stopOurs(ctx: CreateContext, pid: number, why: string): Promise<void> {
@@ -48,7 +47,7 @@ export async function start(ctx: CreateContext): Promise<void> {
   let listen = ctx.address!;
   const d = ctx.decision ?? {};
   if (d.reuse) {
-    const r = await reuseProblem(ctx, d.reuse.pid, d.reuse.url);
+    const r = await reuseProblem(ctx, d.reuse.url);
     if (r.token) {
       ctx.server = { pid: d.reuse.pid, url: d.reuse.url, token: r.token, startedNow: false };
       registerSecret(r.token);
@@ -146,7 +145,7 @@ export async function planStart(ctx: CreateContext): Promise<string[]> {
   const d = ctx.decision ?? {};
   const listen = ctx.address!;
   if (d.reuse) {
-    const r = await reuseProblem(ctx, d.reuse.pid, d.reuse.url);
+    const r = await reuseProblem(ctx, d.reuse.url);
     if (r.token) return [`would reuse the running sandbox server (pid ${d.reuse.pid}) on ${d.reuse.url}`];
     return [`would stop the sandbox server (pid ${d.reuse.pid}): ${r.problem}`, startLine(ctx, listen)];
   }

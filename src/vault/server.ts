@@ -177,13 +177,6 @@ export function isAlive(pid: number): boolean {
   return !isZombie(pid);
 }
 
-/** True when `pid` is still the dev server we started on `listen` (pids get recycled). */
-export function isOurServer(pid: number, listen: string): boolean {
-  const cmd = processCommandLine(pid);
-  if (!cmd) return false;
-  return / server /.test(` ${cmd} `) && cmd.includes('-dev') && cmd.includes(`-dev-listen-address=${listen}`);
-}
-
 /** SIGTERM the server's process group, wait until it is gone, SIGKILL after `graceMs`. */
 export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<void> {
   const signal = (sig: NodeJS.Signals) => {

@@ -122,8 +122,9 @@ describe.skipIf(skipReason)('faults', () => {
     writeFileSync(join(dir, 'secrets-sandbox.yaml'), manyConnections(1000));
     const args = ['--yes', '--json', '--address', `127.0.0.1:${await freePort()}`];
     const run = runCli(w, args);
-    const state = join(dir, '.sandbox', 'state.json');
-    await waitFor(() => existsSync(state));
+    // state.json is written the moment the server is spawned; the banner's token marks the end of start.
+    const banner = join(dir, '.sandbox', 'server.out');
+    await waitFor(() => existsSync(banner) && readFileSync(banner, 'utf8').includes('Root Token'));
     await sleep(60);
     for (const s of serversUnder(w.root)) process.kill(s.pid, 'SIGKILL');
     const r = await run;

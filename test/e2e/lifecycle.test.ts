@@ -61,7 +61,9 @@ function ok(r: Run, what: string): Run {
 }
 
 function killServers(dir: string): void {
-  for (const s of serversOf(dir)) process.kill(s.pid, 'SIGKILL');
+  const servers = serversOf(dir);
+  expect(servers, `a server of ${dir} to kill`).toHaveLength(1);
+  for (const s of servers) process.kill(s.pid, 'SIGKILL');
 }
 
 async function gone(dir: string): Promise<void> {
@@ -167,7 +169,7 @@ describe.skipIf(skipReason)('the rerun matrix: every cell converges', () => {
                 return b;
               }
             : one;
-          await op.run(cli, c.copied && i > 0 ? dir : 'secrets-sandbox', base);
+          await op.run(cli, dir, base);
           await assertConverged(dir, `${c.name} / ${op.name}`);
           if (c.copied && i === 0) {
             // Copy the running sandbox (state.json, .env and all); from here on the ops act on the copy.

@@ -42,8 +42,14 @@ describe('secrets-sandbox.yaml', () => {
     expect(await errorOf('vault:\n  mountt: secret\n')).toMatch(/^sb\.yaml:2:3: vault\.mountt is not a setting/);
   });
 
-  it('refuses a connection given as a mapping', async () => {
-    expect(await errorOf('connections:\n  pg:\n    host: x\n')).toMatch(/sb\.yaml:2:3: connections\.pg must be a connection URI string, not a mapping/);
+  it('refuses a connection mapping without conn_type, naming where', async () => {
+    expect(await errorOf('connections:\n  pg:\n    host: x\n')).toMatch(/sb\.yaml:2:3: connections\.pg has no conn_type/);
+    expect(await errorOf('connections:\n  pg:\n    conn_type: postgres\n    hots: x\n')).toMatch(/connections\.pg has an unknown field 'hots'/);
+  });
+
+  it('takes a connection as Airflow fields (description, empty login) and keeps them exactly', async () => {
+    const cfg = await parseConfig('connections:\n  pg:\n    conn_type: postgres\n    description: main db\n    login: ""\n    port: 5432\n', 'sb.yaml');
+    expect(JSON.parse(String(cfg.connections!.pg))).toEqual({ conn_type: 'postgres', description: 'main db', login: '', port: 5432 });
   });
 
   it('refuses a newer schema version', async () => {
