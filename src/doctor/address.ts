@@ -23,7 +23,11 @@ export const address: Check = {
       return fail(`${source} '${raw}' has a path; hvac appends /v1/... to it`, `use just the origin: ${url.origin}`);
     }
     ctx.url = url;
-    ctx.client = new VaultClient({ url: url.origin, token: ctx.token, timeoutMs: 3000 });
+    // The CA and namespace Airflow will use: `verify` (a path) or VAULT_CACERT, and `namespace` or VAULT_NAMESPACE.
+    const verify = ctx.kwargs?.verify;
+    ctx.caFile = typeof verify === 'string' ? verify : verify === undefined ? ctx.env.get('VAULT_CACERT') : undefined;
+    ctx.namespace = typeof ctx.kwargs?.namespace === 'string' ? ctx.kwargs.namespace : ctx.env.get('VAULT_NAMESPACE');
+    ctx.client = new VaultClient({ url: url.origin, token: ctx.token, timeoutMs: 3000, caFile: ctx.caFile, namespace: ctx.namespace });
     if (!isLoopback(url.hostname.replace(/^\[|\]$/g, ''))) {
       return warn(`${url.origin} (from ${source}) is not on loopback`, 'a dev server should listen on 127.0.0.1 only');
     }

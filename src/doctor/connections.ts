@@ -6,14 +6,16 @@ import { type Check, fail, ok, warn } from './types.js';
 export const connections: Check = {
   id: 'connections',
   title: 'Connections in Vault',
-  needs: ['mount'],
+  needs: ['mount', 'policy'],
   async run(ctx) {
     const client = ctx.client!;
     const mount = ctx.mount ?? 'secret';
     const base = ctx.connectionsPath ?? 'connections';
     const kv = ctx.kvVersion ?? 2;
     let ids = ctx.connIds ?? [];
-    if (!ids.length && kv === 2) ids = (await client.kvList(mount, base).catch(() => [])).filter((k) => !k.endsWith('/'));
+    // Airflow's own token may read but not list (a least-privilege AppRole): list with the sandbox's root token when there is one.
+    const lister = ctx.serverToken ? client.withToken(ctx.serverToken) : client;
+    if (!ids.length && kv === 2) ids = (await lister.kvList(mount, base).catch(() => [])).filter((k) => !k.endsWith('/'));
     ctx.connIds = ids;
     if (!ids.length) {
       return warn(`no connections under ${mount}/${base}/`, ctx.paths ? `${selfCommand()} up ${shellArg(ctx.paths.dir)}` : `vault kv put ${mount}/${base}/smtp_default conn_uri=smtps://user:pass@host:465`);

@@ -15,6 +15,9 @@ import { shadow } from './shadow.js';
 import { dag } from './dag.js';
 import { vaultTokenFile } from './vault-token-file.js';
 import { macos } from './macos.js';
+import { tls } from './tls.js';
+import { auth } from './auth.js';
+import { policy } from './policy.js';
 
 export const CHECKS: Check[] = [
   serverBinary,
@@ -23,9 +26,12 @@ export const CHECKS: Check[] = [
   backendKwargs,
   address,
   scheme,
+  tls,
   reachable,
   health,
+  auth,
   token,
+  policy,
   mount,
   connections,
   shadow,

@@ -5,7 +5,7 @@ import { type Check, fail, ok } from './types.js';
 export const reachable: Check = {
   id: 'reachable',
   title: 'Server reachable',
-  needs: ['address'],
+  needs: ['address', 'tls'],
   async run(ctx) {
     try {
       await ctx.client!.health();

@@ -39,6 +39,9 @@ export interface DoctorContext {
   /** The live server's own root token, when this is a sandbox and its banner is readable. */
   serverToken?: string;
   kwargs?: Record<string, unknown>;
+  /** The CA Airflow trusts for https (`verify` as a path, else VAULT_CACERT), and the namespace it sends. */
+  caFile?: string;
+  namespace?: string;
   mount?: string;
   connectionsPath?: string;
   kvVersion?: 1 | 2;

@@ -25,7 +25,7 @@ import { buildDoctorContext } from '../doctor/context.js';
 import { CHECKS, runChecks } from '../doctor/index.js';
 import type { CreateContext } from './context.js';
 
-const CHAIN = ['backend-class', 'backend-kwargs', 'address', 'scheme', 'reachable', 'health', 'token', 'mount', 'connections', 'shadow'];
+const CHAIN = ['backend-class', 'backend-kwargs', 'address', 'scheme', 'tls', 'reachable', 'health', 'auth', 'token', 'policy', 'mount', 'connections', 'shadow'];
 
 export function airflowCheckLevel(ctx: CreateContext): 'airflow' | 'dag' | null {
   const c = ctx.settings.check;
