@@ -116,7 +116,7 @@ export const SETTINGS = [
     doc: 'with `--auth approle`: how long a secret_id stays valid (`30m`, `24h`, `7d`, seconds, or `0` for no expiry; default `24h`). A rerun keeps a secret_id that still logs in and makes a new one otherwise',
   },
   {
-    key: 'tls', flag: 'tls', type: 'boolean', config: 'server.tls', persisted: true, commands: CREATE, group: 'create',
+    key: 'tls', flag: 'tls', negatable: true, type: 'boolean', config: 'server.tls', persisted: true, commands: CREATE, group: 'create',
     help: 'the dev server serves HTTPS with a CA it generates (verify and VAULT_CACERT point at it)',
     doc: 'the dev server serves HTTPS with a CA and certificate of its own (`-dev-tls`, written to `.sandbox/tls/`); the kwargs carry `verify` as the CA path and the env `VAULT_CACERT`, so Airflow verifies the certificate as it would in production',
   },

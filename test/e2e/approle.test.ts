@@ -90,6 +90,38 @@ describe.skipIf(skipReason)('--auth approle', () => {
     expect((await runCli(w, ['down', 'sb'])).code).toBe(0);
   });
 
+  it('doctor names a policy without data/ (with the fixing block) and an expired secret_id (with the rerun that fixes it)', async () => {
+    const w = ws();
+    const port = await freePort();
+    const args = ['sb', '--yes', '--auth', 'approle', '--secret-id-ttl', '3s', '--address', `127.0.0.1:${port}`, '--check', 'vault'];
+    expect((await runCli(w, args)).code).toBe(0);
+    const dir = join(w.cwd, 'sb');
+    const root = /Root Token: (\S+)/.exec(readFileSync(join(dir, '.sandbox', 'server.out'), 'utf8'))![1]!;
+    const url = `http://127.0.0.1:${port}`;
+    const healthy = await runCli(w, ['doctor', 'sb']);
+    expect(healthy.code, healthy.stdout).toBe(0);
+    expect(healthy.stdout).toMatch(/Airflow's policy: may read secret\/data\/connections\/\* and secret\/data\/variables\/\*/);
+
+    // The team's usual mistake, written straight to the server as an admin would.
+    const bad = 'path "secret/connections/*" {\n  capabilities = ["read"]\n}\npath "secret/variables/*" {\n  capabilities = ["read"]\n}\n';
+    expect((await vault(url, 'POST', 'sys/policies/acl/airflow-secrets-read', root, { policy: bad })).status).toBe(204);
+    const d = await runCli(w, ['doctor', 'sb']);
+    expect(d.code).toBe(1);
+    expect(d.stdout).toMatch(/\[✗\] Airflow's policy: .*"secret\/connections\/\*", the KV v1 form/);
+    expect(d.stdout).toContain('path "secret/data/connections/*" { capabilities = ["read"] }');
+    expect(d.stdout).toMatch(/Connections in Vault: needs "Airflow's policy"/);
+
+    // Past its TTL the secret_id no longer logs in: doctor says so; the rerun makes a new one and passes.
+    await new Promise((r) => setTimeout(r, 4000));
+    const expired = await runCli(w, ['doctor', 'sb']);
+    expect(expired.code).toBe(1);
+    expect(expired.stdout).toMatch(/\[✗\] Airflow's login: the approle login was refused \(400.*expired/);
+    const again = await runCli(w, args);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await runCli(w, ['doctor', 'sb'])).code).toBe(0);
+    expect((await runCli(w, ['down', 'sb'])).code).toBe(0);
+  });
+
   it('--secret-id-ttl that is not a duration is bad input: exit 2, nothing started', async () => {
     const w = ws();
     const r = await runCli(w, ['sb', '--yes', '--auth', 'approle', '--secret-id-ttl', 'soon']);
