@@ -229,14 +229,46 @@ export async function editConfig(text: string | null, edits: ConfigEdit[], label
   const fresh = text === null || text.trim() === '';
   const { yaml, doc } = await parseDoc(fresh ? `${CONFIG_HEADER}version: ${CONFIG_VERSION}\n` : text!, label);
   let changed = fresh;
+  // Grouped by parent map, each indexed once: linear, so 100,000 imported connections are one pass, not n².
+  const groups = new Map<string, { parent: string[]; edits: ConfigEdit[] }>();
   for (const e of edits) {
-    const current = doc.getIn(e.path);
-    if (current === e.value || (typeof current !== 'object' && current !== undefined && current !== null && String(current) === String(e.value) && typeof current === typeof e.value)) continue;
-    // A version like 3 must stay a string: YAML would read 1.10 as 1.1.
-    const node = doc.createNode(e.value);
-    if (yaml.isScalar(node) && typeof e.value === 'string' && /^[\d.]+$/.test(e.value)) node.type = 'QUOTE_DOUBLE';
-    doc.setIn(e.path, node);
-    changed = true;
+    const parent = e.path.slice(0, -1);
+    const k = JSON.stringify(parent);
+    const g = groups.get(k) ?? { parent, edits: [] };
+    g.edits.push(e);
+    groups.set(k, g);
+  }
+  for (const { parent, edits: group } of groups.values()) {
+    let map = parent.length ? doc.getIn(parent, true) : doc.contents;
+    if (!yaml.isMap(map)) {
+      // Absent, or `connections:` with nothing under it: a block mapping of its own.
+      const node = doc.createNode({});
+      if (parent.length) doc.setIn(parent, node);
+      else doc.contents = node as never;
+      map = node;
+    }
+    const m = map as import('yaml').YAMLMap;
+    const index = new Map<string, import('yaml').Pair>();
+    for (const pair of m.items) index.set(String(yaml.isScalar(pair.key) ? pair.key.value : pair.key), pair as import('yaml').Pair);
+    for (const e of group) {
+      const leaf = e.path[e.path.length - 1]!;
+      const pair = index.get(leaf);
+      const current = pair && yaml.isScalar(pair.value) ? pair.value.value : undefined;
+      if (pair && current !== undefined && current !== null && typeof current === typeof e.value && String(current) === String(e.value)) continue;
+      const node = doc.createNode(e.value) as import('yaml').Scalar;
+      // A version like 3 must stay a string: YAML would read 1.10 as 1.1.
+      if (typeof e.value === 'string' && /^[\d.]+$/.test(e.value)) node.type = 'QUOTE_DOUBLE';
+      if (pair) {
+        // Keep the user's trailing comment on the line whose value changes.
+        if (yaml.isScalar(pair.value)) node.comment = pair.value.comment;
+        pair.value = node;
+      } else {
+        const added = doc.createPair(leaf, node) as import('yaml').Pair;
+        m.items.push(added);
+        index.set(leaf, added);
+      }
+      changed = true;
+    }
   }
   if (!changed) return null;
   return doc.toString({ lineWidth: 0 });

@@ -275,7 +275,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   if (vaultBin !== undefined && m.source.vaultBin === 'config' && vaultBin.includes('/') && !isAbsolute(vaultBin)) vaultBin = resolve(dir, vaultBin);
 
   const connEntries = (v.conn ?? []) as Entries;
-  for (const [id, uri] of connEntries) validateConnection({ id, uri }, ((flags.conn ?? []) as Entries).some(([i]) => i === id) ? '--conn' : `${cfgLabel} connections.${id}`);
+  const flagIds = new Set(((flags.conn ?? []) as Entries).map(([i]) => i));
+  for (const [id, uri] of connEntries) validateConnection({ id, uri }, flagIds.has(id) ? '--conn' : `${cfgLabel} connections.${id}`);
   const varEntries = (v.var ?? []) as Entries;
   for (const [key] of varEntries) {
     const p = connIdProblem(key);
@@ -317,7 +318,9 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     facts: factsRead.facts,
   };
   if (format === undefined) delete settings.source.format;
-  registerSecret(opts.rootToken, ...settings.connections.map((c) => passwordOf(c.uri)));
+  // One call per secret: spreading 100,000 imported connections into one call overflows the stack.
+  registerSecret(opts.rootToken);
+  for (const c of settings.connections) registerSecret(passwordOf(c.uri));
   settings.configEdits = configEditsFor(settings, flags, opts.transient ?? []);
   return { settings, cfg };
 }
@@ -393,7 +396,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
     for (const c of imported.connections) s.configEdits.push({ path: ['connections', c.id], value: c.uri });
     for (const x of imported.variables) s.configEdits.push({ path: ['variables', x.key], value: x.value });
     s.imports = { summary: imported.formats, notes: imported.notes };
-    registerSecret(...imported.connections.map((c) => passwordOf(c.uri)));
+    for (const c of imported.connections) registerSecret(passwordOf(c.uri));
     for (const x of s.variables) {
       const p = connIdProblem(x.key);
       if (p) throw new UsageError(`variable key '${x.key}' ${p}; use letters, digits, _ - .`);

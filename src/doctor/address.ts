@@ -2,16 +2,19 @@ import { isLoopback } from '../vault/address.js';
 import { VaultClient } from '../vault/client.js';
 import { type Check, fail, ok, warn } from './types.js';
 
+/** hvac.Client's default when neither url nor VAULT_ADDR is set. */
+const HVAC_DEFAULT_URL = 'http://localhost:8200';
+
 export const address: Check = {
   id: 'address',
   title: 'Vault address',
+  link: 'address/TLS/proxy',
+  provides: ['url', 'client'],
   async run(ctx) {
-    const fromKwargs = typeof ctx.kwargs?.url === 'string' ? ctx.kwargs.url : undefined;
-    const raw = fromKwargs ?? ctx.env.get('VAULT_ADDR') ?? ctx.env.get('BAO_ADDR');
-    const source = fromKwargs ? `url in AIRFLOW__SECRETS__BACKEND_KWARGS (${ctx.envSource})` : ctx.env.get('VAULT_ADDR') ? `VAULT_ADDR (${ctx.envSource})` : `BAO_ADDR (${ctx.envSource})`;
-    if (!raw) {
-      return fail('no Vault address: neither a url in AIRFLOW__SECRETS__BACKEND_KWARGS nor VAULT_ADDR is set', "export VAULT_ADDR='http://127.0.0.1:8200' (or run create-secrets-sandbox)");
-    }
+    const fromKwargs = typeof ctx.kwargs?.url === 'string' && ctx.kwargs.url ? ctx.kwargs.url : undefined;
+    // hvac reads VAULT_ADDR when VaultBackend passes url=None; never BAO_ADDR.
+    const raw = fromKwargs ?? ctx.env.get('VAULT_ADDR') ?? HVAC_DEFAULT_URL;
+    const source = fromKwargs ? `url in the kwargs (${ctx.kwargsSource})` : ctx.env.get('VAULT_ADDR') ? `VAULT_ADDR (${ctx.envFileKeys.has('VAULT_ADDR') ? ctx.envSource : 'the shell'})` : "hvac's default, as neither a url kwarg nor VAULT_ADDR is set";
     let url: URL;
     try {
       url = new URL(raw);
@@ -22,15 +25,13 @@ export const address: Check = {
     if (url.pathname !== '/' && url.pathname !== '') {
       return fail(`${source} '${raw}' has a path; hvac appends /v1/... to it`, `use just the origin: ${url.origin}`);
     }
-    ctx.url = url;
-    // The CA and namespace Airflow will use: `verify` (a path) or VAULT_CACERT, and `namespace` or VAULT_NAMESPACE.
-    const verify = ctx.kwargs?.verify;
-    ctx.caFile = typeof verify === 'string' ? verify : verify === undefined ? ctx.env.get('VAULT_CACERT') : undefined;
-    ctx.namespace = typeof ctx.kwargs?.namespace === 'string' ? ctx.kwargs.namespace : ctx.env.get('VAULT_NAMESPACE');
-    ctx.client = new VaultClient({ url: url.origin, token: ctx.token, timeoutMs: 3000, caFile: ctx.caFile, namespace: ctx.namespace });
+    const namespace = typeof ctx.kwargs?.namespace === 'string' && ctx.kwargs.namespace ? ctx.kwargs.namespace : undefined;
+    const caFile = typeof ctx.kwargs?.verify === 'string' ? ctx.kwargs.verify : ctx.env.get('VAULT_CACERT') || undefined;
+    const client = new VaultClient({ url: url.origin, timeoutMs: 3000, namespace, caFile });
+    const facts = { url, client };
     if (!isLoopback(url.hostname.replace(/^\[|\]$/g, ''))) {
-      return warn(`${url.origin} (from ${source}) is not on loopback`, 'a dev server should listen on 127.0.0.1 only');
+      return warn(`${url.origin} (from ${source}) is not on loopback`, 'a dev server should listen on 127.0.0.1 only', undefined, facts);
     }
-    return ok(`${url.origin} (from ${source})`);
+    return ok(`${url.origin} (from ${source})`, undefined, facts);
   },
 };

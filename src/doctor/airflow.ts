@@ -4,6 +4,7 @@ import { type Check, fail, ok, warn } from './types.js';
 export const airflow: Check = {
   id: 'airflow',
   title: 'Airflow and the hashicorp provider',
+  link: 'setup',
   async run(ctx) {
     const a = ctx.airflow;
     if (!a) {

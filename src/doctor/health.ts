@@ -10,6 +10,7 @@ const FIX: Record<number, string> = {
 export const health: Check = {
   id: 'health',
   title: 'Server health',
+  link: 'address/TLS/proxy',
   needs: ['reachable'],
   async run(ctx) {
     const h = await ctx.client!.health();

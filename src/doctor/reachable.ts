@@ -5,6 +5,8 @@ import { type Check, fail, ok } from './types.js';
 export const reachable: Check = {
   id: 'reachable',
   title: 'Server reachable',
+  link: 'address/TLS/proxy',
+  // A certificate problem is named by "TLS certificate"; not reachable would send the user the wrong way.
   needs: ['address', 'tls'],
   async run(ctx) {
     try {

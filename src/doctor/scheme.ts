@@ -4,6 +4,7 @@ import { type Check, fail, ok, skip } from './types.js';
 export const scheme: Check = {
   id: 'scheme',
   title: 'http or https',
+  link: 'address/TLS/proxy',
   needs: ['address'],
   async run(ctx) {
     const url = ctx.url!;

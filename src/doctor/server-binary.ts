@@ -6,8 +6,11 @@ import { type Check, fail, ok, warn } from './types.js';
 export const serverBinary: Check = {
   id: 'server-binary',
   title: 'Vault server binary',
+  link: 'setup',
+  provides: ['binary'],
   async run(ctx) {
     const explicit = ctx.config?.server?.bin ?? ctx.processEnv.VAULT_BIN;
+    let binary;
     try {
       let path: string;
       try {
@@ -18,15 +21,15 @@ export const serverBinary: Check = {
         if (explicit !== undefined || !known || !existsSync(known)) throw e;
         path = known;
       }
-      ctx.binary = await identifyBinary(path, ctx.state);
+      binary = await identifyBinary(path, ctx.state);
     } catch (e) {
       const msg = (e as Error).message;
       // Outside a sandbox the server may run elsewhere; only a sandbox needs its own binary to start.
       return ctx.paths ? fail(msg, INSTALL_HINT) : warn(msg, INSTALL_HINT);
     }
-    const b = ctx.binary;
+    const b = binary;
     const detail = `${b.flavour} ${b.version} at ${b.path}`;
-    if (!b.supportsNoStoreToken) return warn(`${detail}: too old for -dev-no-store-token, so \`vault server -dev\` overwrites ~/.vault-token`, 'upgrade to Vault 1.2 or later');
-    return ok(detail);
+    if (!b.supportsNoStoreToken) return warn(`${detail}: too old for -dev-no-store-token, so \`vault server -dev\` overwrites ~/.vault-token`, 'upgrade to Vault 1.2 or later', undefined, { binary });
+    return ok(detail, undefined, { binary });
   },
 };

@@ -1,23 +1,39 @@
-import { connEnvVar } from '../airflow/backend.js';
-import { type Check, fail, ok } from './types.js';
+import { answeredBy, backendLabel } from '../airflow/probe.js';
+import { type Check, ok, warn } from './types.js';
 
+/**
+ * Other sources holding the same ids: AIRFLOW_CONN_* / AIRFLOW_VAR_* env vars (asked after Vault) and
+ * metastore rows (asked last). They do not change what Airflow reads while Vault answers, but they
+ * answer whenever Vault does not, so a broken Vault lookup looks fine. With Airflow's answer, the
+ * precedence shown is what Airflow did.
+ */
 export const shadow: Check = {
   id: 'shadow',
-  title: 'No AIRFLOW_CONN_* stand-ins',
+  title: 'Other sources for the same ids',
+  link: 'shadowing',
   async run(ctx) {
-    const ids = new Set(ctx.connIds ?? Object.keys(ctx.config?.connections ?? {}));
-    const found: string[] = [];
-    for (const [k] of ctx.env) {
-      if (!k.startsWith('AIRFLOW_CONN_')) continue;
-      const matches = [...ids].some((id) => connEnvVar(id) === k);
-      if (matches || ids.size === 0) found.push(k);
+    const lines: string[] = [];
+    const p = ctx.probe;
+    if (p && !p.init_error) {
+      for (const [kind, map] of [['connection', p.connections], ['variable', p.variables]] as const) {
+        for (const [id, v] of Object.entries(map)) {
+          const { answer, alsoHeldBy } = answeredBy(v);
+          if (answer && alsoHeldBy.length) lines.push(`${kind} ${id}: ${backendLabel(answer)} answers; ${alsoHeldBy.map(backendLabel).join(' and ')} also ${alsoHeldBy.length > 1 ? 'hold' : 'holds'} it and would answer if it stopped`);
+          else if (answer && answer !== 'VaultBackend' && p.backends.some((b) => b.name === 'VaultBackend')) lines.push(`${kind} ${id}: answered by ${backendLabel(answer)}, not Vault`);
+        }
+      }
+    } else {
+      const ids = new Set(ctx.connIds ?? []);
+      const keys = new Set(ctx.varKeys ?? []);
+      for (const [k] of ctx.env) {
+        if (k.startsWith('AIRFLOW_CONN_') && (!ids.size || [...ids].some((id) => `AIRFLOW_CONN_${id.toUpperCase()}` === k))) lines.push(`${k} is set: Airflow reads it whenever Vault misses`);
+        if (k.startsWith('AIRFLOW_VAR_') && [...keys].some((id) => `AIRFLOW_VAR_${id.toUpperCase()}` === k)) lines.push(`${k} is set: Airflow reads it whenever Vault misses`);
+      }
     }
-    if (found.length) {
-      return fail(
-        `${found.join(', ')} set: Airflow reads it whenever Vault misses, so a broken Vault lookup looks fine`,
-        `unset ${found.join(' ')}`,
-      );
+    if (lines.length) {
+      const vars = lines.map((l) => /^(AIRFLOW_(?:CONN|VAR)_\S+)/.exec(l)?.[1]).filter(Boolean);
+      return warn(lines.join('; '), vars.length ? `unset ${vars.join(' ')}` : 'airflow connections delete <id> removes a metastore row');
     }
-    return ok(ids.size ? `no env var stands in for ${[...ids].join(', ')}` : 'no AIRFLOW_CONN_* variables');
+    return ok(p ? 'every id comes from one source only' : 'no AIRFLOW_CONN_* or AIRFLOW_VAR_* env var for these ids (metastore rows need Airflow to see)');
   },
 };

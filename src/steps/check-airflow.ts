@@ -1,9 +1,9 @@
 /**
- * Step 8b: ask real Airflow, with the written env and a private AIRFLOW_HOME, for every connection
- * and variable (and, with --check dag, run the example DAG). Airflow hides backend errors behind
- * "isn't defined", so a miss is explained by walking the chain with doctor's checks.
+ * Step 8b: ask real Airflow, in one process (the probe), with exactly the environment the user's
+ * Airflow will have (their env plus the written .env; only AIRFLOW_HOME private when theirs would be
+ * the defaults), for every connection and variable; with --check dag, also run the example DAG.
+ * A miss is explained by doctor's checks, fed Airflow's own answer (no second Airflow start).
  */
-import { selfCommand } from '../ui/invocation.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
@@ -11,21 +11,13 @@ import { type UriRules } from '../airflow/connection.js';
 import { expectedConnection, type StorageFormat } from '../airflow/spec.js';
 import { uriRules } from '../airflow/backend.js';
 import { parseEnvFile } from '../airflow/templates.js';
-import {
-  airflowEnv,
-  dagsTest,
-  initDb,
-  metastoreConnectionIds,
-  reserialize,
-  resolveThroughAirflow,
-  type AirflowConnectionView,
-  type AirflowInstall,
-} from '../airflow/runner.js';
+import { dagsTest, initDb, reserialize, type AirflowInstall } from '../airflow/runner.js';
+import { answeredBy, backendLabel, describeException, probeEnv, ProbeError, runProbe, type ProbeConnection, type ProbeReport } from '../airflow/probe.js';
 import { buildDoctorContext } from '../doctor/context.js';
 import { CHECKS, runChecks } from '../doctor/index.js';
+import { VERDICT_ID } from '../doctor/verdict.js';
+import { selfCommand } from '../ui/invocation.js';
 import type { CreateContext } from './context.js';
-
-const CHAIN = ['backend-class', 'backend-kwargs', 'address', 'scheme', 'tls', 'reachable', 'health', 'auth', 'token', 'policy', 'mount', 'connections', 'shadow'];
 
 export function airflowCheckLevel(ctx: CreateContext): 'airflow' | 'dag' | null {
   const c = ctx.settings.check;
@@ -39,7 +31,7 @@ export function skipAirflowCheck(ctx: CreateContext): string | undefined {
 }
 
 /** Field names where Airflow's view differs from the seeded URI (the password compared, never shown). */
-export function compareWithAirflow(uri: string, a: AirflowConnectionView, rules: UriRules, format: StorageFormat = 'uri'): string[] {
+export function compareWithAirflow(uri: string, a: ProbeConnection, rules: UriRules, format: StorageFormat = 'uri'): string[] {
   // The connection value may be a URI or Airflow's JSON form (src/airflow/spec.ts).
   const e = expectedConnection(uri, format, rules);
   const blank = (v: string | null | undefined) => (v === '' || v === undefined ? null : v);
@@ -56,17 +48,12 @@ export function compareWithAirflow(uri: string, a: AirflowConnectionView, rules:
   return diffs;
 }
 
-/** Why Airflow missed or mangled `id`: the first broken link of the chain, else what Airflow itself said. */
-async function explain(ctx: CreateContext, airflow: AirflowInstall, env: NodeJS.ProcessEnv, id: string, airflowSaid: string): Promise<{ why: string; fix?: string }> {
-  const dctx = await buildDoctorContext(ctx.paths.dir, process.env, undefined, airflow);
-  const results = await runChecks(dctx, CHECKS.filter((c) => CHAIN.includes(c.id)));
-  const broken = results.find((r) => r.status === 'fail');
-  if (broken) return { why: `${broken.title}: ${broken.detail}`, fix: broken.fix };
-  if ((await metastoreConnectionIds(airflow, env)).includes(id)) {
-    return { why: `a connection '${id}' in Airflow's metastore (${env.AIRFLOW_HOME}) answers when Vault does not`, fix: `airflow connections delete ${id}` };
-  }
-  const tail = airflowSaid.trim().split('\n').filter(Boolean).slice(-2).join(' | ');
-  return { why: `Vault holds it, but Airflow did not resolve it; Airflow said: ${tail || 'nothing'}`, fix: `${selfCommand()} doctor -v` };
+/** Why Airflow missed: doctor's checks run on Airflow's answer; the verdict names the first broken link or Airflow's own error. */
+async function explain(ctx: CreateContext, airflow: AirflowInstall, probe: ProbeReport): Promise<{ why: string; fix?: string }> {
+  const dctx = await buildDoctorContext(ctx.paths.dir, process.env, { airflow, probe });
+  const results = await runChecks(dctx, CHECKS);
+  const verdict = results.find((r) => r.id === VERDICT_ID);
+  return { why: verdict?.detail ?? 'Airflow did not resolve it', fix: verdict?.fix };
 }
 
 export async function checkAirflow(ctx: CreateContext): Promise<void> {
@@ -83,59 +70,75 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
       `rerun with --airflow-version ${airflow.major} (or --airflow-version auto)`,
     );
   }
-  const env = airflowEnv(process.env, parseEnvFile(readFileSync(ctx.paths.env, 'utf8')), join(ctx.paths.stateDir, 'airflow'), s.dagsDir);
-  ctx.report.info(`asking Airflow ${airflow.version} (${airflow.bin})`);
+  const privateHome = join(ctx.paths.stateDir, 'airflow');
+  const env = probeEnv(process.env, parseEnvFile(readFileSync(ctx.paths.env, 'utf8')), privateHome);
 
   if (airflow.major !== '1.10') {
-    let res;
+    const ids = s.connections.map((c) => c.id);
+    const keys = s.variables.map((v) => v.key);
+    ctx.report.info(`probe: asking Airflow ${airflow.version} (${airflow.bin}) for ${ids.length} connection(s) and ${keys.length} variable(s) in one process`);
+    let res: ProbeReport;
     try {
-      res = await resolveThroughAirflow(airflow, s.connections.map((c) => c.id), s.variables.map((v) => v.key), env);
+      res = await runProbe(airflow, { connections: ids, variables: keys }, env);
     } catch (e) {
-      const first = s.connections[0]?.id ?? '';
-      const { why, fix } = await explain(ctx, airflow, env, first, (e as Error).message);
-      const said = (e as Error).message.split(' | ').slice(-1)[0]?.trim().slice(0, 240);
-      throw new StepError('check airflow', `Airflow did not resolve '${first}': ${why} (Airflow failed before any lookup: ${said})`, fix);
+      const err = e as ProbeError;
+      throw new StepError('check airflow', `Airflow could not be asked: ${err.message}`, `run ${airflow.bin} connections list with the sandbox .env loaded to see why`);
     }
+    const failures: string[] = [];
+    if (res.init_error) failures.push(`Airflow cannot build its secrets backends: ${describeException(res.init_error.chain)}`);
     for (const c of s.connections) {
       const got = res.connections[c.id];
-      if (!got || 'error' in got) {
-        const { why, fix } = await explain(ctx, airflow, env, c.id, res.log);
-        throw new StepError('check airflow', `Airflow did not resolve '${c.id}': ${why}`, fix);
+      if (!got || !got.found || !got.conn) {
+        failures.push(`Airflow did not resolve '${c.id}'`);
+        continue;
       }
-      const diffs = compareWithAirflow(c.uri, got, uriRules(airflow.major), s.format);
+      const from = answeredBy(got).answer;
+      if (from !== 'VaultBackend') {
+        failures.push(`Airflow resolved '${c.id}' from ${backendLabel(from ?? '?')}, not from Vault`);
+        continue;
+      }
+      const diffs = compareWithAirflow(c.uri, got.conn, uriRules(airflow.major), s.format);
       if (diffs.length) {
-        const { why, fix } = await explain(ctx, airflow, env, c.id, '');
-        throw new StepError('check airflow', `Airflow resolved '${c.id}' with other ${diffs.join(', ')} than was seeded: ${why}`, fix);
+        failures.push(`Airflow resolved '${c.id}' with other ${diffs.join(', ')} than was seeded`);
+        continue;
       }
-      const line = `Airflow resolved ${c.id}: ${got.conn_type} ${got.host ?? ''}${got.port !== null ? `:${got.port}` : ''}, every field as seeded`;
+      const line = `Airflow resolved ${c.id} from Vault: ${got.conn.conn_type} ${got.conn.host ?? ''}${got.conn.port !== null ? `:${got.conn.port}` : ''}, every field as seeded`;
       ctx.airflowChecks.push({ id: c.id, kind: 'connection', ok: true, detail: line });
       ctx.report.info(line);
     }
     for (const v of s.variables) {
       const got = res.variables[v.key];
-      if (!got || 'error' in got || got.value !== v.value) {
-        const { why, fix } = await explain(ctx, airflow, env, v.key, '');
-        throw new StepError('check airflow', `Airflow ${!got || 'error' in got ? 'did not resolve' : 'read another value for'} variable '${v.key}': ${why}`, fix);
-      }
-      ctx.airflowChecks.push({ id: v.key, kind: 'variable', ok: true, detail: `Airflow read variable ${v.key}` });
+      if (!got || !got.found) failures.push(`Airflow did not resolve variable '${v.key}'`);
+      else if (answeredBy(got).answer !== 'VaultBackend') failures.push(`Airflow read variable '${v.key}' from ${backendLabel(answeredBy(got).answer ?? '?')}, not from Vault`);
+      else if (got.value !== v.value) failures.push(`Airflow read another value for variable '${v.key}' than was seeded`);
+      else ctx.airflowChecks.push({ id: v.key, kind: 'variable', ok: true, detail: `Airflow read variable ${v.key} from Vault` });
+    }
+    ctx.report.info(`probe: ${res.wallSeconds.toFixed(1)} s (Airflow's import ${(res.timings.import ?? 0).toFixed(1)} s)`);
+    if (failures.length) {
+      const { why, fix } = await explain(ctx, airflow, res);
+      throw new StepError('check airflow', `${failures.join('; ')}: ${why}`, fix ?? `${selfCommand()} doctor -v shows every backend's answer`);
     }
   }
 
   if (level === 'dag') {
     if (!s.dag) throw new StepError('check airflow', '--check dag needs the example DAG, but --no-dag was given', 'drop --no-dag');
-    ctx.report.info('initialising the metadata DB in .sandbox/airflow');
-    const db = await initDb(airflow, env);
-    if (!db.ok) throw new StepError('check airflow', `airflow db migrate failed: ${lastLine(db.output)}`, `see ${env.AIRFLOW_HOME}`);
+    // The DAG run needs a metadata DB: always a private one, never the user's.
+    const dagEnv: NodeJS.ProcessEnv = { ...env, AIRFLOW_HOME: privateHome, AIRFLOW__CORE__LOAD_EXAMPLES: 'False' };
+    dagEnv.AIRFLOW__CORE__DAGS_FOLDER ??= s.dagsDir;
+    const phases = airflow.major === '3' ? 3 : 2;
+    ctx.report.info(`phase 1/${phases}: migrate (airflow db migrate into .sandbox/airflow)`);
+    const db = await initDb(airflow, dagEnv);
+    if (!db.ok) throw new StepError('check airflow', `phase migrate: airflow db migrate failed: ${lastLine(db.output)}`, `see ${privateHome}`);
     if (airflow.major === '3') {
-      ctx.report.info('serializing the DAGs (Airflow 3 tests only serialized DAGs)');
-      const r = await reserialize(airflow, env);
-      if (!r.ok) throw new StepError('check airflow', `airflow dags reserialize failed: ${lastLine(r.output)}`, 'run it by hand with the sandbox env to see why');
+      ctx.report.info(`phase 2/${phases}: reserialize (Airflow 3 tests only serialized DAGs)`);
+      const r = await reserialize(airflow, dagEnv);
+      if (!r.ok) throw new StepError('check airflow', `phase reserialize: airflow dags reserialize failed: ${lastLine(r.output)}`, 'run it by hand with the sandbox env to see why');
     }
-    ctx.report.info('running airflow dags test example_secrets_dag');
-    const t = await dagsTest(airflow, 'example_secrets_dag', env);
+    ctx.report.info(`phase ${phases}/${phases}: test (airflow dags test example_secrets_dag)`);
+    const t = await dagsTest(airflow, 'example_secrets_dag', dagEnv);
     if (!t.ok) {
       const err = t.output.split('\n').find((l) => /RuntimeError|AirflowNotFoundException|isn't defined|Error:/.test(l));
-      throw new StepError('check airflow', `the example DAG ended in state ${t.state ?? 'unknown'}${err ? `: ${err.trim().slice(0, 300)}` : ''}`, `${selfCommand()} doctor names the broken link`);
+      throw new StepError('check airflow', `phase test: the example DAG ended in state ${t.state ?? 'unknown'}${err ? `: ${err.trim().slice(0, 300)}` : ''}`, 'create-secrets-sandbox doctor names the broken link');
     }
     ctx.airflowChecks.push({ id: 'example_secrets_dag', kind: 'dag', ok: true, detail: `dag run state=success; ${t.resolved.length} connection(s) resolved in tasks` });
     ctx.report.info(`example_secrets_dag: state=success, ${t.resolved.length} task(s) resolved their connection`);

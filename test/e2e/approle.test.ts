@@ -100,22 +100,22 @@ describe.skipIf(skipReason)('--auth approle', () => {
     const url = `http://127.0.0.1:${port}`;
     const healthy = await runCli(w, ['doctor', 'sb']);
     expect(healthy.code, healthy.stdout).toBe(0);
-    expect(healthy.stdout).toMatch(/Airflow's policy: may read secret\/data\/connections\/\* and secret\/data\/variables\/\*/);
+    expect(healthy.stdout).toMatch(/AppRole login at auth\/approle works \(policies: airflow-secrets-read, default\)/);
 
     // The team's usual mistake, written straight to the server as an admin would.
     const bad = 'path "secret/connections/*" {\n  capabilities = ["read"]\n}\npath "secret/variables/*" {\n  capabilities = ["read"]\n}\n';
     expect((await vault(url, 'POST', 'sys/policies/acl/airflow-secrets-read', root, { policy: bad })).status).toBe(204);
     const d = await runCli(w, ['doctor', 'sb']);
     expect(d.code).toBe(1);
-    expect(d.stdout).toMatch(/\[✗\] Airflow's policy: .*"secret\/connections\/\*", the KV v1 form/);
+    expect(d.stdout).toMatch(/\[✗\] Connections in Vault: Airflow's token may not read secret\/connections\/smtp_default .*grants "secret\/connections\/\*", but on KV v2 the API path is secret\/data\/connections/);
     expect(d.stdout).toContain('path "secret/data/connections/*" { capabilities = ["read"] }');
-    expect(d.stdout).toMatch(/Connections in Vault: needs "Airflow's policy"/);
 
     // Past its TTL the secret_id no longer logs in: doctor says so; the rerun makes a new one and passes.
     await new Promise((r) => setTimeout(r, 4000));
     const expired = await runCli(w, ['doctor', 'sb']);
     expect(expired.code).toBe(1);
-    expect(expired.stdout).toMatch(/\[✗\] Airflow's login: the approle login was refused \(400.*expired/);
+    expect(expired.stdout).toMatch(/AppRole login at auth\/approle fails \(HTTP 400\).*expired/);
+    expect(expired.stdout).toMatch(/sb --yes makes a new secret_id/);
     const again = await runCli(w, args);
     expect(again.code, again.stderr).toBe(0);
     expect((await runCli(w, ['doctor', 'sb'])).code).toBe(0);

@@ -101,8 +101,9 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     const dir = join(w.cwd, 'secrets-sandbox');
     editEnv(dir, (t) => t.replace(/s\.[A-Za-z0-9]{24}/g, 's.AAAAAAAAAAAAAAAAAAAAAAAA').replace(/hvs\.[A-Za-z0-9]+/g, 'hvs.AAAAAAAAAAAAAAAAAAAAAAAA'));
     const d = await doctor(w);
-    expectFailed(d.report, 'token', /refuses the token.*forgets/, /(create-secrets-sandbox|cli\.js) up/);
-    expect(check(d.report, 'backend-kwargs').status).toBe('fail');
+    expectFailed(d.report, 'token', /refuses the kwargs' token.*forgets/, /(create-secrets-sandbox|cli\.js) up/);
+    // A token that is not the root token is no fault in itself (least privilege): only the refusal is.
+    expect(check(d.report, 'backend-kwargs').status).toBe('ok');
     expect(d.text).not.toContain('AAAAAAAAAAAAAAAAAAAAAAAA');
     await runCli(w, ['down']);
   });
@@ -115,11 +116,13 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     await runCli(w, ['down']);
   });
 
-  it('a connections_path with a stray leading slash: backend-kwargs names it', async () => {
+  it('a connections_path with a leading slash and mount_point "secret/": Airflow 3 and 2.11 resolve them (hvac joins the slashes), so doctor passes', async () => {
     const { w, dir } = await sandbox();
     setKwarg(dir, 'connections_path', '/connections');
+    setKwarg(dir, 'mount_point', 'secret/');
     const d = await doctor(w);
-    expectFailed(d.report, 'backend-kwargs', /starts with '\/'/, /--force/);
+    expect(d.code, d.text).toBe(0);
+    expect(check(d.report, 'connections').status).toBe('ok');
     await runCli(w, ['down']);
   });
 
@@ -155,10 +158,12 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     await runCli(w, ['down']);
   });
 
-  it('an env var that stands in for a connection: shadow fails', async () => {
+  it('an env var that stands in for a connection Vault holds: shadow warns (Airflow asks Vault first, so the lookup works)', async () => {
     const { w } = await sandbox();
     const d = await doctor(w, [], { AIRFLOW_CONN_PG: 'postgres://other@elsewhere/db' });
-    expectFailed(d.report, 'shadow', /AIRFLOW_CONN_PG set/, /unset AIRFLOW_CONN_PG/);
+    expect(d.code).toBe(0);
+    expect(check(d.report, 'shadow')).toMatchObject({ status: 'warn', fix: 'unset AIRFLOW_CONN_PG' });
+    expect(check(d.report, 'shadow').detail).toMatch(/AIRFLOW_CONN_PG is set: Airflow reads it whenever Vault misses/);
     await runCli(w, ['down']);
   });
 
@@ -232,9 +237,10 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
       const w = ws();
       const d = await doctor(w);
       expect(d.code).toBe(1);
-      expect(check(d.report, 'address')).toMatchObject({ status: 'fail' });
-      expect(check(d.report, 'address').fix).toContain('VAULT_ADDR');
+      // hvac's own default when neither url nor VAULT_ADDR is set; nothing listens there in the test.
+      expect(check(d.report, 'address').detail).toContain("http://localhost:8200 (from hvac's default");
       expect(check(d.report, 'backend-class').status).toBe('fail');
+      expect(check(d.report, 'backend-class').detail).toMatch(/never asks Vault/);
     });
 
     it('prints rows with marks and one Fix line under each problem', async () => {

@@ -126,6 +126,7 @@ describe('each row parses the same way from a flag, the config or the wizard', (
   it('names where the value came from and refuses what the server would', async () => {
     const { PARSERS } = await import('../../src/settings/parse.js');
     expect(PARSERS.address('[::1]:8311', '--address')).toEqual({ host: '::1', port: 8311 });
+    expect(() => PARSERS.address('::1:8311', '--address')).toThrow("write it like [::1]:8311");
     expect(() => PARSERS.address('10.0.0.1:8200', 'sb.yaml server.address')).toThrow(/^sb\.yaml server\.address '10\.0\.0\.1:8200' is not a loopback address/);
     expect(PARSERS.address('10.0.0.1:8200', '--address', true)).toEqual({ host: '10.0.0.1', port: 8200 });
     expect(PARSERS.mount('/kv/', '--mount')).toBe('kv');
@@ -135,4 +136,16 @@ describe('each row parses the same way from a flag, the config or the wizard', (
     expect(() => PARSERS.check('always', 'sb.yaml airflow.check')).toThrow("sb.yaml airflow.check 'always' is not one of auto, vault, airflow, dag, none");
     expect(() => PARSERS.rootToken('a.b', '--root-token')).toThrow(/contains '\.'/);
   });
+});
+
+describe('config edits scale', () => {
+  it('writes 100,000 imported connections in one linear pass (a quadratic one takes minutes)', async () => {
+    const edits = Array.from({ length: 100_000 }, (_, i) => ({ path: ['connections', `c${i}`], value: `http://h${i}` }));
+    const t0 = performance.now();
+    const out = (await editConfig('# mine\nconnections:\n  c5: http://old # keep me\n', edits))!;
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    expect(out).toContain('c5: http://h5 # keep me');
+    expect(out).toContain('c99999: http://h99999');
+    expect(out.startsWith('# mine\n')).toBe(true);
+  }, 60_000);
 });
