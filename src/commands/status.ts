@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
 import { readBanner } from '../vault/server.js';
 import { proveOurs } from '../vault/identity.js';
+import { sandboxCaFile } from '../vault/tls.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
 import { backendFromEnv } from '../steps/check.js';
@@ -57,13 +58,13 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
   try {
     const a = parseAddress(sv.address);
     if (!isLoopback(a.host)) return { ...base, running: true, reason: `the server listens on ${sv.address}, not loopback: the token is not sent there` };
-    url = addressUrl(a);
+    url = addressUrl(a, sv.url.startsWith('https:'));
   } catch {
     return { ...base, running: false, reason: `.sandbox/state.json has an address '${sv.address}' that is not HOST:PORT` };
   }
   const token = readBanner(paths.serverOut).rootToken;
   const report: StatusReport = { ...base, url, running: true, token: token ? maskToken(token, showToken) : undefined };
-  const client = new VaultClient({ url, token, timeoutMs: TIMEOUT_MS });
+  const client = new VaultClient({ url, token, timeoutMs: TIMEOUT_MS, caFile: url.startsWith('https:') ? sandboxCaFile(paths.stateDir) : undefined });
   try {
     await client.health();
     report.answering = true;
