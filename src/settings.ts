@@ -408,9 +408,3 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
   if (s.connections.length === 0) s.connections = [DEFAULT_CONNECTION];
   return airflow;
 }
-
-export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ settings: Settings; configFile?: string; airflow: AirflowInstall | null }> {
-  const { settings } = await mergeSettings(opts, env);
-  const airflow = await discover(settings, opts);
-  return { settings, configFile: settings.configFile, airflow };
-}
