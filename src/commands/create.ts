@@ -7,7 +7,8 @@ import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Cancelled, UsageError } from '../errors.js';
 import { readFacts, sandboxPaths, writeFacts } from '../sandbox.js';
-import { mergeSettings, discover, type CreateOptions } from '../settings.js';
+import type { CreateOptions } from '../settings.js';
+import { resolve } from '../steps/resolve.js';
 import type { CreateContext, Step } from '../steps/context.js';
 import { chooseBinary, preflight, planPreflight, probeWritable } from '../steps/preflight.js';
 import { start, planStart, stopStartedServer } from '../steps/start.js';
@@ -124,8 +125,7 @@ export async function createCommand(options: CreateOptions, interactive = Boolea
     const { runWizard } = await import('../ui/wizard.js');
     options = await runWizard(options);
   }
-  const { settings } = await mergeSettings(options);
-  const airflow = await discover(settings, options);
+  const { settings, airflow } = await resolve(options);
   const ctx: CreateContext = {
     options,
     report: { info: () => {}, warn: () => {} },

@@ -11,6 +11,7 @@ import { VaultClient, VaultError } from '../vault/client.js';
 import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
 import { backendFromEnv } from '../steps/check.js';
 import { notManaged, readTargetRecord } from '../target/index.js';
+import { parseEnvFile } from '../airflow/templates.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand } from '../ui/invocation.js';
@@ -98,12 +99,21 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
     else report.reason = `not answering: ${(e as Error).message}`;
     return report;
   }
-  const env = existsSync(paths.env) ? backendFromEnv(readFileSync(paths.env, 'utf8')) : null;
+  // Where to list: the paths the sandbox's .env gives Airflow (never its url or token: those come from the proven record).
+  const envText = existsSync(paths.env) ? readFileSync(paths.env, 'utf8') : '';
+  const env = envText ? backendFromEnv(envText) : null;
   const mount = env && typeof env !== 'string' ? env.mount : 'secret';
   const connPath = env && typeof env !== 'string' ? env.connectionsPath : 'connections';
+  let varPath = 'variables';
+  try {
+    const kw = JSON.parse(parseEnvFile(envText).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '{}') as { variables_path?: unknown };
+    if (typeof kw.variables_path === 'string') varPath = kw.variables_path.replace(/\/+$/, '');
+  } catch {
+    /* the default path */
+  }
   try {
     report.connections = await client.kvList(mount, connPath);
-    report.variables = await client.kvList(mount, 'variables');
+    report.variables = await client.kvList(mount, varPath);
   } catch {
     /* a KV v1 mount or a custom path: listing is best effort */
   }
