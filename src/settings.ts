@@ -25,6 +25,7 @@ import { checkSandboxState } from './validate/sandbox-dir.js';
 import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
 import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
+import { existingVaultSettings, type ExistingVaultSettings } from './target/settings.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
@@ -57,6 +58,11 @@ export interface CreateOptions {
   auth?: string;
   secretIdTtl?: string;
   tls?: boolean;
+  vaultUrl?: string;
+  caCert?: string;
+  namespace?: string;
+  tokenFile?: string;
+  seed?: boolean;
   json?: boolean;
   showToken?: boolean;
   quiet?: boolean;
@@ -119,6 +125,8 @@ export interface Settings {
   secretIdTtl: number;
   /** The dev server serves HTTPS with a generated CA. */
   tls: boolean;
+  /** An existing Vault to use instead of a dev server (src/target), with how the tool logs in there. */
+  existing?: ExistingVaultSettings;
   /** The config file in use: where the user's settings are read from and their new ones written to. */
   configFile: string;
   /** What this run's flags and answers said that the config file should hold from now on. */
@@ -177,6 +185,8 @@ export function flagsLayer(o: CreateOptions): Layer {
   for (const r of SETTINGS as readonly SettingRow[]) {
     if (r.config && r.type !== 'list' && said[r.key] !== undefined) layer[r.key as SettingKey] = said[r.key];
   }
+  // --seed lives in no config file (a write to someone else's Vault is asked for each time).
+  if (o.seed !== undefined) layer.seed = o.seed;
   if (o.conn !== undefined) layer.conn = parseConnFlags(o.conn).map((c) => [c.id, c.uri] as const);
   if (o.var !== undefined) layer.var = o.var.map((v) => splitPair('--var', v, 'KEY=VALUE'));
   return layer;
@@ -249,6 +259,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   const kvVersion = (v.kvVersion === 1 ? 1 : 2) as 1 | 2;
   const auth = PARSERS.auth(v.auth, where('auth'));
   const secretIdTtl = PARSERS.secretIdTtl(v.secretIdTtl, where('secretIdTtl'));
+  const existing = existingVaultSettings(v, where, (k, p) => (isAbsolute(p) ? p : resolve(m.source[k] === 'config' ? dir : process.cwd(), p)), env, auth);
+  if (existing && v.tls === true) throw new UsageError(`--tls is for the sandbox's own dev server; with --vault-url give its CA with --ca-cert`);
 
   // Paths from a flag are relative to where the user stands; from the config, to the sandbox dir.
   const pathOf = (k: SettingKey) => (v[k] === undefined ? undefined : String(v[k]));
@@ -314,6 +326,7 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     auth,
     secretIdTtl,
     tls: v.tls === true,
+    ...(existing ? { existing } : {}),
     configFile,
     configEdits: [],
     source: m.source,
@@ -405,6 +418,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
     }
   }
   // With no connection said anywhere, seed the example one (used, not written into the config as if chosen).
-  if (s.connections.length === 0) s.connections = [DEFAULT_CONNECTION];
+  // An existing Vault is checked for what is there; no example connection is assumed (or written).
+  if (s.connections.length === 0 && !s.existing) s.connections = [DEFAULT_CONNECTION];
   return airflow;
 }
