@@ -144,9 +144,7 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(readdirSync(w.cwd)).toEqual([]);
   });
 
-  it('hvac reads the seeded secret with read_secret_version, as users debug it', async () => {
-    const reason = missing('project venv python with hvac', VENV_PYTHON);
-    if (reason) return;
+  it.skipIf(missing('project venv python with hvac', VENV_PYTHON))('hvac reads the seeded secret with read_secret_version, as users debug it', async () => {
     const w = ws();
     const port = await freePort();
     expect((await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`])).code).toBe(0);
