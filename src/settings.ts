@@ -54,6 +54,9 @@ export interface CreateOptions {
   force?: boolean;
   dryRun?: boolean;
   allowRemote?: boolean;
+  auth?: string;
+  secretIdTtl?: string;
+  tls?: boolean;
   json?: boolean;
   showToken?: boolean;
   quiet?: boolean;
@@ -110,6 +113,12 @@ export interface Settings {
   force: boolean;
   dryRun: boolean;
   allowRemote: boolean;
+  /** How Airflow logs in: the root token, or an AppRole under a read-only policy. */
+  auth: 'token' | 'approle';
+  /** Seconds a generated secret_id stays valid (0: no expiry). */
+  secretIdTtl: number;
+  /** The dev server serves HTTPS with a generated CA. */
+  tls: boolean;
   /** The config file in use: where the user's settings are read from and their new ones written to. */
   configFile: string;
   /** What this run's flags and answers said that the config file should hold from now on. */
@@ -149,7 +158,7 @@ export function validateConnection(c: ConnectionSpec, where: string): void {
 export function defaultsLayer(env: NodeJS.ProcessEnv): Layer {
   const port = Number(env.SECRETS_SANDBOX_DEFAULT_PORT);
   const layer: Layer = {};
-  for (const key of ['address', 'mount', 'connectionsPath', 'variablesPath', 'kvVersion', 'airflowVersion', 'dagsDir', 'dag', 'check'] as SettingKey[]) {
+  for (const key of ['address', 'mount', 'connectionsPath', 'variablesPath', 'kvVersion', 'airflowVersion', 'dagsDir', 'dag', 'check', 'auth', 'secretIdTtl'] as SettingKey[]) {
     layer[key] = row(key).default;
   }
   if (Number.isInteger(port) && port > 0 && port < 65535) layer.address = `127.0.0.1:${port}`;
@@ -161,6 +170,7 @@ export function flagsLayer(o: CreateOptions): Layer {
   const layer: Layer = {};
   const scalar: (keyof CreateOptions & SettingKey)[] = [
     'vaultBin', 'address', 'allowRemote', 'mount', 'connectionsPath', 'variablesPath', 'airflowVersion', 'airflowBin', 'dagsDir', 'dag', 'check', 'format',
+    'auth', 'secretIdTtl', 'tls',
   ];
   for (const k of scalar) if (o[k] !== undefined) layer[k] = o[k];
   if (o.conn !== undefined) layer.conn = parseConnFlags(o.conn).map((c) => [c.id, c.uri] as const);
@@ -235,6 +245,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   const check = PARSERS.check(v.check, where('check')) as CheckLevel;
   const format = v.format === undefined ? undefined : (PARSERS.format(v.format, where('format')) as StorageFormat);
   const kvVersion = (v.kvVersion === 1 ? 1 : 2) as 1 | 2;
+  const auth = PARSERS.auth(v.auth, where('auth'));
+  const secretIdTtl = PARSERS.secretIdTtl(v.secretIdTtl, where('secretIdTtl'));
 
   // Paths from a flag are relative to where the user stands; from the config, to the sandbox dir.
   const pathOf = (k: SettingKey) => (v[k] === undefined ? undefined : String(v[k]));
@@ -297,6 +309,9 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     force: opts.force ?? false,
     dryRun: opts.dryRun ?? false,
     allowRemote,
+    auth,
+    secretIdTtl,
+    tls: v.tls === true,
     configFile,
     configEdits: [],
     source: m.source,

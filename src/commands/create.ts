@@ -14,6 +14,7 @@ import { start, planStart, stopStartedServer } from '../steps/start.js';
 import { ready } from '../steps/ready.js';
 import { verifyAccess } from '../steps/verify-access.js';
 import { seed } from '../steps/seed.js';
+import { planApprole, ROLE_NAME, setupApprole } from '../steps/approle.js';
 import { writeFiles, planFiles } from '../steps/write-files.js';
 import { check } from '../steps/check.js';
 import { checkAirflow, skipAirflowCheck } from '../steps/check-airflow.js';
@@ -64,6 +65,7 @@ const STEPS: Step[] = [
     },
     run: seed,
   },
+  { title: 'Set up AppRole and a read-only policy for Airflow', plan: planApprole, run: setupApprole, skip: (ctx) => (ctx.settings.auth === 'approle' ? undefined : 'no --auth approle') },
   {
     title: 'Write the env file, config and example DAG',
     plan: async (ctx) => {
@@ -88,7 +90,8 @@ async function filePlans(ctx: CreateContext) {
   const reuse = ctx.decision?.reuse;
   // A reused server keeps its token: plan with it, so files that already carry it show as unchanged.
   const token = (reuse && readBanner(ctx.paths.serverOut).rootToken) || '<root token>';
-  return planFiles({ settings: ctx.settings, paths: ctx.paths, url: reuse?.url ?? addressUrl(ctx.address!), token, flavour: ctx.binary?.flavour ?? 'OpenBao' });
+  const auth = ctx.settings.auth === 'approle' ? { auth_type: 'approle', role_id: '<role_id>', secret_id: '<secret_id>' } : undefined;
+  return planFiles({ settings: ctx.settings, paths: ctx.paths, url: reuse?.url ?? addressUrl(ctx.address!), token, flavour: ctx.binary?.flavour ?? 'OpenBao', auth });
 }
 
 export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMode {
@@ -197,7 +200,14 @@ function summary(ctx: CreateContext, showToken: boolean) {
       ui: ctx.ui ?? null,
     },
     airflow: { version: s.airflowVersion, version_source: s.airflowVersionSource, format: s.format, found: ctx.airflow ? { version: ctx.airflow.version, bin: ctx.airflow.bin, provider: ctx.airflow.provider } : null },
-    vault: { mount: s.mount, connections_path: s.connectionsPath, variables_path: s.variablesPath, kv_version: s.kvVersion },
+    vault: {
+      mount: s.mount,
+      connections_path: s.connectionsPath,
+      variables_path: s.variablesPath,
+      kv_version: s.kvVersion,
+      auth: s.auth,
+      ...(ctx.policy ? { policy: ctx.policy.name, policy_source: ctx.policy.source, role: ROLE_NAME } : {}),
+    },
     config_file: s.configFile,
     connections: ctx.seeded.filter((r) => r.kind === 'connection').map((r) => ({
       id: r.id,
@@ -232,8 +242,11 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
   writeOut('');
   writeOut(
     `${paint('green', 'Sandbox ready')} in ${dirRel}: ${ctx.binary?.flavour} ${ctx.binary?.version} at ${ctx.server?.url}, root token ${maskToken(ctx.server?.token ?? '', showToken)}` +
-      (showToken ? '' : ' (in .env; --show-token prints it)'),
+      (showToken ? '' : ctx.airflowAuth ? ' (kept for the tool in .sandbox/server.out; --show-token prints it)' : ' (in .env; --show-token prints it)'),
   );
+  if (ctx.airflowAuth && ctx.policy) {
+    writeOut(`Airflow logs in with AppRole (role ${ROLE_NAME}, policy ${ctx.policy.name}${ctx.policy.source === 'policy.hcl' ? ' from your policy.hcl' : ', also in policy.hcl'}); the root token is not in .env.`);
+  }
   const counts = (o: string) => ctx.seeded.filter((r) => r.outcome === o).length;
   writeOut(`Seeded ${ctx.seeded.length} secret(s): ${counts('created')} created, ${counts('updated')} updated, ${counts('unchanged')} unchanged.`);
   if (ctx.airflowChecks.some((c) => c.kind === 'connection')) {

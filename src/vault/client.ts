@@ -337,6 +337,27 @@ export class VaultClient {
     return { token: body.auth.client_token, policies: body.auth.policies ?? [], ttl: body.auth.lease_duration ?? 0 };
   }
 
+  /** What this token may do on each path (`vault token capabilities`), as the server's ACL says; any token may ask. */
+  async capabilitiesSelf(paths: string[]): Promise<Record<string, string[]>> {
+    const p = 'sys/capabilities-self';
+    const { status, body } = await this.request<Envelope<Record<string, string[]>> & Record<string, unknown>>('POST', p, { paths });
+    if (status !== 200 || !body) throw this.fail('POST', p, status, body);
+    const table = (body.data ?? body) as Record<string, unknown>;
+    const out: Record<string, string[]> = {};
+    for (const path of paths) {
+      const caps = table[path] ?? (paths.length === 1 ? table.capabilities : undefined);
+      out[path] = Array.isArray(caps) ? (caps as string[]) : [];
+    }
+    return out;
+  }
+
+  /** The HCL of each named policy the caller may read (needs a token with read on sys/policies/acl). */
+  async policiesText(names: string[]): Promise<Record<string, string | null>> {
+    const out: Record<string, string | null> = {};
+    for (const n of names) out[n] = await this.readPolicy(n);
+    return out;
+  }
+
   /** Auth methods enabled, keyed by path without the trailing '/', with their type. */
   async listAuthMethods(): Promise<Record<string, string>> {
     const p = 'sys/auth';

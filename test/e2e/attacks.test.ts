@@ -301,7 +301,7 @@ const ATTACKS: Attack[] = [
   {
     name: '.env and docker.env tell proxies to skip the sandbox, keeping the NO_PROXY of the shell',
     setup: async () => ['--yes', '--check', 'vault', ...(await addr())],
-    env: { NO_PROXY: 'corp.example', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9' },
+    env: { NO_PROXY: 'corp.example', no_proxy: '', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9' },
     code: 0,
     says: [],
     after: (w) => {
