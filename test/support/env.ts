@@ -35,3 +35,8 @@ export const SLOWDOWN = Math.max(1, Number(process.env.CSS_TEST_SLOWDOWN) || 1);
 export function limit(quietMs: number): number {
   return Math.round(3 * quietMs * SLOWDOWN);
 }
+
+/** A limit a test set by hand for a quiet machine, scaled by how slow this machine is now. */
+export function scaled(quietLimitMs: number): number {
+  return Math.round(quietLimitMs * SLOWDOWN);
+}
