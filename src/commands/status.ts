@@ -10,6 +10,7 @@ import { sandboxCaFile } from '../vault/tls.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
 import { backendFromEnv } from '../steps/check.js';
+import { notManaged, readTargetRecord } from '../target/index.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
@@ -33,6 +34,8 @@ export interface StatusReport {
   token?: string;
   connections?: string[];
   variables?: string[];
+  /** false for an existing Vault this sandbox uses but did not start. */
+  managed?: boolean;
 }
 
 const TIMEOUT_MS = 1500;
@@ -44,6 +47,19 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
   const { status, facts, error } = readFacts(paths);
   if (status === 'corrupt') {
     return { dir, running: false, reason: `.sandbox/state.json is corrupt: it ${error}`, fix: `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`.trim() };
+  }
+  const existing = readTargetRecord(paths.stateDir);
+  if (existing && !facts.server) {
+    // Not ours: say so, and whether it answers (health needs no token).
+    const report: StatusReport = { dir, running: true, url: existing.url, managed: false, reason: notManaged(existing) };
+    try {
+      const h = await new VaultClient({ url: existing.url, caFile: existing.caFile, namespace: existing.namespace, timeoutMs: TIMEOUT_MS }).health();
+      report.answering = h.status === 200 || h.status === 429 || h.status === 473;
+    } catch (e) {
+      report.answering = false;
+      report.fix = `ask whoever runs ${existing.url}: ${(e as Error).message}`;
+    }
+    return report;
   }
   if (status === 'missing' || !facts.server) {
     const why = !existsSync(dir) ? 'no sandbox here' : status === 'copied' ? 'this dir was copied from another sandbox; its server is not this one\'s' : 'no server recorded (.sandbox/state.json names none)';
@@ -109,6 +125,9 @@ export async function statusCommand(dir: string | undefined, mode: OutputMode, s
   const healthy = r.running && r.answering !== false;
   if (mode.json) {
     writeOut(JSON.stringify(r, null, 2));
+  } else if (r.managed === false) {
+    writeOut(`${r.answering ? 'answering' : 'NOT answering'}: ${r.reason}`);
+    if (r.fix) writeOut(`fix: ${r.fix}`);
   } else if (r.running) {
     writeOut(`running: ${r.flavour} ${r.version} at ${r.url} (pid ${r.pid}, since ${r.started_at})`);
     if (r.answering === false) {

@@ -121,6 +121,27 @@ export const SETTINGS = [
     doc: 'the dev server serves HTTPS with a CA and certificate of its own (`-dev-tls`, written to `.sandbox/tls/`); the kwargs carry `verify` as the CA path and the env `VAULT_CACERT`, so Airflow verifies the certificate as it would in production',
   },
   {
+    key: 'vaultUrl', flag: 'vault-url', type: 'string', meta: 'URL', config: 'vault.url', persisted: true, commands: CREATE, group: 'create',
+    help: "use an existing Vault (the team's): nothing started or mounted, nothing written there without --seed",
+    doc: "use an existing Vault at URL (https and non-loopback allowed) instead of starting a dev server: nothing is started or mounted there, and nothing is written there unless you pass `--seed` (and confirm the paths, or `--yes`). Without `--seed` the check reads the connections and variables already listed under the paths. The token comes from `VAULT_TOKEN`/`BAO_TOKEN` or `--token-file`, never a flag value; with `--auth approle`, the role from `VAULT_ROLE_ID` and `VAULT_SECRET_ID`. `status`, `down` and `up` leave that server alone",
+  },
+  {
+    key: 'caCert', flag: 'ca-cert', type: 'string', meta: 'FILE', config: 'vault.ca_cert', persisted: true, commands: CREATE, group: 'create',
+    help: 'with --vault-url: the CA that signed its certificate (verify and VAULT_CACERT)',
+  },
+  {
+    key: 'namespace', flag: 'namespace', type: 'string', meta: 'NS', config: 'vault.namespace', persisted: true, commands: CREATE, group: 'create',
+    help: 'with --vault-url: the Vault namespace (X-Vault-Namespace; namespace in the kwargs)',
+  },
+  {
+    key: 'tokenFile', flag: 'token-file', type: 'string', meta: 'FILE', config: 'vault.token_file', persisted: true, commands: CREATE, group: 'create',
+    help: 'with --vault-url: read the token from FILE (Airflow gets token_path); else VAULT_TOKEN or BAO_TOKEN',
+  },
+  {
+    key: 'seed', flag: 'seed', type: 'boolean', persisted: false, commands: CREATE, group: 'create',
+    help: 'with --vault-url: write the connections and variables there (the paths are shown and confirmed)',
+  },
+  {
     key: 'conn', question: 'Connection ID=URI, or a file to import', flag: 'conn', type: 'list', meta: 'ID=URI', config: 'connections', persisted: true, commands: CREATE, group: 'create',
     defaultText: 'smtp_default=smtps://user:host@relay.example.com:465',
     help: 'a connection to seed; repeatable',

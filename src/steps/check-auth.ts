@@ -79,3 +79,52 @@ export async function readVariablesAsAirflow(ctx: CreateContext, b: BackendSetti
     if (String(data.value) !== v.value) throw new StepError('check', `the variable '${v.key}' in Vault differs from the one seeded`, 'rerun with --force to reseed');
   }
 }
+
+/**
+ * An existing Vault without --seed: what is already there is checked, not what a config says. The
+ * ids are listed under the paths with the tool's token (Airflow's own may only read), plus any the
+ * settings name; each is read with Airflow's token and built as VaultBackend builds it.
+ */
+export async function checkExisting(ctx: CreateContext, b: BackendSettings, airflowClient: VaultClient, build: (id: string, data: Record<string, unknown>) => string): Promise<void> {
+  const s = ctx.settings;
+  const lister = ctx.client ?? airflowClient;
+  const listed = async (base: string) => {
+    try {
+      return (await lister.listSecrets(b.mount, base, b.kvVersion)).filter((k) => !k.endsWith('/'));
+    } catch (e) {
+      ctx.report.warn(`cannot list ${b.mount}/${base}/ (${(e as Error).message}); checking only the ids the settings name`);
+      return [];
+    }
+  };
+  const connIds = [...new Set([...(await listed(b.connectionsPath)), ...s.connections.map((c) => c.id)])];
+  const varKeys = [...new Set([...(await listed(b.variablesPath)), ...s.variables.map((v) => v.key)])];
+  if (!connIds.length && !varKeys.length) {
+    ctx.report.warn(`no connections or variables under ${b.mount}/${b.connectionsPath}/ or ${b.mount}/${b.variablesPath}/ on ${b.url}: nothing to check`);
+    return;
+  }
+  for (const [kind, base, ids] of [['connection', b.connectionsPath, connIds], ['variable', b.variablesPath, varKeys]] as const) {
+    for (const id of ids) {
+      const path = secretPath(base, id);
+      let data: Record<string, unknown> | null;
+      try {
+        data = await airflowClient.readSecret(b.mount, path, b.kvVersion);
+      } catch (e) {
+        throw await lookupFailure(ctx, b, `${b.mount}/${path}`, kind === 'connection' ? id : `variable ${id}`, e);
+      }
+      if (!data) throw new StepError('check', `Airflow would not find the ${kind} '${id}': nothing at ${b.mount}/${path}`);
+      if (kind === 'variable') {
+        if (!('value' in data)) throw new StepError('check', `the variable '${id}' at ${b.mount}/${path} has no "value" key; VaultBackend returns nothing for it`, `store it as value=<text>`);
+        ctx.report.info(`variable ${id}: found`);
+        continue;
+      }
+      let line: string;
+      try {
+        line = build(id, data);
+      } catch (e) {
+        throw new StepError('check', `Airflow could not build the connection '${id}' from ${b.mount}/${path}: ${(e as Error).message}`);
+      }
+      ctx.checks.push({ id, ok: true, line, mismatched: [] });
+      ctx.report.info(line);
+    }
+  }
+}

@@ -12,7 +12,7 @@ import { secretPath, uriRules } from '../airflow/backend.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { VaultClient } from '../vault/client.js';
 import { authFromKwargs, type AuthSpec } from '../vault/auth/index.js';
-import { loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';
+import { checkExisting, loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';
 import type { CheckResult, CreateContext } from './context.js';
 
 export interface BackendSettings {
@@ -87,6 +87,10 @@ export async function check(ctx: CreateContext): Promise<void> {
   }
   // Logged in exactly as the provider will (a token as is, AppRole through its login), over the same TLS and namespace.
   const client = await loginAsAirflow(ctx, backend);
+  if (s.existing && !s.existing.seed) {
+    const rules = uriRules(s.airflowVersion);
+    return checkExisting(ctx, backend, client, (id, data) => `Using connection to: ${describeConnection(id, connectionFromSecret(data, rules))}`);
+  }
   const results: CheckResult[] = [];
   for (const c of s.connections) {
     const path = secretPath(backend.connectionsPath, c.id);

@@ -44,7 +44,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   if (activate && existsSync(activate)) steps.push(`. ${pathFor(activate)}    # the Airflow${ctx.airflow ? ` ${ctx.airflow.version}` : ''} found for this sandbox`);
   else if (!bin) steps.push(`# no Airflow found: rerun with --with-airflow to install one into ${pathFor(join(ctx.paths.dir, '.venv'))}, or activate yours`);
   steps.push(`set -a; . ${pathFor(ctx.paths.env)}; set +a    # load the sandbox env into this shell`);
-  const first = s.connections[0]?.id ?? 'smtp_default';
+  const first = s.connections[0]?.id ?? ctx.checks[0]?.id ?? 'smtp_default';
   if (s.airflowVersion === '1.10') {
     steps.push(`airflow initdb    # once per AIRFLOW_HOME`);
     steps.push(`airflow test example_secrets_dag ${dagTaskIds([first]).get(first)} 2024-01-01`);

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
 import { HEALTH_STATUS, VaultError } from '../vault/client.js';
-import { clientFor, devTarget } from '../target/index.js';
+import { clientFor, devTarget, writeTargetRecord } from '../target/index.js';
 import { sandboxCaFile } from '../vault/tls.js';
 import type { CreateContext } from './context.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<voi
   // The target every later step talks to: our dev server, with its own CA when it serves HTTPS.
   ctx.target ??= devTarget(server.url, server.url.startsWith('https:') ? sandboxCaFile(ctx.paths.stateDir) : undefined);
   const client = clientFor(ctx.target, server.token);
+  writeTargetRecord(ctx.paths.stateDir, ctx.target); // a sandbox that once used an existing Vault no longer does
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {

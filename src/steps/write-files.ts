@@ -82,7 +82,8 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
 
   files.push({ path: paths.env, content: renderShellEnv(envInput), mode: 0o600 });
   files.push({ path: paths.dockerEnv, content: renderDockerEnv(envInput), mode: 0o600 });
-  if (s.auth === 'approle') files.push({ path: policyFile(s), content: p.policy ?? renderPolicy(s), mode: 0o644 });
+  // For the team's Vault too: the least-privilege policy Airflow needs, ready to hand over.
+  if (s.auth === 'approle' || s.existing) files.push({ path: policyFile(s), content: p.policy ?? renderPolicy(s), mode: 0o644 });
   if (s.dag) files.push({ path: dagPath, content: renderDag({ airflowVersion: s.airflowVersion, connIds: s.connections.map((c) => c.id), envFile: rel(paths.env) === '.env' ? './.env' : paths.env }), mode: 0o644 });
 
   const plans: FilePlan[] = configPlan ? [configPlan] : [];
@@ -171,7 +172,7 @@ export function applyPlans(paths: SandboxPaths, plans: FilePlan[]): void {
 }
 
 export async function writeFiles(ctx: CreateContext): Promise<void> {
-  const server = ctx.server!;
+  const server = ctx.server ?? { url: ctx.target!.url, token: '' };
   let plans: FilePlan[];
   try {
     plans = await planFiles({
@@ -179,7 +180,7 @@ export async function writeFiles(ctx: CreateContext): Promise<void> {
       paths: ctx.paths,
       url: ctx.target?.url ?? server.url,
       token: server.token,
-      flavour: ctx.binary!.flavour,
+      flavour: ctx.binary?.flavour ?? 'Vault',
       auth: ctx.airflowAuth ? authFor(ctx.airflowAuth).backendKwargs() : undefined,
       caFile: ctx.target?.caFile,
       namespace: ctx.target?.namespace,

@@ -173,10 +173,10 @@ export class VaultClient {
   }
 
   /** One request; returns status and parsed JSON body (null for empty bodies). Network failures become VaultError. */
-  private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T | null }> {
+  private async request<T>(method: string, path: string, body?: unknown, rootOnly = false): Promise<{ status: number; body: T | null }> {
     const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
     if (this.token) headers['X-Vault-Token'] = this.token;
-    if (this.namespace) headers['X-Vault-Namespace'] = this.namespace;
+    if (this.namespace && !rootOnly) headers['X-Vault-Namespace'] = this.namespace;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -213,7 +213,8 @@ export class VaultClient {
 
   /** GET /v1/sys/health. Does not throw on 429/501/503: those are answers, not failures. */
   async health(): Promise<{ status: number; body: HealthBody | null }> {
-    return this.request<HealthBody>('GET', 'sys/health');
+    // sys/health lives only in the root namespace: asked inside one, the server answers 400.
+    return this.request<HealthBody>('GET', 'sys/health', undefined, true);
   }
 
   async lookupSelf(): Promise<TokenInfo> {

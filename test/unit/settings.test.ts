@@ -149,3 +149,17 @@ describe('config edits scale', () => {
     expect(out.startsWith('# mine\n')).toBe(true);
   }, 60_000);
 });
+
+describe('the layers come from the schema rows', () => {
+  it('flags: every setting the config holds; env: each row\'s variable; defaults: each row\'s default', async () => {
+    const { flagsLayer, envLayer, defaultsLayer } = await import('../../src/settings.js');
+    const rows = SETTINGS as readonly SettingRow[];
+    const said = Object.fromEntries(rows.filter((r) => r.config && r.type !== 'list').map((r) => [r.key, r.type === 'boolean' ? true : 'x']));
+    expect(Object.keys(flagsLayer(said)).sort()).toEqual(Object.keys(said).sort());
+    expect(flagsLayer({ force: true, dryRun: true, rootToken: 't' })).toEqual({});
+    expect(envLayer({ VAULT_BIN: '/opt/bao', PATH: '/bin' })).toEqual({ vaultBin: '/opt/bao' });
+    expect(envLayer({ VAULT_BIN: '' })).toEqual({});
+    expect(defaultsLayer({})).toMatchObject({ address: '127.0.0.1:8200', mount: 'secret', check: 'auto', airflowVersion: 'auto', dag: true });
+    expect(defaultsLayer({ SECRETS_SANDBOX_DEFAULT_PORT: '18200' }).address).toBe('127.0.0.1:18200');
+  });
+});
