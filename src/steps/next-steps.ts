@@ -42,7 +42,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   const bin = ctx.airflow?.bin ?? (existsSync(join(ctx.paths.dir, '.venv', 'bin', 'airflow')) ? join(ctx.paths.dir, '.venv', 'bin', 'airflow') : undefined);
   const activate = bin ? join(dirname(bin), 'activate') : undefined;
   if (activate && existsSync(activate)) steps.push(`. ${pathFor(activate)}    # the Airflow${ctx.airflow ? ` ${ctx.airflow.version}` : ''} found for this sandbox`);
-  else if (!bin) steps.push(`# no Airflow found: rerun with --with-airflow to install one into ${pathFor(join(ctx.paths.dir, '.venv'))}, or activate yours`);
+  else if (!bin) steps.push(`# no Airflow found: ${selfCommand()} ${pathFor(ctx.paths.dir)} --yes --with-airflow installs one into ${pathFor(join(ctx.paths.dir, '.venv'))} (or activate yours)`);
   steps.push(`set -a; . ${pathFor(ctx.paths.env)}; set +a    # load the sandbox env into this shell`);
   const first = s.connections[0]?.id ?? ctx.checks[0]?.id ?? 'smtp_default';
   if (s.airflowVersion === '1.10') {

@@ -38,7 +38,8 @@ describe('merge: flags > config > env > defaults', () => {
     expect(m.values.conn).toEqual([['a', 'http://a'], ['b', 'http://flag-b'], ['c', 'http://c']]);
   });
 
-  it('merges 100,000 entries in well under a second (a Map, not a quadratic scan)', () => {
+  // 60-140 ms measured on this machine; the bound only catches a quadratic scan (minutes) on a loaded CI box.
+  it('merges 100,000 entries linearly (a Map, not a quadratic scan)', () => {
     const big = Array.from({ length: 100_000 }, (_, i) => [`c${i}`, `http://h${i}`] as const);
     const over = Array.from({ length: 100_000 }, (_, i) => [`c${i * 2}`, `http://o${i}`] as const);
     const t0 = performance.now();
@@ -46,7 +47,7 @@ describe('merge: flags > config > env > defaults', () => {
     const ms = performance.now() - t0;
     expect(out).toHaveLength(150_000);
     expect(out[2]).toEqual(['c2', 'http://o1']);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(15_000);
   });
 });
 
