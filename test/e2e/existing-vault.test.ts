@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missing, serverBinary } from '../support/env.js';
+import { missing, serverBinary, scaled } from '../support/env.js';
 import { processesUnder, runCli, workspaces } from '../support/sandbox.js';
 import { startExistingVault, type ExistingVault } from '../support/existing-vault.js';
 import { isAlive } from '../../src/vault/server.js';
@@ -23,7 +23,7 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     v = await startExistingVault(BIN!);
     expect((await v.api('POST', 'secret/data/connections/team_pg', { data: { conn_uri: 'postgres://svc:s3cret@db.internal:5432/dw' } }, v.rootToken)).status).toBe(200);
     expect((await v.api('POST', 'secret/data/variables/region', { data: { value: 'eu-west-1' } }, v.rootToken)).status).toBe(200);
-  }, 120_000);
+  }, scaled(120_000));
   afterAll(async () => v?.stop());
 
   /** Everything a write by the tool would change: mounts, auth methods, policies, and the secrets with their versions. */
