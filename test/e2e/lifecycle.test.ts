@@ -330,7 +330,8 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     expect(down.stdout).not.toContain('stopped the sandbox server');
     expect(() => process.kill(manual.pid, 0)).not.toThrow();
     expect(JSON.parse(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8')).server.pid).toBe(manual.pid);
-    process.kill(manual.pid, 'SIGKILL');
+    const { killAndWait } = await import('../support/sandbox.js');
+    await killAndWait(manual.pid);
   });
 
   it('status: a hung server is "not answering" (never REFUSED); a corrupt state.json is corrupt, not missing', async () => {
