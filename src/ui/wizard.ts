@@ -115,6 +115,16 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
   if (o.variablesPath === undefined) {
     o.variablesPath = said(String(await ask({ type: 'Input', message: row('variablesPath').question, initial: initial.variablesPath, validate: validatorFor('variablesPath', '--variables-path') })), initial.variablesPath);
   }
+  if (o.auth === undefined && o.vaultUrl === undefined && cfg.vault?.url === undefined) {
+    // Both ways, said plainly: the classic guide's root token, or production's AppRole under a read-only policy.
+    const choices = [
+      'token    Airflow uses the sandbox root token (the classic guide; simplest)',
+      'approle  Airflow logs in as a role that may only read its paths, as in production (writes policy.hcl)',
+    ];
+    const current = cfg.vault?.auth ?? String(row('auth').default);
+    const answer = String(await ask({ type: 'Select', message: row('auth').question, choices, initial: current === 'approle' ? 1 : 0 })).split(' ')[0]!;
+    o.auth = said(answer, current);
+  }
   if (o.airflowVersion === undefined) {
     const choices = ['auto (detect the installed Airflow)', '3', '2', '1.10'];
     const at = Math.max(0, choices.findIndex((c) => c.split(' ')[0] === initial.airflowVersion));

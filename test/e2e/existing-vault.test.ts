@@ -21,8 +21,8 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
   let v: ExistingVault;
   beforeAll(async () => {
     v = await startExistingVault(BIN!);
-    await v.api('POST', 'secret/data/connections/team_pg', { data: { conn_uri: 'postgres://svc:s3cret@db.internal:5432/dw' } }, v.rootToken);
-    await v.api('POST', 'secret/data/variables/region', { data: { value: 'eu-west-1' } }, v.rootToken);
+    expect((await v.api('POST', 'secret/data/connections/team_pg', { data: { conn_uri: 'postgres://svc:s3cret@db.internal:5432/dw' } }, v.rootToken)).status).toBe(200);
+    expect((await v.api('POST', 'secret/data/variables/region', { data: { value: 'eu-west-1' } }, v.rootToken)).status).toBe(200);
   }, scaled(120_000));
   afterAll(async () => v?.stop());
 
@@ -95,7 +95,8 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     expect((await v.api('POST', `sys/namespaces/${ns}`, {}, v.rootToken)).status).toBe(200);
     const inNs = (m: string, p: string, b?: unknown) => v.api(m, p, b, v.rootToken, ns);
     await inNs('POST', 'sys/mounts/teamkv', { type: 'kv', options: { version: '2' } });
-    await inNs('POST', 'teamkv/data/airflow/connections/wh', { data: { conn_uri: 'snowflake://u:p@acct/db' } });
+    await v.kvReady('teamkv', ns);
+    expect((await inNs('POST', 'teamkv/data/airflow/connections/wh', { data: { conn_uri: 'snowflake://u:p@acct/db' } })).status).toBe(200);
     await inNs('POST', 'sys/auth/approle', { type: 'approle' });
     await inNs('POST', 'sys/policies/acl/airflow', { policy: 'path "teamkv/data/airflow/*" {\n  capabilities = ["read"]\n}\n' });
     await inNs('POST', 'auth/approle/role/airflow', { token_policies: ['airflow'] });

@@ -40,6 +40,7 @@ describe.skipIf(skipReason)('the wizard in a terminal', () => {
       ['KV mount', ENTER],
       ['connections_path', ENTER],
       ['variables_path', ENTER],
+      ['How Airflow logs in', ENTER],
       ['Airflow version', `${DOWN}${ENTER}`],
       ['Connection ID=URI', 'x=mysql://u:pa/ss@h/db'],
       ['part of the password as the port', ENTER],
