@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing, ROOT, serverBinary } from '../support/env.js';
-import { freePort, killAndWait, readJson, runCli, runProcess, startManualServer, workspace, type Workspace } from '../support/sandbox.js';
+import { cleanup, freePort, killAndWait, readJson, runCli, runProcess, startManualServer, workspace, type Workspace } from '../support/sandbox.js';
 import type { Link } from '../../src/doctor/types.js';
 
 const BIN = serverBinary();
@@ -348,6 +348,7 @@ describe.skipIf(skipReason)('differential corpus: doctor against real Airflow', 
 
   afterAll(async () => {
     if (server) await killAndWait(server.pid);
+    if (w) expect(cleanup(w), 'a server process was left running').toEqual([]);
     const agree = rows.filter((r) => (r.without.code === 0) === r.airflowOk);
     const lines = [
       `corpus: ${rows.length} set-ups; with Airflow ${rows.filter((r) => (r.withAirflow.code === 0) === r.airflowOk).length}/${rows.length} agree; without Airflow ${agree.length}/${rows.length} agree`,
