@@ -21,8 +21,8 @@ export const STORAGE_FORMATS: readonly StorageFormat[] = ['uri', 'fields'];
 
 /** Everything a config file may say; every field optional (flags and defaults fill the rest). */
 export interface ConfigFile {
-  server?: { bin?: string; address?: string; allow_remote?: boolean };
-  vault?: { mount?: string; connections_path?: string; variables_path?: string; kv_version?: 1 | 2 };
+  server?: { bin?: string; address?: string; allow_remote?: boolean; tls?: boolean };
+  vault?: { mount?: string; connections_path?: string; variables_path?: string; kv_version?: 1 | 2; auth?: 'token' | 'approle'; secret_id_ttl?: string; url?: string; ca_cert?: string; namespace?: string; token_file?: string };
   airflow?: { version?: AirflowVersion; bin?: string; dags_dir?: string; example_dag?: boolean; format?: StorageFormat; check?: CheckLevel };
   connections?: Record<string, string>;
   variables?: Record<string, string>;

@@ -18,13 +18,14 @@ import { uriRules } from './airflow/backend.js';
 import { importAll } from './imports/index.js';
 import type { ImportNote } from './imports/types.js';
 import { merge, mergeEntries, type Entries, type Layer, type Merged, type Source } from './settings/merge.js';
-import { row, type SettingKey } from './settings/schema.js';
+import { SETTINGS, row, type SettingKey, type SettingRow } from './settings/schema.js';
 import { PARSERS } from './settings/parse.js';
 import { selfCommand, shellArg } from './ui/invocation.js';
 import { checkSandboxState } from './validate/sandbox-dir.js';
 import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
 import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
+import { existingVaultSettings, type ExistingVaultSettings } from './target/settings.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
@@ -54,6 +55,14 @@ export interface CreateOptions {
   force?: boolean;
   dryRun?: boolean;
   allowRemote?: boolean;
+  auth?: string;
+  secretIdTtl?: string;
+  tls?: boolean;
+  vaultUrl?: string;
+  caCert?: string;
+  namespace?: string;
+  tokenFile?: string;
+  seed?: boolean;
   json?: boolean;
   showToken?: boolean;
   quiet?: boolean;
@@ -110,6 +119,14 @@ export interface Settings {
   force: boolean;
   dryRun: boolean;
   allowRemote: boolean;
+  /** How Airflow logs in: the root token, or an AppRole under a read-only policy. */
+  auth: 'token' | 'approle';
+  /** Seconds a generated secret_id stays valid (0: no expiry). */
+  secretIdTtl: number;
+  /** The dev server serves HTTPS with a generated CA. */
+  tls: boolean;
+  /** An existing Vault to use instead of a dev server (src/target), with how the tool logs in there. */
+  existing?: ExistingVaultSettings;
   /** The config file in use: where the user's settings are read from and their new ones written to. */
   configFile: string;
   /** What this run's flags and answers said that the config file should hold from now on. */
@@ -149,20 +166,27 @@ export function validateConnection(c: ConnectionSpec, where: string): void {
 export function defaultsLayer(env: NodeJS.ProcessEnv): Layer {
   const port = Number(env.SECRETS_SANDBOX_DEFAULT_PORT);
   const layer: Layer = {};
-  for (const key of ['address', 'mount', 'connectionsPath', 'variablesPath', 'kvVersion', 'airflowVersion', 'dagsDir', 'dag', 'check'] as SettingKey[]) {
-    layer[key] = row(key).default;
-  }
+  for (const r of SETTINGS as readonly SettingRow[]) if (r.default !== undefined) layer[r.key as SettingKey] = r.default;
   if (Number.isInteger(port) && port > 0 && port < 65535) layer.address = `127.0.0.1:${port}`;
   return layer;
 }
 
-/** The flags layer: what this run's command line (or wizard answers) said. */
+/** The environment layer: each row's `env` variable (VAULT_BIN), when set and not empty. */
+export function envLayer(env: NodeJS.ProcessEnv): Layer {
+  const layer: Layer = {};
+  for (const r of SETTINGS as readonly SettingRow[]) if (r.env && env[r.env]) layer[r.key as SettingKey] = env[r.env];
+  return layer;
+}
+
+/** The flags layer: what this run's command line (or wizard answers) said, for every setting the config can hold. */
 export function flagsLayer(o: CreateOptions): Layer {
   const layer: Layer = {};
-  const scalar: (keyof CreateOptions & SettingKey)[] = [
-    'vaultBin', 'address', 'allowRemote', 'mount', 'connectionsPath', 'variablesPath', 'airflowVersion', 'airflowBin', 'dagsDir', 'dag', 'check', 'format',
-  ];
-  for (const k of scalar) if (o[k] !== undefined) layer[k] = o[k];
+  const said = o as Record<string, unknown>;
+  for (const r of SETTINGS as readonly SettingRow[]) {
+    if (r.config && r.type !== 'list' && said[r.key] !== undefined) layer[r.key as SettingKey] = said[r.key];
+  }
+  // --seed lives in no config file (a write to someone else's Vault is asked for each time).
+  if (o.seed !== undefined) layer.seed = o.seed;
   if (o.conn !== undefined) layer.conn = parseConnFlags(o.conn).map((c) => [c.id, c.uri] as const);
   if (o.var !== undefined) layer.var = o.var.map((v) => splitPair('--var', v, 'KEY=VALUE'));
   return layer;
@@ -205,10 +229,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     throw new UsageError(`no ${cfgLabel} to start from; create the sandbox first: ${selfCommand()} ${opts.dir !== undefined ? `${shellArg(opts.dir)} ` : ''}--yes`);
   }
 
-  const envLayer: Layer = {};
-  if (env.VAULT_BIN) envLayer.vaultBin = env.VAULT_BIN;
   const flags = flagsLayer(opts);
-  const m = merge(flags, configLayer(cfg), envLayer, defaultsLayer(env));
+  const m = merge(flags, configLayer(cfg), envLayer(env), defaultsLayer(env));
   const v = m.values;
   const where = (k: SettingKey) => whereOf(k, m.source[k], cfgLabel);
 
@@ -235,6 +257,10 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   const check = PARSERS.check(v.check, where('check')) as CheckLevel;
   const format = v.format === undefined ? undefined : (PARSERS.format(v.format, where('format')) as StorageFormat);
   const kvVersion = (v.kvVersion === 1 ? 1 : 2) as 1 | 2;
+  const auth = PARSERS.auth(v.auth, where('auth'));
+  const secretIdTtl = PARSERS.secretIdTtl(v.secretIdTtl, where('secretIdTtl'));
+  const existing = existingVaultSettings(v, where, (k, p) => (isAbsolute(p) ? p : resolve(m.source[k] === 'config' ? dir : process.cwd(), p)), env, auth);
+  if (existing && v.tls === true) throw new UsageError(`--tls is for the sandbox's own dev server; with --vault-url give its CA with --ca-cert`);
 
   // Paths from a flag are relative to where the user stands; from the config, to the sandbox dir.
   const pathOf = (k: SettingKey) => (v[k] === undefined ? undefined : String(v[k]));
@@ -297,6 +323,10 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     force: opts.force ?? false,
     dryRun: opts.dryRun ?? false,
     allowRemote,
+    auth,
+    secretIdTtl,
+    tls: v.tls === true,
+    ...(existing ? { existing } : {}),
     configFile,
     configEdits: [],
     source: m.source,
@@ -388,12 +418,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
     }
   }
   // With no connection said anywhere, seed the example one (used, not written into the config as if chosen).
-  if (s.connections.length === 0) s.connections = [DEFAULT_CONNECTION];
+  // An existing Vault is checked for what is there; no example connection is assumed (or written).
+  if (s.connections.length === 0 && !s.existing) s.connections = [DEFAULT_CONNECTION];
   return airflow;
-}
-
-export async function resolveSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ settings: Settings; configFile?: string; airflow: AirflowInstall | null }> {
-  const { settings } = await mergeSettings(opts, env);
-  const airflow = await discover(settings, opts);
-  return { settings, configFile: settings.configFile, airflow };
 }

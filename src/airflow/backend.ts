@@ -17,6 +17,15 @@ export interface BackendTarget {
   connectionsPath: string;
   variablesPath: string;
   kvVersion: 1 | 2;
+  /**
+   * How Airflow logs in, as the auth method's own kwargs (src/vault/auth: `auth_type`, `role_id`,
+   * `secret_id`, ...). Absent: the token above.
+   */
+  auth?: Record<string, unknown>;
+  /** CA file for an https url: `verify` (requests' meaning of a path: trust this CA). */
+  caFile?: string;
+  /** Vault namespace, passed through to hvac.Client. */
+  namespace?: string;
 }
 
 /**
@@ -33,8 +42,12 @@ export function backendKwargs(v: AirflowVersion, t: BackendTarget): Record<strin
   kwargs.mount_point = t.mount;
   kwargs.kv_engine_version = t.kvVersion;
   kwargs.url = t.url;
+  // hvac.Client takes both through the provider's **kwargs; `verify` also reaches its requests session.
+  if (t.caFile) kwargs.verify = t.caFile;
+  if (t.namespace) kwargs.namespace = t.namespace;
   // Always explicit: 1.10 and providers before 3.6.3 ignore VAULT_TOKEN.
-  kwargs.token = t.token;
+  if (t.auth) Object.assign(kwargs, t.auth);
+  else kwargs.token = t.token;
   return kwargs;
 }
 

@@ -44,10 +44,18 @@ export function envEntries(e: EnvInput): [string, string][] {
     ['AIRFLOW__SECRETS__BACKEND', backendClassPath(e.airflowVersion)],
     ['AIRFLOW__SECRETS__BACKEND_KWARGS', JSON.stringify(backendKwargs(e.airflowVersion, e))],
     ['VAULT_ADDR', e.url],
-    ['VAULT_TOKEN', e.token],
   ];
+  // With another auth method (AppRole) Airflow gets no token at all: the root token stays with the tool.
+  if (!e.auth) entries.push(['VAULT_TOKEN', e.token]);
+  if (e.caFile) entries.push(['VAULT_CACERT', e.caFile]);
+  if (e.namespace) entries.push(['VAULT_NAMESPACE', e.namespace]);
   // bao reads BAO_ADDR first and falls back to VAULT_ADDR; setting both keeps a stale BAO_ADDR from winning.
-  if (e.flavour === 'OpenBao') entries.push(['BAO_ADDR', e.url], ['BAO_TOKEN', e.token]);
+  if (e.flavour === 'OpenBao') {
+    entries.push(['BAO_ADDR', e.url]);
+    if (!e.auth) entries.push(['BAO_TOKEN', e.token]);
+    if (e.caFile) entries.push(['BAO_CACERT', e.caFile]);
+    if (e.namespace) entries.push(['BAO_NAMESPACE', e.namespace]);
+  }
   if (e.dagsFolder) entries.push(['AIRFLOW__CORE__DAGS_FOLDER', e.dagsFolder]);
   // Both spellings: requests reads either, curl only the lower-case one, Go prefers the upper.
   const noProxy = noProxyEntries(e.url, null, {}).concat(e.noProxy ?? []);
@@ -91,7 +99,9 @@ export function dockerEnvValueProblem(v: string): string | null {
 export function renderShellEnv(e: EnvInput): string {
   const lines = [
     `# Written by create-secrets-sandbox for Airflow ${e.airflowVersion} and a ${e.flavour} dev server.`,
-    '# Holds the root token of the sandbox server: keep it private (mode 0600, git-ignored).',
+    e.auth
+      ? '# Holds the credentials Airflow logs in with (not the root token): keep it private (mode 0600, git-ignored).'
+      : '# Holds the root token of the sandbox server: keep it private (mode 0600, git-ignored).',
     '# Load it before starting Airflow:   set -a; . ./.env; set +a',
     '# For `docker run --env-file` use docker.env instead: docker keeps quotes as part of the value.',
     '# NO_PROXY keeps the token off any HTTP proxy; entries you add to it are kept on rewrite.',

@@ -7,13 +7,20 @@ import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Cancelled, UsageError } from '../errors.js';
 import { readFacts, sandboxPaths, writeFacts } from '../sandbox.js';
-import { mergeSettings, discover, type CreateOptions } from '../settings.js';
+import type { CreateOptions } from '../settings.js';
+import { resolve } from '../steps/resolve.js';
 import type { CreateContext, Step } from '../steps/context.js';
 import { chooseBinary, preflight, planPreflight, probeWritable } from '../steps/preflight.js';
 import { start, planStart, stopStartedServer } from '../steps/start.js';
 import { ready } from '../steps/ready.js';
 import { verifyAccess } from '../steps/verify-access.js';
 import { seed } from '../steps/seed.js';
+import { planApprole, ROLE_NAME, setupApprole } from '../steps/approle.js';
+import { attach, planAttach } from '../steps/attach.js';
+import { tlsDir } from '../vault/tls.js';
+
+/** An existing Vault (--vault-url) is not ours: no binary, no start, no wait for our own process. */
+const existingSkip = (ctx: CreateContext) => (ctx.settings.existing ? 'an existing Vault: nothing to start' : undefined);
 import { writeFiles, planFiles } from '../steps/write-files.js';
 import { check } from '../steps/check.js';
 import { checkAirflow, skipAirflowCheck } from '../steps/check-airflow.js';
@@ -49,9 +56,10 @@ const STEPS: Step[] = [
     },
     skip: (ctx) => (ctx.options.import?.length ? undefined : 'no --import'),
   },
-  { title: 'Find the Vault server binary and a free address', plan: planPreflight, run: preflight },
-  { title: 'Start the dev server', plan: planStart, run: start },
-  { title: 'Wait until it is ready', run: (ctx) => ready(ctx) },
+  { title: 'Find the Vault server binary and a free address', plan: planPreflight, run: preflight, skip: existingSkip },
+  { title: 'Start the dev server', plan: planStart, run: start, skip: existingSkip },
+  { title: 'Wait until it is ready', run: (ctx) => ready(ctx), skip: existingSkip },
+  { title: 'Connect to the existing Vault', plan: planAttach, run: attach, skip: (ctx) => (ctx.settings.existing ? undefined : 'the sandbox runs its own dev server') },
   { title: 'Check the token and the KV mount', plan: (ctx) => [`would check the token and that ${ctx.settings.mount}/ is KV v${ctx.settings.kvVersion} (mounting it when missing)`], run: verifyAccess },
   {
     title: 'Seed connections and variables',
@@ -63,7 +71,9 @@ const STEPS: Step[] = [
       ];
     },
     run: seed,
+    skip: (ctx) => (ctx.settings.existing && !ctx.settings.existing.seed ? 'an existing Vault: nothing is written there without --seed' : undefined),
   },
+  { title: 'Set up AppRole and a read-only policy for Airflow', plan: planApprole, run: setupApprole, skip: (ctx) => (ctx.settings.existing ? 'an existing Vault: its AppRole comes from VAULT_ROLE_ID/VAULT_SECRET_ID' : ctx.settings.auth === 'approle' ? undefined : 'no --auth approle') },
   {
     title: 'Write the env file, config and example DAG',
     plan: async (ctx) => {
@@ -88,7 +98,18 @@ async function filePlans(ctx: CreateContext) {
   const reuse = ctx.decision?.reuse;
   // A reused server keeps its token: plan with it, so files that already carry it show as unchanged.
   const token = (reuse && readBanner(ctx.paths.serverOut).rootToken) || '<root token>';
-  return planFiles({ settings: ctx.settings, paths: ctx.paths, url: reuse?.url ?? addressUrl(ctx.address!), token, flavour: ctx.binary?.flavour ?? 'OpenBao' });
+  const ex = ctx.settings.existing;
+  const auth = ctx.settings.auth === 'approle' ? { auth_type: 'approle', role_id: '<role_id>', secret_id: '<secret_id>' } : ex ? { token: '<your token>' } : undefined;
+  return planFiles({
+    settings: ctx.settings,
+    paths: ctx.paths,
+    url: ex?.url ?? reuse?.url ?? addressUrl(ctx.address!, ctx.settings.tls),
+    token,
+    flavour: ctx.binary?.flavour ?? (ex ? 'Vault' : 'OpenBao'),
+    auth,
+    caFile: ex?.caFile,
+    namespace: ex?.namespace,
+  });
 }
 
 export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMode {
@@ -104,8 +125,7 @@ export async function createCommand(options: CreateOptions, interactive = Boolea
     const { runWizard } = await import('../ui/wizard.js');
     options = await runWizard(options);
   }
-  const { settings } = await mergeSettings(options);
-  const airflow = await discover(settings, options);
+  const { settings, airflow } = await resolve(options);
   const ctx: CreateContext = {
     options,
     report: { info: () => {}, warn: () => {} },
@@ -125,7 +145,8 @@ export async function createCommand(options: CreateOptions, interactive = Boolea
 
   // Bad input found before the lock (which creates .sandbox/): a dir we cannot write, a named binary that is not there.
   probeWritable(settings.dir);
-  chooseBinary(ctx);
+  if (!settings.existing) chooseBinary(ctx);
+  if (settings.existing?.seed && !options.yes) await confirmSeed(ctx);
   // One run at a time: a second one waits, then stops naming the first.
   const lock: Lock = await acquireLock(ctx.paths, undefined, (pid) => {
     if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);
@@ -197,7 +218,14 @@ function summary(ctx: CreateContext, showToken: boolean) {
       ui: ctx.ui ?? null,
     },
     airflow: { version: s.airflowVersion, version_source: s.airflowVersionSource, format: s.format, found: ctx.airflow ? { version: ctx.airflow.version, bin: ctx.airflow.bin, provider: ctx.airflow.provider } : null },
-    vault: { mount: s.mount, connections_path: s.connectionsPath, variables_path: s.variablesPath, kv_version: s.kvVersion },
+    vault: {
+      mount: s.mount,
+      connections_path: s.connectionsPath,
+      variables_path: s.variablesPath,
+      kv_version: s.kvVersion,
+      auth: s.auth,
+      ...(ctx.policy ? { policy: ctx.policy.name, policy_source: ctx.policy.source, role: ROLE_NAME } : {}),
+    },
     config_file: s.configFile,
     connections: ctx.seeded.filter((r) => r.kind === 'connection').map((r) => ({
       id: r.id,
@@ -230,10 +258,22 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
   const paint = makePainter(mode.color);
   const dirRel = relative(process.cwd(), ctx.paths.dir) || '.';
   writeOut('');
+  const ex = ctx.settings.existing;
+  if (ex) {
+    writeOut(`${paint('green', 'Sandbox ready')} in ${dirRel}: using the existing Vault at ${ex.url}${ex.namespace ? ` (namespace ${ex.namespace})` : ''}; this tool did not start it and will not stop it.`);
+    writeOut(ex.seed ? `Seeded ${ctx.seeded.length} secret(s) there.` : `Nothing was written there (no --seed); ${ctx.checks.length} connection(s) found and checked.`);
+    writeOut('');
+    writeOut('Next:');
+    for (const l of ctx.nextSteps) writeOut(`  ${l}`);
+    return;
+  }
   writeOut(
     `${paint('green', 'Sandbox ready')} in ${dirRel}: ${ctx.binary?.flavour} ${ctx.binary?.version} at ${ctx.server?.url}, root token ${maskToken(ctx.server?.token ?? '', showToken)}` +
-      (showToken ? '' : ' (in .env; --show-token prints it)'),
+      (showToken ? '' : ctx.airflowAuth ? ' (kept for the tool in .sandbox/server.out; --show-token prints it)' : ' (in .env; --show-token prints it)'),
   );
+  if (ctx.airflowAuth && ctx.policy) {
+    writeOut(`Airflow logs in with AppRole (role ${ROLE_NAME}, policy ${ctx.policy.name}${ctx.policy.source === 'policy.hcl' ? ' from your policy.hcl' : ', also in policy.hcl'}); the root token is not in .env.`);
+  }
   const counts = (o: string) => ctx.seeded.filter((r) => r.outcome === o).length;
   writeOut(`Seeded ${ctx.seeded.length} secret(s): ${counts('created')} created, ${counts('updated')} updated, ${counts('unchanged')} unchanged.`);
   if (ctx.airflowChecks.some((c) => c.kind === 'connection')) {
@@ -262,17 +302,19 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
     steps.push({ title: step.title, plan: lines });
   }
   const s = ctx.settings;
-  const listen = ctx.address!;
+  const listen = ctx.address;
   const files = await filePlans(ctx);
   const { devServerArgs } = await import('../vault/server.js');
   const { formatAddress } = await import('../vault/address.js');
   const plan = {
     dry_run: true,
-    server: {
-      reuse: ctx.decision?.reuse ? { pid: ctx.decision.reuse.pid, url: ctx.decision.reuse.url } : null,
-      command: [ctx.binary!.path, ...devServerArgs(ctx.binary!, formatAddress(listen), s.kvVersion)],
-      url: ctx.decision?.reuse?.url ?? addressUrl(listen),
-    },
+    server: s.existing || !listen
+      ? { existing: s.existing?.url, started: false }
+      : {
+          reuse: ctx.decision?.reuse ? { pid: ctx.decision.reuse.pid, url: ctx.decision.reuse.url } : null,
+          command: [ctx.binary!.path, ...devServerArgs(ctx.binary!, formatAddress(listen), s.kvVersion, s.tls ? tlsDir(ctx.paths.stateDir) : undefined)],
+          url: ctx.decision?.reuse?.url ?? addressUrl(listen, s.tls),
+        },
     secrets: [
       ...s.connections.map((c) => `${s.mount}/${secretPath(s.connectionsPath, c.id)}`),
       ...s.variables.map((v) => `${s.mount}/${secretPath(s.variablesPath, v.key)}`),
@@ -295,3 +337,18 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
 }
 
 
+
+/** --seed on an existing Vault: show the exact paths and ask (a terminal without --yes; CI passes --yes). */
+async function confirmSeed(ctx: CreateContext): Promise<void> {
+  const s = ctx.settings;
+  const paths = [
+    ...s.connections.map((c) => `${s.mount}/${secretPath(s.connectionsPath, c.id)}`),
+    ...s.variables.map((v) => `${s.mount}/${secretPath(s.variablesPath, v.key)}`),
+  ];
+  writeErr(`--seed will write these ${paths.length} secret(s) to ${s.existing!.url}${s.existing!.namespace ? ` (namespace ${s.existing!.namespace})` : ''}:`);
+  for (const p of paths) writeErr(`  ${p}`);
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question('Write them? [y/N] ').finally(() => rl.close());
+  if (!/^y(es)?$/i.test(answer.trim())) throw new Cancelled('nothing written: --seed was not confirmed');
+}

@@ -6,6 +6,7 @@ import { clearServer, findSandboxDir, readFacts, sandboxPaths } from '../sandbox
 import { isAlive, processCommandLine } from '../vault/server.js';
 import { proveOurs, stopAndWait } from '../vault/identity.js';
 import { acquireLock } from '../lock.js';
+import { notManaged, readTargetRecord } from '../target/index.js';
 import { existsSync } from 'node:fs';
 import { writeOut, type OutputMode } from '../ui/output.js';
 
@@ -18,7 +19,10 @@ export async function downCommand(dirArg: string | undefined, mode: OutputMode):
   const lock = existsSync(paths.stateDir) && status !== 'missing' ? await acquireLock(paths) : undefined;
   try {
     const sv = facts.server;
-    if (status === 'corrupt') {
+    const existing = readTargetRecord(paths.stateDir);
+    if (existing && !sv) {
+      result = { stopped: false, message: `nothing to stop: ${notManaged(existing)}` };
+    } else if (status === 'corrupt') {
       code = 1;
       result = { stopped: false, message: `.sandbox/state.json is corrupt (it ${error}): cannot tell which server is this sandbox's`, fix: `stop the server yourself (look for '-dev-listen-address' in ps), then remove ${paths.state}` };
     } else if (!sv) {

@@ -6,9 +6,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
 import { readBanner } from '../vault/server.js';
 import { proveOurs } from '../vault/identity.js';
+import { sandboxCaFile } from '../vault/tls.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
 import { backendFromEnv } from '../steps/check.js';
+import { notManaged, readTargetRecord } from '../target/index.js';
+import { parseEnvFile } from '../airflow/templates.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand } from '../ui/invocation.js';
@@ -31,6 +34,8 @@ export interface StatusReport {
   token?: string;
   connections?: string[];
   variables?: string[];
+  /** false for an existing Vault this sandbox uses but did not start. */
+  managed?: boolean;
 }
 
 const TIMEOUT_MS = 1500;
@@ -42,6 +47,19 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
   const { status, facts, error } = readFacts(paths);
   if (status === 'corrupt') {
     return { dir, running: false, reason: `.sandbox/state.json is corrupt: it ${error}`, fix: `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`.trim() };
+  }
+  const existing = readTargetRecord(paths.stateDir);
+  if (existing && !facts.server) {
+    // Not ours: say so, and whether it answers (health needs no token).
+    const report: StatusReport = { dir, running: true, url: existing.url, managed: false, reason: notManaged(existing) };
+    try {
+      const h = await new VaultClient({ url: existing.url, caFile: existing.caFile, namespace: existing.namespace, timeoutMs: TIMEOUT_MS }).health();
+      report.answering = h.status === 200 || h.status === 429 || h.status === 473;
+    } catch (e) {
+      report.answering = false;
+      report.fix = `ask whoever runs ${existing.url}: ${(e as Error).message}`;
+    }
+    return report;
   }
   if (status === 'missing' || !facts.server) {
     const why = !existsSync(dir) ? 'no sandbox here' : status === 'copied' ? 'this dir was copied from another sandbox; its server is not this one\'s' : 'no server recorded (.sandbox/state.json names none)';
@@ -56,13 +74,13 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
   try {
     const a = parseAddress(sv.address);
     if (!isLoopback(a.host)) return { ...base, running: true, reason: `the server listens on ${sv.address}, not loopback: the token is not sent there` };
-    url = addressUrl(a);
+    url = addressUrl(a, sv.url.startsWith('https:'));
   } catch {
     return { ...base, running: false, reason: `.sandbox/state.json has an address '${sv.address}' that is not HOST:PORT` };
   }
   const token = readBanner(paths.serverOut).rootToken;
   const report: StatusReport = { ...base, url, running: true, token: token ? maskToken(token, showToken) : undefined };
-  const client = new VaultClient({ url, token, timeoutMs: TIMEOUT_MS });
+  const client = new VaultClient({ url, token, timeoutMs: TIMEOUT_MS, caFile: url.startsWith('https:') ? sandboxCaFile(paths.stateDir) : undefined });
   try {
     await client.health();
     report.answering = true;
@@ -81,12 +99,21 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
     else report.reason = `not answering: ${(e as Error).message}`;
     return report;
   }
-  const env = existsSync(paths.env) ? backendFromEnv(readFileSync(paths.env, 'utf8')) : null;
+  // Where to list: the paths the sandbox's .env gives Airflow (never its url or token: those come from the proven record).
+  const envText = existsSync(paths.env) ? readFileSync(paths.env, 'utf8') : '';
+  const env = envText ? backendFromEnv(envText) : null;
   const mount = env && typeof env !== 'string' ? env.mount : 'secret';
   const connPath = env && typeof env !== 'string' ? env.connectionsPath : 'connections';
+  let varPath = 'variables';
+  try {
+    const kw = JSON.parse(parseEnvFile(envText).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '{}') as { variables_path?: unknown };
+    if (typeof kw.variables_path === 'string') varPath = kw.variables_path.replace(/\/+$/, '');
+  } catch {
+    /* the default path */
+  }
   try {
     report.connections = await client.kvList(mount, connPath);
-    report.variables = await client.kvList(mount, 'variables');
+    report.variables = await client.kvList(mount, varPath);
   } catch {
     /* a KV v1 mount or a custom path: listing is best effort */
   }
@@ -98,6 +125,9 @@ export async function statusCommand(dir: string | undefined, mode: OutputMode, s
   const healthy = r.running && r.answering !== false;
   if (mode.json) {
     writeOut(JSON.stringify(r, null, 2));
+  } else if (r.managed === false) {
+    writeOut(`${r.answering ? 'answering' : 'NOT answering'}: ${r.reason}`);
+    if (r.fix) writeOut(`fix: ${r.fix}`);
   } else if (r.running) {
     writeOut(`running: ${r.flavour} ${r.version} at ${r.url} (pid ${r.pid}, since ${r.started_at})`);
     if (r.answering === false) {

@@ -18,6 +18,7 @@ import { shadow } from './shadow.js';
 import { dag } from './dag.js';
 import { vaultTokenFile } from './vault-token-file.js';
 import { macos } from './macos.js';
+import { tls } from './tls.js';
 
 /** In Airflow's order: what it is, how it is configured, how it reaches and logs in to Vault, where it reads, what may stand in. */
 export const CHECKS: Check[] = [
@@ -30,6 +31,7 @@ export const CHECKS: Check[] = [
   address,
   proxy,
   scheme,
+  tls,
   reachable,
   health,
   token,

@@ -68,7 +68,9 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
   const client = airflowClient(ctx, ctx.airflowToken);
   let list = ids;
   if (!list.length) {
-    const listed = await client.listSecrets(mount, basePath, kv).catch(() => []);
+    // A least-privilege token (the sandbox's AppRole) may read but not list: list with the sandbox's root token when there is one.
+    const lister = ctx.serverToken ? ctx.client!.withToken(ctx.serverToken) : client;
+    const listed = await lister.listSecrets(mount, basePath, kv).catch(() => []);
     list = listed.filter((k) => !k.endsWith('/'));
   }
   if (!list.length) {

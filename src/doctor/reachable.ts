@@ -6,7 +6,8 @@ export const reachable: Check = {
   id: 'reachable',
   title: 'Server reachable',
   link: 'address/TLS/proxy',
-  needs: ['address'],
+  // A certificate problem is named by "TLS certificate"; not reachable would send the user the wrong way.
+  needs: ['address', 'tls'],
   async run(ctx) {
     try {
       await ctx.client!.health();

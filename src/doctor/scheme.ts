@@ -15,6 +15,11 @@ export const scheme: Check = {
     } catch (e) {
       const err = e as VaultError;
       const plain = new URL(url.href);
+      if (err.kind === 'scheme' && url.protocol === 'http:') {
+        const secure = new URL(url.href);
+        secure.protocol = 'https:';
+        return fail(`${url.origin} uses http, but the server speaks HTTPS`, `use ${secure.origin} in VAULT_ADDR and in the url of AIRFLOW__SECRETS__BACKEND_KWARGS, with "verify" and VAULT_CACERT set to its CA`);
+      }
       if (err.kind === 'scheme') {
         plain.protocol = 'http:';
         const fix = typeof ctx.kwargs?.url === 'string' ? kwargsFix(ctx, { set: { url: plain.origin } }) : `export VAULT_ADDR=${plain.origin}`;

@@ -31,7 +31,11 @@ export const token: Check = {
         const why = err.status === 400 ? 'role_id or secret_id is wrong (or the secret_id expired)' : err.status === 404 || err.status === 405 ? `no AppRole auth method at auth/${mount}` : err.message;
         return fail(
           `AppRole login at auth/${mount} fails (HTTP ${err.status ?? err.kind}): ${why}`,
-          err.status === 404 || err.status === 405 ? `vault auth enable approle, or set "auth_mount_point" to where AppRole is enabled` : 'vault write -f auth/approle/role/<role>/secret-id gives a new secret_id; put it in the kwargs',
+          err.status === 404 || err.status === 405
+            ? `vault auth enable approle, or set "auth_mount_point" to where AppRole is enabled`
+            : ctx.paths
+              ? `${selfCommand()} ${shellArg(ctx.paths.dir)} --yes makes a new secret_id and rewrites .env`
+              : 'vault write -f auth/approle/role/<role>/secret-id gives a new secret_id; put it in the kwargs',
         );
       }
     }

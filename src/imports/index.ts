@@ -12,11 +12,8 @@ import { isRecord, loadYaml } from '../config.js';
 import { connIdProblem } from '../airflow/connection.js';
 import type { ConnectionSpec, VariableSpec } from '../settings.js';
 import { fromFields, fromUri, type ImportTarget } from './fields.js';
-import { pyJsonDumps, pyJsonLoads } from '../airflow/pyjson.js';
+import { pyText } from '../airflow/spec.js';
 import type { Imported, ImportNote } from './types.js';
-
-/** A JSON value as Airflow stores it (`json.dumps`: ", " and ": " separators, ASCII only). */
-const pyText = (v: unknown): string => pyJsonDumps(pyJsonLoads(JSON.stringify(v)));
 
 
 export async function importFile(file: string, target: ImportTarget): Promise<Imported> {

@@ -10,6 +10,7 @@ import { rootTokenProblem } from '../vault/server.js';
 import { mountProblem, pathCharsProblem } from '../validate/vault-path.js';
 import { rootTokenCharsProblem } from '../validate/root-token.js';
 import { row, type SettingKey } from './schema.js';
+import { parseTtl } from '../vault/auth/ttl.js';
 
 /** A mount or path as VaultBackend will join it: no leading or trailing slash, no empty or dot segments. */
 export function normalizeVaultPath(flag: string, value: string, allowEmpty: boolean): string {
@@ -47,6 +48,8 @@ export interface Parsed {
   check: string;
   format: string;
   rootToken: string;
+  auth: 'token' | 'approle';
+  secretIdTtl: number;
 }
 
 type Parsers = { [K in keyof Parsed]: (raw: unknown, where: string, allowRemote?: boolean) => Parsed[K] };
@@ -72,6 +75,12 @@ export const PARSERS: Parsers = {
   airflowVersion: choice('airflowVersion'),
   check: choice('check'),
   format: choice('format'),
+  auth: (raw, where) => choice('auth')(raw, where) as 'token' | 'approle',
+  secretIdTtl: (raw, where) => {
+    const t = parseTtl(String(raw));
+    if (t === null) throw new UsageError(`${where} '${String(raw)}' is not a duration; write e.g. 30m, 24h, 7d, or 0 for no expiry`);
+    return t;
+  },
   rootToken: (raw, where) => {
     const t = String(raw);
     const p = rootTokenProblem(t) ?? rootTokenCharsProblem(t);

@@ -105,6 +105,43 @@ export const SETTINGS = [
     help: 'KV engine version of the mount (config only)',
   },
   {
+    key: 'auth', question: 'How Airflow logs in to Vault', flag: 'auth', type: 'string', meta: 'METHOD', config: 'vault.auth', default: 'token', persisted: true, commands: CREATE, group: 'create',
+    choices: ['token', 'approle'],
+    help: 'token (the root token) or approle (a role with a read-only policy, as in production)',
+    doc: '`token` (default): Airflow uses the server\'s root token. `approle`: the tool enables AppRole, writes a policy that may only `read` `<mount>/data/<connections_path>/*` and `<mount>/data/<variables_path>/*` (also saved as `policy.hcl` beside the config), creates a role bound to it, and gives Airflow `auth_type: approle` with its `role_id` and `secret_id`; the root token stays out of the Airflow env (the tool keeps it under `.sandbox/`, 0600). Edit `policy.hcl` and rerun to try another policy: the check says what it lets Airflow read',
+  },
+  {
+    key: 'secretIdTtl', flag: 'secret-id-ttl', type: 'string', meta: 'DURATION', config: 'vault.secret_id_ttl', default: '24h', persisted: true, commands: CREATE, group: 'create',
+    help: 'with --auth approle: how long a secret_id stays valid (30m, 24h, 7d; 0 = no expiry)',
+    doc: 'with `--auth approle`: how long a secret_id stays valid (`30m`, `24h`, `7d`, seconds, or `0` for no expiry; default `24h`). A rerun keeps a secret_id that still logs in and makes a new one otherwise',
+  },
+  {
+    key: 'tls', flag: 'tls', negatable: true, type: 'boolean', config: 'server.tls', persisted: true, commands: CREATE, group: 'create',
+    help: 'the dev server serves HTTPS with a CA it generates (verify and VAULT_CACERT point at it)',
+    doc: 'the dev server serves HTTPS with a CA and certificate of its own (`-dev-tls`, written to `.sandbox/tls/`); the kwargs carry `verify` as the CA path and the env `VAULT_CACERT`, so Airflow verifies the certificate as it would in production',
+  },
+  {
+    key: 'vaultUrl', flag: 'vault-url', type: 'string', meta: 'URL', config: 'vault.url', persisted: true, commands: CREATE, group: 'create',
+    help: "use an existing Vault (the team's): nothing started or mounted, nothing written there without --seed",
+    doc: "use an existing Vault at URL (https and non-loopback allowed) instead of starting a dev server: nothing is started or mounted there, and nothing is written there unless you pass `--seed` (and confirm the paths, or `--yes`). Without `--seed` the check reads the connections and variables already listed under the paths. The token comes from `VAULT_TOKEN`/`BAO_TOKEN` or `--token-file`, never a flag value; with `--auth approle`, the role from `VAULT_ROLE_ID` and `VAULT_SECRET_ID`. `status`, `down` and `up` leave that server alone",
+  },
+  {
+    key: 'caCert', flag: 'ca-cert', type: 'string', meta: 'FILE', config: 'vault.ca_cert', persisted: true, commands: CREATE, group: 'create',
+    help: 'with --vault-url: the CA that signed its certificate (verify and VAULT_CACERT)',
+  },
+  {
+    key: 'namespace', flag: 'namespace', type: 'string', meta: 'NS', config: 'vault.namespace', persisted: true, commands: CREATE, group: 'create',
+    help: 'with --vault-url: the Vault namespace (X-Vault-Namespace; namespace in the kwargs)',
+  },
+  {
+    key: 'tokenFile', flag: 'token-file', type: 'string', meta: 'FILE', config: 'vault.token_file', persisted: true, commands: CREATE, group: 'create',
+    help: 'with --vault-url: read the token from FILE (Airflow gets token_path); else VAULT_TOKEN or BAO_TOKEN',
+  },
+  {
+    key: 'seed', flag: 'seed', type: 'boolean', persisted: false, commands: CREATE, group: 'create',
+    help: 'with --vault-url: write the connections and variables there (the paths are shown and confirmed)',
+  },
+  {
     key: 'conn', question: 'Connection ID=URI, or a file to import', flag: 'conn', type: 'list', meta: 'ID=URI', config: 'connections', persisted: true, commands: CREATE, group: 'create',
     defaultText: 'smtp_default=smtps://user:host@relay.example.com:465',
     help: 'a connection to seed; repeatable',

@@ -11,11 +11,20 @@ import { expectedConnection } from '../airflow/spec.js';
 import { secretPath, uriRules } from '../airflow/backend.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { VaultClient } from '../vault/client.js';
+import { authFromKwargs, type AuthSpec } from '../vault/auth/index.js';
+import { checkExisting, loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';
 import type { CheckResult, CreateContext } from './context.js';
 
 export interface BackendSettings {
   url: string;
+  /** The token Airflow sends with token auth; '' with another auth method (see `auth`). */
   token: string;
+  /** How the provider logs in with these kwargs (src/vault/auth). */
+  auth: AuthSpec;
+  /** `verify` when it is a CA path; `namespace`. */
+  caFile?: string;
+  namespace?: string;
+  variablesPath: string;
   mount: string;
   connectionsPath: string;
   kvVersion: 1 | 2;
@@ -35,14 +44,18 @@ export function backendFromEnv(text: string): BackendSettings | string {
     return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not valid JSON (Airflow would silently use no kwargs)';
   }
   const url = typeof kw.url === 'string' ? kw.url : env.get('VAULT_ADDR');
-  const token = typeof kw.token === 'string' ? kw.token : env.get('VAULT_TOKEN');
   if (!url) return 'no url in the kwargs and no VAULT_ADDR';
-  if (!token) return 'no token in the kwargs and no VAULT_TOKEN';
+  const auth = authFromKwargs(kw, env);
+  if (typeof auth === 'string') return auth;
   const kv = kw.kv_engine_version ?? 2;
   if (kv !== 1 && kv !== 2) return `kv_engine_version is ${JSON.stringify(kv)}; VaultBackend wants the number 1 or 2`;
   return {
     url,
-    token,
+    token: auth.method === 'token' && 'token' in auth ? auth.token : '',
+    auth,
+    ...(typeof kw.verify === 'string' ? { caFile: kw.verify } : {}),
+    ...(typeof kw.namespace === 'string' && kw.namespace ? { namespace: kw.namespace } : {}),
+    variablesPath: String(kw.variables_path ?? 'variables').replace(/\/+$/, ''),
     mount: String(kw.mount_point ?? 'secret'),
     connectionsPath: String(kw.connections_path ?? 'connections').replace(/\/+$/, ''),
     kvVersion: kv,
@@ -72,7 +85,12 @@ export async function check(ctx: CreateContext): Promise<void> {
   if (typeof backend === 'string') {
     throw new StepError('check', `.env would not work for Airflow: ${backend}`, 'rerun with --force to rewrite .env');
   }
-  const client = new VaultClient({ url: backend.url, token: backend.token });
+  // Logged in exactly as the provider will (a token as is, AppRole through its login), over the same TLS and namespace.
+  const client = await loginAsAirflow(ctx, backend);
+  if (s.existing && !s.existing.seed) {
+    const rules = uriRules(s.airflowVersion);
+    return checkExisting(ctx, backend, client, (id, data) => `Using connection to: ${describeConnection(id, connectionFromSecret(data, rules))}`);
+  }
   const results: CheckResult[] = [];
   for (const c of s.connections) {
     const path = secretPath(backend.connectionsPath, c.id);
@@ -81,6 +99,7 @@ export async function check(ctx: CreateContext): Promise<void> {
       data = await client.readSecret(backend.mount, path, backend.kvVersion);
     } catch (e) {
       const m = (e as Error).message;
+      if (backend.auth.method !== 'token') throw await lookupFailure(ctx, backend, `${backend.mount}/${path}`, c.id, e);
       const why = /403/.test(m) ? `the server refuses the token in .env (${m})` : m;
       throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(m));
     }
@@ -95,6 +114,7 @@ export async function check(ctx: CreateContext): Promise<void> {
     results.push({ id: c.id, ok: mismatched.length === 0, line, mismatched });
     ctx.report.info(line);
   }
+  await readVariablesAsAirflow(ctx, backend, client);
   ctx.checks = results;
   const bad = results.filter((r) => !r.ok);
   if (bad.length) {

@@ -6,6 +6,8 @@ import type { ListenAddress } from '../vault/address.js';
 import type { VaultClient } from '../vault/client.js';
 import type { WriteOutcome } from '../files.js';
 import type { AirflowInstall } from '../airflow/runner.js';
+import type { Target } from '../target/index.js';
+import type { AuthSpec } from '../vault/auth/index.js';
 
 export interface Reporter {
   /** A line of progress inside the running step. */
@@ -64,7 +66,14 @@ export interface CreateContext {
   address?: ListenAddress;
   decision?: ServerDecision;
   server?: ServerHandle;
+  /** The Vault this run talks to (src/target): the dev server started here, or an existing one. */
+  target?: Target;
+  /** The tool's own client (the root or admin token), for setting up and seeding. */
   client?: VaultClient;
+  /** How Airflow logs in, when not with the tool's token (set by the AppRole step). */
+  airflowAuth?: AuthSpec;
+  /** The ACL policy this run wrote for Airflow, and where its text came from. */
+  policy?: { name: string; text: string; source: 'generated' | 'policy.hcl' };
   seeded: SeedResult[];
   files: { path: string; outcome: WriteOutcome; note?: string }[];
   checks: CheckResult[];

@@ -10,10 +10,18 @@ import type { CreateContext } from './context.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 
 /** GET <url>/ui/: a dev server built with its UI (Vault, OpenBao from PyPI) answers 200. */
-export async function serverUi(url: string): Promise<string | null> {
-  const { request } = await import('node:http');
+export async function serverUi(url: string, caFile?: string): Promise<string | null> {
+  const secure = url.startsWith('https:');
+  const { request } = secure ? await import('node:https') : await import('node:http');
+  const { readFileSync } = await import('node:fs');
+  let ca: Buffer | undefined;
+  try {
+    ca = secure && caFile ? readFileSync(caFile) : undefined;
+  } catch {
+    return null;
+  }
   return new Promise((resolve) => {
-    const req = request(`${url}/ui/`, { method: 'GET', signal: AbortSignal.timeout(2000) }, (res) => {
+    const req = request(`${url}/ui/`, { method: 'GET', signal: AbortSignal.timeout(2000), ...(ca ? { ca } : {}) }, (res) => {
       res.resume();
       resolve(res.statusCode === 200 ? `${url}/ui` : null);
     });
@@ -34,9 +42,9 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   const bin = ctx.airflow?.bin ?? (existsSync(join(ctx.paths.dir, '.venv', 'bin', 'airflow')) ? join(ctx.paths.dir, '.venv', 'bin', 'airflow') : undefined);
   const activate = bin ? join(dirname(bin), 'activate') : undefined;
   if (activate && existsSync(activate)) steps.push(`. ${pathFor(activate)}    # the Airflow${ctx.airflow ? ` ${ctx.airflow.version}` : ''} found for this sandbox`);
-  else if (!bin) steps.push(`# no Airflow found: rerun with --with-airflow to install one into ${pathFor(join(ctx.paths.dir, '.venv'))}, or activate yours`);
+  else if (!bin) steps.push(`# no Airflow found: ${selfCommand()} ${pathFor(ctx.paths.dir)} --yes --with-airflow installs one into ${pathFor(join(ctx.paths.dir, '.venv'))} (or activate yours)`);
   steps.push(`set -a; . ${pathFor(ctx.paths.env)}; set +a    # load the sandbox env into this shell`);
-  const first = s.connections[0]?.id ?? 'smtp_default';
+  const first = s.connections[0]?.id ?? ctx.checks[0]?.id ?? 'smtp_default';
   if (s.airflowVersion === '1.10') {
     steps.push(`airflow initdb    # once per AIRFLOW_HOME`);
     steps.push(`airflow test example_secrets_dag ${dagTaskIds([first]).get(first)} 2024-01-01`);
@@ -50,9 +58,10 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
     }
   }
   const url = ctx.server?.url;
-  const ui = url ? await serverUi(url) : null;
+  const ui = url ? await serverUi(url, ctx.target?.caFile) : null;
   ctx.ui = ui ? { url: ui, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' } : null;
-  if (ui) steps.push(`# web UI: ${ui} (sign in with method Token and the VAULT_TOKEN in .env; --show-token prints it)`);
+  const where = ctx.airflowAuth ? 'the root token (--show-token prints it; .env holds only the AppRole credentials)' : 'the VAULT_TOKEN in .env; --show-token prints it';
+  if (ui) steps.push(`# web UI: ${ui} (sign in with method Token and ${where})`);
   const dirDefault = ctx.paths.dir === join(process.cwd(), 'secrets-sandbox') || ctx.paths.dir === process.cwd();
   const cmdDir = dirDefault ? '' : ` ${pathFor(ctx.paths.dir)}`;
   const self = selfCommand();

@@ -1,7 +1,9 @@
 /** Step 4: wait until /v1/sys/health answers 200; any other answer is explained, not just timed out. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
-import { HEALTH_STATUS, VaultClient, VaultError } from '../vault/client.js';
+import { HEALTH_STATUS, VaultError } from '../vault/client.js';
+import { clientFor, devTarget, writeTargetRecord } from '../target/index.js';
+import { sandboxCaFile } from '../vault/tls.js';
 import type { CreateContext } from './context.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAlive } from '../vault/server.js';
@@ -13,7 +15,10 @@ function lastLogLine(file: string): string {
 
 export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<void> {
   const server = ctx.server!;
-  const client = new VaultClient({ url: server.url, token: server.token });
+  // The target every later step talks to: our dev server, with its own CA when it serves HTTPS.
+  ctx.target ??= devTarget(server.url, server.url.startsWith('https:') ? sandboxCaFile(ctx.paths.stateDir) : undefined);
+  const client = clientFor(ctx.target, server.token);
+  writeTargetRecord(ctx.paths.stateDir, ctx.target); // a sandbox that once used an existing Vault no longer does
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {

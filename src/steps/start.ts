@@ -8,6 +8,7 @@ import { ensureDir, ensurePrivateDir } from '../files.js';
 import { registerSecret } from '../ui/mask.js';
 import { addressUrl, formatAddress, nextFreeAddress, type ListenAddress } from '../vault/address.js';
 import { VaultClient } from '../vault/client.js';
+import { devTlsCaFile, sandboxCaFile, tlsDir } from '../vault/tls.js';
 import { readBanner, startServer, devServerArgs } from '../vault/server.js';
 import { stopAndWait } from '../vault/identity.js';
 import { binaryStamp } from '../vault/binary.js';
@@ -22,7 +23,8 @@ async function reuseProblem(ctx: CreateContext, url: string): Promise<{ token?: 
   const wanted = ctx.settings.rootToken;
   if (!token) return { problem: 'its banner with the root token is gone' };
   if (wanted !== undefined && wanted !== token) return { problem: 'a different --root-token was asked for' };
-  const client = new VaultClient({ url, token, timeoutMs: 3000 });
+  if (url.startsWith('https:') !== ctx.settings.tls) return { problem: ctx.settings.tls ? 'it serves plain HTTP and --tls was asked for' : 'it serves HTTPS and --tls is off' };
+  const client = new VaultClient({ url, token, timeoutMs: 3000, caFile: url.startsWith('https:') ? sandboxCaFile(ctx.paths.stateDir) : undefined });
   try {
     const h = await client.health();
     if (h.status !== 200) return { problem: `it answers health with ${h.status}` };
@@ -61,6 +63,11 @@ export async function start(ctx: CreateContext): Promise<void> {
   ensureDir(ctx.paths.dir);
   ensurePrivateDir(ctx.paths.stateDir); // a real dir of ours, 0700: it holds the banner with the token
   const sandboxId = ctx.settings.facts.sandboxId;
+  // --tls: the server's own -dev-tls writes a fresh CA and certificate here at each start.
+  const tlsCertDir = ctx.settings.tls ? tlsDir(ctx.paths.stateDir) : undefined;
+  if (tlsCertDir) ensurePrivateDir(tlsCertDir);
+  const caFile = tlsCertDir ? devTlsCaFile(tlsCertDir) : undefined;
+  const urlOf = (a: ListenAddress) => addressUrl(a, ctx.settings.tls);
   const record = (pid: number, url: string) =>
     writeState(ctx.paths, {
       pid,
@@ -81,6 +88,7 @@ export async function start(ctx: CreateContext): Promise<void> {
         listen: formatAddress(listen),
         rootToken: ctx.settings.rootToken,
         kvVersion: ctx.settings.kvVersion,
+        tlsCertDir,
         stdoutFile: ctx.paths.serverOut,
         stderrFile: ctx.paths.serverLog,
         homeDir: ctx.paths.home,
@@ -88,18 +96,18 @@ export async function start(ctx: CreateContext): Promise<void> {
         timeoutMs: startTimeoutMs(),
         readyProbe: async () => {
           try {
-            return (await new VaultClient({ url: addressUrl(listen), timeoutMs: 500 }).health()).status === 200;
+            return (await new VaultClient({ url: urlOf(listen), timeoutMs: 500, caFile }).health()).status === 200;
           } catch {
             return false;
           }
         },
         onSpawn: (pid) => {
-          ctx.server = { pid, url: addressUrl(listen), token: '', startedNow: true };
+          ctx.server = { pid, url: urlOf(listen), token: '', startedNow: true };
           // Recorded at once: a SIGKILL of this CLI from here on leaves a server `down` can find and stop.
-          record(pid, addressUrl(listen));
+          record(pid, urlOf(listen));
         },
       });
-      const url = addressUrl(listen);
+      const url = urlOf(listen);
       ctx.server = { pid: started.pid, url, token: started.rootToken, startedNow: true };
       registerSecret(started.rootToken); // from here on no message, error included, prints it
       await settleBinary(ctx); // a binary that is not Vault fails here, and create stops what it started
@@ -150,7 +158,8 @@ export async function planStart(ctx: CreateContext): Promise<string[]> {
 function startLine(ctx: CreateContext, listen: ListenAddress): string {
   const b = ctx.binary!;
   const token = ctx.settings.rootToken ? `root token via ${b.flavour === 'OpenBao' ? 'BAO' : 'VAULT'}_DEV_ROOT_TOKEN_ID (${maskToken(ctx.settings.rootToken, false)})` : 'root token made by the server';
-  return `would start: ${[b.path, ...devServerArgs(b, formatAddress(listen), ctx.settings.kvVersion)].join(' ')} (${token}; listens on ${addressUrl(listen)})`;
+  const certDir = ctx.settings.tls ? tlsDir(ctx.paths.stateDir) : undefined;
+  return `would start: ${[b.path, ...devServerArgs(b, formatAddress(listen), ctx.settings.kvVersion, certDir)].join(' ')} (${token}; listens on ${addressUrl(listen, ctx.settings.tls)})`;
 }
 
 /** SECRETS_SANDBOX_START_TIMEOUT (seconds) for slow machines; 20 s otherwise. */

@@ -17,6 +17,10 @@ export async function verifyAccess(ctx: CreateContext): Promise<void> {
   } catch (e) {
     throw new StepError('verify access', `cannot read the mount '${mount}': ${(e as VaultError).message}`);
   }
+  if ((!info || info.path !== mount) && ctx.settings.existing) {
+    // Not our server: mounting there is the team's decision, never a side effect of this tool.
+    throw new StepError('verify access', `nothing is mounted at '${mount}/' on ${ctx.settings.existing.url} (or the token may not see it)`, `pass --mount with the KV mount your team uses; this tool does not mount on an existing Vault`);
+  }
   if (!info || info.path !== mount) {
     // Our own dev server: make the mount the settings ask for, as `vault secrets enable -version=N kv` would.
     await client.enableKv(mount, kvVersion);

@@ -12,6 +12,9 @@ import type { SandboxPaths } from '../sandbox.js';
 import type { Flavour } from '../vault/binary.js';
 import type { CreateContext } from './context.js';
 import { StepError } from '../errors.js';
+import { policyFile } from './approle.js';
+import { renderPolicy } from '../vault/auth/policy.js';
+import { authFor } from '../vault/auth/index.js';
 
 export const DAG_FILE = 'example_secrets_dag.py';
 
@@ -26,6 +29,13 @@ export interface PlanInput {
   url: string;
   token: string;
   flavour: Flavour;
+  /** Airflow's auth kwargs when it does not use the token (AppRole); see src/vault/auth. */
+  auth?: Record<string, unknown>;
+  /** The CA Airflow must trust (https), and the namespace, from the target. */
+  caFile?: string;
+  namespace?: string;
+  /** The policy text written for Airflow's role, saved as policy.hcl. */
+  policy?: string;
 }
 
 /** A file's text, or null when it is absent or not a regular file (what is in the way is reported when writing). */
@@ -52,6 +62,9 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     connectionsPath: s.connectionsPath,
     variablesPath: s.variablesPath,
     kvVersion: s.kvVersion,
+    ...(p.auth ? { auth: p.auth } : {}),
+    ...(p.caFile ? { caFile: p.caFile } : {}),
+    ...(p.namespace ? { namespace: p.namespace } : {}),
     dagsFolder: s.dag && dagInSandbox ? s.dagsDir : undefined,
     // The user's NO_PROXY entries (in the .env now, or in this shell) survive the rewrite.
     noProxy: noProxyEntries(p.url, textIfFile(paths.env)),
@@ -69,6 +82,8 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
 
   files.push({ path: paths.env, content: renderShellEnv(envInput), mode: 0o600 });
   files.push({ path: paths.dockerEnv, content: renderDockerEnv(envInput), mode: 0o600 });
+  // For the team's Vault too: the least-privilege policy Airflow needs, ready to hand over.
+  if (s.auth === 'approle' || s.existing) files.push({ path: policyFile(s), content: p.policy ?? renderPolicy(s), mode: 0o644 });
   if (s.dag) files.push({ path: dagPath, content: renderDag({ airflowVersion: s.airflowVersion, connIds: s.connections.map((c) => c.id), envFile: rel(paths.env) === '.env' ? './.env' : paths.env }), mode: 0o644 });
 
   const plans: FilePlan[] = configPlan ? [configPlan] : [];
@@ -157,10 +172,20 @@ export function applyPlans(paths: SandboxPaths, plans: FilePlan[]): void {
 }
 
 export async function writeFiles(ctx: CreateContext): Promise<void> {
-  const server = ctx.server!;
+  const server = ctx.server ?? { url: ctx.target!.url, token: '' };
   let plans: FilePlan[];
   try {
-    plans = await planFiles({ settings: ctx.settings, paths: ctx.paths, url: server.url, token: server.token, flavour: ctx.binary!.flavour });
+    plans = await planFiles({
+      settings: ctx.settings,
+      paths: ctx.paths,
+      url: ctx.target?.url ?? server.url,
+      token: server.token,
+      flavour: ctx.binary?.flavour ?? 'Vault',
+      auth: ctx.airflowAuth ? authFor(ctx.airflowAuth).backendKwargs() : undefined,
+      caFile: ctx.target?.caFile,
+      namespace: ctx.target?.namespace,
+      policy: ctx.policy?.text,
+    });
   } catch (e) {
     if (e instanceof StepError) throw e;
     throw fileError((e as NodeJS.ErrnoException).path ?? ctx.paths.dir, e);

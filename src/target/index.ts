@@ -3,6 +3,9 @@
  * Vault) given by URL, CA and namespace, where nothing is started, mounted or stopped. Commands ask
  * the target, never "is this a dev server", what they may do.
  */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePrivateDir, writePrivateFile } from '../files.js';
 import { VaultClient } from '../vault/client.js';
 
 interface TargetBase {
@@ -67,4 +70,44 @@ export function targetKwargs(t: Target): Record<string, unknown> {
   if (t.caFile) kw.verify = t.caFile;
   if (t.namespace) kw.namespace = t.namespace;
   return kw;
+}
+
+/**
+ * The record of an existing Vault this sandbox uses (.sandbox/target.json), so that status, down
+ * and up can say plainly that they do not manage it. A sandbox with its own dev server has none.
+ */
+export interface TargetRecord {
+  kind: 'existing';
+  url: string;
+  caFile?: string;
+  namespace?: string;
+}
+
+export function targetRecordFile(stateDir: string): string {
+  return join(stateDir, 'target.json');
+}
+
+export function writeTargetRecord(stateDir: string, t: Target | undefined): void {
+  const file = targetRecordFile(stateDir);
+  if (!t || t.kind === 'dev') {
+    rmSync(file, { force: true });
+    return;
+  }
+  ensurePrivateDir(stateDir);
+  const rec: TargetRecord = { kind: 'existing', url: t.url, ...(t.caFile ? { caFile: t.caFile } : {}), ...(t.namespace ? { namespace: t.namespace } : {}) };
+  writePrivateFile(file, JSON.stringify(rec, null, 2) + '\n', 0o600);
+}
+
+export function readTargetRecord(stateDir: string): TargetRecord | null {
+  try {
+    const v = JSON.parse(readFileSync(targetRecordFile(stateDir), 'utf8')) as TargetRecord;
+    return v && v.kind === 'existing' && typeof v.url === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What status, down and up say about a server they did not start. */
+export function notManaged(r: TargetRecord): string {
+  return `this sandbox uses an existing Vault at ${r.url}${r.namespace ? ` (namespace ${r.namespace})` : ''}: this tool did not start it and does not stop, restart or manage it`;
 }

@@ -16,8 +16,12 @@ export function maskToken(token: string, show = false): string {
   return `${token.slice(0, 4)}…(${token.length} chars)`;
 }
 
-/** Strings shorter than this are not searched for: masking every "a" or "pw" would garble all output. */
-const MIN_REDACTED = 4;
+/**
+ * Registered secrets shorter than this are not searched for as substrings: masking every "host"
+ * (the example connection's password) would garble "localhost" in every message. They are still
+ * masked where they stand as a URI's password (URI_USERINFO below).
+ */
+const MIN_REDACTED = 6;
 const registered = new Set<string>();
 
 /** Remember a secret for every later redact() in this process (the error printer among them). */

@@ -9,7 +9,7 @@ import type Enquirer from 'enquirer';
 import { Cancelled } from '../errors.js';
 import { connIdProblem, connUriProblem, describeConnection, parseConnectionUri } from '../airflow/connection.js';
 import { loadConfig, type ConfigFile } from '../config.js';
-import { CONFIG_FILE, findSandboxDir } from '../sandbox.js';
+import { CONFIG_FILE, findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
 import { DEFAULT_CONNECTION, DEFAULT_DIR, type CreateOptions } from '../settings.js';
 import { findOnPath } from '../vault/binary.js';
 import { UsageError } from '../errors.js';
@@ -70,7 +70,8 @@ function said<T>(answer: T, initial: T): T | undefined {
   return answer === initial ? undefined : answer;
 }
 
-export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigFile): Promise<CreateOptions> {
+/** `knownBin`: the server binary an earlier run used (state.json): while it exists there is nothing to ask. */
+export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigFile, knownBin?: string): Promise<CreateOptions> {
   const o: CreateOptions = { ...base };
   const initial = {
     address: cfg.server?.address ?? String(row('address').default),
@@ -84,7 +85,7 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
   if (o.dir === undefined) {
     o.dir = String(await ask({ type: 'Input', message: 'Sandbox directory', initial: existsSync(CONFIG_FILE) ? '.' : DEFAULT_DIR, validate: (v: string) => (v.trim() ? true : 'give a directory') }));
   }
-  if (o.vaultBin === undefined && !process.env.VAULT_BIN) {
+  if (o.vaultBin === undefined && !process.env.VAULT_BIN && cfg.server?.bin === undefined && !(knownBin && existsSync(knownBin))) {
     const found = ['vault', 'bao'].map((b) => findOnPath(b)).filter((p): p is string => Boolean(p));
     if (found.length > 1) o.vaultBin = String(await ask({ type: 'Select', message: row('vaultBin').question, choices: found }));
     else if (found.length === 0) {
@@ -163,7 +164,9 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
 export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promise<CreateOptions> {
   const dir = base.dir !== undefined ? resolvePath(base.dir) : findSandboxDir(undefined);
   const file = base.config !== undefined ? resolvePath(base.config) : join(dir, CONFIG_FILE);
-  const cfg = existsSync(file) ? await loadConfig(file) : {};
+  const facts = readFacts(sandboxPaths(dir)).facts;
+  const remembered = base.config === undefined && !existsSync(file) && facts.configFile && existsSync(facts.configFile) ? facts.configFile : undefined;
+  const cfg = existsSync(file) ? await loadConfig(file) : remembered ? await loadConfig(remembered) : {};
   const { Listr } = await import('listr2');
   const { ListrEnquirerPromptAdapter } = await import('@listr2/prompt-adapter-enquirer');
   let answers: CreateOptions | undefined;
@@ -173,7 +176,7 @@ export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promi
         title: 'A few questions (every one has a flag; see --help)',
         task: async (_ctx, task) => {
           const ask: Ask = (options) => task.prompt(ListrEnquirerPromptAdapter).run(options as never, enquirer ? { enquirer } : undefined);
-          answers = await collectAnswers(ask, base, cfg);
+          answers = await collectAnswers(ask, base, cfg, facts.bin);
         },
       },
     ],

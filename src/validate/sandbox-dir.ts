@@ -3,14 +3,13 @@
  * tool writes there must be absent or of the right type and ours (never a symlink), so the start
  * step never meets a planted entry half-way (files.ts enforces the same when it opens them).
  */
-import { join } from 'node:path';
 import { checkPrivateEntry, privateEntryError } from '../files.js';
 import type { SandboxPaths } from '../sandbox.js';
 
 export function checkSandboxState(paths: SandboxPaths): void {
   const entries: [string, 'dir' | 'file'][] = [
     [paths.stateDir, 'dir'],
-    [join(paths.stateDir, 'home'), 'dir'],
+    [paths.home, 'dir'],
     [paths.serverOut, 'file'],
     [paths.serverLog, 'file'],
     [paths.state, 'file'],

@@ -33,8 +33,8 @@ export function formatAddress(a: ListenAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
-export function addressUrl(a: ListenAddress): string {
-  return `http://${formatAddress(a)}`;
+export function addressUrl(a: ListenAddress, tls = false): string {
+  return `${tls ? 'https' : 'http'}://${formatAddress(a)}`;
 }
 
 export function portIsFree(a: ListenAddress): Promise<boolean> {

@@ -173,10 +173,10 @@ export class VaultClient {
   }
 
   /** One request; returns status and parsed JSON body (null for empty bodies). Network failures become VaultError. */
-  private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T | null }> {
+  private async request<T>(method: string, path: string, body?: unknown, rootOnly = false): Promise<{ status: number; body: T | null }> {
     const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
     if (this.token) headers['X-Vault-Token'] = this.token;
-    if (this.namespace) headers['X-Vault-Namespace'] = this.namespace;
+    if (this.namespace && !rootOnly) headers['X-Vault-Namespace'] = this.namespace;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -213,7 +213,8 @@ export class VaultClient {
 
   /** GET /v1/sys/health. Does not throw on 429/501/503: those are answers, not failures. */
   async health(): Promise<{ status: number; body: HealthBody | null }> {
-    return this.request<HealthBody>('GET', 'sys/health');
+    // sys/health lives only in the root namespace: asked inside one, the server answers 400.
+    return this.request<HealthBody>('GET', 'sys/health', undefined, true);
   }
 
   async lookupSelf(): Promise<TokenInfo> {
@@ -335,6 +336,27 @@ export class VaultClient {
     );
     if (status !== 200 || !body?.auth?.client_token) throw this.fail('POST', p, status, body);
     return { token: body.auth.client_token, policies: body.auth.policies ?? [], ttl: body.auth.lease_duration ?? 0 };
+  }
+
+  /** What this token may do on each path (`vault token capabilities`), as the server's ACL says; any token may ask. */
+  async capabilitiesSelf(paths: string[]): Promise<Record<string, string[]>> {
+    const p = 'sys/capabilities-self';
+    const { status, body } = await this.request<Envelope<Record<string, string[]>> & Record<string, unknown>>('POST', p, { paths });
+    if (status !== 200 || !body) throw this.fail('POST', p, status, body);
+    const table = (body.data ?? body) as Record<string, unknown>;
+    const out: Record<string, string[]> = {};
+    for (const path of paths) {
+      const caps = table[path] ?? (paths.length === 1 ? table.capabilities : undefined);
+      out[path] = Array.isArray(caps) ? (caps as string[]) : [];
+    }
+    return out;
+  }
+
+  /** The HCL of each named policy the caller may read (needs a token with read on sys/policies/acl). */
+  async policiesText(names: string[]): Promise<Record<string, string | null>> {
+    const out: Record<string, string | null> = {};
+    for (const n of names) out[n] = await this.readPolicy(n);
+    return out;
   }
 
   /** Auth methods enabled, keyed by path without the trailing '/', with their type. */

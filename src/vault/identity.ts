@@ -61,15 +61,13 @@ export function proveOurs(pid: number, want: Expected): Proof {
     return { ours: false, why: `pid ${pid} is another process now, not a dev server on ${want.address}` };
   }
   if (existsSync('/proc/self/environ')) {
-    const env = environOf(pid);
-    if (want.sandboxId && env) {
-      const id = env.get(SANDBOX_ID_ENV);
-      if (id !== want.sandboxId) return { ours: false, why: `pid ${pid} is a dev server of ${id ? 'another sandbox' : 'another program'}, not of this one` };
-    }
+    const id = environOf(pid)?.get(SANDBOX_ID_ENV);
+    if (want.sandboxId && id !== undefined && id !== want.sandboxId) return { ours: false, why: `pid ${pid} is a dev server of another sandbox, not of this one` };
     const cwd = cwdOf(pid);
-    if (want.home && cwd && real(cwd) !== real(want.home)) {
-      return { ours: false, why: `pid ${pid} runs in ${cwd}, not in this sandbox (a copied sandbox dir?)` };
-    }
+    const inHome = want.home !== undefined && cwd !== null && real(cwd) === real(want.home);
+    if (want.home && cwd && !inHome) return { ours: false, why: `pid ${pid} runs in ${cwd}, not in this sandbox (another program's, or a copied sandbox dir's)` };
+    // A server without the id was started by an earlier version of this tool: its private HOME must match then.
+    if (id === undefined && !inHome) return { ours: false, why: `pid ${pid} is a dev server of another program, not of this sandbox` };
   }
   return { ours: true };
 }

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
 import { parseBanner, type Banner } from './banner.js';
 import type { ServerBinary } from './binary.js';
+import { devTlsArgs } from './tls.js';
 import { ensurePrivateDir, openPrivateFile } from '../files.js';
 import { dirname } from 'node:path';
 
@@ -17,6 +18,8 @@ export interface StartOptions {
   binary: ServerBinary;
   listen: string; // HOST:PORT
   rootToken?: string;
+  /** Serve HTTPS with `-dev-tls`, its CA and certificate written here (the dir must exist). */
+  tlsCertDir?: string;
   /** KV version of the dev server's `secret/` mount (the hidden -dev-kv-v1 flag gives v1). */
   kvVersion?: 1 | 2;
   stdoutFile: string;
@@ -49,10 +52,11 @@ export function rootTokenProblem(id: string): string | null {
   return null;
 }
 
-export function devServerArgs(binary: ServerBinary, listen: string, kvVersion: 1 | 2 = 2): string[] {
+export function devServerArgs(binary: ServerBinary, listen: string, kvVersion: 1 | 2 = 2, tlsCertDir?: string): string[] {
   const args = ['server', '-dev', `-dev-listen-address=${listen}`];
   if (binary.supportsNoStoreToken) args.push('-dev-no-store-token');
   if (kvVersion === 1) args.push('-dev-kv-v1');
+  if (tlsCertDir) args.push(...devTlsArgs(tlsCertDir, listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')));
   return args;
 }
 
@@ -87,7 +91,7 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
   }
   let child;
   try {
-    child = spawn(opts.binary.path, devServerArgs(opts.binary, opts.listen, opts.kvVersion), {
+    child = spawn(opts.binary.path, devServerArgs(opts.binary, opts.listen, opts.kvVersion, opts.tlsCertDir), {
       detached: true,
       stdio: ['ignore', outFd, errFd],
       env: childEnv(opts),

@@ -48,7 +48,7 @@ for (const major of ['3', '2'] as const) {
       expect(dag?.ok).toBe(true);
       expect(dag?.detail).toContain('state=success; 1 connection(s) resolved');
       await runCli(w, ['down']);
-    });
+    }, 300_000); // db migrate + dags test: over a minute on a loaded machine
 
     it('--format fields resolves through Airflow too', async () => {
       const w = ws(major);

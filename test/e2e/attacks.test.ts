@@ -9,7 +9,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, s
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missing, ROOT, serverBinary } from '../support/env.js';
-import { freePort, runCli, runProcess, serversUnder, workspaces, type Run, type Workspace } from '../support/sandbox.js';
+import { fakeBinary, freePort, runCli, runProcess, serversUnder, workspaces, type Run, type Workspace } from '../support/sandbox.js';
 import { CASES as BAD_INPUT } from './bad-input.test.js';
 
 const BIN = serverBinary();
@@ -299,9 +299,27 @@ const ATTACKS: Attack[] = [
     says: ['current directory no longer exists'],
   },
   {
+    name: 'a server that echoes the root token in its error: the failure (exit 1) still prints no token',
+    setup: async (w) => {
+      const bin = fakeBinary(w.root, 'vault', 'echo "Error initializing core: token $VAULT_DEV_ROOT_TOKEN_ID rejected, conn pw ' + PASSWORD + '" >&2; exit 1');
+      return ['--yes', '--vault-bin', bin, ...(await addr())];
+    },
+    code: 1,
+    says: ['start: the server exited before it was ready', 'Error initializing core: token'],
+  },
+  {
+    name: 'the same failure with --json: the JSON error holds no token either',
+    setup: async (w) => {
+      const bin = fakeBinary(w.root, 'vault', 'echo "Error initializing core: token $VAULT_DEV_ROOT_TOKEN_ID rejected" >&2; exit 1');
+      return ['--yes', '--json', '--vault-bin', bin, ...(await addr())];
+    },
+    code: 1,
+    says: ['"step": "start"', 'Error initializing core: token'],
+  },
+  {
     name: '.env and docker.env tell proxies to skip the sandbox, keeping the NO_PROXY of the shell',
     setup: async () => ['--yes', '--check', 'vault', ...(await addr())],
-    env: { NO_PROXY: 'corp.example', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9' },
+    env: { NO_PROXY: 'corp.example', no_proxy: '', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9' },
     code: 0,
     says: [],
     after: (w) => {

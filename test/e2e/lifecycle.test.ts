@@ -110,7 +110,7 @@ const CONDITIONS: Condition[] = [
   { name: 'two runs at once', twice: true },
 ];
 
-type Op = { name: string; run: (cli: (args: string[]) => Promise<Run>, dir: string, base: string[]) => Promise<void> };
+type Op = { name: string; run: (cli: (args: string[]) => Promise<Run>, dir: string, base: string[], w: Workspace, env?: NodeJS.ProcessEnv) => Promise<void> };
 
 const OPS: Op[] = [
   { name: 'create --yes', run: async (cli, dir, base) => void ok(await cli([dir, '--yes', ...base, ...CONN_ARGS]), 'create') },
@@ -139,11 +139,35 @@ const OPS: Op[] = [
       ok(await cli(['doctor', '--fix', dir]), 'doctor --fix');
     },
   },
+  {
+    name: 'wizard with every default',
+    // A rerun through the questions, Enter on each: what is offered (the config's, else the default) is kept.
+    run: async (_cli, dir, base, w, env) => {
+      // A flag answers its question: no prompt for it.
+      const steps: [string, string][] = [...(base.includes('--address') ? [] : ['Listen address']), 'Root token', 'KV mount', 'connections_path', 'variables_path', 'Airflow version', 'Connection ID=URI', 'Variable KEY=VALUE', 'Write the example DAG', 'Final check'].map((q) => [q, '\r']);
+      steps.push(['Sandbox ready', '']);
+      const out = await wizard(w, [dir, ...base], steps, env);
+      expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
+      expect(out.code, out.transcript.slice(-2000)).toBe(0);
+    },
+  },
 ];
+
+/** The CLI in a real pseudo-terminal (Python's pty from the project venv), answered key by key. */
+async function wizard(w: Workspace, args: string[], steps: [string, string][], env?: NodeJS.ProcessEnv): Promise<{ code: number; transcript: string; stuck_at: number | null }> {
+  const { VENV_PYTHON, ROOT, CLI } = await import('../support/env.js');
+  const { runProcess } = await import('../support/sandbox.js');
+  const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
+    input: JSON.stringify({ cmd: [process.execPath, CLI, ...args], cwd: w.cwd, env: { ...w.env, ...env, TERM: 'xterm-256color', COLUMNS: '200', LINES: '50' }, steps, timeout: 120 }),
+    timeoutMs: 150_000,
+  });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { code: number; transcript: string; stuck_at: number | null };
+}
 
 describe.skipIf(skipReason)('the rerun matrix: every cell converges', () => {
   for (const c of CONDITIONS) {
-    it(`${c.name}: create, rerun, up after down, up after a kill, doctor --fix`, async (t) => {
+    it(`${c.name}: create, rerun, up after down, up after a kill, doctor --fix, the wizard with defaults`, async (t) => {
       const reason = await c.skip?.();
       if (reason) t.skip(reason);
       const w = ws();
@@ -169,7 +193,7 @@ describe.skipIf(skipReason)('the rerun matrix: every cell converges', () => {
                 return b;
               }
             : one;
-          await op.run(cli, dir, base);
+          await op.run(cli, dir, base, w, env);
           await assertConverged(dir, `${c.name} / ${op.name}`);
           if (c.copied && i === 0) {
             // Copy the running sandbox (state.json, .env and all); from here on the ops act on the copy.

@@ -221,3 +221,14 @@ describe('DAG task ids', () => {
     for (const v of t.values()) expect(v).toMatch(/^[\w.-]+$/);
   });
 });
+
+describe('the wizard never echoes a password', () => {
+  it('in a connection line without = (not a file), and in the preview of one with =', async () => {
+    const { validateConnectionLine, connectionPreview } = await import('../../src/ui/wizard.js');
+    const said = validateConnectionLine('postgres://admin:Wz-S3cret@db/app');
+    expect(said).not.toBe(true);
+    expect(String(said)).not.toContain('Wz-S3cret');
+    expect(String(said)).toContain('admin:****@db');
+    expect(connectionPreview('x=mysql://u:Wz-S3cret/x@h/db')).not.toContain('Wz-S3cret');
+  });
+});

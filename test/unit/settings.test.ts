@@ -38,7 +38,8 @@ describe('merge: flags > config > env > defaults', () => {
     expect(m.values.conn).toEqual([['a', 'http://a'], ['b', 'http://flag-b'], ['c', 'http://c']]);
   });
 
-  it('merges 100,000 entries in well under a second (a Map, not a quadratic scan)', () => {
+  // 60-140 ms measured on this machine; the bound only catches a quadratic scan (minutes) on a loaded CI box.
+  it('merges 100,000 entries linearly (a Map, not a quadratic scan)', () => {
     const big = Array.from({ length: 100_000 }, (_, i) => [`c${i}`, `http://h${i}`] as const);
     const over = Array.from({ length: 100_000 }, (_, i) => [`c${i * 2}`, `http://o${i}`] as const);
     const t0 = performance.now();
@@ -46,7 +47,7 @@ describe('merge: flags > config > env > defaults', () => {
     const ms = performance.now() - t0;
     expect(out).toHaveLength(150_000);
     expect(out[2]).toEqual(['c2', 'http://o1']);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(15_000);
   });
 });
 
@@ -148,4 +149,18 @@ describe('config edits scale', () => {
     expect(out).toContain('c99999: http://h99999');
     expect(out.startsWith('# mine\n')).toBe(true);
   }, 60_000);
+});
+
+describe('the layers come from the schema rows', () => {
+  it('flags: every setting the config holds; env: each row\'s variable; defaults: each row\'s default', async () => {
+    const { flagsLayer, envLayer, defaultsLayer } = await import('../../src/settings.js');
+    const rows = SETTINGS as readonly SettingRow[];
+    const said = Object.fromEntries(rows.filter((r) => r.config && r.type !== 'list').map((r) => [r.key, r.type === 'boolean' ? true : 'x']));
+    expect(Object.keys(flagsLayer(said)).sort()).toEqual(Object.keys(said).sort());
+    expect(flagsLayer({ force: true, dryRun: true, rootToken: 't' })).toEqual({});
+    expect(envLayer({ VAULT_BIN: '/opt/bao', PATH: '/bin' })).toEqual({ vaultBin: '/opt/bao' });
+    expect(envLayer({ VAULT_BIN: '' })).toEqual({});
+    expect(defaultsLayer({})).toMatchObject({ address: '127.0.0.1:8200', mount: 'secret', check: 'auto', airflowVersion: 'auto', dag: true });
+    expect(defaultsLayer({ SECRETS_SANDBOX_DEFAULT_PORT: '18200' }).address).toBe('127.0.0.1:18200');
+  });
 });

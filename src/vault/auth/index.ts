@@ -2,8 +2,8 @@
  * The auth methods the tool knows. Adding one (kubernetes, userpass) is a file like approle.ts
  * plus its case here.
  */
-import { approleAuth, type AppRoleAuthSpec } from './approle.js';
-import { tokenAuth, type TokenAuthSpec } from './token.js';
+import { approleAuth, approleFromKwargs, type AppRoleAuthSpec } from './approle.js';
+import { tokenAuth, tokenFromKwargs, type TokenAuthSpec } from './token.js';
 import type { Auth } from './types.js';
 import type { VaultClient } from '../client.js';
 
@@ -23,6 +23,19 @@ export function authFor(spec: AuthSpec): Auth {
       return tokenAuth(spec);
     case 'approle':
       return approleAuth(spec);
+  }
+}
+
+/** How the provider would log in with these VaultBackend kwargs (and env), or what is wrong with them. */
+export function authFromKwargs(kw: Record<string, unknown>, env: Map<string, string> = new Map()): AuthSpec | string {
+  const type = kw.auth_type ?? 'token';
+  switch (type) {
+    case 'token':
+      return tokenFromKwargs(kw, env);
+    case 'approle':
+      return approleFromKwargs(kw);
+    default:
+      return `auth_type '${String(type)}' is not one this tool can check (it knows ${AUTH_METHODS.join(', ')})`;
   }
 }
 

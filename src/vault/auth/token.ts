@@ -35,3 +35,14 @@ export function tokenAuth(spec: TokenAuthSpec): Auth {
     },
   };
 }
+
+/**
+ * What the provider's token auth would use, from VaultBackend kwargs: `token_path` wins over `token`
+ * (as in `_set_token`), and VAULT_TOKEN from the env stands in for a missing `token`.
+ */
+export function tokenFromKwargs(kw: Record<string, unknown>, env: Map<string, string>): TokenAuthSpec | string {
+  if (typeof kw.token_path === 'string' && kw.token_path) return { method: 'token', tokenPath: kw.token_path };
+  const token = typeof kw.token === 'string' && kw.token ? kw.token : env.get('VAULT_TOKEN');
+  if (!token) return 'no token in the kwargs and no VAULT_TOKEN';
+  return { method: 'token', token };
+}

@@ -1,0 +1,103 @@
+/**
+ * Step 6b (--auth approle): what a production Vault admin would do for Airflow, on the sandbox
+ * server: enable AppRole, write a policy that may only read the connections and variables paths,
+ * bind a role to it, and hand Airflow that role's role_id and a secret_id. The root token never
+ * reaches Airflow's env. A policy.hcl the user edited is what gets written, so a team's own policy
+ * can be rehearsed: the check then says what it lets Airflow read.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { StepError } from '../errors.js';
+import { readWrittenRecord, sha256 } from '../files.js';
+import { parseEnvFile } from '../airflow/templates.js';
+import { renderPolicy } from '../vault/auth/policy.js';
+import { authFor, DEFAULT_APPROLE_MOUNT } from '../vault/auth/index.js';
+import { formatTtl } from '../vault/auth/ttl.js';
+import { VaultError } from '../vault/client.js';
+import type { Settings } from '../settings.js';
+import { registerSecret } from '../ui/mask.js';
+import type { SandboxPaths } from '../sandbox.js';
+import type { CreateContext } from './context.js';
+
+export const POLICY_FILE = 'policy.hcl';
+export const POLICY_NAME = 'airflow-secrets-read';
+export const ROLE_NAME = 'airflow';
+
+/** policy.hcl sits beside the config, ready to hand to whoever runs the team's Vault. */
+export function policyFile(s: Settings): string {
+  return join(dirname(s.configFile), POLICY_FILE);
+}
+
+/**
+ * The policy to write: policy.hcl when the user edited it (and no --force), else the generated one.
+ * A policy.hcl the tool wrote and nobody touched follows the settings (a changed mount or path).
+ */
+export function policyToWrite(s: Settings, paths: SandboxPaths): { text: string; source: 'generated' | 'policy.hcl' } {
+  const generated = renderPolicy(s);
+  const file = policyFile(s);
+  if (s.force || !existsSync(file)) return { text: generated, source: 'generated' };
+  const text = readFileSync(file, 'utf8');
+  const recorded = readWrittenRecord(paths.written)[relative(paths.dir, file)];
+  if (text === generated || recorded === sha256(text)) return { text: generated, source: 'generated' };
+  return { text, source: 'policy.hcl' };
+}
+
+/** The approle credentials the current .env gives Airflow, if any. */
+function currentCredentials(envFile: string): { roleId: string; secretId: string } | null {
+  try {
+    const kw = JSON.parse(parseEnvFile(readFileSync(envFile, 'utf8')).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '') as Record<string, unknown>;
+    if (kw.auth_type === 'approle' && typeof kw.role_id === 'string' && typeof kw.secret_id === 'string') return { roleId: kw.role_id, secretId: kw.secret_id };
+  } catch {
+    /* no .env yet, or not ours to read: a new secret_id */
+  }
+  return null;
+}
+
+export function planApprole(ctx: CreateContext): string[] {
+  const s = ctx.settings;
+  const p = policyToWrite(s, ctx.paths);
+  return [
+    `would enable AppRole at auth/${DEFAULT_APPROLE_MOUNT}/ and write the policy ${POLICY_NAME} (${p.source === 'policy.hcl' ? 'your edited policy.hcl' : 'read-only on the connections and variables paths'})`,
+    `would bind the role ${ROLE_NAME} to it, with a secret_id valid for ${formatTtl(s.secretIdTtl)}`,
+  ];
+}
+
+export async function setupApprole(ctx: CreateContext): Promise<void> {
+  const s = ctx.settings;
+  const client = ctx.client!;
+  const policy = policyToWrite(s, ctx.paths);
+  let roleId: string;
+  try {
+    if (await client.enableAuthMethod(DEFAULT_APPROLE_MOUNT, 'approle')) ctx.report.info(`enabled AppRole at auth/${DEFAULT_APPROLE_MOUNT}/`);
+    await client.writePolicy(POLICY_NAME, policy.text);
+    await client.writeAppRole(DEFAULT_APPROLE_MOUNT, ROLE_NAME, { tokenPolicies: [POLICY_NAME], secretIdTtl: s.secretIdTtl });
+    roleId = await client.readRoleId(DEFAULT_APPROLE_MOUNT, ROLE_NAME);
+  } catch (e) {
+    throw new StepError('approle', `setting up AppRole failed: ${(e as Error).message}`, 'rerun; the tool needs its root token for this (see .sandbox/server.out)');
+  }
+  ctx.policy = { name: POLICY_NAME, ...policy };
+  if (policy.source === 'policy.hcl') ctx.report.warn(`wrote your edited ${POLICY_FILE} as the policy ${POLICY_NAME} (--force goes back to the generated one)`);
+
+  // A secret_id that still logs in is kept (a rerun changes nothing); a new TTL asks for a new one.
+  const current = currentCredentials(ctx.paths.env);
+  let secretId: string | undefined;
+  if (current && current.roleId === roleId && s.source.secretIdTtl !== 'flag') {
+    try {
+      await authFor({ method: 'approle', roleId, secretId: current.secretId }).login(client.withToken(''));
+      secretId = current.secretId;
+    } catch (e) {
+      if (!(e instanceof VaultError)) throw e;
+      ctx.report.info('the secret_id in .env no longer logs in: making a new one');
+    }
+  }
+  if (!secretId) {
+    try {
+      secretId = (await client.generateSecretId(DEFAULT_APPROLE_MOUNT, ROLE_NAME)).secretId;
+    } catch (e) {
+      throw new StepError('approle', `generating a secret_id failed: ${(e as Error).message}`);
+    }
+  }
+  registerSecret(secretId);
+  ctx.airflowAuth = { method: 'approle', roleId, secretId };
+  ctx.report.info(`role ${ROLE_NAME} (policy ${POLICY_NAME}), secret_id valid for ${formatTtl(s.secretIdTtl)}`);
+}
