@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 describe.skipIf(missing('server binary', BIN) ?? missing('Airflow 3 venv', join(AIRFLOW3, 'airflow')))('--check airflow with a proxy in the user environment', () => {
-  it('passes through the .env NO_PROXY, and fails naming the proxy once NO_PROXY is gone', async () => {
+  it('passes through the .env NO_PROXY, and fails naming the proxy once NO_PROXY is gone', { timeout: 450_000 }, async () => {
     // Port 9 (discard) has no listener: a request sent to this proxy fails at once.
     const w = workspace(BIN, { HTTP_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9' });
     w.env.PATH = `${AIRFLOW3}${delimiter}${w.env.PATH}`;

@@ -434,11 +434,20 @@ describe.skipIf(skipReason)('differential corpus: doctor against real Airflow', 
         expect(dN.verdict).toBe('emulation');
 
         if (s.fix) {
-          expect(verdict.fix, verdict.detail).toBeTruthy();
-          const fixedShell = await applyFix(verdict.fix!, { ...shell }, { ...w.env, VAULT_ADDR: server.url, VAULT_TOKEN: server.token });
-          const again = await runCli(w, ['doctor', dir, '--json'], { env: { ...fixedShell, PATH: withAirflowPath }, timeoutMs: 200_000 });
-          const d2 = readJson<DoctorJson>(again.stdout);
-          expect(again.code, `after "${verdict.fix}": ${d2.checks.find((c) => c.id === 'airflow-verdict')?.detail}`).toBe(0);
+          // Follow each fix doctor gives (one per broken link: a set-up may break connections and variables alike) until Airflow resolves all.
+          let fixShell: Record<string, string> = { ...shell };
+          let current = verdict;
+          const followed: string[] = [];
+          for (let round = 0; round < 3; round++) {
+            expect(current.fix, current.detail).toBeTruthy();
+            expect(followed, 'the same fix twice: it did not work').not.toContain(current.fix);
+            followed.push(current.fix!);
+            fixShell = await applyFix(current.fix!, fixShell, { ...w.env, VAULT_ADDR: server.url, VAULT_TOKEN: server.token });
+            const again = await runCli(w, ['doctor', dir, '--json'], { env: { ...fixShell, PATH: withAirflowPath }, timeoutMs: 200_000 });
+            current = readJson<DoctorJson>(again.stdout).checks.find((c) => c.id === 'airflow-verdict')!;
+            if (again.code === 0) break;
+          }
+          expect(current.status, `after ${followed.map((f) => `"${f}"`).join(', ')}: ${current.detail}`).not.toBe('fail');
         }
       });
     }
