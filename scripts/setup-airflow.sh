@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Test-only: real Airflow 3 and 2.11, each with the hashicorp provider, in .venvs/airflow3 and
-# .venvs/airflow2, installed from the frozen pins in requirements/. Skipped when the pins have
-# not changed since the last install.
+# .venvs/airflow2, installed from the frozen pins in requirements/. Each venv is built once per
+# machine in the cache dir (scripts/cache.sh), keyed by the hash of its pins, and linked here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cache.sh
+
+airflow_build() {
+  local req="$1" dir="$2"
+  echo "setup: installing $(grep -m1 '^apache-airflow==' "$req") into $dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+}
 for v in airflow3 airflow2; do
   req="requirements/$v.txt"
-  venv=".venvs/$v"
-  h=$(sha256sum "$req" | cut -c1-32)
-  if [ -f "$venv/.setup-stamp" ] && [ "$(cat "$venv/.setup-stamp")" = "$h" ]; then continue; fi
-  echo "setup: installing $(grep -m1 '^apache-airflow==' "$req") into $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
-  echo "$h" > "$venv/.setup-stamp"
+  cached ".venvs/$v" "$v-$(hash_of "$req")" . airflow_build "$req"
 done

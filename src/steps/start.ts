@@ -94,9 +94,10 @@ export async function start(ctx: CreateContext): Promise<void> {
         homeDir: ctx.paths.home,
         sandboxId,
         timeoutMs: startTimeoutMs(),
-        readyProbe: async () => {
+        readyProbe: async (token) => {
           try {
-            return (await new VaultClient({ url: urlOf(listen), timeoutMs: 500, caFile }).health()).status === 200;
+            // The dev server mounts secret/ just after it stores its token: seeding needs the mount.
+            return (await new VaultClient({ url: urlOf(listen), token, timeoutMs: 500, caFile }).mountInfo('secret')) !== null;
           } catch {
             return false;
           }

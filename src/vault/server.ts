@@ -4,7 +4,7 @@
  * recycled pid, and stop it.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
@@ -12,7 +12,7 @@ import { parseBanner, type Banner } from './banner.js';
 import type { ServerBinary } from './binary.js';
 import { devTlsArgs } from './tls.js';
 import { ensurePrivateDir, openPrivateFile } from '../files.js';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface StartOptions {
   binary: ServerBinary;
@@ -32,10 +32,12 @@ export interface StartOptions {
   /** This sandbox's id, handed to the server in its environment so its identity can be proven (vault/identity.ts). */
   sandboxId?: string;
   /**
-   * With a root token we chose, the server is ready as soon as it answers: no need to wait for the
-   * banner, which it prints only after 100 ms of log quiet (vault.md §1.5).
+   * True once the server serves `token` and its `secret/` mount. Given one, the start does not wait
+   * for the banner, which the server prints only after 100 ms of log quiet (vault.md §1.5): the
+   * token is the one we chose, or the one the server stores in its private HOME as soon as it
+   * made it, ~100 ms before the banner (measured: bench/results.md).
    */
-  readyProbe?: () => Promise<boolean>;
+  readyProbe?: (token: string) => Promise<boolean>;
 }
 
 export interface StartedServer {
@@ -53,8 +55,9 @@ export function rootTokenProblem(id: string): string | null {
 }
 
 export function devServerArgs(binary: ServerBinary, listen: string, kvVersion: 1 | 2 = 2, tlsCertDir?: string): string[] {
+  // No -dev-no-store-token: the token file the server writes into its private HOME (never the
+  // user's: HOME is .sandbox/home) is how we learn a server-made token without the banner's wait.
   const args = ['server', '-dev', `-dev-listen-address=${listen}`];
-  if (binary.supportsNoStoreToken) args.push('-dev-no-store-token');
   if (kvVersion === 1) args.push('-dev-kv-v1');
   if (tlsCertDir) args.push(...devTlsArgs(tlsCertDir, listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')));
   return args;
@@ -63,7 +66,9 @@ export function devServerArgs(binary: ServerBinary, listen: string, kvVersion: 1
 function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: opts.homeDir, VAULT_CLI_NO_COLOR: '1', BAO_CLI_NO_COLOR: '1' };
   // An inherited dev token or listen address would silently override ours.
-  for (const k of ['VAULT_DEV_ROOT_TOKEN_ID', 'BAO_DEV_ROOT_TOKEN_ID', 'VAULT_DEV_LISTEN_ADDRESS', 'BAO_DEV_LISTEN_ADDRESS', 'VAULT_TOKEN', 'BAO_TOKEN']) {
+  // A token path or CLI config (token_helper) of the user's would send the server's token file
+  // out of the private HOME, over the user's own ~/.vault-token.
+  for (const k of ['VAULT_DEV_ROOT_TOKEN_ID', 'BAO_DEV_ROOT_TOKEN_ID', 'VAULT_DEV_LISTEN_ADDRESS', 'BAO_DEV_LISTEN_ADDRESS', 'VAULT_TOKEN', 'BAO_TOKEN', 'VAULT_TOKEN_PATH', 'BAO_TOKEN_PATH', 'VAULT_CONFIG_PATH', 'BAO_CONFIG_PATH']) {
     delete env[k];
   }
   if (opts.sandboxId) env.SECRETS_SANDBOX_ID = opts.sandboxId;
@@ -89,6 +94,9 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
     closeSync(outFd);
     throw e;
   }
+  // A token file left by an earlier server in this HOME names a dead token.
+  const tokenFile = serverTokenFile(opts.homeDir);
+  rmSync(tokenFile, { force: true });
   let child;
   try {
     child = spawn(opts.binary.path, devServerArgs(opts.binary, opts.listen, opts.kvVersion, opts.tlsCertDir), {
@@ -119,7 +127,8 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
     const text = readFileSync(opts.stdoutFile, 'utf8');
     banner = parseBanner(text);
     if (banner.rootToken) return { pid, rootToken: banner.rootToken, unsealKey: banner.unsealKey };
-    if (opts.rootToken && opts.readyProbe && !exited && (await opts.readyProbe())) return { pid, rootToken: opts.rootToken };
+    const token = opts.rootToken ?? readTokenFile(tokenFile);
+    if (token && opts.readyProbe && !exited && (await opts.readyProbe(token))) return { pid, rootToken: token };
     if (exited || spawnError) {
       const said = serverSaid(banner, opts.stderrFile);
       throw new StepError(
@@ -138,6 +147,20 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
       );
     }
     await sleep(10);
+  }
+}
+
+/** Where the dev server stores its root token: `~/.vault-token` of its HOME (Vault and OpenBao alike, vault.md §2). */
+export function serverTokenFile(homeDir: string): string {
+  return join(homeDir, '.vault-token');
+}
+
+/** The token in the server's token file, once it is there (written whole: temp file, then rename). */
+function readTokenFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { missing, ROOT, serverBinary } from '../support/env.js';
+import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
 import { fakeBinary, freePort, runCli, runProcess, serversUnder, workspaces, type Run, type Workspace } from '../support/sandbox.js';
 import { CASES as BAD_INPUT } from './bad-input.test.js';
 
@@ -235,7 +235,7 @@ const ATTACKS: Attack[] = [
     setup: async () => ['--yes', '--import', '/dev/zero'],
     code: 2,
     says: ["'/dev/zero'", 'character device'],
-    timeoutMs: 20_000,
+    timeoutMs: scaled(20_000),
   },
   {
     name: 'a 50 MB import is refused before anything starts',
@@ -255,7 +255,7 @@ const ATTACKS: Attack[] = [
     },
     code: 2,
     says: ['cfg.yaml', 'FIFO'],
-    timeoutMs: 20_000,
+    timeoutMs: scaled(20_000),
   },
   {
     name: 'a FIFO as --import does not hang',
@@ -265,14 +265,14 @@ const ATTACKS: Attack[] = [
     },
     code: 2,
     says: ['conns.json', 'FIFO'],
-    timeoutMs: 20_000,
+    timeoutMs: scaled(20_000),
   },
   {
     name: 'a non-Latin-1 root token is refused at once',
     setup: async () => ['--yes', '--root-token', 'tok€n-value'],
     code: 2,
     says: ['U+20AC'],
-    timeoutMs: 20_000,
+    timeoutMs: scaled(20_000),
   },
   {
     name: 'an unwritable --dags-dir (a read-only mount) is refused before the server starts and secrets are seeded',
@@ -336,7 +336,7 @@ async function run(w: Workspace, a: Attack): Promise<Run> {
   if (args[0] === '__cwd__') {
     // A shell that stands in a directory, removes it, then starts the CLI there.
     const { CLI } = await import('../support/env.js');
-    return runProcess('bash', ['-c', `cd "$1" && rmdir "$1" && exec "$2" "$3" --yes`, '_', args[1]!, process.execPath, CLI], { env: w.env, timeoutMs: 30_000 });
+    return runProcess('bash', ['-c', `cd "$1" && rmdir "$1" && exec "$2" "$3" --yes`, '_', args[1]!, process.execPath, CLI], { env: w.env, timeoutMs: scaled(30_000) });
   }
   return runCli(w, withSecrets(args), { env: a.env, timeoutMs: a.timeoutMs ?? 120_000 });
 }
@@ -373,7 +373,7 @@ describe.skipIf(skipReason)('issue 14 attacks, one row per defect', () => {
     expectNoSecret(r, a.secrets);
     a.after?.(w, r);
     if (a.code === 0) await runCli(w, ['down', (a.dir ?? sb)(w)]);
-  }, 180_000);
+  }, scaled(180_000));
 
   // Item 4: every error the bad-input table produces, with a token and a password given, through the scan.
   it.each(BAD_INPUT.map((c) => [c.name, c] as const))('bad input "%s" prints neither the token nor the password', async (_name, c) => {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { missing, serverBinary, VENV_PYTHON } from '../support/env.js';
+import { missing, serverBinary, VENV_PYTHON, scaled } from '../support/env.js';
 import { workspaces, freePort, holdPort, readJson, runCli, runProcess, serversUnder } from '../support/sandbox.js';
 
 const BIN = serverBinary();
@@ -64,6 +64,11 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
 
     // No ~/.vault-token; the token is neither printed nor in the server's argv; loopback only.
     expect(existsSync(join(w.home, '.vault-token'))).toBe(false);
+    // The server stored it in its private HOME instead (how the CLI learns it before the banner): 0600, in a 0700 dir.
+    const serverHome = join(w.cwd, 'secrets-sandbox', '.sandbox', 'home');
+    expect(readFileSync(join(serverHome, '.vault-token'), 'utf8').trim()).toBe(token);
+    expect(statSync(join(serverHome, '.vault-token')).mode & 0o777).toBe(0o600);
+    expect(statSync(serverHome).mode & 0o777).toBe(0o700);
     expect(run.stdout + run.stderr).not.toContain(token);
     const servers = serversUnder(w.root);
     expect(servers).toHaveLength(1);
@@ -84,13 +89,25 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(readJson(after.stdout)).toMatchObject({ running: false });
   });
 
+  it("a user's BAO_TOKEN_PATH / VAULT_TOKEN_PATH does not send the server's token file out of the sandbox", async () => {
+    const w = ws();
+    const theirs = join(w.home, 'their-token');
+    const run = await runCli(w, ['--yes', '--address', `127.0.0.1:${await freePort()}`], { env: { BAO_TOKEN_PATH: theirs, VAULT_TOKEN_PATH: theirs } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(theirs)).toBe(false);
+    expect(existsSync(join(w.home, '.vault-token'))).toBe(false);
+    const token = envOf(join(w.cwd, 'secrets-sandbox')).get('VAULT_TOKEN')!;
+    expect(readFileSync(join(w.cwd, 'secrets-sandbox', '.sandbox', 'home', '.vault-token'), 'utf8').trim()).toBe(token);
+    await runCli(w, ['down']);
+  });
+
   it('--dry-run prints the plan (server command, Vault paths, files) and touches nothing', async () => {
     const w = ws();
     const port = await freePort();
     const r = await runCli(w, ['--dry-run', '--json', '--address', `127.0.0.1:${port}`, '--conn', 'pg=postgres://u:p@db/app', '--var', 'k=v']);
     expect(r.code, r.stderr).toBe(0);
     const plan = readJson<{ server: { command: string[] }; secrets: string[]; files: { path: string; action: string }[] }>(r.stdout);
-    expect(plan.server.command.slice(1)).toEqual(['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`, '-dev-no-store-token']);
+    expect(plan.server.command.slice(1)).toEqual(['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`]);
     expect(plan.secrets).toEqual(['secret/connections/pg', 'secret/variables/k']);
     expect(plan.files.map((f) => f.action)).toEqual(['create', 'create', 'create', 'create', 'create']);
     expect(readdirSync(w.cwd)).toEqual([]);
@@ -144,9 +161,7 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(readdirSync(w.cwd)).toEqual([]);
   });
 
-  it('hvac reads the seeded secret with read_secret_version, as users debug it', async () => {
-    const reason = missing('project venv python with hvac', VENV_PYTHON);
-    if (reason) return;
+  it.skipIf(missing('project venv python with hvac', VENV_PYTHON))('hvac reads the seeded secret with read_secret_version, as users debug it', async () => {
     const w = ws();
     const port = await freePort();
     expect((await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`])).code).toBe(0);
@@ -249,7 +264,7 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     const without = await runCli(w, ['--yes'], { env });
     expect(without.code).toBe(1);
     expect(without.stderr).toContain('--install-server');
-    const r = await runCli(w, ['--yes', '--json', '--install-server', '--address', `127.0.0.1:${await freePort()}`], { env, timeoutMs: 300_000 });
+    const r = await runCli(w, ['--yes', '--json', '--install-server', '--address', `127.0.0.1:${await freePort()}`], { env, timeoutMs: scaled(300_000) });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const s = readJson<{ server: { flavour: string; binary: string } }>(r.stdout);
     expect(s.server.flavour).toBe('OpenBao');
@@ -258,7 +273,7 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(again.code).toBe(0);
     expect(readJson<{ server: { reused: boolean } }>(again.stdout).server.reused).toBe(true);
     await runCli(w, ['down'], { env });
-  }, 300_000);
+  }, scaled(300_000));
 
   it('up restores every connection after the server was killed', async () => {
     const w = ws();

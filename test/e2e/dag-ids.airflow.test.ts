@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { missing, ROOT } from '../support/env.js';
+import { missing, ROOT, scaled } from '../support/env.js';
 import { runProcess } from '../support/sandbox.js';
 import { renderDag } from '../../src/airflow/templates.js';
 
@@ -22,7 +22,7 @@ for (const major of ['3', '2'] as const) {
     writeFileSync(join(dags, 'example_secrets_dag.py'), renderDag({ airflowVersion: major, connIds: IDS, envFile: "/tmp/o'brien \"x\"/.env" }));
     const r = await runProcess(python, [join(ROOT, 'test', 'support', 'dagbag.py'), dags, join(root, 'out.json')], {
       env: { PATH: process.env.PATH, HOME: root, AIRFLOW_HOME: join(root, 'airflow-home'), AIRFLOW__CORE__LOAD_EXAMPLES: 'False' },
-      timeoutMs: 180_000,
+      timeoutMs: scaled(180_000),
     });
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const got = JSON.parse(readFileSync(join(root, 'out.json'), 'utf8')) as { errors: Record<string, string>; tasks: Record<string, string[]> };
@@ -31,7 +31,7 @@ for (const major of ['3', '2'] as const) {
     expect(tasks).toHaveLength(IDS.length);
     expect(new Set(tasks).size).toBe(IDS.length);
     for (const t of tasks) expect(t.length).toBeLessThanOrEqual(250);
-  }, 240_000);
+  }, scaled(240_000));
 }
 
 describe('the DAG task ids', () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { missing, ROOT, serverBinary } from '../support/env.js';
+import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
 import { cleanup, killAndWait, runProcess, startManualServer, workspace, type Workspace } from '../support/sandbox.js';
 import { noProxyEntries, parseEnvFile, renderShellEnv, type EnvInput } from '../../src/airflow/templates.js';
 import { UsageError } from '../../src/errors.js';
@@ -101,7 +101,7 @@ describe.skipIf(proxySkip)("the .env's NO_PROXY keeps Airflow's Vault client off
       // Port 9 (discard) on loopback: nothing listens, so a request sent through this proxy fails.
       const proxy = { HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9' };
       const run = async (extra: Record<string, string>) => {
-        const r = await runProcess(AIRFLOW_PYTHON, [join(ROOT, 'test', 'support', 'proxy_bypass.py'), server.url, server.token], { env: { PATH: process.env.PATH, HOME: w!.home, ...proxy, ...extra }, timeoutMs: 60_000 });
+        const r = await runProcess(AIRFLOW_PYTHON, [join(ROOT, 'test', 'support', 'proxy_bypass.py'), server.url, server.token], { env: { PATH: process.env.PATH, HOME: w!.home, ...proxy, ...extra }, timeoutMs: scaled(60_000) });
         expect(r.code, r.stderr).toBe(0);
         return JSON.parse(r.stdout) as { bypass: Record<string, boolean>; read: string };
       };
@@ -115,5 +115,5 @@ describe.skipIf(proxySkip)("the .env's NO_PROXY keeps Airflow's Vault client off
     } finally {
       await killAndWait(server.pid);
     }
-  }, 120_000);
+  }, scaled(120_000));
 });

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missing, serverBinary } from '../support/env.js';
-import { processesUnder, runCli, workspaces } from '../support/sandbox.js';
+import { CLI, missing, ROOT, serverBinary, scaled, VENV_PYTHON } from '../support/env.js';
+import { processesUnder, runCli, runProcess, workspaces } from '../support/sandbox.js';
 import { startExistingVault, type ExistingVault } from '../support/existing-vault.js';
 import { isAlive } from '../../src/vault/server.js';
 import { parseEnvFile } from '../../src/airflow/templates.js';
@@ -21,9 +21,9 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
   let v: ExistingVault;
   beforeAll(async () => {
     v = await startExistingVault(BIN!);
-    await v.api('POST', 'secret/data/connections/team_pg', { data: { conn_uri: 'postgres://svc:s3cret@db.internal:5432/dw' } }, v.rootToken);
-    await v.api('POST', 'secret/data/variables/region', { data: { value: 'eu-west-1' } }, v.rootToken);
-  }, 120_000);
+    expect((await v.api('POST', 'secret/data/connections/team_pg', { data: { conn_uri: 'postgres://svc:s3cret@db.internal:5432/dw' } }, v.rootToken)).status).toBe(200);
+    expect((await v.api('POST', 'secret/data/variables/region', { data: { value: 'eu-west-1' } }, v.rootToken)).status).toBe(200);
+  }, scaled(120_000));
   afterAll(async () => v?.stop());
 
   /** Everything a write by the tool would change: mounts, auth methods, policies, and the secrets with their versions. */
@@ -95,7 +95,8 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     expect((await v.api('POST', `sys/namespaces/${ns}`, {}, v.rootToken)).status).toBe(200);
     const inNs = (m: string, p: string, b?: unknown) => v.api(m, p, b, v.rootToken, ns);
     await inNs('POST', 'sys/mounts/teamkv', { type: 'kv', options: { version: '2' } });
-    await inNs('POST', 'teamkv/data/airflow/connections/wh', { data: { conn_uri: 'snowflake://u:p@acct/db' } });
+    await v.kvReady('teamkv', ns);
+    expect((await inNs('POST', 'teamkv/data/airflow/connections/wh', { data: { conn_uri: 'snowflake://u:p@acct/db' } })).status).toBe(200);
     await inNs('POST', 'sys/auth/approle', { type: 'approle' });
     await inNs('POST', 'sys/policies/acl/airflow', { policy: 'path "teamkv/data/airflow/*" {\n  capabilities = ["read"]\n}\n' });
     await inNs('POST', 'auth/approle/role/airflow', { token_policies: ['airflow'] });
@@ -145,6 +146,32 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     const stray = await runCli(w, ['sb', '--yes', '--namespace', 'x']);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toMatch(/--namespace applies only to an existing Vault/);
+  });
+
+  it('on a terminal without --yes, the token is asked for and not echoed', async () => {
+    const w = ws();
+    const ENTER = '\r';
+    const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
+      input: JSON.stringify({
+        cmd: [process.execPath, CLI, 'sb', '--vault-url', v.url, '--ca-cert', v.caFile, '--mount', 'secret', '--connections-path', 'connections', '--variables-path', 'variables', '--airflow-version', '3', '--check', 'vault'],
+        cwd: w.cwd,
+        env: { ...w.env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' },
+        steps: [
+          ['Connection ID=URI', ENTER],
+          ['Variable KEY=VALUE', ENTER],
+          ['Write the example DAG', ENTER],
+          ['Token for https://127\\.0\\.0\\.1:\\d+ \\(not echoed\\)', `${v.rootToken}${ENTER}`],
+          ['Sandbox ready', ''],
+        ],
+        timeout: 120,
+      }),
+      timeoutMs: 150_000,
+    });
+    const out = JSON.parse(r.stdout) as { code: number; transcript: string; stuck_at: number | null };
+    expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
+    expect(out.code, out.transcript.slice(-2000)).toBe(0);
+    expect(out.transcript).not.toContain(v.rootToken);
+    expect(out.transcript).not.toMatch(/Listen address|Root token/);
   });
 
   it('a token file: Airflow gets token_path, not a copy of the token', async () => {

@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { missing, ROOT, serverBinary } from '../support/env.js';
+import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
 import { cleanup, freePort, readJson, runCli, runProcess, workspace, type Workspace } from '../support/sandbox.js';
 import { parseEnvFile } from '../../src/airflow/templates.js';
 
@@ -52,13 +52,13 @@ for (const major of ['3', '2'] as const) {
       const env = { ...w.env, AIRFLOW_HOME: join(w.root, 'airflow-home'), AIRFLOW__CORE__LOAD_EXAMPLES: 'False' };
       const dir = join(w.root, 'exports');
       mkdirSync(dir);
-      const migrate = await runProcess(join(venv, 'airflow'), ['db', 'migrate'], { env, timeoutMs: 300_000 });
+      const migrate = await runProcess(join(venv, 'airflow'), ['db', 'migrate'], { env, timeoutMs: scaled(300_000) });
       expect(migrate.code, migrate.stderr.slice(-2000)).toBe(0);
       writeFileSync(join(dir, 'source.json'), JSON.stringify(SOURCE));
-      const imp = await runProcess(join(venv, 'airflow'), ['connections', 'import', join(dir, 'source.json')], { env, timeoutMs: 120_000 });
+      const imp = await runProcess(join(venv, 'airflow'), ['connections', 'import', join(dir, 'source.json')], { env, timeoutMs: scaled(120_000) });
       expect(imp.code, imp.stderr.slice(-2000)).toBe(0);
       for (const name of ['conns.json', 'conns.yaml']) {
-        const r = await runProcess(join(venv, 'airflow'), ['connections', 'export', join(dir, name)], { env, timeoutMs: 120_000 });
+        const r = await runProcess(join(venv, 'airflow'), ['connections', 'export', join(dir, name)], { env, timeoutMs: scaled(120_000) });
         expect(r.code, r.stderr.slice(-2000)).toBe(0);
         files[name] = join(dir, name);
       }
@@ -67,19 +67,19 @@ for (const major of ['3', '2'] as const) {
       // The export holds the fields this test is about, so a loss cannot hide behind a missing one.
       expect(exports.described!.description).toBe(SOURCE.described!.description);
       expect(exports.only_type!.extra).toBe(SOURCE.only_type!.extra);
-    }, 600_000);
+    }, scaled(600_000));
 
     async function importAndResolve(file: string, format: 'uri' | 'fields') {
       const ws = w!;
       const dir = join(ws.cwd, `${format}-${file.endsWith('.yaml') ? 'yaml' : 'json'}`);
-      const r = await runCli(ws, [dir, '--yes', '--json', '--import', file, '--format', format, '--check', 'vault', '--airflow-version', major, '--no-dag', '--address', `127.0.0.1:${await freePort()}`], { timeoutMs: 180_000 });
+      const r = await runCli(ws, [dir, '--yes', '--json', '--import', file, '--format', format, '--check', 'vault', '--airflow-version', major, '--no-dag', '--address', `127.0.0.1:${await freePort()}`], { timeoutMs: scaled(180_000) });
       expect(r.code, r.stdout.slice(-2000) + r.stderr).toBe(0);
       const notes = readJson<{ imports: { notes: { item: string; action: string; reason: string }[] } }>(r.stdout).imports.notes;
       const env = Object.fromEntries(parseEnvFile(readFileSync(join(dir, '.env'), 'utf8')));
       const py = await runProcess(join(venv, 'python'), [join(ROOT, 'test', 'support', 'resolve_connections.py')], {
         env: { PATH: ws.env.PATH, HOME: ws.home, AIRFLOW_HOME: join(ws.root, 'airflow-home'), ...env },
         input: JSON.stringify(Object.keys(SOURCE)),
-        timeoutMs: 120_000,
+        timeoutMs: scaled(120_000),
       });
       expect(py.code, py.stderr.slice(-2000)).toBe(0);
       await runCli(ws, ['down', dir]);
@@ -111,7 +111,7 @@ for (const major of ['3', '2'] as const) {
         }
         // Connection.from_json drops a port of 0 whatever the backend stores: said, not hidden.
         expect(notes.map((n) => `${n.item}: ${n.reason}`)).toEqual(['port_zero: port 0 is dropped (Airflow drops a port of 0 when it reads the secret)']);
-      }, 300_000);
+      }, scaled(300_000));
     }
 
     it('conns.json with --format uri: every field Airflow resolves differently is reported for that connection', async () => {
@@ -120,6 +120,6 @@ for (const major of ['3', '2'] as const) {
       const said = (id: string) => notes.filter((n) => n.item === id).map((n) => n.reason).join(' ');
       expect(said('described')).toContain('description is dropped');
       expect(said('dotted.id-x')).toContain('description is dropped');
-    }, 300_000);
+    }, scaled(300_000));
   });
 }

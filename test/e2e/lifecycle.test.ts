@@ -10,7 +10,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node
 import { dirname, join } from 'node:path';
 import type { Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { missing, serverBinary } from '../support/env.js';
+import { missing, serverBinary, scaled } from '../support/env.js';
 import { canBind, freePort, holdPort, readJson, runCli, serversUnder, workspaces, type Run, type Workspace } from '../support/sandbox.js';
 
 const BIN = serverBinary();
@@ -159,7 +159,7 @@ async function wizard(w: Workspace, args: string[], steps: [string, string][], e
   const { runProcess } = await import('../support/sandbox.js');
   const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
     input: JSON.stringify({ cmd: [process.execPath, CLI, ...args], cwd: w.cwd, env: { ...w.env, ...env, TERM: 'xterm-256color', COLUMNS: '200', LINES: '50' }, steps, timeout: 120 }),
-    timeoutMs: 150_000,
+    timeoutMs: scaled(150_000),
   });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as { code: number; transcript: string; stuck_at: number | null };
@@ -185,7 +185,7 @@ describe.skipIf(skipReason)('the rerun matrix: every cell converges', () => {
           const hb = await c.before?.[i]?.(w, port);
           if (hb) held.push(hb);
           const env = i > 0 ? c.laterEnv : undefined;
-          const one = (args: string[]) => runCli(w, args, { env, timeoutMs: 120_000 });
+          const one = (args: string[]) => runCli(w, args, { env, timeoutMs: scaled(120_000) });
           const cli = c.twice
             ? async (args: string[]) => {
                 const [a, b] = await Promise.all([one(args), one(args)]);
@@ -228,7 +228,7 @@ describe.skipIf(skipReason)('the rerun matrix: every cell converges', () => {
       } finally {
         for (const s of held) s.close();
       }
-    }, 600_000);
+    }, scaled(600_000));
   }
 });
 
@@ -330,7 +330,8 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     expect(down.stdout).not.toContain('stopped the sandbox server');
     expect(() => process.kill(manual.pid, 0)).not.toThrow();
     expect(JSON.parse(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8')).server.pid).toBe(manual.pid);
-    process.kill(manual.pid, 'SIGKILL');
+    const { killAndWait } = await import('../support/sandbox.js');
+    await killAndWait(manual.pid);
   });
 
   it('status: a hung server is "not answering" (never REFUSED); a corrupt state.json is corrupt, not missing', async () => {
@@ -433,7 +434,7 @@ describe.skipIf(skipReason)('the wizard with every default, and a CLI killed mid
       const { runProcess } = await import('../support/sandbox.js');
       const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
         input: JSON.stringify({ cmd: [process.execPath, CLI], cwd: w.cwd, env: { ...w.env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' }, steps, timeout: 120 }),
-        timeoutMs: 150_000,
+        timeoutMs: scaled(150_000),
       });
       const out = JSON.parse(r.stdout) as { code: number; transcript: string; stuck_at: number | null };
       expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
@@ -450,7 +451,7 @@ describe.skipIf(skipReason)('the wizard with every default, and a CLI killed mid
     } finally {
       held.close();
     }
-  }, 200_000);
+  }, scaled(200_000));
 
   it('SIGKILL of the CLI right after the server is spawned leaves a recorded server that down stops', async () => {
     const w = ws();

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missing, ROOT, serverBinary } from '../support/env.js';
+import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
 import { freePort, readJson, runCli, runProcess, workspaces } from '../support/sandbox.js';
 import { startDevServer, type TestServer } from '../support/dev-tls.js';
 import { parseEnvFile } from '../../src/airflow/templates.js';
@@ -44,7 +44,7 @@ describe.skipIf(skipReason)('AppRole over TLS with real Airflow', () => {
     const r = await runCli(
       w,
       ['sb', '--yes', '--json', '--auth', 'approle', '--tls', '--address', `127.0.0.1:${port}`, '--conn', 'pg=postgres://u:p@db:5432/app', '--var', 'team=data', '--check', 'dag', '--airflow-bin', join(bin, 'airflow')],
-      { timeoutMs: 400_000 },
+      { timeoutMs: scaled(400_000) },
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const out = readJson<{ airflow_checks: { id: string; kind: string; ok: boolean }[] }>(r.stdout);
@@ -54,7 +54,7 @@ describe.skipIf(skipReason)('AppRole over TLS with real Airflow', () => {
     const kw = JSON.parse(env.get('AIRFLOW__SECRETS__BACKEND_KWARGS')!) as Record<string, unknown>;
     expect(kw).toMatchObject({ auth_type: 'approle', url: `https://127.0.0.1:${port}` });
     const probe = async (kwargs: Record<string, unknown>) => {
-      const p = await runProcess(join(bin, 'python'), ['-c', PROBE], { env: { PATH: process.env.PATH, HOME: w.home, KW: JSON.stringify(kwargs), AIRFLOW_HOME: join(w.root, 'ah') }, timeoutMs: 120_000 });
+      const p = await runProcess(join(bin, 'python'), ['-c', PROBE], { env: { PATH: process.env.PATH, HOME: w.home, KW: JSON.stringify(kwargs), AIRFLOW_HOME: join(w.root, 'ah') }, timeoutMs: scaled(120_000) });
       return /RESULT (\S+)/.exec(p.stdout)?.[1] ?? `no result: ${p.stderr.slice(-500)}`;
     };
     expect(await probe(kw)).toBe('ok');
@@ -62,5 +62,5 @@ describe.skipIf(skipReason)('AppRole over TLS with real Airflow', () => {
     const { verify: _dropped, ...noCa } = kw;
     expect(await probe(noCa)).toBe('SSLError');
     expect((await runCli(w, ['down', 'sb'])).code).toBe(0);
-  }, 600_000);
+  }, scaled(600_000));
 });

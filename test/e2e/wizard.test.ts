@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, missing, ROOT, serverBinary, VENV_PYTHON } from '../support/env.js';
+import { CLI, missing, ROOT, serverBinary, VENV_PYTHON, scaled } from '../support/env.js';
 import { cleanup, freePort, runCli, runProcess, serversUnder, workspace, type Workspace } from '../support/sandbox.js';
 
 const BIN = serverBinary();
@@ -40,6 +40,7 @@ describe.skipIf(skipReason)('the wizard in a terminal', () => {
       ['KV mount', ENTER],
       ['connections_path', ENTER],
       ['variables_path', ENTER],
+      ['How Airflow logs in', ENTER],
       ['Airflow version', `${DOWN}${ENTER}`],
       ['Connection ID=URI', 'x=mysql://u:pa/ss@h/db'],
       ['part of the password as the port', ENTER],
@@ -67,7 +68,7 @@ describe.skipIf(skipReason)('the wizard in a terminal', () => {
     expect(again.code, again.stderr).toBe(0);
     await runCli(w, ['down']);
     expect(serversUnder(w.root)).toEqual([]);
-  }, 180_000);
+  }, scaled(180_000));
 
   it('Ctrl-C at a prompt exits 130 with nothing written and nothing started', async () => {
     const w = workspace(BIN);

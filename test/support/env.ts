@@ -24,3 +24,19 @@ export function missing(what: string, path: string | undefined): string | undefi
   console.warn(`skipping: ${reason}`);
   return reason;
 }
+
+/**
+ * How much slower this machine is now than the quiet one the suite's times were measured on
+ * (vitest.config.ts measures it once per run; 1 when a file is run some other way).
+ */
+export const SLOWDOWN = Math.max(1, Number(process.env.CSS_TEST_SLOWDOWN) || 1);
+
+/** A time limit for something that takes `quietMs` on a quiet machine: three times that, scaled by the slowdown. */
+export function limit(quietMs: number): number {
+  return Math.round(3 * quietMs * SLOWDOWN);
+}
+
+/** A limit a test set by hand for a quiet machine, scaled by how slow this machine is now. */
+export function scaled(quietLimitMs: number): number {
+  return Math.round(quietLimitMs * SLOWDOWN);
+}

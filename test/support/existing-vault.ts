@@ -20,6 +20,8 @@ export interface ExistingVault {
   pid: number;
   /** One request with the root token (or none), over TLS with the CA; the parsed JSON body. */
   api(method: string, path: string, body?: unknown, token?: string | null, namespace?: string): Promise<{ status: number; json: any }>;
+  /** Waits until a new KV v2 mount has finished its upgrade and accepts requests. */
+  kvReady(mount: string, namespace?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,5 +88,9 @@ export async function startExistingVault(bin: string): Promise<ExistingVault> {
   await until('active after unseal', async () => (await api('GET', 'sys/health')).status === 200);
   // A team's Vault has its KV mount already; a non-dev server has none until someone makes it.
   await until('KV mounted', async () => [200, 204].includes((await api('POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } }, rootToken)).status));
-  return { url, caFile: ca, rootToken, dir, pid, api, stop };
+  // A new KV v2 mount upgrades itself for a moment and refuses requests meanwhile (400): wait until it lists.
+  const kvReady = (mount: string, namespace?: string) =>
+    until(`KV ${mount} ready`, async () => [200, 404].includes((await api('GET', `${mount}/metadata/?list=true`, undefined, rootToken, namespace)).status));
+  await kvReady('secret');
+  return { url, caFile: ca, rootToken, dir, pid, api, kvReady, stop };
 }

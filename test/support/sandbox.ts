@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterEach, expect } from 'vitest';
-import { CLI } from './env.js';
+import { CLI, scaled } from './env.js';
 import { isAlive } from '../../src/vault/server.js';
 
 export const TEMP_PREFIX = 'css-e2e-';
@@ -55,7 +55,7 @@ export function runProcess(file: string, args: string[], opts: { cwd?: string; e
     child.stdout!.on('data', (d) => (stdout += d));
     child.stderr!.on('data', (d) => (stderr += d));
     if (opts.input !== undefined) child.stdin!.end(opts.input);
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? scaled(90_000));
     const sig = opts.signalAfterMs !== undefined ? setTimeout(() => child.kill('SIGINT'), opts.signalAfterMs) : undefined;
     child.on('error', reject);
     child.on('close', (code, signal) => {

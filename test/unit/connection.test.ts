@@ -18,7 +18,7 @@ interface Vector {
   notes?: string;
 }
 
-// The project's copy of ../shared/vectors, corrected where real Airflow disagrees (test/e2e/airflow-differential).
+// The project's copy of ../shared/vectors, corrected where real Airflow disagrees (test/e2e/uri-differential.airflow.test.ts).
 const vectors = (JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'airflow-conn-uris.json'), 'utf8')) as { vectors: Vector[] }).vectors;
 
 describe("Airflow's URI rules", () => {

@@ -52,6 +52,7 @@ describe('wizard prompts (injected enquirer)', () => {
       { keys: ['down'] }, // root token: choose one
       { keys: ['bad.id', '\n', '\x7f'.repeat(6), 'good-id'] }, // a '.' is refused
       '', '', '', // mount, connections_path, variables_path
+      { keys: ['down'] }, // auth: approle
       { keys: ['down'] }, // Airflow 3
       'pg=postgres://u:p@db/app',
       '', // finish connections
@@ -65,6 +66,7 @@ describe('wizard prompts (injected enquirer)', () => {
       dir: 'sb',
       address: '127.0.0.1:8301',
       rootToken: 'good-id',
+      auth: 'approle',
       airflowVersion: '3',
       conn: ['pg=postgres://u:p@db/app'],
       var: ['k=v'],
@@ -81,7 +83,7 @@ describe('wizard prompts (injected enquirer)', () => {
     const s = scripted([]);
     const o = await collectAnswers(
       s.ask,
-      { dir: 'x', vaultBin: '/bin/true', address: '127.0.0.1:1', rootToken: 't', mount: 'm', connectionsPath: 'c', variablesPath: 'v', airflowVersion: '2', conn: ['a=http://h'], var: [], dag: false, check: 'none' },
+      { dir: 'x', vaultBin: '/bin/true', address: '127.0.0.1:1', rootToken: 't', mount: 'm', connectionsPath: 'c', variablesPath: 'v', auth: 'token', airflowVersion: '2', conn: ['a=http://h'], var: [], dag: false, check: 'none' },
       {},
     );
     expect(s.asked).toEqual([]);

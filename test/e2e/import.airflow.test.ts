@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missing, ROOT, serverBinary } from '../support/env.js';
+import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
 import { cleanup, freePort, readJson, runCli, runProcess, workspace, type Workspace } from '../support/sandbox.js';
 
 const BIN = serverBinary();
@@ -55,7 +55,7 @@ describe.skipIf(skipReason)('--import of real Airflow export files', () => {
       expect(r.code, `${name}: ${r.stderr}`).toBe(0);
       exports[name] = join(files, name);
     }
-  }, 180_000);
+  }, scaled(180_000));
 
   afterAll(() => {
     expect(cleanup(w)).toEqual([]);
@@ -64,7 +64,7 @@ describe.skipIf(skipReason)('--import of real Airflow export files', () => {
   for (const name of ['conns.json', 'conns.yaml', 'conns.env']) {
     it(`imports ${name} in one command, and Airflow resolves every imported connection from Vault`, async () => {
       const dir = join(w.cwd, name.replace('.', '-'));
-      const r = await runCli(w, [dir, '--yes', '--json', '--import', exports[name]!, '--import', exports['vars.json']!, '--address', `127.0.0.1:${await freePort()}`, '--check', 'airflow'], { timeoutMs: 300_000 });
+      const r = await runCli(w, [dir, '--yes', '--json', '--import', exports[name]!, '--import', exports['vars.json']!, '--address', `127.0.0.1:${await freePort()}`, '--check', 'airflow'], { timeoutMs: scaled(300_000) });
       expect(r.code, r.stdout.slice(-3000) + r.stderr).toBe(0);
       const j = readJson<{
         connections: { id: string; check: string; airflow: string }[];
@@ -82,7 +82,7 @@ describe.skipIf(skipReason)('--import of real Airflow export files', () => {
       const cfg = readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8');
       expect(cfg).toContain('pg_7:');
       await runCli(w, ['down', dir]);
-    }, 300_000);
+    }, scaled(300_000));
   }
 
   it('imports AIRFLOW_CONN_* lines and Astro airflow_settings.yaml, with a line for everything not taken', async () => {
