@@ -36,7 +36,7 @@ describe.skipIf(missing('server binary', BIN) ?? missing('Airflow 3 venv', join(
     const second = await runCli(w, [...args, '--check', 'airflow'], { timeoutMs: 200_000 });
     expect(second.code).toBe(1);
     expect(second.stderr).toContain("Airflow did not resolve 'pg'");
-    expect(second.stderr).toMatch(/Proxy between Airflow and Vault: HTTP_PROXY=http:\/\/127\.0\.0\.1:9 and NO_PROXY does not cover 127\.0\.0\.1/);
+    expect(second.stderr).toMatch(/First broken link: address\/TLS\/proxy \(Proxy between Airflow and Vault\): HTTP_PROXY=http:\/\/127\.0\.0\.1:9 and NO_PROXY does not cover 127\.0\.0\.1/);
     expect(second.stderr).toMatch(/export NO_PROXY=/);
     await runCli(w, ['down']);
   });
