@@ -144,7 +144,7 @@ const OPS: Op[] = [
     // A rerun through the questions, Enter on each: what is offered (the config's, else the default) is kept.
     run: async (_cli, dir, base, w, env) => {
       // A flag answers its question: no prompt for it.
-      const steps: [string, string][] = [...(base.includes('--address') ? [] : ['Listen address']), 'Root token', 'KV mount', 'connections_path', 'variables_path', 'Airflow version', 'Connection ID=URI', 'Variable KEY=VALUE', 'Write the example DAG', 'Final check'].map((q) => [q, '\r']);
+      const steps: [string, string][] = [...(base.includes('--address') ? [] : ['Listen address']), 'Root token', 'KV mount', 'connections_path', 'variables_path', 'How Airflow logs in', 'Airflow version', 'Connection ID=URI', 'Variable KEY=VALUE', 'Write the example DAG', 'Final check'].map((q) => [q, '\r']);
       steps.push(['Sandbox ready', '']);
       const out = await wizard(w, [dir, ...base], steps, env);
       expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
@@ -429,7 +429,7 @@ describe.skipIf(skipReason)('the wizard with every default, and a CLI killed mid
     const held = await holdPort(port);
     try {
       const ENTER = '\r';
-      const steps = ['Sandbox directory', 'Listen address', 'Root token', 'KV mount', 'connections_path', 'variables_path', 'Airflow version', 'Connection ID=URI', 'Variable KEY=VALUE', 'Write the example DAG', 'Final check'].map((q) => [q, ENTER]);
+      const steps = ['Sandbox directory', 'Listen address', 'Root token', 'KV mount', 'connections_path', 'variables_path', 'How Airflow logs in', 'Airflow version', 'Connection ID=URI', 'Variable KEY=VALUE', 'Write the example DAG', 'Final check'].map((q) => [q, ENTER]);
       steps.push(['Sandbox ready', '']);
       const { runProcess } = await import('../support/sandbox.js');
       const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
