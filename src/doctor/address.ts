@@ -25,9 +25,9 @@ export const address: Check = {
     if (url.pathname !== '/' && url.pathname !== '') {
       return fail(`${source} '${raw}' has a path; hvac appends /v1/... to it`, `use just the origin: ${url.origin}`);
     }
-    const namespace = typeof ctx.kwargs?.namespace === 'string' && ctx.kwargs.namespace ? ctx.kwargs.namespace : undefined;
     const caFile = typeof ctx.kwargs?.verify === 'string' ? ctx.kwargs.verify : ctx.env.get('VAULT_CACERT') || undefined;
-    const client = new VaultClient({ url: url.origin, timeoutMs: 3000, namespace, caFile });
+    // The root namespace: sys/health answers only there; the checks that read secrets add the kwargs' namespace.
+    const client = new VaultClient({ url: url.origin, timeoutMs: 3000, caFile });
     const facts = { url, client };
     if (!isLoopback(url.hostname.replace(/^\[|\]$/g, ''))) {
       return warn(`${url.origin} (from ${source}) is not on loopback`, 'a dev server should listen on 127.0.0.1 only', undefined, facts);

@@ -1,5 +1,4 @@
 import { backendClassPath } from '../airflow/backend.js';
-import { shellArg } from '../ui/invocation.js';
 import { type Check, fail, ok, warn } from './types.js';
 
 const CONTRIB = backendClassPath('1.10');
@@ -11,23 +10,25 @@ export const backendClass: Check = {
   link: 'backend class',
   async run(ctx) {
     const v = ctx.backendClass;
-    const envHint = ctx.paths ? `set -a; . ${shellArg(ctx.paths.env)}; set +a` : `export AIRFLOW__SECRETS__BACKEND=${PROVIDER}`;
+    // An edit of the sandbox .env, or an export in the shell Airflow starts from.
+    const setTo = (cls: string) => (ctx.paths ? `edit ${ctx.paths.env}: AIRFLOW__SECRETS__BACKEND='${cls}'` : `export AIRFLOW__SECRETS__BACKEND=${cls}`);
+    const envHint = setTo(PROVIDER);
     if (!v) return fail(`[secrets] backend is not set (neither AIRFLOW__SECRETS__BACKEND in ${ctx.envSource} nor airflow.cfg): Airflow uses no secrets backend and never asks Vault`, envHint);
     const where = ctx.backendSource;
     const major = ctx.airflow?.major;
     const workers = ctx.env.get('AIRFLOW__WORKERS__SECRETS_BACKEND');
     if (major === '1.10' && v !== CONTRIB) {
-      if (v === PROVIDER) return warn(`${v} on Airflow 1.10 needs the backport provider package`, `export AIRFLOW__SECRETS__BACKEND=${CONTRIB}`);
-      return fail(`'${v}' (${where}) is not the Vault backend of Airflow 1.10`, `export AIRFLOW__SECRETS__BACKEND=${CONTRIB}`);
+      if (v === PROVIDER) return warn(`${v} on Airflow 1.10 needs the backport provider package`, setTo(CONTRIB));
+      return fail(`'${v}' (${where}) is not the Vault backend of Airflow 1.10`, setTo(CONTRIB));
     }
     if (major === '2' && v === CONTRIB) {
-      return warn(`${v} (${where}) is the Airflow 1.10 class path: Airflow ${ctx.airflow!.version} still maps it to the provider, Airflow 3 cannot import it`, `export AIRFLOW__SECRETS__BACKEND=${PROVIDER}`);
+      return warn(`${v} (${where}) is the Airflow 1.10 class path: Airflow ${ctx.airflow!.version} still maps it to the provider, Airflow 3 cannot import it`, setTo(PROVIDER));
     }
     if (major && major !== '1.10' && v !== PROVIDER) {
       const why = v === CONTRIB ? `the Airflow 1.10 class path, which Airflow ${ctx.airflow!.version} cannot import` : 'not the Vault backend';
-      return fail(`'${v}' (${where}) is ${why}`, `export AIRFLOW__SECRETS__BACKEND=${PROVIDER}`);
+      return fail(`'${v}' (${where}) is ${why}`, setTo(PROVIDER));
     }
-    if (!major && v !== PROVIDER && v !== CONTRIB) return fail(`'${v}' (${where}) is not Airflow's VaultBackend`, `export AIRFLOW__SECRETS__BACKEND=${PROVIDER}`);
+    if (!major && v !== PROVIDER && v !== CONTRIB) return fail(`'${v}' (${where}) is not Airflow's VaultBackend`, setTo(PROVIDER));
     if (workers && workers !== v) return warn(`${v}, but AIRFLOW__WORKERS__SECRETS_BACKEND is '${workers}': Airflow 3 task workers ask that one first`, 'unset AIRFLOW__WORKERS__SECRETS_BACKEND');
     return ok(`${v} (${where})${major ? `, right for Airflow ${ctx.airflow!.version}` : ''}`);
   },

@@ -2,13 +2,14 @@ import { selfCommand, shellArg } from '../ui/invocation.js';
 import { AUTH_REQUIRES, AUTH_TYPES, CONTRIB_KWARGS, PROVIDER_KWARGS, missingAuthKey } from './provider-rules.js';
 import { type Check, fail, ok, warn } from './types.js';
 
-/** A fix line that sets one kwarg in the sandbox .env or in the shell, with the JSON rewritten whole. */
-export function kwargsFix(ctx: { paths?: { env: string }; kwargs?: Record<string, unknown> }, change: (kw: Record<string, unknown>) => void): string {
-  const kw = { ...(ctx.kwargs ?? {}) };
-  change(kw);
-  const json = JSON.stringify(kw).replace(/'/g, `'\\''`);
-  if (ctx.paths) return `edit ${ctx.paths.env}: AIRFLOW__SECRETS__BACKEND_KWARGS='${json}'`;
-  return `export AIRFLOW__SECRETS__BACKEND_KWARGS='${json}'`;
+/**
+ * A fix that changes single keys of the kwargs JSON, said key by key so that it never repeats the
+ * token the JSON holds: `in FILE, AIRFLOW__SECRETS__BACKEND_KWARGS: set "url": "http://..."; remove "x"`.
+ */
+export function kwargsFix(ctx: { paths?: { env: string }; kwargsSource?: string }, ops: { set?: Record<string, unknown>; remove?: string[] }): string {
+  const parts = [...Object.entries(ops.set ?? {}).map(([k, v]) => `set "${k}": ${JSON.stringify(v)}`), ...(ops.remove ?? []).map((k) => `remove "${k}"`)];
+  const where = ctx.paths ? `in ${ctx.paths.env}, AIRFLOW__SECRETS__BACKEND_KWARGS` : `in AIRFLOW__SECRETS__BACKEND_KWARGS (${ctx.kwargsSource ?? 'the environment'})`;
+  return `${where}: ${parts.join('; ')}`;
 }
 
 export const backendKwargs: Check = {
@@ -44,12 +45,12 @@ export const backendKwargs: Check = {
     const unknown = Object.keys(k).filter((key) => !allowed.includes(key));
     if (unknown.length) {
       problems.push(`unknown key(s) ${unknown.join(', ')}: VaultBackend hands them to hvac.Client, which raises TypeError on every lookup`);
-      fixes.push(kwargsFix(ctx, (kw) => unknown.forEach((u) => delete kw[u])));
+      fixes.push(kwargsFix(ctx, { remove: unknown }));
     }
     const kv = k.kv_engine_version;
     if (kv !== undefined && kv !== null && kv !== 0 && kv !== 1 && kv !== 2) {
       problems.push(`kv_engine_version is ${JSON.stringify(kv)}: the provider accepts only the numbers 1 and 2 and refuses to start`);
-      fixes.push(kwargsFix(ctx, (kw) => (kw.kv_engine_version = Number(kv) === 1 ? 1 : 2)));
+      fixes.push(kwargsFix(ctx, { set: { kv_engine_version: Number(kv) === 1 ? 1 : 2 } }));
     }
     const authType = typeof k.auth_type === 'string' ? k.auth_type : 'token';
     if (!(AUTH_TYPES as readonly string[]).includes(authType)) {

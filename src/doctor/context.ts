@@ -13,6 +13,7 @@ import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
 import { probeEnv, runProbe, type ProbeReport } from '../airflow/probe.js';
 import { readBanner } from '../vault/server.js';
 import { proveOurs } from '../vault/identity.js';
+import { readSecretsOption, type CfgValue } from './airflow-cfg.js';
 import type { DoctorContext } from './types.js';
 
 /** The sandbox every command means (sandbox.ts findSandboxDir), when there is one there. */
@@ -105,14 +106,18 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
   const fromProbe = probe && !(probe.init_error?.stage === 'import') ? probe.config : undefined;
   const clsEntry = fromProbe?.['secrets.backend'];
   const kwEntry = fromProbe?.['secrets.backend_kwargs'];
-  const backendClass = clsEntry ? clsEntry.value || undefined : env.get('AIRFLOW__SECRETS__BACKEND');
-  const rawKwargs = kwEntry ? kwEntry.value : env.get('AIRFLOW__SECRETS__BACKEND_KWARGS');
-  const describe = (e: typeof clsEntry, name: string) =>
-    e ? (e.source === 'airflow.cfg' ? `[secrets] ${e.name} in ${e.file}` : e.source === 'environment' ? `${e.name} in ${envFile?.has(e.name!) ? envSource : 'the environment'}` : 'not set') : `${name} in ${envSource}`;
+  const home = processEnv.HOME ?? homedir();
+  const envOrigin = (name: string) => (envFile?.has(name) ? envSource : 'the environment');
+  // Without Airflow's answer: the environment, its _CMD, then airflow.cfg, as Airflow's conf reads them.
+  const clsLocal = fromProbe ? undefined : readSecretsOption('backend', env, envOrigin, home);
+  const kwLocal = fromProbe ? undefined : readSecretsOption('backend_kwargs', env, envOrigin, home);
+  const backendClass = clsEntry ? clsEntry.value || undefined : clsLocal?.value || undefined;
+  const rawKwargs = kwEntry ? kwEntry.value : kwLocal?.value;
+  const describe = (e: typeof clsEntry, local: CfgValue | undefined, name: string) =>
+    e ? (e.source === 'airflow.cfg' ? `[secrets] ${e.name} in ${e.file}` : e.source === 'environment' ? `${e.name} in ${envOrigin(e.name!)}` : 'not set') : (local?.source ?? `${name} (not set)`);
   const perKey = !airflow || (airflow.major === '3' && !/^3\.[0-2]\./.test(airflow.version));
   const kwargs = parseKwargs(rawKwargs, env, perKey);
 
-  const home = processEnv.HOME ?? homedir();
   const tokenFile = join(home, '.vault-token');
   const token =
     (typeof kwargs?.token === 'string' ? kwargs.token : undefined) ??
@@ -136,9 +141,9 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
     serverToken,
     kwargs,
     kwargsRaw: rawKwargs,
-    kwargsSource: describe(kwEntry, 'AIRFLOW__SECRETS__BACKEND_KWARGS'),
+    kwargsSource: describe(kwEntry, kwLocal, 'AIRFLOW__SECRETS__BACKEND_KWARGS'),
     backendClass,
-    backendSource: describe(clsEntry, 'AIRFLOW__SECRETS__BACKEND'),
+    backendSource: describe(clsEntry, clsLocal, 'AIRFLOW__SECRETS__BACKEND'),
     mount,
     connectionsPath: pathArg(kwargs, 'connections_path', 'connections'),
     variablesPath: pathArg(kwargs, 'variables_path', 'variables'),

@@ -8,9 +8,10 @@ import { kvApiPath, policyLine, readGlob } from '../vault/auth/policy.js';
 import type { VaultError } from '../vault/client.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 import { effectiveMount } from './mount.js';
+import { kwargsFix } from './backend-kwargs.js';
 import { secretShapeProblem } from './provider-rules.js';
 import type { CheckInput, CheckOutcome } from './types.js';
-import { fail, ok, warn } from './types.js';
+import { airflowClient, fail, ok, warn } from './types.js';
 
 type Kind = 'connections' | 'variables';
 
@@ -21,7 +22,7 @@ async function policyHint(ctx: CheckInput, mount: string, base: string): Promise
   // Only a sandbox's own root token may read policies; a user's token usually cannot.
   let written = '';
   if (ctx.serverToken && names.length) {
-    const admin = ctx.client!.withToken(ctx.serverToken);
+    const admin = airflowClient(ctx, ctx.serverToken);
     for (const n of names) {
       const text = await admin.readPolicy(n).catch(() => null);
       const wrongGlob = `${mount}/${base}/*`;
@@ -47,13 +48,24 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
   const upFix = ctx.paths ? `${selfCommand()} up ${shellArg(ctx.paths.dir)} (re-seeds from secrets-sandbox.yaml)` : undefined;
   if (base === null) {
     if (!ids.length) return ok(`${pathKey} is null: Airflow does not ask Vault for ${kind}, and none are expected`);
-    return { ...fail(`${pathKey} is null: Airflow never asks Vault for ${kind}, so ${ids.join(', ')} cannot come from Vault`, `remove "${pathKey}": null from AIRFLOW__SECRETS__BACKEND_KWARGS (default '${kind}')`), link: 'mount and path' };
+    return { ...fail(`${pathKey} is null: Airflow never asks Vault for ${kind}, so ${ids.join(', ')} cannot come from Vault`, kwargsFix(ctx, { remove: [pathKey] })), link: 'mount and path' };
+  }
+  if (ctx.mount === null) {
+    // VaultBackend._parse_path: with no mount_point the id itself must be '<mount>/<id>'; a bare id is never looked up.
+    const bare = ids.filter((id) => !id.includes('/'));
+    if (bare.length) {
+      const [m, ...rest] = (base ?? "").split('/').filter(Boolean);
+      return {
+        ...fail(`mount_point is null: VaultBackend takes the mount from the id itself ('<mount>/<id>'), so ${bare.join(', ')} (no '/') ${bare.length > 1 ? 'are' : 'is'} never looked up in Vault`, kwargsFix(ctx, { set: { mount_point: m ?? 'secret', [pathKey]: rest.join('/') || kind } })),
+        link: 'mount and path',
+      };
+    }
   }
   const where = effectiveMount(ctx.mount, base);
   if (!where) return fail(`mount_point is null and ${pathKey} '${base}' names no mount`, `set "mount_point": "secret"`);
   const { mount, path: basePath } = where;
   const kv = ctx.kvVersion ?? 2;
-  const client = ctx.client!.withToken(ctx.airflowToken!);
+  const client = airflowClient(ctx, ctx.airflowToken);
   let list = ids;
   if (!list.length) {
     // A least-privilege token (the sandbox's AppRole) may read but not list: list with the sandbox's root token when there is one.

@@ -1,4 +1,5 @@
-import { type Check, fail, ok, skip, warn } from './types.js';
+import { kwargsFix } from './backend-kwargs.js';
+import { airflowClient, type Check, fail, ok, skip, warn } from './types.js';
 
 /** The mount VaultBackend reads from: mount_point, or with mount_point null the first segment of each path. */
 export function effectiveMount(mount: string | null | undefined, path: string | null | undefined): { mount: string; path: string } | null {
@@ -20,7 +21,7 @@ export const mount: Check = {
     const kvFix = (v: number) => `vault secrets enable -path=${m} -version=${v} kv, or fix mount_point in AIRFLOW__SECRETS__BACKEND_KWARGS`;
     if (ctx.kvVersion === undefined) return fail(`kv_engine_version is not 1 or 2 (see the kwargs check)`, undefined);
     const want = ctx.kvVersion;
-    const client = ctx.client!.withToken(ctx.airflowToken!);
+    const client = airflowClient(ctx, ctx.airflowToken);
     const info = await client.mountInfo(m).catch((e: Error) => e);
     if (info instanceof Error) return warn(`cannot tell what is mounted at '${m}/' with Airflow's token: ${info.message}`);
     if (!info || info.path !== m) {
@@ -32,7 +33,7 @@ export const mount: Check = {
     if (info.kvVersion !== want) {
       return fail(
         `'${m}/' is KV v${info.kvVersion}, but kv_engine_version is ${want}: every lookup misses and Airflow says "isn't defined"`,
-        `set "kv_engine_version": ${info.kvVersion} (a JSON number) in AIRFLOW__SECRETS__BACKEND_KWARGS`,
+        kwargsFix(ctx, { set: { kv_engine_version: info.kvVersion } }),
       );
     }
     return ok(`'${m}/' is KV v${info.kvVersion}, as kv_engine_version says`);

@@ -1,4 +1,5 @@
 import { VaultError } from '../vault/client.js';
+import { kwargsFix } from './backend-kwargs.js';
 import { type Check, fail, ok, skip } from './types.js';
 
 export const scheme: Check = {
@@ -21,7 +22,8 @@ export const scheme: Check = {
       }
       if (err.kind === 'scheme') {
         plain.protocol = 'http:';
-        return fail(`${url.origin} uses https, but the server speaks plain HTTP (dev servers have no TLS)`, `use ${plain.origin} in VAULT_ADDR and in the url of AIRFLOW__SECRETS__BACKEND_KWARGS`);
+        const fix = typeof ctx.kwargs?.url === 'string' ? kwargsFix(ctx, { set: { url: plain.origin } }) : `export VAULT_ADDR=${plain.origin}`;
+        return fail(`${url.origin} uses https, but the server speaks plain HTTP (dev servers have no TLS)`, fix);
       }
       if (err.kind === 'http' && /not JSON/.test(err.message)) {
         const secure = new URL(url.href);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 import { VaultError } from '../vault/client.js';
 import { AUTH_REQUIRES } from './provider-rules.js';
-import { type Check, fail, ok, skip } from './types.js';
+import { airflowClient, type Check, fail, namespaceOf, ok, skip } from './types.js';
 
 /**
  * Logs in the way Airflow's VaultBackend will (token, token_path, VAULT_TOKEN, or AppRole with
@@ -17,7 +17,8 @@ export const token: Check = {
   async run(ctx) {
     const k = ctx.kwargs ?? {};
     const authType = typeof k.auth_type === 'string' ? k.auth_type : 'token';
-    const client = ctx.client!;
+    const client = airflowClient(ctx);
+    const ns = namespaceOf(ctx.kwargs);
     const rewrite = ctx.paths ? `${selfCommand()} up ${shellArg(ctx.paths.dir)} (rewrites .env with the live token)` : undefined;
     if (authType === 'approle') {
       if (typeof k.role_id !== 'string' || !k.role_id) return fail('auth_type approle without role_id: Airflow cannot log in', 'add "role_id" (and "secret_id") to the kwargs: vault read auth/approle/role/<role>/role-id');
@@ -66,6 +67,11 @@ export const token: Check = {
       return ok(`${from} is accepted (policies: ${info.policies.join(', ') || 'none'})`, undefined, { airflowToken: tok, policies: info.policies });
     } catch (e) {
       const err = e as VaultError;
+      if (ns && err.status !== undefined && err.status !== 403) {
+        // The same token in the root namespace tells a missing namespace from a bad token.
+        const rootOk = await ctx.client!.withToken(tok).lookupSelf().then(() => true, () => false);
+        if (rootOk) return { ...fail(`namespace '${ns}' (in the kwargs) does not answer (HTTP ${err.status}); the token works in the root namespace: the namespace does not exist or holds nothing for Airflow`, `bao namespace list (or vault namespace list) shows the namespaces; fix "namespace" in the kwargs`), link: 'mount and path' };
+      }
       if (err.status === 403) {
         const stale = ctx.serverToken && ctx.serverToken !== tok;
         return fail(

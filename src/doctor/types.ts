@@ -123,3 +123,14 @@ export const ok = (detail: string, details?: string[], facts?: Partial<Facts>): 
 export const warn = (detail: string, fix?: string, details?: string[], facts?: Partial<Facts>): CheckOutcome => ({ status: 'warn', detail, fix, details, facts });
 export const fail = (detail: string, fix?: string, details?: string[], facts?: Partial<Facts>): CheckOutcome => ({ status: 'fail', detail, fix, details, facts });
 export const skip = (detail: string): CheckOutcome => ({ status: 'skip', detail });
+
+/** The kwargs' namespace (hvac sends it as X-Vault-Namespace on every request, the login included). */
+export function namespaceOf(kwargs: Record<string, unknown> | undefined): string | undefined {
+  return typeof kwargs?.namespace === 'string' && kwargs.namespace ? kwargs.namespace : undefined;
+}
+
+/** The client Airflow's requests amount to: the address, the namespace, and (when given) Airflow's token. */
+export function airflowClient(ctx: CheckInput, token?: string): VaultClient {
+  const c = ctx.client!.withNamespace(namespaceOf(ctx.kwargs));
+  return token ? c.withToken(token) : c;
+}

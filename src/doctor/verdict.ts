@@ -47,7 +47,11 @@ export function summarise(p: ProbeReport, airflowVersion: string): { ok: boolean
   const total = Object.keys(p.connections).length + Object.keys(p.variables).length;
   const chain = p.backends.map((b) => b.name).join(' -> ');
   const head = `Airflow ${airflowVersion} (${chain})`;
-  if (missing.length) return { ok: false, detail: `${head} cannot resolve ${missing.join(', ')}`, details, shadows, missing };
+  if (missing.length) {
+    const first = [...Object.entries(p.connections), ...Object.entries(p.variables)].find(([, v]) => !v.found)?.[1];
+    const said = first ? `; Airflow's own error: ${missReason(first)}` : '';
+    return { ok: false, detail: `${head} cannot resolve ${missing.join(', ')}${said}`, details, shadows, missing };
+  }
   return { ok: true, detail: `${head} resolves all ${total}${shadows.length ? `, but ${shadows.join('; ')}` : ''}`, details, shadows, missing };
 }
 

@@ -14,6 +14,11 @@ export interface Reporter {
   info(message: string): void;
   /** Something the user should know even when all went well. */
   warn(message: string): void;
+  /**
+   * Where a long wait stands, called often: a terminal shows the latest; plain output prints one
+   * at once and then at most one every few seconds. Absent: the step falls back to info.
+   */
+  progress?(message: string): void;
 }
 
 export type SeedOutcome = 'created' | 'updated' | 'unchanged';

@@ -122,7 +122,7 @@ export async function preflight(ctx: CreateContext): Promise<void> {
   const choice = chooseBinary(ctx);
   let path: string;
   if (choice === 'install') {
-    path = resolveWrapper(await installOpenBao((m) => ctx.report.info(m)));
+    path = resolveWrapper(await installOpenBao((m) => ctx.report.info(m), process.env, (m) => (ctx.report.progress ?? ctx.report.info)(m)));
   } else {
     path = choice;
     if (s.vaultBin === undefined && s.facts.bin === path && !process.env.PATH?.split(':').some((d) => d && path.startsWith(`${d}/`))) {

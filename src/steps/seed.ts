@@ -1,6 +1,7 @@
 /**
  * Step 6: write each connection and variable where VaultBackend reads it. Read first, write only
- * what differs, a bounded number at a time over one keep-alive pool, so a rerun costs no writes.
+ * what differs, a bounded number at a time over one keep-alive pool, so a rerun costs no writes;
+ * the jobs are made one by one as workers free up, so memory stays flat however many there are.
  */
 import { StepError } from '../errors.js';
 import { secretPath } from '../airflow/backend.js';
@@ -20,28 +21,53 @@ function sameData(a: Record<string, unknown>, b: Record<string, unknown>): boole
 }
 
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  return mapLimitLazy(items, items.length, limit, fn);
+}
+
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, pulling each item only when a worker is free:
+ * with a generator, no more than `limit` items (and their requests) exist at once, however many
+ * there are. Results keep the items' order.
+ */
+export async function mapLimitLazy<T, R>(items: Iterable<T>, count: number, limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(count);
+  const it = items[Symbol.iterator]();
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    for (;;) {
+      const step = it.next();
+      if (step.done) return;
       const i = next++;
-      results[i] = await fn(items[i] as T);
+      results[i] = await fn(step.value);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
   return results;
+}
+
+interface Job {
+  kind: 'connection' | 'variable';
+  id: string;
+  path: string;
+  data: Record<string, unknown>;
+}
+
+/** One job at a time, made when a worker asks for it (a URI is parsed only then). */
+function* jobsOf(s: CreateContext['settings']): Generator<Job> {
+  const rules = uriRules(s.airflowVersion);
+  for (const c of s.connections) yield { kind: 'connection', id: c.id, path: secretPath(s.connectionsPath, c.id), data: connectionSecret(c.uri, s.format, rules) };
+  for (const v of s.variables) yield { kind: 'variable', id: v.key, path: secretPath(s.variablesPath, v.key), data: { value: v.value } };
 }
 
 export async function seed(ctx: CreateContext): Promise<void> {
   const client = ctx.client!;
   const s = ctx.settings;
-  const jobs = [
-    ...s.connections.map((c) => ({ kind: 'connection' as const, id: c.id, path: secretPath(s.connectionsPath, c.id), data: connectionSecret(c.uri, s.format, uriRules(s.airflowVersion)) })),
-    ...s.variables.map((v) => ({ kind: 'variable' as const, id: v.key, path: secretPath(s.variablesPath, v.key), data: { value: v.value } })),
-  ];
-  const results = await mapLimit(jobs, CONCURRENCY, async (job): Promise<SeedResult> => {
+  // A dev server this run started keeps everything in memory and began empty: nothing to read
+  // first, which halves the requests of a first run.
+  const empty = ctx.server?.startedNow === true;
+  const results = await mapLimitLazy(jobsOf(s), s.connections.length + s.variables.length, CONCURRENCY, async (job): Promise<SeedResult> => {
     try {
-      const existing = await client.readSecret(s.mount, job.path, s.kvVersion);
+      const existing = empty ? null : await client.readSecret(s.mount, job.path, s.kvVersion);
       if (existing && sameData(existing, job.data)) return { kind: job.kind, id: job.id, path: `${s.mount}/${job.path}`, outcome: 'unchanged' };
       await client.writeSecret(s.mount, job.path, job.data, s.kvVersion);
       return { kind: job.kind, id: job.id, path: `${s.mount}/${job.path}`, outcome: existing ? 'updated' : 'created' };
@@ -50,6 +76,13 @@ export async function seed(ctx: CreateContext): Promise<void> {
     }
   });
   ctx.seeded = results;
-  const count = (o: string) => results.filter((r) => r.outcome === o).length;
-  ctx.report.info(`${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged`);
+  let created = 0;
+  let updated = 0;
+  let unchanged = 0;
+  for (const r of results) {
+    if (r.outcome === 'created') created++;
+    else if (r.outcome === 'updated') updated++;
+    else unchanged++;
+  }
+  ctx.report.info(`${created} created, ${updated} updated, ${unchanged} unchanged`);
 }

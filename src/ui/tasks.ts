@@ -25,8 +25,16 @@ export async function runSteps(steps: Step[], ctx: CreateContext, render: Render
         continue;
       }
       const lines: string[] = [];
+      let lastProgress = 0;
       ctx.report = {
         info: (m) => lines.push(redact(m, secretsOf(ctx))),
+        // A long wait must not look hung in a log: said at once, then at most every 5 s.
+        progress: (m) => {
+          if (render !== 'plain' || Date.now() - lastProgress < 5_000) return;
+          if (lastProgress === 0) writeOut(`… ${step.title}`);
+          lastProgress = Date.now();
+          writeOut(`  ${redact(m, secretsOf(ctx))}`);
+        },
         warn: (m) => {
           const text = redact(m, secretsOf(ctx));
           ctx.warnings.push(text);
@@ -51,6 +59,7 @@ export async function runSteps(steps: Step[], ctx: CreateContext, render: Render
       task: async (_c, task) => {
         const reporter: Reporter = {
           info: (m) => (task.output = redact(m, secretsOf(ctx))),
+          progress: (m) => (task.output = redact(m, secretsOf(ctx))),
           warn: (m) => {
             const text = redact(m, secretsOf(ctx));
             ctx.warnings.push(text);

@@ -235,6 +235,17 @@ function isZombie(pid: number): boolean {
   }
 }
 
+/**
+ * The banner, with the root token. The CLI learns a server-made token from the server's token file
+ * (see startServer) up to 100 ms before the banner is printed, so a command run right after may
+ * find no token in it yet: it then takes the token file in the server's HOME, which the sandbox
+ * layout puts beside the banner (.sandbox/server.out and .sandbox/home, sandbox.ts).
+ */
 export function readBanner(stdoutFile: string): Banner {
-  return existsSync(stdoutFile) ? parseBanner(readFileSync(stdoutFile, 'utf8')) : { errors: [] };
+  const banner: Banner = existsSync(stdoutFile) ? parseBanner(readFileSync(stdoutFile, 'utf8')) : { errors: [] };
+  if (!banner.rootToken) {
+    const token = readTokenFile(serverTokenFile(join(dirname(stdoutFile), 'home')));
+    if (token) return { ...banner, rootToken: token };
+  }
+  return banner;
 }

@@ -148,22 +148,3 @@ describe.skipIf(missing('server binary', BIN) ?? missing('Airflow 3 venv', join(
     await runCli(w, ['down']);
   });
 });
-
-describe.skipIf(missing('server binary', BIN) ?? missing('python3 for venvs', '/usr/bin/env'))('--with-airflow', () => {
-  it('installs Airflow 3 into the sandbox .venv and checks through it', async () => {
-    const w = workspace(BIN);
-    spaces.push(w);
-    const run = await runCli(w, ['--yes', '--json', '--with-airflow', '--address', `127.0.0.1:${await freePort()}`], { timeoutMs: scaled(600_000) });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    const s = readJson<Summary>(run.stdout);
-    expect(s.airflow.found?.version).toMatch(/^3\./);
-    expect(s.connections[0]).toMatchObject({ id: 'smtp_default', airflow: 'ok' });
-    // A rerun finds the venv and does not reinstall.
-    const again = await runCli(w, ['--yes', '--json', '--with-airflow']);
-    expect(again.code).toBe(0);
-    expect(readJson<Summary>(again.stdout).connections[0]!.airflow).toBe('ok');
-    const v = await runProcess(join(w.cwd, 'secrets-sandbox', '.venv', 'bin', 'airflow'), ['version'], { env: { ...w.env, AIRFLOW_HOME: join(w.root, 'afh') } });
-    expect(v.stdout.trim()).toMatch(/^3\./);
-    await runCli(w, ['down']);
-  }, scaled(900_000));
-});

@@ -171,7 +171,7 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     const { w, dir } = await sandbox();
     editEnv(dir, (t) => t.replace(/^AIRFLOW__SECRETS__BACKEND=.*\n/m, ''));
     const d = await doctor(w);
-    expectFailed(d.report, 'backend-class', /never asks Vault/, /set -a/);
+    expectFailed(d.report, 'backend-class', /never asks Vault/, /^edit .*\.env: AIRFLOW__SECRETS__BACKEND='airflow\.providers\.hashicorp/);
     await runCli(w, ['down']);
   });
 
