@@ -3,8 +3,8 @@
  * (vault/identity.ts). "stopped" is said only once it is gone; otherwise exit 1 and keep the record.
  */
 import { clearServer, findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
-import { isAlive, processCommandLine } from '../vault/server.js';
-import { proveOurs, stopAndWait } from '../vault/identity.js';
+import { isAlive, processCommandLine, stopAndWait } from '../vault/server.js';
+import { proveOurs } from '../vault/identity.js';
 import { acquireLock } from '../lock.js';
 import { notManaged, readTargetRecord } from '../target/index.js';
 import { existsSync } from 'node:fs';

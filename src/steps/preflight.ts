@@ -3,10 +3,10 @@
  * Facts from earlier runs (.sandbox/state.json) are reused while they hold: the binary found last
  * time (even when it is no longer on PATH), the port actually bound, the running server.
  */
-import { accessSync, constants, existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import { binaryStamp, identifyBinary, locateBinary, resolveWrapper } from '../vault/binary.js';
+import { binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper } from '../vault/binary.js';
 import { installOpenBao } from '../vault/install.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
 import { proveOurs } from '../vault/identity.js';
@@ -16,15 +16,6 @@ function nearestExisting(p: string): string {
   let d = p;
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
   return d;
-}
-
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** The binary's identity, once `version` has answered; reported once. A binary that is neither Vault nor OpenBao fails here. */
@@ -50,7 +41,7 @@ export function chooseBinary(ctx: CreateContext): string | 'install' {
     return locateBinary(undefined, s.vaultBinSource);
   } catch (e) {
     // Not on PATH now: the binary an earlier run used (e.g. the quick start's, or an installed OpenBao) still serves.
-    if (known && executable(known)) return known;
+    if (known && isExecutableFile(known)) return known;
     if (e instanceof StepError && s.installServer) return 'install';
     if (e instanceof StepError && known) {
       throw new StepError(e.step, `${e.message}, and the one the last run used (${known}) is gone`, e.fix);

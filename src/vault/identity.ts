@@ -7,7 +7,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processCommandLine } from './server.js';
 
 export const SANDBOX_ID_ENV = 'SECRETS_SANDBOX_ID';
@@ -83,28 +82,3 @@ export function proveOurs(pid: number, want: Expected): Proof {
   return { ours: true };
 }
 
-/**
- * SIGTERM the server's process group, wait until it is gone (a zombie counts as gone), SIGKILL
- * after `graceMs`. Returns whether it is gone: the caller says "stopped" only then.
- */
-export async function stopAndWait(pid: number, graceMs = 10_000, killWaitMs = 5_000): Promise<boolean> {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* already gone, or not ours to signal (EPERM): the wait below tells */
-      }
-    }
-  };
-  signal('SIGTERM');
-  let deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(25);
-  if (!isAlive(pid)) return true;
-  signal('SIGKILL');
-  deadline = Date.now() + killWaitMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(25);
-  return !isAlive(pid);
-}

@@ -138,7 +138,7 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
       );
     }
     if (Date.now() > deadline) {
-      await stopProcessGroup(pid);
+      await stopAndWait(pid);
       const said = serverSaid(banner, opts.stderrFile);
       throw new StepError(
         'start',
@@ -200,8 +200,11 @@ export function isAlive(pid: number): boolean {
   return !isZombie(pid);
 }
 
-/** SIGTERM the server's process group, wait until it is gone, SIGKILL after `graceMs`. */
-export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<void> {
+/**
+ * SIGTERM the server's process group, wait until it is gone (a zombie counts as gone), SIGKILL
+ * after `graceMs`. Returns whether it is gone: the caller says "stopped" only then.
+ */
+export async function stopAndWait(pid: number, graceMs = 10_000, killWaitMs = 5_000): Promise<boolean> {
   const signal = (sig: NodeJS.Signals) => {
     try {
       process.kill(-pid, sig);
@@ -209,20 +212,18 @@ export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<v
       try {
         process.kill(pid, sig);
       } catch {
-        /* already gone */
+        /* already gone, or not ours to signal (EPERM): the wait below tells */
       }
     }
   };
   signal('SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) {
-      signal('SIGKILL');
-      await sleep(100);
-      break;
-    }
-    await sleep(25);
-  }
+  let deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+  if (!isAlive(pid)) return true;
+  signal('SIGKILL');
+  deadline = Date.now() + killWaitMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+  return !isAlive(pid);
 }
 
 /** An exited process lingers as a zombie until its (adoptive) parent reaps it; for us it is gone. */
