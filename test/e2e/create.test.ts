@@ -6,20 +6,11 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missing, serverBinary, VENV_PYTHON, scaled } from '../support/env.js';
-import { workspaces, freePort, holdPort, readJson, runCli, runProcess, serversUnder } from '../support/sandbox.js';
+import { envOf, workspaces, freePort, holdPort, readJson, runCli, runProcess, serversUnder } from '../support/sandbox.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
 const ws = workspaces(BIN);
-
-function envOf(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of readFileSync(join(dir, '.env'), 'utf8').split('\n')) {
-    const mm = line.match(/^([A-Z_]+)='(.*)'$/);
-    if (mm) m.set(mm[1]!, mm[2]!.replace(/'\\''/g, "'"));
-  }
-  return m;
-}
 
 describe.skipIf(skipReason)('create --yes on a real server', () => {
   it('makes a verified sandbox in an empty dir, touching nothing of the user', async () => {

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { missing, serverBinary, scaled } from '../support/env.js';
-import { canBind, freePort, holdPort, readJson, runCli, serversUnder, workspaces, type Run, type Workspace } from '../support/sandbox.js';
+import { envOf, canBind, freePort, holdPort, readJson, runCli, serversUnder, workspaces, type Run, type Workspace } from '../support/sandbox.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
@@ -23,15 +23,6 @@ const CONNS: [string, string][] = [
 const CONN_ARGS = CONNS.flatMap(([id, uri]) => ['--conn', `${id}=${uri}`]);
 /** PATH without the server binary's dir: only node and the system. */
 const BARE_PATH = `${dirname(process.execPath)}:/usr/bin:/bin`;
-
-function envOf(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of readFileSync(join(dir, '.env'), 'utf8').split('\n')) {
-    const mm = line.match(/^([A-Z_]+)='(.*)'$/);
-    if (mm) m.set(mm[1]!, mm[2]!.replace(/'\\''/g, "'"));
-  }
-  return m;
-}
 
 function serversOf(dir: string) {
   return serversUnder(join(dir, '.sandbox') + '/');

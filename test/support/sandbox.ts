@@ -203,3 +203,13 @@ export function workspaces(serverBin: string | undefined): (extra?: NodeJS.Proce
     return w;
   };
 }
+
+/** The KEY='value' lines of a sandbox .env, read independently of the tool's own parser. */
+export function envOf(dir: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of readFileSync(join(dir, '.env'), 'utf8').split('\n')) {
+    const mm = line.match(/^([A-Z_]+)='(.*)'$/);
+    if (mm) m.set(mm[1]!, mm[2]!.replace(/'\\''/g, "'"));
+  }
+  return m;
+}
