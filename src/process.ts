@@ -126,16 +126,17 @@ function whyFailed(r: { failed: boolean; shortMessage?: string; exitCode?: numbe
   return r.shortMessage ?? `${file} failed`;
 }
 
+/** What every child gets: exactly the env given (no silent merge with ours), execa's cleanup on exit, results instead of throws. */
+function childOptions(opts: Pick<RunOptions, 'env' | 'cwd'>) {
+  return { env: opts.env ?? process.env, extendEnv: false, cwd: opts.cwd, cleanup: true, reject: false } as const;
+}
+
 /** Runs `file args` to completion with its output collected. Never throws: the result says what happened. */
 export async function runFile(file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const { execa } = await import('execa');
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const sub = execa(file, args, {
-    env: opts.env ?? process.env,
-    extendEnv: false,
-    cwd: opts.cwd,
-    cleanup: true,
-    reject: false,
+    ...childOptions(opts),
     stripFinalNewline: false,
     maxBuffer: 32 * 1024 * 1024,
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
@@ -167,11 +168,7 @@ export async function runLines(file: string, args: string[], onLine: (line: stri
   const timeoutMs = opts.timeoutMs ?? 3_600_000;
   const keep = opts.tailLines ?? 5;
   const sub = execa(file, args, {
-    env: opts.env ?? process.env,
-    extendEnv: false,
-    cwd: opts.cwd,
-    cleanup: true,
-    reject: false,
+    ...childOptions(opts),
     stdin: 'ignore',
     all: true,
     buffer: false,
