@@ -397,7 +397,7 @@ const lines = [
   '# Benchmark results',
   '',
   `Measured ${new Date().toISOString()} by \`npm run bench${QUICK ? ' -- --quick' : ''}\`: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${baoVersion}.`,
-  `Load average (1, 5, 15 min) at the start: ${loadAtStart.map((x) => x.toFixed(2)).join(', ')}; at the end: ${loadAtEnd.map((x) => x.toFixed(2)).join(', ')}. Absolute times move with the machine's load (nothing but this bench ran during this measurement only if the load stays near 1); the ratios compare figures taken side by side (bootstrap rounds alternate ours and the script) in this same run.`,
+  `Load average (1, 5, 15 min) at the start: ${loadAtStart.map((x) => x.toFixed(2)).join(', ')}; at the end: ${loadAtEnd.map((x) => x.toFixed(2)).join(', ')}. Absolute times move with the machine's load (the averages above say how busy it was); the ratios compare figures taken side by side (bootstrap rounds alternate ours and the script) in this same run.`,
   `Each figure is the median of ${RUNS} runs after one warm-up (min and max beside it), wall time of the whole process; peak RSS from GNU time. Benchmarks report; they assert nothing.`,
   '',
   '| section | what | time | peak RSS | comparison | target |',
