@@ -7,6 +7,7 @@ import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, rmS
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from './errors.js';
+import { isAlive } from './vault/server.js';
 import type { SandboxPaths } from './sandbox.js';
 
 export interface Lock {
@@ -19,15 +20,6 @@ function holder(file: string): number | null {
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -69,7 +61,7 @@ export async function acquireLock(paths: SandboxPaths, waitMs = lockWaitMs(), on
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const pid = holder(paths.lock);
-    if (pid === null || pid === process.pid || !running(pid)) {
+    if (pid === null || pid === process.pid || !isAlive(pid)) {
       // A run that died (SIGKILL, power loss) left it: take it over. An empty file is a run between
       // create and write, so give it a moment before treating it as stale.
       if (pid === null) await sleep(50);

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { isAlive } from '../../src/vault/server.js';
 
 const LOCK = join(tmpdir(), `css-airflow-tests-${userInfo().uid}.lock`);
 /** Waiting for another suite's Airflow files is normal: allow a long wait, but not forever. */
@@ -21,22 +22,13 @@ function holder(): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function tryTake(): boolean {
   try {
     mkdirSync(LOCK);
   } catch {
     const pid = holder();
     // No pid yet: the holder is between mkdir and write; wait for it.
-    if (pid === undefined || alive(pid)) return false;
+    if (pid === undefined || isAlive(pid)) return false;
     rmSync(LOCK, { recursive: true, force: true });
     return false;
   }
