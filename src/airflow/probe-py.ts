@@ -25,6 +25,15 @@ HVAC_STATUS = {
 KEEP = ("urllib3", "requests", "hvac", "airflow.providers.hashicorp", "airflow.models.connection", "airflow.models.variable", "airflow.secrets", "airflow.sdk.definitions.connection", "airflow.configuration")
 
 
+def answer():
+    """Write the report and leave at once: tearing down an interpreter with Airflow loaded (atexit
+    ORM disposal, logging shutdown, module GC) takes longer than the lookups, and the report is whole."""
+    sys.stdout.write("\n__CSS_PROBE__" + json.dumps(OUT, default=str) + "\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def chain(exc):
     """The exception and its causes, outermost first: type, message, HTTP status when hvac gives one."""
     out, seen = [], set()
@@ -127,8 +136,7 @@ try:
     from airflow import configuration as afc
 except BaseException as e:
     OUT["init_error"] = {"stage": "import", "chain": chain(e), "trace": traceback.format_exc()[-3000:]}
-    sys.stdout.write("\n__CSS_PROBE__" + json.dumps(OUT, default=str) + "\n")
-    sys.exit(0)
+    answer()
 OUT["timings"]["import"] = time.time() - t
 
 for section, key in (("secrets", "backend"), ("secrets", "backend_kwargs"), ("workers", "secrets_backend")):
@@ -147,8 +155,7 @@ backends, error, logs = captured(lambda: afc.ensure_secrets_loaded())
 OUT["timings"]["backends"] = time.time() - t
 if error is not None:
     OUT["init_error"] = {"stage": "backends", "chain": chain(error), "logs": logs}
-    sys.stdout.write("\n__CSS_PROBE__" + json.dumps(OUT, default=str) + "\n")
-    sys.exit(0)
+    answer()
 for b in backends:
     t_ = type(b)
     info = {"class": t_.__module__ + "." + t_.__qualname__, "name": t_.__name__}
@@ -208,6 +215,9 @@ if REQ.get("list"):
                     if k not in REQ.setdefault(req_key, []):
                         REQ[req_key].append(k)
 
+# Doctor asks every backend (to show what a hit shadows); the create flow's check only needs the
+# backend that answers, as Airflow itself stops at the first hit.
+ALL_BACKENDS = REQ.get("allBackends", True)
 t = time.time()
 for cid in REQ.get("connections", []):
     conn, err, logs = captured(lambda: Connection.get_connection_from_secrets(cid))
@@ -215,6 +225,8 @@ for cid in REQ.get("connections", []):
     for b in backends:
         got, berr, blogs = captured(lambda: call(b.get_connection, conn_id=cid))
         entry["backends"].append({"name": type(b).__name__, "found": got is not None, "conn": conn_view(got), "error": chain(berr) if berr else None, "logs": blogs})
+        if got is not None and not ALL_BACKENDS:
+            break
     OUT["connections"][cid] = entry
 
 MISSING = object()
@@ -225,8 +237,10 @@ for key in REQ.get("variables", []):
     for b in backends:
         got, berr, blogs = captured(lambda: call(b.get_variable, key=key))
         entry["backends"].append({"name": type(b).__name__, "found": got is not None, "value": got, "error": chain(berr) if berr else None, "logs": blogs})
+        if got is not None and not ALL_BACKENDS:
+            break
     OUT["variables"][key] = entry
 OUT["timings"]["lookups"] = time.time() - t
 OUT["timings"]["total"] = time.time() - T0
-sys.stdout.write("\n__CSS_PROBE__" + json.dumps(OUT, default=str) + "\n")
+answer()
 `;

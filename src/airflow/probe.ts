@@ -121,10 +121,14 @@ export function probeEnv(userEnv: NodeJS.ProcessEnv, sandboxEnv: Map<string, str
 
 const MARKER = '__CSS_PROBE__';
 
-/** Asks Airflow about every id in one process. Throws ProbeError when Python could not answer at all. */
+/**
+ * Asks Airflow about every id in one process. Throws ProbeError when Python could not answer at all.
+ * `allBackends: false` stops at the backend that answers, as Airflow does (enough for a verdict and
+ * its source); doctor asks them all to show what a hit shadows.
+ */
 export async function runProbe(
   a: AirflowInstall,
-  ids: { connections: string[]; variables: string[]; list?: boolean },
+  ids: { connections: string[]; variables: string[]; list?: boolean; allBackends?: boolean },
   env: NodeJS.ProcessEnv,
   timeoutMs = 300_000,
 ): Promise<ProbeReport> {

@@ -81,7 +81,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
     ctx.report.info(`probe: asking Airflow ${airflow.version} (${airflow.bin}) for ${ids.length} connection(s) and ${keys.length} variable(s) in one process`);
     let res: ProbeReport;
     try {
-      res = await runProbe(airflow, { connections: ids, variables: keys }, env);
+      res = await runProbe(airflow, { connections: ids, variables: keys, allBackends: false }, env);
     } catch (e) {
       const err = e as ProbeError;
       throw new StepError('check airflow', `Airflow could not be asked: ${err.message}`, `run ${airflow.bin} connections list with the sandbox .env loaded to see why`);
