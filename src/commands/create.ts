@@ -15,18 +15,13 @@ import { start, planStart, stopStartedServer } from '../steps/start.js';
 import { ready } from '../steps/ready.js';
 import { verifyAccess } from '../steps/verify-access.js';
 import { seed } from '../steps/seed.js';
-import { planApprole, ROLE_NAME, setupApprole } from '../steps/approle.js';
-import { attach, planAttach } from '../steps/attach.js';
+import { ROLE_NAME } from '../steps/approle-names.js';
 import { tlsDir } from '../vault/tls.js';
 
 /** An existing Vault (--vault-url) is not ours: no binary, no start, no wait for our own process. */
 const existingSkip = (ctx: CreateContext) => (ctx.settings.existing ? 'an existing Vault: nothing to start' : undefined);
-import { writeFiles, planFiles } from '../steps/write-files.js';
-import { check } from '../steps/check.js';
-import { checkAirflow, skipAirflowCheck } from '../steps/check-airflow.js';
-import { installAirflow } from '../steps/install-airflow.js';
+import { skipAirflowCheck } from '../steps/airflow-check-level.js';
 import { killRunningChildren } from '../process.js';
-import { nextSteps } from '../steps/next-steps.js';
 import { addressUrl } from '../vault/address.js';
 import { readBanner } from '../vault/server.js';
 import { secretPath } from '../airflow/backend.js';
@@ -34,17 +29,28 @@ import { maskToken, redact, revealSecret } from '../ui/mask.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
 import { colorWanted, makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { acquireLock, type Lock } from '../lock.js';
+import { editConfig } from '../config.js';
 
 export interface CommandIO {
   mode: OutputMode;
   showToken: boolean;
 }
 
+// The steps after the server start load on demand: their modules (the file writer with yaml, the
+// checks with Airflow's probe and doctor, the AppRole set-up) are loaded by \`warm\` while the server
+// boots, instead of before it is spawned.
+const approleStep = () => import('../steps/approle.js');
+const attachStep = () => import('../steps/attach.js');
+const writeFilesStep = () => import('../steps/write-files.js');
+const checkStep = () => import('../steps/check.js');
+const checkAirflowStep = () => import('../steps/check-airflow.js');
+const nextStepsStep = () => import('../steps/next-steps.js');
+
 const STEPS: Step[] = [
   {
     title: 'Install Airflow 3 into the sandbox .venv',
     plan: (ctx) => [`would install Airflow 3 with the hashicorp provider into ${relative(process.cwd(), ctx.paths.dir) || '.'}/.venv (unless one is there)`],
-    run: installAirflow,
+    run: async (ctx) => (await import('../steps/install-airflow.js')).installAirflow(ctx),
     skip: (ctx) => (ctx.settings.withAirflow ? undefined : 'no --with-airflow'),
   },
   {
@@ -59,7 +65,7 @@ const STEPS: Step[] = [
   { title: 'Find the Vault server binary and a free address', plan: planPreflight, run: preflight, skip: existingSkip },
   { title: 'Start the dev server', plan: planStart, run: start, skip: existingSkip },
   { title: 'Wait until it is ready', run: (ctx) => ready(ctx), skip: existingSkip },
-  { title: 'Connect to the existing Vault', plan: planAttach, run: attach, skip: (ctx) => (ctx.settings.existing ? undefined : 'the sandbox runs its own dev server') },
+  { title: 'Connect to the existing Vault', plan: async (ctx) => (await attachStep()).planAttach(ctx), run: async (ctx) => (await attachStep()).attach(ctx), skip: (ctx) => (ctx.settings.existing ? undefined : 'the sandbox runs its own dev server') },
   { title: 'Check the token and the KV mount', plan: (ctx) => [`would check the token and that ${ctx.settings.mount}/ is KV v${ctx.settings.kvVersion} ${ctx.settings.existing ? ' (never mounted there by this tool)' : ' (mounting it when missing)'}`], run: verifyAccess },
   {
     title: 'Seed connections and variables',
@@ -73,23 +79,26 @@ const STEPS: Step[] = [
     run: seed,
     skip: (ctx) => (ctx.settings.existing && !ctx.settings.existing.seed ? 'an existing Vault: nothing is written there without --seed' : undefined),
   },
-  { title: 'Set up AppRole and a read-only policy for Airflow', plan: planApprole, run: setupApprole, skip: (ctx) => (ctx.settings.existing ? 'an existing Vault: its AppRole comes from VAULT_ROLE_ID/VAULT_SECRET_ID' : ctx.settings.auth === 'approle' ? undefined : 'no --auth approle') },
+  { title: 'Set up AppRole and a read-only policy for Airflow', plan: async (ctx) => (await approleStep()).planApprole(ctx), run: async (ctx) => (await approleStep()).setupApprole(ctx), warm: approleStep, skip: (ctx) => (ctx.settings.existing ? 'an existing Vault: its AppRole comes from VAULT_ROLE_ID/VAULT_SECRET_ID' : ctx.settings.auth === 'approle' ? undefined : 'no --auth approle') },
   {
     title: 'Write the env file, config and example DAG',
     plan: async (ctx) => {
       const plans = await filePlans(ctx);
       return plans.map((p) => `${ACTION[p.outcome].padEnd(22)} ${relative(process.cwd(), p.path) || p.path}${p.note ? ` (${p.note})` : ''}`);
     },
-    run: writeFiles,
+    run: async (ctx) => (await writeFilesStep()).writeFiles(ctx),
+    // The first config edit of a process pays for loading and compiling yaml (~10 ms): a dry edit (pure) pays it here.
+    warm: (ctx) => Promise.all([writeFilesStep(), editConfig(null, ctx.settings.configEdits)]),
   },
   {
     title: "Resolve each connection as Airflow's VaultBackend does",
     plan: (ctx) => [`would read each connection back as VaultBackend does (${ctx.settings.connections.length})`],
-    run: check,
+    run: async (ctx) => (await checkStep()).check(ctx),
+    warm: checkStep,
     skip: (ctx) => (ctx.settings.check === 'none' ? '--check none' : undefined),
   },
-  { title: 'Resolve each connection through real Airflow', plan: (ctx) => [`would ask Airflow ${ctx.airflow?.version ?? '(the one installed)'} for each connection (--check ${ctx.settings.check})`], run: checkAirflow, skip: skipAirflowCheck },
-  { title: 'Next steps', run: async (ctx) => nextSteps(ctx) },
+  { title: 'Resolve each connection through real Airflow', plan: (ctx) => [`would ask Airflow ${ctx.airflow?.version ?? '(the one installed)'} for each connection (--check ${ctx.settings.check})`], run: async (ctx) => (await checkAirflowStep()).checkAirflow(ctx), warm: checkAirflowStep, skip: skipAirflowCheck },
+  { title: 'Next steps', run: async (ctx) => (await nextStepsStep()).nextSteps(ctx), warm: nextStepsStep },
 ];
 
 const ACTION = { created: 'create', updated: 'update', kept: 'keep', unchanged: 'unchanged' } as const;
@@ -100,6 +109,7 @@ async function filePlans(ctx: CreateContext) {
   const token = (reuse && readBanner(ctx.paths.serverOut).rootToken) || '<root token>';
   const ex = ctx.settings.existing;
   const auth = ctx.settings.auth === 'approle' ? { auth_type: 'approle', role_id: '<role_id>', secret_id: '<secret_id>' } : ex ? { token: '<your token>' } : undefined;
+  const { planFiles } = await writeFilesStep();
   return planFiles({
     settings: ctx.settings,
     paths: ctx.paths,
@@ -156,6 +166,9 @@ export async function createCommand(options: CreateOptions, interactive = Boolea
     airflowChecks: [],
     warnings: [],
     nextSteps: [],
+  };
+  ctx.warmUp = () => {
+    for (const step of STEPS) if (step.warm && !step.skip?.(ctx)) step.warm(ctx).catch(() => {}); // run reports any real failure
   };
 
   if (settings.dryRun) return dryRun(ctx, mode);

@@ -19,9 +19,8 @@ import { registerSecret } from '../ui/mask.js';
 import type { SandboxPaths } from '../sandbox.js';
 import type { CreateContext } from './context.js';
 
-export const POLICY_FILE = 'policy.hcl';
-export const POLICY_NAME = 'airflow-secrets-read';
-export const ROLE_NAME = 'airflow';
+export { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
+import { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
 
 /** policy.hcl sits beside the config, ready to hand to whoever runs the team's Vault. */
 export function policyFile(s: Settings): string {

@@ -18,19 +18,9 @@ import { CHECKS, runChecks } from '../doctor/index.js';
 import { VERDICT_ID } from '../doctor/verdict.js';
 import { selfCommand } from '../ui/invocation.js';
 import type { CreateContext } from './context.js';
+import { airflowCheckLevel } from './airflow-check-level.js';
 
-export function airflowCheckLevel(ctx: CreateContext): 'airflow' | 'dag' | null {
-  const c = ctx.settings.check;
-  if (c === 'airflow' || c === 'dag') return c;
-  return c === 'auto' && (ctx.airflow || ctx.settings.withAirflow) ? 'airflow' : null;
-}
-
-export function skipAirflowCheck(ctx: CreateContext): string | undefined {
-  // It compares Airflow's answer with what was seeded; an existing Vault's own secrets are for doctor to ask Airflow about.
-  if (ctx.settings.existing && !ctx.settings.existing.seed) return 'an existing Vault without --seed: nothing seeded to compare (run doctor to ask Airflow)';
-  if (airflowCheckLevel(ctx)) return undefined;
-  return ctx.settings.check === 'auto' ? 'no Airflow found; the Vault-level check stands' : `--check ${ctx.settings.check}`;
-}
+export { airflowCheckLevel, skipAirflowCheck } from './airflow-check-level.js';
 
 /** Field names where Airflow's view differs from the seeded URI (the password compared, never shown). */
 export function compareWithAirflow(uri: string, a: ProbeConnection, rules: UriRules, format: StorageFormat = 'uri'): string[] {

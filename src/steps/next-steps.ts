@@ -8,27 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { CreateContext } from './context.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
-
-/** GET <url>/ui/: a dev server built with its UI (Vault, OpenBao from PyPI) answers 200. */
-export async function serverUi(url: string, caFile?: string): Promise<string | null> {
-  const secure = url.startsWith('https:');
-  const { request } = secure ? await import('node:https') : await import('node:http');
-  const { readFileSync } = await import('node:fs');
-  let ca: Buffer | undefined;
-  try {
-    ca = secure && caFile ? readFileSync(caFile) : undefined;
-  } catch {
-    return null;
-  }
-  return new Promise((resolve) => {
-    const req = request(`${url}/ui/`, { method: 'GET', signal: AbortSignal.timeout(2000), ...(ca ? { ca } : {}) }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200 ? `${url}/ui` : null);
-    });
-    req.on('error', () => resolve(null));
-    req.end();
-  });
-}
+import { serverUi } from '../vault/ui.js';
 
 function pathFor(p: string): string {
   const rel = relative(process.cwd(), p);
@@ -58,7 +38,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
     }
   }
   const url = ctx.server?.url;
-  const ui = url ? await serverUi(url, ctx.target?.caFile) : null;
+  const ui = url ? await (ctx.uiProbe ?? serverUi(url, ctx.target?.caFile)) : null;
   ctx.ui = ui ? { url: ui, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' } : null;
   const where = ctx.airflowAuth ? 'the root token (--show-token prints it; .env holds only the AppRole credentials)' : 'the VAULT_TOKEN in .env; --show-token prints it';
   if (ui) steps.push(`# web UI: ${ui} (sign in with method Token and ${where})`);

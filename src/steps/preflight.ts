@@ -3,10 +3,11 @@
  * Facts from earlier runs (.sandbox/state.json) are reused while they hold: the binary found last
  * time (even when it is no longer on PATH), the port actually bound, the running server.
  */
-import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import { binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper } from '../vault/binary.js';
+import { binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper, versionAtLeast } from '../vault/binary.js';
+import { parseBanner } from '../vault/banner.js';
 import { installOpenBao } from '../vault/install.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
 import { proveOurs } from '../vault/identity.js';
@@ -18,12 +19,20 @@ function nearestExisting(p: string): string {
   return d;
 }
 
-/** The binary's identity, once `version` has answered; reported once. A binary that is neither Vault nor OpenBao fails here. */
+/**
+ * The binary's identity, reported once. A server this sandbox runs has printed it already (the
+ * `Version:` line of its configuration block comes before its token exists), which spares a
+ * `<bin> version` run (a second start of a 100+ MB binary, competing with the server's own on a
+ * small machine); otherwise `version` is asked. A binary that is neither Vault nor OpenBao fails here.
+ */
 export async function settleBinary(ctx: CreateContext): Promise<void> {
-  if (ctx.binaryIdentity) {
-    const pending = ctx.binaryIdentity;
-    ctx.binaryIdentity = undefined;
-    ctx.binary = await pending;
+  if (ctx.identifyBinary) {
+    const identify = ctx.identifyBinary;
+    ctx.identifyBinary = undefined;
+    const said = existsSync(ctx.paths.serverOut) ? parseBanner(readFileSync(ctx.paths.serverOut, 'utf8')).version : undefined;
+    ctx.binary = said
+      ? { path: ctx.binary!.path, ...said, supportsNoStoreToken: said.flavour === 'OpenBao' || versionAtLeast(said.version, [1, 2, 0]) }
+      : await identify();
   }
   const b = ctx.binary!;
   ctx.report.info(`${b.flavour} ${b.version} at ${b.path}`);
@@ -124,9 +133,8 @@ export async function preflight(ctx: CreateContext): Promise<void> {
   const name = basename(path);
   const known = f.bin && f.flavour && f.version ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version } : null;
   if ((name === 'vault' || name === 'bao') && !(known && known.bin === path && known.binStamp === binaryStamp(path))) {
-    // `version` of a 100+ MB binary takes ~80 ms: let it run while the server starts (settleBinary awaits it).
-    ctx.binaryIdentity = identifyBinary(path);
-    ctx.binaryIdentity.catch(() => {});
+    // Settled once the server runs (settleBinary): its own output names it, without a `version` run.
+    ctx.identifyBinary = () => identifyBinary(path);
     ctx.binary = { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '', supportsNoStoreToken: true };
   } else {
     ctx.binary = await identifyBinary(path, known);

@@ -7,6 +7,7 @@ import { sandboxCaFile } from '../vault/tls.js';
 import type { CreateContext } from './context.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAlive } from '../vault/server.js';
+import { serverUi } from '../vault/ui.js';
 
 function lastLogLine(file: string): string {
   if (!existsSync(file)) return '';
@@ -19,6 +20,13 @@ export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<voi
   ctx.target ??= devTarget(server.url, server.url.startsWith('https:') ? sandboxCaFile(ctx.paths.stateDir) : undefined);
   const client = clientFor(ctx.target, server.token);
   writeTargetRecord(ctx.paths.stateDir, ctx.target); // a sandbox that once used an existing Vault no longer does
+  // A server this run started has answered an authenticated read already (start's probe): it is
+  // unsealed and active. Its web UI is asked about now, beside the steps that follow.
+  if (server.startedNow && ctx.readyMount) {
+    ctx.client = client;
+    ctx.uiProbe = serverUi(server.url, ctx.target.caFile);
+    return;
+  }
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -26,6 +34,7 @@ export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<voi
       const h = await client.health();
       if (h.status === 200) {
         ctx.client = client;
+        ctx.uiProbe = serverUi(server.url, ctx.target.caFile);
         return;
       }
       last = `health answered ${h.status}: the server is ${HEALTH_STATUS[h.status] ?? 'in an unknown state'}`;

@@ -96,7 +96,8 @@ export async function start(ctx: CreateContext): Promise<void> {
         readyProbe: async (token) => {
           try {
             // The dev server mounts secret/ just after it stores its token: seeding needs the mount.
-            return (await new VaultClient({ url: urlOf(listen), token, timeoutMs: 500, caFile }).mountInfo('secret')) !== null;
+            ctx.readyMount = await new VaultClient({ url: urlOf(listen), token, timeoutMs: 500, caFile }).mountInfo('secret');
+            return ctx.readyMount !== null;
           } catch {
             return false;
           }
@@ -105,6 +106,7 @@ export async function start(ctx: CreateContext): Promise<void> {
           ctx.server = { pid, url: urlOf(listen), token: '', startedNow: true };
           // Recorded at once: a SIGKILL of this CLI from here on leaves a server `down` can find and stop.
           record(pid, urlOf(listen));
+          ctx.warmUp?.();
         },
       });
       const url = urlOf(listen);
@@ -115,16 +117,6 @@ export async function start(ctx: CreateContext): Promise<void> {
       ctx.report.info(`${ctx.binary!.flavour} dev server started on ${url} (pid ${started.pid})`);
       return;
     } catch (e) {
-      // An old Vault (< 1.2) refuses -dev-no-store-token: learn what it is, then start it without.
-      if (ctx.binaryIdentity && e instanceof StepError && /flag provided but not defined/.test(e.message)) {
-        const pid = ctx.server?.pid;
-        if (pid) await stopAndWait(pid);
-        ctx.server = undefined;
-        clearServer(ctx.paths);
-        await settleBinary(ctx);
-        if (!ctx.binary!.supportsNoStoreToken && attempt < 3) continue;
-        throw e;
-      }
       if (ctx.server?.startedNow && ctx.server.pid) await stopAndWait(ctx.server.pid);
       if (ctx.server?.startedNow) clearServer(ctx.paths);
       ctx.server = undefined;

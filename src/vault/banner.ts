@@ -10,6 +10,8 @@ export interface Banner {
   address?: string;
   /** `Vault` or `OpenBao`, from the configuration header or the started line. */
   flavour?: 'Vault' | 'OpenBao';
+  /** The `Version: OpenBao v2.7.2, ...` line of the configuration block (printed before the token exists). */
+  version?: { flavour: 'Vault' | 'OpenBao'; version: string };
   /** The server's own error lines (address in use, bad flag, dev-mode failure). */
   errors: string[];
 }
@@ -26,6 +28,7 @@ export function parseBanner(text: string): Banner {
     else if ((m = line.match(/^Unseal Key: (\S+)$/))) banner.unsealKey = m[1];
     else if ((m = line.match(/^\s*\$ export (?:VAULT|BAO)_ADDR='([^']+)'$/))) banner.address = m[1];
     else if ((m = line.match(/^==> (Vault|OpenBao) server (?:configuration|started)/))) banner.flavour = m[1] as Banner['flavour'];
+    else if ((m = line.match(/^\s*Version: (Vault|OpenBao) v(\d+\.\d+\.\d+[^\s,(]*)/))) banner.version = { flavour: m[1] as 'Vault' | 'OpenBao', version: m[2]! };
     else if (/^(Error|error)\b/.test(line) || /^flag provided but not defined/.test(line) || /^You cannot specify/.test(line)) {
       banner.errors.push(line);
     }

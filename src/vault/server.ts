@@ -146,7 +146,8 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
         `see ${opts.stdoutFile} and ${opts.stderrFile}`,
       );
     }
-    await sleep(10);
+    // Once the token is there, secret/ is mounted within a few ms: look again soon.
+    await sleep(token ? 2 : 5);
   }
 }
 

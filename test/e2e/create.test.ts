@@ -66,6 +66,10 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(servers[0]!.cmdline).not.toContain(token);
     expect(servers[0]!.cmdline).toContain(`-dev-listen-address=127.0.0.1:${port}`);
 
+    // The identity recorded (read from the server's own configuration block, no `version` run) is what `version` says.
+    const state = JSON.parse(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8')) as { flavour: string; version: string };
+    expect((await runProcess(BIN!, ['version'], {})).stdout).toContain(`${state.flavour} v${state.version}`);
+
     // status --json says running; down stops it and leaves no process.
     const st = await runCli(w, ['status', '--json']);
     expect(st.code).toBe(0);

@@ -66,6 +66,15 @@ describe('dev server banner', () => {
     expect(parseBanner(OPENBAO)).toMatchObject({ rootToken: 's.O39HgCIvO4rm6WXcpStUiuDl', address: 'http://127.0.0.1:8299', flavour: 'OpenBao' });
   });
 
+  it('names the server and its version from the configuration block, before any token is printed', () => {
+    // The block comes first: settleBinary identifies the binary from it instead of running `version`.
+    const head = (t: string) => t.slice(0, t.indexOf('server started'));
+    expect(parseBanner(head(VAULT)).version).toEqual({ flavour: 'Vault', version: '1.19.0' });
+    expect(parseBanner(head(OPENBAO)).version).toEqual({ flavour: 'OpenBao', version: '2.7.2' });
+    expect(parseBanner(head(OPENBAO)).rootToken).toBeUndefined();
+    expect(parseBanner('==> OpenBao server configuration:\n\n   Api Address: http://127.0.0.1:8299\n').version).toBeUndefined();
+  });
+
   it('reads a custom root token id literally, whatever its shape', () => {
     expect(parseBanner('Root Token: my-root\n').rootToken).toBe('my-root');
   });
