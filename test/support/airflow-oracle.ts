@@ -5,6 +5,7 @@
  * test/e2e/airflow-oracle.airflow.test.ts holds it to the plain `airflow` command's answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, scaled } from './env.js';
 import type { Run } from './sandbox.js';
@@ -67,8 +68,13 @@ export class AirflowOracle {
    * workspace, so a process left behind is found there).
    */
   static async start(venvBin: string, opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<AirflowOracle> {
-    const child = spawn(join(venvBin, 'python'), [SERVER, join(venvBin, 'airflow')], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const oracle = new AirflowOracle(child, join(venvBin, 'airflow'));
+    const airflow = join(venvBin, 'airflow');
+    // The interpreter the `airflow` script names (its venv as the script sees it: module paths in
+    // warnings and tracebacks come out the same), not one reached through another path.
+    const python = /^#!(\S+)/.exec(readFileSync(airflow, 'utf8'))?.[1];
+    if (!python) throw new Error(`${airflow} does not start with #!python`);
+    const child = spawn(python, [SERVER, airflow], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const oracle = new AirflowOracle(child, airflow);
     const line = await oracle.next(scaled(60_000));
     if (line === undefined) throw new Error(`the Airflow oracle did not start: ${oracle.stderrTail}`);
     const info = JSON.parse(line) as OracleInfo & { ready?: boolean };
