@@ -329,14 +329,32 @@ export interface Case {
 export const CASES: Case[] = SETUPS.flatMap((setup) => setup.majors.map((major) => ({ setup, major }))).map((c, i) => ({ ...c, n: i + 1 }));
 
 /** How many doctor-corpus-<n>.airflow.test.ts files share the corpus. */
-export const PARTS = 5;
+export const PARTS = 6;
 
 /**
- * The cases of one file: dealt round-robin, so each file gets a like share of Airflow 2 and 3,
- * of fixes followed and of two-id set-ups, which is what a case's time depends on.
+ * A case's rough cost in seconds on a quiet machine: doctor with Airflow (~4 s), one Airflow call
+ * per id (~1.5 s each through the oracle), and doctor with Airflow again for each fix followed
+ * (one per broken id).
  */
+const cost = (c: Case): number => {
+  const ids = c.setup.ids === 'both' ? 2 : 1;
+  return 4 + 1.5 * ids + (c.setup.fix ? 4 * ids : 0);
+};
+
+/** The cases dealt out dearest first, each to the part with the least so far, so the files take about as long. */
+const DEALT: Case[][] = (() => {
+  const parts = Array.from({ length: PARTS }, () => ({ cases: [] as Case[], cost: 0 }));
+  for (const c of [...CASES].sort((a, b) => cost(b) - cost(a) || a.n - b.n)) {
+    const least = parts.reduce((m, p) => (p.cost < m.cost ? p : m));
+    least.cases.push(c);
+    least.cost += cost(c);
+  }
+  return parts.map((p) => p.cases.sort((a, b) => a.n - b.n));
+})();
+
+/** The cases of test/e2e/doctor-corpus-<part>.airflow.test.ts. */
 export function casesOf(part: number): Case[] {
-  return CASES.filter((c) => (c.n - 1) % PARTS === part - 1);
+  return DEALT[part - 1] ?? [];
 }
 
 export const skipReason = missing('server binary', BIN) ?? missing('Airflow 3 venv', join(AIRFLOW['3'], 'airflow')) ?? missing('Airflow 2 venv', join(AIRFLOW['2'], 'airflow'));
