@@ -412,6 +412,27 @@ export async function stopCorpus(c: Corpus | undefined): Promise<void> {
 
 const airflowPath = (w: Workspace, major: Major): string => `${AIRFLOW[major]}${delimiter}${w.env.PATH}`;
 
+/**
+ * Deletes the secrets earlier set-ups left on the shared server. Doctor lists and checks every
+ * secret under a path when secrets-sandbox.yaml names none of that kind, so another set-up's
+ * malformed variable would fail this one's emulation: its verdict would depend on which set-ups
+ * ran before it in the same file (it did: "the 1.10 class path" agreed only after "a variable
+ * stored without a value key").
+ */
+async function forgetOtherSecrets(server: Corpus['server']): Promise<void> {
+  const call = (method: string, path: string): Promise<Response> => fetch(`${server.url}/v1/${path}`, { method, headers: { 'X-Vault-Token': server.token } });
+  for (const [mount, dir, v2] of [['secret', 'connections', true], ['secret', 'variables', true], ['kv1', 'connections', false]] as const) {
+    const list = await call('LIST', v2 ? `${mount}/metadata/${dir}` : `${mount}/${dir}`);
+    if (list.status === 404) continue;
+    expect(list.status, `LIST ${mount}/${dir}`).toBe(200);
+    const keys = ((await list.json()) as { data: { keys: string[] } }).data.keys;
+    for (const key of keys) {
+      const del = await call('DELETE', v2 ? `${mount}/metadata/${dir}/${key}` : `${mount}/${dir}/${key}`);
+      expect(del.status, `DELETE ${mount}/${dir}/${key}`).toBe(204);
+    }
+  }
+}
+
 /** A set-up built and written to disk, ready to be judged. */
 export interface Prepared {
   dir: string;
@@ -450,6 +471,7 @@ export async function prepare(c: Corpus, k: Case): Promise<Prepared> {
       return r.stdout;
     },
   };
+  await forgetOtherSecrets(server);
   if (s.seed !== false) {
     await h.bao(['kv', 'put', `secret/connections/${h.conn}`, `conn_uri=postgres://u:p@db:5432/app${i}`]);
     await h.bao(['kv', 'put', `secret/variables/${h.var}`, `value=val${i}`]);
@@ -515,24 +537,22 @@ export async function judge(c: Corpus, k: Case, rows: Row[], t: Timing): Promise
   const p = await timed(t, 'prepare', () => prepare(c, k));
   const { dir, shell, withAirflowPath } = p;
 
-  // Airflow's verdict: every listed id through its own CLI. Doctor without Airflow (a light Node
-  // process) runs meanwhile: it does not touch what Airflow reads.
-  const [judged, without] = await Promise.all([
-    timed(t, 'airflow', async () => {
-      for (const args of p.airflowPrep) {
-        const r = await oracle.run(args, { env: p.airflowEnv, cwd: dir, timeoutMs: scaled(200_000) });
-        expect(r.code, r.stderr.slice(-1500)).toBe(0);
-      }
-      const out: Run[] = [];
-      for (const args of p.judgeCalls) out.push(await oracle.run(args, { env: p.airflowEnv, cwd: dir, timeoutMs: scaled(120_000) }));
-      return out;
-    }),
-    timed(t, 'doctorWithout', () => runCli(w, ['doctor', dir, '--json'], { env: { ...shell }, timeoutMs: scaled(60_000) })),
-  ]);
+  // Airflow's verdict: every listed id through its own CLI. Doctor runs after it, as before the
+  // split: Airflow may write a default airflow.cfg into AIRFLOW_HOME, which doctor reads.
+  const judged = await timed(t, 'airflow', async () => {
+    for (const args of p.airflowPrep) {
+      const r = await oracle.run(args, { env: p.airflowEnv, cwd: dir, timeoutMs: scaled(200_000) });
+      expect(r.code, r.stderr.slice(-1500)).toBe(0);
+    }
+    const out: Run[] = [];
+    for (const args of p.judgeCalls) out.push(await oracle.run(args, { env: p.airflowEnv, cwd: dir, timeoutMs: scaled(120_000) }));
+    return out;
+  });
   const airflowOk = judged.every((r) => r.code === 0);
   const airflowSaid = judged.map((r) => lastLine(r.stderr).slice(0, 200)).join(' | ');
 
   const withA = await timed(t, 'doctorWith', () => runCli(w, ['doctor', dir, '--json'], { env: { ...shell, PATH: withAirflowPath }, timeoutMs: scaled(120_000) }));
+  const without = await timed(t, 'doctorWithout', () => runCli(w, ['doctor', dir, '--json'], { env: { ...shell }, timeoutMs: scaled(60_000) }));
   const dA = readJson<DoctorJson>(withA.stdout);
   const dN = readJson<DoctorJson>(without.stdout);
   const verdict = dA.checks.find((x) => x.id === 'airflow-verdict')!;
@@ -589,6 +609,7 @@ export function report(part: number, rows: Row[], t: Timing, oracles: AirflowOra
     ...rows
       .filter((r) => (r.without.code === 0) !== r.airflowOk)
       .map((r) => `  without Airflow disagrees: [${r.case.major}] ${r.case.setup.name}: Airflow ${r.airflowOk ? 'resolves' : 'fails'}, doctor exit ${r.without.code} (${r.without.failing.join(', ') || 'no failing check'})`),
+    ...oracles.filter((o) => o.info.failed.length > 0).map((o) => `  Airflow ${o.info.major} oracle did not preload (slower, still faithful): ${o.info.failed.join('; ')}`),
     `  time: set-up ${s(t.prepare)}, Airflow ${s(t.airflow)} (${calls} oracle calls, ${calls ? Math.round(callMs / calls) : 0} ms each), doctor with Airflow ${s(t.doctorWith)}, without ${s(t.doctorWithout)}, fixes ${s(t.fixes)}`,
   ].join('\n');
 }
