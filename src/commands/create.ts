@@ -37,7 +37,7 @@ export interface CommandIO {
 }
 
 // The steps after the server start load on demand: their modules (the file writer with yaml, the
-// checks with Airflow's probe and doctor, the AppRole set-up) are loaded by \`warm\` while the server
+// checks with Airflow's probe and doctor, the AppRole set-up) are loaded by `warm` while the server
 // boots, instead of before it is spawned.
 const approleStep = () => import('../steps/approle.js');
 const attachStep = () => import('../steps/attach.js');

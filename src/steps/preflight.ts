@@ -3,11 +3,11 @@
  * Facts from earlier runs (.sandbox/state.json) are reused while they hold: the binary found last
  * time (even when it is no longer on PATH), the port actually bound, the running server.
  */
-import { existsSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import { binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper, versionAtLeast } from '../vault/binary.js';
-import { parseBanner } from '../vault/banner.js';
+import { binaryOf, binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper } from '../vault/binary.js';
+import { readBanner } from '../vault/server.js';
 import { installOpenBao } from '../vault/install.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
 import { proveOurs } from '../vault/identity.js';
@@ -29,10 +29,8 @@ export async function settleBinary(ctx: CreateContext): Promise<void> {
   if (ctx.identifyBinary) {
     const identify = ctx.identifyBinary;
     ctx.identifyBinary = undefined;
-    const said = existsSync(ctx.paths.serverOut) ? parseBanner(readFileSync(ctx.paths.serverOut, 'utf8')).version : undefined;
-    ctx.binary = said
-      ? { path: ctx.binary!.path, ...said, supportsNoStoreToken: said.flavour === 'OpenBao' || versionAtLeast(said.version, [1, 2, 0]) }
-      : await identify();
+    const said = readBanner(ctx.paths.serverOut).version;
+    ctx.binary = said ? binaryOf(ctx.binary!.path, said) : await identify();
   }
   const b = ctx.binary!;
   ctx.report.info(`${b.flavour} ${b.version} at ${b.path}`);

@@ -22,21 +22,17 @@ export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<voi
   writeTargetRecord(ctx.paths.stateDir, ctx.target); // a sandbox that once used an existing Vault no longer does
   // A server this run started has answered an authenticated read already (start's probe): it is
   // unsealed and active. Its web UI is asked about now, beside the steps that follow.
-  if (server.startedNow && ctx.readyMount) {
+  const isReady = () => {
     ctx.client = client;
-    ctx.uiProbe = serverUi(server.url, ctx.target.caFile);
-    return;
-  }
+    ctx.uiProbe = serverUi(server.url, ctx.target!.caFile);
+  };
+  if (server.startedNow && ctx.readyMount) return isReady();
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
     try {
       const h = await client.health();
-      if (h.status === 200) {
-        ctx.client = client;
-        ctx.uiProbe = serverUi(server.url, ctx.target.caFile);
-        return;
-      }
+      if (h.status === 200) return isReady();
       last = `health answered ${h.status}: the server is ${HEALTH_STATUS[h.status] ?? 'in an unknown state'}`;
     } catch (e) {
       last = e instanceof VaultError ? e.message : String(e);

@@ -110,10 +110,15 @@ export function binaryStamp(path: string): string {
   }
 }
 
+/** The binary record for a known identity (-dev-no-store-token exists since Vault 1.2.0 and in every OpenBao). */
+export function binaryOf(path: string, id: { flavour: Flavour; version: string }): ServerBinary {
+  return { path, flavour: id.flavour, version: id.version, supportsNoStoreToken: id.flavour === 'OpenBao' || versionAtLeast(id.version, [1, 2, 0]) };
+}
+
 export async function identifyBinary(path: string, known?: BinaryIdentity | null): Promise<ServerBinary> {
   // `<bin> version` costs a process start (more behind a wrapper script): skip it for a binary we already know.
   if (known && known.bin === path && known.binStamp && known.binStamp === binaryStamp(path)) {
-    return { path, flavour: known.flavour, version: known.version, supportsNoStoreToken: known.flavour === 'OpenBao' || versionAtLeast(known.version, [1, 2, 0]) };
+    return binaryOf(path, known);
   }
   const r = await runFile(path, ['version'], { timeoutMs: 15_000, env: { ...process.env, VAULT_CLI_NO_COLOR: '1', BAO_CLI_NO_COLOR: '1' } });
   if (r.code !== 0 && !r.stdout) {
@@ -124,5 +129,5 @@ export async function identifyBinary(path: string, known?: BinaryIdentity | null
   if (!v) {
     throw new StepError('preflight', `'${path} version' printed '${out.trim().split('\n')[0]}', which is neither Vault nor OpenBao`, INSTALL_HINT);
   }
-  return { path, ...v, supportsNoStoreToken: v.flavour === 'OpenBao' || versionAtLeast(v.version, [1, 2, 0]) };
+  return binaryOf(path, v);
 }
