@@ -6,32 +6,42 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
+import { defaultCa } from './trust.js';
 
 // Idle keep-alive sockets are unref'd by the agent, so they never hold the CLI open.
-const AGENTS = { http: new HttpAgent({ keepAlive: true, maxSockets: 16 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 16 }) };
+const HTTP_AGENT = new HttpAgent({ keepAlive: true, maxSockets: 16 });
 
 /**
  * One https agent per CA file, so a custom CA is added to what is trusted for that server only
  * (node's `ca` option replaces the default roots for the agent, which is what VAULT_CACERT means
- * to the vault CLI and `verify=<path>` to requests). Verification is never turned off.
+ * to the vault CLI and `verify=<path>` to requests); the agent without a CA file trusts what Node
+ * would (trust.ts). Verification is never turned off. node:https (and TLS with it) loads on the
+ * first https request: most runs talk plain HTTP to a loopback dev server.
  */
-const CA_AGENTS = new Map<string, HttpsAgent>();
-function caAgent(caFile: string): HttpsAgent {
-  let agent = CA_AGENTS.get(caFile);
+const HTTPS_AGENTS = new Map<string, Promise<HttpsAgent>>();
+function httpsAgent(caFile: string | undefined): Promise<HttpsAgent> {
+  const key = caFile ?? '';
+  let agent = HTTPS_AGENTS.get(key);
   if (!agent) {
-    agent = new HttpsAgent({ keepAlive: true, maxSockets: 16, ca: readFileSync(caFile) });
-    CA_AGENTS.set(caFile, agent);
+    agent = (async () => {
+      const { Agent } = await import('node:https');
+      return new Agent({ keepAlive: true, maxSockets: 16, ca: caFile ? readFileSync(caFile) : await defaultCa() });
+    })();
+    HTTPS_AGENTS.set(key, agent);
+    // A CA file that cannot be read now may be readable on the next call.
+    agent.catch(() => HTTPS_AGENTS.delete(key));
   }
   return agent;
 }
 
-function send(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, caFile: string | undefined): Promise<{ status: number; text: string }> {
+async function send(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, caFile: string | undefined): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  const secure = u.protocol === 'https:';
+  const agent = secure ? await httpsAgent(caFile) : HTTP_AGENT;
+  const request = secure ? (await import('node:https')).request : httpRequest;
   return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const secure = u.protocol === 'https:';
-    const agent = secure ? (caFile ? caAgent(caFile) : AGENTS.https) : AGENTS.http;
-    const req = (secure ? httpsRequest : httpRequest)(
+    const req = request(
       u,
       { method, headers, agent, signal: AbortSignal.timeout(timeoutMs) },
       (res) => {
@@ -465,19 +475,18 @@ function networkError(method: string, url: string, e: unknown, timeoutMs: number
     return new VaultError(method, url, 'tls-hostname', `the server's certificate is not valid for ${new URL(url).hostname} (${code})`, undefined, [], code);
   }
   if (EXPIRED.has(code)) return new VaultError(method, url, 'tls-expired', `the server's certificate is out of its validity period (${code})`, undefined, [], code);
-  const text = `${err.message ?? ''} ${err.cause?.message ?? ''} ${err.cause?.reason ?? ''}`;
   if (err.name === 'TimeoutError' || err.name === 'AbortError' || err.cause?.name === 'TimeoutError' || code === 'ABORT_ERR') {
     return new VaultError(method, url, 'timeout', `no answer within ${timeoutMs} ms`);
   }
   if (code === 'ECONNREFUSED') return new VaultError(method, url, 'refused', 'connection refused: no server is listening there');
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO' || /wrong version number/i.test(text)) {
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO') {
     return new VaultError(method, url, 'scheme', 'TLS handshake failed: the server speaks plain HTTP, not HTTPS', undefined, [], code);
   }
   if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) return new VaultError(method, url, 'tls', `TLS failed (${code})`, undefined, [], code);
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || /other side closed|socket hang up/i.test(text)) {
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
     return new VaultError(method, url, 'reset', 'the connection was closed before an answer came');
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new VaultError(method, url, 'dns', 'the host name does not resolve');
-  if (/bad port/i.test(text)) return new VaultError(method, url, 'network', 'fetch refuses this port number');
+  if (code === 'ERR_SOCKET_BAD_PORT') return new VaultError(method, url, 'network', 'not a usable port number');
   return new VaultError(method, url, 'network', (code || err.cause?.message || err.message || 'network error').toString());
 }

@@ -5,9 +5,9 @@ export async function serverUi(url: string, caFile?: string): Promise<string | n
   const secure = url.startsWith('https:');
   const { request } = secure ? await import('node:https') : await import('node:http');
   const { readFileSync } = await import('node:fs');
-  let ca: Buffer | undefined;
+  let ca: Buffer | string[] | undefined;
   try {
-    ca = secure && caFile ? readFileSync(caFile) : undefined;
+    ca = secure ? (caFile ? readFileSync(caFile) : await (await import('./trust.js')).defaultCa()) : undefined;
   } catch {
     return null;
   }

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
+/** The command npm installs (a sh launcher that runs node on dist/cli.js): what users run. */
+export const BIN = join(ROOT, 'bin', 'create-secrets-sandbox');
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 
 /** The server binary under test: VAULT_BIN (e.g. HashiCorp Vault), else OpenBao's bao from the project venv. */

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterEach, expect } from 'vitest';
-import { CLI, scaled } from './env.js';
+import { BIN, scaled } from './env.js';
 import { isAlive } from '../../src/vault/server.js';
 
 export const TEMP_PREFIX = 'css-e2e-';
@@ -43,8 +43,9 @@ export interface Run {
   stderr: string;
 }
 
+/** The tool as users run it: the installed bin (some tests run `node dist/cli.js` directly). */
 export function runCli(ws: Workspace, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; signalAfterMs?: number } = {}): Promise<Run> {
-  return runProcess(process.execPath, [CLI, ...args], { cwd: ws.cwd, env: { ...ws.env, ...opts.env }, timeoutMs: opts.timeoutMs, signalAfterMs: opts.signalAfterMs });
+  return runProcess(BIN, args, { cwd: ws.cwd, env: { ...ws.env, ...opts.env }, timeoutMs: opts.timeoutMs, signalAfterMs: opts.signalAfterMs });
 }
 
 export function runProcess(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; signalAfterMs?: number; input?: string }): Promise<Run> {

@@ -32,4 +32,23 @@ describe('the command as the user invoked it', () => {
     chmodSync(join(pkg, 'cli.js'), 0o755);
     expect(selfCommand(join(pkg, 'cli.js'), { PATH: `${join(root, 'bin')}:/usr/bin` }, '/tmp')).toBe('create-secrets-sandbox');
   });
+
+  it('installed: the bare bin name when PATH finds the package\'s launcher (bin/create-secrets-sandbox runs dist/cli.js)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'css-inv-'));
+    const pkg = join(root, 'lib', 'node_modules', 'create-secrets-sandbox');
+    mkdirSync(join(pkg, 'dist'), { recursive: true });
+    mkdirSync(join(pkg, 'bin'));
+    writeFileSync(join(pkg, 'dist', 'cli.js'), '');
+    writeFileSync(join(pkg, 'bin', 'create-secrets-sandbox'), '#!/bin/sh\n');
+    chmodSync(join(pkg, 'bin', 'create-secrets-sandbox'), 0o755);
+    mkdirSync(join(root, 'bin'));
+    symlinkSync(join('..', 'lib', 'node_modules', 'create-secrets-sandbox', 'bin', 'create-secrets-sandbox'), join(root, 'bin', 'create-secrets-sandbox'));
+    expect(selfCommand(join(pkg, 'dist', 'cli.js'), { PATH: `${join(root, 'bin')}:/usr/bin` }, '/tmp')).toBe('create-secrets-sandbox');
+    // Another package's bin of the same name first on PATH: we are named by path instead.
+    const other = join(root, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'create-secrets-sandbox'), '#!/bin/sh\n');
+    chmodSync(join(other, 'create-secrets-sandbox'), 0o755);
+    expect(selfCommand(join(pkg, 'dist', 'cli.js'), { PATH: `${other}:${join(root, 'bin')}` }, '/var/empty')).toBe(`node ${join(pkg, 'dist', 'cli.js')}`);
+  });
 });
