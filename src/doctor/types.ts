@@ -98,6 +98,11 @@ export interface DoctorContext {
   variablesPath?: string | null;
   kvVersion?: 1 | 2;
   airflow?: AirflowInstall | null;
+  /**
+   * Without an Airflow to ask: the major the sandbox is for, from what the user said
+   * (airflow.version in the config), else the Airflow the last run found (state.json).
+   */
+  intendedAirflow?: { major: '1.10' | '2' | '3'; source: string };
   /** Real Airflow's answer (the probe), when an Airflow was found; null when it could not answer. */
   probe?: ProbeReport | null;
   probeError?: string;

@@ -34,9 +34,6 @@ export async function settleBinary(ctx: CreateContext): Promise<void> {
   }
   const b = ctx.binary!;
   ctx.report.info(`${b.flavour} ${b.version} at ${b.path}`);
-  if (!b.supportsNoStoreToken) {
-    ctx.report.warn(`${b.flavour} ${b.version} predates -dev-no-store-token; the server runs with a private HOME so ~/.vault-token stays untouched`);
-  }
 }
 
 /** Where the binary will come from, without installing anything: a path, or 'install' (--install-server). */
@@ -133,7 +130,7 @@ export async function preflight(ctx: CreateContext): Promise<void> {
   if ((name === 'vault' || name === 'bao') && !(known && known.bin === path && known.binStamp === binaryStamp(path))) {
     // Settled once the server runs (settleBinary): its own output names it, without a `version` run.
     ctx.identifyBinary = () => identifyBinary(path);
-    ctx.binary = { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '', supportsNoStoreToken: true };
+    ctx.binary = { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '' };
   } else {
     ctx.binary = await identifyBinary(path, known);
   }

@@ -13,8 +13,6 @@ export interface ServerBinary {
   path: string;
   flavour: Flavour;
   version: string;
-  /** -dev-no-store-token exists since Vault 1.2.0 and in every OpenBao. */
-  supportsNoStoreToken: boolean;
 }
 
 export const INSTALL_HINT =
@@ -110,9 +108,9 @@ export function binaryStamp(path: string): string {
   }
 }
 
-/** The binary record for a known identity (-dev-no-store-token exists since Vault 1.2.0 and in every OpenBao). */
+/** The binary record for a known identity. */
 export function binaryOf(path: string, id: { flavour: Flavour; version: string }): ServerBinary {
-  return { path, flavour: id.flavour, version: id.version, supportsNoStoreToken: id.flavour === 'OpenBao' || versionAtLeast(id.version, [1, 2, 0]) };
+  return { path, flavour: id.flavour, version: id.version };
 }
 
 export async function identifyBinary(path: string, known?: BinaryIdentity | null): Promise<ServerBinary> {

@@ -43,6 +43,8 @@ export interface Built {
   shell?: Record<string, string>;
   /** airflow.cfg in the fresh AIRFLOW_HOME. */
   cfg?: string;
+  /** More of secrets-sandbox.yaml (top-level sections after the ids), e.g. what the user said of Airflow. */
+  config?: string;
   /** Before judging: commands run with the set-up's env and AIRFLOW_HOME (e.g. a metastore row). */
   airflowPrep?: string[][];
 }
@@ -255,6 +257,11 @@ export const SETUPS: SetUp[] = [
   { name: 'kv_engine_version 1 on a KV v2 mount', fix: true, majors: ['3'], ids: 'conn', link: 'mount and path', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), kv_engine_version: 1 } }) },
   { name: 'kv_engine_version as the string "2"', fix: true, majors: ['3'], ids: 'conn', link: 'kwargs', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), kv_engine_version: '2' } }) },
   { name: 'the Airflow 1.10 class path on Airflow 3', fix: true, majors: ['3'], ids: 'conn', link: 'backend class', build: async () => ({ envFile: { AIRFLOW__SECRETS__BACKEND: CONTRIB } }) },
+  // The same, in a sandbox whose config says which Airflow it is for: the emulation can tell.
+  {
+    name: 'the Airflow 1.10 class path on Airflow 3, the config saying 3', fix: true, majors: ['3'], ids: 'conn', link: 'backend class',
+    build: async () => ({ envFile: { AIRFLOW__SECRETS__BACKEND: CONTRIB }, config: 'airflow:\n  version: "3"\n' }),
+  },
   { name: 'no secrets backend configured', fix: true, majors: ['3'], ids: 'conn', link: 'backend class', build: async () => ({ envFile: { AIRFLOW__SECRETS__BACKEND: null } }) },
   { name: 'kwargs that are not JSON', majors: ['3'], ids: 'conn', link: 'kwargs', build: async (h) => ({ kwargs: `{url: ${h.url}}` }) },
   { name: 'an unknown kwarg (mountpoint)', fix: true, majors: ['3', '2'], ids: 'conn', link: 'kwargs', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), mountpoint: 'secret' } }) },
@@ -485,7 +492,7 @@ export async function prepare(c: Corpus, k: Case): Promise<Prepared> {
   const ids = { conn: s.ids !== 'var', var: s.ids !== 'conn' };
   writeFileSync(
     join(dir, 'secrets-sandbox.yaml'),
-    `version: 1\n${ids.conn ? `connections:\n  ${h.conn}: postgres://u:p@db:5432/app${i}\n` : ''}${ids.var ? `variables:\n  ${h.var}: val${i}\n` : ''}`,
+    `version: 1\n${ids.conn ? `connections:\n  ${h.conn}: postgres://u:p@db:5432/app${i}\n` : ''}${ids.var ? `variables:\n  ${h.var}: val${i}\n` : ''}${b.config ?? ''}`,
     { mode: 0o600 },
   );
   if (b.cfg) writeFileSync(join(home, 'airflow.cfg'), b.cfg);

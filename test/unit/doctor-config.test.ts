@@ -3,12 +3,13 @@
  * environment first, then its _CMD (only for sensitive keys such as backend_kwargs), then
  * airflow.cfg; and the kwargs JSON plus Airflow 3.3's per-key AIRFLOW__SECRETS__BACKEND_KWARG__*.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseIni, readSecretsOption } from '../../src/doctor/airflow-cfg.js';
-import { parseKwargs } from '../../src/doctor/context.js';
+import { buildDoctorContext, parseKwargs } from '../../src/doctor/context.js';
+import { backendClass } from '../../src/doctor/backend-class.js';
 
 const origin = () => 'the environment';
 
@@ -39,5 +40,46 @@ describe('airflow.cfg and the environment, in Airflow\'s order', () => {
     expect(parseKwargs('{"url": "http://x"}', env, false)).toEqual({ url: 'http://x' });
     expect(parseKwargs('[1]', new Map(), true)).toBeUndefined();
     expect(parseKwargs('{url: x}', new Map(), true)).toBeUndefined();
+  });
+});
+
+describe('the backend class without an Airflow to ask: the major the sandbox is for', () => {
+  // Airflow 3 has no airflow.contrib (removed in 3.0); 2.x still imports the 1.10 path through its
+  // deprecated-module mapping; the provider path is right for both.
+  const CONTRIB = 'airflow.contrib.secrets.hashicorp_vault.VaultBackend';
+  const PROVIDER = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
+  async function judgeClass(cls: string, sandbox: { config?: string; facts?: Record<string, unknown> }) {
+    const dir = mkdtempSync(join(tmpdir(), 'css-intent-'));
+    writeFileSync(join(dir, 'secrets-sandbox.yaml'), `version: 1\n${sandbox.config ?? ''}`);
+    if (sandbox.facts) {
+      mkdirSync(join(dir, '.sandbox'), { mode: 0o700 });
+      writeFileSync(join(dir, '.sandbox', 'state.json'), JSON.stringify({ dir, ...sandbox.facts }), { mode: 0o600 });
+    }
+    writeFileSync(join(dir, '.env'), `AIRFLOW__SECRETS__BACKEND='${cls}'\n`);
+    const ctx = await buildDoctorContext(dir, { PATH: '/nonexistent' }, { airflow: null });
+    return { ctx, result: await backendClass.run(ctx) };
+  }
+
+  it('the config says 3: the 1.10 path fails, naming where the major came from', async () => {
+    const { ctx, result } = await judgeClass(CONTRIB, { config: 'airflow:\n  version: "3"\n' });
+    expect(ctx.intendedAirflow?.major).toBe('3');
+    expect(result.status).toBe('fail');
+    expect(result.detail).toContain('airflow.version in');
+    expect(result.fix).toContain(PROVIDER);
+  });
+
+  it('no word in the config: the Airflow the last run found (state.json) decides; 2.x maps the old path (a warning)', async () => {
+    expect((await judgeClass(CONTRIB, { facts: { airflowVersion: '3.3.2' } })).result.status).toBe('fail');
+    const two = await judgeClass(CONTRIB, { facts: { airflowVersion: '2.11.2' } });
+    expect(two.result.status).toBe('warn');
+    expect(two.result.detail).toContain('the Airflow 2.11.2 the last run found');
+  });
+
+  it('nothing says which: a warning that names both majors; the provider path passes', async () => {
+    const none = await judgeClass(CONTRIB, {});
+    expect(none.ctx.intendedAirflow).toBeUndefined();
+    expect(none.result.status).toBe('warn');
+    expect(none.result.detail).toMatch(/Airflow 2 maps it to the provider, Airflow 3 cannot import it/);
+    expect((await judgeClass(PROVIDER, { config: 'airflow:\n  version: "3"\n' })).result.status).toBe('ok');
   });
 });
