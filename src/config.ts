@@ -226,6 +226,19 @@ export const CONFIG_HEADER =
  * text, or null when the file already says all of it.
  */
 export async function editConfig(text: string | null, edits: ConfigEdit[], label = 'secrets-sandbox.yaml'): Promise<string | null> {
+  const { doc, changed } = await applyEdits(text, edits, label);
+  return changed ? doc.toString({ lineWidth: 0 }) : null;
+}
+
+/**
+ * Whether `edits` would change the config text, without writing the new text out: a dry run only
+ * says "updated" or "unchanged", and printing 100,000 imported connections as YAML takes ~1 s.
+ */
+export async function configWouldChange(text: string | null, edits: ConfigEdit[], label = 'secrets-sandbox.yaml'): Promise<boolean> {
+  return (await applyEdits(text, edits, label)).changed;
+}
+
+async function applyEdits(text: string | null, edits: ConfigEdit[], label: string): Promise<{ doc: import('yaml').Document; changed: boolean }> {
   const fresh = text === null || text.trim() === '';
   const { yaml, doc } = await parseDoc(fresh ? `${CONFIG_HEADER}version: ${CONFIG_VERSION}\n` : text!, label);
   let changed = fresh;
@@ -270,6 +283,5 @@ export async function editConfig(text: string | null, edits: ConfigEdit[], label
       changed = true;
     }
   }
-  if (!changed) return null;
-  return doc.toString({ lineWidth: 0 });
+  return { doc, changed };
 }

@@ -357,12 +357,14 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
     writeOut(JSON.stringify(plan, null, 2));
     return 0;
   }
-  writeOut('Dry run: nothing is installed, started or written. A real run now would:');
+  // One write: a plan of 100,000 imported connections is as many lines (one syscall each, ~0.3 s).
+  const out = ['Dry run: nothing is installed, started or written. A real run now would:'];
   for (const st of steps) {
-    writeOut(`- ${st.title}`);
-    for (const l of st.plan) writeOut(`    ${l}`);
+    out.push(`- ${st.title}`);
+    for (const l of st.plan) out.push(`    ${l}`);
   }
-  for (const w of ctx.warnings) writeOut(`! ${w}`);
+  for (const w of ctx.warnings) out.push(`! ${w}`);
+  writeOut(out.join('\n'));
   return 0;
 }
 

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { noProxyEntries, renderDockerEnv, renderDag, renderGitignore, renderShellEnv, parseEnvFile, type EnvInput } from '../airflow/templates.js';
-import { editConfig } from '../config.js';
+import { configWouldChange, editConfig } from '../config.js';
 import { ensurePrivateDir, planFile, readWrittenRecord, sha256, writeFileAtomic, writePrivateFile, type PlannedFile, type WriteOutcome, type WrittenRecord } from '../files.js';
 import type { Settings } from '../settings.js';
 import type { SandboxPaths } from '../sandbox.js';
@@ -76,9 +76,16 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   let configPlan: FilePlan | undefined;
   const cfgPath = s.configFile;
   const cfgText = existsSync(cfgPath) ? readFileSync(cfgPath, 'utf8') : null;
-  const edited = await editConfig(cfgText, s.configEdits, relative(process.cwd(), cfgPath) || cfgPath);
-  if (edited === null) configPlan = { path: cfgPath, content: cfgText ?? '', mode: 0o600, outcome: 'unchanged' };
-  else files.push({ path: cfgPath, content: edited, mode: 0o600 });
+  const cfgLabel = relative(process.cwd(), cfgPath) || cfgPath;
+  if (s.dryRun) {
+    // The config is always rewritten when it changes (the user's flags asked for it): a dry run needs only whether.
+    const changes = await configWouldChange(cfgText, s.configEdits, cfgLabel);
+    configPlan = { path: cfgPath, content: cfgText ?? '', mode: 0o600, outcome: !changes ? 'unchanged' : cfgText === null ? 'created' : 'updated' };
+  } else {
+    const edited = await editConfig(cfgText, s.configEdits, cfgLabel);
+    if (edited === null) configPlan = { path: cfgPath, content: cfgText ?? '', mode: 0o600, outcome: 'unchanged' };
+    else files.push({ path: cfgPath, content: edited, mode: 0o600 });
+  }
 
   files.push({ path: paths.env, content: renderShellEnv(envInput), mode: 0o600 });
   files.push({ path: paths.dockerEnv, content: renderDockerEnv(envInput), mode: 0o600 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editConfig, parseConfig } from '../../src/config.js';
+import { configWouldChange, editConfig, parseConfig } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
 
 async function errorOf(text: string): Promise<string> {
@@ -62,5 +62,27 @@ describe('secrets-sandbox.yaml', () => {
 
   it('survives deeply nested input', async () => {
     expect(await errorOf('a: ' + '['.repeat(5000))).toContain('sb.yaml');
+  });
+
+  it('a dry run\'s "would change" agrees with the edit itself, and the text it would write differs exactly then', async () => {
+    const base = (await editConfig(null, [{ path: ['connections', 'a'], value: 'postgres://u:p@h/db' }, { path: ['airflow', 'version'], value: '3' }]))!;
+    const commented = base + '# my note\nvariables:\n  region: eu  # keep\n';
+    const cases: [string | null, { path: string[]; value: string | number | boolean }[]][] = [
+      [null, []],
+      ['', [{ path: ['connections', 'a'], value: 'x://y' }]],
+      [base, []],
+      [base, [{ path: ['connections', 'a'], value: 'postgres://u:p@h/db' }]], // the same value
+      [base, [{ path: ['connections', 'a'], value: 'postgres://u:p@h/other' }]],
+      [base, [{ path: ['airflow', 'version'], value: '3' }]],
+      [base, [{ path: ['airflow', 'version'], value: '2' }]],
+      [commented, [{ path: ['variables', 'region'], value: 'eu' }]],
+      [commented, [{ path: ['variables', 'region'], value: 'us' }]],
+      [commented, [{ path: ['vault', 'kv_version'], value: 2 }]],
+    ];
+    for (const [text, edits] of cases) {
+      const edited = await editConfig(text, edits);
+      expect(await configWouldChange(text, edits), JSON.stringify([text?.slice(-40), edits])).toBe(edited !== null);
+      if (edited !== null && text !== null) expect(edited).not.toBe(text);
+    }
   });
 });
