@@ -105,4 +105,16 @@ describe('the launcher script', () => {
     expect(readdirSync(d).sort()).toEqual(['abs', 'rel']);
     rmSync(d, { recursive: true, force: true });
   });
+
+  it('defers the CA file only when Node would use its bundled roots (not with --use-openssl-ca in NODE_OPTIONS)', async () => {
+    const bin = join(ROOT, 'bin', 'create-secrets-sandbox');
+    const missingFile = join(tmpdir(), `${TEMP_PREFIX}no-such-ca-${process.pid}.pem`);
+    // Node warns at start about a file it tried to load: the warning says who loaded it.
+    const deferred = await runProcess(bin, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile } });
+    expect(deferred).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    expect(deferred.stderr).not.toContain('Ignoring extra certs');
+    const own = await runProcess(bin, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile, NODE_OPTIONS: '--use-openssl-ca' } });
+    expect(own.code).toBe(0);
+    expect(own.stderr).toContain(`Ignoring extra certs from \`${missingFile}\``);
+  });
 });
