@@ -5,6 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
+import { isatty } from 'node:tty';
 import { Cancelled, UsageError } from '../errors.js';
 import { readFacts, sandboxPaths, writeFacts } from '../sandbox.js';
 import type { CreateOptions } from '../settings.js';
@@ -126,7 +127,8 @@ export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMo
   return { json: o.json ?? false, quiet: o.quiet ?? false, verbose: o.verbose ?? false, color: !o.json && colorWanted(o.noColor ?? false) };
 }
 
-export async function createCommand(options: CreateOptions, interactive = Boolean(process.stdin.isTTY)): Promise<number> {
+// isatty(0), not process.stdin.isTTY: touching process.stdin builds a stream (~2 ms) the server's start waits for.
+export async function createCommand(options: CreateOptions, interactive = isatty(0)): Promise<number> {
   const mode = outputModeOf(options);
   if (!options.yes && !interactive && !options.dryRun) {
     throw new UsageError('no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults');

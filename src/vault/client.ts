@@ -5,12 +5,15 @@
  * undici, about 100 ms per command measured here (bench/results.md), more than the rest of doctor.
  */
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { defaultCa } from './trust.js';
 
+// Loaded on the first request: the create flow spawns the server before it needs to talk to it.
 // Idle keep-alive sockets are unref'd by the agent, so they never hold the CLI open.
-const HTTP_AGENT = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+let http: Promise<{ agent: HttpAgent; request: typeof import('node:http').request }> | undefined;
+const plainHttp = () =>
+  (http ??= import('node:http').then(({ Agent, request }) => ({ agent: new Agent({ keepAlive: true, maxSockets: 16 }), request })));
 
 /**
  * One https agent per CA file, so a custom CA is added to what is trusted for that server only
@@ -38,8 +41,7 @@ function httpsAgent(caFile: string | undefined): Promise<HttpsAgent> {
 async function send(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, caFile: string | undefined): Promise<{ status: number; text: string }> {
   const u = new URL(url);
   const secure = u.protocol === 'https:';
-  const agent = secure ? await httpsAgent(caFile) : HTTP_AGENT;
-  const request = secure ? (await import('node:https')).request : httpRequest;
+  const { agent, request } = secure ? { agent: await httpsAgent(caFile), request: (await import('node:https')).request } : await plainHttp();
   return new Promise((resolve, reject) => {
     const req = request(
       u,
