@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { loadConfig, type ConfigFile } from '../config.js';
 import { CONFIG_FILE, findSandboxDir, readFacts, readState, sandboxPaths, type SandboxPaths } from '../sandbox.js';
 import { parseEnvFile } from '../airflow/templates.js';
-import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
+import { airflowMajor, findAirflow, type AirflowInstall } from '../airflow/runner.js';
+import { AIRFLOW_VERSIONS } from '../airflow/backend.js';
 import { probeEnv, runProbe, type ProbeReport } from '../airflow/probe.js';
 import { readBanner } from '../vault/server.js';
 import { proveOurs } from '../vault/identity.js';
@@ -53,21 +54,13 @@ function pathArg(kwargs: Record<string, unknown> | undefined, key: string, fallb
   return typeof v === 'string' ? v.replace(/\/+$/, '') : fallback;
 }
 
-function majorOf(version: string | undefined): '1.10' | '2' | '3' | undefined {
-  if (!version) return undefined;
-  if (version === '1.10' || version.startsWith('1.10.')) return '1.10';
-  const m = /^([23])(\.|$)/.exec(version);
-  return m ? (m[1] as '2' | '3') : undefined;
-}
-
 /** The Airflow major a sandbox is for when no Airflow is there to ask: the user's word first, then the last one found. */
 function intendedAirflow(paths: SandboxPaths | undefined, config: ConfigFile | undefined): DoctorContext['intendedAirflow'] {
   if (!paths) return undefined;
-  const said = majorOf(config?.airflow?.version);
-  if (said) return { major: said, source: `airflow.version in ${paths.config}` };
+  const said = config?.airflow?.version;
+  if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${paths.config}` };
   const found = readFacts(paths).facts.airflowVersion;
-  const major = majorOf(found);
-  return major ? { major, source: `the Airflow ${found} the last run found (${paths.state})` } : undefined;
+  return found ? { major: airflowMajor(found), source: `the Airflow ${found} the last run found (${paths.state})` } : undefined;
 }
 
 export interface DoctorOptions {

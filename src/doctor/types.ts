@@ -8,6 +8,7 @@ import type { VaultClient } from '../vault/client.js';
 import type { SandboxPaths, ServerState } from '../sandbox.js';
 import type { ConfigFile } from '../config.js';
 import type { AirflowInstall } from '../airflow/runner.js';
+import type { AirflowVersion } from '../airflow/backend.js';
 import type { ProbeReport } from '../airflow/probe.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip' | 'crash';
@@ -102,7 +103,7 @@ export interface DoctorContext {
    * Without an Airflow to ask: the major the sandbox is for, from what the user said
    * (airflow.version in the config), else the Airflow the last run found (state.json).
    */
-  intendedAirflow?: { major: '1.10' | '2' | '3'; source: string };
+  intendedAirflow?: { major: AirflowVersion; source: string };
   /** Real Airflow's answer (the probe), when an Airflow was found; null when it could not answer. */
   probe?: ProbeReport | null;
   probeError?: string;

@@ -9,11 +9,11 @@ import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { defaultCa } from './trust.js';
 
+type Transport = { agent: HttpAgent | HttpsAgent; request: typeof import('node:http').request };
+
 // Loaded on the first request: the create flow spawns the server before it needs to talk to it.
 // Idle keep-alive sockets are unref'd by the agent, so they never hold the CLI open.
-let http: Promise<{ agent: HttpAgent; request: typeof import('node:http').request }> | undefined;
-const plainHttp = () =>
-  (http ??= import('node:http').then(({ Agent, request }) => ({ agent: new Agent({ keepAlive: true, maxSockets: 16 }), request })));
+let plain: Promise<Transport> | undefined;
 
 /**
  * One https agent per CA file, so a custom CA is added to what is trusted for that server only
@@ -22,26 +22,28 @@ const plainHttp = () =>
  * would (trust.ts). Verification is never turned off. node:https (and TLS with it) loads on the
  * first https request: most runs talk plain HTTP to a loopback dev server.
  */
-const HTTPS_AGENTS = new Map<string, Promise<HttpsAgent>>();
-function httpsAgent(caFile: string | undefined): Promise<HttpsAgent> {
+const SECURE = new Map<string, Promise<Transport>>();
+
+/** How to reach a server: its request function and the agent (keep-alive pool, trust) for it. */
+export function transport(secure: boolean, caFile: string | undefined): Promise<Transport> {
+  if (!secure) return (plain ??= import('node:http').then(({ Agent, request }) => ({ agent: new Agent({ keepAlive: true, maxSockets: 16 }), request })));
   const key = caFile ?? '';
-  let agent = HTTPS_AGENTS.get(key);
-  if (!agent) {
-    agent = (async () => {
-      const { Agent } = await import('node:https');
-      return new Agent({ keepAlive: true, maxSockets: 16, ca: caFile ? readFileSync(caFile) : await defaultCa() });
+  let t = SECURE.get(key);
+  if (!t) {
+    t = (async () => {
+      const { Agent, request } = await import('node:https');
+      return { agent: new Agent({ keepAlive: true, maxSockets: 16, ca: caFile ? readFileSync(caFile) : await defaultCa() }), request };
     })();
-    HTTPS_AGENTS.set(key, agent);
+    SECURE.set(key, t);
     // A CA file that cannot be read now may be readable on the next call.
-    agent.catch(() => HTTPS_AGENTS.delete(key));
+    t.catch(() => SECURE.delete(key));
   }
-  return agent;
+  return t;
 }
 
 async function send(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, caFile: string | undefined): Promise<{ status: number; text: string }> {
   const u = new URL(url);
-  const secure = u.protocol === 'https:';
-  const { agent, request } = secure ? { agent: await httpsAgent(caFile), request: (await import('node:https')).request } : await plainHttp();
+  const { agent, request } = await transport(u.protocol === 'https:', caFile);
   return new Promise((resolve, reject) => {
     const req = request(
       u,

@@ -1,18 +1,16 @@
 /** Whether a server serves its web UI, for the next steps to point at. */
+import { transport } from './client.js';
 
 /** GET <url>/ui/: a dev server built with its UI (Vault, OpenBao from PyPI) answers 200. */
 export async function serverUi(url: string, caFile?: string): Promise<string | null> {
-  const secure = url.startsWith('https:');
-  const { request } = secure ? await import('node:https') : await import('node:http');
-  const { readFileSync } = await import('node:fs');
-  let ca: Buffer | string[] | undefined;
+  let t: Awaited<ReturnType<typeof transport>>;
   try {
-    ca = secure ? (caFile ? readFileSync(caFile) : await (await import('./trust.js')).defaultCa()) : undefined;
+    t = await transport(url.startsWith('https:'), caFile);
   } catch {
-    return null;
+    return null; // an unreadable CA file: the client's own requests name it
   }
   return new Promise((resolve) => {
-    const req = request(`${url}/ui/`, { method: 'GET', signal: AbortSignal.timeout(2000), ...(ca ? { ca } : {}) }, (res) => {
+    const req = t.request(`${url}/ui/`, { method: 'GET', agent: t.agent, signal: AbortSignal.timeout(2000) }, (res) => {
       res.resume();
       resolve(res.statusCode === 200 ? `${url}/ui` : null);
     });

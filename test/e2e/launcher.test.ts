@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, missing, ROOT, scaled, serverBinary } from '../support/env.js';
+import { BIN, CLI, missing, ROOT, scaled, serverBinary } from '../support/env.js';
 import { runCli, runProcess, TEMP_PREFIX, workspaces } from '../support/sandbox.js';
 import { startExistingVault, type ExistingVault } from '../support/existing-vault.js';
 
@@ -69,7 +69,7 @@ describe.skipIf(skipReason)('NODE_EXTRA_CA_CERTS through the launcher', () => {
       const env = { ...w.env };
       delete env.NODE_EXTRA_CA_CERTS;
       if (extra) env.NODE_EXTRA_CA_CERTS = extra;
-      const r = await runProcess(join(ROOT, 'bin', 'create-secrets-sandbox'), args(`untrusted-${extra ? 'bundle' : 'none'}`), { cwd: w.cwd, env });
+      const r = await runProcess(BIN, args(`untrusted-${extra ? 'bundle' : 'none'}`), { cwd: w.cwd, env });
       expect(r.code, r.stdout + r.stderr).toBe(1);
       expect(r.stdout + r.stderr).toMatch(/not signed by a CA this machine trusts \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
     }
@@ -96,7 +96,7 @@ describe.skipIf(skipReason)('NODE_EXTRA_CA_CERTS through the launcher', () => {
 describe('the launcher script', () => {
   it('resolves relative and absolute links to the package', async () => {
     const d = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}links-`));
-    execFileSync('ln', ['-s', join(ROOT, 'bin', 'create-secrets-sandbox'), join(d, 'abs')]);
+    execFileSync('ln', ['-s', BIN, join(d, 'abs')]);
     execFileSync('ln', ['-s', 'abs', join(d, 'rel')], { cwd: d });
     for (const [cmd, args, cwd] of [[join(d, 'rel'), [], d], ['sh', ['rel'], d], ['./rel', [], d]] as const) {
       const r = await runProcess(cmd, [...args, '--version'], { cwd, env: process.env });
@@ -107,13 +107,12 @@ describe('the launcher script', () => {
   });
 
   it('defers the CA file only when Node would use its bundled roots (not with --use-openssl-ca in NODE_OPTIONS)', async () => {
-    const bin = join(ROOT, 'bin', 'create-secrets-sandbox');
     const missingFile = join(tmpdir(), `${TEMP_PREFIX}no-such-ca-${process.pid}.pem`);
     // Node warns at start about a file it tried to load: the warning says who loaded it.
-    const deferred = await runProcess(bin, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile } });
+    const deferred = await runProcess(BIN, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile } });
     expect(deferred).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
     expect(deferred.stderr).not.toContain('Ignoring extra certs');
-    const own = await runProcess(bin, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile, NODE_OPTIONS: '--use-openssl-ca' } });
+    const own = await runProcess(BIN, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile, NODE_OPTIONS: '--use-openssl-ca' } });
     expect(own.code).toBe(0);
     expect(own.stderr).toContain(`Ignoring extra certs from \`${missingFile}\``);
   });
