@@ -56,8 +56,18 @@ export default defineConfig({
     sequence: { sequencer: AirflowAwareSequencer },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: ['**/*.airflow.test.ts', '**/node_modules/**'] } },
-      { extends: true, test: { name: 'airflow', include: ['test/**/*.airflow.test.ts'], setupFiles: ['test/support/airflow-lock.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          exclude: ['**/*.airflow.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'airflow', include: ['test/**/*.airflow.test.ts'], setupFiles: ['test/support/airflow-lock.ts'] },
+      },
     ],
   },
 });

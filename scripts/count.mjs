@@ -11,6 +11,10 @@ try {
 }
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 // A file that failed to load counts as a failure even though none of its tests ran.
-const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
-console.log(`${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed${skipped ? `, ${skipped} skipped` : ''}`);
+const brokenFiles = (r.testResults ?? []).filter(
+  (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
+).length;
+console.log(
+  `${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed${skipped ? `, ${skipped} skipped` : ''}`,
+);
 process.exit(r.numFailedTests + brokenFiles > 0 ? 1 : 0);

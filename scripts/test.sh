@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/setup-airflow.sh
 npx tsc --noEmit
+# Formatter and linter (biome.json): a formatting difference or a lint error fails the suite.
+npx biome ci --colors=off --diagnostic-level=error .
 status=0
 NO_COLOR=1 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results.json "$@" || status=$?
 node scripts/count.mjs test-results.json || status=1

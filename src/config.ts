@@ -22,8 +22,26 @@ export const STORAGE_FORMATS: readonly StorageFormat[] = ['uri', 'fields'];
 /** Everything a config file may say; every field optional (flags and defaults fill the rest). */
 export interface ConfigFile {
   server?: { bin?: string; address?: string; allow_remote?: boolean; tls?: boolean };
-  vault?: { mount?: string; connections_path?: string; variables_path?: string; kv_version?: 1 | 2; auth?: 'token' | 'approle'; secret_id_ttl?: string; url?: string; ca_cert?: string; namespace?: string; token_file?: string };
-  airflow?: { version?: AirflowVersion; bin?: string; dags_dir?: string; example_dag?: boolean; format?: StorageFormat; check?: CheckLevel };
+  vault?: {
+    mount?: string;
+    connections_path?: string;
+    variables_path?: string;
+    kv_version?: 1 | 2;
+    auth?: 'token' | 'approle';
+    secret_id_ttl?: string;
+    url?: string;
+    ca_cert?: string;
+    namespace?: string;
+    token_file?: string;
+  };
+  airflow?: {
+    version?: AirflowVersion;
+    bin?: string;
+    dags_dir?: string;
+    example_dag?: boolean;
+    format?: StorageFormat;
+    check?: CheckLevel;
+  };
   connections?: Record<string, string>;
   variables?: Record<string, string>;
 }
@@ -63,7 +81,8 @@ function locator(yaml: Yaml, doc: import('yaml').Document, lc: import('yaml').Li
         const pair = parent.items.find((p) => yaml.isScalar(p.key) && p.key.value === path[path.length - 1]);
         offset = (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
       }
-      if (offset === undefined) offset = (doc.getIn(path, true) as { range?: [number, number, number] } | undefined)?.range?.[0];
+      if (offset === undefined)
+        offset = (doc.getIn(path, true) as { range?: [number, number, number] } | undefined)?.range?.[0];
       if (offset === undefined) return file;
       const { line, col } = lc.linePos(offset);
       return `${file}:${line}:${col}`;
@@ -77,7 +96,11 @@ export async function loadConfig(file: string, label = file): Promise<ConfigFile
 
 /** Only a regular file, at most 1 MB, never blocking on a FIFO (src/validate/input-file.ts). */
 export function readConfigText(file: string, label = file): string {
-  return readInputFile(file, { label: `config file '${label}'`, fix: 'check the path given to --config', maxBytes: MAX_CONFIG_BYTES });
+  return readInputFile(file, {
+    label: `config file '${label}'`,
+    fix: 'check the path given to --config',
+    maxBytes: MAX_CONFIG_BYTES,
+  });
 }
 
 async function parseDoc(text: string, label: string) {
@@ -88,7 +111,9 @@ async function parseDoc(text: string, label: string) {
     doc = yaml.parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   } catch (e) {
     // Deeply nested input overflows the stack as a RangeError, not a YAMLParseError (deps.md §5).
-    throw new UsageError(`${label}: not valid YAML (${(e as Error).message.split('\n')[0]}); fix the file or remove it`);
+    throw new UsageError(
+      `${label}: not valid YAML (${(e as Error).message.split('\n')[0]}); fix the file or remove it`,
+    );
   }
   const first = doc.errors[0];
   if (first) {
@@ -136,7 +161,12 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
           continue;
         }
         if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean') {
-          bad([name, k], name === 'connections' ? `must be a connection URI string, not ${typeOf(val)}` : `must be a string value, not ${typeOf(val)}`);
+          bad(
+            [name, k],
+            name === 'connections'
+              ? `must be a connection URI string, not ${typeOf(val)}`
+              : `must be a string value, not ${typeOf(val)}`,
+          );
         }
         out[name]![k] = String(val);
       }
@@ -155,13 +185,19 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
   return cfg;
 }
 
-function typedValue(r: SettingRow, val: unknown, path: string[], bad: (p: (string | number)[], what: string) => never): unknown {
+function typedValue(
+  r: SettingRow,
+  val: unknown,
+  path: string[],
+  bad: (p: (string | number)[], what: string) => never,
+): unknown {
   if (r.type === 'boolean') {
     if (typeof val !== 'boolean') bad(path, `must be true or false, not ${typeOf(val)}`);
     return val;
   }
   if (r.type === 'number') {
-    if (r.choices && !r.choices.includes(String(val))) bad(path, `is ${JSON.stringify(val)}; write ${r.choices.join(' or ')}`);
+    if (r.choices && !r.choices.includes(String(val)))
+      bad(path, `is ${JSON.stringify(val)}; write ${r.choices.join(' or ')}`);
     if (typeof val !== 'number') bad(path, `is ${JSON.stringify(val)}; write ${r.choices?.join(' or ') ?? 'a number'}`);
     return val;
   }
@@ -187,7 +223,12 @@ export function configLayer(cfg: ConfigFile): Layer {
   return layer;
 }
 
-function allowKeys(obj: Record<string, unknown>, allowed: string[], path: string[], bad: (p: (string | number)[], what: string) => never): void {
+function allowKeys(
+  obj: Record<string, unknown>,
+  allowed: string[],
+  path: string[],
+  bad: (p: (string | number)[], what: string) => never,
+): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) bad([...path, k], `is not a setting; known here: ${allowed.join(', ')}`);
   }
@@ -225,7 +266,11 @@ export const CONFIG_HEADER =
  * where the yaml library allows (comments, order, quoting of untouched values). Returns the new
  * text, or null when the file already says all of it.
  */
-export async function editConfig(text: string | null, edits: ConfigEdit[], label = 'secrets-sandbox.yaml'): Promise<string | null> {
+export async function editConfig(
+  text: string | null,
+  edits: ConfigEdit[],
+  label = 'secrets-sandbox.yaml',
+): Promise<string | null> {
   const { doc, changed } = await applyEdits(text, edits, label);
   return changed ? doc.toString({ lineWidth: 0 }) : null;
 }
@@ -234,11 +279,19 @@ export async function editConfig(text: string | null, edits: ConfigEdit[], label
  * Whether `edits` would change the config text, without writing the new text out: a dry run only
  * says "updated" or "unchanged", and printing 100,000 imported connections as YAML takes ~1 s.
  */
-export async function configWouldChange(text: string | null, edits: ConfigEdit[], label = 'secrets-sandbox.yaml'): Promise<boolean> {
+export async function configWouldChange(
+  text: string | null,
+  edits: ConfigEdit[],
+  label = 'secrets-sandbox.yaml',
+): Promise<boolean> {
   return (await applyEdits(text, edits, label)).changed;
 }
 
-async function applyEdits(text: string | null, edits: ConfigEdit[], label: string): Promise<{ doc: import('yaml').Document; changed: boolean }> {
+async function applyEdits(
+  text: string | null,
+  edits: ConfigEdit[],
+  label: string,
+): Promise<{ doc: import('yaml').Document; changed: boolean }> {
   const fresh = text === null || text.trim() === '';
   const { yaml, doc } = await parseDoc(fresh ? `${CONFIG_HEADER}version: ${CONFIG_VERSION}\n` : text!, label);
   let changed = fresh;
@@ -262,12 +315,20 @@ async function applyEdits(text: string | null, edits: ConfigEdit[], label: strin
     }
     const m = map as import('yaml').YAMLMap;
     const index = new Map<string, import('yaml').Pair>();
-    for (const pair of m.items) index.set(String(yaml.isScalar(pair.key) ? pair.key.value : pair.key), pair as import('yaml').Pair);
+    for (const pair of m.items)
+      index.set(String(yaml.isScalar(pair.key) ? pair.key.value : pair.key), pair as import('yaml').Pair);
     for (const e of group) {
       const leaf = e.path[e.path.length - 1]!;
       const pair = index.get(leaf);
       const current = pair && yaml.isScalar(pair.value) ? pair.value.value : undefined;
-      if (pair && current !== undefined && current !== null && typeof current === typeof e.value && String(current) === String(e.value)) continue;
+      if (
+        pair &&
+        current !== undefined &&
+        current !== null &&
+        typeof current === typeof e.value &&
+        String(current) === String(e.value)
+      )
+        continue;
       const node = doc.createNode(e.value) as import('yaml').Scalar;
       // A version like 3 must stay a string: YAML would read 1.10 as 1.1.
       if (typeof e.value === 'string' && /^[\d.]+$/.test(e.value)) node.type = 'QUOTE_DOUBLE';

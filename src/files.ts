@@ -8,7 +8,22 @@
  * symlink, never into an entry another user owns, always with the mode set on the open fd.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from './errors.js';
 
@@ -23,7 +38,10 @@ export function ensureDir(dir: string, mode = 0o755): void {
 const uid = (): number | undefined => process.getuid?.();
 
 /** What is wrong with an existing entry that should be ours, of `kind`; null when it is fine. */
-export function privateEntryProblem(st: { uid: number; isSymbolicLink(): boolean; isDirectory(): boolean; isFile(): boolean }, kind: 'dir' | 'file'): string | null {
+export function privateEntryProblem(
+  st: { uid: number; isSymbolicLink(): boolean; isDirectory(): boolean; isFile(): boolean },
+  kind: 'dir' | 'file',
+): string | null {
   if (st.isSymbolicLink()) return 'is a symlink';
   if (kind === 'dir' && !st.isDirectory()) return 'is not a directory';
   if (kind === 'file' && !st.isFile()) return st.isDirectory() ? 'is a directory, not a file' : 'is not a regular file';
@@ -34,7 +52,9 @@ export function privateEntryProblem(st: { uid: number; isSymbolicLink(): boolean
 
 /** Exit 2, naming the entry and the way out: the user decides what the entry in the way was. */
 export function privateEntryError(path: string, problem: string, kind: 'dir' | 'file'): UsageError {
-  return new UsageError(`'${path}' ${problem}; the sandbox keeps the root token there, so it must be a ${kind === 'dir' ? 'directory' : 'file'} of yours: remove it (rm -r '${path}') and rerun`);
+  return new UsageError(
+    `'${path}' ${problem}; the sandbox keeps the root token there, so it must be a ${kind === 'dir' ? 'directory' : 'file'} of yours: remove it (rm -r '${path}') and rerun`,
+  );
 }
 
 function refuse(path: string, problem: string, kind: 'dir' | 'file'): never {

@@ -29,14 +29,22 @@ export function lockWaitMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(v) && v >= 0 ? v * 1000 : 20_000;
 }
 
-export async function acquireLock(paths: SandboxPaths, waitMs = lockWaitMs(), onWait?: (pid: number) => void): Promise<Lock> {
+export async function acquireLock(
+  paths: SandboxPaths,
+  waitMs = lockWaitMs(),
+  onWait?: (pid: number) => void,
+): Promise<Lock> {
   // Dirs made only for the lock are removed with it when the run leaves nothing else in them.
   const made = mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + waitMs;
   let told = false;
   for (;;) {
     try {
-      const fd = openSync(paths.lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      const fd = openSync(
+        paths.lock,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+      );
       try {
         writeSync(fd, `${process.pid}\n`);
       } finally {
@@ -69,7 +77,11 @@ export async function acquireLock(paths: SandboxPaths, waitMs = lockWaitMs(), on
       continue;
     }
     if (Date.now() >= deadline) {
-      throw new StepError('lock', `another run (pid ${pid}) is changing this sandbox`, `wait for it to finish, then rerun (or stop pid ${pid})`);
+      throw new StepError(
+        'lock',
+        `another run (pid ${pid}) is changing this sandbox`,
+        `wait for it to finish, then rerun (or stop pid ${pid})`,
+      );
     }
     if (!told) {
       onWait?.(pid);

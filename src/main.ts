@@ -34,8 +34,13 @@ function parse(argv: string[]) {
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const m = msg.match(/'([^']+)'/);
       const name = (m?.[1] ?? msg).replace(/^-+/, '');
-      const near = (SETTINGS as readonly SettingRow[]).map((r) => r.flag).filter((f): f is string => !!f).find((f) => editDistance(f, name) <= 2);
-      throw new UsageError(`unknown option '${m?.[1] ?? msg}'${near ? `; did you mean --${near}?` : ''}; see create-secrets-sandbox --help`);
+      const near = (SETTINGS as readonly SettingRow[])
+        .map((r) => r.flag)
+        .filter((f): f is string => !!f)
+        .find((f) => editDistance(f, name) <= 2);
+      throw new UsageError(
+        `unknown option '${m?.[1] ?? msg}'${near ? `; did you mean --${near}?` : ''}; see create-secrets-sandbox --help`,
+      );
     }
     if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const m = msg.match(/--?[\w-]+/);
@@ -70,7 +75,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     process.cwd(); // every relative path and message below needs it
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('the current directory no longer exists (deleted or moved); cd to an existing directory and rerun');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UsageError(
+        'the current directory no longer exists (deleted or moved); cd to an existing directory and rerun',
+      );
     throw e;
   }
   let command: Command = 'create';
@@ -82,20 +90,30 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'create' && rest[0] !== undefined) {
     const name = rest[0];
     const near = name.length <= 4 ? 1 : 2;
-    const typo = /^[a-z]+$/.test(name) ? COMMANDS.find((c) => c !== 'create' && c !== name && editDistance(c, name) <= near) : undefined;
+    const typo = /^[a-z]+$/.test(name)
+      ? COMMANDS.find((c) => c !== 'create' && c !== name && editDistance(c, name) <= near)
+      : undefined;
     if (typo && !existsSync(rest[0])) {
-      throw new UsageError(`unknown command '${rest[0]}'; did you mean '${typo}'? (for a sandbox dir of that name, write ./${rest[0]})`);
+      throw new UsageError(
+        `unknown command '${rest[0]}'; did you mean '${typo}'? (for a sandbox dir of that name, write ./${rest[0]})`,
+      );
     }
   }
-  if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}': ${command} takes one directory; see --help`);
+  if (rest.length > 1)
+    throw new UsageError(`unexpected argument '${rest[1]}': ${command} takes one directory; see --help`);
   for (const flag of Object.keys(v)) {
     const r = rowByFlag(flag) ?? rowByFlag(flag.replace(/^no-/, ''));
     if (r && !r.commands.includes(command)) {
-      throw new UsageError(flag === 'fix' ? `--fix belongs to 'doctor'; run doctor --fix` : `option --${flag} does not apply to '${command}'; see --help`);
+      throw new UsageError(
+        flag === 'fix'
+          ? `--fix belongs to 'doctor'; run doctor --fix`
+          : `option --${flag} does not apply to '${command}'; see --help`,
+      );
     }
   }
   const dir = rest[0];
-  if (dir !== undefined && dir.startsWith('-')) throw new UsageError(`'${dir}' looks like an option, not a directory; see --help`);
+  if (dir !== undefined && dir.startsWith('-'))
+    throw new UsageError(`'${dir}' looks like an option, not a directory; see --help`);
   if (v.dag && v['no-dag']) throw new UsageError('--dag and --no-dag contradict each other; pick one');
   const o = optionsFromFlags(v) as Record<string, never>;
   const output = {
@@ -137,19 +155,27 @@ function printError(e: unknown, json: boolean, argv: string[]): void {
   const err = e as Error;
   // Secrets given on the command line may fail validation before anything registered them.
   const rootToken = argv.indexOf('--root-token');
-  redact('', [rootToken >= 0 ? argv[rootToken + 1] : undefined, ...argv.filter((a) => a.startsWith('--root-token=')).map((a) => a.slice('--root-token='.length))]);
+  redact('', [
+    rootToken >= 0 ? argv[rootToken + 1] : undefined,
+    ...argv.filter((a) => a.startsWith('--root-token=')).map((a) => a.slice('--root-token='.length)),
+  ]);
   const message = redact(String(err?.message ?? e));
   if (json) {
     const body: Record<string, unknown> = { ok: false, exit_code: exitCodeOf(e), error: message };
-    if (e instanceof StepError) Object.assign(body, { step: e.step, fix: e.fix === undefined ? undefined : redact(e.fix) });
+    if (e instanceof StepError)
+      Object.assign(body, { step: e.step, fix: e.fix === undefined ? undefined : redact(e.fix) });
     process.stdout.write(redact(JSON.stringify(body, null, 2)) + '\n');
     return;
   }
   if (e instanceof UsageError) process.stderr.write(`error: ${message}\n`);
-  else if (e instanceof StepError) process.stderr.write(`✖ ${e.step}: ${message}\n${e.fix ? `  fix: ${redact(e.fix)}\n` : ''}`);
+  else if (e instanceof StepError)
+    process.stderr.write(`✖ ${e.step}: ${message}\n${e.fix ? `  fix: ${redact(e.fix)}\n` : ''}`);
   else if (e instanceof Cancelled) process.stderr.write(`${message}\n`);
   // One line; the stack only when asked for (it helps a bug report, not the user).
-  else process.stderr.write(`✖ unexpected error: ${argv.includes('--verbose') || argv.includes('-v') ? redact(err?.stack ?? message) : message}\n`);
+  else
+    process.stderr.write(
+      `✖ unexpected error: ${argv.includes('--verbose') || argv.includes('-v') ? redact(err?.stack ?? message) : message}\n`,
+    );
 }
 
 // `| head` closes our stdout early: stop writing, quietly, and let the run finish what it started.

@@ -116,11 +116,16 @@ function exitCode(r: { exitCode?: number; signal?: string; failed: boolean }): n
 }
 
 function signalNumber(name: string): number | undefined {
-  const n = (({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 }) as Record<string, number>)[name];
+  const n = ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[name];
   return n;
 }
 
-function whyFailed(r: { failed: boolean; shortMessage?: string; exitCode?: number }, timedOut: boolean, file: string, timeoutMs: number): string | undefined {
+function whyFailed(
+  r: { failed: boolean; shortMessage?: string; exitCode?: number },
+  timedOut: boolean,
+  file: string,
+  timeoutMs: number,
+): string | undefined {
   if (timedOut) return `${file} timed out after ${Math.round(timeoutMs / 1000)} s`;
   if (!r.failed) return undefined;
   return r.shortMessage ?? `${file} failed`;
@@ -145,7 +150,12 @@ export async function runFile(file: string, args: string[], opts: RunOptions = {
   const timer = deadline(sub, timeoutMs);
   try {
     const r = await sub;
-    return { code: exitCode(r), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), error: whyFailed(r, timer.fired(), file, timeoutMs) };
+    return {
+      code: exitCode(r),
+      stdout: String(r.stdout ?? ''),
+      stderr: String(r.stderr ?? ''),
+      error: whyFailed(r, timer.fired(), file, timeoutMs),
+    };
   } finally {
     timer.cancel();
     running.delete(sub);
@@ -163,7 +173,12 @@ export interface StreamResult {
  * Runs `file args` and hands each non-empty output line (stdout and stderr interleaved) to
  * `onLine` as it arrives, keeping only a short tail: memory stays bounded however much it prints.
  */
-export async function runLines(file: string, args: string[], onLine: (line: string) => void, opts: Omit<RunOptions, 'input'> & { tailLines?: number } = {}): Promise<StreamResult> {
+export async function runLines(
+  file: string,
+  args: string[],
+  onLine: (line: string) => void,
+  opts: Omit<RunOptions, 'input'> & { tailLines?: number } = {},
+): Promise<StreamResult> {
   const { execa } = await import('execa');
   const timeoutMs = opts.timeoutMs ?? 3_600_000;
   const keep = opts.tailLines ?? 5;

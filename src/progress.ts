@@ -5,9 +5,7 @@
  * few seconds. How often a line is printed is the reporter's business (a terminal redraws one
  * line; a log gets one every 5 s at most).
  */
-export interface ProgressSink {
-  (line: string): void;
-}
+export type ProgressSink = (line: string) => void;
 
 export interface PipProgressOptions {
   /** What is being installed, for the line: "Airflow 3.3.2". */
@@ -102,7 +100,8 @@ export class PipProgress {
     const elapsed = fmtDuration(this.now() - this.started);
     const left = this.remainingMs();
     const eta = left === undefined ? '' : `, about ${fmtDuration(left)} left`;
-    if (this.phase === 'installing') return `installing ${this.opts.what}: unpacking ${this.opts.total} packages (${elapsed}${eta})`;
+    if (this.phase === 'installing')
+      return `installing ${this.opts.what}: unpacking ${this.opts.total} packages (${elapsed}${eta})`;
     return `installing ${this.opts.what}: ${this.collected}/${this.opts.total} packages collected${this.last ? ` (${this.last})` : ''} (${elapsed}${eta})`;
   }
 

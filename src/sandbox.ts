@@ -133,7 +133,8 @@ export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: Sa
   } catch (e) {
     return { status: 'corrupt', facts: fresh(), error: `is not JSON (${(e as Error).message.split('\n')[0]})` };
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { status: 'corrupt', facts: fresh(), error: 'is not a JSON object' };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    return { status: 'corrupt', facts: fresh(), error: 'is not a JSON object' };
   const r = raw as Record<string, unknown>;
   const str = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : undefined);
   const facts: SandboxFacts = {
@@ -151,14 +152,36 @@ export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: Sa
   const s = r.server;
   if (s && typeof s === 'object') {
     const sv = s as Record<string, unknown>;
-    if (typeof sv.pid === 'number' && Number.isInteger(sv.pid) && sv.pid > 0 && typeof sv.address === 'string' && typeof sv.url === 'string') {
-      facts.server = { pid: sv.pid, address: sv.address, url: sv.url, startedAt: String(sv.startedAt ?? ''), tokenSource: sv.tokenSource === 'user' ? 'user' : 'server' };
+    if (
+      typeof sv.pid === 'number' &&
+      Number.isInteger(sv.pid) &&
+      sv.pid > 0 &&
+      typeof sv.address === 'string' &&
+      typeof sv.url === 'string'
+    ) {
+      facts.server = {
+        pid: sv.pid,
+        address: sv.address,
+        url: sv.url,
+        startedAt: String(sv.startedAt ?? ''),
+        tokenSource: sv.tokenSource === 'user' ? 'user' : 'server',
+      };
     } else {
-      return { status: 'corrupt', facts: { ...facts, server: undefined }, error: 'has a server record without a valid pid and address' };
+      return {
+        status: 'corrupt',
+        facts: { ...facts, server: undefined },
+        error: 'has a server record without a valid pid and address',
+      };
     }
   } else if (typeof r.pid === 'number' && typeof r.address === 'string' && typeof r.url === 'string') {
     // The flat layout of earlier versions.
-    facts.server = { pid: r.pid, address: r.address, url: r.url, startedAt: String(r.startedAt ?? ''), tokenSource: r.tokenSource === 'user' ? 'user' : 'server' };
+    facts.server = {
+      pid: r.pid,
+      address: r.address,
+      url: r.url,
+      startedAt: String(r.startedAt ?? ''),
+      tokenSource: r.tokenSource === 'user' ? 'user' : 'server',
+    };
     facts.address ??= r.address;
   }
   if (!sameDir(facts.dir, paths.dir)) {
@@ -198,7 +221,13 @@ export function writeState(paths: SandboxPaths, state: ServerState): void {
     flavour: state.flavour,
     version: state.version,
     address: state.address,
-    server: { pid: state.pid, address: state.address, url: state.url, startedAt: state.startedAt, tokenSource: state.tokenSource },
+    server: {
+      pid: state.pid,
+      address: state.address,
+      url: state.url,
+      startedAt: state.startedAt,
+      tokenSource: state.tokenSource,
+    },
   });
 }
 

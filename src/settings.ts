@@ -9,7 +9,15 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import type { AirflowVersion } from './airflow/backend.js';
 import { connIdProblem } from './airflow/connection.js';
-import { configLayer, parseConfig, readConfigText, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
+import {
+  configLayer,
+  parseConfig,
+  readConfigText,
+  type CheckLevel,
+  type ConfigEdit,
+  type ConfigFile,
+  type StorageFormat,
+} from './config.js';
 import { formatAddress, type ListenAddress } from './vault/address.js';
 import { findSandboxDir, sandboxPaths, readFacts, type SandboxFacts } from './sandbox.js';
 import { connectionValueProblem, isJsonForm, passwordOf } from './airflow/spec.js';
@@ -154,11 +162,19 @@ export function parseConnFlags(values: string[], flag = '--conn'): ConnectionSpe
 
 export function validateConnection(c: ConnectionSpec, where: string): void {
   const idProblem = connIdProblem(c.id);
-  if (idProblem) throw new UsageError(`${where}: connection id '${c.id}' ${idProblem}; use letters, digits, _ - . (e.g. my_postgres)`);
+  if (idProblem)
+    throw new UsageError(
+      `${where}: connection id '${c.id}' ${idProblem}; use letters, digits, _ - . (e.g. my_postgres)`,
+    );
   const uriProblem = connectionValueProblem(c.uri);
-  if (uriProblem && isJsonForm(c.uri)) throw new UsageError(`${where}: the connection fields for '${c.id}' ${uriProblem}; give conn_type and Airflow's field names`);
+  if (uriProblem && isJsonForm(c.uri))
+    throw new UsageError(
+      `${where}: the connection fields for '${c.id}' ${uriProblem}; give conn_type and Airflow's field names`,
+    );
   if (uriProblem) {
-    throw new UsageError(`${where}: the URI for '${c.id}' ${uriProblem}; percent-encode special characters in the password (/ as %2F, # as %23, ? as %3F)`);
+    throw new UsageError(
+      `${where}: the URI for '${c.id}' ${uriProblem}; percent-encode special characters in the password (/ as %2F, # as %23, ? as %3F)`,
+    );
   }
 }
 
@@ -166,7 +182,8 @@ export function validateConnection(c: ConnectionSpec, where: string): void {
 export function defaultsLayer(env: NodeJS.ProcessEnv): Layer {
   const port = Number(env.SECRETS_SANDBOX_DEFAULT_PORT);
   const layer: Layer = {};
-  for (const r of SETTINGS as readonly SettingRow[]) if (r.default !== undefined) layer[r.key as SettingKey] = r.default;
+  for (const r of SETTINGS as readonly SettingRow[])
+    if (r.default !== undefined) layer[r.key as SettingKey] = r.default;
   if (Number.isInteger(port) && port > 0 && port < 65535) layer.address = `127.0.0.1:${port}`;
   return layer;
 }
@@ -209,7 +226,9 @@ export interface Merge {
 export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<Merge> {
   const dir = findSandboxDir(opts.dir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' is a file, not a directory; name a new or existing directory`);
+    throw new UsageError(
+      `sandbox dir '${opts.dir ?? DEFAULT_DIR}' is a file, not a directory; name a new or existing directory`,
+    );
   }
   const paths = sandboxPaths(dir);
   checkSandboxState(paths);
@@ -217,8 +236,11 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   // run without --config (e.g. `up`) goes on with the file the last run used.
   const factsRead = readFacts(paths);
   const lastFile = factsRead.facts.configFile;
-  const remembered = opts.config === undefined && !existsSync(paths.config) && lastFile !== undefined && existsSync(lastFile) ? lastFile : undefined;
-  const configFile = opts.config !== undefined ? resolve(opts.config) : remembered ?? paths.config;
+  const remembered =
+    opts.config === undefined && !existsSync(paths.config) && lastFile !== undefined && existsSync(lastFile)
+      ? lastFile
+      : undefined;
+  const configFile = opts.config !== undefined ? resolve(opts.config) : (remembered ?? paths.config);
   const cfgLabel = relative(process.cwd(), configFile) || configFile;
   let cfg: ConfigFile = {};
   if (opts.config !== undefined || remembered) {
@@ -226,7 +248,9 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   } else if (existsSync(paths.config)) {
     cfg = await parseConfig(readConfigText(paths.config, cfgLabel), cfgLabel);
   } else if (opts.requireConfig) {
-    throw new UsageError(`no ${cfgLabel} to start from; create the sandbox first: ${selfCommand()} ${opts.dir !== undefined ? `${shellArg(opts.dir)} ` : ''}--yes`);
+    throw new UsageError(
+      `no ${cfgLabel} to start from; create the sandbox first: ${selfCommand()} ${opts.dir !== undefined ? `${shellArg(opts.dir)} ` : ''}--yes`,
+    );
   }
 
   const flags = flagsLayer(opts);
@@ -241,7 +265,10 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   const mount = PARSERS.mount(v.mount, where('mount'));
   const connectionsPath = PARSERS.connectionsPath(v.connectionsPath, where('connectionsPath'));
   const variablesPath = PARSERS.variablesPath(v.variablesPath, where('variablesPath'));
-  for (const [key, p] of [['connectionsPath', connectionsPath], ['variablesPath', variablesPath]] as const) {
+  for (const [key, p] of [
+    ['connectionsPath', connectionsPath],
+    ['variablesPath', variablesPath],
+  ] as const) {
     if (p === mount || p.startsWith(`${mount}/`)) {
       const flag = `--${row(key).flag}`;
       throw new UsageError(
@@ -250,47 +277,74 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     }
   }
   if (connectionsPath === variablesPath) {
-    throw new UsageError(`--connections-path and --variables-path are both '${connectionsPath}'; keep them apart (defaults: connections, variables)`);
+    throw new UsageError(
+      `--connections-path and --variables-path are both '${connectionsPath}'; keep them apart (defaults: connections, variables)`,
+    );
   }
 
-  const airflowVersionRaw = PARSERS.airflowVersion(v.airflowVersion, where('airflowVersion')) as AirflowVersion | 'auto';
+  const airflowVersionRaw = PARSERS.airflowVersion(v.airflowVersion, where('airflowVersion')) as
+    | AirflowVersion
+    | 'auto';
   const check = PARSERS.check(v.check, where('check')) as CheckLevel;
   const format = v.format === undefined ? undefined : (PARSERS.format(v.format, where('format')) as StorageFormat);
   const kvVersion = (v.kvVersion === 1 ? 1 : 2) as 1 | 2;
   const auth = PARSERS.auth(v.auth, where('auth'));
   const secretIdTtl = PARSERS.secretIdTtl(v.secretIdTtl, where('secretIdTtl'));
-  const existing = existingVaultSettings(v, where, (k, p) => (isAbsolute(p) ? p : resolve(m.source[k] === 'config' ? dir : process.cwd(), p)), env, auth);
-  if (existing && v.tls === true) throw new UsageError(`--tls is for the sandbox's own dev server; with --vault-url give its CA with --ca-cert`);
+  const existing = existingVaultSettings(
+    v,
+    where,
+    (k, p) => (isAbsolute(p) ? p : resolve(m.source[k] === 'config' ? dir : process.cwd(), p)),
+    env,
+    auth,
+  );
+  if (existing && v.tls === true)
+    throw new UsageError(`--tls is for the sandbox's own dev server; with --vault-url give its CA with --ca-cert`);
 
   // Paths from a flag are relative to where the user stands; from the config, to the sandbox dir.
   const pathOf = (k: SettingKey) => (v[k] === undefined ? undefined : String(v[k]));
-  const absFrom = (k: SettingKey, p: string) => (isAbsolute(p) ? p : resolve(m.source[k] === 'config' ? dir : process.cwd(), p));
+  const absFrom = (k: SettingKey, p: string) =>
+    isAbsolute(p) ? p : resolve(m.source[k] === 'config' ? dir : process.cwd(), p);
   const airflowBinRaw = pathOf('airflowBin');
   const airflowBin = airflowBinRaw === undefined ? undefined : absFrom('airflowBin', airflowBinRaw);
   if (airflowBin !== undefined && !existsSync(airflowBin)) {
-    throw new UsageError(`${where('airflowBin')} '${airflowBinRaw}' does not exist; point it at the airflow script of an Airflow install`);
+    throw new UsageError(
+      `${where('airflowBin')} '${airflowBinRaw}' does not exist; point it at the airflow script of an Airflow install`,
+    );
   }
   const dagsDirRaw = String(v.dagsDir);
-  const dagsDir = isAbsolute(dagsDirRaw) ? dagsDirRaw : resolve(m.source.dagsDir === 'flag' ? process.cwd() : dir, dagsDirRaw);
+  const dagsDir = isAbsolute(dagsDirRaw)
+    ? dagsDirRaw
+    : resolve(m.source.dagsDir === 'flag' ? process.cwd() : dir, dagsDirRaw);
   if (existsSync(dagsDir) && !statSync(dagsDir).isDirectory()) {
-    throw new UsageError(`${where('dagsDir')} '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`);
+    throw new UsageError(
+      `${where('dagsDir')} '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`,
+    );
   }
   // Probed now, so an unwritable place fails before the server starts and secrets are seeded.
   const wantDag = v.dag !== false;
   const dirBad = opts.dryRun ? null : dagsDirProblem(dir);
-  if (dirBad) throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' ${dirBad}; name a directory you can write`);
+  if (dirBad)
+    throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' ${dirBad}; name a directory you can write`);
   const dagsBad = wantDag && !opts.dryRun ? dagsDirProblem(dagsDir) : null;
-  if (dagsBad) throw new UsageError(`${m.source.dagsDir === 'flag' || m.source.dagsDir === 'config' ? `${where('dagsDir')} '${dagsDirRaw}'` : `the example DAG's folder '${dagsDir}'`} ${dagsBad}; name a directory you can write, or pass --no-dag`);
+  if (dagsBad)
+    throw new UsageError(
+      `${m.source.dagsDir === 'flag' || m.source.dagsDir === 'config' ? `${where('dagsDir')} '${dagsDirRaw}'` : `the example DAG's folder '${dagsDir}'`} ${dagsBad}; name a directory you can write, or pass --no-dag`,
+    );
   // The DAG folder lands in .env and docker.env: refuse now what they could not carry.
-  const dagsEnvBad = wantDag ? envValueProblem(dagsDir) ?? dockerEnvValueProblem(dagsDir) : null;
-  if (dagsEnvBad) throw new UsageError(`the example DAG's folder '${JSON.stringify(dagsDir).slice(1, -1)}' ${dagsEnvBad}; use --dags-dir with a plainer path (or --no-dag)`);
+  const dagsEnvBad = wantDag ? (envValueProblem(dagsDir) ?? dockerEnvValueProblem(dagsDir)) : null;
+  if (dagsEnvBad)
+    throw new UsageError(
+      `the example DAG's folder '${JSON.stringify(dagsDir).slice(1, -1)}' ${dagsEnvBad}; use --dags-dir with a plainer path (or --no-dag)`,
+    );
   let vaultBin = pathOf('vaultBin');
   // A path in the config is relative to the sandbox dir; a bare name is looked up on PATH.
-  if (vaultBin !== undefined && m.source.vaultBin === 'config' && vaultBin.includes('/') && !isAbsolute(vaultBin)) vaultBin = resolve(dir, vaultBin);
+  if (vaultBin !== undefined && m.source.vaultBin === 'config' && vaultBin.includes('/') && !isAbsolute(vaultBin))
+    vaultBin = resolve(dir, vaultBin);
 
   const connEntries = (v.conn ?? []) as Entries;
   const flagIds = new Set(((flags.conn ?? []) as Entries).map(([i]) => i));
-  for (const [id, uri] of connEntries) validateConnection({ id, uri }, flagIds.has(id) ? '--conn' : `${cfgLabel} connections.${id}`);
+  for (const [id, uri] of connEntries)
+    validateConnection({ id, uri }, flagIds.has(id) ? '--conn' : `${cfgLabel} connections.${id}`);
   const varEntries = (v.var ?? []) as Entries;
   for (const [key] of varEntries) {
     const p = connIdProblem(key);
@@ -371,24 +425,33 @@ function configEditsFor(s: Settings, flags: Layer, transient: SettingKey[]): Con
 export async function discover(s: Settings, opts: CreateOptions): Promise<AirflowInstall | null> {
   const said = s.airflowVersionSource === 'user';
   // Look for a real Airflow only when something depends on it: an unpinned version, or a check through it.
-  const wantsAirflow = !s.withAirflow && (!said || (s.check !== 'vault' && s.check !== 'none') || s.airflowBin !== undefined);
+  const wantsAirflow =
+    !s.withAirflow && (!said || (s.check !== 'vault' && s.check !== 'none') || s.airflowBin !== undefined);
   let airflow: AirflowInstall | null = null;
   if (wantsAirflow) {
-    const known = s.airflowBin === undefined && s.facts.airflowBin && existsSync(s.facts.airflowBin) ? s.facts.airflowBin : undefined;
+    const known =
+      s.airflowBin === undefined && s.facts.airflowBin && existsSync(s.facts.airflowBin)
+        ? s.facts.airflowBin
+        : undefined;
     airflow = await findAirflow(s.airflowBin ?? known, s.dir);
     if (!airflow && known) airflow = await findAirflow(undefined, s.dir);
   }
   if (s.airflowBin !== undefined && airflow?.bin !== s.airflowBin) {
-    throw new UsageError(`--airflow-bin '${s.airflowBin}' is not an Airflow its Python can import; point it at <venv>/bin/airflow`);
+    throw new UsageError(
+      `--airflow-bin '${s.airflowBin}' is not an Airflow its Python can import; point it at <venv>/bin/airflow`,
+    );
   }
   if (!said) {
-    s.airflowVersion = s.withAirflow ? '3' : airflow?.major ?? '3';
+    s.airflowVersion = s.withAirflow ? '3' : (airflow?.major ?? '3');
     s.airflowVersionSource = s.withAirflow ? 'user' : airflow ? 'detected' : 'default';
   }
   // A conn_uri may not deserialize on Airflow 3.0 and 3.1 (the provider's own advice: store fields there).
-  if (s.source.format === undefined) s.format = airflow && /^3\.[01]\./.test(airflow.version) && !said ? 'fields' : 'uri';
+  if (s.source.format === undefined)
+    s.format = airflow && /^3\.[01]\./.test(airflow.version) && !said ? 'fields' : 'uri';
   if (s.airflowVersion === '1.10' && s.format === 'fields') {
-    throw new UsageError(`--format fields needs Airflow 2.x or later (1.10 reads only conn_uri); use --format uri with --airflow-version 1.10`);
+    throw new UsageError(
+      `--format fields needs Airflow 2.x or later (1.10 reads only conn_uri); use --format uri with --airflow-version 1.10`,
+    );
   }
 
   if (opts.import?.length) {

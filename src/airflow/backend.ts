@@ -7,7 +7,9 @@ export type AirflowVersion = '1.10' | '2' | '3';
 export const AIRFLOW_VERSIONS: readonly AirflowVersion[] = ['1.10', '2', '3'];
 
 export function backendClassPath(v: AirflowVersion): string {
-  return v === '1.10' ? 'airflow.contrib.secrets.hashicorp_vault.VaultBackend' : 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
+  return v === '1.10'
+    ? 'airflow.contrib.secrets.hashicorp_vault.VaultBackend'
+    : 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
 }
 
 export interface BackendTarget {

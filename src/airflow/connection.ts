@@ -85,7 +85,8 @@ function checkBracketedHost(netloc: string): void {
   const bracketed = partition(hostinfo, '[')[2];
   const host = partition(bracketed, ']')[0];
   if (host.startsWith('v')) {
-    if (!/^v[0-9a-fA-F]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/.test(host)) throw new ConnectionUriError('IPvFuture address is invalid');
+    if (!/^v[0-9a-fA-F]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/.test(host))
+      throw new ConnectionUriError('IPvFuture address is invalid');
     return;
   }
   const addr = partition(host, '%')[0];
@@ -243,7 +244,9 @@ export function parseConnectionUri(uri: string, rules: UriRules = '3'): AirflowC
   if (parts.query) {
     const query = parseQsl(parts.query);
     const explicit = [...query].reverse().find(([k]) => k === '__extra__');
-    extra = explicit ? explicit[1] : pyDumpsDict(query.map(([k, v]) => [k, rules === '3' ? decodeQueryValue(v) : pyStr(v)]));
+    extra = explicit
+      ? explicit[1]
+      : pyDumpsDict(query.map(([k, v]) => [k, rules === '3' ? decodeQueryValue(v) : pyStr(v)]));
   }
   return {
     conn_type: connType,
@@ -339,7 +342,13 @@ export function diffConnections(expected: AirflowConnection, actual: AirflowConn
 
 /** Python's `quote(s, safe='')` over UTF-8. */
 export function quote(s: string): string {
-  return [...new TextEncoder().encode(s)].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...new TextEncoder().encode(s)]
+    .map((b) =>
+      /[A-Za-z0-9_.~-]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 }
 
 /** Python's `quote_plus`: like quote, but a space becomes '+'. */
@@ -376,7 +385,8 @@ export function buildConnectionUri(c: ConnectionFields, opts: { extraAsJson?: bo
   if (c.port) hostBlock += hostBlock === '' && authority === '' ? `@:${c.port}` : `:${c.port}`;
   if (c.schema) hostBlock += `/${quote(c.schema)}`;
   uri += hostBlock;
-  const extraText = c.extra === null || c.extra === undefined ? '' : typeof c.extra === 'string' ? c.extra : JSON.stringify(c.extra);
+  const extraText =
+    c.extra === null || c.extra === undefined ? '' : typeof c.extra === 'string' ? c.extra : JSON.stringify(c.extra);
   if (extraText) {
     let extra: unknown;
     try {
@@ -384,10 +394,18 @@ export function buildConnectionUri(c: ConnectionFields, opts: { extraAsJson?: bo
     } catch {
       extra = undefined;
     }
-    const flat = extra && typeof extra === 'object' && !Array.isArray(extra) && Object.values(extra).every((v) => typeof v === 'string');
+    const flat =
+      extra &&
+      typeof extra === 'object' &&
+      !Array.isArray(extra) &&
+      Object.values(extra).every((v) => typeof v === 'string');
     const sep = c.schema ? '?' : '/?';
     if (flat && !opts.extraAsJson && Object.keys(extra as object).length) {
-      uri += sep + Object.entries(extra as Record<string, string>).map(([k, v]) => `${quotePlus(k)}=${quotePlus(v)}`).join('&');
+      uri +=
+        sep +
+        Object.entries(extra as Record<string, string>)
+          .map(([k, v]) => `${quotePlus(k)}=${quotePlus(v)}`)
+          .join('&');
     } else {
       uri += sep + `__extra__=${quotePlus(extraText)}`;
     }

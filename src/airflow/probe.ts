@@ -109,7 +109,11 @@ export class ProbeError extends Error {
  * made private, and only when the user's Airflow would start from defaults anyway (no AIRFLOW_HOME,
  * no ~/airflow/airflow.cfg), so that nothing is written into the user's home.
  */
-export function probeEnv(userEnv: NodeJS.ProcessEnv, sandboxEnv: Map<string, string> | undefined, privateHome?: string): NodeJS.ProcessEnv {
+export function probeEnv(
+  userEnv: NodeJS.ProcessEnv,
+  sandboxEnv: Map<string, string> | undefined,
+  privateHome?: string,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...userEnv };
   for (const [k, v] of sandboxEnv ?? []) env[k] = v;
   if (!env.AIRFLOW_HOME && privateHome) {
@@ -133,12 +137,20 @@ export async function runProbe(
   timeoutMs = 300_000,
 ): Promise<ProbeReport> {
   const started = performance.now();
-  const r = await runFile(a.python, ['-c', PROBE_PY], { env, timeoutMs, input: JSON.stringify({ major: a.major, ...ids }) });
+  const r = await runFile(a.python, ['-c', PROBE_PY], {
+    env,
+    timeoutMs,
+    input: JSON.stringify({ major: a.major, ...ids }),
+  });
   const wallSeconds = (performance.now() - started) / 1000;
   const at = r.stdout.lastIndexOf(MARKER);
   if (at < 0) {
     const tail = (r.stderr + '\n' + r.stdout).trim().split('\n').filter(Boolean).slice(-4).join(' | ');
-    throw new ProbeError(`the Airflow probe (${a.python}) ended without an answer (exit ${r.code}): ${tail}`, r.code, r.stderr + r.stdout);
+    throw new ProbeError(
+      `the Airflow probe (${a.python}) ended without an answer (exit ${r.code}): ${tail}`,
+      r.code,
+      r.stderr + r.stdout,
+    );
   }
   const parsed = JSON.parse(r.stdout.slice(at + MARKER.length)) as Omit<ProbeReport, 'wallSeconds'>;
   return { ...parsed, wallSeconds };
@@ -155,7 +167,12 @@ export function describeException(chain: ProbeException[] | null | undefined): s
   if (!chain?.length) return 'no error';
   const outer = chain[0]!;
   const root = rootCause(chain)!;
-  const text = (e: ProbeException) => e.message.replace(/\s+/g, ' ').replace(/^1 error occurred: \* /, '').trim().slice(0, 300);
+  const text = (e: ProbeException) =>
+    e.message
+      .replace(/\s+/g, ' ')
+      .replace(/^1 error occurred: \* /, '')
+      .trim()
+      .slice(0, 300);
   const head = `${outer.name}: ${text(outer)}`;
   if (root === outer) return head + (outer.status ? ` (HTTP ${outer.status})` : '');
   return `${head} <- ${root.name}${root.status ? ` (HTTP ${root.status})` : ''}: ${text(root)}`;

@@ -68,7 +68,16 @@ class Parser {
         continue;
       }
       const e = this.s[this.i++];
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+      const simple: Record<string, string> = {
+        '"': '"',
+        '\\': '\\',
+        '/': '/',
+        b: '\b',
+        f: '\f',
+        n: '\n',
+        r: '\r',
+        t: '\t',
+      };
       if (e !== undefined && e in simple) out += simple[e];
       else if (e === 'u') {
         const hex = this.s.slice(this.i, this.i + 4);
@@ -194,4 +203,3 @@ export function pyDumpsDict(pairs: [string, PyValue][]): string {
   for (const [k, v] of pairs) map.set(k, v);
   return pyJsonDumps({ t: 'dict', v: map });
 }
-

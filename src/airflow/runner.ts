@@ -80,7 +80,14 @@ export async function findAirflow(explicit?: string, sandboxDir?: string): Promi
 }
 
 export async function initDb(a: AirflowInstall, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; output: string }> {
-  const args = a.major === '1.10' ? ['initdb'] : a.major === '2' && !/^2\.[0-6]\./.test(a.version) ? ['db', 'migrate'] : a.major === '2' ? ['db', 'init'] : ['db', 'migrate'];
+  const args =
+    a.major === '1.10'
+      ? ['initdb']
+      : a.major === '2' && !/^2\.[0-6]\./.test(a.version)
+        ? ['db', 'migrate']
+        : a.major === '2'
+          ? ['db', 'init']
+          : ['db', 'migrate'];
   const r = await runFile(a.bin, args, { env, timeoutMs: 300_000 });
   return { ok: r.code === 0, output: r.stderr + r.stdout };
 }

@@ -9,7 +9,14 @@
  * what a format cannot keep (reported per connection), and the config entry (string or mapping).
  */
 import { pyJsonDumps, pyJsonLoads } from './pyjson.js';
-import { buildConnectionUri, connUriProblem, normalizeConnType, parseConnectionUri, type AirflowConnection, type UriRules } from './connection.js';
+import {
+  buildConnectionUri,
+  connUriProblem,
+  normalizeConnType,
+  parseConnectionUri,
+  type AirflowConnection,
+  type UriRules,
+} from './connection.js';
 
 export type StorageFormat = 'uri' | 'fields';
 
@@ -52,7 +59,8 @@ export const pyText = (v: unknown): string => pyJsonDumps(pyJsonLoads(JSON.strin
  */
 export function exactFromFields(raw: Record<string, unknown>): ExactConnection {
   for (const k of Object.keys(raw)) {
-    if (!(EXACT_KEYS as readonly string[]).includes(k)) throw new ConnectionValueError(`has an unknown field '${k}' (known: ${EXACT_KEYS.join(', ')})`);
+    if (!(EXACT_KEYS as readonly string[]).includes(k))
+      throw new ConnectionValueError(`has an unknown field '${k}' (known: ${EXACT_KEYS.join(', ')})`);
   }
   const text = (k: ExactKey): string | null => {
     const v = raw[k];
@@ -66,7 +74,8 @@ export function exactFromFields(raw: Record<string, unknown>): ExactConnection {
   let port: number | null = null;
   if (raw.port !== null && raw.port !== undefined && raw.port !== '') {
     port = Number(raw.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConnectionValueError(`has port '${String(raw.port)}', which is not a port number`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new ConnectionValueError(`has port '${String(raw.port)}', which is not a port number`);
   }
   let extra: string | null = null;
   if (raw.extra !== null && raw.extra !== undefined) {
@@ -74,7 +83,16 @@ export function exactFromFields(raw: Record<string, unknown>): ExactConnection {
     else if (typeof raw.extra === 'object' && !Array.isArray(raw.extra)) extra = pyText(raw.extra);
     else throw new ConnectionValueError('has an extra that is neither JSON text nor a mapping');
   }
-  return { conn_type: connType, description: text('description'), host: text('host'), login: text('login'), password: text('password'), schema: text('schema'), port, extra };
+  return {
+    conn_type: connType,
+    description: text('description'),
+    host: text('host'),
+    login: text('login'),
+    password: text('password'),
+    schema: text('schema'),
+    port,
+    extra,
+  };
 }
 
 /** The JSON form of exact fields: None fields left out (Airflow reads absent as None), '' kept. */
@@ -91,7 +109,8 @@ export function parseJsonForm(value: string): ExactConnection {
   } catch (e) {
     throw new ConnectionValueError(`is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConnectionValueError('is JSON but not a mapping of connection fields');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConnectionValueError('is JSON but not a mapping of connection fields');
   return exactFromFields(raw as Record<string, unknown>);
 }
 
@@ -121,7 +140,15 @@ export function passwordOf(value: string): string | null {
  * (`__extra__`) whenever flattening it into query values would change a value's type.
  */
 export function uriFor(c: ExactConnection, rules: UriRules): string {
-  const fields = { conn_type: c.conn_type, host: c.host, login: c.login, password: c.password, schema: c.schema, port: c.port, extra: c.extra === '' ? null : c.extra };
+  const fields = {
+    conn_type: c.conn_type,
+    host: c.host,
+    login: c.login,
+    password: c.password,
+    schema: c.schema,
+    port: c.port,
+    extra: c.extra === '' ? null : c.extra,
+  };
   const flat = buildConnectionUri(fields);
   if (c.extra) {
     try {
@@ -162,7 +189,16 @@ export function connectionSecret(value: string, format: StorageFormat, rules: Ur
 export function exactFromSecret(data: Record<string, unknown>, rules: UriRules = '3'): ExactConnection {
   if (typeof data.conn_uri === 'string' && data.conn_uri) {
     const c = parseConnectionUri(data.conn_uri, rules);
-    return { conn_type: c.conn_type, description: null, host: c.host, login: c.login, password: c.password, schema: c.schema, port: c.port, extra: c.extra };
+    return {
+      conn_type: c.conn_type,
+      description: null,
+      host: c.host,
+      login: c.login,
+      password: c.password,
+      schema: c.schema,
+      port: c.port,
+      extra: c.extra,
+    };
   }
   // Fields: the provider hands json.dumps(secret) to Connection.from_json, which drops a falsy
   // port (0) and a falsy extra ('') and normalizes conn_type (2.11 and 3.x alike).
@@ -170,14 +206,31 @@ export function exactFromSecret(data: Record<string, unknown>, rules: UriRules =
   const port = data.port ? Number(data.port) : null;
   const extra = !data.extra ? null : typeof data.extra === 'string' ? data.extra : pyText(data.extra);
   const connType = data.conn_type ? normalizeConnType(String(data.conn_type)) : '';
-  return { conn_type: connType, description: text('description'), host: text('host'), login: text('login'), password: text('password'), schema: text('schema'), port: port === null || Number.isNaN(port) ? null : port, extra };
+  return {
+    conn_type: connType,
+    description: text('description'),
+    host: text('host'),
+    login: text('login'),
+    password: text('password'),
+    schema: text('schema'),
+    port: port === null || Number.isNaN(port) ? null : port,
+    extra,
+  };
 }
 
 /** The connection Airflow should resolve for `value` stored in `format` (what the checks compare against). */
 export function expectedConnection(value: string, format: StorageFormat, rules: UriRules = '3'): AirflowConnection {
   if (!isJsonForm(value)) return parseConnectionUri(value, rules);
   const e = exactFromSecret(connectionSecret(value, format, rules), rules);
-  return { conn_type: e.conn_type, host: e.host ?? '', port: e.port, login: e.login, password: e.password, schema: e.schema ?? '', extra: e.extra };
+  return {
+    conn_type: e.conn_type,
+    host: e.host ?? '',
+    port: e.port,
+    login: e.login,
+    password: e.password,
+    schema: e.schema ?? '',
+    extra: e.extra,
+  };
 }
 
 /**
@@ -204,7 +257,8 @@ export function lossesOf(want: ExactConnection, format: StorageFormat, rules: Ur
   }
   const got = exactFromSecret(connectionSecret(jsonForm(want), format, rules), rules);
   const out: string[] = [];
-  const show = (v: string | number | null) => (v === null ? 'none' : v === '' ? 'empty' : typeof v === 'number' ? String(v) : `'${v}'`);
+  const show = (v: string | number | null) =>
+    v === null ? 'none' : v === '' ? 'empty' : typeof v === 'number' ? String(v) : `'${v}'`;
   for (const k of EXACT_KEYS) {
     const a = want[k];
     const b = got[k];
@@ -213,9 +267,13 @@ export function lossesOf(want: ExactConnection, format: StorageFormat, rules: Ur
     if (k === 'extra' && a !== null && b !== null && sameJson(String(a), String(b))) continue;
     if (a === b) continue;
     if (k === 'conn_type') out.push(`conn_type '${a}' reads back as '${b}' (Airflow normalizes it)`);
-    else if (k === 'description') out.push('description is dropped: with --format uri VaultBackend reads only conn_uri (use --format fields to keep it)');
+    else if (k === 'description')
+      out.push(
+        'description is dropped: with --format uri VaultBackend reads only conn_uri (use --format fields to keep it)',
+      );
     else if (k === 'password') out.push(`password ${a === '' ? 'empty becomes none' : 'differs'}`);
-    else if (k === 'extra') out.push(`extra ${b === null ? (a === '' ? 'empty becomes none' : 'is dropped') : 'reads back differently'}`);
+    else if (k === 'extra')
+      out.push(`extra ${b === null ? (a === '' ? 'empty becomes none' : 'is dropped') : 'reads back differently'}`);
     else if (k === 'port' && a === 0) out.push(PORT0);
     else out.push(`${k} ${show(a)} becomes ${show(b)}`);
   }
@@ -236,7 +294,8 @@ function sameJson(a: string, b: string): boolean {
  */
 export function parseConnectionEntry(raw: unknown): string {
   if (typeof raw === 'string') return raw;
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) return jsonForm(exactFromFields(raw as Record<string, unknown>));
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw))
+    return jsonForm(exactFromFields(raw as Record<string, unknown>));
   throw new ConnectionValueError('must be a connection URI or a mapping of connection fields (conn_type, host, ...)');
 }
 

@@ -26,7 +26,11 @@ const LOOPBACK_NO_PROXY = ['127.0.0.1', 'localhost', '::1'];
  * NO_PROXY/no_proxy lines and those in this process's environment when the file is written
  * (sourcing the .env replaces the shell's NO_PROXY, so entries that lived only there are carried in).
  */
-export function noProxyEntries(url: string, existingEnvText: string | null, env: NodeJS.ProcessEnv = process.env): string[] {
+export function noProxyEntries(
+  url: string,
+  existingEnvText: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   let host = '';
   try {
     host = new URL(url).hostname.replace(/^\[|\]$/g, '');
@@ -35,7 +39,9 @@ export function noProxyEntries(url: string, existingEnvText: string | null, env:
   }
   const fromFile = existingEnvText === null ? new Map<string, string>() : parseEnvFile(existingEnvText);
   const user = [fromFile.get('NO_PROXY'), fromFile.get('no_proxy'), env.NO_PROXY, env.no_proxy];
-  const all = [host, ...LOOPBACK_NO_PROXY, ...user.flatMap((v) => (v ?? '').split(','))].map((x) => x.trim()).filter(Boolean);
+  const all = [host, ...LOOPBACK_NO_PROXY, ...user.flatMap((v) => (v ?? '').split(','))]
+    .map((x) => x.trim())
+    .filter(Boolean);
   return [...new Set(all)];
 }
 
@@ -107,7 +113,10 @@ export function renderShellEnv(e: EnvInput): string {
     '# NO_PROXY keeps the token off any HTTP proxy; entries you add to it are kept on rewrite.',
     ...envEntries(e).map(([k, v]) => {
       const q = dotenvQuote(v);
-      if (q === null) throw new UsageError(`the .env value of ${k} ('${k.includes('TOKEN') ? maskToken(v) : v}') ${envValueProblem(v)}; use a path or name without them`);
+      if (q === null)
+        throw new UsageError(
+          `the .env value of ${k} ('${k.includes('TOKEN') ? maskToken(v) : v}') ${envValueProblem(v)}; use a path or name without them`,
+        );
       return `${k}=${q}`;
     }),
   ];
@@ -121,7 +130,10 @@ export function renderDockerEnv(e: EnvInput): string {
     '# Values are literal: docker does not strip quotes. The server listens on loopback, hence --network host.',
     ...envEntries(e).map(([k, v]) => {
       const p = dockerEnvValueProblem(v);
-      if (p) throw new UsageError(`the docker.env value of ${k} ('${k.includes('TOKEN') ? maskToken(v) : JSON.stringify(v).slice(1, -1)}') ${p}; use a path or name without line breaks`);
+      if (p)
+        throw new UsageError(
+          `the docker.env value of ${k} ('${k.includes('TOKEN') ? maskToken(v) : JSON.stringify(v).slice(1, -1)}') ${p}; use a path or name without line breaks`,
+        );
       return `${k}=${v}`;
     }),
   ];
@@ -215,7 +227,8 @@ export function dagTaskIds(connIds: string[]): Map<string, string> {
 }
 
 /** Text safe inside a Python """docstring""": a path may hold '\\', '"' or a newline. */
-const pyDocText = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+const pyDocText = (s: string): string =>
+  s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
 export function renderDag(d: DagInput): string {
   const file = d.airflowVersion === '1.10' ? 'example_secrets_dag_airflow1.py' : 'example_secrets_dag.py';
@@ -239,6 +252,11 @@ export function renderGitignore(existing: string | null): string {
   const have = new Set((existing ?? '').split(/\r?\n/).map((l) => l.trim()));
   const missing = GITIGNORE_LINES.filter((l) => !have.has(l) && !have.has(l.replace(/\/$/, '')) && !have.has('/' + l));
   if (existing !== null && missing.length === 0) return existing;
-  const head = existing === null ? '# Written by create-secrets-sandbox: the env files hold the Vault token.\n' : existing.endsWith('\n') || existing === '' ? existing : existing + '\n';
+  const head =
+    existing === null
+      ? '# Written by create-secrets-sandbox: the env files hold the Vault token.\n'
+      : existing.endsWith('\n') || existing === ''
+        ? existing
+        : existing + '\n';
   return head + missing.join('\n') + '\n';
 }

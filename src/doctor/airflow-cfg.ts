@@ -51,7 +51,12 @@ export function airflowCfgPath(env: Map<string, string>, home: string): string {
 }
 
 /** [secrets] <key> as Airflow reads it; `sensitive` keys may also come from a _CMD (Airflow allows it only for those). */
-export function readSecretsOption(key: 'backend' | 'backend_kwargs', env: Map<string, string>, envOrigin: (name: string) => string, home: string): CfgValue | undefined {
+export function readSecretsOption(
+  key: 'backend' | 'backend_kwargs',
+  env: Map<string, string>,
+  envOrigin: (name: string) => string,
+  home: string,
+): CfgValue | undefined {
   const name = `AIRFLOW__SECRETS__${key.toUpperCase()}`;
   const direct = env.get(name);
   if (direct !== undefined) return { value: direct, source: `${name} in ${envOrigin(name)}`, name };
@@ -59,7 +64,12 @@ export function readSecretsOption(key: 'backend' | 'backend_kwargs', env: Map<st
   const cmd = env.get(`${name}_CMD`);
   if (sensitive && cmd !== undefined) {
     try {
-      const value = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', timeout: 10_000, env: Object.fromEntries(env), stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '');
+      const value = execFileSync('/bin/sh', ['-c', cmd], {
+        encoding: 'utf8',
+        timeout: 10_000,
+        env: Object.fromEntries(env),
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).replace(/\n$/, '');
       return { value, source: `${name}_CMD in ${envOrigin(`${name}_CMD`)}`, name: `${name}_CMD` };
     } catch {
       return { value: '', source: `${name}_CMD (the command failed)`, name: `${name}_CMD` };
@@ -79,7 +89,12 @@ export function readSecretsOption(key: 'backend' | 'backend_kwargs', env: Map<st
   const c = sensitive ? sec?.get(`${key}_cmd`) : undefined;
   if (c !== undefined) {
     try {
-      const value = execFileSync('/bin/sh', ['-c', c], { encoding: 'utf8', timeout: 10_000, env: Object.fromEntries(env), stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '');
+      const value = execFileSync('/bin/sh', ['-c', c], {
+        encoding: 'utf8',
+        timeout: 10_000,
+        env: Object.fromEntries(env),
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).replace(/\n$/, '');
       return { value, source: `[secrets] ${key}_cmd in ${file}`, name: `${key}_cmd` };
     } catch {
       return { value: '', source: `[secrets] ${key}_cmd in ${file} (the command failed)`, name: `${key}_cmd` };

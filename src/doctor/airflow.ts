@@ -15,11 +15,20 @@ export const airflow: Check = {
     }
     const where = `Airflow ${a.version} at ${a.bin}`;
     if (a.major === '1.10') {
-      return a.hvac ? ok(`${where} (contrib VaultBackend, hvac ${a.hvac})`) : fail(`${where} has no hvac`, "pip install 'apache-airflow[hashicorp]==" + a.version + "'");
+      return a.hvac
+        ? ok(`${where} (contrib VaultBackend, hvac ${a.hvac})`)
+        : fail(`${where} has no hvac`, "pip install 'apache-airflow[hashicorp]==" + a.version + "'");
     }
-    if (!a.provider) return fail(`${where} has no apache-airflow-providers-hashicorp: VaultBackend cannot be imported`, `${a.python} -m pip install apache-airflow-providers-hashicorp`);
+    if (!a.provider)
+      return fail(
+        `${where} has no apache-airflow-providers-hashicorp: VaultBackend cannot be imported`,
+        `${a.python} -m pip install apache-airflow-providers-hashicorp`,
+      );
     if (a.major === '3' && !versionAtLeast(a.provider, [4, 0, 0])) {
-      return warn(`${where} with hashicorp provider ${a.provider}: Airflow 3 needs provider 4.x`, `${a.python} -m pip install -U apache-airflow-providers-hashicorp`);
+      return warn(
+        `${where} with hashicorp provider ${a.provider}: Airflow 3 needs provider 4.x`,
+        `${a.python} -m pip install -U apache-airflow-providers-hashicorp`,
+      );
     }
     return ok(`${where}, hashicorp provider ${a.provider}, hvac ${a.hvac ?? '?'}`);
   },

@@ -27,7 +27,11 @@ function findSandbox(dirArg: string | undefined): SandboxPaths | undefined {
 const KWARG_PREFIX = 'AIRFLOW__SECRETS__BACKEND_KWARG__';
 
 /** The kwargs JSON as Airflow parses it, with Airflow 3.3's per-key overrides on top. */
-export function parseKwargs(raw: string | undefined, env: Map<string, string>, perKey: boolean): Record<string, unknown> | undefined {
+export function parseKwargs(
+  raw: string | undefined,
+  env: Map<string, string>,
+  perKey: boolean,
+): Record<string, unknown> | undefined {
   let kwargs: Record<string, unknown> | undefined;
   if (raw !== undefined && raw.trim() !== '') {
     try {
@@ -39,7 +43,8 @@ export function parseKwargs(raw: string | undefined, env: Map<string, string>, p
   }
   if (perKey) {
     for (const [k, v] of env) {
-      if (k.startsWith(KWARG_PREFIX) && k.length > KWARG_PREFIX.length) (kwargs ??= {})[k.slice(KWARG_PREFIX.length).toLowerCase()] = v;
+      if (k.startsWith(KWARG_PREFIX) && k.length > KWARG_PREFIX.length)
+        (kwargs ??= {})[k.slice(KWARG_PREFIX.length).toLowerCase()] = v;
     }
   }
   return kwargs;
@@ -55,12 +60,17 @@ function pathArg(kwargs: Record<string, unknown> | undefined, key: string, fallb
 }
 
 /** The Airflow major a sandbox is for when no Airflow is there to ask: the user's word first, then the last one found. */
-function intendedAirflow(paths: SandboxPaths | undefined, config: ConfigFile | undefined): DoctorContext['intendedAirflow'] {
+function intendedAirflow(
+  paths: SandboxPaths | undefined,
+  config: ConfigFile | undefined,
+): DoctorContext['intendedAirflow'] {
   if (!paths) return undefined;
   const said = config?.airflow?.version;
   if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${paths.config}` };
   const found = readFacts(paths).facts.airflowVersion;
-  return found ? { major: airflowMajor(found), source: `the Airflow ${found} the last run found (${paths.state})` } : undefined;
+  return found
+    ? { major: airflowMajor(found), source: `the Airflow ${found} the last run found (${paths.state})` }
+    : undefined;
 }
 
 export interface DoctorOptions {
@@ -73,7 +83,11 @@ export interface DoctorOptions {
   probe?: ProbeReport;
 }
 
-export async function buildDoctorContext(dirArg: string | undefined, processEnv: NodeJS.ProcessEnv = process.env, opts: DoctorOptions = {}): Promise<DoctorContext> {
+export async function buildDoctorContext(
+  dirArg: string | undefined,
+  processEnv: NodeJS.ProcessEnv = process.env,
+  opts: DoctorOptions = {},
+): Promise<DoctorContext> {
   const paths = findSandbox(dirArg);
   const env = new Map<string, string>();
   for (const [k, v] of Object.entries(processEnv)) if (v !== undefined) env.set(k, v);
@@ -101,7 +115,10 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
     const scratch = paths ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
     try {
       const penv = probeEnv(processEnv, envFile, paths ? join(paths.stateDir, 'airflow') : scratch);
-      const ids = connIds || varKeys ? { connections: connIds ?? [], variables: varKeys ?? [] } : { connections: [], variables: [], list: true };
+      const ids =
+        connIds || varKeys
+          ? { connections: connIds ?? [], variables: varKeys ?? [] }
+          : { connections: [], variables: [], list: true };
       probe = await runProbe(airflow, ids, penv);
     } catch (e) {
       probe = null;
@@ -124,7 +141,13 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
   const backendClass = clsEntry ? clsEntry.value || undefined : clsLocal?.value || undefined;
   const rawKwargs = kwEntry ? kwEntry.value : kwLocal?.value;
   const describe = (e: typeof clsEntry, local: CfgValue | undefined, name: string) =>
-    e ? (e.source === 'airflow.cfg' ? `[secrets] ${e.name} in ${e.file}` : e.source === 'environment' ? `${e.name} in ${envOrigin(e.name!)}` : 'not set') : (local?.source ?? `${name} (not set)`);
+    e
+      ? e.source === 'airflow.cfg'
+        ? `[secrets] ${e.name} in ${e.file}`
+        : e.source === 'environment'
+          ? `${e.name} in ${envOrigin(e.name!)}`
+          : 'not set'
+      : (local?.source ?? `${name} (not set)`);
   const perKey = !airflow || (airflow.major === '3' && !/^3\.[0-2]\./.test(airflow.version));
   const kwargs = parseKwargs(rawKwargs, env, perKey);
 
@@ -134,10 +157,21 @@ export async function buildDoctorContext(dirArg: string | undefined, processEnv:
     env.get('VAULT_TOKEN') ??
     (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() || undefined : undefined);
   // The banner's token counts only for a server proven to be this sandbox's (vault/identity.ts).
-  const serverToken = paths && state && proveOurs(state.pid, { address: state.address, sandboxId: state.sandboxId, home: paths.home }).ours ? readBanner(paths.serverOut).rootToken : undefined;
+  const serverToken =
+    paths &&
+    state &&
+    proveOurs(state.pid, { address: state.address, sandboxId: state.sandboxId, home: paths.home }).ours
+      ? readBanner(paths.serverOut).rootToken
+      : undefined;
   const kv = kwargs?.kv_engine_version;
   // The provider's default is 'secret' whatever the sandbox config says; hvac tolerates a slash at either end.
-  const mount = kwargs ? ('mount_point' in kwargs ? (typeof kwargs.mount_point === 'string' ? kwargs.mount_point.replace(/^\/+|\/+$/g, '') || null : null) : 'secret') : (config?.vault?.mount ?? 'secret');
+  const mount = kwargs
+    ? 'mount_point' in kwargs
+      ? typeof kwargs.mount_point === 'string'
+        ? kwargs.mount_point.replace(/^\/+|\/+$/g, '') || null
+        : null
+      : 'secret'
+    : (config?.vault?.mount ?? 'secret');
   return {
     paths,
     config,

@@ -13,7 +13,10 @@ export const dag: Check = {
     if (!ctx.paths) return skip(`no ${DAG_FILE} in ${folder} (not a sandbox)`);
     const inSandbox = join(ctx.paths.dir, 'dags', DAG_FILE);
     if (existsSync(inSandbox)) {
-      return warn(`Airflow reads DAGs from ${folder}, but the example DAG is in ${join(ctx.paths.dir, 'dags')}`, `export AIRFLOW__CORE__DAGS_FOLDER=${join(ctx.paths.dir, 'dags')} (the sandbox .env sets it)`);
+      return warn(
+        `Airflow reads DAGs from ${folder}, but the example DAG is in ${join(ctx.paths.dir, 'dags')}`,
+        `export AIRFLOW__CORE__DAGS_FOLDER=${join(ctx.paths.dir, 'dags')} (the sandbox .env sets it)`,
+      );
     }
     return warn(`no ${DAG_FILE} in ${folder}`, `create-secrets-sandbox ${ctx.paths.dir} --yes writes it`);
   },

@@ -58,7 +58,11 @@ export async function runChecks(ctx: DoctorContext, checks: Check[] = CHECKS): P
       .map((id) => results.find((r) => r.id === id))
       .find((r) => r && (r.status === 'fail' || r.status === 'skip' || r.status === 'crash'));
     if (blocked) {
-      results.push({ ...base, status: 'skip', detail: `needs "${blocked.title}", which ${blocked.status === 'skip' ? 'was skipped' : blocked.status === 'crash' ? 'crashed' : 'failed'}` });
+      results.push({
+        ...base,
+        status: 'skip',
+        detail: `needs "${blocked.title}", which ${blocked.status === 'skip' ? 'was skipped' : blocked.status === 'crash' ? 'crashed' : 'failed'}`,
+      });
       continue;
     }
     try {
@@ -70,7 +74,12 @@ export async function runChecks(ctx: DoctorContext, checks: Check[] = CHECKS): P
       results.push({ ...base, ...outcome });
     } catch (e) {
       const err = e as Error;
-      results.push({ ...base, status: 'crash', detail: `the check itself crashed: ${err.name}: ${err.message}`, details: err.stack?.split('\n').slice(1, 6) });
+      results.push({
+        ...base,
+        status: 'crash',
+        detail: `the check itself crashed: ${err.name}: ${err.message}`,
+        details: err.stack?.split('\n').slice(1, 6),
+      });
     }
   }
   return judge(results);

@@ -26,7 +26,8 @@ async function policyHint(ctx: CheckInput, mount: string, base: string): Promise
     for (const n of names) {
       const text = await admin.readPolicy(n).catch(() => null);
       const wrongGlob = `${mount}/${base}/*`;
-      if (text && kv === 2 && text.includes(`"${wrongGlob}"`)) written = ` Policy '${n}' grants "${wrongGlob}", but on KV v2 the API path is ${kvApiPath(mount, base, kv)}/<id>, so it grants nothing there.`;
+      if (text && kv === 2 && text.includes(`"${wrongGlob}"`))
+        written = ` Policy '${n}' grants "${wrongGlob}", but on KV v2 the API path is ${kvApiPath(mount, base, kv)}/<id>, so it grants nothing there.`;
     }
   }
   return `${written} Needed: ${policyLine(glob).replace(/\s*\n\s*/g, ' ')}`;
@@ -45,18 +46,29 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
   const base = kind === 'connections' ? ctx.connectionsPath : ctx.variablesPath;
   const pathKey = `${kind}_path`;
   const ids = (kind === 'connections' ? ctx.connIds : ctx.varKeys) ?? [];
-  const upFix = ctx.paths ? `${selfCommand()} up ${shellArg(ctx.paths.dir)} (re-seeds from secrets-sandbox.yaml)` : undefined;
+  const upFix = ctx.paths
+    ? `${selfCommand()} up ${shellArg(ctx.paths.dir)} (re-seeds from secrets-sandbox.yaml)`
+    : undefined;
   if (base === null) {
     if (!ids.length) return ok(`${pathKey} is null: Airflow does not ask Vault for ${kind}, and none are expected`);
-    return { ...fail(`${pathKey} is null: Airflow never asks Vault for ${kind}, so ${ids.join(', ')} cannot come from Vault`, kwargsFix(ctx, { remove: [pathKey] })), link: 'mount and path' };
+    return {
+      ...fail(
+        `${pathKey} is null: Airflow never asks Vault for ${kind}, so ${ids.join(', ')} cannot come from Vault`,
+        kwargsFix(ctx, { remove: [pathKey] }),
+      ),
+      link: 'mount and path',
+    };
   }
   if (ctx.mount === null) {
     // VaultBackend._parse_path: with no mount_point the id itself must be '<mount>/<id>'; a bare id is never looked up.
     const bare = ids.filter((id) => !id.includes('/'));
     if (bare.length) {
-      const [m, ...rest] = (base ?? "").split('/').filter(Boolean);
+      const [m, ...rest] = (base ?? '').split('/').filter(Boolean);
       return {
-        ...fail(`mount_point is null: VaultBackend takes the mount from the id itself ('<mount>/<id>'), so ${bare.join(', ')} (no '/') ${bare.length > 1 ? 'are' : 'is'} never looked up in Vault`, kwargsFix(ctx, { set: { mount_point: m ?? 'secret', [pathKey]: rest.join('/') || kind } })),
+        ...fail(
+          `mount_point is null: VaultBackend takes the mount from the id itself ('<mount>/<id>'), so ${bare.join(', ')} (no '/') ${bare.length > 1 ? 'are' : 'is'} never looked up in Vault`,
+          kwargsFix(ctx, { set: { mount_point: m ?? 'secret', [pathKey]: rest.join('/') || kind } }),
+        ),
         link: 'mount and path',
       };
     }
@@ -74,7 +86,12 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
     list = listed.filter((k) => !k.endsWith('/'));
   }
   if (!list.length) {
-    return warn(`no ${kind} known (no secrets-sandbox.yaml) and none listed under ${mount}/${basePath}/`, kind === 'connections' ? upFix ?? `vault kv put ${mount}/${basePath}/smtp_default conn_uri=smtps://user:pass@host:465` : undefined);
+    return warn(
+      `no ${kind} known (no secrets-sandbox.yaml) and none listed under ${mount}/${basePath}/`,
+      kind === 'connections'
+        ? (upFix ?? `vault kv put ${mount}/${basePath}/smtp_default conn_uri=smtps://user:pass@host:465`)
+        : undefined,
+    );
   }
   const missing: string[] = [];
   const forbidden: string[] = [];
@@ -83,7 +100,8 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
   const errors: string[] = [];
   const lines: string[] = [];
   // Airflow asks the env vars after Vault: an id one of them holds still resolves when Vault fails it.
-  const standIn = (id: string) => ctx.env.get(`${kind === 'connections' ? 'AIRFLOW_CONN_' : 'AIRFLOW_VAR_'}${id.toUpperCase()}`) !== undefined;
+  const standIn = (id: string) =>
+    ctx.env.get(`${kind === 'connections' ? 'AIRFLOW_CONN_' : 'AIRFLOW_VAR_'}${id.toUpperCase()}`) !== undefined;
   const covered: string[] = [];
   for (const id of list) {
     const path = secretPath(basePath, id);
@@ -105,9 +123,14 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
       if (problem) broken.push(`${id} (${mount}/${path}): ${problem}`);
       const want = ctx.config?.connections?.[id];
       if (want !== undefined && typeof data.conn_uri === 'string' && want !== data.conn_uri) differs.push(id);
-      lines.push(`${mount}/${path}: ${typeof data.conn_uri === 'string' && data.conn_uri ? 'conn_uri' : `fields ${Object.keys(data).sort().join(', ')}`}`);
+      lines.push(
+        `${mount}/${path}: ${typeof data.conn_uri === 'string' && data.conn_uri ? 'conn_uri' : `fields ${Object.keys(data).sort().join(', ')}`}`,
+      );
     } else {
-      if (!('value' in data)) broken.push(`${id} (${mount}/${path}): no "value" key (keys: ${Object.keys(data).join(', ') || 'none'}); VaultBackend logs a warning and returns nothing`);
+      if (!('value' in data))
+        broken.push(
+          `${id} (${mount}/${path}): no "value" key (keys: ${Object.keys(data).join(', ') || 'none'}); VaultBackend logs a warning and returns nothing`,
+        );
       const want = ctx.config?.variables?.[id];
       if (want !== undefined && 'value' in data && String(data.value) !== want) differs.push(id);
       lines.push(`${mount}/${path}: value`);
@@ -115,7 +138,12 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
   }
   for (const bucket of [missing, forbidden, broken, errors]) {
     for (let i = bucket.length - 1; i >= 0; i--) {
-      const id = list.find((x) => bucket[i]!.includes(secretPath(basePath, x)) || bucket[i]!.startsWith(`${x}:`) || bucket[i]!.startsWith(`${x} (`));
+      const id = list.find(
+        (x) =>
+          bucket[i]!.includes(secretPath(basePath, x)) ||
+          bucket[i]!.startsWith(`${x}:`) ||
+          bucket[i]!.startsWith(`${x} (`),
+      );
       if (id && standIn(id)) {
         covered.push(`${id} (${bucket[i]})`);
         bucket.splice(i, 1);
@@ -134,19 +162,33 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
   }
   if (missing.length) {
     return {
-      ...fail(`nothing at ${missing.join(', ')} (mount '${mount}', ${pathKey} '${basePath}'): Airflow says "isn't defined" unless another backend holds it`, upFix ?? `check mount_point and ${pathKey}, then vault kv put the secret there`),
+      ...fail(
+        `nothing at ${missing.join(', ')} (mount '${mount}', ${pathKey} '${basePath}'): Airflow says "isn't defined" unless another backend holds it`,
+        upFix ?? `check mount_point and ${pathKey}, then vault kv put the secret there`,
+      ),
       link: 'mount and path',
     };
   }
   if (errors.length) return { ...fail(errors.join('; ')), link: 'address/TLS/proxy' };
   if (broken.length) {
-    const fix = kind === 'connections' ? 'store conn_uri=<uri>, or only Connection fields (conn_type, host, login, password, schema, port, extra)' : 'store the variable as value=<value>';
+    const fix =
+      kind === 'connections'
+        ? 'store conn_uri=<uri>, or only Connection fields (conn_type, host, login, password, schema, port, extra)'
+        : 'store the variable as value=<value>';
     return { ...fail(broken.join('; '), fix), link: 'secret shape' };
   }
   if (covered.length) {
     const prefix = kind === 'connections' ? 'AIRFLOW_CONN_' : 'AIRFLOW_VAR_';
-    return { ...warn(`Vault does not answer for ${covered.join('; ')}, but an ${prefix}* env var does, so Airflow resolves it from the env var, not from Vault`, `unset the ${prefix}* variable(s) to see Vault's answer`, lines), link: 'shadowing' };
+    return {
+      ...warn(
+        `Vault does not answer for ${covered.join('; ')}, but an ${prefix}* env var does, so Airflow resolves it from the env var, not from Vault`,
+        `unset the ${prefix}* variable(s) to see Vault's answer`,
+        lines,
+      ),
+      link: 'shadowing',
+    };
   }
-  if (differs.length) return warn(`Vault holds other values than secrets-sandbox.yaml for ${differs.join(', ')}`, upFix, lines);
+  if (differs.length)
+    return warn(`Vault holds other values than secrets-sandbox.yaml for ${differs.join(', ')}`, upFix, lines);
   return ok(`${list.length} found where VaultBackend looks: ${list.join(', ')}`, lines);
 }

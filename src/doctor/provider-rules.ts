@@ -4,21 +4,89 @@
  */
 
 /** hvac.Client and its adapter take these; VaultBackend hands every unknown kwarg to hvac.Client. */
-export const HVAC_KWARGS = ['verify', 'cert', 'timeout', 'proxies', 'allow_redirects', 'session', 'adapter', 'namespace', 'strict_http', 'request_header', 'ignore_exceptions'];
+export const HVAC_KWARGS = [
+  'verify',
+  'cert',
+  'timeout',
+  'proxies',
+  'allow_redirects',
+  'session',
+  'adapter',
+  'namespace',
+  'strict_http',
+  'request_header',
+  'ignore_exceptions',
+];
 
 export const PROVIDER_KWARGS = [
-  'connections_path', 'variables_path', 'config_path', 'use_team_secrets_path', 'global_secrets_path', 'url', 'auth_type', 'auth_mount_point',
-  'mount_point', 'kv_engine_version', 'token', 'token_path', 'username', 'password', 'key_id', 'secret_id', 'role_id', 'assume_role_kwargs',
-  'region', 'kubernetes_role', 'kubernetes_jwt_path', 'gcp_key_path', 'gcp_keyfile_dict', 'gcp_scopes', 'azure_tenant_id', 'azure_resource',
-  'radius_host', 'radius_secret', 'radius_port', 'jwt_role', 'jwt_token', 'jwt_token_path', ...HVAC_KWARGS,
+  'connections_path',
+  'variables_path',
+  'config_path',
+  'use_team_secrets_path',
+  'global_secrets_path',
+  'url',
+  'auth_type',
+  'auth_mount_point',
+  'mount_point',
+  'kv_engine_version',
+  'token',
+  'token_path',
+  'username',
+  'password',
+  'key_id',
+  'secret_id',
+  'role_id',
+  'assume_role_kwargs',
+  'region',
+  'kubernetes_role',
+  'kubernetes_jwt_path',
+  'gcp_key_path',
+  'gcp_keyfile_dict',
+  'gcp_scopes',
+  'azure_tenant_id',
+  'azure_resource',
+  'radius_host',
+  'radius_secret',
+  'radius_port',
+  'jwt_role',
+  'jwt_token',
+  'jwt_token_path',
+  ...HVAC_KWARGS,
 ];
 
 export const CONTRIB_KWARGS = [
-  'connections_path', 'variables_path', 'config_path', 'url', 'auth_type', 'mount_point', 'kv_engine_version', 'token', 'username', 'password',
-  'role_id', 'secret_id', 'gcp_key_path', 'gcp_scopes', 'kubernetes_role', 'kubernetes_jwt_path', ...HVAC_KWARGS,
+  'connections_path',
+  'variables_path',
+  'config_path',
+  'url',
+  'auth_type',
+  'mount_point',
+  'kv_engine_version',
+  'token',
+  'username',
+  'password',
+  'role_id',
+  'secret_id',
+  'gcp_key_path',
+  'gcp_scopes',
+  'kubernetes_role',
+  'kubernetes_jwt_path',
+  ...HVAC_KWARGS,
 ];
 
-export const AUTH_TYPES = ['approle', 'aws_iam', 'azure', 'github', 'gcp', 'jwt', 'kubernetes', 'ldap', 'radius', 'token', 'userpass'] as const;
+export const AUTH_TYPES = [
+  'approle',
+  'aws_iam',
+  'azure',
+  'github',
+  'gcp',
+  'jwt',
+  'kubernetes',
+  'ldap',
+  'radius',
+  'token',
+  'userpass',
+] as const;
 
 /**
  * What each auth_type needs, as the provider checks it when VaultBackend is built (a miss raises
@@ -26,24 +94,49 @@ export const AUTH_TYPES = ['approle', 'aws_iam', 'azure', 'github', 'gcp', 'jwt'
  * of keys, any one of which must be set.
  */
 export const AUTH_REQUIRES: Record<string, { needs: string[][]; note?: string }> = {
-  token: { needs: [['token', 'token_path', 'VAULT_TOKEN']], note: 'a token string, a token_path file, or VAULT_TOKEN in Airflow\'s environment' },
-  approle: { needs: [['role_id']], note: 'role_id (and secret_id unless the role has bind_secret_id=false), auth_mount_point when AppRole is not at auth/approle' },
+  token: {
+    needs: [['token', 'token_path', 'VAULT_TOKEN']],
+    note: "a token string, a token_path file, or VAULT_TOKEN in Airflow's environment",
+  },
+  approle: {
+    needs: [['role_id']],
+    note: 'role_id (and secret_id unless the role has bind_secret_id=false), auth_mount_point when AppRole is not at auth/approle',
+  },
   github: { needs: [['token', 'token_path']] },
-  kubernetes: { needs: [['kubernetes_role']], note: 'kubernetes_role, and the service-account JWT at kubernetes_jwt_path' },
+  kubernetes: {
+    needs: [['kubernetes_role']],
+    note: 'kubernetes_role, and the service-account JWT at kubernetes_jwt_path',
+  },
   jwt: { needs: [['jwt_role'], ['jwt_token', 'jwt_token_path']] },
-  azure: { needs: [['azure_resource'], ['azure_tenant_id']], note: 'azure_resource, azure_tenant_id, key_id and secret_id' },
+  azure: {
+    needs: [['azure_resource'], ['azure_tenant_id']],
+    note: 'azure_resource, azure_tenant_id, key_id and secret_id',
+  },
   radius: { needs: [['radius_host'], ['radius_secret']] },
-  gcp: { needs: [['gcp_scopes'], ['role_id']], note: 'gcp_scopes, role_id, and gcp_key_path or gcp_keyfile_dict (or default credentials)' },
+  gcp: {
+    needs: [['gcp_scopes'], ['role_id']],
+    note: 'gcp_scopes, role_id, and gcp_key_path or gcp_keyfile_dict (or default credentials)',
+  },
   ldap: { needs: [['username'], ['password']] },
   userpass: { needs: [['username'], ['password']] },
-  aws_iam: { needs: [], note: 'key_id and secret_id, or boto3 credentials in the environment; role_id names the Vault role' },
+  aws_iam: {
+    needs: [],
+    note: 'key_id and secret_id, or boto3 credentials in the environment; role_id names the Vault role',
+  },
 };
 
 /** The first missing requirement of auth_type, as the provider would raise it; null when all are there. */
-export function missingAuthKey(authType: string, kwargs: Record<string, unknown>, env: Map<string, string>): string | null {
+export function missingAuthKey(
+  authType: string,
+  kwargs: Record<string, unknown>,
+  env: Map<string, string>,
+): string | null {
   const rule = AUTH_REQUIRES[authType];
   if (!rule) return null;
-  const has = (k: string) => (k === 'VAULT_TOKEN' ? Boolean(env.get('VAULT_TOKEN')) : kwargs[k] !== undefined && kwargs[k] !== null && kwargs[k] !== '');
+  const has = (k: string) =>
+    k === 'VAULT_TOKEN'
+      ? Boolean(env.get('VAULT_TOKEN'))
+      : kwargs[k] !== undefined && kwargs[k] !== null && kwargs[k] !== '';
   for (const alternatives of rule.needs) if (!alternatives.some(has)) return alternatives.join(' or ');
   return null;
 }
@@ -70,7 +163,12 @@ export function secretShapeProblem(data: Record<string, unknown>, major: string 
   if (data.uri && ['conn_type', 'host', 'login', 'password', 'schema', 'port', 'extra'].some((k) => data[k])) {
     return 'uri together with other fields: Connection() refuses to mix them';
   }
-  if (data.port !== undefined && data.port !== null && data.port !== '' && !/^\s*[+-]?\d+\s*$/.test(String(data.port))) {
+  if (
+    data.port !== undefined &&
+    data.port !== null &&
+    data.port !== '' &&
+    !/^\s*[+-]?\d+\s*$/.test(String(data.port))
+  ) {
     return `port ${JSON.stringify(data.port)} is not an integer: Connection.from_json raises ValueError`;
   }
   return null;

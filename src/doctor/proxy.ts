@@ -45,7 +45,8 @@ export const proxy: Check = {
     const proxyUrl = get(scheme) ?? get('all_proxy');
     if (!proxyUrl) return ok(`no ${scheme.toUpperCase()} or ALL_PROXY in Airflow's environment`);
     const noProxy = get('no_proxy') ?? '';
-    if (bypassesProxy(url, noProxy)) return ok(`NO_PROXY (${noProxy}) covers ${url.host}, so requests goes straight to Vault`);
+    if (bypassesProxy(url, noProxy))
+      return ok(`NO_PROXY (${noProxy}) covers ${url.host}, so requests goes straight to Vault`);
     let shown = proxyUrl;
     try {
       const p = new URL(proxyUrl);

@@ -15,25 +15,44 @@ export const shadow: Check = {
     const lines: string[] = [];
     const p = ctx.probe;
     if (p && !p.init_error) {
-      for (const [kind, map] of [['connection', p.connections], ['variable', p.variables]] as const) {
+      for (const [kind, map] of [
+        ['connection', p.connections],
+        ['variable', p.variables],
+      ] as const) {
         for (const [id, v] of Object.entries(map)) {
           const { answer, alsoHeldBy } = answeredBy(v);
-          if (answer && alsoHeldBy.length) lines.push(`${kind} ${id}: ${backendLabel(answer)} answers; ${alsoHeldBy.map(backendLabel).join(' and ')} also ${alsoHeldBy.length > 1 ? 'hold' : 'holds'} it and would answer if it stopped`);
-          else if (answer && answer !== 'VaultBackend' && p.backends.some((b) => b.name === 'VaultBackend')) lines.push(`${kind} ${id}: answered by ${backendLabel(answer)}, not Vault`);
+          if (answer && alsoHeldBy.length)
+            lines.push(
+              `${kind} ${id}: ${backendLabel(answer)} answers; ${alsoHeldBy.map(backendLabel).join(' and ')} also ${alsoHeldBy.length > 1 ? 'hold' : 'holds'} it and would answer if it stopped`,
+            );
+          else if (answer && answer !== 'VaultBackend' && p.backends.some((b) => b.name === 'VaultBackend'))
+            lines.push(`${kind} ${id}: answered by ${backendLabel(answer)}, not Vault`);
         }
       }
     } else {
       const ids = new Set(ctx.connIds ?? []);
       const keys = new Set(ctx.varKeys ?? []);
       for (const [k] of ctx.env) {
-        if (k.startsWith('AIRFLOW_CONN_') && (!ids.size || [...ids].some((id) => `AIRFLOW_CONN_${id.toUpperCase()}` === k))) lines.push(`${k} is set: Airflow reads it whenever Vault misses`);
-        if (k.startsWith('AIRFLOW_VAR_') && [...keys].some((id) => `AIRFLOW_VAR_${id.toUpperCase()}` === k)) lines.push(`${k} is set: Airflow reads it whenever Vault misses`);
+        if (
+          k.startsWith('AIRFLOW_CONN_') &&
+          (!ids.size || [...ids].some((id) => `AIRFLOW_CONN_${id.toUpperCase()}` === k))
+        )
+          lines.push(`${k} is set: Airflow reads it whenever Vault misses`);
+        if (k.startsWith('AIRFLOW_VAR_') && [...keys].some((id) => `AIRFLOW_VAR_${id.toUpperCase()}` === k))
+          lines.push(`${k} is set: Airflow reads it whenever Vault misses`);
       }
     }
     if (lines.length) {
       const vars = lines.map((l) => /^(AIRFLOW_(?:CONN|VAR)_\S+)/.exec(l)?.[1]).filter(Boolean);
-      return warn(lines.join('; '), vars.length ? `unset ${vars.join(' ')}` : 'airflow connections delete <id> removes a metastore row');
+      return warn(
+        lines.join('; '),
+        vars.length ? `unset ${vars.join(' ')}` : 'airflow connections delete <id> removes a metastore row',
+      );
     }
-    return ok(p ? 'every id comes from one source only' : 'no AIRFLOW_CONN_* or AIRFLOW_VAR_* env var for these ids (metastore rows need Airflow to see)');
+    return ok(
+      p
+        ? 'every id comes from one source only'
+        : 'no AIRFLOW_CONN_* or AIRFLOW_VAR_* env var for these ids (metastore rows need Airflow to see)',
+    );
   },
 };

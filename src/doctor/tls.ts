@@ -17,7 +17,8 @@ export const tls: Check = {
   async run(ctx) {
     const url = ctx.url!;
     if (url.protocol !== 'https:') return ok('plain http: no certificate to verify');
-    const caFile = typeof ctx.kwargs?.verify === 'string' ? ctx.kwargs.verify : ctx.env.get('VAULT_CACERT') || undefined;
+    const caFile =
+      typeof ctx.kwargs?.verify === 'string' ? ctx.kwargs.verify : ctx.env.get('VAULT_CACERT') || undefined;
     try {
       await ctx.client!.health();
       return ok(`verified against ${caFile ? `the CA in ${caFile}` : "the system's trusted CAs"}`);

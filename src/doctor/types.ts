@@ -125,9 +125,26 @@ export interface Check {
   run(input: CheckInput): Promise<CheckOutcome>;
 }
 
-export const ok = (detail: string, details?: string[], facts?: Partial<Facts>): CheckOutcome => ({ status: 'ok', detail, details, facts });
-export const warn = (detail: string, fix?: string, details?: string[], facts?: Partial<Facts>): CheckOutcome => ({ status: 'warn', detail, fix, details, facts });
-export const fail = (detail: string, fix?: string, details?: string[], facts?: Partial<Facts>): CheckOutcome => ({ status: 'fail', detail, fix, details, facts });
+export const ok = (detail: string, details?: string[], facts?: Partial<Facts>): CheckOutcome => ({
+  status: 'ok',
+  detail,
+  details,
+  facts,
+});
+export const warn = (detail: string, fix?: string, details?: string[], facts?: Partial<Facts>): CheckOutcome => ({
+  status: 'warn',
+  detail,
+  fix,
+  details,
+  facts,
+});
+export const fail = (detail: string, fix?: string, details?: string[], facts?: Partial<Facts>): CheckOutcome => ({
+  status: 'fail',
+  detail,
+  fix,
+  details,
+  facts,
+});
 export const skip = (detail: string): CheckOutcome => ({ status: 'skip', detail });
 
 /** The kwargs' namespace (hvac sends it as X-Vault-Namespace on every request, the login included). */

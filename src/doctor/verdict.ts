@@ -13,7 +13,10 @@ export const VERDICT_ID = 'airflow-verdict';
 function missReason(v: IdVerdict): string {
   const broken = v.backends.find((b) => b.error && b.name !== 'MetastoreBackend') ?? v.backends.find((b) => b.error);
   if (broken) return `${broken.name} raised ${describeException(broken.error)}`;
-  const said = v.logs.filter((l) => l.level === 'WARNING' || l.level === 'ERROR').map((l) => l.message).slice(-1)[0];
+  const said = v.logs
+    .filter((l) => l.level === 'WARNING' || l.level === 'ERROR')
+    .map((l) => l.message)
+    .slice(-1)[0];
   return said ? `no backend holds it; Airflow logged: ${said}` : 'no backend holds it';
 }
 
@@ -31,11 +34,17 @@ function perId(kind: 'connection' | 'variable', id: string, v: IdVerdict): { lin
   return { line };
 }
 
-export function summarise(p: ProbeReport, airflowVersion: string): { ok: boolean; detail: string; details: string[]; shadows: string[]; missing: string[] } {
+export function summarise(
+  p: ProbeReport,
+  airflowVersion: string,
+): { ok: boolean; detail: string; details: string[]; shadows: string[]; missing: string[] } {
   const details: string[] = [];
   const shadows: string[] = [];
   const missing: string[] = [];
-  for (const [kind, map] of [['connection', p.connections], ['variable', p.variables]] as const) {
+  for (const [kind, map] of [
+    ['connection', p.connections],
+    ['variable', p.variables],
+  ] as const) {
     for (const [id, v] of Object.entries(map)) {
       const r = perId(kind, id, v);
       details.push(r.line);
@@ -43,7 +52,8 @@ export function summarise(p: ProbeReport, airflowVersion: string): { ok: boolean
       if (!v.found) missing.push(`${kind} ${id}`);
     }
   }
-  for (const l of p.listing ?? []) if (l.error) details.push(`listing ${l.kind} under '${l.path}' failed: ${describeException(l.error)}`);
+  for (const l of p.listing ?? [])
+    if (l.error) details.push(`listing ${l.kind} under '${l.path}' failed: ${describeException(l.error)}`);
   const total = Object.keys(p.connections).length + Object.keys(p.variables).length;
   const chain = p.backends.map((b) => b.name).join(' -> ');
   const head = `Airflow ${airflowVersion} (${chain})`;
@@ -52,7 +62,13 @@ export function summarise(p: ProbeReport, airflowVersion: string): { ok: boolean
     const said = first ? `; Airflow's own error: ${missReason(first)}` : '';
     return { ok: false, detail: `${head} cannot resolve ${missing.join(', ')}${said}`, details, shadows, missing };
   }
-  return { ok: true, detail: `${head} resolves all ${total}${shadows.length ? `, but ${shadows.join('; ')}` : ''}`, details, shadows, missing };
+  return {
+    ok: true,
+    detail: `${head} resolves all ${total}${shadows.length ? `, but ${shadows.join('; ')}` : ''}`,
+    details,
+    shadows,
+    missing,
+  };
 }
 
 export const airflowVerdict: Check = {
@@ -61,17 +77,31 @@ export const airflowVerdict: Check = {
   link: 'airflow',
   async run(ctx: CheckInput) {
     const a = ctx.airflow;
-    if (!a) return skip('no Airflow found: the checks below emulate Airflow (their verdict is an emulation, not Airflow\'s)');
-    if (a.major === '1.10') return skip(`Airflow ${a.version}: the probe needs Airflow 2 or 3; the checks below emulate it`);
+    if (!a)
+      return skip("no Airflow found: the checks below emulate Airflow (their verdict is an emulation, not Airflow's)");
+    if (a.major === '1.10')
+      return skip(`Airflow ${a.version}: the probe needs Airflow 2 or 3; the checks below emulate it`);
     if (ctx.probe === undefined) return skip('Airflow was not asked');
-    if (ctx.probe === null) return fail(`Airflow could not be asked: ${ctx.probeError ?? 'no answer'}`, `run ${a.bin} connections list with the same environment to see why`);
+    if (ctx.probe === null)
+      return fail(
+        `Airflow could not be asked: ${ctx.probeError ?? 'no answer'}`,
+        `run ${a.bin} connections list with the same environment to see why`,
+      );
     const p = ctx.probe;
     if (p.init_error) {
-      const what = p.init_error.stage === 'import' ? 'Airflow fails at start-up (import airflow.configuration)' : 'Airflow cannot build its secrets backends';
+      const what =
+        p.init_error.stage === 'import'
+          ? 'Airflow fails at start-up (import airflow.configuration)'
+          : 'Airflow cannot build its secrets backends';
       return fail(`${what}: ${describeException(p.init_error.chain)}; every connection and variable lookup fails`);
     }
     const total = Object.keys(p.connections).length + Object.keys(p.variables).length;
-    if (!total) return warn('nothing to ask Airflow about: no connections or variables in secrets-sandbox.yaml and none listed where VaultBackend looks', undefined, summarise(p, a.version).details);
+    if (!total)
+      return warn(
+        'nothing to ask Airflow about: no connections or variables in secrets-sandbox.yaml and none listed where VaultBackend looks',
+        undefined,
+        summarise(p, a.version).details,
+      );
     const s = summarise(p, a.version);
     const timing = `asked in one process, ${p.wallSeconds.toFixed(1)} s`;
     if (!s.ok) return fail(`${s.detail} (${timing})`, undefined, s.details);
@@ -95,7 +125,13 @@ export function judge(results: CheckResult[]): CheckResult[] {
   if (!verdict || verdict.status === 'skip') return results;
   if (verdict.status === 'ok' || verdict.status === 'warn') {
     return results.map((r) =>
-      r.status === 'fail' && r.id !== VERDICT_ID ? { ...r, status: 'warn', detail: `${r.detail} (Airflow resolves every id anyway, so this does not stop a lookup)` } : r,
+      r.status === 'fail' && r.id !== VERDICT_ID
+        ? {
+            ...r,
+            status: 'warn',
+            detail: `${r.detail} (Airflow resolves every id anyway, so this does not stop a lookup)`,
+          }
+        : r,
     );
   }
   const explaining = results
@@ -104,9 +140,18 @@ export function judge(results: CheckResult[]): CheckResult[] {
   const out = results.map((r) => {
     if (r !== verdict) return r;
     if (explaining) {
-      return { ...r, detail: `${r.detail}. First broken link: ${explaining.link} (${explaining.title}): ${explaining.detail}`, fix: explaining.fix ?? r.fix, explainedBy: explaining.id };
+      return {
+        ...r,
+        detail: `${r.detail}. First broken link: ${explaining.link} (${explaining.title}): ${explaining.detail}`,
+        fix: explaining.fix ?? r.fix,
+        explainedBy: explaining.id,
+      };
     }
-    return { ...r, detail: `${r.detail}. No check explains this; the error above is Airflow's own`, fix: r.fix ?? 'create-secrets-sandbox doctor -v shows every backend\'s answer and log' };
+    return {
+      ...r,
+      detail: `${r.detail}. No check explains this; the error above is Airflow's own`,
+      fix: r.fix ?? "create-secrets-sandbox doctor -v shows every backend's answer and log",
+    };
   });
   return out;
 }

@@ -5,7 +5,14 @@
  * reported for this connection. A URI is taken as it is.
  */
 import { connIdProblem, connUriProblem, type UriRules } from '../airflow/connection.js';
-import { ConnectionValueError, exactFromFields, jsonForm, lossesOf, type ExactConnection, type StorageFormat } from '../airflow/spec.js';
+import {
+  ConnectionValueError,
+  exactFromFields,
+  jsonForm,
+  lossesOf,
+  type ExactConnection,
+  type StorageFormat,
+} from '../airflow/spec.js';
 import type { ConnectionSpec } from '../settings.js';
 import type { ImportNote } from './types.js';
 
@@ -15,7 +22,13 @@ export interface ImportTarget {
   format: StorageFormat;
 }
 
-export function fromFields(file: string, id: string, raw: Record<string, unknown>, target: ImportTarget, notes: ImportNote[]): ConnectionSpec | null {
+export function fromFields(
+  file: string,
+  id: string,
+  raw: Record<string, unknown>,
+  target: ImportTarget,
+  notes: ImportNote[],
+): ConnectionSpec | null {
   const note = (action: ImportNote['action'], reason: string) => notes.push({ file, item: id, action, reason });
   const idProblem = connIdProblem(id);
   if (idProblem) {
@@ -25,7 +38,8 @@ export function fromFields(file: string, id: string, raw: Record<string, unknown
   if (typeof raw.conn_uri === 'string' && raw.conn_uri) return fromUri(file, id, raw.conn_uri, notes);
   const fields: Record<string, unknown> = {};
   // Exports carry conn_id and is_encrypted/is_extra_encrypted beside the fields; they are not Connection fields.
-  for (const [k, v] of Object.entries(raw)) if (!['conn_uri', 'conn_id', 'id', 'is_encrypted', 'is_extra_encrypted'].includes(k)) fields[k] = v;
+  for (const [k, v] of Object.entries(raw))
+    if (!['conn_uri', 'conn_id', 'id', 'is_encrypted', 'is_extra_encrypted'].includes(k)) fields[k] = v;
   if (fields.conn_type === null || fields.conn_type === undefined || fields.conn_type === '') {
     note('skipped', 'neither conn_type nor conn_uri is given');
     return null;

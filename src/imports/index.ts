@@ -15,9 +15,12 @@ import { fromFields, fromUri, type ImportTarget } from './fields.js';
 import { pyText } from '../airflow/spec.js';
 import type { Imported, ImportNote } from './types.js';
 
-
 export async function importFile(file: string, target: ImportTarget): Promise<Imported> {
-  const text = readInputFile(file, { label: `--import '${file}'`, fix: 'name an export file', maxBytes: MAX_IMPORT_BYTES });
+  const text = readInputFile(file, {
+    label: `--import '${file}'`,
+    fix: 'name an export file',
+    maxBytes: MAX_IMPORT_BYTES,
+  });
   const ext = extname(file).toLowerCase();
   if (ext === '.json') return fromJson(file, text, target);
   if (ext === '.yaml' || ext === '.yml') return fromYaml(file, text, target);
@@ -29,7 +32,9 @@ function fromJson(file: string, text: string, target: ImportTarget): Imported {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`--import '${file}' is not valid JSON (${(e as Error).message}); give the file \`airflow connections export\` wrote`);
+    throw new UsageError(
+      `--import '${file}' is not valid JSON (${(e as Error).message}); give the file \`airflow connections export\` wrote`,
+    );
   }
   return fromMapping(file, data, target, 'airflow export (json)');
 }
@@ -46,7 +51,9 @@ async function fromYaml(file: string, text: string, target: ImportTarget): Promi
   const err = doc.errors[0];
   if (err) {
     const p = err.linePos?.[0];
-    throw new UsageError(`--import '${file}'${p ? `:${p.line}:${p.col}` : ''} is not valid YAML: ${err.message.split('\n')[0]}`);
+    throw new UsageError(
+      `--import '${file}'${p ? `:${p.line}:${p.col}` : ''} is not valid YAML: ${err.message.split('\n')[0]}`,
+    );
   }
   const data: unknown = yamlToData(doc, `--import '${file}'`);
   if (isRecord(data) && isRecord(data.airflow)) return fromAstro(file, data.airflow, target);
@@ -56,7 +63,9 @@ async function fromYaml(file: string, text: string, target: ImportTarget): Promi
 /** `{conn_id: {conn_type, host, ...}}` (connections export), or `{key: value}` (variables export). */
 function fromMapping(file: string, data: unknown, target: ImportTarget, format: string): Imported {
   if (!isRecord(data) || Object.keys(data).length === 0) {
-    throw new UsageError(`--import '${file}' holds no connections: expected the mapping \`airflow connections export\` writes ({"conn_id": {"conn_type": ...}})`);
+    throw new UsageError(
+      `--import '${file}' holds no connections: expected the mapping \`airflow connections export\` writes ({"conn_id": {"conn_type": ...}})`,
+    );
   }
   const out: Imported = { connections: [], variables: [], notes: [], format };
   // A connection is a mapping with connection fields; `variables export` values may be mappings too (JSON values).
@@ -64,7 +73,8 @@ function fromMapping(file: string, data: unknown, target: ImportTarget, format: 
   const looksLikeConnection = (v: unknown) => isRecord(v) && Object.keys(v).some((k) => CONN_KEYS.includes(k));
   if (!Object.values(data).some(looksLikeConnection)) {
     out.format = format.replace('airflow export', 'airflow variables export');
-    for (const [key, value] of Object.entries(data)) addVariable(out, file, key, typeof value === 'string' ? value : pyText(value));
+    for (const [key, value] of Object.entries(data))
+      addVariable(out, file, key, typeof value === 'string' ? value : pyText(value));
     return out;
   }
   for (const [id, fields] of Object.entries(data)) {
@@ -83,9 +93,15 @@ function fromAstro(file: string, airflow: Record<string, unknown>, target: Impor
   const out: Imported = { connections: [], variables: [], notes: [], format: 'astro airflow_settings.yaml' };
   const list = (k: string): unknown[] => (Array.isArray(airflow[k]) ? (airflow[k] as unknown[]) : []);
   list('connections').forEach((raw, i) => {
-    if (!isRecord(raw)) return out.notes.push({ file, item: `connections[${i}]`, action: 'skipped', reason: 'not a mapping' });
+    if (!isRecord(raw)) {
+      out.notes.push({ file, item: `connections[${i}]`, action: 'skipped', reason: 'not a mapping' });
+      return;
+    }
     const id = raw.conn_id === undefined || raw.conn_id === null ? '' : String(raw.conn_id);
-    if (!id) return out.notes.push({ file, item: `connections[${i}]`, action: 'skipped', reason: 'no conn_id' });
+    if (!id) {
+      out.notes.push({ file, item: `connections[${i}]`, action: 'skipped', reason: 'no conn_id' });
+      return;
+    }
     const c = fromFields(
       file,
       id,
@@ -103,7 +119,6 @@ function fromAstro(file: string, airflow: Record<string, unknown>, target: Impor
       out.notes,
     );
     if (c) add(out, c, file);
-    return undefined;
   });
   list('variables').forEach((raw, i) => {
     if (!isRecord(raw) || raw.variable_name === undefined || raw.variable_name === null || raw.variable_name === '') {
@@ -111,10 +126,21 @@ function fromAstro(file: string, airflow: Record<string, unknown>, target: Impor
       return;
     }
     const v = raw.variable_value;
-    addVariable(out, file, String(raw.variable_name), v === null || v === undefined ? '' : typeof v === 'string' ? v : pyText(v));
+    addVariable(
+      out,
+      file,
+      String(raw.variable_name),
+      v === null || v === undefined ? '' : typeof v === 'string' ? v : pyText(v),
+    );
   });
   const pools = list('pools').filter((p) => isRecord(p) && p.pool_name);
-  if (pools.length) out.notes.push({ file, item: `${pools.length} pool(s)`, action: 'skipped', reason: 'pools live in the Airflow metastore, not in a secrets backend' });
+  if (pools.length)
+    out.notes.push({
+      file,
+      item: `${pools.length} pool(s)`,
+      action: 'skipped',
+      reason: 'pools live in the Airflow metastore, not in a secrets backend',
+    });
   if (!out.connections.length && !out.variables.length && !out.notes.length) {
     throw new UsageError(`--import '${file}' has an 'airflow:' section with no connections or variables`);
   }
@@ -145,8 +171,18 @@ function fromEnvLines(file: string, text: string, target: ImportTarget): Importe
       return;
     }
     const id = key.startsWith('AIRFLOW_CONN_') ? key.slice('AIRFLOW_CONN_'.length).toLowerCase() : key;
-    if (!key.startsWith('AIRFLOW_CONN_') && /^[A-Z0-9_]+$/.test(key) && !value.includes('://') && !value.startsWith('{')) {
-      out.notes.push({ file, item: key, action: 'skipped', reason: 'not a connection (neither AIRFLOW_CONN_* nor a URI or JSON value)' });
+    if (
+      !key.startsWith('AIRFLOW_CONN_') &&
+      /^[A-Z0-9_]+$/.test(key) &&
+      !value.includes('://') &&
+      !value.startsWith('{')
+    ) {
+      out.notes.push({
+        file,
+        item: key,
+        action: 'skipped',
+        reason: 'not a connection (neither AIRFLOW_CONN_* nor a URI or JSON value)',
+      });
       return;
     }
     recognised++;
@@ -166,7 +202,9 @@ function fromEnvLines(file: string, text: string, target: ImportTarget): Importe
     if (c) add(out, c, file);
   });
   if (recognised === 0) {
-    throw new UsageError(`--import '${file}' has no connections: expected AIRFLOW_CONN_<ID>=URI lines, or conn_id=URI lines from \`airflow connections export --file-format env\``);
+    throw new UsageError(
+      `--import '${file}' has no connections: expected AIRFLOW_CONN_<ID>=URI lines, or conn_id=URI lines from \`airflow connections export --file-format env\``,
+    );
   }
   return out;
 }
@@ -213,18 +251,33 @@ function addVariable(out: Imported, file: string, key: string, value: string): v
  * Merge several imports in order; a later file's entry replaces an earlier one's, and says so.
  * Linear (Maps by id): 100,000 connections merge in milliseconds.
  */
-export async function importAll(files: string[], target: ImportTarget): Promise<{ connections: ConnectionSpec[]; variables: VariableSpec[]; notes: ImportNote[]; formats: string[] }> {
-  const out = { connections: [] as ConnectionSpec[], variables: [] as VariableSpec[], notes: [] as ImportNote[], formats: [] as string[] };
+export async function importAll(
+  files: string[],
+  target: ImportTarget,
+): Promise<{ connections: ConnectionSpec[]; variables: VariableSpec[]; notes: ImportNote[]; formats: string[] }> {
+  const out = {
+    connections: [] as ConnectionSpec[],
+    variables: [] as VariableSpec[],
+    notes: [] as ImportNote[],
+    formats: [] as string[],
+  };
   const conns = new Map<string, number>();
   const vars = new Map<string, number>();
   for (const f of files) {
     const got = await importFile(f, target);
-    out.formats.push(`${f}: ${got.format}, ${got.connections.length} connection(s), ${got.variables.length} variable(s)`);
+    out.formats.push(
+      `${f}: ${got.format}, ${got.connections.length} connection(s), ${got.variables.length} variable(s)`,
+    );
     for (const n of got.notes) out.notes.push(n);
     for (const c of got.connections) {
       const i = conns.get(c.id);
       if (i !== undefined) {
-        out.notes.push({ file: f, item: c.id, action: 'replaced', reason: 'also in an earlier --import; this one is used' });
+        out.notes.push({
+          file: f,
+          item: c.id,
+          action: 'replaced',
+          reason: 'also in an earlier --import; this one is used',
+        });
         out.connections[i] = c;
       } else {
         conns.set(c.id, out.connections.length);

@@ -20,7 +20,12 @@ export type Entries = readonly (readonly [string, string])[];
 export function merge(flags: Layer, config: Layer, env: Layer, defaults: Layer): Merged {
   const values: Layer = {};
   const source: Merged['source'] = {};
-  const layers: [Source, Layer][] = [['flag', flags], ['config', config], ['env', env], ['default', defaults]];
+  const layers: [Source, Layer][] = [
+    ['flag', flags],
+    ['config', config],
+    ['env', env],
+    ['default', defaults],
+  ];
   for (const r of SETTINGS as readonly SettingRow[]) {
     const key = r.key as SettingKey;
     if (r.type === 'list' && r.config) {

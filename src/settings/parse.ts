@@ -18,7 +18,9 @@ export function normalizeVaultPath(flag: string, value: string, allowEmpty: bool
   if (v === '' && !allowEmpty) throw new UsageError(`${flag} '${value}' is empty; give a path such as 'secret'`);
   for (const seg of v === '' ? [] : v.split('/')) {
     if (seg === '' || seg === '.' || seg === '..' || /\s/.test(seg) || /[?#%]/.test(seg)) {
-      throw new UsageError(`${flag} '${value}' has a segment '${seg}' that Vault paths cannot hold; use plain names joined by '/'`);
+      throw new UsageError(
+        `${flag} '${value}' has a segment '${seg}' that Vault paths cannot hold; use plain names joined by '/'`,
+      );
     }
   }
   return v;
@@ -27,7 +29,8 @@ export function normalizeVaultPath(flag: string, value: string, allowEmpty: bool
 function choice(key: SettingKey) {
   return (raw: unknown, where: string): string => {
     const allowed = row(key).choices ?? [];
-    if (!allowed.includes(String(raw))) throw new UsageError(`${where} '${String(raw)}' is not one of ${allowed.join(', ')}`);
+    if (!allowed.includes(String(raw)))
+      throw new UsageError(`${where} '${String(raw)}' is not one of ${allowed.join(', ')}`);
     return String(raw);
   };
 }
@@ -78,13 +81,17 @@ export const PARSERS: Parsers = {
   auth: (raw, where) => choice('auth')(raw, where) as 'token' | 'approle',
   secretIdTtl: (raw, where) => {
     const t = parseTtl(String(raw));
-    if (t === null) throw new UsageError(`${where} '${String(raw)}' is not a duration; write e.g. 30m, 24h, 7d, or 0 for no expiry`);
+    if (t === null)
+      throw new UsageError(`${where} '${String(raw)}' is not a duration; write e.g. 30m, 24h, 7d, or 0 for no expiry`);
     return t;
   },
   rootToken: (raw, where) => {
     const t = String(raw);
     const p = rootTokenProblem(t) ?? rootTokenCharsProblem(t);
-    if (p) throw new UsageError(`${where} ${p}; choose an id of letters, digits, - and _ (or leave it out to let the server make one)`);
+    if (p)
+      throw new UsageError(
+        `${where} ${p}; choose an id of letters, digits, - and _ (or leave it out to let the server make one)`,
+      );
     return t;
   },
 };

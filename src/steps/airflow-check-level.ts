@@ -12,7 +12,10 @@ export function airflowCheckLevel(ctx: CreateContext): 'airflow' | 'dag' | null 
 
 export function skipAirflowCheck(ctx: CreateContext): string | undefined {
   // It compares Airflow's answer with what was seeded; an existing Vault's own secrets are for doctor to ask Airflow about.
-  if (ctx.settings.existing && !ctx.settings.existing.seed) return 'an existing Vault without --seed: nothing seeded to compare (run doctor to ask Airflow)';
+  if (ctx.settings.existing && !ctx.settings.existing.seed)
+    return 'an existing Vault without --seed: nothing seeded to compare (run doctor to ask Airflow)';
   if (airflowCheckLevel(ctx)) return undefined;
-  return ctx.settings.check === 'auto' ? 'no Airflow found; the Vault-level check stands' : `--check ${ctx.settings.check}`;
+  return ctx.settings.check === 'auto'
+    ? 'no Airflow found; the Vault-level check stands'
+    : `--check ${ctx.settings.check}`;
 }

@@ -44,8 +44,11 @@ export function policyToWrite(s: Settings, paths: SandboxPaths): { text: string;
 /** The approle credentials the current .env gives Airflow, if any. */
 function currentCredentials(envFile: string): { roleId: string; secretId: string } | null {
   try {
-    const kw = JSON.parse(parseEnvFile(readFileSync(envFile, 'utf8')).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '') as Record<string, unknown>;
-    if (kw.auth_type === 'approle' && typeof kw.role_id === 'string' && typeof kw.secret_id === 'string') return { roleId: kw.role_id, secretId: kw.secret_id };
+    const kw = JSON.parse(
+      parseEnvFile(readFileSync(envFile, 'utf8')).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '',
+    ) as Record<string, unknown>;
+    if (kw.auth_type === 'approle' && typeof kw.role_id === 'string' && typeof kw.secret_id === 'string')
+      return { roleId: kw.role_id, secretId: kw.secret_id };
   } catch {
     /* no .env yet, or not ours to read: a new secret_id */
   }
@@ -67,15 +70,26 @@ export async function setupApprole(ctx: CreateContext): Promise<void> {
   const policy = policyToWrite(s, ctx.paths);
   let roleId: string;
   try {
-    if (await client.enableAuthMethod(DEFAULT_APPROLE_MOUNT, 'approle')) ctx.report.info(`enabled AppRole at auth/${DEFAULT_APPROLE_MOUNT}/`);
+    if (await client.enableAuthMethod(DEFAULT_APPROLE_MOUNT, 'approle'))
+      ctx.report.info(`enabled AppRole at auth/${DEFAULT_APPROLE_MOUNT}/`);
     await client.writePolicy(POLICY_NAME, policy.text);
-    await client.writeAppRole(DEFAULT_APPROLE_MOUNT, ROLE_NAME, { tokenPolicies: [POLICY_NAME], secretIdTtl: s.secretIdTtl });
+    await client.writeAppRole(DEFAULT_APPROLE_MOUNT, ROLE_NAME, {
+      tokenPolicies: [POLICY_NAME],
+      secretIdTtl: s.secretIdTtl,
+    });
     roleId = await client.readRoleId(DEFAULT_APPROLE_MOUNT, ROLE_NAME);
   } catch (e) {
-    throw new StepError('approle', `setting up AppRole failed: ${(e as Error).message}`, 'rerun; the tool needs its root token for this (see .sandbox/server.out)');
+    throw new StepError(
+      'approle',
+      `setting up AppRole failed: ${(e as Error).message}`,
+      'rerun; the tool needs its root token for this (see .sandbox/server.out)',
+    );
   }
   ctx.policy = { name: POLICY_NAME, ...policy };
-  if (policy.source === 'policy.hcl') ctx.report.warn(`wrote your edited ${POLICY_FILE} as the policy ${POLICY_NAME} (--force goes back to the generated one)`);
+  if (policy.source === 'policy.hcl')
+    ctx.report.warn(
+      `wrote your edited ${POLICY_FILE} as the policy ${POLICY_NAME} (--force goes back to the generated one)`,
+    );
 
   // A secret_id that still logs in is kept (a rerun changes nothing); a new TTL asks for a new one.
   const current = currentCredentials(ctx.paths.env);

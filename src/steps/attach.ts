@@ -12,7 +12,9 @@ import type { CreateContext } from './context.js';
 
 export function planAttach(ctx: CreateContext): string[] {
   const e = ctx.settings.existing!;
-  return [`would use ${describeTarget(existingTarget(e.url, e))}: nothing started, nothing mounted${e.seed ? '' : ', nothing written there'}`];
+  return [
+    `would use ${describeTarget(existingTarget(e.url, e))}: nothing started, nothing mounted${e.seed ? '' : ', nothing written there'}`,
+  ];
 }
 
 export async function attach(ctx: CreateContext): Promise<void> {
@@ -24,13 +26,21 @@ export async function attach(ctx: CreateContext): Promise<void> {
     const h = await base.health();
     // 429 (standby) and 473 (performance standby) still serve reads.
     if (h.status !== 200 && h.status !== 429 && h.status !== 473) {
-      throw new StepError('connect', `${e.url} answers health with ${h.status}: it is ${HEALTH_STATUS[h.status] ?? 'in an unknown state'}`, 'ask whoever runs that Vault; this tool does not unseal or initialise it');
+      throw new StepError(
+        'connect',
+        `${e.url} answers health with ${h.status}: it is ${HEALTH_STATUS[h.status] ?? 'in an unknown state'}`,
+        'ask whoever runs that Vault; this tool does not unseal or initialise it',
+      );
     }
   } catch (err) {
     if (err instanceof StepError) throw err;
     if (!(err instanceof VaultError)) throw err;
     const tls = describeVaultFailure(err, e.url, e.caFile);
-    throw new StepError('connect', `cannot reach ${e.url}: ${tls?.problem ?? err.message}`, tls?.fix ?? 'check --vault-url and that the server is up');
+    throw new StepError(
+      'connect',
+      `cannot reach ${e.url}: ${tls?.problem ?? err.message}`,
+      tls?.fix ?? 'check --vault-url and that the server is up',
+    );
   }
   const auth = e.toolAuth ?? e.airflowAuth;
   try {
@@ -43,7 +53,9 @@ export async function attach(ctx: CreateContext): Promise<void> {
     throw new StepError(
       'connect',
       `${e.url} refuses ${e.toolAuth ? e.tokenSource : 'the AppRole in VAULT_ROLE_ID/VAULT_SECRET_ID'} (${(err as Error).message})`,
-      status === 403 ? `use a token that server knows${e.namespace ? ` in namespace ${e.namespace}` : ' (and --namespace if it lives in one)'}` : undefined,
+      status === 403
+        ? `use a token that server knows${e.namespace ? ` in namespace ${e.namespace}` : ' (and --namespace if it lives in one)'}`
+        : undefined,
     );
   }
   ctx.airflowAuth = e.airflowAuth;

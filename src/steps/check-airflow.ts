@@ -7,12 +7,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
-import { type UriRules } from '../airflow/connection.js';
+import type { UriRules } from '../airflow/connection.js';
 import { expectedConnection, type StorageFormat } from '../airflow/spec.js';
 import { uriRules } from '../airflow/backend.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { dagsTest, initDb, reserialize, type AirflowInstall } from '../airflow/runner.js';
-import { answeredBy, backendLabel, describeException, probeEnv, ProbeError, runProbe, type ProbeConnection, type ProbeReport } from '../airflow/probe.js';
+import {
+  answeredBy,
+  backendLabel,
+  describeException,
+  probeEnv,
+  type ProbeError,
+  runProbe,
+  type ProbeConnection,
+  type ProbeReport,
+} from '../airflow/probe.js';
 import { buildDoctorContext } from '../doctor/context.js';
 import { CHECKS, runChecks } from '../doctor/index.js';
 import { VERDICT_ID } from '../doctor/verdict.js';
@@ -23,7 +32,12 @@ import { airflowCheckLevel } from './airflow-check-level.js';
 export { airflowCheckLevel, skipAirflowCheck } from './airflow-check-level.js';
 
 /** Field names where Airflow's view differs from the seeded URI (the password compared, never shown). */
-export function compareWithAirflow(uri: string, a: ProbeConnection, rules: UriRules, format: StorageFormat = 'uri'): string[] {
+export function compareWithAirflow(
+  uri: string,
+  a: ProbeConnection,
+  rules: UriRules,
+  format: StorageFormat = 'uri',
+): string[] {
   // The connection value may be a URI or Airflow's JSON form (src/airflow/spec.ts).
   const e = expectedConnection(uri, format, rules);
   const blank = (v: string | null | undefined) => (v === '' || v === undefined ? null : v);
@@ -41,7 +55,11 @@ export function compareWithAirflow(uri: string, a: ProbeConnection, rules: UriRu
 }
 
 /** Why Airflow missed: doctor's checks run on Airflow's answer; the verdict names the first broken link or Airflow's own error. */
-async function explain(ctx: CreateContext, airflow: AirflowInstall, probe: ProbeReport): Promise<{ why: string; fix?: string }> {
+async function explain(
+  ctx: CreateContext,
+  airflow: AirflowInstall,
+  probe: ProbeReport,
+): Promise<{ why: string; fix?: string }> {
   const dctx = await buildDoctorContext(ctx.paths.dir, process.env, { airflow, probe });
   const results = await runChecks(dctx, CHECKS);
   const verdict = results.find((r) => r.id === VERDICT_ID);
@@ -53,7 +71,11 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
   const airflow = ctx.airflow;
   const s = ctx.settings;
   if (!airflow) {
-    throw new StepError('check airflow', `--check ${level} needs Airflow, and none was found`, 'pass --airflow-bin PATH, put airflow on PATH, or add --with-airflow to install it into the sandbox');
+    throw new StepError(
+      'check airflow',
+      `--check ${level} needs Airflow, and none was found`,
+      'pass --airflow-bin PATH, put airflow on PATH, or add --with-airflow to install it into the sandbox',
+    );
   }
   if (airflow.major !== s.airflowVersion) {
     throw new StepError(
@@ -68,16 +90,23 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
   if (airflow.major !== '1.10') {
     const ids = s.connections.map((c) => c.id);
     const keys = s.variables.map((v) => v.key);
-    ctx.report.info(`probe: asking Airflow ${airflow.version} (${airflow.bin}) for ${ids.length} connection(s) and ${keys.length} variable(s) in one process`);
+    ctx.report.info(
+      `probe: asking Airflow ${airflow.version} (${airflow.bin}) for ${ids.length} connection(s) and ${keys.length} variable(s) in one process`,
+    );
     let res: ProbeReport;
     try {
       res = await runProbe(airflow, { connections: ids, variables: keys, allBackends: false }, env);
     } catch (e) {
       const err = e as ProbeError;
-      throw new StepError('check airflow', `Airflow could not be asked: ${err.message}`, `run ${airflow.bin} connections list with the sandbox .env loaded to see why`);
+      throw new StepError(
+        'check airflow',
+        `Airflow could not be asked: ${err.message}`,
+        `run ${airflow.bin} connections list with the sandbox .env loaded to see why`,
+      );
     }
     const failures: string[] = [];
-    if (res.init_error) failures.push(`Airflow cannot build its secrets backends: ${describeException(res.init_error.chain)}`);
+    if (res.init_error)
+      failures.push(`Airflow cannot build its secrets backends: ${describeException(res.init_error.chain)}`);
     for (const c of s.connections) {
       const got = res.connections[c.id];
       if (!got || !got.found || !got.conn) {
@@ -101,38 +130,80 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
     for (const v of s.variables) {
       const got = res.variables[v.key];
       if (!got || !got.found) failures.push(`Airflow did not resolve variable '${v.key}'`);
-      else if (answeredBy(got).answer !== 'VaultBackend') failures.push(`Airflow read variable '${v.key}' from ${backendLabel(answeredBy(got).answer ?? '?')}, not from Vault`);
-      else if (got.value !== v.value) failures.push(`Airflow read another value for variable '${v.key}' than was seeded`);
-      else ctx.airflowChecks.push({ id: v.key, kind: 'variable', ok: true, detail: `Airflow read variable ${v.key} from Vault` });
+      else if (answeredBy(got).answer !== 'VaultBackend')
+        failures.push(
+          `Airflow read variable '${v.key}' from ${backendLabel(answeredBy(got).answer ?? '?')}, not from Vault`,
+        );
+      else if (got.value !== v.value)
+        failures.push(`Airflow read another value for variable '${v.key}' than was seeded`);
+      else
+        ctx.airflowChecks.push({
+          id: v.key,
+          kind: 'variable',
+          ok: true,
+          detail: `Airflow read variable ${v.key} from Vault`,
+        });
     }
-    ctx.report.info(`probe: ${res.wallSeconds.toFixed(1)} s (Airflow's import ${(res.timings.import ?? 0).toFixed(1)} s)`);
+    ctx.report.info(
+      `probe: ${res.wallSeconds.toFixed(1)} s (Airflow's import ${(res.timings.import ?? 0).toFixed(1)} s)`,
+    );
     if (failures.length) {
       const { why, fix } = await explain(ctx, airflow, res);
-      throw new StepError('check airflow', `${failures.join('; ')}: ${why}`, fix ?? `${selfCommand()} doctor -v shows every backend's answer`);
+      throw new StepError(
+        'check airflow',
+        `${failures.join('; ')}: ${why}`,
+        fix ?? `${selfCommand()} doctor -v shows every backend's answer`,
+      );
     }
   }
 
   if (level === 'dag') {
-    if (!s.dag) throw new StepError('check airflow', '--check dag needs the example DAG, but --no-dag was given', 'drop --no-dag');
+    if (!s.dag)
+      throw new StepError(
+        'check airflow',
+        '--check dag needs the example DAG, but --no-dag was given',
+        'drop --no-dag',
+      );
     // The DAG run needs a metadata DB: always a private one, never the user's.
     const dagEnv: NodeJS.ProcessEnv = { ...env, AIRFLOW_HOME: privateHome, AIRFLOW__CORE__LOAD_EXAMPLES: 'False' };
     dagEnv.AIRFLOW__CORE__DAGS_FOLDER ??= s.dagsDir;
     const phases = airflow.major === '3' ? 3 : 2;
     ctx.report.info(`phase 1/${phases}: migrate (airflow db migrate into .sandbox/airflow)`);
     const db = await initDb(airflow, dagEnv);
-    if (!db.ok) throw new StepError('check airflow', `phase migrate: airflow db migrate failed: ${lastLine(db.output)}`, `see ${privateHome}`);
+    if (!db.ok)
+      throw new StepError(
+        'check airflow',
+        `phase migrate: airflow db migrate failed: ${lastLine(db.output)}`,
+        `see ${privateHome}`,
+      );
     if (airflow.major === '3') {
       ctx.report.info(`phase 2/${phases}: reserialize (Airflow 3 tests only serialized DAGs)`);
       const r = await reserialize(airflow, dagEnv);
-      if (!r.ok) throw new StepError('check airflow', `phase reserialize: airflow dags reserialize failed: ${lastLine(r.output)}`, 'run it by hand with the sandbox env to see why');
+      if (!r.ok)
+        throw new StepError(
+          'check airflow',
+          `phase reserialize: airflow dags reserialize failed: ${lastLine(r.output)}`,
+          'run it by hand with the sandbox env to see why',
+        );
     }
     ctx.report.info(`phase ${phases}/${phases}: test (airflow dags test example_secrets_dag)`);
     const t = await dagsTest(airflow, 'example_secrets_dag', dagEnv);
     if (!t.ok) {
-      const err = t.output.split('\n').find((l) => /RuntimeError|AirflowNotFoundException|isn't defined|Error:/.test(l));
-      throw new StepError('check airflow', `phase test: the example DAG ended in state ${t.state ?? 'unknown'}${err ? `: ${err.trim().slice(0, 300)}` : ''}`, 'create-secrets-sandbox doctor names the broken link');
+      const err = t.output
+        .split('\n')
+        .find((l) => /RuntimeError|AirflowNotFoundException|isn't defined|Error:/.test(l));
+      throw new StepError(
+        'check airflow',
+        `phase test: the example DAG ended in state ${t.state ?? 'unknown'}${err ? `: ${err.trim().slice(0, 300)}` : ''}`,
+        'create-secrets-sandbox doctor names the broken link',
+      );
     }
-    ctx.airflowChecks.push({ id: 'example_secrets_dag', kind: 'dag', ok: true, detail: `dag run state=success; ${t.resolved.length} connection(s) resolved in tasks` });
+    ctx.airflowChecks.push({
+      id: 'example_secrets_dag',
+      kind: 'dag',
+      ok: true,
+      detail: `dag run state=success; ${t.resolved.length} connection(s) resolved in tasks`,
+    });
     ctx.report.info(`example_secrets_dag: state=success, ${t.resolved.length} task(s) resolved their connection`);
   }
 }

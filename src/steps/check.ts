@@ -6,7 +6,13 @@
 import { selfCommand } from '../ui/invocation.js';
 import { readFileSync } from 'node:fs';
 import { StepError } from '../errors.js';
-import { describeConnection, diffConnections, parseConnectionUri, type AirflowConnection, type UriRules } from '../airflow/connection.js';
+import {
+  describeConnection,
+  diffConnections,
+  parseConnectionUri,
+  type AirflowConnection,
+  type UriRules,
+} from '../airflow/connection.js';
 import { expectedConnection } from '../airflow/spec.js';
 import { secretPath, uriRules } from '../airflow/backend.js';
 import { parseEnvFile } from '../airflow/templates.js';
@@ -38,7 +44,8 @@ export function backendFromEnv(text: string): BackendSettings | string {
   let kw: Record<string, unknown>;
   try {
     const v: unknown = JSON.parse(raw);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not a JSON object (Airflow would drop it)';
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not a JSON object (Airflow would drop it)';
     kw = v as Record<string, unknown>;
   } catch {
     return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not valid JSON (Airflow would silently use no kwargs)';
@@ -67,7 +74,12 @@ export function connectionFromSecret(data: Record<string, unknown>, rules: UriRu
   if (typeof data.conn_uri === 'string' && data.conn_uri) return parseConnectionUri(data.conn_uri, rules);
   const str = (k: string) => (data[k] === undefined || data[k] === null ? null : String(data[k]));
   const port = data.port === undefined || data.port === null || data.port === '' ? null : Number(data.port);
-  const extra = data.extra === undefined || data.extra === null ? null : typeof data.extra === 'string' ? data.extra : JSON.stringify(data.extra);
+  const extra =
+    data.extra === undefined || data.extra === null
+      ? null
+      : typeof data.extra === 'string'
+        ? data.extra
+        : JSON.stringify(data.extra);
   return {
     conn_type: String(data.conn_type ?? ''),
     host: str('host') ?? '',
@@ -89,7 +101,12 @@ export async function check(ctx: CreateContext): Promise<void> {
   const client = await loginAsAirflow(ctx, backend);
   if (s.existing && !s.existing.seed) {
     const rules = uriRules(s.airflowVersion);
-    return checkExisting(ctx, backend, client, (id, data) => `Using connection to: ${describeConnection(id, connectionFromSecret(data, rules))}`);
+    return checkExisting(
+      ctx,
+      backend,
+      client,
+      (id, data) => `Using connection to: ${describeConnection(id, connectionFromSecret(data, rules))}`,
+    );
   }
   const results: CheckResult[] = [];
   for (const c of s.connections) {
@@ -104,7 +121,11 @@ export async function check(ctx: CreateContext): Promise<void> {
       throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(m));
     }
     if (!data) {
-      throw new StepError('check', `Airflow would not find '${c.id}': nothing at ${backend.mount}/${path}`, 'rerun the create command; check connections_path and mount_point in .env');
+      throw new StepError(
+        'check',
+        `Airflow would not find '${c.id}': nothing at ${backend.mount}/${path}`,
+        'rerun the create command; check connections_path and mount_point in .env',
+      );
     }
     const rules = uriRules(s.airflowVersion);
     const actual = connectionFromSecret(data, rules);
@@ -119,7 +140,11 @@ export async function check(ctx: CreateContext): Promise<void> {
   const bad = results.filter((r) => !r.ok);
   if (bad.length) {
     const list = bad.map((r) => `'${r.id}' (${r.mismatched.join(', ')})`).join('; ');
-    throw new StepError('check', `what Airflow would read differs from what was seeded: ${list}`, 'rerun with --force to reseed and rewrite .env');
+    throw new StepError(
+      'check',
+      `what Airflow would read differs from what was seeded: ${list}`,
+      'rerun with --force to reseed and rewrite .env',
+    );
   }
 }
 

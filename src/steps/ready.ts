@@ -11,7 +11,14 @@ import { serverUi } from '../vault/ui.js';
 
 function lastLogLine(file: string): string {
   if (!existsSync(file)) return '';
-  return readFileSync(file, 'utf8').trim().split('\n').filter((l) => /ERROR|error/.test(l)).slice(-1)[0]?.trim() ?? '';
+  return (
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => /ERROR|error/.test(l))
+      .slice(-1)[0]
+      ?.trim() ?? ''
+  );
 }
 
 export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<void> {
@@ -38,10 +45,18 @@ export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<voi
       last = e instanceof VaultError ? e.message : String(e);
     }
     if (!isAlive(server.pid)) {
-      throw new StepError('ready', `the server (pid ${server.pid}) exited before it was ready: ${lastLogLine(ctx.paths.serverLog) || last}`, `look at ${ctx.paths.serverLog}, then rerun`);
+      throw new StepError(
+        'ready',
+        `the server (pid ${server.pid}) exited before it was ready: ${lastLogLine(ctx.paths.serverLog) || last}`,
+        `look at ${ctx.paths.serverLog}, then rerun`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new StepError('ready', `the server at ${server.url} is not ready after ${timeoutMs / 1000} s: ${last}`, `look at ${ctx.paths.serverLog}, then rerun`);
+      throw new StepError(
+        'ready',
+        `the server at ${server.url} is not ready after ${timeoutMs / 1000} s: ${last}`,
+        `look at ${ctx.paths.serverLog}, then rerun`,
+      );
     }
     await sleep(10);
   }

@@ -29,7 +29,12 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
  * with a generator, no more than `limit` items (and their requests) exist at once, however many
  * there are. Results keep the items' order.
  */
-export async function mapLimitLazy<T, R>(items: Iterable<T>, count: number, limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimitLazy<T, R>(
+  items: Iterable<T>,
+  count: number,
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(count);
   const it = items[Symbol.iterator]();
   let next = 0;
@@ -55,8 +60,15 @@ interface Job {
 /** One job at a time, made when a worker asks for it (a URI is parsed only then). */
 function* jobsOf(s: CreateContext['settings']): Generator<Job> {
   const rules = uriRules(s.airflowVersion);
-  for (const c of s.connections) yield { kind: 'connection', id: c.id, path: secretPath(s.connectionsPath, c.id), data: connectionSecret(c.uri, s.format, rules) };
-  for (const v of s.variables) yield { kind: 'variable', id: v.key, path: secretPath(s.variablesPath, v.key), data: { value: v.value } };
+  for (const c of s.connections)
+    yield {
+      kind: 'connection',
+      id: c.id,
+      path: secretPath(s.connectionsPath, c.id),
+      data: connectionSecret(c.uri, s.format, rules),
+    };
+  for (const v of s.variables)
+    yield { kind: 'variable', id: v.key, path: secretPath(s.variablesPath, v.key), data: { value: v.value } };
 }
 
 export async function seed(ctx: CreateContext): Promise<void> {
@@ -65,16 +77,31 @@ export async function seed(ctx: CreateContext): Promise<void> {
   // A dev server this run started keeps everything in memory and began empty: nothing to read
   // first, which halves the requests of a first run.
   const empty = ctx.server?.startedNow === true;
-  const results = await mapLimitLazy(jobsOf(s), s.connections.length + s.variables.length, CONCURRENCY, async (job): Promise<SeedResult> => {
-    try {
-      const existing = empty ? null : await client.readSecret(s.mount, job.path, s.kvVersion);
-      if (existing && sameData(existing, job.data)) return { kind: job.kind, id: job.id, path: `${s.mount}/${job.path}`, outcome: 'unchanged' };
-      await client.writeSecret(s.mount, job.path, job.data, s.kvVersion);
-      return { kind: job.kind, id: job.id, path: `${s.mount}/${job.path}`, outcome: existing ? 'updated' : 'created' };
-    } catch (e) {
-      throw new StepError('seed', `writing ${job.kind} '${job.id}' to ${s.mount}/${job.path} failed: ${(e as Error).message}`, 'rerun: seeding converges and skips what is already there');
-    }
-  });
+  const results = await mapLimitLazy(
+    jobsOf(s),
+    s.connections.length + s.variables.length,
+    CONCURRENCY,
+    async (job): Promise<SeedResult> => {
+      try {
+        const existing = empty ? null : await client.readSecret(s.mount, job.path, s.kvVersion);
+        if (existing && sameData(existing, job.data))
+          return { kind: job.kind, id: job.id, path: `${s.mount}/${job.path}`, outcome: 'unchanged' };
+        await client.writeSecret(s.mount, job.path, job.data, s.kvVersion);
+        return {
+          kind: job.kind,
+          id: job.id,
+          path: `${s.mount}/${job.path}`,
+          outcome: existing ? 'updated' : 'created',
+        };
+      } catch (e) {
+        throw new StepError(
+          'seed',
+          `writing ${job.kind} '${job.id}' to ${s.mount}/${job.path} failed: ${(e as Error).message}`,
+          'rerun: seeding converges and skips what is already there',
+        );
+      }
+    },
+  );
   ctx.seeded = results;
   let created = 0;
   let updated = 0;

@@ -22,8 +22,16 @@ async function reuseProblem(ctx: CreateContext, url: string): Promise<{ token?: 
   const wanted = ctx.settings.rootToken;
   if (!token) return { problem: 'its banner with the root token is gone' };
   if (wanted !== undefined && wanted !== token) return { problem: 'a different --root-token was asked for' };
-  if (url.startsWith('https:') !== ctx.settings.tls) return { problem: ctx.settings.tls ? 'it serves plain HTTP and --tls was asked for' : 'it serves HTTPS and --tls is off' };
-  const client = new VaultClient({ url, token, timeoutMs: 3000, caFile: url.startsWith('https:') ? sandboxCaFile(ctx.paths.stateDir) : undefined });
+  if (url.startsWith('https:') !== ctx.settings.tls)
+    return {
+      problem: ctx.settings.tls ? 'it serves plain HTTP and --tls was asked for' : 'it serves HTTPS and --tls is off',
+    };
+  const client = new VaultClient({
+    url,
+    token,
+    timeoutMs: 3000,
+    caFile: url.startsWith('https:') ? sandboxCaFile(ctx.paths.stateDir) : undefined,
+  });
   try {
     const h = await client.health();
     if (h.status !== 200) return { problem: `it answers health with ${h.status}` };
@@ -37,7 +45,11 @@ async function reuseProblem(ctx: CreateContext, url: string): Promise<{ token?: 
 async function stopOurs(ctx: CreateContext, pid: number, why: string): Promise<void> {
   ctx.report.info(`restarting the sandbox server: ${why}`);
   if (!(await stopAndWait(pid))) {
-    throw new StepError('start', `the old sandbox server (pid ${pid}) does not stop`, `stop pid ${pid} yourself, then rerun`);
+    throw new StepError(
+      'start',
+      `the old sandbox server (pid ${pid}) does not stop`,
+      `stop pid ${pid} yourself, then rerun`,
+    );
   }
   clearServer(ctx.paths);
 }
@@ -96,7 +108,9 @@ export async function start(ctx: CreateContext): Promise<void> {
         readyProbe: async (token) => {
           try {
             // The dev server mounts secret/ just after it stores its token: seeding needs the mount.
-            ctx.readyMount = await new VaultClient({ url: urlOf(listen), token, timeoutMs: 500, caFile }).mountInfo('secret');
+            ctx.readyMount = await new VaultClient({ url: urlOf(listen), token, timeoutMs: 500, caFile }).mountInfo(
+              'secret',
+            );
             return ctx.readyMount !== null;
           } catch {
             return false;
@@ -149,7 +163,9 @@ export async function planStart(ctx: CreateContext): Promise<string[]> {
 
 function startLine(ctx: CreateContext, listen: ListenAddress): string {
   const b = ctx.binary!;
-  const token = ctx.settings.rootToken ? `root token via ${b.flavour === 'OpenBao' ? 'BAO' : 'VAULT'}_DEV_ROOT_TOKEN_ID (${maskToken(ctx.settings.rootToken, false)})` : 'root token made by the server';
+  const token = ctx.settings.rootToken
+    ? `root token via ${b.flavour === 'OpenBao' ? 'BAO' : 'VAULT'}_DEV_ROOT_TOKEN_ID (${maskToken(ctx.settings.rootToken, false)})`
+    : 'root token made by the server';
   const certDir = ctx.settings.tls ? tlsDir(ctx.paths.stateDir) : undefined;
   return `would start: ${[b.path, ...devServerArgs(b, formatAddress(listen), ctx.settings.kvVersion, certDir)].join(' ')} (${token}; listens on ${addressUrl(listen, ctx.settings.tls)})`;
 }

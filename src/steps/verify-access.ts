@@ -1,6 +1,6 @@
 /** Step 5: the token works, and the mount exists as KV of the version Airflow will be told. */
 import { StepError } from '../errors.js';
-import { VaultError } from '../vault/client.js';
+import type { VaultError } from '../vault/client.js';
 import type { CreateContext } from './context.js';
 
 export async function verifyAccess(ctx: CreateContext): Promise<void> {
@@ -12,7 +12,11 @@ export async function verifyAccess(ctx: CreateContext): Promise<void> {
     try {
       await client.lookupSelf();
     } catch (e) {
-      throw new StepError('verify access', `the root token was refused: ${(e as Error).message}`, 'rerun; a dev server forgets its tokens when it restarts');
+      throw new StepError(
+        'verify access',
+        `the root token was refused: ${(e as Error).message}`,
+        'rerun; a dev server forgets its tokens when it restarts',
+      );
     }
   }
   let info;
@@ -23,7 +27,11 @@ export async function verifyAccess(ctx: CreateContext): Promise<void> {
   }
   if ((!info || info.path !== mount) && ctx.settings.existing) {
     // Not our server: mounting there is the team's decision, never a side effect of this tool.
-    throw new StepError('verify access', `nothing is mounted at '${mount}/' on ${ctx.settings.existing.url} (or the token may not see it)`, `pass --mount with the KV mount your team uses; this tool does not mount on an existing Vault`);
+    throw new StepError(
+      'verify access',
+      `nothing is mounted at '${mount}/' on ${ctx.settings.existing.url} (or the token may not see it)`,
+      `pass --mount with the KV mount your team uses; this tool does not mount on an existing Vault`,
+    );
   }
   if (!info || info.path !== mount) {
     // Our own dev server: make the mount the settings ask for, as `vault secrets enable -version=N kv` would.

@@ -4,9 +4,27 @@
  */
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { noProxyEntries, renderDockerEnv, renderDag, renderGitignore, renderShellEnv, parseEnvFile, type EnvInput } from '../airflow/templates.js';
+import {
+  noProxyEntries,
+  renderDockerEnv,
+  renderDag,
+  renderGitignore,
+  renderShellEnv,
+  parseEnvFile,
+  type EnvInput,
+} from '../airflow/templates.js';
 import { configWouldChange, editConfig } from '../config.js';
-import { ensurePrivateDir, planFile, readWrittenRecord, sha256, writeFileAtomic, writePrivateFile, type PlannedFile, type WriteOutcome, type WrittenRecord } from '../files.js';
+import {
+  ensurePrivateDir,
+  planFile,
+  readWrittenRecord,
+  sha256,
+  writeFileAtomic,
+  writePrivateFile,
+  type PlannedFile,
+  type WriteOutcome,
+  type WrittenRecord,
+} from '../files.js';
 import type { Settings } from '../settings.js';
 import type { SandboxPaths } from '../sandbox.js';
 import type { Flavour } from '../vault/binary.js';
@@ -80,7 +98,12 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   if (s.dryRun) {
     // The config is always rewritten when it changes (the user's flags asked for it): a dry run needs only whether.
     const changes = await configWouldChange(cfgText, s.configEdits, cfgLabel);
-    configPlan = { path: cfgPath, content: cfgText ?? '', mode: 0o600, outcome: !changes ? 'unchanged' : cfgText === null ? 'created' : 'updated' };
+    configPlan = {
+      path: cfgPath,
+      content: cfgText ?? '',
+      mode: 0o600,
+      outcome: !changes ? 'unchanged' : cfgText === null ? 'created' : 'updated',
+    };
   } else {
     const edited = await editConfig(cfgText, s.configEdits, cfgLabel);
     if (edited === null) configPlan = { path: cfgPath, content: cfgText ?? '', mode: 0o600, outcome: 'unchanged' };
@@ -90,8 +113,18 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   files.push({ path: paths.env, content: renderShellEnv(envInput), mode: 0o600 });
   files.push({ path: paths.dockerEnv, content: renderDockerEnv(envInput), mode: 0o600 });
   // For the team's Vault too: the least-privilege policy Airflow needs, ready to hand over.
-  if (s.auth === 'approle' || s.existing) files.push({ path: policyFile(s), content: p.policy ?? renderPolicy(s), mode: 0o644 });
-  if (s.dag) files.push({ path: dagPath, content: renderDag({ airflowVersion: s.airflowVersion, connIds: s.connections.map((c) => c.id), envFile: rel(paths.env) === '.env' ? './.env' : paths.env }), mode: 0o644 });
+  if (s.auth === 'approle' || s.existing)
+    files.push({ path: policyFile(s), content: p.policy ?? renderPolicy(s), mode: 0o644 });
+  if (s.dag)
+    files.push({
+      path: dagPath,
+      content: renderDag({
+        airflowVersion: s.airflowVersion,
+        connIds: s.connections.map((c) => c.id),
+        envFile: rel(paths.env) === '.env' ? './.env' : paths.env,
+      }),
+      mode: 0o644,
+    });
 
   const plans: FilePlan[] = configPlan ? [configPlan] : [];
   for (const f of files) {
@@ -103,11 +136,20 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     } catch (e) {
       throw fileError(f.path, e);
     }
-    plans.push({ ...f, outcome, note: outcome === 'kept' ? describeKept(f, record[rel(f.path)] !== undefined) : undefined });
+    plans.push({
+      ...f,
+      outcome,
+      note: outcome === 'kept' ? describeKept(f, record[rel(f.path)] !== undefined) : undefined,
+    });
   }
   const gi = existsSync(paths.gitignore) ? readFileSync(paths.gitignore, 'utf8') : null;
   const giText = renderGitignore(gi);
-  plans.push({ path: paths.gitignore, content: giText, mode: 0o644, outcome: gi === null ? 'created' : gi === giText ? 'unchanged' : 'updated' });
+  plans.push({
+    path: paths.gitignore,
+    content: giText,
+    mode: 0o644,
+    outcome: gi === null ? 'created' : gi === giText ? 'unchanged' : 'updated',
+  });
   return plans;
 }
 
@@ -118,7 +160,8 @@ function describeKept(f: PlannedFile, ours: boolean): string {
     const a = parseEnvFile(current);
     const b = parseEnvFile(f.content);
     const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
-    if (keys.length) return `${who}; differs from what the sandbox needs in ${keys.join(', ')} (rerun with --force to replace it)`;
+    if (keys.length)
+      return `${who}; differs from what the sandbox needs in ${keys.join(', ')} (rerun with --force to replace it)`;
     return `${who} (comments or order only); kept`;
   }
   const changed = countChangedLines(current, f.content);
@@ -143,7 +186,13 @@ function fileError(path: string, e: unknown): StepError {
     EPERM: 'permission denied',
     EROFS: 'the file system is read-only',
   };
-  return new StepError('write files', `cannot write ${path}: ${why[code] ?? (e as Error).message}`, code === 'ENOSPC' ? 'free some space, then rerun' : `make ${path} writable (or remove what is in the way), then rerun`);
+  return new StepError(
+    'write files',
+    `cannot write ${path}: ${why[code] ?? (e as Error).message}`,
+    code === 'ENOSPC'
+      ? 'free some space, then rerun'
+      : `make ${path} writable (or remove what is in the way), then rerun`,
+  );
 }
 
 function applyOne(p: FilePlan, record: WrittenRecord, key: string): void {
@@ -203,5 +252,7 @@ export async function writeFiles(ctx: CreateContext): Promise<void> {
     if (p.outcome === 'kept') ctx.report.warn(`kept ${relative(process.cwd(), p.path) || p.path}: ${p.note}`);
   }
   const changed = plans.filter((p) => p.outcome === 'created' || p.outcome === 'updated').length;
-  ctx.report.info(`${changed} written, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => p.outcome === 'kept').length} kept`);
+  ctx.report.info(
+    `${changed} written, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => p.outcome === 'kept').length} kept`,
+  );
 }

@@ -51,7 +51,9 @@ export function clientFor(t: Target, token?: string, timeoutMs?: number): VaultC
 
 /** One line for messages: what it is and whether the tool manages it. */
 export function describeTarget(t: Target): string {
-  const extra = [t.caFile ? `CA ${t.caFile}` : '', t.namespace ? `namespace ${t.namespace}` : ''].filter(Boolean).join(', ');
+  const extra = [t.caFile ? `CA ${t.caFile}` : '', t.namespace ? `namespace ${t.namespace}` : '']
+    .filter(Boolean)
+    .join(', ');
   const what = t.kind === 'dev' ? 'the sandbox dev server' : 'an existing Vault (not started or managed by this tool)';
   return `${what} at ${t.url}${extra ? ` (${extra})` : ''}`;
 }
@@ -94,7 +96,12 @@ export function writeTargetRecord(stateDir: string, t: Target | undefined): void
     return;
   }
   ensurePrivateDir(stateDir);
-  const rec: TargetRecord = { kind: 'existing', url: t.url, ...(t.caFile ? { caFile: t.caFile } : {}), ...(t.namespace ? { namespace: t.namespace } : {}) };
+  const rec: TargetRecord = {
+    kind: 'existing',
+    url: t.url,
+    ...(t.caFile ? { caFile: t.caFile } : {}),
+    ...(t.namespace ? { namespace: t.namespace } : {}),
+  };
   writePrivateFile(file, JSON.stringify(rec, null, 2) + '\n', 0o600);
 }
 

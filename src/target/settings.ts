@@ -36,7 +36,10 @@ export function existingVaultSettings(
 ): ExistingVaultSettings | undefined {
   if (v.vaultUrl === undefined) {
     const stray = ONLY_WITH_URL.find((k) => v[k] !== undefined && v[k] !== false);
-    if (stray) throw new UsageError(`${where(stray)} applies only to an existing Vault; add --vault-url URL, or leave it out for a sandbox dev server`);
+    if (stray)
+      throw new UsageError(
+        `${where(stray)} applies only to an existing Vault; add --vault-url URL, or leave it out for a sandbox dev server`,
+      );
     return undefined;
   }
   const raw = String(v.vaultUrl).trim();
@@ -46,22 +49,43 @@ export function existingVaultSettings(
   } catch {
     throw new UsageError(`${where('vaultUrl')} '${raw}' is not a URL; write it as https://vault.example.com:8200`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${where('vaultUrl')} '${raw}' is not http:// or https://; write it as https://vault.example.com:8200`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(
+      `${where('vaultUrl')} '${raw}' is not http:// or https://; write it as https://vault.example.com:8200`,
+    );
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.username) {
-    throw new UsageError(`${where('vaultUrl')} '${raw}' has a path, query or user part; hvac appends /v1/... to it: pass just ${url.origin}`);
+    throw new UsageError(
+      `${where('vaultUrl')} '${raw}' has a path, query or user part; hvac appends /v1/... to it: pass just ${url.origin}`,
+    );
   }
-  const out: ExistingVaultSettings = { url: url.origin, airflowAuth: { method: 'token', token: '' }, seed: v.seed === true };
+  const out: ExistingVaultSettings = {
+    url: url.origin,
+    airflowAuth: { method: 'token', token: '' },
+    seed: v.seed === true,
+  };
 
   if (v.caCert !== undefined) {
     const ca = abs('caCert', String(v.caCert));
-    if (url.protocol !== 'https:') throw new UsageError(`${where('caCert')} is for an https:// url, and ${url.origin} is plain http`);
-    if (!existsSync(ca) || !statSync(ca).isFile()) throw new UsageError(`${where('caCert')} '${String(v.caCert)}' is not a file; give the PEM file of the CA that signed the server's certificate`);
-    if (!readFileSync(ca, 'utf8').includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${where('caCert')} '${String(v.caCert)}' holds no PEM certificate; give the CA's .pem file`);
+    if (url.protocol !== 'https:')
+      throw new UsageError(`${where('caCert')} is for an https:// url, and ${url.origin} is plain http`);
+    if (!existsSync(ca) || !statSync(ca).isFile())
+      throw new UsageError(
+        `${where('caCert')} '${String(v.caCert)}' is not a file; give the PEM file of the CA that signed the server's certificate`,
+      );
+    if (!readFileSync(ca, 'utf8').includes('-----BEGIN CERTIFICATE-----'))
+      throw new UsageError(
+        `${where('caCert')} '${String(v.caCert)}' holds no PEM certificate; give the CA's .pem file`,
+      );
     out.caFile = ca;
   }
   if (v.namespace !== undefined) {
-    const ns = String(v.namespace).trim().replace(/^\/+|\/+$/g, '');
-    if (!ns || /\s/.test(ns)) throw new UsageError(`${where('namespace')} '${String(v.namespace)}' is not a namespace path; write it as team-a or parent/team-a`);
+    const ns = String(v.namespace)
+      .trim()
+      .replace(/^\/+|\/+$/g, '');
+    if (!ns || /\s/.test(ns))
+      throw new UsageError(
+        `${where('namespace')} '${String(v.namespace)}' is not a namespace path; write it as team-a or parent/team-a`,
+      );
     out.namespace = ns;
   }
 
@@ -73,7 +97,9 @@ export function existingVaultSettings(
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new UsageError(`${where('tokenFile')} '${String(v.tokenFile)}' cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a file holding the token`);
+      throw new UsageError(
+        `${where('tokenFile')} '${String(v.tokenFile)}' cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a file holding the token`,
+      );
     }
     token = text.trim();
     if (!token) throw new UsageError(`${where('tokenFile')} '${String(v.tokenFile)}' is empty; put the token in it`);
@@ -93,14 +119,22 @@ export function existingVaultSettings(
     const roleId = env.VAULT_ROLE_ID?.trim();
     const secretId = env.VAULT_SECRET_ID?.trim();
     if (!roleId || !secretId) {
-      throw new UsageError(`--auth approle with --vault-url needs the role's credentials: export VAULT_ROLE_ID and VAULT_SECRET_ID (never passed as flags)`);
+      throw new UsageError(
+        `--auth approle with --vault-url needs the role's credentials: export VAULT_ROLE_ID and VAULT_SECRET_ID (never passed as flags)`,
+      );
     }
     registerSecret(secretId);
     out.airflowAuth = { method: 'approle', roleId, secretId };
   } else {
-    if (!out.toolAuth) throw new UsageError(`no token for ${url.origin}: export VAULT_TOKEN (or BAO_TOKEN), or pass --token-file FILE; a token is never taken from a flag value`);
+    if (!out.toolAuth)
+      throw new UsageError(
+        `no token for ${url.origin}: export VAULT_TOKEN (or BAO_TOKEN), or pass --token-file FILE; a token is never taken from a flag value`,
+      );
     out.airflowAuth = out.toolAuth;
   }
-  if (out.seed && !out.toolAuth) throw new UsageError(`--seed writes to ${url.origin} with your token: export VAULT_TOKEN (or pass --token-file FILE); the AppRole may only read`);
+  if (out.seed && !out.toolAuth)
+    throw new UsageError(
+      `--seed writes to ${url.origin} with your token: export VAULT_TOKEN (or pass --token-file FILE); the AppRole may only read`,
+    );
   return out;
 }

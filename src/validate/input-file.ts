@@ -34,13 +34,23 @@ export function readInputFile(path: string, f: InputFile): string {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be opened (${code})`;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'cannot be read (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : `cannot be opened (${code})`;
     throw new UsageError(`${f.label} ${why}; ${f.fix}`);
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UsageError(`${f.label} is ${kindOf(st)}, not a regular file; ${f.fix}`);
-    if (st.size > f.maxBytes) throw new UsageError(`${f.label} is ${mb(st.size)}, over the ${mb(f.maxBytes)} this tool reads; split it or remove what it does not need`);
+    if (st.size > f.maxBytes)
+      throw new UsageError(
+        `${f.label} is ${mb(st.size)}, over the ${mb(f.maxBytes)} this tool reads; split it or remove what it does not need`,
+      );
     // Read at most one byte past the cap: a file that grows while we read is still bounded.
     const buf = Buffer.alloc(Math.min(st.size, f.maxBytes) + 1);
     let got = 0;
@@ -54,7 +64,10 @@ export function readInputFile(path: string, f: InputFile): string {
       if (n === 0) break;
       got += n;
       if (got === buf.length) {
-        if (got > f.maxBytes) throw new UsageError(`${f.label} grew past the ${mb(f.maxBytes)} this tool reads while it was read; ${f.fix}`);
+        if (got > f.maxBytes)
+          throw new UsageError(
+            `${f.label} grew past the ${mb(f.maxBytes)} this tool reads while it was read; ${f.fix}`,
+          );
         break;
       }
     }

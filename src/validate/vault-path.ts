@@ -14,7 +14,8 @@ export function mountProblem(mount: string): string | null {
   const first = mount.split('/')[0]!;
   if (RESERVED_MOUNTS.includes(first)) return `is under '${first}/', which the server keeps for itself`;
   for (const m of DEV_SERVER_MOUNTS) {
-    if (mount.startsWith(`${m}/`)) return `is nested under the dev server's '${m}/' mount, which the server refuses ("path is already in use")`;
+    if (mount.startsWith(`${m}/`))
+      return `is nested under the dev server's '${m}/' mount, which the server refuses ("path is already in use")`;
   }
   return pathCharsProblem(mount);
 }

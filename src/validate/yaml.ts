@@ -11,6 +11,8 @@ export function yamlToData(doc: import('yaml').Document, label: string): unknown
     return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch {
     // After a clean parse, the one way toJS fails is the alias cap (a "billion laughs" document).
-    throw new UsageError(`${label}: its YAML aliases (*name) expand past ${MAX_YAML_ALIASES} copies; write the values out instead of aliasing them`);
+    throw new UsageError(
+      `${label}: its YAML aliases (*name) expand past ${MAX_YAML_ALIASES} copies; write the values out instead of aliasing them`,
+    );
   }
 }

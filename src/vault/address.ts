@@ -10,12 +10,17 @@ export interface ListenAddress {
 export const DEFAULT_ADDRESS: ListenAddress = { host: '127.0.0.1', port: 8200 };
 
 export function parseAddress(value: string, flag = '--address'): ListenAddress {
-  const v = value.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const v = value
+    .trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '');
   const m = v.match(/^\[([0-9a-fA-F:.]+)\]:(\d+)$/) ?? v.match(/^([^:\s/]+):(\d+)$/);
   if (!m) {
     // An IPv6 host needs brackets, or its colons read as the port's.
     const v6 = v.match(/^([0-9a-fA-F:]*:[0-9a-fA-F:]*):(\d+)$/);
-    throw new UsageError(`${flag} '${value}' is not HOST:PORT; write it like ${v6 ? `[${v6[1]}]:${v6[2]} (an IPv6 host in brackets)` : '127.0.0.1:8200'}`);
+    throw new UsageError(
+      `${flag} '${value}' is not HOST:PORT; write it like ${v6 ? `[${v6[1]}]:${v6[2]} (an IPv6 host in brackets)` : '127.0.0.1:8200'}`,
+    );
   }
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65534) {

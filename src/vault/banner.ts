@@ -27,9 +27,15 @@ export function parseBanner(text: string): Banner {
     if ((m = line.match(/^Root Token: (\S+)$/))) banner.rootToken = m[1];
     else if ((m = line.match(/^Unseal Key: (\S+)$/))) banner.unsealKey = m[1];
     else if ((m = line.match(/^\s*\$ export (?:VAULT|BAO)_ADDR='([^']+)'$/))) banner.address = m[1];
-    else if ((m = line.match(/^==> (Vault|OpenBao) server (?:configuration|started)/))) banner.flavour = m[1] as Banner['flavour'];
-    else if ((m = line.match(/^\s*Version: (Vault|OpenBao) v(\d+\.\d+\.\d+[^\s,(]*)/))) banner.version = { flavour: m[1] as 'Vault' | 'OpenBao', version: m[2]! };
-    else if (/^(Error|error)\b/.test(line) || /^flag provided but not defined/.test(line) || /^You cannot specify/.test(line)) {
+    else if ((m = line.match(/^==> (Vault|OpenBao) server (?:configuration|started)/)))
+      banner.flavour = m[1] as Banner['flavour'];
+    else if ((m = line.match(/^\s*Version: (Vault|OpenBao) v(\d+\.\d+\.\d+[^\s,(]*)/)))
+      banner.version = { flavour: m[1] as 'Vault' | 'OpenBao', version: m[2]! };
+    else if (
+      /^(Error|error)\b/.test(line) ||
+      /^flag provided but not defined/.test(line) ||
+      /^You cannot specify/.test(line)
+    ) {
       banner.errors.push(line);
     }
   }

@@ -43,12 +43,19 @@ export function locateBinary(explicit: string | undefined, source: '--vault-bin'
     const looksLikePath = explicit.includes('/') || isAbsolute(explicit);
     const p = looksLikePath ? resolve(explicit) : findOnPath(explicit);
     if (!p || !isExecutableFile(p)) {
-      throw new UsageError(`${source} '${explicit}' is not an executable file; point ${source} at a vault or bao binary`);
+      throw new UsageError(
+        `${source} '${explicit}' is not an executable file; point ${source} at a vault or bao binary`,
+      );
     }
     return resolveWrapper(p);
   }
   const found = findOnPath('vault') ?? findOnPath('bao');
-  if (!found) throw new StepError('preflight', 'no Vault server binary found: neither `vault` nor `bao` is on PATH', INSTALL_HINT);
+  if (!found)
+    throw new StepError(
+      'preflight',
+      'no Vault server binary found: neither `vault` nor `bao` is on PATH',
+      INSTALL_HINT,
+    );
   return resolveWrapper(found);
 }
 
@@ -82,7 +89,10 @@ export function parseVersionOutput(out: string): { flavour: Flavour; version: st
 }
 
 export function versionAtLeast(version: string, min: [number, number, number]): boolean {
-  const parts = version.split(/[.-]/).slice(0, 3).map((x) => parseInt(x, 10) || 0);
+  const parts = version
+    .split(/[.-]/)
+    .slice(0, 3)
+    .map((x) => parseInt(x, 10) || 0);
   for (let i = 0; i < 3; i++) {
     const a = parts[i] ?? 0;
     const b = min[i] ?? 0;
@@ -118,14 +128,25 @@ export async function identifyBinary(path: string, known?: BinaryIdentity | null
   if (known && known.bin === path && known.binStamp && known.binStamp === binaryStamp(path)) {
     return binaryOf(path, known);
   }
-  const r = await runFile(path, ['version'], { timeoutMs: 15_000, env: { ...process.env, VAULT_CLI_NO_COLOR: '1', BAO_CLI_NO_COLOR: '1' } });
+  const r = await runFile(path, ['version'], {
+    timeoutMs: 15_000,
+    env: { ...process.env, VAULT_CLI_NO_COLOR: '1', BAO_CLI_NO_COLOR: '1' },
+  });
   if (r.code !== 0 && !r.stdout) {
-    throw new StepError('preflight', `'${path} version' failed: ${(r.stderr || r.error || '').trim().split('\n')[0]}`, INSTALL_HINT);
+    throw new StepError(
+      'preflight',
+      `'${path} version' failed: ${(r.stderr || r.error || '').trim().split('\n')[0]}`,
+      INSTALL_HINT,
+    );
   }
   const out = r.stdout;
   const v = parseVersionOutput(out);
   if (!v) {
-    throw new StepError('preflight', `'${path} version' printed '${out.trim().split('\n')[0]}', which is neither Vault nor OpenBao`, INSTALL_HINT);
+    throw new StepError(
+      'preflight',
+      `'${path} version' printed '${out.trim().split('\n')[0]}', which is neither Vault nor OpenBao`,
+      INSTALL_HINT,
+    );
   }
   return binaryOf(path, v);
 }

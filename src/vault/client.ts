@@ -26,13 +26,20 @@ const SECURE = new Map<string, Promise<Transport>>();
 
 /** How to reach a server: its request function and the agent (keep-alive pool, trust) for it. */
 export function transport(secure: boolean, caFile: string | undefined): Promise<Transport> {
-  if (!secure) return (plain ??= import('node:http').then(({ Agent, request }) => ({ agent: new Agent({ keepAlive: true, maxSockets: 16 }), request })));
+  if (!secure)
+    return (plain ??= import('node:http').then(({ Agent, request }) => ({
+      agent: new Agent({ keepAlive: true, maxSockets: 16 }),
+      request,
+    })));
   const key = caFile ?? '';
   let t = SECURE.get(key);
   if (!t) {
     t = (async () => {
       const { Agent, request } = await import('node:https');
-      return { agent: new Agent({ keepAlive: true, maxSockets: 16, ca: caFile ? readFileSync(caFile) : await defaultCa() }), request };
+      return {
+        agent: new Agent({ keepAlive: true, maxSockets: 16, ca: caFile ? readFileSync(caFile) : await defaultCa() }),
+        request,
+      };
     })();
     SECURE.set(key, t);
     // A CA file that cannot be read now may be readable on the next call.
@@ -41,20 +48,23 @@ export function transport(secure: boolean, caFile: string | undefined): Promise<
   return t;
 }
 
-async function send(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number, caFile: string | undefined): Promise<{ status: number; text: string }> {
+async function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  payload: string | undefined,
+  timeoutMs: number,
+  caFile: string | undefined,
+): Promise<{ status: number; text: string }> {
   const u = new URL(url);
   const { agent, request } = await transport(u.protocol === 'https:', caFile);
   return new Promise((resolve, reject) => {
-    const req = request(
-      u,
-      { method, headers, agent, signal: AbortSignal.timeout(timeoutMs) },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
+    const req = request(u, { method, headers, agent, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
     req.on('error', reject);
     req.end(payload);
   });
@@ -178,16 +188,33 @@ export class VaultClient {
   }
 
   withToken(token: string): VaultClient {
-    return new VaultClient({ url: this.url, token, timeoutMs: this.timeoutMs, caFile: this.caFile, namespace: this.namespace });
+    return new VaultClient({
+      url: this.url,
+      token,
+      timeoutMs: this.timeoutMs,
+      caFile: this.caFile,
+      namespace: this.namespace,
+    });
   }
 
   /** The same server and token in another namespace (undefined: the root namespace). */
   withNamespace(namespace: string | undefined): VaultClient {
-    return new VaultClient({ url: this.url, token: this.token, timeoutMs: this.timeoutMs, caFile: this.caFile, namespace });
+    return new VaultClient({
+      url: this.url,
+      token: this.token,
+      timeoutMs: this.timeoutMs,
+      caFile: this.caFile,
+      namespace,
+    });
   }
 
   /** One request; returns status and parsed JSON body (null for empty bodies). Network failures become VaultError. */
-  private async request<T>(method: string, path: string, body?: unknown, rootOnly = false): Promise<{ status: number; body: T | null }> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    rootOnly = false,
+  ): Promise<{ status: number; body: T | null }> {
     const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
     if (this.token) headers['X-Vault-Token'] = this.token;
     if (this.namespace && !rootOnly) headers['X-Vault-Namespace'] = this.namespace;
@@ -210,9 +237,21 @@ export class VaultClient {
       } catch {
         // Go's TLS listener answers a plain-HTTP request with a bare 400 that is not JSON (vault.md §5.2).
         if (res.status === 400 && url.startsWith('http:')) {
-          throw new VaultError(method, `/v1/${path}`, 'scheme', '400 from a server that speaks HTTPS: use an https:// url', res.status);
+          throw new VaultError(
+            method,
+            `/v1/${path}`,
+            'scheme',
+            '400 from a server that speaks HTTPS: use an https:// url',
+            res.status,
+          );
         }
-        throw new VaultError(method, `/v1/${path}`, 'http', `${res.status} with a body that is not JSON (is this a Vault server?)`, res.status);
+        throw new VaultError(
+          method,
+          `/v1/${path}`,
+          'http',
+          `${res.status} with a body that is not JSON (is this a Vault server?)`,
+          res.status,
+        );
       }
     }
     return { status: res.status, body: parsed };
@@ -247,7 +286,9 @@ export class VaultClient {
   /** The mount that serves `path` (the preflight `vault kv` makes). Null when nothing is mounted there. */
   async mountInfo(path: string): Promise<MountInfo | null> {
     const p = `sys/internal/ui/mounts/${segment(path)}`;
-    const { status, body } = await this.request<Envelope<{ path?: string; type?: string; options?: { version?: string } | null }>>('GET', p);
+    const { status, body } = await this.request<
+      Envelope<{ path?: string; type?: string; options?: { version?: string } | null }>
+    >('GET', p);
     if (status === 200 && body?.data) {
       const type = body.data.type ?? '';
       const v = body.data.options?.version;
@@ -265,7 +306,10 @@ export class VaultClient {
   /** Mounts a KV engine of the given version at `mount` (`vault secrets enable -path=M -version=N kv`). */
   async enableKv(mount: string, version: 1 | 2): Promise<void> {
     const p = `sys/mounts/${segment(mount)}`;
-    const { status, body } = await this.request<Envelope<unknown>>('POST', p, { type: 'kv', options: { version: String(version) } });
+    const { status, body } = await this.request<Envelope<unknown>>('POST', p, {
+      type: 'kv',
+      options: { version: String(version) },
+    });
     if (status !== 204 && status !== 200) throw this.fail('POST', p, status, body);
   }
 
@@ -279,7 +323,9 @@ export class VaultClient {
   /** KV v2 read. Null when the secret does not exist (or its latest version is deleted). */
   async kvRead(mount: string, path: string): Promise<KvSecret | null> {
     const p = `${segment(mount)}/data/${segment(path)}`;
-    const { status, body } = await this.request<Envelope<{ data: Record<string, unknown> | null; metadata?: { version?: number } }>>('GET', p);
+    const { status, body } = await this.request<
+      Envelope<{ data: Record<string, unknown> | null; metadata?: { version?: number } }>
+    >('GET', p);
     if (status === 404) {
       // A v1-style path on a v2 mount also answers 404, with a warning: that is a wrong path, not a missing secret.
       if (body?.warnings?.length) throw this.fail('GET', p, status, body);
@@ -343,11 +389,9 @@ export class VaultClient {
    */
   async approleLogin(roleId: string, secretId: string | undefined, mount = 'approle'): Promise<LoginResult> {
     const p = `auth/${segment(mount)}/login`;
-    const { status, body } = await this.request<Envelope<unknown> & { auth?: { client_token?: string; policies?: string[]; lease_duration?: number } }>(
-      'POST',
-      p,
-      { role_id: roleId, secret_id: secretId ?? null },
-    );
+    const { status, body } = await this.request<
+      Envelope<unknown> & { auth?: { client_token?: string; policies?: string[]; lease_duration?: number } }
+    >('POST', p, { role_id: roleId, secret_id: secretId ?? null });
     if (status !== 200 || !body?.auth?.client_token) throw this.fail('POST', p, status, body);
     return { token: body.auth.client_token, policies: body.auth.policies ?? [], ttl: body.auth.lease_duration ?? 0 };
   }
@@ -355,7 +399,11 @@ export class VaultClient {
   /** What this token may do on each path (`vault token capabilities`), as the server's ACL says; any token may ask. */
   async capabilitiesSelf(paths: string[]): Promise<Record<string, string[]>> {
     const p = 'sys/capabilities-self';
-    const { status, body } = await this.request<Envelope<Record<string, string[]>> & Record<string, unknown>>('POST', p, { paths });
+    const { status, body } = await this.request<Envelope<Record<string, string[]>> & Record<string, unknown>>(
+      'POST',
+      p,
+      { paths },
+    );
     if (status !== 200 || !body) throw this.fail('POST', p, status, body);
     const table = (body.data ?? body) as Record<string, unknown>;
     const out: Record<string, string[]> = {};
@@ -376,7 +424,10 @@ export class VaultClient {
   /** Auth methods enabled, keyed by path without the trailing '/', with their type. */
   async listAuthMethods(): Promise<Record<string, string>> {
     const p = 'sys/auth';
-    const { status, body } = await this.request<Envelope<Record<string, { type?: string }>> & Record<string, unknown>>('GET', p);
+    const { status, body } = await this.request<Envelope<Record<string, { type?: string }>> & Record<string, unknown>>(
+      'GET',
+      p,
+    );
     if (status !== 200 || !body) throw this.fail('GET', p, status, body);
     const table = (body.data ?? {}) as Record<string, { type?: string }>;
     const out: Record<string, string> = {};
@@ -431,7 +482,11 @@ export class VaultClient {
   /** A new secret_id for the role; its TTL is the role's secret_id_ttl (0: none). */
   async generateSecretId(mount: string, role: string): Promise<{ secretId: string; ttl: number }> {
     const p = `auth/${segment(mount)}/role/${segment(role)}/secret-id`;
-    const { status, body } = await this.request<Envelope<{ secret_id?: string; secret_id_ttl?: number }>>('POST', p, {});
+    const { status, body } = await this.request<Envelope<{ secret_id?: string; secret_id_ttl?: number }>>(
+      'POST',
+      p,
+      {},
+    );
     if (status !== 200 || !body?.data?.secret_id) throw this.fail('POST', p, status, body);
     return { secretId: body.data.secret_id, ttl: body.data.secret_id_ttl ?? 0 };
   }
@@ -439,15 +494,24 @@ export class VaultClient {
 
 function statusText(status: number): string {
   switch (status) {
-    case 400: return 'bad request';
-    case 403: return 'permission denied (the token is missing, wrong, or lacks a policy for this path)';
-    case 404: return 'not found';
-    case 405: return 'method not allowed';
-    case 429: return 'rate limited or standby';
-    case 500: return 'internal server error';
-    case 502: return 'bad gateway';
-    case 503: return 'sealed or unavailable';
-    default: return 'unexpected status';
+    case 400:
+      return 'bad request';
+    case 403:
+      return 'permission denied (the token is missing, wrong, or lacks a policy for this path)';
+    case 404:
+      return 'not found';
+    case 405:
+      return 'method not allowed';
+    case 429:
+      return 'rate limited or standby';
+    case 500:
+      return 'internal server error';
+    case 502:
+      return 'bad gateway';
+    case 503:
+      return 'sealed or unavailable';
+    default:
+      return 'unexpected status';
   }
 }
 
@@ -466,31 +530,84 @@ const UNTRUSTED = new Set([
 const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
 function networkError(method: string, url: string, e: unknown, timeoutMs: number, caFile?: string): VaultError {
-  const err = e as { name?: string; code?: string; syscall?: string; path?: string; cause?: { code?: string; reason?: string; message?: string; name?: string }; message?: string };
+  const err = e as {
+    name?: string;
+    code?: string;
+    syscall?: string;
+    path?: string;
+    cause?: { code?: string; reason?: string; message?: string; name?: string };
+    message?: string;
+  };
   const code = err.cause?.code ?? err.code ?? '';
   // readFileSync of the CA, thrown while building the agent.
   if (caFile && err.syscall === 'open' && err.path === caFile) {
     return new VaultError(method, url, 'ca-file', `cannot read the CA file ${caFile} (${code})`, undefined, [], code);
   }
   if (UNTRUSTED.has(code)) {
-    return new VaultError(method, url, 'tls-untrusted', `the server's certificate is not signed by a trusted CA (${code})${caFile ? ` in ${caFile}` : ''}`, undefined, [], code);
+    return new VaultError(
+      method,
+      url,
+      'tls-untrusted',
+      `the server's certificate is not signed by a trusted CA (${code})${caFile ? ` in ${caFile}` : ''}`,
+      undefined,
+      [],
+      code,
+    );
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return new VaultError(method, url, 'tls-hostname', `the server's certificate is not valid for ${new URL(url).hostname} (${code})`, undefined, [], code);
+    return new VaultError(
+      method,
+      url,
+      'tls-hostname',
+      `the server's certificate is not valid for ${new URL(url).hostname} (${code})`,
+      undefined,
+      [],
+      code,
+    );
   }
-  if (EXPIRED.has(code)) return new VaultError(method, url, 'tls-expired', `the server's certificate is out of its validity period (${code})`, undefined, [], code);
-  if (err.name === 'TimeoutError' || err.name === 'AbortError' || err.cause?.name === 'TimeoutError' || code === 'ABORT_ERR') {
+  if (EXPIRED.has(code))
+    return new VaultError(
+      method,
+      url,
+      'tls-expired',
+      `the server's certificate is out of its validity period (${code})`,
+      undefined,
+      [],
+      code,
+    );
+  if (
+    err.name === 'TimeoutError' ||
+    err.name === 'AbortError' ||
+    err.cause?.name === 'TimeoutError' ||
+    code === 'ABORT_ERR'
+  ) {
     return new VaultError(method, url, 'timeout', `no answer within ${timeoutMs} ms`);
   }
-  if (code === 'ECONNREFUSED') return new VaultError(method, url, 'refused', 'connection refused: no server is listening there');
+  if (code === 'ECONNREFUSED')
+    return new VaultError(method, url, 'refused', 'connection refused: no server is listening there');
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO') {
-    return new VaultError(method, url, 'scheme', 'TLS handshake failed: the server speaks plain HTTP, not HTTPS', undefined, [], code);
+    return new VaultError(
+      method,
+      url,
+      'scheme',
+      'TLS handshake failed: the server speaks plain HTTP, not HTTPS',
+      undefined,
+      [],
+      code,
+    );
   }
-  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) return new VaultError(method, url, 'tls', `TLS failed (${code})`, undefined, [], code);
+  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL'))
+    return new VaultError(method, url, 'tls', `TLS failed (${code})`, undefined, [], code);
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return new VaultError(method, url, 'reset', 'the connection was closed before an answer came');
   }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new VaultError(method, url, 'dns', 'the host name does not resolve');
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new VaultError(method, url, 'dns', 'the host name does not resolve');
   if (code === 'ERR_SOCKET_BAD_PORT') return new VaultError(method, url, 'network', 'not a usable port number');
-  return new VaultError(method, url, 'network', (code || err.cause?.message || err.message || 'network error').toString());
+  return new VaultError(
+    method,
+    url,
+    'network',
+    (code || err.cause?.message || err.message || 'network error').toString(),
+  );
 }

@@ -47,8 +47,17 @@ function cwdOf(pid: number): string | null {
   if (process.platform === 'linux') return null;
   try {
     // `lsof -Fn` prints one field per line; the name field of the cwd descriptor starts with 'n'.
-    const out = execFileSync('lsof', ['-a', '-p', String(pid), '-d', 'cwd', '-Fn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000 });
-    return out.split('\n').find((l) => l.startsWith('n'))?.slice(1) || null;
+    const out = execFileSync('lsof', ['-a', '-p', String(pid), '-d', 'cwd', '-Fn'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 3000,
+    });
+    return (
+      out
+        .split('\n')
+        .find((l) => l.startsWith('n'))
+        ?.slice(1) || null
+    );
   } catch {
     return null;
   }
@@ -72,13 +81,18 @@ export function proveOurs(pid: number, want: Expected): Proof {
   // The working dir is the sandbox's private HOME (from /proc, or lsof where there is no /proc).
   const cwd = cwdOf(pid);
   const inHome = want.home !== undefined && cwd !== null && real(cwd) === real(want.home);
-  if (want.home && cwd && !inHome) return { ours: false, why: `pid ${pid} runs in ${cwd}, not in this sandbox (another program's, or a copied sandbox dir's)` };
+  if (want.home && cwd && !inHome)
+    return {
+      ours: false,
+      why: `pid ${pid} runs in ${cwd}, not in this sandbox (another program's, or a copied sandbox dir's)`,
+    };
   if (existsSync('/proc/self/environ')) {
     const id = environOf(pid)?.get(SANDBOX_ID_ENV);
-    if (want.sandboxId && id !== undefined && id !== want.sandboxId) return { ours: false, why: `pid ${pid} is a dev server of another sandbox, not of this one` };
+    if (want.sandboxId && id !== undefined && id !== want.sandboxId)
+      return { ours: false, why: `pid ${pid} is a dev server of another sandbox, not of this one` };
     // A server without the id was started by an earlier version of this tool: its private HOME must match then.
-    if (id === undefined && !inHome) return { ours: false, why: `pid ${pid} is a dev server of another program, not of this sandbox` };
+    if (id === undefined && !inHome)
+      return { ours: false, why: `pid ${pid} is a dev server of another program, not of this sandbox` };
   }
   return { ours: true };
 }
-

@@ -54,7 +54,12 @@ export function rootTokenProblem(id: string): string | null {
   return null;
 }
 
-export function devServerArgs(binary: ServerBinary, listen: string, kvVersion: 1 | 2 = 2, tlsCertDir?: string): string[] {
+export function devServerArgs(
+  binary: ServerBinary,
+  listen: string,
+  kvVersion: 1 | 2 = 2,
+  tlsCertDir?: string,
+): string[] {
   // No -dev-no-store-token: the token file the server writes into its private HOME (never the
   // user's: HOME is .sandbox/home) is how we learn a server-made token without the banner's wait.
   const args = ['server', '-dev', `-dev-listen-address=${listen}`];
@@ -68,7 +73,18 @@ function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
   // An inherited dev token or listen address would silently override ours.
   // A token path or CLI config (token_helper) of the user's would send the server's token file
   // out of the private HOME, over the user's own ~/.vault-token.
-  for (const k of ['VAULT_DEV_ROOT_TOKEN_ID', 'BAO_DEV_ROOT_TOKEN_ID', 'VAULT_DEV_LISTEN_ADDRESS', 'BAO_DEV_LISTEN_ADDRESS', 'VAULT_TOKEN', 'BAO_TOKEN', 'VAULT_TOKEN_PATH', 'BAO_TOKEN_PATH', 'VAULT_CONFIG_PATH', 'BAO_CONFIG_PATH']) {
+  for (const k of [
+    'VAULT_DEV_ROOT_TOKEN_ID',
+    'BAO_DEV_ROOT_TOKEN_ID',
+    'VAULT_DEV_LISTEN_ADDRESS',
+    'BAO_DEV_LISTEN_ADDRESS',
+    'VAULT_TOKEN',
+    'BAO_TOKEN',
+    'VAULT_TOKEN_PATH',
+    'BAO_TOKEN_PATH',
+    'VAULT_CONFIG_PATH',
+    'BAO_CONFIG_PATH',
+  ]) {
     delete env[k];
   }
   if (opts.sandboxId) env.SECRETS_SANDBOX_ID = opts.sandboxId;
@@ -116,7 +132,11 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
   const pid = child.pid;
   if (pid === undefined) {
     await sleep(10);
-    throw new StepError('start', `could not run ${opts.binary.path}: ${spawnError?.message ?? 'spawn failed'}`, 'check that the file is a working vault or bao binary');
+    throw new StepError(
+      'start',
+      `could not run ${opts.binary.path}: ${spawnError?.message ?? 'spawn failed'}`,
+      'check that the file is a working vault or bao binary',
+    );
   }
   opts.onSpawn?.(pid);
   child.unref();
@@ -173,8 +193,10 @@ function serverSaid(banner: Banner, stderrFile: string): string {
 }
 
 function fixFor(said: string, listen: string): string | undefined {
-  if (/address already in use/.test(said)) return `${listen} is taken: stop whatever listens there, or pick another port with --address`;
-  if (/flag provided but not defined/.test(said)) return 'this server binary is too old for these flags; install a current Vault or OpenBao';
+  if (/address already in use/.test(said))
+    return `${listen} is taken: stop whatever listens there, or pick another port with --address`;
+  if (/flag provided but not defined/.test(said))
+    return 'this server binary is too old for these flags; install a current Vault or OpenBao';
   if (/root token/i.test(said)) return 'choose another --root-token: letters, digits, - and _ only';
   return undefined;
 }

@@ -11,7 +11,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaled } from '../support/env.js';
 import { processesUnder, runProcess, type Run } from '../support/sandbox.js';
-import { CASES, lastLine, newCorpus, prepare, skipReason, startCorpus, stopCorpus, type Case, type Corpus } from '../support/doctor-corpus.js';
+import {
+  CASES,
+  lastLine,
+  newCorpus,
+  prepare,
+  skipReason,
+  startCorpus,
+  stopCorpus,
+  type Case,
+  type Corpus,
+} from '../support/doctor-corpus.js';
 
 const PICKED: [name: string, major: '3' | '2'][] = [
   ['the sandbox as written: root token, conn_uri', '3'],
@@ -72,15 +82,28 @@ describe.skipIf(skipReason)('the Airflow oracle answers as the airflow command d
       const pristine = `${p.home}.pristine`;
       cpSync(p.home, pristine, { recursive: true });
       const plain: Run[] = [];
-      for (const args of p.judgeCalls) plain.push(await runProcess(c!.oracles[k.major]!.airflow, args, { env: p.airflowEnv, cwd: p.dir, timeoutMs: scaled(120_000) }));
+      for (const args of p.judgeCalls)
+        plain.push(
+          await runProcess(c!.oracles[k.major]!.airflow, args, {
+            env: p.airflowEnv,
+            cwd: p.dir,
+            timeoutMs: scaled(120_000),
+          }),
+        );
       rmSync(p.home, { recursive: true });
       cpSync(pristine, p.home, { recursive: true });
       const forked: Run[] = [];
-      for (const args of p.judgeCalls) forked.push(await c!.oracles[k.major]!.run(args, { env: p.airflowEnv, cwd: p.dir, timeoutMs: scaled(120_000) }));
+      for (const args of p.judgeCalls)
+        forked.push(
+          await c!.oracles[k.major]!.run(args, { env: p.airflowEnv, cwd: p.dir, timeoutMs: scaled(120_000) }),
+        );
 
       expect(forked.map(answer)).toEqual(plain.map(answer));
       // The set-up is what the corpus says it is, so both kinds of answer were compared.
-      expect(plain.every((r) => r.code === 0), plain.map((r) => lastLine(r.stderr)).join(' | ')).toBe(k.setup.link === undefined);
+      expect(
+        plain.every((r) => r.code === 0),
+        plain.map((r) => lastLine(r.stderr)).join(' | '),
+      ).toBe(k.setup.link === undefined);
     });
   }
 
@@ -89,16 +112,29 @@ describe.skipIf(skipReason)('the Airflow oracle answers as the airflow command d
     // hvac reads VAULT_CACERT when imported, and the server imported it before any call.
     expect(o.info.envRead).toContain('VAULT_CACERT');
     const p = await prepare(c!, pick('the sandbox as written: root token, conn_uri', '3'));
-    await expect(o.run(['connections', 'get', p.h.conn, '-o', 'json'], { env: { ...p.airflowEnv, VAULT_CACERT: join(p.dir, 'ca.pem') }, cwd: p.dir })).rejects.toThrow(/VAULT_CACERT/);
+    await expect(
+      o.run(['connections', 'get', p.h.conn, '-o', 'json'], {
+        env: { ...p.airflowEnv, VAULT_CACERT: join(p.dir, 'ca.pem') },
+        cwd: p.dir,
+      }),
+    ).rejects.toThrow(/VAULT_CACERT/);
   });
 
   it('kills a call that hangs, with whatever it started, and goes on answering', async () => {
     const o = c!.oracles['3']!;
     const p = await prepare(c!, pick('kwargs from AIRFLOW__SECRETS__BACKEND_KWARGS_CMD', '3'));
-    const hung = await o.run(['connections', 'get', p.h.conn, '-o', 'json'], { env: { ...p.airflowEnv, AIRFLOW__SECRETS__BACKEND_KWARGS_CMD: 'sleep 3600' }, cwd: p.dir, timeoutMs: scaled(5_000) });
+    const hung = await o.run(['connections', 'get', p.h.conn, '-o', 'json'], {
+      env: { ...p.airflowEnv, AIRFLOW__SECRETS__BACKEND_KWARGS_CMD: 'sleep 3600' },
+      cwd: p.dir,
+      timeoutMs: scaled(5_000),
+    });
     expect(hung.code).toBe(128 + 9);
     expect(processesUnder(p.dir).map((pid) => `${pid}: ${cmdline(pid)}`)).toEqual([]);
-    const next = await o.run(['connections', 'get', p.h.conn, '-o', 'json'], { env: p.airflowEnv, cwd: p.dir, timeoutMs: scaled(120_000) });
+    const next = await o.run(['connections', 'get', p.h.conn, '-o', 'json'], {
+      env: p.airflowEnv,
+      cwd: p.dir,
+      timeoutMs: scaled(120_000),
+    });
     expect(next.code, next.stderr).toBe(0);
   });
 });

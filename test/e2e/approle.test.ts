@@ -14,8 +14,18 @@ const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
 const ws = workspaces(BIN);
 
-async function vault(url: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}/v1/${path}`, { method, headers: { ...(token ? { 'X-Vault-Token': token } : {}), 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+async function vault(
+  url: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${url}/v1/${path}`, {
+    method,
+    headers: { ...(token ? { 'X-Vault-Token': token } : {}), 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null };
 }
@@ -24,7 +34,21 @@ describe.skipIf(skipReason)('--auth approle', () => {
   it('a role whose token reads only the connections and variables; no root token in .env; a rerun changes nothing', async () => {
     const w = ws();
     const port = await freePort();
-    const args = ['sb', '--yes', '--auth', 'approle', '--address', `127.0.0.1:${port}`, '--conn', 'pg=postgres://u:p@db:5432/app', '--var', 'team=data', '--check', 'vault', '--json'];
+    const args = [
+      'sb',
+      '--yes',
+      '--auth',
+      'approle',
+      '--address',
+      `127.0.0.1:${port}`,
+      '--conn',
+      'pg=postgres://u:p@db:5432/app',
+      '--var',
+      'team=data',
+      '--check',
+      'vault',
+      '--json',
+    ];
     const r = await runCli(w, args);
     expect(r.code, r.stderr).toBe(0);
     const out = readJson<{ vault: { auth: string; policy: string; role: string } }>(r.stdout);
@@ -47,25 +71,40 @@ describe.skipIf(skipReason)('--auth approle', () => {
 
     // The policy file, beside the config, says exactly the two read grants with data/.
     const hcl = readFileSync(join(dir, 'policy.hcl'), 'utf8');
-    expect([...hcl.matchAll(/^path "([^"]+)" \{\n  capabilities = \["read"\]\n\}/gm)].map((m) => m[1])).toEqual(['secret/data/connections/*', 'secret/data/variables/*']);
+    expect([...hcl.matchAll(/^path "([^"]+)" \{\n {2}capabilities = \["read"\]\n\}/gm)].map((m) => m[1])).toEqual([
+      'secret/data/connections/*',
+      'secret/data/variables/*',
+    ]);
 
     // Log in as the provider does and try what Airflow may and may not do.
     const url = env.get('VAULT_ADDR')!;
-    const login = await vault(url, 'POST', 'auth/approle/login', undefined, { role_id: kw.role_id, secret_id: kw.secret_id });
+    const login = await vault(url, 'POST', 'auth/approle/login', undefined, {
+      role_id: kw.role_id,
+      secret_id: kw.secret_id,
+    });
     expect(login.status).toBe(200);
     const t = login.json.auth.client_token as string;
     expect(login.json.auth.policies).toEqual(['airflow-secrets-read', 'default']);
-    expect((await vault(url, 'GET', 'secret/data/connections/pg', t)).json.data.data).toEqual({ conn_uri: 'postgres://u:p@db:5432/app' });
+    expect((await vault(url, 'GET', 'secret/data/connections/pg', t)).json.data.data).toEqual({
+      conn_uri: 'postgres://u:p@db:5432/app',
+    });
     expect((await vault(url, 'GET', 'secret/data/variables/team', t)).json.data.data).toEqual({ value: 'data' });
-    expect((await vault(url, 'POST', 'secret/data/connections/pg', t, { data: { conn_uri: 'x://y' } })).status).toBe(403);
+    expect((await vault(url, 'POST', 'secret/data/connections/pg', t, { data: { conn_uri: 'x://y' } })).status).toBe(
+      403,
+    );
     expect((await vault(url, 'GET', 'secret/metadata/connections?list=true', t)).status).toBe(403);
     await vault(url, 'POST', 'secret/data/other/x', root, { data: { a: 1 } });
     expect((await vault(url, 'GET', 'secret/data/other/x', t)).status).toBe(403);
     // The secret_id lives 24h by default.
-    const sid = await vault(url, 'POST', 'auth/approle/role/airflow/secret-id/lookup', root, { secret_id: kw.secret_id });
+    const sid = await vault(url, 'POST', 'auth/approle/role/airflow/secret-id/lookup', root, {
+      secret_id: kw.secret_id,
+    });
     expect(sid.json.data.secret_id_ttl).toBe(86400);
 
-    const again = await runCli(w, args.filter((a) => a !== '--json'));
+    const again = await runCli(
+      w,
+      args.filter((a) => a !== '--json'),
+    );
     expect(again.code, again.stderr).toBe(0);
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(envText);
     expect((await runCli(w, ['down', 'sb'])).code).toBe(0);
@@ -74,11 +113,25 @@ describe.skipIf(skipReason)('--auth approle', () => {
   it('the policy.hcl mistake secret/connections/* is named by the check with the corrected block; fixing the file passes', async () => {
     const w = ws();
     const port = await freePort();
-    const args = ['sb', '--yes', '--auth', 'approle', '--secret-id-ttl', '10m', '--address', `127.0.0.1:${port}`, '--check', 'vault'];
+    const args = [
+      'sb',
+      '--yes',
+      '--auth',
+      'approle',
+      '--secret-id-ttl',
+      '10m',
+      '--address',
+      `127.0.0.1:${port}`,
+      '--check',
+      'vault',
+    ];
     expect((await runCli(w, args)).code).toBe(0);
     const file = join(w.cwd, 'sb', 'policy.hcl');
     const good = readFileSync(file, 'utf8');
-    writeFileSync(file, 'path "secret/connections/*" {\n  capabilities = ["read"]\n}\npath "secret/variables/*" {\n  capabilities = ["read"]\n}\n');
+    writeFileSync(
+      file,
+      'path "secret/connections/*" {\n  capabilities = ["read"]\n}\npath "secret/variables/*" {\n  capabilities = ["read"]\n}\n',
+    );
     const bad = await runCli(w, args);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/secret\/connections\/\*.*KV v1 form/);
@@ -93,7 +146,18 @@ describe.skipIf(skipReason)('--auth approle', () => {
   it('doctor names a policy without data/ (with the fixing block) and an expired secret_id (with the rerun that fixes it)', async () => {
     const w = ws();
     const port = await freePort();
-    const args = ['sb', '--yes', '--auth', 'approle', '--secret-id-ttl', '3s', '--address', `127.0.0.1:${port}`, '--check', 'vault'];
+    const args = [
+      'sb',
+      '--yes',
+      '--auth',
+      'approle',
+      '--secret-id-ttl',
+      '3s',
+      '--address',
+      `127.0.0.1:${port}`,
+      '--check',
+      'vault',
+    ];
     expect((await runCli(w, args)).code).toBe(0);
     const dir = join(w.cwd, 'sb');
     const root = readFileSync(join(dir, '.sandbox', 'home', '.vault-token'), 'utf8').trim();
@@ -103,11 +167,14 @@ describe.skipIf(skipReason)('--auth approle', () => {
     expect(healthy.stdout).toMatch(/AppRole login at auth\/approle works \(policies: airflow-secrets-read, default\)/);
 
     // The team's usual mistake, written straight to the server as an admin would.
-    const bad = 'path "secret/connections/*" {\n  capabilities = ["read"]\n}\npath "secret/variables/*" {\n  capabilities = ["read"]\n}\n';
+    const bad =
+      'path "secret/connections/*" {\n  capabilities = ["read"]\n}\npath "secret/variables/*" {\n  capabilities = ["read"]\n}\n';
     expect((await vault(url, 'POST', 'sys/policies/acl/airflow-secrets-read', root, { policy: bad })).status).toBe(204);
     const d = await runCli(w, ['doctor', 'sb']);
     expect(d.code).toBe(1);
-    expect(d.stdout).toMatch(/\[✗\] Connections in Vault: Airflow's token may not read secret\/connections\/smtp_default .*grants "secret\/connections\/\*", but on KV v2 the API path is secret\/data\/connections/);
+    expect(d.stdout).toMatch(
+      /\[✗\] Connections in Vault: Airflow's token may not read secret\/connections\/smtp_default .*grants "secret\/connections\/\*", but on KV v2 the API path is secret\/data\/connections/,
+    );
     expect(d.stdout).toContain('path "secret/data/connections/*" { capabilities = ["read"] }');
 
     // Past its TTL the secret_id no longer logs in: doctor says so; the rerun makes a new one and passes.

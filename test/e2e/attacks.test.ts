@@ -5,11 +5,30 @@
  * output. Rows that must be refused up front (exit 2) also check that nothing was started.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
-import { fakeBinary, freePort, runCli, runProcess, serversUnder, workspaces, type Run, type Workspace } from '../support/sandbox.js';
+import {
+  fakeBinary,
+  freePort,
+  runCli,
+  runProcess,
+  serversUnder,
+  workspaces,
+  type Run,
+  type Workspace,
+} from '../support/sandbox.js';
 import { CASES as BAD_INPUT } from './bad-input.test.js';
 
 const BIN = serverBinary();
@@ -20,11 +39,17 @@ const NOBODY = 65534;
 // Secrets every row carries, so a leak of either is caught whatever the row is about.
 const TOKEN = 'attk-root-token-0123456789';
 const PASSWORD = 'S3cret-pw-attack';
-const withSecrets = (args: string[]) => [...args, ...(args.includes('--root-token') ? [] : ['--root-token', TOKEN]), '--conn', `guarded=postgres://admin:${PASSWORD}@db.example.com/app`];
+const withSecrets = (args: string[]) => [
+  ...args,
+  ...(args.includes('--root-token') ? [] : ['--root-token', TOKEN]),
+  '--conn',
+  `guarded=postgres://admin:${PASSWORD}@db.example.com/app`,
+];
 
 function expectNoSecret(r: Run, extra: string[] = []): void {
   const out = r.stdout + r.stderr;
-  for (const s of [TOKEN, PASSWORD, encodeURIComponent(PASSWORD), ...extra]) expect(out, `leaked ${s.slice(0, 4)}…`).not.toContain(s);
+  for (const s of [TOKEN, PASSWORD, encodeURIComponent(PASSWORD), ...extra])
+    expect(out, `leaked ${s.slice(0, 4)}…`).not.toContain(s);
 }
 
 interface Attack {
@@ -161,7 +186,18 @@ const ATTACKS: Attack[] = [
   },
   {
     name: 'connection ids that differ only by . - _ give distinct DAG task ids',
-    setup: async () => ['--yes', '--check', 'vault', '--conn', 'my.db=http://a', '--conn', 'my-db=http://b', '--conn', 'my_db=http://c', ...(await addr())],
+    setup: async () => [
+      '--yes',
+      '--check',
+      'vault',
+      '--conn',
+      'my.db=http://a',
+      '--conn',
+      'my-db=http://b',
+      '--conn',
+      'my_db=http://c',
+      ...(await addr()),
+    ],
     code: 0,
     says: [],
     after: (w) => {
@@ -186,9 +222,21 @@ const ATTACKS: Attack[] = [
     says: [],
     after: (w) => {
       const env = join(w.cwd, "o'brien sb", '.env');
-      const bash = execFileSync('bash', ['-c', 'set -a; . "$1"; set +a; printf %s "$AIRFLOW__CORE__DAGS_FOLDER"', '_', env], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+      const bash = execFileSync(
+        'bash',
+        ['-c', 'set -a; . "$1"; set +a; printf %s "$AIRFLOW__CORE__DAGS_FOLDER"', '_', env],
+        { encoding: 'utf8', env: { PATH: process.env.PATH } },
+      );
       expect(bash).toBe(join(w.cwd, "o'brien sb", 'dags'));
-      const py = execFileSync(join(ROOT, '.venv', 'bin', 'python'), ['-c', 'import sys; from dotenv import dotenv_values; sys.stdout.write(dotenv_values(sys.argv[1])["AIRFLOW__CORE__DAGS_FOLDER"])', env], { encoding: 'utf8' });
+      const py = execFileSync(
+        join(ROOT, '.venv', 'bin', 'python'),
+        [
+          '-c',
+          'import sys; from dotenv import dotenv_values; sys.stdout.write(dotenv_values(sys.argv[1])["AIRFLOW__CORE__DAGS_FOLDER"])',
+          env,
+        ],
+        { encoding: 'utf8' },
+      );
       expect(py).toBe(bash);
     },
   },
@@ -203,7 +251,15 @@ const ATTACKS: Attack[] = [
     name: 'a YAML alias bomb in the config is one line, exit 2',
     setup: async (w) => {
       const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-      for (const [p, q] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) lines.push(`${p}: &${p} [${Array(9).fill(`*${q}`).join(',')}]`);
+      for (const [p, q] of [
+        ['b', 'a'],
+        ['c', 'b'],
+        ['d', 'c'],
+        ['e', 'd'],
+        ['f', 'e'],
+        ['g', 'f'],
+      ])
+        lines.push(`${p}: &${p} [${Array(9).fill(`*${q}`).join(',')}]`);
       writeFileSync(join(w.root, 'bomb.yaml'), lines.join('\n') + '\n');
       return ['--yes', '--config', join(w.root, 'bomb.yaml')];
     },
@@ -214,7 +270,15 @@ const ATTACKS: Attack[] = [
     name: 'a YAML alias bomb as --import is one line, exit 2',
     setup: async (w) => {
       const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-      for (const [p, q] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) lines.push(`${p}: &${p} [${Array(9).fill(`*${q}`).join(',')}]`);
+      for (const [p, q] of [
+        ['b', 'a'],
+        ['c', 'b'],
+        ['d', 'c'],
+        ['e', 'd'],
+        ['f', 'e'],
+        ['g', 'f'],
+      ])
+        lines.push(`${p}: &${p} [${Array(9).fill(`*${q}`).join(',')}]`);
       writeFileSync(join(w.root, 'bomb.yaml'), lines.join('\n') + '\n');
       return ['--yes', '--import', join(w.root, 'bomb.yaml')];
     },
@@ -222,7 +286,12 @@ const ATTACKS: Attack[] = [
     says: ['--import', 'aliases'],
   },
   ...['auth', 'sys/x', 'secret/data', 'secret/team', 'cubbyhole'].map(
-    (m): Attack => ({ name: `--mount ${m} is refused before the server starts`, setup: async () => ['--yes', '--mount', m, ...[]], code: 2, says: [`'${m}'`, m.startsWith('secret') ? 'nested' : 'keeps for itself'] }),
+    (m): Attack => ({
+      name: `--mount ${m} is refused before the server starts`,
+      setup: async () => ['--yes', '--mount', m, ...[]],
+      code: 2,
+      says: [`'${m}'`, m.startsWith('secret') ? 'nested' : 'keeps for itself'],
+    }),
   ),
   {
     name: "a mount holding ' is refused (it would land in the .env)",
@@ -301,7 +370,11 @@ const ATTACKS: Attack[] = [
   {
     name: 'a server that echoes the root token in its error: the failure (exit 1) still prints no token',
     setup: async (w) => {
-      const bin = fakeBinary(w.root, 'vault', 'echo "Error initializing core: token $VAULT_DEV_ROOT_TOKEN_ID rejected, conn pw ' + PASSWORD + '" >&2; exit 1');
+      const bin = fakeBinary(
+        w.root,
+        'vault',
+        'echo "Error initializing core: token $VAULT_DEV_ROOT_TOKEN_ID rejected, conn pw ' + PASSWORD + '" >&2; exit 1',
+      );
       return ['--yes', '--vault-bin', bin, ...(await addr())];
     },
     code: 1,
@@ -310,7 +383,11 @@ const ATTACKS: Attack[] = [
   {
     name: 'the same failure with --json: the JSON error holds no token either',
     setup: async (w) => {
-      const bin = fakeBinary(w.root, 'vault', 'echo "Error initializing core: token $VAULT_DEV_ROOT_TOKEN_ID rejected" >&2; exit 1');
+      const bin = fakeBinary(
+        w.root,
+        'vault',
+        'echo "Error initializing core: token $VAULT_DEV_ROOT_TOKEN_ID rejected" >&2; exit 1',
+      );
       return ['--yes', '--json', '--vault-bin', bin, ...(await addr())];
     },
     code: 1,
@@ -319,14 +396,21 @@ const ATTACKS: Attack[] = [
   {
     name: '.env and docker.env tell proxies to skip the sandbox, keeping the NO_PROXY of the shell',
     setup: async () => ['--yes', '--check', 'vault', ...(await addr())],
-    env: { NO_PROXY: 'corp.example', no_proxy: '', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9' },
+    env: {
+      NO_PROXY: 'corp.example',
+      no_proxy: '',
+      HTTP_PROXY: 'http://127.0.0.1:9',
+      HTTPS_PROXY: 'http://127.0.0.1:9',
+    },
     code: 0,
     says: [],
     after: (w) => {
       const env = readFileSync(join(sb(w), '.env'), 'utf8');
       expect(env).toMatch(/^NO_PROXY='127\.0\.0\.1,localhost,::1,corp\.example'$/m);
       expect(env).toMatch(/^no_proxy='127\.0\.0\.1,localhost,::1,corp\.example'$/m);
-      expect(readFileSync(join(sb(w), 'docker.env'), 'utf8')).toMatch(/^NO_PROXY=127\.0\.0\.1,localhost,::1,corp\.example$/m);
+      expect(readFileSync(join(sb(w), 'docker.env'), 'utf8')).toMatch(
+        /^NO_PROXY=127\.0\.0\.1,localhost,::1,corp\.example$/m,
+      );
     },
   },
 ];
@@ -336,7 +420,11 @@ async function run(w: Workspace, a: Attack): Promise<Run> {
   if (args[0] === '__cwd__') {
     // A shell that stands in a directory, removes it, then starts the CLI there.
     const { CLI } = await import('../support/env.js');
-    return runProcess('bash', ['-c', `cd "$1" && rmdir "$1" && exec "$2" "$3" --yes`, '_', args[1]!, process.execPath, CLI], { env: w.env, timeoutMs: scaled(30_000) });
+    return runProcess(
+      'bash',
+      ['-c', `cd "$1" && rmdir "$1" && exec "$2" "$3" --yes`, '_', args[1]!, process.execPath, CLI],
+      { env: w.env, timeoutMs: scaled(30_000) },
+    );
   }
   return runCli(w, withSecrets(args), { env: a.env, timeoutMs: a.timeoutMs ?? 120_000 });
 }
@@ -349,39 +437,48 @@ describe.skipIf(skipReason)('issue 14 attacks, one row per defect', () => {
   });
 
   // A row that needs root is skipped elsewhere with its reason; CI runs as root, so there it runs (and fails if it cannot).
-  for (const a of ATTACKS) it.skipIf(Boolean(a.skip) && !process.env.CI)(a.name, async () => {
-    const w = ws();
-    const before = Date.now();
-    let r: Run;
-    try {
-      r = await run(w, a);
-    } finally {
-      a.teardown?.(w);
-    }
-    expect(r.code, `stdout: ${r.stdout.slice(-1500)}\nstderr: ${r.stderr.slice(-1500)}`).toBe(a.code);
-    if (a.code === 2) {
-      // --json puts the error on stdout as one document; otherwise it is one line on stderr.
-      const lines = r.stdout.trimStart().startsWith('{') ? [r.stdout] : r.stderr.trim().split('\n');
-      expect(lines, r.stderr).toHaveLength(1);
-      for (const s of a.says) typeof s === 'string' ? expect(lines[0]).toContain(s) : expect(lines[0]).toMatch(s);
-      expect(serversUnder(w.root)).toEqual([]);
-      // Refused up front: quickly, without waiting on a server, a pipe or a 13 GiB read.
-      expect(Date.now() - before).toBeLessThan(15_000);
-    } else {
-      for (const s of a.says) typeof s === 'string' ? expect(r.stdout + r.stderr).toContain(s) : expect(r.stdout + r.stderr).toMatch(s);
-    }
-    expectNoSecret(r, a.secrets);
-    a.after?.(w, r);
-    if (a.code === 0) await runCli(w, ['down', (a.dir ?? sb)(w)]);
-  }, scaled(180_000));
+  for (const a of ATTACKS)
+    it.skipIf(Boolean(a.skip) && !process.env.CI)(
+      a.name,
+      async () => {
+        const w = ws();
+        const before = Date.now();
+        let r: Run;
+        try {
+          r = await run(w, a);
+        } finally {
+          a.teardown?.(w);
+        }
+        expect(r.code, `stdout: ${r.stdout.slice(-1500)}\nstderr: ${r.stderr.slice(-1500)}`).toBe(a.code);
+        if (a.code === 2) {
+          // --json puts the error on stdout as one document; otherwise it is one line on stderr.
+          const lines = r.stdout.trimStart().startsWith('{') ? [r.stdout] : r.stderr.trim().split('\n');
+          expect(lines, r.stderr).toHaveLength(1);
+          for (const s of a.says) typeof s === 'string' ? expect(lines[0]).toContain(s) : expect(lines[0]).toMatch(s);
+          expect(serversUnder(w.root)).toEqual([]);
+          // Refused up front: quickly, without waiting on a server, a pipe or a 13 GiB read.
+          expect(Date.now() - before).toBeLessThan(15_000);
+        } else {
+          for (const s of a.says)
+            typeof s === 'string' ? expect(r.stdout + r.stderr).toContain(s) : expect(r.stdout + r.stderr).toMatch(s);
+        }
+        expectNoSecret(r, a.secrets);
+        a.after?.(w, r);
+        if (a.code === 0) await runCli(w, ['down', (a.dir ?? sb)(w)]);
+      },
+      scaled(180_000),
+    );
 
   // Item 4: every error the bad-input table produces, with a token and a password given, through the scan.
-  it.each(BAD_INPUT.map((c) => [c.name, c] as const))('bad input "%s" prints neither the token nor the password', async (_name, c) => {
-    const w = ws();
-    c.setup?.(w);
-    const r = await runCli(w, withSecrets(c.args));
-    expect(r.code).not.toBe(0);
-    expectNoSecret(r);
-    expect(serversUnder(w.root)).toEqual([]);
-  });
+  it.each(BAD_INPUT.map((c) => [c.name, c] as const))(
+    'bad input "%s" prints neither the token nor the password',
+    async (_name, c) => {
+      const w = ws();
+      c.setup?.(w);
+      const r = await runCli(w, withSecrets(c.args));
+      expect(r.code).not.toBe(0);
+      expectNoSecret(r);
+      expect(serversUnder(w.root)).toEqual([]);
+    },
+  );
 });

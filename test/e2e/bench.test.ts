@@ -11,16 +11,35 @@ import { runProcess } from '../support/sandbox.js';
 const skipReason = missing('server binary', serverBinary()) ?? missing('project venv python (hvac)', VENV_PYTHON);
 
 describe.skipIf(skipReason)('npm run bench -- --quick', () => {
-  it('measures every comparison and writes the results table', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'css-bench-test-')), 'results.md');
-    const r = await runProcess(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], { cwd: ROOT, env: process.env, timeoutMs: scaled(300_000) });
-    expect(r.code, r.stderr.slice(-2000)).toBe(0);
-    const md = readFileSync(out, 'utf8');
-    for (const row of ['`node -e 0`', '`--version`', '`--help`', 'server start-up alone', 'shell script', '`--yes --check vault`', '`bao kv put` loop', 'sequential hvac loop', '`--import` into the running sandbox', '`doctor --json`']) {
-      expect(md).toContain(row);
-    }
-    // Every row carries a measured median in ms.
-    expect(md.match(/\| \d+ ms \(min \d+, max \d+, n=\d+\)/g)?.length).toBeGreaterThanOrEqual(12);
-    expect(md).toContain('## Against the targets');
-  }, scaled(300_000));
+  it(
+    'measures every comparison and writes the results table',
+    async () => {
+      const out = join(mkdtempSync(join(tmpdir(), 'css-bench-test-')), 'results.md');
+      const r = await runProcess(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], {
+        cwd: ROOT,
+        env: process.env,
+        timeoutMs: scaled(300_000),
+      });
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      const md = readFileSync(out, 'utf8');
+      for (const row of [
+        '`node -e 0`',
+        '`--version`',
+        '`--help`',
+        'server start-up alone',
+        'shell script',
+        '`--yes --check vault`',
+        '`bao kv put` loop',
+        'sequential hvac loop',
+        '`--import` into the running sandbox',
+        '`doctor --json`',
+      ]) {
+        expect(md).toContain(row);
+      }
+      // Every row carries a measured median in ms.
+      expect(md.match(/\| \d+ ms \(min \d+, max \d+, n=\d+\)/g)?.length).toBeGreaterThanOrEqual(12);
+      expect(md).toContain('## Against the targets');
+    },
+    scaled(300_000),
+  );
 });

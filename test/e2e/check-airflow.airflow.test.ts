@@ -18,26 +18,50 @@ afterEach(() => {
   for (const w of spaces.splice(0)) expect(cleanup(w), 'a server process was left running').toEqual([]);
 });
 
-describe.skipIf(missing('server binary', BIN) ?? missing('Airflow 3 venv', join(AIRFLOW3, 'airflow')))('--check airflow with a proxy in the user environment', () => {
-  it('passes through the .env NO_PROXY, and fails naming the proxy once NO_PROXY is gone', { timeout: 450_000 }, async () => {
-    // Port 9 (discard) has no listener: a request sent to this proxy fails at once.
-    const w = workspace(BIN, { HTTP_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9' });
-    w.env.PATH = `${AIRFLOW3}${delimiter}${w.env.PATH}`;
-    spaces.push(w);
-    const args = ['--yes', '--address', `127.0.0.1:${await freePort()}`, '--conn', 'pg=postgres://u:p@db:5432/app', '--var', 'env=dev'];
-    const first = await runCli(w, [...args, '--check', 'airflow', '--json'], { timeoutMs: 200_000 });
-    expect(first.code, first.stderr).toBe(0);
-    const s = readJson<{ airflow_checks: { id: string; ok: boolean; detail: string }[] }>(first.stdout);
-    expect(s.airflow_checks.map((c) => [c.id, c.ok])).toEqual([['pg', true], ['env', true]]);
-    expect(s.airflow_checks[0]!.detail).toContain('from Vault');
+describe.skipIf(missing('server binary', BIN) ?? missing('Airflow 3 venv', join(AIRFLOW3, 'airflow')))(
+  '--check airflow with a proxy in the user environment',
+  () => {
+    it('passes through the .env NO_PROXY, and fails naming the proxy once NO_PROXY is gone', {
+      timeout: 450_000,
+    }, async () => {
+      // Port 9 (discard) has no listener: a request sent to this proxy fails at once.
+      const w = workspace(BIN, { HTTP_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9' });
+      w.env.PATH = `${AIRFLOW3}${delimiter}${w.env.PATH}`;
+      spaces.push(w);
+      const args = [
+        '--yes',
+        '--address',
+        `127.0.0.1:${await freePort()}`,
+        '--conn',
+        'pg=postgres://u:p@db:5432/app',
+        '--var',
+        'env=dev',
+      ];
+      const first = await runCli(w, [...args, '--check', 'airflow', '--json'], { timeoutMs: 200_000 });
+      expect(first.code, first.stderr).toBe(0);
+      const s = readJson<{ airflow_checks: { id: string; ok: boolean; detail: string }[] }>(first.stdout);
+      expect(s.airflow_checks.map((c) => [c.id, c.ok])).toEqual([
+        ['pg', true],
+        ['env', true],
+      ]);
+      expect(s.airflow_checks[0]!.detail).toContain('from Vault');
 
-    const f = join(w.cwd, 'secrets-sandbox', '.env');
-    writeFileSync(f, readFileSync(f, 'utf8').split('\n').filter((l) => !/^(NO_PROXY|no_proxy)=/.test(l)).join('\n'));
-    const second = await runCli(w, [...args, '--check', 'airflow'], { timeoutMs: 200_000 });
-    expect(second.code).toBe(1);
-    expect(second.stderr).toContain("Airflow did not resolve 'pg'");
-    expect(second.stderr).toMatch(/First broken link: address\/TLS\/proxy \(Proxy between Airflow and Vault\): HTTP_PROXY=http:\/\/127\.0\.0\.1:9 and NO_PROXY does not cover 127\.0\.0\.1/);
-    expect(second.stderr).toMatch(/export NO_PROXY=/);
-    await runCli(w, ['down']);
-  });
-});
+      const f = join(w.cwd, 'secrets-sandbox', '.env');
+      writeFileSync(
+        f,
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .filter((l) => !/^(NO_PROXY|no_proxy)=/.test(l))
+          .join('\n'),
+      );
+      const second = await runCli(w, [...args, '--check', 'airflow'], { timeoutMs: 200_000 });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain("Airflow did not resolve 'pg'");
+      expect(second.stderr).toMatch(
+        /First broken link: address\/TLS\/proxy \(Proxy between Airflow and Vault\): HTTP_PROXY=http:\/\/127\.0\.0\.1:9 and NO_PROXY does not cover 127\.0\.0\.1/,
+      );
+      expect(second.stderr).toMatch(/export NO_PROXY=/);
+      await runCli(w, ['down']);
+    });
+  },
+);

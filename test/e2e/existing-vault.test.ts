@@ -21,8 +21,19 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
   let v: ExistingVault;
   beforeAll(async () => {
     v = await startExistingVault(BIN!);
-    expect((await v.api('POST', 'secret/data/connections/team_pg', { data: { conn_uri: 'postgres://svc:s3cret@db.internal:5432/dw' } }, v.rootToken)).status).toBe(200);
-    expect((await v.api('POST', 'secret/data/variables/region', { data: { value: 'eu-west-1' } }, v.rootToken)).status).toBe(200);
+    expect(
+      (
+        await v.api(
+          'POST',
+          'secret/data/connections/team_pg',
+          { data: { conn_uri: 'postgres://svc:s3cret@db.internal:5432/dw' } },
+          v.rootToken,
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (await v.api('POST', 'secret/data/variables/region', { data: { value: 'eu-west-1' } }, v.rootToken)).status,
+    ).toBe(200);
   }, scaled(120_000));
   afterAll(async () => v?.stop());
 
@@ -30,7 +41,8 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
   async function snapshot(ns?: string): Promise<string> {
     const get = async (p: string) => (await v.api('GET', p, undefined, v.rootToken, ns)).json;
     const meta = async (p: string) => {
-      const keys = ((await v.api('GET', `secret/metadata/${p}?list=true`, undefined, v.rootToken, ns)).json?.data?.keys ?? []) as string[];
+      const keys = ((await v.api('GET', `secret/metadata/${p}?list=true`, undefined, v.rootToken, ns)).json?.data
+        ?.keys ?? []) as string[];
       return Promise.all(keys.map(async (k) => [k, (await get(`secret/metadata/${p}/${k}`))?.data?.current_version]));
     };
     return JSON.stringify({
@@ -68,7 +80,9 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
 
     const st = await runCli(w, ['status', 'sb']);
     expect(st.code, st.stdout).toBe(0);
-    expect(st.stdout).toMatch(/answering: this sandbox uses an existing Vault at .*: this tool did not start it and does not stop, restart or manage it/);
+    expect(st.stdout).toMatch(
+      /answering: this sandbox uses an existing Vault at .*: this tool did not start it and does not stop, restart or manage it/,
+    );
     const down = await runCli(w, ['down', 'sb']);
     expect(down.code).toBe(0);
     expect(down.stdout).toMatch(/^nothing to stop: this sandbox uses an existing Vault/);
@@ -82,7 +96,19 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
 
   it('--seed --yes writes exactly the given secrets there, and the check reads them back', async () => {
     const w = ws({ VAULT_TOKEN: v.rootToken });
-    const r = await runCli(w, ['sb', '--yes', '--seed', '--vault-url', v.url, '--ca-cert', v.caFile, '--conn', 'new_api=https://u:p@api.example.com:443', '--check', 'vault']);
+    const r = await runCli(w, [
+      'sb',
+      '--yes',
+      '--seed',
+      '--vault-url',
+      v.url,
+      '--ca-cert',
+      v.caFile,
+      '--conn',
+      'new_api=https://u:p@api.example.com:443',
+      '--check',
+      'vault',
+    ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const got = await v.api('GET', 'secret/data/connections/new_api', undefined, v.rootToken);
     expect(got.json.data.data).toEqual({ conn_uri: 'https://u:p@api.example.com:443' });
@@ -96,21 +122,49 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     const inNs = (m: string, p: string, b?: unknown) => v.api(m, p, b, v.rootToken, ns);
     await inNs('POST', 'sys/mounts/teamkv', { type: 'kv', options: { version: '2' } });
     await v.kvReady('teamkv', ns);
-    expect((await inNs('POST', 'teamkv/data/airflow/connections/wh', { data: { conn_uri: 'snowflake://u:p@acct/db' } })).status).toBe(200);
+    expect(
+      (await inNs('POST', 'teamkv/data/airflow/connections/wh', { data: { conn_uri: 'snowflake://u:p@acct/db' } }))
+        .status,
+    ).toBe(200);
     await inNs('POST', 'sys/auth/approle', { type: 'approle' });
-    await inNs('POST', 'sys/policies/acl/airflow', { policy: 'path "teamkv/data/airflow/*" {\n  capabilities = ["read"]\n}\n' });
+    await inNs('POST', 'sys/policies/acl/airflow', {
+      policy: 'path "teamkv/data/airflow/*" {\n  capabilities = ["read"]\n}\n',
+    });
     await inNs('POST', 'auth/approle/role/airflow', { token_policies: ['airflow'] });
     const roleId = (await inNs('GET', 'auth/approle/role/airflow/role-id')).json.data.role_id;
     const secretId = (await inNs('POST', 'auth/approle/role/airflow/secret-id', {})).json.data.secret_id;
     const before = await snapshot(ns);
 
     const w = ws({ VAULT_TOKEN: v.rootToken, VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId });
-    const args = ['sb', '--yes', '--vault-url', v.url, '--ca-cert', v.caFile, '--auth', 'approle', '--mount', 'teamkv', '--connections-path', 'airflow/connections', '--variables-path', 'airflow/variables', '--check', 'vault'];
+    const args = [
+      'sb',
+      '--yes',
+      '--vault-url',
+      v.url,
+      '--ca-cert',
+      v.caFile,
+      '--auth',
+      'approle',
+      '--mount',
+      'teamkv',
+      '--connections-path',
+      'airflow/connections',
+      '--variables-path',
+      'airflow/variables',
+      '--check',
+      'vault',
+    ];
     const r = await runCli(w, [...args, '--namespace', ns]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('1 connection(s) found and checked');
     const env = parseEnvFile(readFileSync(join(w.cwd, 'sb', '.env'), 'utf8'));
-    expect(JSON.parse(env.get('AIRFLOW__SECRETS__BACKEND_KWARGS')!)).toMatchObject({ auth_type: 'approle', role_id: roleId, secret_id: secretId, namespace: ns, verify: v.caFile });
+    expect(JSON.parse(env.get('AIRFLOW__SECRETS__BACKEND_KWARGS')!)).toMatchObject({
+      auth_type: 'approle',
+      role_id: roleId,
+      secret_id: secretId,
+      namespace: ns,
+      verify: v.caFile,
+    });
     expect(env.has('VAULT_TOKEN')).toBe(false);
     expect(env.get('VAULT_NAMESPACE')).toBe(ns);
     expect(await snapshot(ns)).toBe(before);
@@ -128,7 +182,25 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     const w = ws({ VAULT_TOKEN: v.rootToken });
     const other = join(w.root, 'other-ca.pem');
     const { execFileSync } = await import('node:child_process');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(w.root, 'k.pem'), '-out', other, '-days', '1', '-subj', '/CN=other'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(w.root, 'k.pem'),
+        '-out',
+        other,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=other',
+      ],
+      { stdio: 'pipe' },
+    );
     const r = await runCli(w, ['sb', '--yes', '--vault-url', v.url, '--ca-cert', other, '--check', 'vault']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`not signed by the CA in ${other}`);
@@ -153,7 +225,25 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     const ENTER = '\r';
     const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
       input: JSON.stringify({
-        cmd: [process.execPath, CLI, 'sb', '--vault-url', v.url, '--ca-cert', v.caFile, '--mount', 'secret', '--connections-path', 'connections', '--variables-path', 'variables', '--airflow-version', '3', '--check', 'vault'],
+        cmd: [
+          process.execPath,
+          CLI,
+          'sb',
+          '--vault-url',
+          v.url,
+          '--ca-cert',
+          v.caFile,
+          '--mount',
+          'secret',
+          '--connections-path',
+          'connections',
+          '--variables-path',
+          'variables',
+          '--airflow-version',
+          '3',
+          '--check',
+          'vault',
+        ],
         cwd: w.cwd,
         env: { ...w.env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' },
         steps: [
@@ -178,10 +268,23 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     const w = ws();
     const tf = join(w.root, 'vault-token');
     writeFileSync(tf, `${v.rootToken}\n`, { mode: 0o600 });
-    const r = await runCli(w, ['sb', '--yes', '--vault-url', v.url, '--ca-cert', v.caFile, '--token-file', tf, '--check', 'vault']);
+    const r = await runCli(w, [
+      'sb',
+      '--yes',
+      '--vault-url',
+      v.url,
+      '--ca-cert',
+      v.caFile,
+      '--token-file',
+      tf,
+      '--check',
+      'vault',
+    ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const envText = readFileSync(join(w.cwd, 'sb', '.env'), 'utf8');
-    expect(JSON.parse(parseEnvFile(envText).get('AIRFLOW__SECRETS__BACKEND_KWARGS')!)).toMatchObject({ token_path: tf });
+    expect(JSON.parse(parseEnvFile(envText).get('AIRFLOW__SECRETS__BACKEND_KWARGS')!)).toMatchObject({
+      token_path: tf,
+    });
     expect(envText).not.toContain(v.rootToken);
   });
 });

@@ -11,7 +11,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { missing, ROOT, serverBinary } from '../support/env.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
-import { cleanup, fakeBinary, freePort, processesUnder, readJson, runCli, serversUnder, workspace, type Workspace } from '../support/sandbox.js';
+import {
+  cleanup,
+  fakeBinary,
+  freePort,
+  processesUnder,
+  readJson,
+  runCli,
+  serversUnder,
+  workspace,
+  type Workspace,
+} from '../support/sandbox.js';
 
 const BIN = serverBinary();
 const AIRFLOW3 = join(ROOT, '.venvs', 'airflow3', 'bin', 'airflow');
@@ -34,7 +44,10 @@ function ws(extra: NodeJS.ProcessEnv = {}): Workspace {
 /** No temp file of an atomic write was left behind anywhere in the sandbox. */
 function noTempFiles(dir: string): void {
   if (!existsSync(dir)) return;
-  const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+  const walk = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)],
+    );
   expect(walk(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 }
 
@@ -70,7 +83,9 @@ describe.skipIf(skipReason)('faults', () => {
     const bin = fakeBinary(w.root, 'vault', 'echo "Error initializing core: injected failure"; exit 1');
     const r = await runCli(w, ['--yes', '--vault-bin', bin, '--address', `127.0.0.1:${await freePort()}`]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/start: the server exited before it was ready \(exit 1\): Error initializing core: injected failure/);
+    expect(r.stderr).toMatch(
+      /start: the server exited before it was ready \(exit 1\): Error initializing core: injected failure/,
+    );
     expect(existsSync(join(w.cwd, 'secrets-sandbox', '.env'))).toBe(false);
     expect(existsSync(join(w.cwd, 'secrets-sandbox', '.sandbox', 'state.json'))).toBe(false);
   });
@@ -85,7 +100,7 @@ describe.skipIf(skipReason)('faults', () => {
     expect(processesUnder(w.root)).toEqual([]);
   });
 
-  it("4. the port held by our own earlier sandbox: named, the other sandbox untouched", async () => {
+  it('4. the port held by our own earlier sandbox: named, the other sandbox untouched', async () => {
     const a = ws();
     const port = await freePort();
     expect((await runCli(a, ['--yes', '--address', `127.0.0.1:${port}`])).code).toBe(0);
@@ -109,7 +124,9 @@ describe.skipIf(skipReason)('faults', () => {
     const j = readJson<{ server: { reused: boolean }; connections: { seeded: string; check: string }[] }>(r.stdout);
     expect(j.server.reused).toBe(false);
     expect(j.connections[0]).toMatchObject({ seeded: 'created', check: 'ok' });
-    const again = readJson<{ server: { reused: boolean }; connections: { seeded: string }[] }>((await runCli(w, args)).stdout);
+    const again = readJson<{ server: { reused: boolean }; connections: { seeded: string }[] }>(
+      (await runCli(w, args)).stdout,
+    );
     expect(again.server.reused).toBe(true);
     expect(again.connections[0]!.seeded).toBe('unchanged');
     await runCli(w, ['down']);
@@ -149,17 +166,32 @@ describe.skipIf(skipReason)('faults', () => {
     expect((await runCli(w, args)).code).toBe(0);
     const dir = join(w.cwd, 'secrets-sandbox');
     const token = tokenOf(dir);
-    expect((await fetch(`http://127.0.0.1:${port}/v1/auth/token/revoke-self`, { method: 'POST', headers: { 'X-Vault-Token': token } })).status).toBe(204);
-    const d = readJson<{ checks: { id: string; status: string; fix: string }[] }>((await runCli(w, ['doctor', '--json'])).stdout);
+    expect(
+      (
+        await fetch(`http://127.0.0.1:${port}/v1/auth/token/revoke-self`, {
+          method: 'POST',
+          headers: { 'X-Vault-Token': token },
+        })
+      ).status,
+    ).toBe(204);
+    const d = readJson<{ checks: { id: string; status: string; fix: string }[] }>(
+      (await runCli(w, ['doctor', '--json'])).stdout,
+    );
     expect(d.checks.find((c) => c.id === 'token')).toMatchObject({ status: 'fail' });
     const r = await runCli(w, args);
     expect(r.code, r.stderr).toBe(0);
     expect(tokenOf(dir)).not.toBe(token);
-    expect((await fetch(`http://127.0.0.1:${port}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': tokenOf(dir) } })).status).toBe(200);
+    expect(
+      (
+        await fetch(`http://127.0.0.1:${port}/v1/auth/token/lookup-self`, {
+          headers: { 'X-Vault-Token': tokenOf(dir) },
+        })
+      ).status,
+    ).toBe(200);
     await runCli(w, ['down']);
   });
 
-  describe('8-10. a fault proxy between Airflow\'s url and the real server', () => {
+  describe("8-10. a fault proxy between Airflow's url and the real server", () => {
     async function behindProxy(mode: 'status500' | 'reset' | 'slow') {
       const w = ws();
       const port = await freePort();
@@ -172,11 +204,13 @@ describe.skipIf(skipReason)('faults', () => {
       return { w, dir, port, proxy };
     }
 
-    it('8. 500 from the server: the check names the status and Vault\'s message; passes again once the fault is gone', async () => {
+    it("8. 500 from the server: the check names the status and Vault's message; passes again once the fault is gone", async () => {
       const { w, proxy } = await behindProxy('status500');
       const r = await runCli(w, ['--yes']);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/check: Airflow's lookup of 'smtp_default' would fail: GET \/v1\/secret\/data\/connections\/smtp_default: 500 injected fault: internal error/);
+      expect(r.stderr).toMatch(
+        /check: Airflow's lookup of 'smtp_default' would fail: GET \/v1\/secret\/data\/connections\/smtp_default: 500 injected fault: internal error/,
+      );
       proxy.mode = 'pass';
       const ok = await runCli(w, ['--yes']);
       expect(ok.code, ok.stderr).toBe(0);
@@ -258,7 +292,9 @@ describe.skipIf(skipReason)('faults', () => {
     it('13. during start: exit 130, the half-started server is stopped, no files', async () => {
       const w = ws({ SECRETS_SANDBOX_START_TIMEOUT: '60' });
       const bin = fakeBinary(w.root, 'vault', 'echo "==> Vault server configuration:"; exec sleep 300');
-      const r = await runCli(w, ['--yes', '--vault-bin', bin, '--address', `127.0.0.1:${await freePort()}`], { signalAfterMs: 1500 });
+      const r = await runCli(w, ['--yes', '--vault-bin', bin, '--address', `127.0.0.1:${await freePort()}`], {
+        signalAfterMs: 1500,
+      });
       expect(r.code).toBe(130);
       expect(r.stderr).toContain('interrupted');
       expect(processesUnder(w.root)).toEqual([]);
@@ -273,7 +309,11 @@ describe.skipIf(skipReason)('faults', () => {
       const args = ['--yes', '--address', `127.0.0.1:${await freePort()}`];
       const { spawn } = await import('node:child_process');
       const { CLI } = await import('../support/env.js');
-      const child = spawn(process.execPath, [CLI, ...args], { cwd: w.cwd, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, ...args], {
+        cwd: w.cwd,
+        env: w.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       await waitFor(() => existsSync(join(dir, '.sandbox', 'state.json')));
@@ -289,30 +329,37 @@ describe.skipIf(skipReason)('faults', () => {
       await runCli(w, ['down']);
     });
 
-    it.skipIf(missing('Airflow 3 venv', AIRFLOW3))('15. during the Airflow check, after the files were written: exit 130, server and Airflow stopped, every file whole', async () => {
-      const w = ws();
-      w.env.PATH = `${dirname(AIRFLOW3)}${delimiter}${w.env.PATH}`;
-      const dir = join(w.cwd, 'secrets-sandbox');
-      const { spawn } = await import('node:child_process');
-      const { CLI } = await import('../support/env.js');
-      const child = spawn(process.execPath, [CLI, '--yes', '--check', 'dag', '--address', `127.0.0.1:${await freePort()}`], { cwd: w.cwd, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      await waitFor(() => existsSync(join(dir, 'dags', 'example_secrets_dag.py')), 60_000);
-      await sleep(1500); // inside `airflow connections get` or `db migrate`
-      child.kill('SIGINT');
-      const code = await new Promise<number>((res) => child.on('close', (c) => res(c ?? 1)));
-      expect(code).toBe(130);
-      expect(stderr).toContain('interrupted');
-      expect(serversUnder(w.root)).toEqual([]);
-      expect(processesUnder(w.root)).toEqual([]);
-      expect(readFileSync(join(dir, '.env'), 'utf8')).toMatch(/^VAULT_TOKEN='[^']+'$/m);
-      expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).toContain('version: 1');
-      noTempFiles(dir);
-      // The rerun converges: a new server, the same files, the check passes.
-      const again = await runCli(w, ['--yes', '--check', 'vault']);
-      expect(again.code, again.stderr).toBe(0);
-      await runCli(w, ['down']);
-    });
+    it.skipIf(missing('Airflow 3 venv', AIRFLOW3))(
+      '15. during the Airflow check, after the files were written: exit 130, server and Airflow stopped, every file whole',
+      async () => {
+        const w = ws();
+        w.env.PATH = `${dirname(AIRFLOW3)}${delimiter}${w.env.PATH}`;
+        const dir = join(w.cwd, 'secrets-sandbox');
+        const { spawn } = await import('node:child_process');
+        const { CLI } = await import('../support/env.js');
+        const child = spawn(
+          process.execPath,
+          [CLI, '--yes', '--check', 'dag', '--address', `127.0.0.1:${await freePort()}`],
+          { cwd: w.cwd, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        await waitFor(() => existsSync(join(dir, 'dags', 'example_secrets_dag.py')), 60_000);
+        await sleep(1500); // inside `airflow connections get` or `db migrate`
+        child.kill('SIGINT');
+        const code = await new Promise<number>((res) => child.on('close', (c) => res(c ?? 1)));
+        expect(code).toBe(130);
+        expect(stderr).toContain('interrupted');
+        expect(serversUnder(w.root)).toEqual([]);
+        expect(processesUnder(w.root)).toEqual([]);
+        expect(readFileSync(join(dir, '.env'), 'utf8')).toMatch(/^VAULT_TOKEN='[^']+'$/m);
+        expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).toContain('version: 1');
+        noTempFiles(dir);
+        // The rerun converges: a new server, the same files, the check passes.
+        const again = await runCli(w, ['--yes', '--check', 'vault']);
+        expect(again.code, again.stderr).toBe(0);
+        await runCli(w, ['down']);
+      },
+    );
   });
 });

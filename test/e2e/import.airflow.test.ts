@@ -17,10 +17,29 @@ const skipReason = missing('server binary', BIN) ?? missing('Airflow 3 venv', jo
 function sourceConnections(): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (let i = 0; i < 30; i++) {
-    out[`pg_${i}`] = { conn_type: 'postgres', host: `db${i}.example.com`, login: `user${i}`, password: `p@ss:w/rd#${i}`, schema: `app${i}`, port: 5432 + i, extra: i % 3 === 0 ? JSON.stringify({ sslmode: 'require' }) : '' };
+    out[`pg_${i}`] = {
+      conn_type: 'postgres',
+      host: `db${i}.example.com`,
+      login: `user${i}`,
+      password: `p@ss:w/rd#${i}`,
+      schema: `app${i}`,
+      port: 5432 + i,
+      extra: i % 3 === 0 ? JSON.stringify({ sslmode: 'require' }) : '',
+    };
   }
-  out.aws_default = { conn_type: 'aws', extra: JSON.stringify({ region_name: 'eu-west-1', config_kwargs: { retries: { max_attempts: 5 } } }) };
-  out.http_api = { conn_type: 'http', host: 'api.example.com', login: 'svc', password: 'tok en+/=', port: 443, schema: 'v2', extra: JSON.stringify({ timeout: '30' }) };
+  out.aws_default = {
+    conn_type: 'aws',
+    extra: JSON.stringify({ region_name: 'eu-west-1', config_kwargs: { retries: { max_attempts: 5 } } }),
+  };
+  out.http_api = {
+    conn_type: 'http',
+    host: 'api.example.com',
+    login: 'svc',
+    password: 'tok en+/=',
+    port: 443,
+    schema: 'v2',
+    extra: JSON.stringify({ timeout: '30' }),
+  };
   out.gcp = { conn_type: 'google_cloud_platform', extra: JSON.stringify({ project: 'my-proj' }) };
   out.smtp_default = { conn_type: 'smtps', host: 'relay.example.com', login: 'user', password: 'host', port: 465 };
   out['weird.id-1'] = { conn_type: 'postgres', host: 'shared.example.com', port: 0 }; // port 0: Airflow's own get_uri drops it
@@ -62,27 +81,48 @@ describe.skipIf(skipReason)('--import of real Airflow export files', () => {
   });
 
   for (const name of ['conns.json', 'conns.yaml', 'conns.env']) {
-    it(`imports ${name} in one command, and Airflow resolves every imported connection from Vault`, async () => {
-      const dir = join(w.cwd, name.replace('.', '-'));
-      const r = await runCli(w, [dir, '--yes', '--json', '--import', exports[name]!, '--import', exports['vars.json']!, '--address', `127.0.0.1:${await freePort()}`, '--check', 'airflow'], { timeoutMs: scaled(300_000) });
-      expect(r.code, r.stdout.slice(-3000) + r.stderr).toBe(0);
-      const j = readJson<{
-        connections: { id: string; check: string; airflow: string }[];
-        variables: { key: string }[];
-        imports: { notes: { item: string; action: string; reason: string }[] };
-      }>(r.stdout);
-      expect(j.connections.map((c) => c.id).sort()).toEqual(Object.keys(source).sort());
-      expect(j.connections.every((c) => c.check === 'ok' && c.airflow === 'ok')).toBe(true);
-      expect(j.variables.map((v) => v.key).sort()).toEqual(['config', 'env', 'retries']);
-      // Real exports are valid Airflow connections: nothing is skipped; what changes is said.
-      expect(j.imports.notes.filter((n) => n.action === 'skipped')).toEqual([]);
-      // The env export is URIs that Airflow's get_uri wrote, which already lost port 0; the field exports still have it.
-      if (!name.endsWith('.env')) expect(j.imports.notes.find((n) => n.item === 'weird.id-1')?.reason ?? '').toContain('port 0 is dropped');
-      // What Airflow reads from Vault is what the user's Airflow held.
-      const cfg = readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8');
-      expect(cfg).toContain('pg_7:');
-      await runCli(w, ['down', dir]);
-    }, scaled(300_000));
+    it(
+      `imports ${name} in one command, and Airflow resolves every imported connection from Vault`,
+      async () => {
+        const dir = join(w.cwd, name.replace('.', '-'));
+        const r = await runCli(
+          w,
+          [
+            dir,
+            '--yes',
+            '--json',
+            '--import',
+            exports[name]!,
+            '--import',
+            exports['vars.json']!,
+            '--address',
+            `127.0.0.1:${await freePort()}`,
+            '--check',
+            'airflow',
+          ],
+          { timeoutMs: scaled(300_000) },
+        );
+        expect(r.code, r.stdout.slice(-3000) + r.stderr).toBe(0);
+        const j = readJson<{
+          connections: { id: string; check: string; airflow: string }[];
+          variables: { key: string }[];
+          imports: { notes: { item: string; action: string; reason: string }[] };
+        }>(r.stdout);
+        expect(j.connections.map((c) => c.id).sort()).toEqual(Object.keys(source).sort());
+        expect(j.connections.every((c) => c.check === 'ok' && c.airflow === 'ok')).toBe(true);
+        expect(j.variables.map((v) => v.key).sort()).toEqual(['config', 'env', 'retries']);
+        // Real exports are valid Airflow connections: nothing is skipped; what changes is said.
+        expect(j.imports.notes.filter((n) => n.action === 'skipped')).toEqual([]);
+        // The env export is URIs that Airflow's get_uri wrote, which already lost port 0; the field exports still have it.
+        if (!name.endsWith('.env'))
+          expect(j.imports.notes.find((n) => n.item === 'weird.id-1')?.reason ?? '').toContain('port 0 is dropped');
+        // What Airflow reads from Vault is what the user's Airflow held.
+        const cfg = readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8');
+        expect(cfg).toContain('pg_7:');
+        await runCli(w, ['down', dir]);
+      },
+      scaled(300_000),
+    );
   }
 
   it('imports AIRFLOW_CONN_* lines and Astro airflow_settings.yaml, with a line for everything not taken', async () => {
@@ -128,9 +168,25 @@ describe.skipIf(skipReason)('--import of real Airflow export files', () => {
       ].join('\n') + '\n',
     );
     const dir = join(w.cwd, 'handmade');
-    const r = await runCli(w, [dir, '--yes', '--json', '--import', join(files, 'airflow.env'), '--import', join(files, 'airflow_settings.yaml'), '--address', `127.0.0.1:${await freePort()}`, '--check', 'airflow']);
+    const r = await runCli(w, [
+      dir,
+      '--yes',
+      '--json',
+      '--import',
+      join(files, 'airflow.env'),
+      '--import',
+      join(files, 'airflow_settings.yaml'),
+      '--address',
+      `127.0.0.1:${await freePort()}`,
+      '--check',
+      'airflow',
+    ]);
     expect(r.code, r.stdout.slice(-2000) + r.stderr).toBe(0);
-    const j = readJson<{ connections: { id: string; airflow: string }[]; variables: { key: string }[]; imports: { notes: { item: string; action: string; reason: string }[] } }>(r.stdout);
+    const j = readJson<{
+      connections: { id: string; airflow: string }[];
+      variables: { key: string }[];
+      imports: { notes: { item: string; action: string; reason: string }[] };
+    }>(r.stdout);
     expect(j.connections.map((c) => c.id).sort()).toEqual(['astro_pg', 'astro_uri', 'my_json', 'my_pg']);
     expect(j.connections.every((c) => c.airflow === 'ok')).toBe(true);
     expect(j.variables.map((v) => v.key).sort()).toEqual(['stage', 'team']);

@@ -24,10 +24,17 @@ describe.skipIf(skipReason)('the installed command', () => {
   let prefix: string;
   beforeAll(() => {
     prefix = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}npm-`));
-    const out = execFileSync('npm', ['pack', '--pack-destination', prefix, '--silent', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const out = execFileSync('npm', ['pack', '--pack-destination', prefix, '--silent', '--ignore-scripts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
     const tgz = join(prefix, out.split('\n').at(-1)!);
     // No runtime dependencies (everything is bundled into dist/): this installs offline.
-    execFileSync('npm', ['install', '-g', '--prefix', join(prefix, 'p'), tgz, '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: prefix, stdio: 'pipe' });
+    execFileSync(
+      'npm',
+      ['install', '-g', '--prefix', join(prefix, 'p'), tgz, '--offline', '--no-audit', '--no-fund', '--ignore-scripts'],
+      { cwd: prefix, stdio: 'pipe' },
+    );
   }, scaled(120_000));
   afterAll(() => rmSync(prefix, { recursive: true, force: true }));
 
@@ -59,7 +66,10 @@ describe.skipIf(skipReason)('NODE_EXTRA_CA_CERTS through the launcher', () => {
     const w = ws({ VAULT_TOKEN: v.rootToken });
     const args = (dir: string) => [dir, '--yes', '--vault-url', v.url, '--check', 'vault'];
     // The oracle: Node loading the file itself.
-    const viaNode = await runProcess(process.execPath, [CLI, ...args('by-node')], { cwd: w.cwd, env: { ...w.env, NODE_EXTRA_CA_CERTS: v.caFile } });
+    const viaNode = await runProcess(process.execPath, [CLI, ...args('by-node')], {
+      cwd: w.cwd,
+      env: { ...w.env, NODE_EXTRA_CA_CERTS: v.caFile },
+    });
     expect(viaNode.code, viaNode.stdout + viaNode.stderr).toBe(0);
     const viaBin = await runCli(w, args('by-bin'), { env: { NODE_EXTRA_CA_CERTS: v.caFile } });
     expect(viaBin.code, viaBin.stdout + viaBin.stderr).toBe(0);
@@ -79,7 +89,10 @@ describe.skipIf(skipReason)('NODE_EXTRA_CA_CERTS through the launcher', () => {
     const w = ws();
     const missingFile = join(w.root, 'no-such-ca.pem');
     // Node itself reads the file at start and warns about it on every run.
-    const plain = await runProcess(process.execPath, [CLI, '--version'], { cwd: w.cwd, env: { ...w.env, NODE_EXTRA_CA_CERTS: missingFile } });
+    const plain = await runProcess(process.execPath, [CLI, '--version'], {
+      cwd: w.cwd,
+      env: { ...w.env, NODE_EXTRA_CA_CERTS: missingFile },
+    });
     expect(plain.stderr).toContain(`Ignoring extra certs from \`${missingFile}\``);
     const r = await runCli(w, ['sb', '--yes', '--check', 'vault'], { env: { NODE_EXTRA_CA_CERTS: missingFile } });
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -98,7 +111,11 @@ describe('the launcher script', () => {
     const d = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}links-`));
     execFileSync('ln', ['-s', BIN, join(d, 'abs')]);
     execFileSync('ln', ['-s', 'abs', join(d, 'rel')], { cwd: d });
-    for (const [cmd, args, cwd] of [[join(d, 'rel'), [], d], ['sh', ['rel'], d], ['./rel', [], d]] as const) {
+    for (const [cmd, args, cwd] of [
+      [join(d, 'rel'), [], d],
+      ['sh', ['rel'], d],
+      ['./rel', [], d],
+    ] as const) {
       const r = await runProcess(cmd, [...args, '--version'], { cwd, env: process.env });
       expect(r, `${cmd} ${args.join(' ')}`).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
     }
@@ -109,10 +126,14 @@ describe('the launcher script', () => {
   it('defers the CA file only when Node would use its bundled roots (not with --use-openssl-ca in NODE_OPTIONS)', async () => {
     const missingFile = join(tmpdir(), `${TEMP_PREFIX}no-such-ca-${process.pid}.pem`);
     // Node warns at start about a file it tried to load: the warning says who loaded it.
-    const deferred = await runProcess(BIN, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile } });
+    const deferred = await runProcess(BIN, ['--version'], {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile },
+    });
     expect(deferred).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
     expect(deferred.stderr).not.toContain('Ignoring extra certs');
-    const own = await runProcess(BIN, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile, NODE_OPTIONS: '--use-openssl-ca' } });
+    const own = await runProcess(BIN, ['--version'], {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: missingFile, NODE_OPTIONS: '--use-openssl-ca' },
+    });
     expect(own.code).toBe(0);
     expect(own.stderr).toContain(`Ignoring extra certs from \`${missingFile}\``);
   });

@@ -14,31 +14,50 @@ const skipReason = missing('server binary (bao or VAULT_BIN)', BIN) ?? missing('
 const ws = workspaces(BIN);
 
 describe.skipIf(skipReason)('issue 12 with real Airflow', () => {
-  it('remembers --airflow-bin for up, and the next steps work pasted in order', async () => {
-    const w = ws();
-    const port = await freePort();
-    const first = await runCli(w, ['--yes', '--json', '--address', `127.0.0.1:${port}`, '--check', 'airflow', '--airflow-bin', AIRFLOW, '--conn', 'pg=postgres://u:p@db:5432/app'], { timeoutMs: scaled(300_000) });
-    expect(first.code, first.stdout + first.stderr).toBe(0);
-    const dir = join(w.cwd, 'secrets-sandbox');
-    const cfg = readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8');
-    expect(cfg).toContain(`bin: ${AIRFLOW}`);
-    expect(cfg).toContain('check: airflow');
+  it(
+    'remembers --airflow-bin for up, and the next steps work pasted in order',
+    async () => {
+      const w = ws();
+      const port = await freePort();
+      const first = await runCli(
+        w,
+        [
+          '--yes',
+          '--json',
+          '--address',
+          `127.0.0.1:${port}`,
+          '--check',
+          'airflow',
+          '--airflow-bin',
+          AIRFLOW,
+          '--conn',
+          'pg=postgres://u:p@db:5432/app',
+        ],
+        { timeoutMs: scaled(300_000) },
+      );
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      const dir = join(w.cwd, 'secrets-sandbox');
+      const cfg = readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8');
+      expect(cfg).toContain(`bin: ${AIRFLOW}`);
+      expect(cfg).toContain('check: airflow');
 
-    expect((await runCli(w, ['down'])).code).toBe(0);
-    const up = await runCli(w, ['up', '--json'], { timeoutMs: scaled(300_000) });
-    expect(up.code, up.stdout + up.stderr).toBe(0);
-    const j = readJson<{ connections: { id: string; airflow: string }[]; next_steps: string[] }>(up.stdout);
-    expect(j.connections).toEqual([expect.objectContaining({ id: 'pg', airflow: 'ok' })]);
+      expect((await runCli(w, ['down'])).code).toBe(0);
+      const up = await runCli(w, ['up', '--json'], { timeoutMs: scaled(300_000) });
+      expect(up.code, up.stdout + up.stderr).toBe(0);
+      const j = readJson<{ connections: { id: string; airflow: string }[]; next_steps: string[] }>(up.stdout);
+      expect(j.connections).toEqual([expect.objectContaining({ id: 'pg', airflow: 'ok' })]);
 
-    // Pasted in order, as printed: activate, load .env, a fresh AIRFLOW_HOME migrated, then ask Airflow.
-    const lines = j.next_steps;
-    expect(lines[0]).toMatch(/^\. .*\.venvs\/airflow3\/bin\/activate /);
-    const script = ['set -e', ...lines.filter((l) => !l.startsWith('#'))].join('\n');
-    const r = await runProcess('bash', ['-c', script], { cwd: w.cwd, env: w.env, timeoutMs: scaled(600_000) });
-    expect(r.code, (r.stdout + r.stderr).slice(-3000)).toBe(0);
-    // `connections get pg` answered from Vault, the DAG run succeeded, and status/down (as printed) worked.
-    expect(r.stdout).toContain('postgres');
-    expect(r.stdout + r.stderr).toMatch(/DagRun Finished: dag_id=example_secrets_dag.*state=success/);
-    expect(r.stdout).toContain('stopped the sandbox server');
-  }, scaled(900_000));
+      // Pasted in order, as printed: activate, load .env, a fresh AIRFLOW_HOME migrated, then ask Airflow.
+      const lines = j.next_steps;
+      expect(lines[0]).toMatch(/^\. .*\.venvs\/airflow3\/bin\/activate /);
+      const script = ['set -e', ...lines.filter((l) => !l.startsWith('#'))].join('\n');
+      const r = await runProcess('bash', ['-c', script], { cwd: w.cwd, env: w.env, timeoutMs: scaled(600_000) });
+      expect(r.code, (r.stdout + r.stderr).slice(-3000)).toBe(0);
+      // `connections get pg` answered from Vault, the DAG run succeeded, and status/down (as printed) worked.
+      expect(r.stdout).toContain('postgres');
+      expect(r.stdout + r.stderr).toMatch(/DagRun Finished: dag_id=example_secrets_dag.*state=success/);
+      expect(r.stdout).toContain('stopped the sandbox server');
+    },
+    scaled(900_000),
+  );
 });

@@ -11,7 +11,18 @@ import { dirname, join } from 'node:path';
 import type { Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { missing, serverBinary, scaled } from '../support/env.js';
-import { envOf, canBind, freePort, holdPort, readJson, runCli, serversUnder, workspaces, type Run, type Workspace } from '../support/sandbox.js';
+import {
+  envOf,
+  canBind,
+  freePort,
+  holdPort,
+  readJson,
+  runCli,
+  serversUnder,
+  workspaces,
+  type Run,
+  type Workspace,
+} from '../support/sandbox.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
@@ -91,20 +102,40 @@ const CONDITIONS: Condition[] = [
       },
     },
   },
-  { name: 'IPv6 loopback [::1]', args: (port) => ['--address', `[::1]:${port}`], skip: async () => ((await canBind(0, '::1')) ? undefined : 'no IPv6 loopback on this machine') },
-  { name: 'binary only on the first run\'s PATH', laterEnv: { PATH: BARE_PATH } },
-  { name: '--config FILE', args: () => ['--config', 'conf/sb.yaml'], setup: async (w) => {
-    mkdirSync(join(w.cwd, 'conf'));
-    writeFileSync(join(w.cwd, 'conf', 'sb.yaml'), '# team settings: keep this comment\nversion: 1\n');
-  } },
+  {
+    name: 'IPv6 loopback [::1]',
+    args: (port) => ['--address', `[::1]:${port}`],
+    skip: async () => ((await canBind(0, '::1')) ? undefined : 'no IPv6 loopback on this machine'),
+  },
+  { name: "binary only on the first run's PATH", laterEnv: { PATH: BARE_PATH } },
+  {
+    name: '--config FILE',
+    args: () => ['--config', 'conf/sb.yaml'],
+    setup: async (w) => {
+      mkdirSync(join(w.cwd, 'conf'));
+      writeFileSync(join(w.cwd, 'conf', 'sb.yaml'), '# team settings: keep this comment\nversion: 1\n');
+    },
+  },
   { name: 'a copied sandbox dir', copied: true },
   { name: 'two runs at once', twice: true },
 ];
 
-type Op = { name: string; run: (cli: (args: string[]) => Promise<Run>, dir: string, base: string[], w: Workspace, env?: NodeJS.ProcessEnv) => Promise<void> };
+type Op = {
+  name: string;
+  run: (
+    cli: (args: string[]) => Promise<Run>,
+    dir: string,
+    base: string[],
+    w: Workspace,
+    env?: NodeJS.ProcessEnv,
+  ) => Promise<void>;
+};
 
 const OPS: Op[] = [
-  { name: 'create --yes', run: async (cli, dir, base) => void ok(await cli([dir, '--yes', ...base, ...CONN_ARGS]), 'create') },
+  {
+    name: 'create --yes',
+    run: async (cli, dir, base) => void ok(await cli([dir, '--yes', ...base, ...CONN_ARGS]), 'create'),
+  },
   { name: 'rerun', run: async (cli, dir, base) => void ok(await cli([dir, '--yes', ...base]), 'rerun') },
   {
     name: 'up after down',
@@ -135,7 +166,19 @@ const OPS: Op[] = [
     // A rerun through the questions, Enter on each: what is offered (the config's, else the default) is kept.
     run: async (_cli, dir, base, w, env) => {
       // A flag answers its question: no prompt for it.
-      const steps: [string, string][] = [...(base.includes('--address') ? [] : ['Listen address']), 'Root token', 'KV mount', 'connections_path', 'variables_path', 'How Airflow logs in', 'Airflow version', 'Connection ID=URI', 'Variable KEY=VALUE', 'Write the example DAG', 'Final check'].map((q) => [q, '\r']);
+      const steps: [string, string][] = [
+        ...(base.includes('--address') ? [] : ['Listen address']),
+        'Root token',
+        'KV mount',
+        'connections_path',
+        'variables_path',
+        'How Airflow logs in',
+        'Airflow version',
+        'Connection ID=URI',
+        'Variable KEY=VALUE',
+        'Write the example DAG',
+        'Final check',
+      ].map((q) => [q, '\r']);
       steps.push(['Sandbox ready', '']);
       const out = await wizard(w, [dir, ...base], steps, env);
       expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
@@ -145,11 +188,22 @@ const OPS: Op[] = [
 ];
 
 /** The CLI in a real pseudo-terminal (Python's pty from the project venv), answered key by key. */
-async function wizard(w: Workspace, args: string[], steps: [string, string][], env?: NodeJS.ProcessEnv): Promise<{ code: number; transcript: string; stuck_at: number | null }> {
+async function wizard(
+  w: Workspace,
+  args: string[],
+  steps: [string, string][],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number; transcript: string; stuck_at: number | null }> {
   const { VENV_PYTHON, ROOT, CLI } = await import('../support/env.js');
   const { runProcess } = await import('../support/sandbox.js');
   const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
-    input: JSON.stringify({ cmd: [process.execPath, CLI, ...args], cwd: w.cwd, env: { ...w.env, ...env, TERM: 'xterm-256color', COLUMNS: '200', LINES: '50' }, steps, timeout: 120 }),
+    input: JSON.stringify({
+      cmd: [process.execPath, CLI, ...args],
+      cwd: w.cwd,
+      env: { ...w.env, ...env, TERM: 'xterm-256color', COLUMNS: '200', LINES: '50' },
+      steps,
+      timeout: 120,
+    }),
     timeoutMs: scaled(150_000),
   });
   expect(r.code, r.stderr).toBe(0);
@@ -158,68 +212,75 @@ async function wizard(w: Workspace, args: string[], steps: [string, string][], e
 
 describe.skipIf(skipReason)('the rerun matrix: every cell converges', () => {
   for (const c of CONDITIONS) {
-    it(`${c.name}: create, rerun, up after down, up after a kill, doctor --fix, the wizard with defaults`, async (t) => {
-      const reason = await c.skip?.();
-      if (reason) t.skip(reason);
-      const w = ws();
-      const port = await freePort();
-      w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(port);
-      const held: Server[] = [];
-      try {
-        const h = await c.setup?.(w, port);
-        if (h) held.push(h);
-        const base = c.args?.(port) ?? [];
-        let dir = join(w.cwd, 'secrets-sandbox');
-        let other: string | undefined;
-        let otherPid: number | undefined;
-        for (const [i, op] of OPS.entries()) {
-          const hb = await c.before?.[i]?.(w, port);
-          if (hb) held.push(hb);
-          const env = i > 0 ? c.laterEnv : undefined;
-          const one = (args: string[]) => runCli(w, args, { env, timeoutMs: scaled(120_000) });
-          const cli = c.twice
-            ? async (args: string[]) => {
-                const [a, b] = await Promise.all([one(args), one(args)]);
-                ok(a, `first of two: ${args.join(' ')}`);
-                return b;
-              }
-            : one;
-          await op.run(cli, dir, base, w, env);
-          await assertConverged(dir, `${c.name} / ${op.name}`);
-          if (c.copied && i === 0) {
-            // Copy the running sandbox (state.json, .env and all); from here on the ops act on the copy.
-            other = dir;
-            otherPid = serversOf(other)[0]!.pid;
-            dir = join(w.cwd, 'copy');
-            cpSync(other, dir, { recursive: true });
+    it(
+      `${c.name}: create, rerun, up after down, up after a kill, doctor --fix, the wizard with defaults`,
+      async (t) => {
+        const reason = await c.skip?.();
+        if (reason) t.skip(reason);
+        const w = ws();
+        const port = await freePort();
+        w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(port);
+        const held: Server[] = [];
+        try {
+          const h = await c.setup?.(w, port);
+          if (h) held.push(h);
+          const base = c.args?.(port) ?? [];
+          let dir = join(w.cwd, 'secrets-sandbox');
+          let other: string | undefined;
+          let otherPid: number | undefined;
+          for (const [i, op] of OPS.entries()) {
+            const hb = await c.before?.[i]?.(w, port);
+            if (hb) held.push(hb);
+            const env = i > 0 ? c.laterEnv : undefined;
+            const one = (args: string[]) => runCli(w, args, { env, timeoutMs: scaled(120_000) });
+            const cli = c.twice
+              ? async (args: string[]) => {
+                  const [a, b] = await Promise.all([one(args), one(args)]);
+                  ok(a, `first of two: ${args.join(' ')}`);
+                  return b;
+                }
+              : one;
+            await op.run(cli, dir, base, w, env);
+            await assertConverged(dir, `${c.name} / ${op.name}`);
+            if (c.copied && i === 0) {
+              // Copy the running sandbox (state.json, .env and all); from here on the ops act on the copy.
+              other = dir;
+              otherPid = serversOf(other)[0]!.pid;
+              dir = join(w.cwd, 'copy');
+              cpSync(other, dir, { recursive: true });
+            }
+            if (other) {
+              // The original's server is never adopted, stopped or replaced by what happens to the copy.
+              expect(
+                serversOf(other).map((s) => s.pid),
+                `${op.name}: the original sandbox's server`,
+              ).toEqual([otherPid]);
+            }
           }
-          if (other) {
-            // The original's server is never adopted, stopped or replaced by what happens to the copy.
-            expect(serversOf(other).map((s) => s.pid), `${op.name}: the original sandbox's server`).toEqual([otherPid]);
+          if (c.name === 'default port taken at creation') {
+            // The port moved once (said aloud); the config does not claim the port as if the user had chosen it.
+            expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).not.toContain('address');
+            expect(envOf(dir).get('VAULT_ADDR')).not.toBe(`http://127.0.0.1:${port}`);
           }
+          if (c.name === 'IPv6 loopback [::1]') {
+            expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).toContain(`[::1]:${port}`);
+            expect(envOf(dir).get('VAULT_ADDR')).toBe(`http://[::1]:${port}`);
+          }
+          if (c.name === '--config FILE') {
+            expect(existsSync(join(dir, 'secrets-sandbox.yaml')), 'no config beside the one named').toBe(false);
+            const named = readFileSync(join(w.cwd, 'conf', 'sb.yaml'), 'utf8');
+            expect(named).toContain('pg: postgres://u:p%40ss@db:5432/app');
+            expect(named).toContain('# team settings: keep this comment');
+          }
+          ok(await runCli(w, ['down', c.copied ? dir : 'secrets-sandbox'], { env: c.laterEnv }), 'final down');
+          expect(serversOf(dir)).toEqual([]);
+          if (other) ok(await runCli(w, ['down', other]), 'down of the original');
+        } finally {
+          for (const s of held) s.close();
         }
-        if (c.name === 'default port taken at creation') {
-          // The port moved once (said aloud); the config does not claim the port as if the user had chosen it.
-          expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).not.toContain('address');
-          expect(envOf(dir).get('VAULT_ADDR')).not.toBe(`http://127.0.0.1:${port}`);
-        }
-        if (c.name === 'IPv6 loopback [::1]') {
-          expect(readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8')).toContain(`[::1]:${port}`);
-          expect(envOf(dir).get('VAULT_ADDR')).toBe(`http://[::1]:${port}`);
-        }
-        if (c.name === '--config FILE') {
-          expect(existsSync(join(dir, 'secrets-sandbox.yaml')), 'no config beside the one named').toBe(false);
-          const named = readFileSync(join(w.cwd, 'conf', 'sb.yaml'), 'utf8');
-          expect(named).toContain('pg: postgres://u:p%40ss@db:5432/app');
-          expect(named).toContain('# team settings: keep this comment');
-        }
-        ok(await runCli(w, ['down', c.copied ? dir : 'secrets-sandbox'], { env: c.laterEnv }), 'final down');
-        expect(serversOf(dir)).toEqual([]);
-        if (other) ok(await runCli(w, ['down', other]), 'down of the original');
-      } finally {
-        for (const s of held) s.close();
-      }
-    }, scaled(600_000));
+      },
+      scaled(600_000),
+    );
   }
 });
 
@@ -232,7 +293,9 @@ async function spawnCli(w: Workspace, args: string[]) {
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<Run>((res) => child.on('close', (code, sig) => res({ code: code ?? (sig ? 128 : 1), stdout, stderr })));
+  const done = new Promise<Run>((res) =>
+    child.on('close', (code, sig) => res({ code: code ?? (sig ? 128 : 1), stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -250,7 +313,19 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     const dir = join(w.cwd, 'secrets-sandbox');
     mkdirSync(dir);
     writeFileSync(join(dir, 'secrets-sandbox.yaml'), 'version: 1\nairflow:\n  version: "2"\n');
-    const r = ok(await runCli(w, ['--yes', '--json', '--check', 'vault', '--address', `127.0.0.1:${await freePort()}`, '--airflow-version', 'auto']), 'auto');
+    const r = ok(
+      await runCli(w, [
+        '--yes',
+        '--json',
+        '--check',
+        'vault',
+        '--address',
+        `127.0.0.1:${await freePort()}`,
+        '--airflow-version',
+        'auto',
+      ]),
+      'auto',
+    );
     const j = readJson<{ airflow: { version: string; version_source: string } }>(r.stdout);
     // No Airflow on this PATH: auto falls to the default 3, not to the config's 2.
     expect(j.airflow).toMatchObject({ version: '3', version_source: 'default' });
@@ -300,20 +375,27 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     ok(await runCli(w2, ['--yes']), 'create');
     const dir = join(w2.cwd, 'secrets-sandbox');
     const pid = serversOf(dir)[0]!.pid;
-    const d = readJson<{ server: { reuse: { pid: number } | null }; files: { action: string }[] }>(ok(await runCli(w2, ['--dry-run', '--json']), 'dry run').stdout);
+    const d = readJson<{ server: { reuse: { pid: number } | null }; files: { action: string }[] }>(
+      ok(await runCli(w2, ['--dry-run', '--json']), 'dry run').stdout,
+    );
     expect(d.server.reuse?.pid).toBe(pid);
     expect(new Set(d.files.map((f) => f.action))).toEqual(new Set(['unchanged']));
     ok(await runCli(w2, ['down']), 'down');
   });
 
-  it('down stops only a server proven ours: another program\'s dev server on the recorded address is left alone, exit 1, record kept', async () => {
+  it("down stops only a server proven ours: another program's dev server on the recorded address is left alone, exit 1, record kept", async () => {
     const w = ws();
     const { startManualServer } = await import('../support/sandbox.js');
     const manual = await startManualServer(w, BIN!);
     const dir = join(w.cwd, 'secrets-sandbox');
     mkdirSync(join(dir, '.sandbox'), { recursive: true });
     const address = manual.url.replace('http://', '');
-    const state = { sandboxId: 'x'.repeat(24), dir, address, server: { pid: manual.pid, address, url: manual.url, startedAt: '', tokenSource: 'server' } };
+    const state = {
+      sandboxId: 'x'.repeat(24),
+      dir,
+      address,
+      server: { pid: manual.pid, address, url: manual.url, startedAt: '', tokenSource: 'server' },
+    };
     writeFileSync(join(dir, '.sandbox', 'state.json'), JSON.stringify(state));
     const down = await runCli(w, ['down']);
     expect(down.code).toBe(1);
@@ -345,7 +427,10 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     writeFileSync(join(dir, '.sandbox', 'state.json'), '{"server": {"pid": ');
     const st = await runCli(w, ['status', '--json']);
     expect(st.code).toBe(1);
-    expect(readJson<{ reason: string; fix: string }>(st.stdout)).toMatchObject({ reason: expect.stringContaining('corrupt'), fix: expect.stringContaining('state.json') });
+    expect(readJson<{ reason: string; fix: string }>(st.stdout)).toMatchObject({
+      reason: expect.stringContaining('corrupt'),
+      fix: expect.stringContaining('state.json'),
+    });
     const down = await runCli(w, ['down']);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('corrupt');
@@ -388,7 +473,11 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
 
     const { CLI } = await import('../support/env.js');
     const piped = await import('../support/sandbox.js').then(({ runProcess }) =>
-      runProcess('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" --yes --check vault | head -c 1 >/dev/null`], { cwd: w.cwd, env: w.env }),
+      runProcess(
+        'bash',
+        ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" --yes --check vault | head -c 1 >/dev/null`],
+        { cwd: w.cwd, env: w.env },
+      ),
     );
     expect(piped.stderr).not.toMatch(/EPIPE|Error:|at .*\.js/);
     expect(piped.code).toBe(0);
@@ -411,38 +500,62 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
 });
 
 describe.skipIf(skipReason)('the wizard with every default, and a CLI killed mid-run', () => {
-  it('the wizard accepting every default on a taken default port: a free port, nothing claimed in the config, reruns converge', async (t) => {
-    const { VENV_PYTHON, ROOT, CLI } = await import('../support/env.js');
-    if (!existsSync(VENV_PYTHON)) t.skip('no project venv python for the pty driver');
-    const w = ws();
-    const port = await freePort();
-    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(port);
-    const held = await holdPort(port);
-    try {
-      const ENTER = '\r';
-      const steps = ['Sandbox directory', 'Listen address', 'Root token', 'KV mount', 'connections_path', 'variables_path', 'How Airflow logs in', 'Airflow version', 'Connection ID=URI', 'Variable KEY=VALUE', 'Write the example DAG', 'Final check'].map((q) => [q, ENTER]);
-      steps.push(['Sandbox ready', '']);
-      const { runProcess } = await import('../support/sandbox.js');
-      const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
-        input: JSON.stringify({ cmd: [process.execPath, CLI], cwd: w.cwd, env: { ...w.env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' }, steps, timeout: 120 }),
-        timeoutMs: scaled(150_000),
-      });
-      const out = JSON.parse(r.stdout) as { code: number; transcript: string; stuck_at: number | null };
-      expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
-      expect(out.code, out.transcript.slice(-2000)).toBe(0);
-      const dir = join(w.cwd, 'secrets-sandbox');
-      const cfg = readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8');
-      for (const key of ['address', 'mount', 'check', 'example_dag', 'version: "']) expect(cfg, key).not.toContain(key);
-      expect(envOf(dir).get('VAULT_ADDR')).not.toBe(`http://127.0.0.1:${port}`);
-      ok(await runCli(w, ['--yes']), 'rerun');
-      ok(await runCli(w, ['down']), 'down');
-      ok(await runCli(w, ['up']), 'up');
-      expect(serversOf(dir)).toHaveLength(1);
-      ok(await runCli(w, ['down']), 'down');
-    } finally {
-      held.close();
-    }
-  }, scaled(200_000));
+  it(
+    'the wizard accepting every default on a taken default port: a free port, nothing claimed in the config, reruns converge',
+    async (t) => {
+      const { VENV_PYTHON, ROOT, CLI } = await import('../support/env.js');
+      if (!existsSync(VENV_PYTHON)) t.skip('no project venv python for the pty driver');
+      const w = ws();
+      const port = await freePort();
+      w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(port);
+      const held = await holdPort(port);
+      try {
+        const ENTER = '\r';
+        const steps = [
+          'Sandbox directory',
+          'Listen address',
+          'Root token',
+          'KV mount',
+          'connections_path',
+          'variables_path',
+          'How Airflow logs in',
+          'Airflow version',
+          'Connection ID=URI',
+          'Variable KEY=VALUE',
+          'Write the example DAG',
+          'Final check',
+        ].map((q) => [q, ENTER]);
+        steps.push(['Sandbox ready', '']);
+        const { runProcess } = await import('../support/sandbox.js');
+        const r = await runProcess(VENV_PYTHON, [join(ROOT, 'test', 'support', 'pty_drive.py')], {
+          input: JSON.stringify({
+            cmd: [process.execPath, CLI],
+            cwd: w.cwd,
+            env: { ...w.env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50' },
+            steps,
+            timeout: 120,
+          }),
+          timeoutMs: scaled(150_000),
+        });
+        const out = JSON.parse(r.stdout) as { code: number; transcript: string; stuck_at: number | null };
+        expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
+        expect(out.code, out.transcript.slice(-2000)).toBe(0);
+        const dir = join(w.cwd, 'secrets-sandbox');
+        const cfg = readFileSync(join(dir, 'secrets-sandbox.yaml'), 'utf8');
+        for (const key of ['address', 'mount', 'check', 'example_dag', 'version: "'])
+          expect(cfg, key).not.toContain(key);
+        expect(envOf(dir).get('VAULT_ADDR')).not.toBe(`http://127.0.0.1:${port}`);
+        ok(await runCli(w, ['--yes']), 'rerun');
+        ok(await runCli(w, ['down']), 'down');
+        ok(await runCli(w, ['up']), 'up');
+        expect(serversOf(dir)).toHaveLength(1);
+        ok(await runCli(w, ['down']), 'down');
+      } finally {
+        held.close();
+      }
+    },
+    scaled(200_000),
+  );
 
   it('SIGKILL of the CLI right after the server is spawned leaves a recorded server that down stops', async () => {
     const w = ws();

@@ -16,7 +16,9 @@ const AIRFLOWS = [
   ['3', join(ROOT, '.venvs', 'airflow3', 'bin')],
   ['2.11', join(ROOT, '.venvs', 'airflow2', 'bin')],
 ] as const;
-const skipReason = missing('server binary (bao or VAULT_BIN)', BIN) ?? AIRFLOWS.map(([v, b]) => missing(`Airflow ${v} venv`, join(b, 'airflow'))).find(Boolean);
+const skipReason =
+  missing('server binary (bao or VAULT_BIN)', BIN) ??
+  AIRFLOWS.map(([v, b]) => missing(`Airflow ${v} venv`, join(b, 'airflow'))).find(Boolean);
 const ws = workspaces(BIN);
 
 // The provider's VaultBackend itself, with the kwargs Airflow would get (KW), asked for one connection.
@@ -38,29 +40,58 @@ describe.skipIf(skipReason)('AppRole over TLS with real Airflow', () => {
   });
   afterAll(async () => otherCa?.stop());
 
-  it.each(AIRFLOWS)('Airflow %s: --auth approle --tls --check dag passes, and the provider refuses a CA that did not sign the certificate', async (_v, bin) => {
-    const w = ws();
-    const port = await freePort();
-    const r = await runCli(
-      w,
-      ['sb', '--yes', '--json', '--auth', 'approle', '--tls', '--address', `127.0.0.1:${port}`, '--conn', 'pg=postgres://u:p@db:5432/app', '--var', 'team=data', '--check', 'dag', '--airflow-bin', join(bin, 'airflow')],
-      { timeoutMs: scaled(400_000) },
-    );
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const out = readJson<{ airflow_checks: { id: string; kind: string; ok: boolean }[] }>(r.stdout);
-    expect(out.airflow_checks.filter((c) => c.ok).map((c) => `${c.kind}:${c.id}`).sort()).toEqual(['connection:pg', 'dag:example_secrets_dag', 'variable:team']);
+  it.each(AIRFLOWS)(
+    'Airflow %s: --auth approle --tls --check dag passes, and the provider refuses a CA that did not sign the certificate',
+    async (_v, bin) => {
+      const w = ws();
+      const port = await freePort();
+      const r = await runCli(
+        w,
+        [
+          'sb',
+          '--yes',
+          '--json',
+          '--auth',
+          'approle',
+          '--tls',
+          '--address',
+          `127.0.0.1:${port}`,
+          '--conn',
+          'pg=postgres://u:p@db:5432/app',
+          '--var',
+          'team=data',
+          '--check',
+          'dag',
+          '--airflow-bin',
+          join(bin, 'airflow'),
+        ],
+        { timeoutMs: scaled(400_000) },
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const out = readJson<{ airflow_checks: { id: string; kind: string; ok: boolean }[] }>(r.stdout);
+      expect(
+        out.airflow_checks
+          .filter((c) => c.ok)
+          .map((c) => `${c.kind}:${c.id}`)
+          .sort(),
+      ).toEqual(['connection:pg', 'dag:example_secrets_dag', 'variable:team']);
 
-    const env = parseEnvFile(readFileSync(join(w.cwd, 'sb', '.env'), 'utf8'));
-    const kw = JSON.parse(env.get('AIRFLOW__SECRETS__BACKEND_KWARGS')!) as Record<string, unknown>;
-    expect(kw).toMatchObject({ auth_type: 'approle', url: `https://127.0.0.1:${port}` });
-    const probe = async (kwargs: Record<string, unknown>) => {
-      const p = await runProcess(join(bin, 'python'), ['-c', PROBE], { env: { PATH: process.env.PATH, HOME: w.home, KW: JSON.stringify(kwargs), AIRFLOW_HOME: join(w.root, 'ah') }, timeoutMs: scaled(120_000) });
-      return /RESULT (\S+)/.exec(p.stdout)?.[1] ?? `no result: ${p.stderr.slice(-500)}`;
-    };
-    expect(await probe(kw)).toBe('ok');
-    expect(await probe({ ...kw, verify: otherCa.caFile })).toBe('SSLError');
-    const { verify: _dropped, ...noCa } = kw;
-    expect(await probe(noCa)).toBe('SSLError');
-    expect((await runCli(w, ['down', 'sb'])).code).toBe(0);
-  }, scaled(600_000));
+      const env = parseEnvFile(readFileSync(join(w.cwd, 'sb', '.env'), 'utf8'));
+      const kw = JSON.parse(env.get('AIRFLOW__SECRETS__BACKEND_KWARGS')!) as Record<string, unknown>;
+      expect(kw).toMatchObject({ auth_type: 'approle', url: `https://127.0.0.1:${port}` });
+      const probe = async (kwargs: Record<string, unknown>) => {
+        const p = await runProcess(join(bin, 'python'), ['-c', PROBE], {
+          env: { PATH: process.env.PATH, HOME: w.home, KW: JSON.stringify(kwargs), AIRFLOW_HOME: join(w.root, 'ah') },
+          timeoutMs: scaled(120_000),
+        });
+        return /RESULT (\S+)/.exec(p.stdout)?.[1] ?? `no result: ${p.stderr.slice(-500)}`;
+      };
+      expect(await probe(kw)).toBe('ok');
+      expect(await probe({ ...kw, verify: otherCa.caFile })).toBe('SSLError');
+      const { verify: _dropped, ...noCa } = kw;
+      expect(await probe(noCa)).toBe('SSLError');
+      expect((await runCli(w, ['down', 'sb'])).code).toBe(0);
+    },
+    scaled(600_000),
+  );
 });

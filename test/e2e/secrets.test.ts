@@ -73,7 +73,12 @@ describe.skipIf(skipReason)('secrets', () => {
     // A failing run: the check fails against a wrong token; its error must not carry either secret.
     const envFile = join(w.cwd, 'secrets-sandbox', '.env');
     const token = /VAULT_TOKEN='([^']+)'/.exec(readFileSync(envFile, 'utf8'))![1]!;
-    writeFileSync(envFile, readFileSync(envFile, 'utf8').split(token).join(token.slice(0, -3) + 'zzz'));
+    writeFileSync(
+      envFile,
+      readFileSync(envFile, 'utf8')
+        .split(token)
+        .join(token.slice(0, -3) + 'zzz'),
+    );
     const failing = await cli(['--yes']);
     expect(failing.code).toBe(1);
     await cli(['doctor']);
@@ -99,7 +104,9 @@ describe.skipIf(skipReason)('secrets', () => {
     const w = workspace(BIN);
     spaces.push(w);
     const port = await freePort();
-    expect((await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`, '--root-token', 'argv-check-token'])).code).toBe(0);
+    expect(
+      (await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`, '--root-token', 'argv-check-token'])).code,
+    ).toBe(0);
     const [server] = serversUnder(w.root);
     expect(server).toBeDefined();
     const listening = listeningAddresses(server!.pid);
@@ -107,7 +114,15 @@ describe.skipIf(skipReason)('secrets', () => {
     for (const a of listening) expect(a.startsWith('127.0.0.1:')).toBe(true);
     expect(readFileSync(`/proc/${server!.pid}/cmdline`, 'utf8')).not.toContain('argv-check-token');
     const sandbox = join(w.cwd, 'secrets-sandbox');
-    for (const f of ['.env', 'docker.env', 'secrets-sandbox.yaml', '.sandbox/state.json', '.sandbox/server.out', '.sandbox/server.log', '.sandbox/written.json']) {
+    for (const f of [
+      '.env',
+      'docker.env',
+      'secrets-sandbox.yaml',
+      '.sandbox/state.json',
+      '.sandbox/server.out',
+      '.sandbox/server.log',
+      '.sandbox/written.json',
+    ]) {
       expect(statSync(join(sandbox, f)).mode & 0o777, f).toBe(0o600);
     }
     expect(statSync(join(sandbox, '.sandbox')).mode & 0o777).toBe(0o700);

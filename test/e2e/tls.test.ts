@@ -36,7 +36,9 @@ describe.skipIf(skipReason)('--tls', () => {
       request(`https://127.0.0.1:${port}/v1/sys/health`, { ca: readFileSync(ca) }, (m) => {
         m.resume();
         res(m.statusCode!);
-      }).on('error', rej).end();
+      })
+        .on('error', rej)
+        .end();
     });
     expect(status).toBe(200);
 
@@ -68,16 +70,30 @@ describe.skipIf(skipReason)('doctor on TLS failures (no sandbox: the env says wh
   let other: TestServer;
   let misnamed: TestServer;
   beforeAll(async () => {
-    [tls, other, misnamed] = await Promise.all([startDevServer(BIN!, { tls: true }), startDevServer(BIN!, { tls: true }), startDevServer(BIN!, { tls: true, host: '127.0.0.2' })]);
+    [tls, other, misnamed] = await Promise.all([
+      startDevServer(BIN!, { tls: true }),
+      startDevServer(BIN!, { tls: true }),
+      startDevServer(BIN!, { tls: true, host: '127.0.0.2' }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([tls?.stop(), other?.stop(), misnamed?.stop()]);
   });
 
   function envFor(url: string, ca: string | undefined, token: string): NodeJS.ProcessEnv {
-    const kw: Record<string, unknown> = { connections_path: 'connections', mount_point: 'secret', kv_engine_version: 2, url, token };
+    const kw: Record<string, unknown> = {
+      connections_path: 'connections',
+      mount_point: 'secret',
+      kv_engine_version: 2,
+      url,
+      token,
+    };
     if (ca) kw.verify = ca;
-    return { AIRFLOW__SECRETS__BACKEND: 'airflow.providers.hashicorp.secrets.vault.VaultBackend', AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify(kw), ...(ca ? { VAULT_CACERT: ca } : {}) };
+    return {
+      AIRFLOW__SECRETS__BACKEND: 'airflow.providers.hashicorp.secrets.vault.VaultBackend',
+      AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify(kw),
+      ...(ca ? { VAULT_CACERT: ca } : {}),
+    };
   }
 
   it('the right CA: verified', async () => {
@@ -88,7 +104,11 @@ describe.skipIf(skipReason)('doctor on TLS failures (no sandbox: the env says wh
   it('another CA: not signed by the CA in that file, with the fix', async () => {
     const d = await runCli(ws(), ['doctor', 'nowhere'], { env: envFor(tls.url, other.caFile, tls.token) });
     expect(d.code).toBe(1);
-    expect(d.stdout).toMatch(new RegExp(`\\[✗\\] TLS certificate: the server's certificate is not signed by the CA in ${other.caFile!.replace(/[.]/g, '\\.')}`));
+    expect(d.stdout).toMatch(
+      new RegExp(
+        `\\[✗\\] TLS certificate: the server's certificate is not signed by the CA in ${other.caFile!.replace(/[.]/g, '\\.')}`,
+      ),
+    );
     expect(d.stdout).toMatch(/Fix: point verify \(and VAULT_CACERT\) at the CA that signed/);
     expect(d.stdout).toMatch(/Server reachable: needs "TLS certificate"/);
   });
@@ -96,18 +116,24 @@ describe.skipIf(skipReason)('doctor on TLS failures (no sandbox: the env says wh
   it('no CA at all: not signed by a CA this machine trusts; the fix gives the kwargs key', async () => {
     const d = await runCli(ws(), ['doctor', 'nowhere'], { env: envFor(tls.url, undefined, tls.token) });
     expect(d.code).toBe(1);
-    expect(d.stdout).toMatch(/\[✗\] TLS certificate: the server's certificate is not signed by a CA this machine trusts/);
+    expect(d.stdout).toMatch(
+      /\[✗\] TLS certificate: the server's certificate is not signed by a CA this machine trusts/,
+    );
     expect(d.stdout).toContain('"verify": "/path/to/ca.pem"');
   });
 
   it('a host name the certificate does not list', async () => {
     const d = await runCli(ws(), ['doctor', 'nowhere'], { env: envFor(misnamed.url, misnamed.caFile, misnamed.token) });
     expect(d.code).toBe(1);
-    expect(d.stdout).toMatch(/\[✗\] TLS certificate: the server's certificate is not valid for the host name '127\.0\.0\.2'/);
+    expect(d.stdout).toMatch(
+      /\[✗\] TLS certificate: the server's certificate is not valid for the host name '127\.0\.0\.2'/,
+    );
   });
 
   it('http:// to the HTTPS server: named, with the https url as the fix', async () => {
-    const d = await runCli(ws(), ['doctor', 'nowhere'], { env: envFor(tls.url.replace('https:', 'http:'), undefined, tls.token) });
+    const d = await runCli(ws(), ['doctor', 'nowhere'], {
+      env: envFor(tls.url.replace('https:', 'http:'), undefined, tls.token),
+    });
     expect(d.code).toBe(1);
     expect(d.stdout).toMatch(/\[✗\] http or https: http:\/\/127\.0\.0\.1:\d+ uses http, but the server speaks HTTPS/);
     expect(d.stdout).toContain(`use ${tls.url} in VAULT_ADDR`);

@@ -10,7 +10,10 @@ import { parseConnectionUri, quote, type AirflowConnection } from '../../src/air
 import { missing, ROOT } from '../support/env.js';
 import { runProcess } from '../support/sandbox.js';
 
-const VENVS = { '3': join(ROOT, '.venvs', 'airflow3', 'bin', 'python'), '2': join(ROOT, '.venvs', 'airflow2', 'bin', 'python') } as const;
+const VENVS = {
+  '3': join(ROOT, '.venvs', 'airflow3', 'bin', 'python'),
+  '2': join(ROOT, '.venvs', 'airflow2', 'bin', 'python'),
+} as const;
 const SCRIPT = join(ROOT, 'test', 'support', 'airflow_parse.py');
 const GENERATED = 240;
 
@@ -27,14 +30,15 @@ function rng(seed: number): () => number {
 /** Deterministic URIs that walk the corners of Airflow's parsing. */
 export function generateUris(n: number, seed = 20261126): string[] {
   const r = rng(seed);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
-  const printable = () => Array.from({ length: Math.floor(r() * 10) }, () => String.fromCharCode(33 + Math.floor(r() * 94))).join('');
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const printable = () =>
+    Array.from({ length: Math.floor(r() * 10) }, () => String.fromCharCode(33 + Math.floor(r() * 94))).join('');
   const secret = () =>
     pick([
       () => quote(printable()),
       () => quote(printable() + pick(['ä', 'é', '日本', '🔑'])),
-      () => printable().replace(/[/?#\[\]%]/g, ''), // raw, but without what ends or breaks userinfo
-      () => `${printable().replace(/[/?#\[\]%@:]/g, '')}@${printable().replace(/[/?#\[\]%@]/g, '')}`, // raw @ in a password
+      () => printable().replace(/[/?#[\]%]/g, ''), // raw, but without what ends or breaks userinfo
+      () => `${printable().replace(/[/?#[\]%@:]/g, '')}@${printable().replace(/[/?#[\]%@]/g, '')}`, // raw @ in a password
       () => 'p%zz' + quote(printable()), // an invalid escape stays
       () => 'a+b',
       () => '',
@@ -49,12 +53,36 @@ export function generateUris(n: number, seed = 20261126): string[] {
   const query = () =>
     Array.from({ length: 1 + Math.floor(r() * 3) }, () => {
       const k = pick(['a', 'key_path', 'region_name', 'sslmode', 'x y', 'c']);
-      const v = pick(['1', '1.50', '1e16', 'true', 'null', '', quote('{"ca": "/ca.pem"}'), quote('[1, 2]'), 'last', 'a+b', quote(printable()), '-0', '12345678901234567890']);
+      const v = pick([
+        '1',
+        '1.50',
+        '1e16',
+        'true',
+        'null',
+        '',
+        quote('{"ca": "/ca.pem"}'),
+        quote('[1, 2]'),
+        'last',
+        'a+b',
+        quote(printable()),
+        '-0',
+        '12345678901234567890',
+      ]);
       return `${quote(k)}=${v}`;
     }).join('&');
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
-    const scheme = pick(['postgres', 'postgresql', 'mysql', 'http', 'smtps', 'google-cloud-platform', 'aws', 'SSH', 'postgresql+psycopg2']);
+    const scheme = pick([
+      'postgres',
+      'postgresql',
+      'mysql',
+      'http',
+      'smtps',
+      'google-cloud-platform',
+      'aws',
+      'SSH',
+      'postgresql+psycopg2',
+    ]);
     const login = r() < 0.8 ? secret() : null;
     const password = login !== null && r() < 0.8 ? secret() : null;
     const userinfo = login === null ? '' : password === null ? `${login}@` : `${login}:${password}@`;
@@ -69,12 +97,19 @@ export function generateUris(n: number, seed = 20261126): string[] {
 type AirflowAnswer = { fields: AirflowConnection } | { error: string };
 
 async function airflowParse(python: string, uris: string[]): Promise<AirflowAnswer[]> {
-  const r = await runProcess(python, [SCRIPT], { input: JSON.stringify(uris), env: { ...process.env, AIRFLOW_HOME: join(ROOT, '.venvs', '.airflow-home') } });
+  const r = await runProcess(python, [SCRIPT], {
+    input: JSON.stringify(uris),
+    env: { ...process.env, AIRFLOW_HOME: join(ROOT, '.venvs', '.airflow-home') },
+  });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as AirflowAnswer[];
 }
 
-const vectors = (JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'airflow-conn-uris.json'), 'utf8')) as { vectors: { uri: string }[] }).vectors;
+const vectors = (
+  JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'airflow-conn-uris.json'), 'utf8')) as {
+    vectors: { uri: string }[];
+  }
+).vectors;
 
 for (const major of ['3', '2'] as const) {
   const skipReason = missing(`Airflow ${major} venv`, VENVS[major]);
@@ -100,7 +135,8 @@ for (const major of ['3', '2'] as const) {
           disagreements.push(`${uri}: we reject it (${ours.error}), Airflow accepts it`);
         } else {
           for (const f of ['conn_type', 'host', 'port', 'login', 'password', 'schema', 'extra'] as const) {
-            if (ours[f] !== a.fields[f]) disagreements.push(`${uri}: ${f} ours=${JSON.stringify(ours[f])} airflow=${JSON.stringify(a.fields[f])}`);
+            if (ours[f] !== a.fields[f])
+              disagreements.push(`${uri}: ${f} ours=${JSON.stringify(ours[f])} airflow=${JSON.stringify(a.fields[f])}`);
           }
         }
       });

@@ -38,7 +38,12 @@ describe.skipIf(skipReason)('VaultClient against a real -dev-tls server', () => 
     expect(await root.enableAuthMethod('approle', 'approle')).toBe(true);
     expect(await root.enableAuthMethod('approle', 'approle')).toBe(false); // idempotent on rerun
     expect((await root.listAuthMethods()).approle).toBe('approle');
-    const hcl = renderPolicy({ mount: 'secret', connectionsPath: 'connections', variablesPath: 'variables', kvVersion: 2 });
+    const hcl = renderPolicy({
+      mount: 'secret',
+      connectionsPath: 'connections',
+      variablesPath: 'variables',
+      kvVersion: 2,
+    });
     await root.writePolicy('airflow-read', hcl);
     expect(await root.readPolicy('airflow-read')).toBe(hcl);
     expect(await root.readPolicy('no-such-policy')).toBeNull();
@@ -61,14 +66,21 @@ describe.skipIf(skipReason)('VaultClient against a real -dev-tls server', () => 
     expect(denied.message).not.toContain(login.token);
 
     // A wrong secret_id: the login fails with the server's status, and nothing of the secret in the message.
-    const bad = await vaultError(authFor({ method: 'approle', roleId, secretId: 'not-the-secret-id' }).login(new VaultClient({ url: tls.url, caFile: tls.caFile })));
+    const bad = await vaultError(
+      authFor({ method: 'approle', roleId, secretId: 'not-the-secret-id' }).login(
+        new VaultClient({ url: tls.url, caFile: tls.caFile }),
+      ),
+    );
     expect(bad.status).toBe(400);
     expect(bad.message).not.toContain('not-the-secret-id');
   });
 
   it('a namespace is sent as X-Vault-Namespace: a secret written in it is not visible outside it', async () => {
     const root = new VaultClient({ url: tls.url, token: tls.token, caFile: tls.caFile });
-    const res = await fetch(`${plain.url}/v1/sys/namespaces/team-a`, { method: 'POST', headers: { 'X-Vault-Token': plain.token } });
+    const res = await fetch(`${plain.url}/v1/sys/namespaces/team-a`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': plain.token },
+    });
     expect(res.status).toBe(200);
     const inNs = clientFor(existingTarget(plain.url, { namespace: 'team-a' }), plain.token);
     await inNs.enableKv('kv', 2);

@@ -41,7 +41,8 @@ let held = false;
 beforeAll(async () => {
   const end = Date.now() + MAX_WAIT_MS;
   while (!tryTake()) {
-    if (Date.now() > end) throw new Error(`another Airflow test (pid ${holder()}) held ${LOCK} for ${MAX_WAIT_MS / 60_000} min`);
+    if (Date.now() > end)
+      throw new Error(`another Airflow test (pid ${holder()}) held ${LOCK} for ${MAX_WAIT_MS / 60_000} min`);
     await new Promise((r) => setTimeout(r, 250));
   }
   held = true;

@@ -26,7 +26,12 @@ export async function startDevServer(bin: string, opts: { tls?: boolean; host?: 
     mkdirSync(certDir);
     args.push('-dev-tls', `-dev-tls-cert-dir=${certDir}`);
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, VAULT_DEV_ROOT_TOKEN_ID: token, BAO_DEV_ROOT_TOKEN_ID: token };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: dir,
+    VAULT_DEV_ROOT_TOKEN_ID: token,
+    BAO_DEV_ROOT_TOKEN_ID: token,
+  };
   for (const k of ['VAULT_TOKEN', 'BAO_TOKEN', 'VAULT_ADDR', 'BAO_ADDR']) delete env[k];
   const child = spawn(bin, args, { cwd: dir, env, stdio: 'ignore', detached: true });
   child.unref();
@@ -41,7 +46,8 @@ export async function startDevServer(bin: string, opts: { tls?: boolean; host?: 
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     try {
-      if ((await new VaultClient({ url, caFile, timeoutMs: 500 }).health()).status === 200) return { url, token, pid, caFile, dir, stop };
+      if ((await new VaultClient({ url, caFile, timeoutMs: 500 }).health()).status === 200)
+        return { url, token, pid, caFile, dir, stop };
     } catch (e) {
       // A certificate refusal (a host outside the certificate's names) still means the server is up.
       if (String((e as { kind?: string }).kind ?? '').startsWith('tls-')) return { url, token, pid, caFile, dir, stop };

@@ -15,12 +15,27 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing, ROOT, scaled, serverBinary } from './env.js';
-import { cleanup, freePort, killAndWait, processesUnder, readJson, runCli, runProcess, startManualServer, workspace, type Run, type Workspace } from './sandbox.js';
+import {
+  cleanup,
+  freePort,
+  killAndWait,
+  processesUnder,
+  readJson,
+  runCli,
+  runProcess,
+  startManualServer,
+  workspace,
+  type Run,
+  type Workspace,
+} from './sandbox.js';
 import { AirflowOracle } from './airflow-oracle.js';
 import type { Link } from '../../src/doctor/types.js';
 
 export const BIN = serverBinary();
-export const AIRFLOW = { '3': join(ROOT, '.venvs', 'airflow3', 'bin'), '2': join(ROOT, '.venvs', 'airflow2', 'bin') } as const;
+export const AIRFLOW = {
+  '3': join(ROOT, '.venvs', 'airflow3', 'bin'),
+  '2': join(ROOT, '.venvs', 'airflow2', 'bin'),
+} as const;
 export type Major = keyof typeof AIRFLOW;
 export const PROVIDER = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
 export const CONTRIB = 'airflow.contrib.secrets.hashicorp_vault.VaultBackend';
@@ -85,12 +100,18 @@ export async function approle(h: Harness, name: string, policy: string): Promise
   return { roleId, secretId };
 }
 
-export const READ_ALL = 'path "secret/data/connections/*" { capabilities = ["read"] }\npath "secret/data/variables/*" { capabilities = ["read"] }\n';
+export const READ_ALL =
+  'path "secret/data/connections/*" { capabilities = ["read"] }\npath "secret/data/variables/*" { capabilities = ["read"] }\n';
 
 export const SETUPS: SetUp[] = [
   // Working set-ups, several of which the old doctor failed.
   { name: 'the sandbox as written: root token, conn_uri', majors: ['3', '2'], ids: 'both', build: async () => ({}) },
-  { name: 'mount_point "secret/" (hvac joins the slash)', majors: ['3', '2'], ids: 'conn', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), mount_point: 'secret/' } }) },
+  {
+    name: 'mount_point "secret/" (hvac joins the slash)',
+    majors: ['3', '2'],
+    ids: 'conn',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), mount_point: 'secret/' } }),
+  },
   {
     name: 'a secret stored under uri',
     majors: ['3'],
@@ -111,7 +132,12 @@ export const SETUPS: SetUp[] = [
       cfg: `[secrets]\nbackend = ${PROVIDER}\nbackend_kwargs = ${JSON.stringify(defaultKwargs(h, h.root))}\n`,
     }),
   },
-  { name: 'a least-privilege token that can read (KV v2 data/ paths)', majors: ['3', '2'], ids: 'both', build: async (h) => ({ kwargs: defaultKwargs(h, await tokenWith(h, `lp-${h.conn}`, READ_ALL)) }) },
+  {
+    name: 'a least-privilege token that can read (KV v2 data/ paths)',
+    majors: ['3', '2'],
+    ids: 'both',
+    build: async (h) => ({ kwargs: defaultKwargs(h, await tokenWith(h, `lp-${h.conn}`, READ_ALL)) }),
+  },
   {
     name: 'token_path: the token in a file',
     majors: ['3'],
@@ -139,11 +165,25 @@ export const SETUPS: SetUp[] = [
     ids: 'conn',
     seed: false,
     build: async (h) => {
-      await h.bao(['kv', 'put', `secret/connections/${h.conn}`, 'conn_type=postgres', 'host=db', 'login=u', 'password=p', 'port=5432']);
+      await h.bao([
+        'kv',
+        'put',
+        `secret/connections/${h.conn}`,
+        'conn_type=postgres',
+        'host=db',
+        'login=u',
+        'password=p',
+        'port=5432',
+      ]);
       return {};
     },
   },
-  { name: 'connections_path with a leading slash', majors: ['3'], ids: 'conn', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), connections_path: '/connections' } }) },
+  {
+    name: 'connections_path with a leading slash',
+    majors: ['3'],
+    ids: 'conn',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), connections_path: '/connections' } }),
+  },
   {
     name: 'a KV v1 mount read with kv_engine_version 1',
     majors: ['3'],
@@ -172,7 +212,13 @@ export const SETUPS: SetUp[] = [
       return { kwargs: kw, envFile: { VAULT_TOKEN: h.root } };
     },
   },
-  { name: 'Vault misses but AIRFLOW_CONN_* answers', majors: ['3'], ids: 'conn', seed: false, build: async (h) => ({ shell: { [`AIRFLOW_CONN_${h.conn.toUpperCase()}`]: 'postgres://u:p@db:5432/app' } }) },
+  {
+    name: 'Vault misses but AIRFLOW_CONN_* answers',
+    majors: ['3'],
+    ids: 'conn',
+    seed: false,
+    build: async (h) => ({ shell: { [`AIRFLOW_CONN_${h.conn.toUpperCase()}`]: 'postgres://u:p@db:5432/app' } }),
+  },
   {
     name: 'kwargs from AIRFLOW__SECRETS__BACKEND_KWARGS_CMD',
     majors: ['3'],
@@ -184,7 +230,16 @@ export const SETUPS: SetUp[] = [
     },
   },
   // VaultBackend._parse_path: with mount_point null the id itself must carry the mount, so a bare id is never asked.
-  { name: 'mount_point null, the mount in connections_path', majors: ['3'], ids: 'conn', link: 'mount and path', fix: true, build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), mount_point: null, connections_path: 'secret/connections' } }) },
+  {
+    name: 'mount_point null, the mount in connections_path',
+    majors: ['3'],
+    ids: 'conn',
+    link: 'mount and path',
+    fix: true,
+    build: async (h) => ({
+      kwargs: { ...defaultKwargs(h, h.root), mount_point: null, connections_path: 'secret/connections' },
+    }),
+  },
   {
     name: 'a namespace that holds the secret',
     majors: ['3'],
@@ -193,11 +248,23 @@ export const SETUPS: SetUp[] = [
     build: async (h) => {
       await h.bao(['namespace', 'create', `ns${h.conn}`]).catch(() => '');
       await h.bao(['secrets', 'enable', '-namespace', `ns${h.conn}`, '-path=secret', 'kv-v2']).catch(() => '');
-      await h.bao(['kv', 'put', '-namespace', `ns${h.conn}`, `secret/connections/${h.conn}`, 'conn_uri=postgres://u:p@db:5432/app']);
+      await h.bao([
+        'kv',
+        'put',
+        '-namespace',
+        `ns${h.conn}`,
+        `secret/connections/${h.conn}`,
+        'conn_uri=postgres://u:p@db:5432/app',
+      ]);
       return { kwargs: { ...defaultKwargs(h, h.root), namespace: `ns${h.conn}` } };
     },
   },
-  { name: 'HTTP_PROXY set, NO_PROXY covers the loopback address', majors: ['3'], ids: 'conn', build: async () => ({ shell: { HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '127.0.0.1,localhost' } }) },
+  {
+    name: 'HTTP_PROXY set, NO_PROXY covers the loopback address',
+    majors: ['3'],
+    ids: 'conn',
+    build: async () => ({ shell: { HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '127.0.0.1,localhost' } }),
+  },
 
   // Broken set-ups.
   {
@@ -218,19 +285,51 @@ export const SETUPS: SetUp[] = [
     build: async (h) => {
       const { roleId } = await approle(h, `arw-${h.conn}`, READ_ALL);
       const { token: _t, ...kw } = defaultKwargs(h, '');
-      return { kwargs: { ...kw, auth_type: 'approle', role_id: roleId, secret_id: '00000000-0000-0000-0000-000000000000' } };
+      return {
+        kwargs: { ...kw, auth_type: 'approle', role_id: roleId, secret_id: '00000000-0000-0000-0000-000000000000' },
+      };
     },
   },
   {
-    name: 'a policy written for secret/connections/* (no data/ on KV v2)', fix: true,
+    name: 'a policy written for secret/connections/* (no data/ on KV v2)',
+    fix: true,
     majors: ['3', '2'],
     ids: 'both',
     link: 'policy',
-    build: async (h) => ({ kwargs: defaultKwargs(h, await tokenWith(h, `old-${h.conn}`, 'path "secret/connections/*" { capabilities = ["read"] }\npath "secret/variables/*" { capabilities = ["read"] }\n')) }),
+    build: async (h) => ({
+      kwargs: defaultKwargs(
+        h,
+        await tokenWith(
+          h,
+          `old-${h.conn}`,
+          'path "secret/connections/*" { capabilities = ["read"] }\npath "secret/variables/*" { capabilities = ["read"] }\n',
+        ),
+      ),
+    }),
   },
-  { name: 'a token the server does not know', majors: ['3'], ids: 'conn', link: 'auth', build: async (h) => ({ kwargs: defaultKwargs(h, 's.AAAAAAAAAAAAAAAAAAAAAAAA') }) },
-  { name: 'connections_path null', fix: true, majors: ['3', '2'], ids: 'conn', link: 'mount and path', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), connections_path: null } }) },
-  { name: 'variables_path null with a variable seeded', fix: true, majors: ['3', '2'], ids: 'var', link: 'mount and path', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), variables_path: null } }) },
+  {
+    name: 'a token the server does not know',
+    majors: ['3'],
+    ids: 'conn',
+    link: 'auth',
+    build: async (h) => ({ kwargs: defaultKwargs(h, 's.AAAAAAAAAAAAAAAAAAAAAAAA') }),
+  },
+  {
+    name: 'connections_path null',
+    fix: true,
+    majors: ['3', '2'],
+    ids: 'conn',
+    link: 'mount and path',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), connections_path: null } }),
+  },
+  {
+    name: 'variables_path null with a variable seeded',
+    fix: true,
+    majors: ['3', '2'],
+    ids: 'var',
+    link: 'mount and path',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), variables_path: null } }),
+  },
   {
     name: 'a secret whose field names Airflow does not know',
     majors: ['3', '2'],
@@ -253,28 +352,99 @@ export const SETUPS: SetUp[] = [
       return {};
     },
   },
-  { name: 'mount_point where nothing is mounted', majors: ['3'], ids: 'conn', link: 'mount and path', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), mount_point: 'nothere' } }) },
-  { name: 'kv_engine_version 1 on a KV v2 mount', fix: true, majors: ['3'], ids: 'conn', link: 'mount and path', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), kv_engine_version: 1 } }) },
-  { name: 'kv_engine_version as the string "2"', fix: true, majors: ['3'], ids: 'conn', link: 'kwargs', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), kv_engine_version: '2' } }) },
-  { name: 'the Airflow 1.10 class path on Airflow 3', fix: true, majors: ['3'], ids: 'conn', link: 'backend class', build: async () => ({ envFile: { AIRFLOW__SECRETS__BACKEND: CONTRIB } }) },
+  {
+    name: 'mount_point where nothing is mounted',
+    majors: ['3'],
+    ids: 'conn',
+    link: 'mount and path',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), mount_point: 'nothere' } }),
+  },
+  {
+    name: 'kv_engine_version 1 on a KV v2 mount',
+    fix: true,
+    majors: ['3'],
+    ids: 'conn',
+    link: 'mount and path',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), kv_engine_version: 1 } }),
+  },
+  {
+    name: 'kv_engine_version as the string "2"',
+    fix: true,
+    majors: ['3'],
+    ids: 'conn',
+    link: 'kwargs',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), kv_engine_version: '2' } }),
+  },
+  {
+    name: 'the Airflow 1.10 class path on Airflow 3',
+    fix: true,
+    majors: ['3'],
+    ids: 'conn',
+    link: 'backend class',
+    build: async () => ({ envFile: { AIRFLOW__SECRETS__BACKEND: CONTRIB } }),
+  },
   // The same, in a sandbox whose config says which Airflow it is for: the emulation can tell.
   {
-    name: 'the Airflow 1.10 class path on Airflow 3, the config saying 3', fix: true, majors: ['3'], ids: 'conn', link: 'backend class',
+    name: 'the Airflow 1.10 class path on Airflow 3, the config saying 3',
+    fix: true,
+    majors: ['3'],
+    ids: 'conn',
+    link: 'backend class',
     build: async () => ({ envFile: { AIRFLOW__SECRETS__BACKEND: CONTRIB }, config: 'airflow:\n  version: "3"\n' }),
   },
-  { name: 'no secrets backend configured', fix: true, majors: ['3'], ids: 'conn', link: 'backend class', build: async () => ({ envFile: { AIRFLOW__SECRETS__BACKEND: null } }) },
-  { name: 'kwargs that are not JSON', majors: ['3'], ids: 'conn', link: 'kwargs', build: async (h) => ({ kwargs: `{url: ${h.url}}` }) },
-  { name: 'an unknown kwarg (mountpoint)', fix: true, majors: ['3', '2'], ids: 'conn', link: 'kwargs', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), mountpoint: 'secret' } }) },
   {
-    name: 'https against the plain-HTTP dev server', fix: true,
+    name: 'no secrets backend configured',
+    fix: true,
+    majors: ['3'],
+    ids: 'conn',
+    link: 'backend class',
+    build: async () => ({ envFile: { AIRFLOW__SECRETS__BACKEND: null } }),
+  },
+  {
+    name: 'kwargs that are not JSON',
+    majors: ['3'],
+    ids: 'conn',
+    link: 'kwargs',
+    build: async (h) => ({ kwargs: `{url: ${h.url}}` }),
+  },
+  {
+    name: 'an unknown kwarg (mountpoint)',
+    fix: true,
+    majors: ['3', '2'],
+    ids: 'conn',
+    link: 'kwargs',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), mountpoint: 'secret' } }),
+  },
+  {
+    name: 'https against the plain-HTTP dev server',
+    fix: true,
     majors: ['3'],
     ids: 'conn',
     link: 'address/TLS/proxy',
     build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), url: h.url.replace('http:', 'https:') } }),
   },
-  { name: 'a url where nothing listens', majors: ['3'], ids: 'conn', link: 'address/TLS/proxy', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), url: `http://127.0.0.1:${await freePort()}` } }) },
-  { name: 'HTTP_PROXY set and NO_PROXY does not cover Vault', fix: true, majors: ['3'], ids: 'conn', link: 'address/TLS/proxy', build: async () => ({ shell: { HTTP_PROXY: 'http://127.0.0.1:9' } }) },
-  { name: 'connections_path that holds nothing', majors: ['3'], ids: 'conn', link: 'mount and path', build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), connections_path: 'conns' } }) },
+  {
+    name: 'a url where nothing listens',
+    majors: ['3'],
+    ids: 'conn',
+    link: 'address/TLS/proxy',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), url: `http://127.0.0.1:${await freePort()}` } }),
+  },
+  {
+    name: 'HTTP_PROXY set and NO_PROXY does not cover Vault',
+    fix: true,
+    majors: ['3'],
+    ids: 'conn',
+    link: 'address/TLS/proxy',
+    build: async () => ({ shell: { HTTP_PROXY: 'http://127.0.0.1:9' } }),
+  },
+  {
+    name: 'connections_path that holds nothing',
+    majors: ['3'],
+    ids: 'conn',
+    link: 'mount and path',
+    build: async (h) => ({ kwargs: { ...defaultKwargs(h, h.root), connections_path: 'conns' } }),
+  },
   {
     name: 'no token anywhere (auth_type token)',
     majors: ['3'],
@@ -322,7 +492,12 @@ export const SETUPS: SetUp[] = [
     majors: ['2'],
     ids: 'conn',
     seed: false,
-    build: async (h) => ({ airflowPrep: [['db', 'migrate'], ['connections', 'add', h.conn, '--conn-uri', 'postgres://u:p@db:5432/app']] }),
+    build: async (h) => ({
+      airflowPrep: [
+        ['db', 'migrate'],
+        ['connections', 'add', h.conn, '--conn-uri', 'postgres://u:p@db:5432/app'],
+      ],
+    }),
   },
 ];
 
@@ -333,7 +508,10 @@ export interface Case {
   major: Major;
 }
 
-export const CASES: Case[] = SETUPS.flatMap((setup) => setup.majors.map((major) => ({ setup, major }))).map((c, i) => ({ ...c, n: i + 1 }));
+export const CASES: Case[] = SETUPS.flatMap((setup) => setup.majors.map((major) => ({ setup, major }))).map((c, i) => ({
+  ...c,
+  n: i + 1,
+}));
 
 /** How many doctor-corpus-<n>.airflow.test.ts files share the corpus. */
 export const PARTS = 6;
@@ -365,7 +543,10 @@ export function casesOf(part: number): Case[] {
   return DEALT[part - 1] ?? [];
 }
 
-export const skipReason = missing('server binary', BIN) ?? missing('Airflow 3 venv', join(AIRFLOW['3'], 'airflow')) ?? missing('Airflow 2 venv', join(AIRFLOW['2'], 'airflow'));
+export const skipReason =
+  missing('server binary', BIN) ??
+  missing('Airflow 3 venv', join(AIRFLOW['3'], 'airflow')) ??
+  missing('Airflow 2 venv', join(AIRFLOW['2'], 'airflow'));
 
 export interface Corpus {
   w: Workspace;
@@ -386,14 +567,26 @@ export async function startCorpus(c: Corpus, majors: Major[]): Promise<void> {
   const started = await Promise.allSettled([
     (async () => {
       c.server = await startManualServer(w, BIN!);
-      const env = { ...w.env, VAULT_ADDR: c.server.url, VAULT_TOKEN: c.server.token, BAO_ADDR: c.server.url, BAO_TOKEN: c.server.token };
-      for (const args of [['auth', 'enable', 'approle'], ['secrets', 'enable', '-path=kv1', '-version=1', 'kv']]) {
+      const env = {
+        ...w.env,
+        VAULT_ADDR: c.server.url,
+        VAULT_TOKEN: c.server.token,
+        BAO_ADDR: c.server.url,
+        BAO_TOKEN: c.server.token,
+      };
+      for (const args of [
+        ['auth', 'enable', 'approle'],
+        ['secrets', 'enable', '-path=kv1', '-version=1', 'kv'],
+      ]) {
         const r = await runProcess(BIN!, args, { env });
         expect(r.code, r.stderr).toBe(0);
       }
     })(),
     ...[...new Set(majors)].map(async (major) => {
-      c.oracles[major] = await AirflowOracle.start(AIRFLOW[major], { env: { ...w.env, PATH: airflowPath(w, major) }, cwd: w.root });
+      c.oracles[major] = await AirflowOracle.start(AIRFLOW[major], {
+        env: { ...w.env, PATH: airflowPath(w, major) },
+        cwd: w.root,
+      });
     }),
   ]);
   for (const r of started) if (r.status === 'rejected') throw r.reason;
@@ -427,8 +620,13 @@ const airflowPath = (w: Workspace, major: Major): string => `${AIRFLOW[major]}${
  * stored without a value key").
  */
 async function forgetOtherSecrets(server: Corpus['server']): Promise<void> {
-  const call = (method: string, path: string): Promise<Response> => fetch(`${server.url}/v1/${path}`, { method, headers: { 'X-Vault-Token': server.token } });
-  for (const [mount, dir, v2] of [['secret', 'connections', true], ['secret', 'variables', true], ['kv1', 'connections', false]] as const) {
+  const call = (method: string, path: string): Promise<Response> =>
+    fetch(`${server.url}/v1/${path}`, { method, headers: { 'X-Vault-Token': server.token } });
+  for (const [mount, dir, v2] of [
+    ['secret', 'connections', true],
+    ['secret', 'variables', true],
+    ['kv1', 'connections', false],
+  ] as const) {
     const list = await call('LIST', v2 ? `${mount}/metadata/${dir}` : `${mount}/${dir}`);
     if (list.status === 404) continue;
     expect(list.status, `LIST ${mount}/${dir}`).toBe(200);
@@ -473,7 +671,10 @@ export async function prepare(c: Corpus, k: Case): Promise<Prepared> {
     conn: `c${i}`,
     var: `v${i}`,
     bao: async (args, input) => {
-      const r = await runProcess(BIN!, args, { env: { ...w.env, VAULT_ADDR: server.url, VAULT_TOKEN: server.token }, input });
+      const r = await runProcess(BIN!, args, {
+        env: { ...w.env, VAULT_ADDR: server.url, VAULT_TOKEN: server.token },
+        input,
+      });
       if (r.code !== 0) throw new Error(`bao ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     },
@@ -484,11 +685,21 @@ export async function prepare(c: Corpus, k: Case): Promise<Prepared> {
     await h.bao(['kv', 'put', `secret/variables/${h.var}`, `value=val${i}`]);
   }
   const b = await s.build(h);
-  const envFile: Record<string, string | null> = { AIRFLOW__SECRETS__BACKEND: PROVIDER, VAULT_ADDR: h.url, ...b.envFile };
+  const envFile: Record<string, string | null> = {
+    AIRFLOW__SECRETS__BACKEND: PROVIDER,
+    VAULT_ADDR: h.url,
+    ...b.envFile,
+  };
   const kw = b.kwargs === undefined ? defaultKwargs(h, h.root) : b.kwargs;
   if (kw !== null) envFile.AIRFLOW__SECRETS__BACKEND_KWARGS = typeof kw === 'string' ? kw : JSON.stringify(kw);
   const set = Object.fromEntries(Object.entries(envFile).filter((e): e is [string, string] => e[1] !== null));
-  writeFileSync(join(dir, '.env'), Object.entries(set).map(([key, v]) => `${key}='${v.replace(/'/g, `'\\''`)}'`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    join(dir, '.env'),
+    Object.entries(set)
+      .map(([key, v]) => `${key}='${v.replace(/'/g, `'\\''`)}'`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   const ids = { conn: s.ids !== 'var', var: s.ids !== 'conn' };
   writeFileSync(
     join(dir, 'secrets-sandbox.yaml'),
@@ -501,7 +712,17 @@ export async function prepare(c: Corpus, k: Case): Promise<Prepared> {
   const judgeCalls: string[][] = [];
   if (ids.conn) judgeCalls.push(['connections', 'get', h.conn, '-o', 'json']);
   if (ids.var) judgeCalls.push(['variables', 'get', h.var]);
-  return { dir, home, h, ids, shell, airflowEnv: { ...w.env, ...set, ...shell, PATH: withAirflowPath }, withAirflowPath, airflowPrep: b.airflowPrep ?? [], judgeCalls };
+  return {
+    dir,
+    home,
+    h,
+    ids,
+    shell,
+    airflowEnv: { ...w.env, ...set, ...shell, PATH: withAirflowPath },
+    withAirflowPath,
+    airflowPrep: b.airflowPrep ?? [],
+    judgeCalls,
+  };
 }
 
 interface DoctorJson {
@@ -552,14 +773,19 @@ export async function judge(c: Corpus, k: Case, rows: Row[], t: Timing): Promise
       expect(r.code, r.stderr.slice(-1500)).toBe(0);
     }
     const out: Run[] = [];
-    for (const args of p.judgeCalls) out.push(await oracle.run(args, { env: p.airflowEnv, cwd: dir, timeoutMs: scaled(120_000) }));
+    for (const args of p.judgeCalls)
+      out.push(await oracle.run(args, { env: p.airflowEnv, cwd: dir, timeoutMs: scaled(120_000) }));
     return out;
   });
   const airflowOk = judged.every((r) => r.code === 0);
   const airflowSaid = judged.map((r) => lastLine(r.stderr).slice(0, 200)).join(' | ');
 
-  const withA = await timed(t, 'doctorWith', () => runCli(w, ['doctor', dir, '--json'], { env: { ...shell, PATH: withAirflowPath }, timeoutMs: scaled(120_000) }));
-  const without = await timed(t, 'doctorWithout', () => runCli(w, ['doctor', dir, '--json'], { env: { ...shell }, timeoutMs: scaled(60_000) }));
+  const withA = await timed(t, 'doctorWith', () =>
+    runCli(w, ['doctor', dir, '--json'], { env: { ...shell, PATH: withAirflowPath }, timeoutMs: scaled(120_000) }),
+  );
+  const without = await timed(t, 'doctorWithout', () =>
+    runCli(w, ['doctor', dir, '--json'], { env: { ...shell }, timeoutMs: scaled(60_000) }),
+  );
   const dA = readJson<DoctorJson>(withA.stdout);
   const dN = readJson<DoctorJson>(without.stdout);
   const verdict = dA.checks.find((x) => x.id === 'airflow-verdict')!;
@@ -569,7 +795,10 @@ export async function judge(c: Corpus, k: Case, rows: Row[], t: Timing): Promise
     airflowOk,
     airflowSaid,
     withAirflow: { code: withA.code, link: explaining?.link, verdict: verdict.detail },
-    without: { code: without.code, failing: dN.checks.filter((x) => x.status === 'fail' || x.status === 'crash').map((x) => x.id) },
+    without: {
+      code: without.code,
+      failing: dN.checks.filter((x) => x.status === 'fail' || x.status === 'crash').map((x) => x.id),
+    },
   });
 
   // The set-up is what it says it is (Airflow judged it so), and doctor with Airflow agrees.
@@ -590,8 +819,15 @@ export async function judge(c: Corpus, k: Case, rows: Row[], t: Timing): Promise
         expect(current.fix, current.detail).toBeTruthy();
         expect(followed, 'the same fix twice: it did not work').not.toContain(current.fix);
         followed.push(current.fix!);
-        fixShell = await applyFix(current.fix!, fixShell, { ...w.env, VAULT_ADDR: server.url, VAULT_TOKEN: server.token });
-        const again = await runCli(w, ['doctor', dir, '--json'], { env: { ...fixShell, PATH: withAirflowPath }, timeoutMs: scaled(120_000) });
+        fixShell = await applyFix(current.fix!, fixShell, {
+          ...w.env,
+          VAULT_ADDR: server.url,
+          VAULT_TOKEN: server.token,
+        });
+        const again = await runCli(w, ['doctor', dir, '--json'], {
+          env: { ...fixShell, PATH: withAirflowPath },
+          timeoutMs: scaled(120_000),
+        });
         current = readJson<DoctorJson>(again.stdout).checks.find((x) => x.id === 'airflow-verdict')!;
         if (again.code === 0) break;
       }
@@ -615,8 +851,15 @@ export function report(part: number, rows: Row[], t: Timing, oracles: AirflowOra
     `corpus part ${part}/${PARTS}: ${rows.length} set-ups; with Airflow ${agreeWith}/${rows.length} agree, failing link ${linked}/${broken.length}; without Airflow ${agreeWithout}/${rows.length} agree`,
     ...rows
       .filter((r) => (r.without.code === 0) !== r.airflowOk)
-      .map((r) => `  without Airflow disagrees: [${r.case.major}] ${r.case.setup.name}: Airflow ${r.airflowOk ? 'resolves' : 'fails'}, doctor exit ${r.without.code} (${r.without.failing.join(', ') || 'no failing check'})`),
-    ...oracles.filter((o) => o.info.failed.length > 0).map((o) => `  Airflow ${o.info.major} oracle did not preload (slower, still faithful): ${o.info.failed.join('; ')}`),
+      .map(
+        (r) =>
+          `  without Airflow disagrees: [${r.case.major}] ${r.case.setup.name}: Airflow ${r.airflowOk ? 'resolves' : 'fails'}, doctor exit ${r.without.code} (${r.without.failing.join(', ') || 'no failing check'})`,
+      ),
+    ...oracles
+      .filter((o) => o.info.failed.length > 0)
+      .map(
+        (o) => `  Airflow ${o.info.major} oracle did not preload (slower, still faithful): ${o.info.failed.join('; ')}`,
+      ),
     `  time: set-up ${s(t.prepare)}, Airflow ${s(t.airflow)} (${calls} oracle calls, ${calls ? Math.round(callMs / calls) : 0} ms each), doctor with Airflow ${s(t.doctorWith)}, without ${s(t.doctorWithout)}, fixes ${s(t.fixes)}`,
   ].join('\n');
 }
@@ -631,7 +874,10 @@ export function corpusFile(part: number): void {
 
     beforeAll(async () => {
       c = newCorpus();
-      await startCorpus(c, cases.map((k) => k.major));
+      await startCorpus(
+        c,
+        cases.map((k) => k.major),
+      );
     });
 
     afterAll(async () => {
@@ -647,7 +893,11 @@ export function corpusFile(part: number): void {
  * Follows a fix line the way a user would: an edit of the kwargs key by key, an edit of a .env line,
  * an export or unset in the shell, or else a shell command. Returns the shell env afterwards.
  */
-export async function applyFix(fix: string, shell: Record<string, string>, cmdEnv: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+export async function applyFix(
+  fix: string,
+  shell: Record<string, string>,
+  cmdEnv: NodeJS.ProcessEnv,
+): Promise<Record<string, string>> {
   const kw = /^in (\S+), AIRFLOW__SECRETS__BACKEND_KWARGS: (.*)$/.exec(fix);
   if (kw) {
     const file = kw[1]!;

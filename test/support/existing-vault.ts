@@ -19,7 +19,13 @@ export interface ExistingVault {
   dir: string;
   pid: number;
   /** One request with the root token (or none), over TLS with the CA; the parsed JSON body. */
-  api(method: string, path: string, body?: unknown, token?: string | null, namespace?: string): Promise<{ status: number; json: any }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string | null,
+    namespace?: string,
+  ): Promise<{ status: number; json: any }>;
   /** Waits until a new KV v2 mount has finished its upgrade and accepts requests. */
   kvReady(mount: string, namespace?: string): Promise<void>;
   stop(): Promise<void>;
@@ -28,10 +34,40 @@ export interface ExistingVault {
 function makeCa(dir: string): { ca: string; cert: string; key: string } {
   const f = (n: string) => join(dir, n);
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=existing-vault-test-ca']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=existing-vault-test-ca',
+  ]);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'req.csr', '-subj', '/CN=127.0.0.1']);
   writeFileSync(f('ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  run(['x509', '-req', '-in', 'req.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'ext']);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'req.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'cert.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext',
+  ]);
   return { ca: f('ca.pem'), cert: f('cert.pem'), key: f('key.pem') };
 }
 
@@ -48,7 +84,12 @@ export async function startExistingVault(bin: string): Promise<ExistingVault> {
   );
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
   for (const k of Object.keys(env)) if (/^(VAULT_|BAO_)/.test(k)) delete env[k];
-  const child = spawn(bin, ['server', `-config=${join(dir, 'server.hcl')}`], { cwd: dir, env, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+  const child = spawn(bin, ['server', `-config=${join(dir, 'server.hcl')}`], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'ignore', 'ignore'],
+    detached: true,
+  });
   child.unref();
   const pid = child.pid!;
   const url = `https://127.0.0.1:${port}`;
@@ -87,10 +128,16 @@ export async function startExistingVault(bin: string): Promise<ExistingVault> {
   await api('PUT', 'sys/unseal', { key: init.json.keys[0] });
   await until('active after unseal', async () => (await api('GET', 'sys/health')).status === 200);
   // A team's Vault has its KV mount already; a non-dev server has none until someone makes it.
-  await until('KV mounted', async () => [200, 204].includes((await api('POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } }, rootToken)).status));
+  await until('KV mounted', async () =>
+    [200, 204].includes(
+      (await api('POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } }, rootToken)).status,
+    ),
+  );
   // A new KV v2 mount upgrades itself for a moment and refuses requests meanwhile (400): wait until it lists.
   const kvReady = (mount: string, namespace?: string) =>
-    until(`KV ${mount} ready`, async () => [200, 404].includes((await api('GET', `${mount}/metadata/?list=true`, undefined, rootToken, namespace)).status));
+    until(`KV ${mount} ready`, async () =>
+      [200, 404].includes((await api('GET', `${mount}/metadata/?list=true`, undefined, rootToken, namespace)).status),
+    );
   await kvReady('secret');
   return { url, caFile: ca, rootToken, dir, pid, api, kvReady, stop };
 }

@@ -16,7 +16,11 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(upstreamPort: number, mode: FaultMode, opts: { delayMs?: number } = {}): Promise<FaultProxy> {
+export async function startFaultProxy(
+  upstreamPort: number,
+  mode: FaultMode,
+  opts: { delayMs?: number } = {},
+): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
   const proxy: FaultProxy = { url: '', port: 0, mode, seen: 0, close: async () => {} };
   const server: Server = createServer((client) => {
@@ -28,7 +32,9 @@ export async function startFaultProxy(upstreamPort: number, mode: FaultMode, opt
       switch (proxy.mode) {
         case 'status500': {
           const body = JSON.stringify({ errors: ['injected fault: internal error'] }) + '\n';
-          client.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+          client.end(
+            `HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          );
           return;
         }
         case 'reset':

@@ -3,7 +3,16 @@
  * subprocess without a TTY, free loopback ports, and a sweep for server processes left behind.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -44,20 +53,38 @@ export interface Run {
 }
 
 /** The tool as users run it: the installed bin (some tests run `node dist/cli.js` directly). */
-export function runCli(ws: Workspace, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; signalAfterMs?: number } = {}): Promise<Run> {
-  return runProcess(BIN, args, { cwd: ws.cwd, env: { ...ws.env, ...opts.env }, timeoutMs: opts.timeoutMs, signalAfterMs: opts.signalAfterMs });
+export function runCli(
+  ws: Workspace,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; signalAfterMs?: number } = {},
+): Promise<Run> {
+  return runProcess(BIN, args, {
+    cwd: ws.cwd,
+    env: { ...ws.env, ...opts.env },
+    timeoutMs: opts.timeoutMs,
+    signalAfterMs: opts.signalAfterMs,
+  });
 }
 
-export function runProcess(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; signalAfterMs?: number; input?: string }): Promise<Run> {
+export function runProcess(
+  file: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; signalAfterMs?: number; input?: string },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
     child.stderr!.on('data', (d) => (stderr += d));
     if (opts.input !== undefined) child.stdin!.end(opts.input);
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? scaled(90_000));
-    const sig = opts.signalAfterMs !== undefined ? setTimeout(() => child.kill('SIGINT'), opts.signalAfterMs) : undefined;
+    const sig =
+      opts.signalAfterMs !== undefined ? setTimeout(() => child.kill('SIGINT'), opts.signalAfterMs) : undefined;
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -129,16 +156,24 @@ export function readJson<T = Record<string, unknown>>(text: string): T {
 }
 
 /** A dev server started by hand, the way a user following a guide would, under the workspace (so cleanup finds it). */
-export async function startManualServer(ws: Workspace, serverBin: string, extraArgs: string[] = []): Promise<{ url: string; token: string; pid: number }> {
+export async function startManualServer(
+  ws: Workspace,
+  serverBin: string,
+  extraArgs: string[] = [],
+): Promise<{ url: string; token: string; pid: number }> {
   const { spawn } = await import('node:child_process');
   const port = await freePort();
   const token = 'manual-root-token';
-  const child = spawn(serverBin, ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`, '-dev-no-store-token', ...extraArgs], {
-    cwd: ws.root,
-    env: { ...ws.env, VAULT_DEV_ROOT_TOKEN_ID: token, BAO_DEV_ROOT_TOKEN_ID: token },
-    stdio: 'ignore',
-    detached: true,
-  });
+  const child = spawn(
+    serverBin,
+    ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`, '-dev-no-store-token', ...extraArgs],
+    {
+      cwd: ws.root,
+      env: { ...ws.env, VAULT_DEV_ROOT_TOKEN_ID: token, BAO_DEV_ROOT_TOKEN_ID: token },
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
   child.unref();
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
@@ -182,7 +217,12 @@ export function processesUnder(root: string): number[] {
 }
 
 /** A stand-in server binary (a shell script) for faults a real server cannot be made to show on demand. */
-export function fakeBinary(dir: string, name: string, serverScript: string, versionLine = 'Vault v1.19.0 (0000000), built 2025-03-04T12:36:40Z'): string {
+export function fakeBinary(
+  dir: string,
+  name: string,
+  serverScript: string,
+  versionLine = 'Vault v1.19.0 (0000000), built 2025-03-04T12:36:40Z',
+): string {
   const file = join(dir, name);
   writeFileSync(file, `#!/bin/sh\nif [ "$1" = version ]; then echo '${versionLine}'; exit 0; fi\n${serverScript}\n`);
   chmodSync(file, 0o755);

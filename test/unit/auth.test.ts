@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authFor, AuthError } from '../../src/vault/auth/index.js';
 import { readGlob, renderPolicy } from '../../src/vault/auth/policy.js';
-import { clientFor, describeTarget, devTarget, existingTarget, manages, targetEnv, targetKwargs } from '../../src/target/index.js';
+import {
+  clientFor,
+  describeTarget,
+  devTarget,
+  existingTarget,
+  manages,
+  targetEnv,
+  targetKwargs,
+} from '../../src/target/index.js';
 import { devTlsArgs, devTlsCaFile } from '../../src/vault/tls.js';
 
 describe('auth methods', () => {
@@ -23,13 +31,21 @@ describe('auth methods', () => {
     expect(a.backendKwargs()).toEqual({ token_path: f });
     expect((await a.login(clientFor(devTarget('http://127.0.0.1:1')))).token).toBe('s.from-file');
     const missing = authFor({ method: 'token', tokenPath: join(dir, 'nope') });
-    await expect(missing.login(clientFor(devTarget('http://127.0.0.1:1')))).rejects.toMatchObject({ kind: 'token-file' });
+    await expect(missing.login(clientFor(devTarget('http://127.0.0.1:1')))).rejects.toMatchObject({
+      kind: 'token-file',
+    });
     await expect(missing.login(clientFor(devTarget('http://127.0.0.1:1')))).rejects.toBeInstanceOf(AuthError);
   });
 
   it("approle: the provider's keys, auth_mount_point only when not the default", () => {
-    expect(authFor({ method: 'approle', roleId: 'r-1', secretId: 's-1' }).backendKwargs()).toEqual({ auth_type: 'approle', role_id: 'r-1', secret_id: 's-1' });
-    expect(authFor({ method: 'approle', roleId: 'r-1', secretId: 's-1', mount: 'airflow-approle' }).backendKwargs()).toEqual({
+    expect(authFor({ method: 'approle', roleId: 'r-1', secretId: 's-1' }).backendKwargs()).toEqual({
+      auth_type: 'approle',
+      role_id: 'r-1',
+      secret_id: 's-1',
+    });
+    expect(
+      authFor({ method: 'approle', roleId: 'r-1', secretId: 's-1', mount: 'airflow-approle' }).backendKwargs(),
+    ).toEqual({
       auth_type: 'approle',
       role_id: 'r-1',
       secret_id: 's-1',
@@ -41,15 +57,28 @@ describe('auth methods', () => {
 
 describe('least-privilege policy', () => {
   it('KV v2: read on <mount>/data/<path>/* for connections and variables, and nothing else', () => {
-    const hcl = renderPolicy({ mount: 'secret', connectionsPath: 'connections', variablesPath: 'variables', kvVersion: 2 });
+    const hcl = renderPolicy({
+      mount: 'secret',
+      connectionsPath: 'connections',
+      variablesPath: 'variables',
+      kvVersion: 2,
+    });
     const paths = [...hcl.matchAll(/^path "([^"]+)"/gm)].map((m) => m[1]);
     expect(paths).toEqual(['secret/data/connections/*', 'secret/data/variables/*']);
     expect([...hcl.matchAll(/capabilities = \[([^\]]*)\]/g)].map((m) => m[1])).toEqual(['"read"', '"read"']);
   });
 
   it('KV v1: no data/ segment', () => {
-    const hcl = renderPolicy({ mount: 'kv', connectionsPath: 'airflow/connections', variablesPath: 'airflow/variables', kvVersion: 1 });
-    expect([...hcl.matchAll(/^path "([^"]+)"/gm)].map((m) => m[1])).toEqual(['kv/airflow/connections/*', 'kv/airflow/variables/*']);
+    const hcl = renderPolicy({
+      mount: 'kv',
+      connectionsPath: 'airflow/connections',
+      variablesPath: 'airflow/variables',
+      kvVersion: 1,
+    });
+    expect([...hcl.matchAll(/^path "([^"]+)"/gm)].map((m) => m[1])).toEqual([
+      'kv/airflow/connections/*',
+      'kv/airflow/variables/*',
+    ]);
   });
 
   it('one block when both paths are the same', () => {
@@ -65,15 +94,27 @@ describe('targets', () => {
     const t = existingTarget('https://vault.example.com:8200', { caFile: '/etc/ca.pem', namespace: '/team-a/' });
     expect(manages(t)).toBe(false);
     expect(t.namespace).toBe('team-a');
-    expect(targetEnv(t)).toEqual({ VAULT_ADDR: 'https://vault.example.com:8200', VAULT_CACERT: '/etc/ca.pem', VAULT_NAMESPACE: 'team-a' });
-    expect(targetKwargs(t)).toEqual({ url: 'https://vault.example.com:8200', verify: '/etc/ca.pem', namespace: 'team-a' });
+    expect(targetEnv(t)).toEqual({
+      VAULT_ADDR: 'https://vault.example.com:8200',
+      VAULT_CACERT: '/etc/ca.pem',
+      VAULT_NAMESPACE: 'team-a',
+    });
+    expect(targetKwargs(t)).toEqual({
+      url: 'https://vault.example.com:8200',
+      verify: '/etc/ca.pem',
+      namespace: 'team-a',
+    });
     expect(describeTarget(t)).toContain('not started or managed');
     expect(targetKwargs(devTarget('http://127.0.0.1:8200'))).toEqual({ url: 'http://127.0.0.1:8200' });
   });
 
   it('dev TLS: the cert dir is ours, and a host outside the default names is added as a SAN', () => {
     expect(devTlsArgs('/s/.sandbox/tls', '127.0.0.1')).toEqual(['-dev-tls', '-dev-tls-cert-dir=/s/.sandbox/tls']);
-    expect(devTlsArgs('/s/.sandbox/tls', '10.0.0.5')).toEqual(['-dev-tls', '-dev-tls-cert-dir=/s/.sandbox/tls', '-dev-tls-san=10.0.0.5']);
+    expect(devTlsArgs('/s/.sandbox/tls', '10.0.0.5')).toEqual([
+      '-dev-tls',
+      '-dev-tls-cert-dir=/s/.sandbox/tls',
+      '-dev-tls-san=10.0.0.5',
+    ]);
     expect(devTlsCaFile('/s/.sandbox/tls')).toBe('/s/.sandbox/tls/vault-ca.pem');
   });
 });

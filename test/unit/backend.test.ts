@@ -4,10 +4,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backendClassPath, backendKwargs, secretPath } from '../../src/airflow/backend.js';
-import { noProxyEntries, parseEnvFile, renderDockerEnv, renderShellEnv, renderDag, renderGitignore, type EnvInput } from '../../src/airflow/templates.js';
+import {
+  noProxyEntries,
+  parseEnvFile,
+  renderDockerEnv,
+  renderShellEnv,
+  renderDag,
+  renderGitignore,
+  type EnvInput,
+} from '../../src/airflow/templates.js';
 import { UsageError } from '../../src/errors.js';
 
-const target = { url: 'http://127.0.0.1:8200', token: 's.abcdefghijklmnopqrstuvwx', mount: 'secret', connectionsPath: 'connections', variablesPath: 'variables', kvVersion: 2 as const };
+const target = {
+  url: 'http://127.0.0.1:8200',
+  token: 's.abcdefghijklmnopqrstuvwx',
+  mount: 'secret',
+  connectionsPath: 'connections',
+  variablesPath: 'variables',
+  kvVersion: 2 as const,
+};
 
 describe('VaultBackend per Airflow version', () => {
   it('uses the contrib class on 1.10 and the provider class on 2 and 3', () => {
@@ -27,7 +42,12 @@ describe('VaultBackend per Airflow version', () => {
     const json = JSON.stringify(backendKwargs(v, target));
     expect(json).toContain('"config_path":null');
     expect(json).toContain('"kv_engine_version":2');
-    expect(JSON.parse(json)).toMatchObject({ mount_point: 'secret', connections_path: 'connections', url: target.url, token: target.token });
+    expect(JSON.parse(json)).toMatchObject({
+      mount_point: 'secret',
+      connections_path: 'connections',
+      url: target.url,
+      token: target.token,
+    });
   });
 
   it('joins paths as VaultBackend does', () => {
@@ -47,7 +67,11 @@ describe('env files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'css-env-'));
     const file = join(dir, '.env');
     writeFileSync(file, renderShellEnv(inp));
-    const out = execFileSync('sh', ['-c', `set -a; . "${file}"; set +a; printf '%s\\n%s\\n' "$AIRFLOW__SECRETS__BACKEND_KWARGS" "$VAULT_TOKEN"`], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nowhere' } });
+    const out = execFileSync(
+      'sh',
+      ['-c', `set -a; . "${file}"; set +a; printf '%s\\n%s\\n' "$AIRFLOW__SECRETS__BACKEND_KWARGS" "$VAULT_TOKEN"`],
+      { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nowhere' } },
+    );
     const [kwargs, token] = out.trimEnd().split('\n');
     expect(JSON.parse(kwargs!)).toMatchObject({ token: inp.token, url: target.url });
     expect(token).toBe(inp.token);
@@ -58,14 +82,18 @@ describe('env files', () => {
   });
 
   it('gives docker --env-file literal values (docker strips no quotes)', () => {
-    const lines = renderDockerEnv(input).split('\n').filter((l) => l && !l.startsWith('#'));
+    const lines = renderDockerEnv(input)
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     const kv = new Map(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     expect(JSON.parse(kv.get('AIRFLOW__SECRETS__BACKEND_KWARGS')!)).toMatchObject({ token: input.token });
     expect(kv.get('BAO_ADDR')).toBe(target.url);
   });
 
   it('refuses a line break in docker.env, naming the value', () => {
-    expect(() => renderDockerEnv({ ...input, dagsFolder: '/tmp/a\nVAULT_ADDR=http://evil' })).toThrow(/AIRFLOW__CORE__DAGS_FOLDER.*line break/);
+    expect(() => renderDockerEnv({ ...input, dagsFolder: '/tmp/a\nVAULT_ADDR=http://evil' })).toThrow(
+      /AIRFLOW__CORE__DAGS_FOLDER.*line break/,
+    );
   });
 
   it.each([quoted, dollar])('parses what it writes ($token)', (inp) => {
@@ -74,10 +102,22 @@ describe('env files', () => {
     expect(env.get('BAO_ADDR')).toBe(target.url);
   });
 
-  it('makes proxies skip the sandbox: NO_PROXY and no_proxy name its host and keep the user\'s entries', () => {
+  it("makes proxies skip the sandbox: NO_PROXY and no_proxy name its host and keep the user's entries", () => {
     const v6 = { ...input, url: 'http://[::1]:8200' };
-    const env = parseEnvFile(renderShellEnv({ ...v6, noProxy: noProxyEntries(v6.url, 'NO_PROXY=corp.example,.internal\n', { no_proxy: 'shell.example' }) }));
-    expect(env.get('NO_PROXY')!.split(',')).toEqual(['::1', '127.0.0.1', 'localhost', 'corp.example', '.internal', 'shell.example']);
+    const env = parseEnvFile(
+      renderShellEnv({
+        ...v6,
+        noProxy: noProxyEntries(v6.url, 'NO_PROXY=corp.example,.internal\n', { no_proxy: 'shell.example' }),
+      }),
+    );
+    expect(env.get('NO_PROXY')!.split(',')).toEqual([
+      '::1',
+      '127.0.0.1',
+      'localhost',
+      'corp.example',
+      '.internal',
+      'shell.example',
+    ]);
     expect(env.get('no_proxy')).toBe(env.get('NO_PROXY'));
   });
 

@@ -58,12 +58,21 @@ Development mode should NOT be used in production installations!
 describe('dev server banner', () => {
   it('reads a Vault banner', () => {
     const b = parseBanner(VAULT);
-    expect(b).toMatchObject({ rootToken: 'hvs.aBcDeFgHiJkLmNoPqRsTuVwX', unsealKey: '7TpT0LzXxGHx1q2iGqa0bqIrlIXPS1D8XyeaGzYpXeA=', address: 'http://127.0.0.1:8200', flavour: 'Vault' });
+    expect(b).toMatchObject({
+      rootToken: 'hvs.aBcDeFgHiJkLmNoPqRsTuVwX',
+      unsealKey: '7TpT0LzXxGHx1q2iGqa0bqIrlIXPS1D8XyeaGzYpXeA=',
+      address: 'http://127.0.0.1:8200',
+      flavour: 'Vault',
+    });
     expect(b.errors).toEqual([]);
   });
 
   it('reads an OpenBao banner', () => {
-    expect(parseBanner(OPENBAO)).toMatchObject({ rootToken: 's.O39HgCIvO4rm6WXcpStUiuDl', address: 'http://127.0.0.1:8299', flavour: 'OpenBao' });
+    expect(parseBanner(OPENBAO)).toMatchObject({
+      rootToken: 's.O39HgCIvO4rm6WXcpStUiuDl',
+      address: 'http://127.0.0.1:8299',
+      flavour: 'OpenBao',
+    });
   });
 
   it('names the server and its version from the configuration block, before any token is printed', () => {
@@ -72,7 +81,9 @@ describe('dev server banner', () => {
     expect(parseBanner(head(VAULT)).version).toEqual({ flavour: 'Vault', version: '1.19.0' });
     expect(parseBanner(head(OPENBAO)).version).toEqual({ flavour: 'OpenBao', version: '2.7.2' });
     expect(parseBanner(head(OPENBAO)).rootToken).toBeUndefined();
-    expect(parseBanner('==> OpenBao server configuration:\n\n   Api Address: http://127.0.0.1:8299\n').version).toBeUndefined();
+    expect(
+      parseBanner('==> OpenBao server configuration:\n\n   Api Address: http://127.0.0.1:8299\n').version,
+    ).toBeUndefined();
   });
 
   it('reads a custom root token id literally, whatever its shape', () => {
@@ -80,7 +91,9 @@ describe('dev server banner', () => {
   });
 
   it('ignores ANSI colour a PTY would add and CRLF line ends', () => {
-    const coloured = VAULT.replace('Root Token:', '\x1b[33mRoot Token:').replace('hvs.aBcDeFgHiJkLmNoPqRsTuVwX', 'hvs.aBcDeFgHiJkLmNoPqRsTuVwX\x1b[0m').replace(/\n/g, '\r\n');
+    const coloured = VAULT.replace('Root Token:', '\x1b[33mRoot Token:')
+      .replace('hvs.aBcDeFgHiJkLmNoPqRsTuVwX', 'hvs.aBcDeFgHiJkLmNoPqRsTuVwX\x1b[0m')
+      .replace(/\n/g, '\r\n');
     expect(parseBanner(coloured).rootToken).toBe('hvs.aBcDeFgHiJkLmNoPqRsTuVwX');
   });
 
@@ -89,7 +102,7 @@ describe('dev server banner', () => {
     expect(parseBanner(half).rootToken).toBeUndefined();
   });
 
-  it('reports the address-in-use failure in the server\'s own words', () => {
+  it("reports the address-in-use failure in the server's own words", () => {
     const b = parseBanner(
       'Error parsing listener configuration.\nError initializing listener of type tcp: listen tcp 127.0.0.1:8200: bind: address already in use\n',
     );
@@ -98,7 +111,9 @@ describe('dev server banner', () => {
   });
 
   it('reports a failed custom root token', () => {
-    const b = parseBanner('Error initializing Dev mode: failed to create root token with ID "s.x": custom token ID cannot have a \'.\' in the value\n');
+    const b = parseBanner(
+      'Error initializing Dev mode: failed to create root token with ID "s.x": custom token ID cannot have a \'.\' in the value\n',
+    );
     expect(b.errors[0]).toContain('failed to create root token');
   });
 });

@@ -35,7 +35,9 @@ describe('secrets-sandbox.yaml', () => {
   });
 
   it('names line and column of a wrong type', async () => {
-    expect(await errorOf('version: 1\nvault:\n  kv_version: "two"\n')).toMatch(/^sb\.yaml:3:3: vault\.kv_version is "two"/);
+    expect(await errorOf('version: 1\nvault:\n  kv_version: "two"\n')).toMatch(
+      /^sb\.yaml:3:3: vault\.kv_version is "two"/,
+    );
   });
 
   it('names an unknown setting', async () => {
@@ -43,13 +45,25 @@ describe('secrets-sandbox.yaml', () => {
   });
 
   it('refuses a connection mapping without conn_type, naming where', async () => {
-    expect(await errorOf('connections:\n  pg:\n    host: x\n')).toMatch(/sb\.yaml:2:3: connections\.pg has no conn_type/);
-    expect(await errorOf('connections:\n  pg:\n    conn_type: postgres\n    hots: x\n')).toMatch(/connections\.pg has an unknown field 'hots'/);
+    expect(await errorOf('connections:\n  pg:\n    host: x\n')).toMatch(
+      /sb\.yaml:2:3: connections\.pg has no conn_type/,
+    );
+    expect(await errorOf('connections:\n  pg:\n    conn_type: postgres\n    hots: x\n')).toMatch(
+      /connections\.pg has an unknown field 'hots'/,
+    );
   });
 
   it('takes a connection as Airflow fields (description, empty login) and keeps them exactly', async () => {
-    const cfg = await parseConfig('connections:\n  pg:\n    conn_type: postgres\n    description: main db\n    login: ""\n    port: 5432\n', 'sb.yaml');
-    expect(JSON.parse(String(cfg.connections!.pg))).toEqual({ conn_type: 'postgres', description: 'main db', login: '', port: 5432 });
+    const cfg = await parseConfig(
+      'connections:\n  pg:\n    conn_type: postgres\n    description: main db\n    login: ""\n    port: 5432\n',
+      'sb.yaml',
+    );
+    expect(JSON.parse(String(cfg.connections!.pg))).toEqual({
+      conn_type: 'postgres',
+      description: 'main db',
+      login: '',
+      port: 5432,
+    });
   });
 
   it('refuses a newer schema version', async () => {
@@ -65,7 +79,10 @@ describe('secrets-sandbox.yaml', () => {
   });
 
   it('a dry run\'s "would change" agrees with the edit itself, and the text it would write differs exactly then', async () => {
-    const base = (await editConfig(null, [{ path: ['connections', 'a'], value: 'postgres://u:p@h/db' }, { path: ['airflow', 'version'], value: '3' }]))!;
+    const base = (await editConfig(null, [
+      { path: ['connections', 'a'], value: 'postgres://u:p@h/db' },
+      { path: ['airflow', 'version'], value: '3' },
+    ]))!;
     const commented = base + '# my note\nvariables:\n  region: eu  # keep\n';
     const cases: [string | null, { path: string[]; value: string | number | boolean }[]][] = [
       [null, []],

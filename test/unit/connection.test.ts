@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connIdProblem, connUriProblem, describeConnection, parseConnectionUri, unquote } from '../../src/airflow/connection.js';
+import {
+  connIdProblem,
+  connUriProblem,
+  describeConnection,
+  parseConnectionUri,
+  unquote,
+} from '../../src/airflow/connection.js';
 import { ROOT } from '../support/env.js';
 
 interface Vector {
@@ -19,7 +25,9 @@ interface Vector {
 }
 
 // The project's copy of ../shared/vectors, corrected where real Airflow disagrees (test/e2e/uri-differential.airflow.test.ts).
-const vectors = (JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'airflow-conn-uris.json'), 'utf8')) as { vectors: Vector[] }).vectors;
+const vectors = (
+  JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'airflow-conn-uris.json'), 'utf8')) as { vectors: Vector[] }
+).vectors;
 
 describe("Airflow's URI rules", () => {
   it('has the shared vectors to check', () => {
@@ -54,17 +62,25 @@ describe("Airflow's URI rules", () => {
   });
 
   it('writes non-ASCII query extras the way json.dumps does (ensure_ascii)', () => {
-    expect(parseConnectionUri('http://h/?name=J%C3%BCrgen&q=%22', '2').extra).toBe('{"name": "J\\u00fcrgen", "q": "\\""}');
+    expect(parseConnectionUri('http://h/?name=J%C3%BCrgen&q=%22', '2').extra).toBe(
+      '{"name": "J\\u00fcrgen", "q": "\\""}',
+    );
   });
 
   it('round-trips query values through Python json on Airflow 3: big ints, float spelling, NaN, bad JSON kept', () => {
-    const extra = parseConnectionUri('http://h/?i=12345678901234567890&f=1e16&g=1.50&n=NaN&t=true&s=%22x%22&bad=%7Bx&z=-0&u=%22%5Cu00e9%22').extra;
-    expect(extra).toBe('{"i": 12345678901234567890, "f": 1e+16, "g": 1.5, "n": NaN, "t": true, "s": "x", "bad": "{x", "z": 0, "u": "\\u00e9"}');
+    const extra = parseConnectionUri(
+      'http://h/?i=12345678901234567890&f=1e16&g=1.50&n=NaN&t=true&s=%22x%22&bad=%7Bx&z=-0&u=%22%5Cu00e9%22',
+    ).extra;
+    expect(extra).toBe(
+      '{"i": 12345678901234567890, "f": 1e+16, "g": 1.5, "n": NaN, "t": true, "s": "x", "bad": "{x", "z": 0, "u": "\\u00e9"}',
+    );
   });
 
   it('logs a fetched connection like Airflow, password masked', () => {
     const line = describeConnection('smtp_default', parseConnectionUri('smtps://user:host@relay.example.com:465'));
-    expect(line).toBe('id: smtp_default. Host: relay.example.com, Port: 465, Schema: , Login: user, Password: ***, extra: None');
+    expect(line).toBe(
+      'id: smtp_default. Host: relay.example.com, Port: 465, Schema: , Login: user, Password: ***, extra: None',
+    );
   });
 });
 

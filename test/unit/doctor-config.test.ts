@@ -13,9 +13,11 @@ import { backendClass } from '../../src/doctor/backend-class.js';
 
 const origin = () => 'the environment';
 
-describe('airflow.cfg and the environment, in Airflow\'s order', () => {
+describe("airflow.cfg and the environment, in Airflow's order", () => {
   it('parses sections, both separators, comments and indented continuation lines', () => {
-    const ini = parseIni('# top\n[core]\ndags_folder = /d\n[secrets]\nbackend: x.Y\nbackend_kwargs = {"a":\n    1}\n; c\n');
+    const ini = parseIni(
+      '# top\n[core]\ndags_folder = /d\n[secrets]\nbackend: x.Y\nbackend_kwargs = {"a":\n    1}\n; c\n',
+    );
     expect(ini.get('core')?.get('dags_folder')).toBe('/d');
     expect(ini.get('secrets')?.get('backend')).toBe('x.Y');
     expect(ini.get('secrets')?.get('backend_kwargs')).toBe('{"a":\n1}');
@@ -26,11 +28,26 @@ describe('airflow.cfg and the environment, in Airflow\'s order', () => {
     writeFileSync(join(home, 'airflow.cfg'), '[secrets]\nbackend = from.Cfg\nbackend_kwargs = {"from": "cfg"}\n');
     const env = new Map([['AIRFLOW_HOME', home]]);
     expect(readSecretsOption('backend', env, origin, '/nowhere')).toMatchObject({ value: 'from.Cfg', name: 'backend' });
-    expect(readSecretsOption('backend', new Map([...env, ['AIRFLOW__SECRETS__BACKEND', 'from.Env']]), origin, '/nowhere')?.value).toBe('from.Env');
-    const cmd = readSecretsOption('backend_kwargs', new Map([...env, ['AIRFLOW__SECRETS__BACKEND_KWARGS_CMD', 'echo \'{"from": "cmd"}\'']]), origin, '/nowhere');
+    expect(
+      readSecretsOption('backend', new Map([...env, ['AIRFLOW__SECRETS__BACKEND', 'from.Env']]), origin, '/nowhere')
+        ?.value,
+    ).toBe('from.Env');
+    const cmd = readSecretsOption(
+      'backend_kwargs',
+      new Map([...env, ['AIRFLOW__SECRETS__BACKEND_KWARGS_CMD', 'echo \'{"from": "cmd"}\'']]),
+      origin,
+      '/nowhere',
+    );
     expect(cmd).toMatchObject({ value: '{"from": "cmd"}', name: 'AIRFLOW__SECRETS__BACKEND_KWARGS_CMD' });
     // _CMD is honoured only for sensitive keys: backend is not one.
-    expect(readSecretsOption('backend', new Map([...env, ['AIRFLOW__SECRETS__BACKEND_CMD', 'echo from.Cmd']]), origin, '/nowhere')?.value).toBe('from.Cfg');
+    expect(
+      readSecretsOption(
+        'backend',
+        new Map([...env, ['AIRFLOW__SECRETS__BACKEND_CMD', 'echo from.Cmd']]),
+        origin,
+        '/nowhere',
+      )?.value,
+    ).toBe('from.Cfg');
     expect(readSecretsOption('backend', new Map(), origin, '/nowhere')).toBeUndefined();
   });
 

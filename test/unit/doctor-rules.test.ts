@@ -10,12 +10,32 @@ import { bypassesProxy } from '../../src/doctor/proxy.js';
 import { missingAuthKey, secretShapeProblem } from '../../src/doctor/provider-rules.js';
 import type { Check, CheckResult, DoctorContext } from '../../src/doctor/types.js';
 
-const ctx = { env: new Map(), envFileKeys: new Set(), envSource: 'the environment', processEnv: {}, home: '/nonexistent', kwargsSource: 'x', backendSource: 'y' } as unknown as DoctorContext;
+const ctx = {
+  env: new Map(),
+  envFileKeys: new Set(),
+  envSource: 'the environment',
+  processEnv: {},
+  home: '/nonexistent',
+  kwargsSource: 'x',
+  backendSource: 'y',
+} as unknown as DoctorContext;
 
 describe('runChecks', () => {
   it('reports a check that throws as crash with its error, and runs the rest', async () => {
-    const boom: Check = { id: 'boom', title: 'Boom', async run() { throw new TypeError('no such thing'); } };
-    const after: Check = { id: 'after', title: 'After', async run() { return { status: 'ok', detail: 'ran' }; } };
+    const boom: Check = {
+      id: 'boom',
+      title: 'Boom',
+      async run() {
+        throw new TypeError('no such thing');
+      },
+    };
+    const after: Check = {
+      id: 'after',
+      title: 'After',
+      async run() {
+        return { status: 'ok', detail: 'ran' };
+      },
+    };
     const r = await runChecks(ctx, [boom, after]);
     expect(r[0]).toMatchObject({ id: 'boom', status: 'crash' });
     expect(r[0]!.detail).toContain('TypeError: no such thing');
@@ -23,23 +43,65 @@ describe('runChecks', () => {
   });
 
   it('hands declared facts to later checks, and crashes a check that provides what it did not declare', async () => {
-    const giver: Check = { id: 'giver', title: 'Giver', provides: ['connIds'], async run() { return { status: 'ok', detail: '', facts: { connIds: ['a', 'b'] } }; } };
-    const reader: Check = { id: 'reader', title: 'Reader', async run(i) { return { status: 'ok', detail: (i.connIds ?? []).join('+') }; } };
-    const liar: Check = { id: 'liar', title: 'Liar', async run() { return { status: 'ok', detail: '', facts: { varKeys: ['x'] } }; } };
+    const giver: Check = {
+      id: 'giver',
+      title: 'Giver',
+      provides: ['connIds'],
+      async run() {
+        return { status: 'ok', detail: '', facts: { connIds: ['a', 'b'] } };
+      },
+    };
+    const reader: Check = {
+      id: 'reader',
+      title: 'Reader',
+      async run(i) {
+        return { status: 'ok', detail: (i.connIds ?? []).join('+') };
+      },
+    };
+    const liar: Check = {
+      id: 'liar',
+      title: 'Liar',
+      async run() {
+        return { status: 'ok', detail: '', facts: { varKeys: ['x'] } };
+      },
+    };
     const r = await runChecks(ctx, [giver, reader, liar]);
     expect(r[1]!.detail).toBe('a+b');
     expect(r[2]!.status).toBe('crash');
   });
 
   it('skips a check whose need crashed', async () => {
-    const boom: Check = { id: 'boom', title: 'Boom', async run() { throw new Error('x'); } };
-    const dep: Check = { id: 'dep', title: 'Dep', needs: ['boom'], async run() { return { status: 'ok', detail: '' }; } };
-    expect((await runChecks(ctx, [boom, dep]))[1]).toMatchObject({ status: 'skip', detail: 'needs "Boom", which crashed' });
+    const boom: Check = {
+      id: 'boom',
+      title: 'Boom',
+      async run() {
+        throw new Error('x');
+      },
+    };
+    const dep: Check = {
+      id: 'dep',
+      title: 'Dep',
+      needs: ['boom'],
+      async run() {
+        return { status: 'ok', detail: '' };
+      },
+    };
+    expect((await runChecks(ctx, [boom, dep]))[1]).toMatchObject({
+      status: 'skip',
+      detail: 'needs "Boom", which crashed',
+    });
   });
 });
 
 describe("judge: Airflow's verdict is doctor's verdict", () => {
-  const row = (id: string, status: CheckResult['status'], link?: CheckResult['link']): CheckResult => ({ id, title: id, status, detail: `${id} detail`, fix: `${id} fix`, link });
+  const row = (id: string, status: CheckResult['status'], link?: CheckResult['link']): CheckResult => ({
+    id,
+    title: id,
+    status,
+    detail: `${id} detail`,
+    fix: `${id} fix`,
+    link,
+  });
 
   it('Airflow resolves everything: a failed emulation check becomes a warning, so the exit code is 0', () => {
     const out = judge([row(VERDICT_ID, 'ok', 'airflow'), row('mount', 'fail', 'mount and path')]);
@@ -47,8 +109,13 @@ describe("judge: Airflow's verdict is doctor's verdict", () => {
     expect(out[1]!.detail).toContain('Airflow resolves every id anyway');
   });
 
-  it('Airflow fails: the first broken link in Airflow\'s order explains it and lends its fix', () => {
-    const out = judge([row(VERDICT_ID, 'fail', 'airflow'), row('connections', 'fail', 'policy'), row('backend-kwargs', 'fail', 'kwargs'), row('server-binary', 'fail', 'setup')]);
+  it("Airflow fails: the first broken link in Airflow's order explains it and lends its fix", () => {
+    const out = judge([
+      row(VERDICT_ID, 'fail', 'airflow'),
+      row('connections', 'fail', 'policy'),
+      row('backend-kwargs', 'fail', 'kwargs'),
+      row('server-binary', 'fail', 'setup'),
+    ]);
     expect(out[0]!.detail).toContain('First broken link: kwargs (backend-kwargs)');
     expect(out[0]!.fix).toBe('backend-kwargs fix');
     expect(out[0]!.explainedBy).toBe('backend-kwargs');
@@ -80,7 +147,9 @@ describe('provider rules', () => {
     expect(secretShapeProblem({ conn_uri: 'postgres://h' }, '3')).toBeNull();
     expect(secretShapeProblem({ uri: 'postgres://h' }, '3')).toBeNull();
     expect(secretShapeProblem({ conn_type: 'postgres', host: 'h', port: '5432' }, '2')).toBeNull();
-    expect(secretShapeProblem({ conn_type: 'postgres', hostname: 'h' }, '3')).toMatch(/hostname are not Connection fields/);
+    expect(secretShapeProblem({ conn_type: 'postgres', hostname: 'h' }, '3')).toMatch(
+      /hostname are not Connection fields/,
+    );
     expect(secretShapeProblem({ conn_uri: '', conn_type: 'postgres' }, '3')).toMatch(/conn_uri/);
     expect(secretShapeProblem({ uri: 'postgres://h', host: 'x' }, '3')).toMatch(/mix/);
     expect(secretShapeProblem({ conn_type: 'postgres', port: 'abc' }, '3')).toMatch(/not an integer/);

@@ -6,20 +6,30 @@ import { selfCommand } from '../../src/ui/invocation.js';
 
 describe('the command as the user invoked it', () => {
   it('from a clone: node and the path to dist/cli.js, relative to where the user stands', () => {
-    expect(selfCommand('/home/u/src/css/dist/cli.js', { PATH: '/usr/bin' }, '/home/u/src/css')).toBe('node dist/cli.js');
-    expect(selfCommand('/home/u/src/css/dist/cli.js', { PATH: '/usr/bin' }, '/tmp/x')).toBe('node /home/u/src/css/dist/cli.js');
+    expect(selfCommand('/home/u/src/css/dist/cli.js', { PATH: '/usr/bin' }, '/home/u/src/css')).toBe(
+      'node dist/cli.js',
+    );
+    expect(selfCommand('/home/u/src/css/dist/cli.js', { PATH: '/usr/bin' }, '/tmp/x')).toBe(
+      'node /home/u/src/css/dist/cli.js',
+    );
   });
 
   it('under npx: the package spec it was given, quoted for the shell', () => {
     const npx = '/root/.npm/_npx/ab12/node_modules/create-secrets-sandbox/dist/cli.js';
-    expect(selfCommand(npx, { npm_command: 'exec', npm_config_package: '/tmp/my dir/create-secrets-sandbox-0.1.0.tgz' }, '/tmp')).toBe(
-      "npx --package '/tmp/my dir/create-secrets-sandbox-0.1.0.tgz' create-secrets-sandbox",
-    );
+    expect(
+      selfCommand(
+        npx,
+        { npm_command: 'exec', npm_config_package: '/tmp/my dir/create-secrets-sandbox-0.1.0.tgz' },
+        '/tmp',
+      ),
+    ).toBe("npx --package '/tmp/my dir/create-secrets-sandbox-0.1.0.tgz' create-secrets-sandbox");
     expect(selfCommand(npx, { npm_command: 'exec' }, '/tmp')).toBe('npx create-secrets-sandbox');
   });
 
   it('an inherited npm_command (tests under `npx vitest`) does not make a clone look like npx', () => {
-    expect(selfCommand('/home/u/src/css/dist/cli.js', { npm_command: 'exec', PATH: '/usr/bin' }, '/home/u/src/css')).toBe('node dist/cli.js');
+    expect(
+      selfCommand('/home/u/src/css/dist/cli.js', { npm_command: 'exec', PATH: '/usr/bin' }, '/home/u/src/css'),
+    ).toBe('node dist/cli.js');
   });
 
   it('installed: the bare bin name when PATH finds this very script', () => {
@@ -30,10 +40,12 @@ describe('the command as the user invoked it', () => {
     mkdirSync(join(root, 'bin'));
     symlinkSync(join(pkg, 'cli.js'), join(root, 'bin', 'create-secrets-sandbox'));
     chmodSync(join(pkg, 'cli.js'), 0o755);
-    expect(selfCommand(join(pkg, 'cli.js'), { PATH: `${join(root, 'bin')}:/usr/bin` }, '/tmp')).toBe('create-secrets-sandbox');
+    expect(selfCommand(join(pkg, 'cli.js'), { PATH: `${join(root, 'bin')}:/usr/bin` }, '/tmp')).toBe(
+      'create-secrets-sandbox',
+    );
   });
 
-  it('installed: the bare bin name when PATH finds the package\'s launcher (bin/create-secrets-sandbox runs dist/cli.js)', () => {
+  it("installed: the bare bin name when PATH finds the package's launcher (bin/create-secrets-sandbox runs dist/cli.js)", () => {
     const root = mkdtempSync(join(tmpdir(), 'css-inv-'));
     const pkg = join(root, 'lib', 'node_modules', 'create-secrets-sandbox');
     mkdirSync(join(pkg, 'dist'), { recursive: true });
@@ -42,13 +54,20 @@ describe('the command as the user invoked it', () => {
     writeFileSync(join(pkg, 'bin', 'create-secrets-sandbox'), '#!/bin/sh\n');
     chmodSync(join(pkg, 'bin', 'create-secrets-sandbox'), 0o755);
     mkdirSync(join(root, 'bin'));
-    symlinkSync(join('..', 'lib', 'node_modules', 'create-secrets-sandbox', 'bin', 'create-secrets-sandbox'), join(root, 'bin', 'create-secrets-sandbox'));
-    expect(selfCommand(join(pkg, 'dist', 'cli.js'), { PATH: `${join(root, 'bin')}:/usr/bin` }, '/tmp')).toBe('create-secrets-sandbox');
+    symlinkSync(
+      join('..', 'lib', 'node_modules', 'create-secrets-sandbox', 'bin', 'create-secrets-sandbox'),
+      join(root, 'bin', 'create-secrets-sandbox'),
+    );
+    expect(selfCommand(join(pkg, 'dist', 'cli.js'), { PATH: `${join(root, 'bin')}:/usr/bin` }, '/tmp')).toBe(
+      'create-secrets-sandbox',
+    );
     // Another package's bin of the same name first on PATH: we are named by path instead.
     const other = join(root, 'other');
     mkdirSync(other);
     writeFileSync(join(other, 'create-secrets-sandbox'), '#!/bin/sh\n');
     chmodSync(join(other, 'create-secrets-sandbox'), 0o755);
-    expect(selfCommand(join(pkg, 'dist', 'cli.js'), { PATH: `${other}:${join(root, 'bin')}` }, '/var/empty')).toBe(`node ${join(pkg, 'dist', 'cli.js')}`);
+    expect(selfCommand(join(pkg, 'dist', 'cli.js'), { PATH: `${other}:${join(root, 'bin')}` }, '/var/empty')).toBe(
+      `node ${join(pkg, 'dist', 'cli.js')}`,
+    );
   });
 });

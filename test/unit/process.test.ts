@@ -12,7 +12,11 @@ describe('runFile', () => {
   });
 
   it('feeds input on stdin and passes env and cwd', async () => {
-    const r = await runFile(SH, ['-c', 'read x; echo "$x $FOO $(pwd)"'], { input: 'hello\n', env: { PATH: process.env.PATH, FOO: 'bar' }, cwd: '/tmp' });
+    const r = await runFile(SH, ['-c', 'read x; echo "$x $FOO $(pwd)"'], {
+      input: 'hello\n',
+      env: { PATH: process.env.PATH, FOO: 'bar' },
+      cwd: '/tmp',
+    });
     expect(r).toMatchObject({ code: 0, stdout: 'hello bar /tmp\n' });
     expect(r.error).toBeUndefined();
   });
@@ -60,7 +64,12 @@ describe('runFile', () => {
 describe('runLines', () => {
   it('hands over each non-empty line of stdout and stderr as it arrives, and keeps a short tail', async () => {
     const seen: string[] = [];
-    const r = await runLines(SH, ['-c', 'for i in 1 2 3 4 5 6 7; do echo "line $i"; done; echo; echo oops >&2; exit 1'], (l) => seen.push(l), { tailLines: 3 });
+    const r = await runLines(
+      SH,
+      ['-c', 'for i in 1 2 3 4 5 6 7; do echo "line $i"; done; echo; echo oops >&2; exit 1'],
+      (l) => seen.push(l),
+      { tailLines: 3 },
+    );
     expect(seen).toEqual(['line 1', 'line 2', 'line 3', 'line 4', 'line 5', 'line 6', 'line 7', 'oops']);
     expect(r.code).toBe(1);
     expect(r.tail).toEqual(['line 6', 'line 7', 'oops']);

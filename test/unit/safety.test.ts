@@ -4,7 +4,18 @@
  * the tests run as root, which is how CI runs them.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import {
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -134,7 +145,9 @@ describe('masking', () => {
   });
 
   it('masks URI passwords it was never told about, and every registered secret', () => {
-    expect(redact("--conn 'postgres://admin:S3cret@db/app' has no '='")).toBe("--conn 'postgres://admin:****@db/app' has no '='");
+    expect(redact("--conn 'postgres://admin:S3cret@db/app' has no '='")).toBe(
+      "--conn 'postgres://admin:****@db/app' has no '='",
+    );
     registerSecret('p@ss/w0rd!');
     const out = redact('got p@ss/w0rd! and p%40ss%2Fw0rd! back');
     expect(out).not.toContain('p@ss/w0rd!');
@@ -145,12 +158,16 @@ describe('masking', () => {
 describe('the redactor at scale', () => {
   it('masks a secret that contains another whole, and stays linear with 100,000 registered passwords', () => {
     registerSecret('inner-secret', 'outer-inner-secret-x');
-    expect(redact('a outer-inner-secret-x b inner-secret c')).toBe('a outer-inner-secret-x'.replace('outer-inner-secret-x', maskToken('outer-inner-secret-x')) + ' b **** c');
+    expect(redact('a outer-inner-secret-x b inner-secret c')).toBe(
+      'a outer-inner-secret-x'.replace('outer-inner-secret-x', maskToken('outer-inner-secret-x')) + ' b **** c',
+    );
     for (let i = 0; i < 100_000; i++) registerSecret(`pw-${i}-Zq9`);
     const t0 = process.cpuUsage();
     let leaked = 0;
     for (let i = 0; i < 20_000; i++) {
-      const line = redact(`writing connection 'c_${i}' with password pw-${i}-Zq9 to secret/connections/c_${i} failed: 500`);
+      const line = redact(
+        `writing connection 'c_${i}' with password pw-${i}-Zq9 to secret/connections/c_${i} failed: 500`,
+      );
       if (line.includes(`pw-${i}-Zq9`)) leaked++;
     }
     const used = process.cpuUsage(t0);

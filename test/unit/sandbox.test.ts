@@ -20,7 +20,16 @@ describe('state.json facts', () => {
     const c = readFacts(p);
     expect(c.status).toBe('corrupt');
     expect(c.error).toMatch(/not JSON/);
-    writeFileSync(p.state, JSON.stringify({ sandboxId: 'abc', dir: '/somewhere/else', bin: '/x/bao', address: '127.0.0.1:9', server: { pid: 42, address: '127.0.0.1:9', url: 'http://127.0.0.1:9', startedAt: '', tokenSource: 'server' } }));
+    writeFileSync(
+      p.state,
+      JSON.stringify({
+        sandboxId: 'abc',
+        dir: '/somewhere/else',
+        bin: '/x/bao',
+        address: '127.0.0.1:9',
+        server: { pid: 42, address: '127.0.0.1:9', url: 'http://127.0.0.1:9', startedAt: '', tokenSource: 'server' },
+      }),
+    );
     const copied = readFacts(p);
     expect(copied.status).toBe('copied');
     expect(copied.facts.sandboxId).not.toBe('abc');
@@ -31,9 +40,31 @@ describe('state.json facts', () => {
 
   it('reads the flat layout of earlier versions, and clearServer keeps the other facts', () => {
     const p = fresh();
-    writeFileSync(p.state, JSON.stringify({ pid: 7, address: '[::1]:8311', url: 'http://[::1]:8311', flavour: 'OpenBao', version: '2.1.0', bin: '/b/bao', startedAt: 't', tokenSource: 'user' }));
+    writeFileSync(
+      p.state,
+      JSON.stringify({
+        pid: 7,
+        address: '[::1]:8311',
+        url: 'http://[::1]:8311',
+        flavour: 'OpenBao',
+        version: '2.1.0',
+        bin: '/b/bao',
+        startedAt: 't',
+        tokenSource: 'user',
+      }),
+    );
     expect(readState(p)).toMatchObject({ pid: 7, address: '[::1]:8311', tokenSource: 'user' });
-    writeState(p, { pid: 9, address: '127.0.0.1:8201', url: 'http://127.0.0.1:8201', flavour: 'OpenBao', version: '2.2.0', bin: '/b/bao', startedAt: 'now', tokenSource: 'server', sandboxId: 'id1' });
+    writeState(p, {
+      pid: 9,
+      address: '127.0.0.1:8201',
+      url: 'http://127.0.0.1:8201',
+      flavour: 'OpenBao',
+      version: '2.2.0',
+      bin: '/b/bao',
+      startedAt: 'now',
+      tokenSource: 'server',
+      sandboxId: 'id1',
+    });
     clearServer(p);
     const f = readFacts(p);
     expect(f.status).toBe('ok');

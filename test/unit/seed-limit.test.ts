@@ -32,10 +32,12 @@ describe('mapLimitLazy', () => {
   });
 
   it('stops at the first failure', async () => {
-    await expect(mapLimitLazy([1, 2, 3], 3, 2, async (n) => {
-      if (n === 2) throw new Error('boom');
-      return n;
-    })).rejects.toThrow('boom');
+    await expect(
+      mapLimitLazy([1, 2, 3], 3, 2, async (n) => {
+        if (n === 2) throw new Error('boom');
+        return n;
+      }),
+    ).rejects.toThrow('boom');
   });
 
   it('copes with nothing to do', async () => {

@@ -13,14 +13,26 @@ import { ROOT } from '../support/env.js';
 
 describe('merge: flags > config > env > defaults', () => {
   it('takes each value from the first layer that has it, and says where from', () => {
-    const m = merge({ mount: 'flagmount' }, { mount: 'cfgmount', check: 'vault' }, { vaultBin: '/env/bao' }, { mount: 'secret', check: 'auto', address: '127.0.0.1:8200' });
-    expect(m.values).toMatchObject({ mount: 'flagmount', check: 'vault', vaultBin: '/env/bao', address: '127.0.0.1:8200' });
+    const m = merge(
+      { mount: 'flagmount' },
+      { mount: 'cfgmount', check: 'vault' },
+      { vaultBin: '/env/bao' },
+      { mount: 'secret', check: 'auto', address: '127.0.0.1:8200' },
+    );
+    expect(m.values).toMatchObject({
+      mount: 'flagmount',
+      check: 'vault',
+      vaultBin: '/env/bao',
+      address: '127.0.0.1:8200',
+    });
     expect(m.source).toMatchObject({ mount: 'flag', check: 'config', vaultBin: 'env', address: 'default' });
   });
 
   it('config beats env (VAULT_BIN) and flag beats config', () => {
     expect(merge({}, { vaultBin: '/cfg/vault' }, { vaultBin: '/env/bao' }, {}).values.vaultBin).toBe('/cfg/vault');
-    expect(merge({ vaultBin: '/flag/x' }, { vaultBin: '/cfg/vault' }, { vaultBin: '/env/bao' }, {}).values.vaultBin).toBe('/flag/x');
+    expect(
+      merge({ vaultBin: '/flag/x' }, { vaultBin: '/cfg/vault' }, { vaultBin: '/env/bao' }, {}).values.vaultBin,
+    ).toBe('/flag/x');
   });
 
   it('--airflow-version auto on the command line beats a version in the config', () => {
@@ -34,8 +46,27 @@ describe('merge: flags > config > env > defaults', () => {
   });
 
   it('adds connections up by id: the flag replaces the config entry, order of first sight kept', () => {
-    const m = merge({ conn: [['b', 'http://flag-b'], ['c', 'http://c']] }, { conn: [['a', 'http://a'], ['b', 'http://cfg-b']] }, {}, {});
-    expect(m.values.conn).toEqual([['a', 'http://a'], ['b', 'http://flag-b'], ['c', 'http://c']]);
+    const m = merge(
+      {
+        conn: [
+          ['b', 'http://flag-b'],
+          ['c', 'http://c'],
+        ],
+      },
+      {
+        conn: [
+          ['a', 'http://a'],
+          ['b', 'http://cfg-b'],
+        ],
+      },
+      {},
+      {},
+    );
+    expect(m.values.conn).toEqual([
+      ['a', 'http://a'],
+      ['b', 'http://flag-b'],
+      ['c', 'http://c'],
+    ]);
   });
 
   // 60-140 ms measured on this machine; the bound only catches a quadratic scan (minutes) on a loaded CI box.
@@ -64,8 +95,19 @@ describe('derived from the schema', () => {
 
   it('--help names every flag, with the real defaults', () => {
     const h = helpText();
-    for (const flag of ['--import', '--install-server', '--airflow-bin', '--with-airflow', '--no-dag', '--fix', '--dry-run']) expect(h).toContain(flag);
-    expect(h).toMatch(/--check LEVEL\s+auto, vault, airflow, dag or none \(default: auto: airflow when an Airflow is found, else vault\)/);
+    for (const flag of [
+      '--import',
+      '--install-server',
+      '--airflow-bin',
+      '--with-airflow',
+      '--no-dag',
+      '--fix',
+      '--dry-run',
+    ])
+      expect(h).toContain(flag);
+    expect(h).toMatch(
+      /--check LEVEL\s+auto, vault, airflow, dag or none \(default: auto: airflow when an Airflow is found, else vault\)/,
+    );
     expect(h).toMatch(/--airflow-version V\s+.*\(default: auto: the Airflow found, else 3\)/);
   });
 
@@ -81,11 +123,16 @@ describe('derived from the schema', () => {
   });
 
   it('every config key the schema names is accepted by the parser, and nothing else', async () => {
-    const c = await parseConfig('server:\n  address: "[::1]:8311"\n  allow_remote: false\nairflow:\n  bin: /x/airflow\n  version: auto\n', 'sb.yaml');
+    const c = await parseConfig(
+      'server:\n  address: "[::1]:8311"\n  allow_remote: false\nairflow:\n  bin: /x/airflow\n  version: auto\n',
+      'sb.yaml',
+    );
     expect(c.server?.address).toBe('[::1]:8311');
     expect(c.airflow?.bin).toBe('/x/airflow');
     expect(c.airflow?.version).toBeUndefined();
-    await expect(parseConfig('server:\n  port: 1\n', 'sb.yaml')).rejects.toThrow(/server\.port is not a setting; known here: bin, address, allow_remote/);
+    await expect(parseConfig('server:\n  port: 1\n', 'sb.yaml')).rejects.toThrow(
+      /server\.port is not a setting; known here: bin, address, allow_remote/,
+    );
   });
 });
 
@@ -102,7 +149,10 @@ describe('config edits keep what the user wrote', () => {
   ].join('\n');
 
   it('changes only the key said, keeping comments and key order', async () => {
-    const out = (await editConfig(mine, [{ path: ['vault', 'mount'], value: 'kv2' }, { path: ['connections', 'mysql'], value: 'mysql://h/db' }]))!;
+    const out = (await editConfig(mine, [
+      { path: ['vault', 'mount'], value: 'kv2' },
+      { path: ['connections', 'mysql'], value: 'mysql://h/db' },
+    ]))!;
     expect(out).toContain('# my sandbox: do not touch the comments');
     expect(out).toContain('# the warehouse');
     expect(out).toContain('pg: postgres://u:p@db/app # staging');
@@ -127,21 +177,28 @@ describe('each row parses the same way from a flag, the config or the wizard', (
   it('names where the value came from and refuses what the server would', async () => {
     const { PARSERS } = await import('../../src/settings/parse.js');
     expect(PARSERS.address('[::1]:8311', '--address')).toEqual({ host: '::1', port: 8311 });
-    expect(() => PARSERS.address('::1:8311', '--address')).toThrow("write it like [::1]:8311");
-    expect(() => PARSERS.address('10.0.0.1:8200', 'sb.yaml server.address')).toThrow(/^sb\.yaml server\.address '10\.0\.0\.1:8200' is not a loopback address/);
+    expect(() => PARSERS.address('::1:8311', '--address')).toThrow('write it like [::1]:8311');
+    expect(() => PARSERS.address('10.0.0.1:8200', 'sb.yaml server.address')).toThrow(
+      /^sb\.yaml server\.address '10\.0\.0\.1:8200' is not a loopback address/,
+    );
     expect(PARSERS.address('10.0.0.1:8200', '--address', true)).toEqual({ host: '10.0.0.1', port: 8200 });
     expect(PARSERS.mount('/kv/', '--mount')).toBe('kv');
     expect(() => PARSERS.mount('auth/x', '--mount')).toThrow(/keeps for itself/);
     expect(() => PARSERS.mount('secret/team', '--mount')).toThrow(/nested under/);
     expect(PARSERS.connectionsPath('', '--connections-path')).toBe('');
-    expect(() => PARSERS.check('always', 'sb.yaml airflow.check')).toThrow("sb.yaml airflow.check 'always' is not one of auto, vault, airflow, dag, none");
+    expect(() => PARSERS.check('always', 'sb.yaml airflow.check')).toThrow(
+      "sb.yaml airflow.check 'always' is not one of auto, vault, airflow, dag, none",
+    );
     expect(() => PARSERS.rootToken('a.b', '--root-token')).toThrow(/contains '\.'/);
   });
 });
 
 describe('config edits scale', () => {
   it('writes 100,000 imported connections in one linear pass (a quadratic one takes minutes)', async () => {
-    const edits = Array.from({ length: 100_000 }, (_, i) => ({ path: ['connections', `c${i}`], value: `http://h${i}` }));
+    const edits = Array.from({ length: 100_000 }, (_, i) => ({
+      path: ['connections', `c${i}`],
+      value: `http://h${i}`,
+    }));
     const t0 = performance.now();
     const out = (await editConfig('# mine\nconnections:\n  c5: http://old # keep me\n', edits))!;
     expect(performance.now() - t0).toBeLessThan(30_000);
@@ -152,15 +209,23 @@ describe('config edits scale', () => {
 });
 
 describe('the layers come from the schema rows', () => {
-  it('flags: every setting the config holds; env: each row\'s variable; defaults: each row\'s default', async () => {
+  it("flags: every setting the config holds; env: each row's variable; defaults: each row's default", async () => {
     const { flagsLayer, envLayer, defaultsLayer } = await import('../../src/settings.js');
     const rows = SETTINGS as readonly SettingRow[];
-    const said = Object.fromEntries(rows.filter((r) => r.config && r.type !== 'list').map((r) => [r.key, r.type === 'boolean' ? true : 'x']));
+    const said = Object.fromEntries(
+      rows.filter((r) => r.config && r.type !== 'list').map((r) => [r.key, r.type === 'boolean' ? true : 'x']),
+    );
     expect(Object.keys(flagsLayer(said)).sort()).toEqual(Object.keys(said).sort());
     expect(flagsLayer({ force: true, dryRun: true, rootToken: 't' })).toEqual({});
     expect(envLayer({ VAULT_BIN: '/opt/bao', PATH: '/bin' })).toEqual({ vaultBin: '/opt/bao' });
     expect(envLayer({ VAULT_BIN: '' })).toEqual({});
-    expect(defaultsLayer({})).toMatchObject({ address: '127.0.0.1:8200', mount: 'secret', check: 'auto', airflowVersion: 'auto', dag: true });
+    expect(defaultsLayer({})).toMatchObject({
+      address: '127.0.0.1:8200',
+      mount: 'secret',
+      check: 'auto',
+      airflowVersion: 'auto',
+      dag: true,
+    });
     expect(defaultsLayer({ SECRETS_SANDBOX_DEFAULT_PORT: '18200' }).address).toBe('127.0.0.1:18200');
   });
 });

@@ -7,17 +7,41 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connectionSecret, connectionValueProblem, jsonForm, exactFromFields, parseConnectionEntry, renderConnectionEntry, storageLosses } from '../../src/airflow/spec.js';
+import {
+  connectionSecret,
+  connectionValueProblem,
+  jsonForm,
+  exactFromFields,
+  parseConnectionEntry,
+  renderConnectionEntry,
+  storageLosses,
+} from '../../src/airflow/spec.js';
 import { importAll } from '../../src/imports/index.js';
 import { mergeEntries } from '../../src/settings/merge.js';
 
-const exported = { conn_type: 'postgres', description: 'the main db', host: 'db.example.com', login: null, password: '', schema: null, port: 5432, extra: '{"sslmode": "require", "timeout": 30}' };
+const exported = {
+  conn_type: 'postgres',
+  description: 'the main db',
+  host: 'db.example.com',
+  login: null,
+  password: '',
+  schema: null,
+  port: 5432,
+  extra: '{"sslmode": "require", "timeout": 30}',
+};
 
 describe('connection values', () => {
   const value = jsonForm(exactFromFields(exported));
 
   it('fields format keeps description, None versus empty, and the extra text exactly', () => {
-    expect(connectionSecret(value, 'fields')).toEqual({ conn_type: 'postgres', description: 'the main db', host: 'db.example.com', password: '', port: 5432, extra: '{"sslmode": "require", "timeout": 30}' });
+    expect(connectionSecret(value, 'fields')).toEqual({
+      conn_type: 'postgres',
+      description: 'the main db',
+      host: 'db.example.com',
+      password: '',
+      port: 5432,
+      extra: '{"sslmode": "require", "timeout": 30}',
+    });
     expect(storageLosses(value, 'fields')).toEqual([]);
   });
 
@@ -27,7 +51,9 @@ describe('connection values', () => {
     // 30 must stay a number: the extra goes whole as __extra__ JSON instead of query values.
     expect(String(secret.conn_uri)).toContain('__extra__=');
     const losses = storageLosses(value, 'uri');
-    expect(losses).toContain('description is dropped: with --format uri VaultBackend reads only conn_uri (use --format fields to keep it)');
+    expect(losses).toContain(
+      'description is dropped: with --format uri VaultBackend reads only conn_uri (use --format fields to keep it)',
+    );
     expect(losses).toContain('password empty becomes none');
     expect(losses.some((l) => l.startsWith('extra'))).toBe(false);
   });
@@ -60,7 +86,11 @@ describe('import merge', () => {
     // the quadratic merge this guards against cost 61 s of CPU at this size.
     const t0 = process.cpuUsage();
     const got = await importAll([a, b], { rules: '3', format: 'fields' });
-    const merged = mergeEntries([], got.connections.map((c) => [c.id, c.uri] as const), [['c_1', 'http://flag']]);
+    const merged = mergeEntries(
+      [],
+      got.connections.map((c) => [c.id, c.uri] as const),
+      [['c_1', 'http://flag']],
+    );
     const used = process.cpuUsage(t0);
     const ms = (used.user + used.system) / 1000;
     expect(got.connections).toHaveLength(100_000);

@@ -18,17 +18,28 @@ function scripted(answers: Answer[]) {
     const next = answers.shift();
     if (next === undefined) throw new Error(`no scripted answer for '${String(options.message)}'`);
     asked.push(String(options.message));
-    enquirer.on('prompt', (p: { once: (e: string, f: () => void) => void; keypress: (s: string | null, k?: unknown) => Promise<void>; submit: () => Promise<void>; state: { error?: string }; value: unknown; input: string; clear?: unknown }) => {
-      p.once('run', async () => {
-        const keys = typeof next === 'string' ? [next] : next.keys;
-        for (const k of keys) {
-          if (k === '\n') await p.submit();
-          else if (k === 'down') await p.keypress(null, { name: 'down' });
-          else for (const ch of k) await p.keypress(ch);
-        }
-        await p.submit();
-      });
-    });
+    enquirer.on(
+      'prompt',
+      (p: {
+        once: (e: string, f: () => void) => void;
+        keypress: (s: string | null, k?: unknown) => Promise<void>;
+        submit: () => Promise<void>;
+        state: { error?: string };
+        value: unknown;
+        input: string;
+        clear?: unknown;
+      }) => {
+        p.once('run', async () => {
+          const keys = typeof next === 'string' ? [next] : next.keys;
+          for (const k of keys) {
+            if (k === '\n') await p.submit();
+            else if (k === 'down') await p.keypress(null, { name: 'down' });
+            else for (const ch of k) await p.keypress(ch);
+          }
+          await p.submit();
+        });
+      },
+    );
     const sink = new PassThrough();
     const validate = options.validate as ((v: unknown) => true | string) | undefined;
     const recording = validate
@@ -38,7 +49,12 @@ function scripted(answers: Answer[]) {
           return r;
         }
       : undefined;
-    const res = (await enquirer.prompt({ ...options, validate: recording, name: 'v', stdout: sink as never } as never)) as { v: unknown };
+    const res = (await enquirer.prompt({
+      ...options,
+      validate: recording,
+      name: 'v',
+      stdout: sink as never,
+    } as never)) as { v: unknown };
     return res.v;
   };
   return { ask, asked, refused };
@@ -51,7 +67,9 @@ describe('wizard prompts (injected enquirer)', () => {
       { keys: ['\x7f'.repeat(20), '10.0.0.1:8200', '\n', '\x7f'.repeat(20), '127.0.0.1:8301'] }, // address: non-loopback refused
       { keys: ['down'] }, // root token: choose one
       { keys: ['bad.id', '\n', '\x7f'.repeat(6), 'good-id'] }, // a '.' is refused
-      '', '', '', // mount, connections_path, variables_path
+      '',
+      '',
+      '', // mount, connections_path, variables_path
       { keys: ['down'] }, // auth: approle
       { keys: ['down'] }, // Airflow 3
       'pg=postgres://u:p@db/app',
@@ -83,7 +101,21 @@ describe('wizard prompts (injected enquirer)', () => {
     const s = scripted([]);
     const o = await collectAnswers(
       s.ask,
-      { dir: 'x', vaultBin: '/bin/true', address: '127.0.0.1:1', rootToken: 't', mount: 'm', connectionsPath: 'c', variablesPath: 'v', auth: 'token', airflowVersion: '2', conn: ['a=http://h'], var: [], dag: false, check: 'none' },
+      {
+        dir: 'x',
+        vaultBin: '/bin/true',
+        address: '127.0.0.1:1',
+        rootToken: 't',
+        mount: 'm',
+        connectionsPath: 'c',
+        variablesPath: 'v',
+        auth: 'token',
+        airflowVersion: '2',
+        conn: ['a=http://h'],
+        var: [],
+        dag: false,
+        check: 'none',
+      },
       {},
     );
     expect(s.asked).toEqual([]);
@@ -92,7 +124,9 @@ describe('wizard prompts (injected enquirer)', () => {
 
   it('previews a connection line while it is typed', () => {
     expect(connectionPreview('')).toBe('empty to finish');
-    expect(connectionPreview('pg=postgres://u:p@db:5432/app')).toBe('✔ id: pg. Host: db, Port: 5432, Schema: app, Login: u, Password: ***, extra: None');
+    expect(connectionPreview('pg=postgres://u:p@db:5432/app')).toBe(
+      '✔ id: pg. Host: db, Port: 5432, Schema: app, Login: u, Password: ***, extra: None',
+    );
     expect(connectionPreview('a b=http://h')).toMatch(/^✖ connection id 'a b'/);
     expect(validateConnectionLine('x=http://h:abc')).toContain('Port could not be cast');
     expect(validateConnectionLine('/no/such/file')).toContain('neither ID=URI nor an existing file');

@@ -36,7 +36,8 @@ export function approleAuth(spec: AppRoleAuthSpec): Auth {
 
 /** The provider's approle kwargs: `role_id` (required, as `_VaultClient` insists), `secret_id`, `auth_mount_point`. */
 export function approleFromKwargs(kw: Record<string, unknown>): AppRoleAuthSpec | string {
-  if (typeof kw.role_id !== 'string' || !kw.role_id) return "auth_type is approle but the kwargs have no role_id (the provider refuses to start)";
+  if (typeof kw.role_id !== 'string' || !kw.role_id)
+    return 'auth_type is approle but the kwargs have no role_id (the provider refuses to start)';
   if (typeof kw.secret_id !== 'string' || !kw.secret_id) return 'auth_type is approle but the kwargs have no secret_id';
   const spec: AppRoleAuthSpec = { method: 'approle', roleId: kw.role_id, secretId: kw.secret_id };
   if (typeof kw.auth_mount_point === 'string' && kw.auth_mount_point) spec.mount = kw.auth_mount_point;

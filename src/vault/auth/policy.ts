@@ -28,9 +28,11 @@ export function policyLine(glob: string): string {
 
 /** The HCL text: one read-only block per path (one when both paths are the same). */
 export function renderPolicy(p: PolicyInput): string {
-  const globs = [...new Set([readGlob(p.mount, p.connectionsPath, p.kvVersion), readGlob(p.mount, p.variablesPath, p.kvVersion)])];
+  const globs = [
+    ...new Set([readGlob(p.mount, p.connectionsPath, p.kvVersion), readGlob(p.mount, p.variablesPath, p.kvVersion)]),
+  ];
   const head = [
-    '# Least privilege for Airflow\'s VaultBackend: read connections and variables, nothing else.',
+    "# Least privilege for Airflow's VaultBackend: read connections and variables, nothing else.",
     p.kvVersion === 2
       ? `# KV v2: the API path has data/ after the mount; "${p.mount}/${p.connectionsPath}/*" would grant nothing.`
       : `# KV v1: the API path is the mount and the path, with no data/ segment.`,
@@ -90,7 +92,11 @@ export function judgePolicy(hcl: string, mount: string, secretPath: string, kvVe
   if (matching.some((b) => b.capabilities.includes('read') || b.capabilities.includes('sudo'))) return { grants: true };
   if (matching.length) {
     const caps = matching.map((b) => `"${b.glob}" [${b.capabilities.join(', ')}]`).join(', ');
-    return { grants: false, problem: `the policy matches ${apiPath} with ${caps} but not "read", which VaultBackend needs`, fix };
+    return {
+      grants: false,
+      problem: `the policy matches ${apiPath} with ${caps} but not "read", which VaultBackend needs`,
+      fix,
+    };
   }
   if (kvVersion === 2) {
     const v1Path = kvApiPath(mount, secretPath, 1);

@@ -15,7 +15,10 @@ export function tokenAuth(spec: TokenAuthSpec): Auth {
     try {
       text = readFileSync(spec.tokenPath, 'utf8');
     } catch (e) {
-      throw new AuthError('token-file', `cannot read the token file ${spec.tokenPath} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new AuthError(
+        'token-file',
+        `cannot read the token file ${spec.tokenPath} (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
     const token = text.trim();
     if (!token) throw new AuthError('token-file', `the token file ${spec.tokenPath} is empty`);

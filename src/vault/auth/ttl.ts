@@ -9,6 +9,11 @@ export function parseTtl(raw: string): number | null {
 
 export function formatTtl(seconds: number): string {
   if (seconds === 0) return '0 (no expiry)';
-  for (const [u, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (seconds % n === 0) return `${seconds / n}${u}`;
+  for (const [u, n] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const)
+    if (seconds % n === 0) return `${seconds / n}${u}`;
   return `${seconds}s`;
 }
