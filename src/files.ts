@@ -172,8 +172,19 @@ export interface PlannedFile {
   mode: number;
 }
 
+/**
+ * The hashes of the files this tool wrote, by path relative to the sandbox dir. A path may hold two
+ * while a write is under way (the content there and the one about to replace it), so a run cut
+ * half-way leaves both known as ours.
+ */
 export interface WrittenRecord {
-  [relPath: string]: string;
+  [relPath: string]: string | string[];
+}
+
+/** Every hash recorded for a path. */
+export function recordedHashes(record: WrittenRecord, key: string): string[] {
+  const v = record[key];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
 export function readWrittenRecord(path: string): WrittenRecord {
@@ -184,11 +195,12 @@ export function readWrittenRecord(path: string): WrittenRecord {
   }
 }
 
-/** What writing `file` would do, given the hash we recorded for it last time. */
-export function planFile(file: PlannedFile, recordedHash: string | undefined, force: boolean): WriteOutcome {
+/** What writing `file` would do, given the hashes we recorded for it (see WrittenRecord). */
+export function planFile(file: PlannedFile, recorded: string | string[] | undefined, force: boolean): WriteOutcome {
   if (!existsSync(file.path)) return 'created';
   const current = readFileSync(file.path, 'utf8');
   if (current === file.content) return 'unchanged';
-  const ours = recordedHash !== undefined && sha256(current) === recordedHash;
+  const hashes = recorded === undefined ? [] : Array.isArray(recorded) ? recorded : [recorded];
+  const ours = hashes.includes(sha256(current));
   return ours || force ? 'updated' : 'kept';
 }

@@ -134,7 +134,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'doctor': {
       const { doctorCommand } = await import('./commands/doctor.js');
-      return doctorCommand(dir, output, { fix: v.fix === true, airflowBin: v['airflow-bin'] as string | undefined });
+      return doctorCommand(dir, output, {
+        fix: v.fix === true,
+        airflowBin: v['airflow-bin'] as string | undefined,
+        config: v.config as string | undefined,
+      });
     }
     case 'up':
     case 'create': {

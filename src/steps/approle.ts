@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { StepError } from '../errors.js';
-import { readWrittenRecord, sha256 } from '../files.js';
+import { readWrittenRecord, recordedHashes, sha256 } from '../files.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { renderPolicy } from '../vault/auth/policy.js';
 import { authFor, DEFAULT_APPROLE_MOUNT } from '../vault/auth/index.js';
@@ -16,16 +16,11 @@ import { formatTtl } from '../vault/auth/ttl.js';
 import { VaultError } from '../vault/client.js';
 import type { Settings } from '../settings.js';
 import { registerSecret } from '../ui/mask.js';
-import type { SandboxPaths } from '../sandbox.js';
+import type { SandboxPaths } from '../sandbox/index.js';
 import type { CreateContext } from './context.js';
 
 export { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
 import { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
-
-/** policy.hcl sits beside the config, ready to hand to whoever runs the team's Vault. */
-export function policyFile(s: Settings): string {
-  return join(dirname(s.configFile), POLICY_FILE);
-}
 
 /**
  * The policy to write: policy.hcl when the user edited it (and no --force), else the generated one.
@@ -33,11 +28,11 @@ export function policyFile(s: Settings): string {
  */
 export function policyToWrite(s: Settings, paths: SandboxPaths): { text: string; source: 'generated' | 'policy.hcl' } {
   const generated = renderPolicy(s);
-  const file = policyFile(s);
+  const file = paths.policy;
   if (s.force || !existsSync(file)) return { text: generated, source: 'generated' };
   const text = readFileSync(file, 'utf8');
-  const recorded = readWrittenRecord(paths.written)[relative(paths.dir, file)];
-  if (text === generated || recorded === sha256(text)) return { text: generated, source: 'generated' };
+  const recorded = recordedHashes(readWrittenRecord(paths.written), relative(paths.dir, file));
+  if (text === generated || recorded.includes(sha256(text))) return { text: generated, source: 'generated' };
   return { text, source: 'policy.hcl' };
 }
 

@@ -84,8 +84,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
       `rerun with --airflow-version ${airflow.major} (or --airflow-version auto)`,
     );
   }
-  const privateHome = join(ctx.paths.stateDir, 'airflow');
-  const env = probeEnv(process.env, parseEnvFile(readFileSync(ctx.paths.env, 'utf8')), privateHome);
+  const env = probeEnv(process.env, parseEnvFile(readFileSync(ctx.paths.env, 'utf8')), ctx.paths.airflowHome);
 
   if (airflow.major !== '1.10') {
     const ids = s.connections.map((c) => c.id);
@@ -165,7 +164,11 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
         'drop --no-dag',
       );
     // The DAG run needs a metadata DB: always a private one, never the user's.
-    const dagEnv: NodeJS.ProcessEnv = { ...env, AIRFLOW_HOME: privateHome, AIRFLOW__CORE__LOAD_EXAMPLES: 'False' };
+    const dagEnv: NodeJS.ProcessEnv = {
+      ...env,
+      AIRFLOW_HOME: ctx.paths.airflowHome,
+      AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
+    };
     dagEnv.AIRFLOW__CORE__DAGS_FOLDER ??= s.dagsDir;
     const phases = airflow.major === '3' ? 3 : 2;
     ctx.report.info(`phase 1/${phases}: migrate (airflow db migrate into .sandbox/airflow)`);
@@ -174,7 +177,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
       throw new StepError(
         'check airflow',
         `phase migrate: airflow db migrate failed: ${lastLine(db.output)}`,
-        `see ${privateHome}`,
+        `see ${ctx.paths.airflowHome}`,
       );
     if (airflow.major === '3') {
       ctx.report.info(`phase 2/${phases}: reserialize (Airflow 3 tests only serialized DAGs)`);

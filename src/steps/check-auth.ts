@@ -11,7 +11,7 @@ import { judgePolicy } from '../vault/auth/policy.js';
 import { formatTtl } from '../vault/auth/ttl.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
-import { policyFile, POLICY_FILE } from './approle.js';
+import { POLICY_FILE } from './approle.js';
 import type { BackendSettings } from './check.js';
 import type { CreateContext } from './context.js';
 
@@ -48,7 +48,7 @@ export async function loginAsAirflow(ctx: CreateContext, b: BackendSettings): Pr
 /** The policy Airflow's token carries, as far as the tool can know it: the one written this run, else policy.hcl. */
 function knownPolicy(ctx: CreateContext): string | null {
   if (ctx.policy) return ctx.policy.text;
-  const f = policyFile(ctx.settings);
+  const f = ctx.paths.policy;
   return existsSync(f) ? readFileSync(f, 'utf8') : null;
 }
 

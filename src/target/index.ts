@@ -4,7 +4,7 @@
  * the target, never "is this a dev server", what they may do.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { ensurePrivateDir, writePrivateFile } from '../files.js';
 import { VaultClient } from '../vault/client.js';
 
@@ -75,7 +75,7 @@ export function targetKwargs(t: Target): Record<string, unknown> {
 }
 
 /**
- * The record of an existing Vault this sandbox uses (.sandbox/target.json), so that status, down
+ * The record of an existing Vault this sandbox uses (its `target` path), so that status, down
  * and up can say plainly that they do not manage it. A sandbox with its own dev server has none.
  */
 export interface TargetRecord {
@@ -85,17 +85,13 @@ export interface TargetRecord {
   namespace?: string;
 }
 
-export function targetRecordFile(stateDir: string): string {
-  return join(stateDir, 'target.json');
-}
-
-export function writeTargetRecord(stateDir: string, t: Target | undefined): void {
-  const file = targetRecordFile(stateDir);
+/** `file` is the sandbox's target record (src/sandbox/layout.ts). */
+export function writeTargetRecord(file: string, t: Target | undefined): void {
   if (!t || t.kind === 'dev') {
     rmSync(file, { force: true });
     return;
   }
-  ensurePrivateDir(stateDir);
+  ensurePrivateDir(dirname(file));
   const rec: TargetRecord = {
     kind: 'existing',
     url: t.url,
@@ -105,9 +101,9 @@ export function writeTargetRecord(stateDir: string, t: Target | undefined): void
   writePrivateFile(file, JSON.stringify(rec, null, 2) + '\n', 0o600);
 }
 
-export function readTargetRecord(stateDir: string): TargetRecord | null {
+export function readTargetRecord(file: string): TargetRecord | null {
   try {
-    const v = JSON.parse(readFileSync(targetRecordFile(stateDir), 'utf8')) as TargetRecord;
+    const v = JSON.parse(readFileSync(file, 'utf8')) as TargetRecord;
     return v && v.kind === 'existing' && typeof v.url === 'string' ? v : null;
   } catch {
     return null;
