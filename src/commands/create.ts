@@ -413,7 +413,7 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
       (showToken
         ? ''
         : ctx.airflowAuth
-          ? ' (kept for the tool in .sandbox/server.out; --show-token prints it)'
+          ? ` (kept for the tool in ${relative(process.cwd(), ctx.paths.serverOut)}; --show-token prints it)`
           : ' (in .env; --show-token prints it)'),
   );
   if (ctx.airflowAuth && ctx.policy) {

@@ -6,7 +6,15 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { devTlsCaFile } from '../vault/tls.js';
 
-import { CONFIG_FILE, DAG_FILE, DEFAULT_DAGS_DIR, DEFAULT_SANDBOX_DIR, POLICY_FILE } from './names.js';
+import {
+  CONFIG_FILE,
+  DAG_FILE,
+  DEFAULT_DAGS_DIR,
+  DEFAULT_SANDBOX_DIR,
+  POLICY_FILE,
+  STATE_DIR,
+  STATE_FILE,
+} from './names.js';
 
 export * from './names.js';
 
@@ -55,7 +63,7 @@ export interface LayoutOptions {
 }
 
 export function sandboxLayout(dir: string, o: LayoutOptions = {}): SandboxPaths {
-  const stateDir = join(dir, '.sandbox');
+  const stateDir = join(dir, STATE_DIR);
   const config = o.config ?? join(dir, CONFIG_FILE);
   const dagsDir = resolve(dir, o.dagsDir ?? DEFAULT_DAGS_DIR);
   const tlsDir = join(stateDir, 'tls');
@@ -70,7 +78,7 @@ export function sandboxLayout(dir: string, o: LayoutOptions = {}): SandboxPaths 
     dag: join(dagsDir, DAG_FILE),
     policy: join(dirname(config), POLICY_FILE),
     stateDir,
-    state: join(stateDir, 'state.json'),
+    state: join(stateDir, STATE_FILE),
     serverOut: join(stateDir, 'server.out'),
     serverLog: join(stateDir, 'server.log'),
     written: join(stateDir, 'written.json'),

@@ -8,5 +8,8 @@ export const DEFAULT_SANDBOX_DIR = 'secrets-sandbox';
 export const DEFAULT_DAGS_DIR = 'dags';
 export const DAG_FILE = 'example_secrets_dag.py';
 export const POLICY_FILE = 'policy.hcl';
+/** The tool's own dir in the sandbox (private, 0700): the facts, the server's banner, log and HOME. */
+export const STATE_DIR = '.sandbox';
+export const STATE_FILE = 'state.json';
 /** What the sandbox's .gitignore must cover: the files that hold secrets and what the tool keeps. */
 export const GITIGNORE_ENTRIES: readonly string[] = ['.env', 'docker.env', '.sandbox/', '.venv/'];

@@ -77,7 +77,7 @@ export async function setupApprole(ctx: CreateContext): Promise<void> {
     throw new StepError(
       'approle',
       `setting up AppRole failed: ${(e as Error).message}`,
-      'rerun; the tool needs its root token for this (see .sandbox/server.out)',
+      `rerun; the tool needs its root token for this (see ${ctx.paths.serverOut})`,
     );
   }
   ctx.policy = { name: POLICY_NAME, ...policy };

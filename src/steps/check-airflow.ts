@@ -5,7 +5,7 @@
  * A miss is explained by doctor's checks, fed Airflow's own answer (no second Airflow start).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { StepError } from '../errors.js';
 import type { UriRules } from '../airflow/connection.js';
 import { expectedConnection, type StorageFormat } from '../airflow/spec.js';
@@ -171,7 +171,9 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
     };
     dagEnv.AIRFLOW__CORE__DAGS_FOLDER ??= s.dagsDir;
     const phases = airflow.major === '3' ? 3 : 2;
-    ctx.report.info(`phase 1/${phases}: migrate (airflow db migrate into .sandbox/airflow)`);
+    ctx.report.info(
+      `phase 1/${phases}: migrate (airflow db migrate into ${relative(process.cwd(), ctx.paths.airflowHome) || ctx.paths.airflowHome})`,
+    );
     const db = await initDb(airflow, dagEnv);
     if (!db.ok)
       throw new StepError(

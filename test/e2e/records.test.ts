@@ -134,9 +134,10 @@ describe.skipIf(skipReason)('crash-consistent records', () => {
         const port = await freePort();
         const args = ['--yes', '--address', `127.0.0.1:${port}`, ...CONN_ARGS];
         const r = await runCli(w, args);
-        expect(serversUnder(w.root), `a server left after the run with ${inodes} inodes: ${r.stdout}${r.stderr}`).toEqual(
-          r.code === 0 ? serversUnder(w.root) : [],
-        );
+        expect(
+          serversUnder(w.root),
+          `a server left after the run with ${inodes} inodes: ${r.stdout}${r.stderr}`,
+        ).toEqual(r.code === 0 ? serversUnder(w.root) : []);
         if (r.code !== 0) {
           failedRuns++;
           expect(r.code, `${inodes} inodes: ${r.stderr}`).toBe(1);
