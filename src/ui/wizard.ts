@@ -276,7 +276,7 @@ export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promi
   if (sandbox.config.error) throw sandbox.config.error;
   const cfg = sandbox.config.parsed ?? {};
   const facts = sandbox.facts.facts;
-  const { Listr } = await import('listr2');
+  const { Listr, PromptError } = await import('listr2');
   const { ListrEnquirerPromptAdapter } = await import('@listr2/prompt-adapter-enquirer');
   let answers: CreateOptions | undefined;
   const list = new Listr(
@@ -295,7 +295,8 @@ export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promi
   try {
     await list.run();
   } catch (e) {
-    if (e === '' || /cancel/i.test(String((e as Error)?.message ?? e)))
+    // Enquirer rejects with '' on Ctrl-C; listr2's adapter with a PromptError.
+    if (e === '' || e instanceof PromptError)
       throw new Cancelled('cancelled at a prompt: nothing was written or started');
     throw e;
   }
