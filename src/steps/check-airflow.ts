@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { StepError } from '../errors.js';
 import type { UriRules } from '../airflow/connection.js';
 import { expectedConnection, type StorageFormat } from '../airflow/spec.js';
-import { uriRules } from '../airflow/backend.js';
-import { parseEnvFile } from '../airflow/templates.js';
+import { airflowFeatures } from '../airflow/backend/index.js';
+import { parseEnvFile } from '../airflow/backend/index.js';
 import { dagsTest, initDb, reserialize, type AirflowInstall } from '../airflow/runner.js';
 import {
   answeredBy,
@@ -118,7 +118,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
         failures.push(`Airflow resolved '${c.id}' from ${backendLabel(from ?? '?')}, not from Vault`);
         continue;
       }
-      const diffs = compareWithAirflow(c.uri, got.conn, uriRules(airflow.major), s.format);
+      const diffs = compareWithAirflow(c.uri, got.conn, airflowFeatures(airflow.version).uriRules, s.format);
       if (diffs.length) {
         failures.push(`Airflow resolved '${c.id}' with other ${diffs.join(', ')} than was seeded`);
         continue;
