@@ -56,9 +56,10 @@ export function describeSource(s: SettingSource): string {
  *  - 'fails': the exception is not one Airflow catches there, so every airflow command fails at start;
  *  - 'dropped': Airflow logs a warning and builds the backend with no kwargs at all;
  *  - 'hangs': Airflow never finishes reading it;
- *  - 'unknown': only Airflow can tell (a value read from Vault through the backend being configured).
+ *  - 'unknown': only Airflow can tell (a value read from Vault through the backend being configured);
+ *  - 'logged': Airflow logs it and goes on.
  */
-export type ConfEffect = 'fails' | 'dropped' | 'hangs' | 'unknown';
+export type ConfEffect = 'fails' | 'dropped' | 'hangs' | 'unknown' | 'logged';
 
 export interface ConfError {
   effect: ConfEffect;
@@ -117,6 +118,7 @@ export function airflowCfgPath(ce: ConfEnv): string {
   return join(expandEnvVar(ce.env.get('AIRFLOW_HOME') ?? '~/airflow', ce.env, ce.own), 'airflow.cfg');
 }
 
+/** `error` with `ini`: configparser raised after reading the whole file (the lines it could not read left out). */
 export type CfgFile = { path: string; ini?: Ini; error?: ConfError };
 
 /** airflow.cfg as configparser.read() takes it: a file it cannot open counts as absent. */
@@ -133,7 +135,8 @@ export function loadAirflowCfg(ce: ConfEnv): CfgFile {
     return { path, ini: parseIni(text, path) };
   } catch (e) {
     if (!(e instanceof IniError)) throw e;
-    return { path, error: { effect: 'fails', kind: 'cfg-syntax', message: e.message } };
+    const error: ConfError = { effect: 'fails', kind: 'cfg-syntax', message: e.message };
+    return { path, error, ...(e.read ? { ini: e.read } : {}) };
   }
 }
 
@@ -214,7 +217,7 @@ export async function confGet(section: string, key: string, ce: ConfEnv, cfg: Cf
   }
   if (sensitive && ce.env.has(`${name}_SECRET`))
     return { source: envSource(ce, 'env-secret', `${name}_SECRET`), error: secretError(`${name}_SECRET`) };
-  if (cfg.error) return { error: cfg.error };
+  if (cfg.error && !cfg.ini) return { error: cfg.error };
   const ini = cfg.ini;
   if (ini) {
     const at = (option: string, kind: SourceKind): SettingSource => ({ kind, name: option, file: cfg.path, section });

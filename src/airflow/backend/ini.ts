@@ -20,6 +20,8 @@ export class IniError extends Error {
     readonly kind: IniErrorKind,
     message: string,
     readonly line?: number,
+    /** For 'parsing': everything else configparser read (it raises only after reading the whole file). */
+    readonly read?: Ini,
   ) {
     super(message);
     this.name = 'IniError';
@@ -117,7 +119,7 @@ export function parseIni(text: string, file = '<string>'): Ini {
   for (const [target, options] of raw) {
     for (const [name, parts] of options) target.set(name, pyRstrip(parts.join('\n')));
   }
-  if (parseError) throw parseError;
+  if (parseError) throw new IniError(parseError.kind, parseError.message, parseError.line, ini);
   return ini;
 }
 

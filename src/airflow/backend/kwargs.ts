@@ -171,16 +171,18 @@ export const PROVIDER_DEFAULTS = {
 } as const;
 
 /**
- * What each auth_type needs, as _VaultClient checks it when VaultBackend is built (a miss raises
- * VaultError then) or at its login. Each entry: alternatives of keys, any one of which must be set.
+ * What each auth_type needs. `needs` is what _VaultClient checks when VaultBackend is built (a miss
+ * raises VaultError then: Airflow cannot build its backends); `atLogin` is what the login itself
+ * needs (a miss fails every lookup). Each entry: alternatives of keys, any one of which must be set.
  */
-export const AUTH_REQUIRES: Record<AuthType, { needs: string[][]; note?: string }> = {
+export const AUTH_REQUIRES: Record<AuthType, { needs: string[][]; atLogin?: string[][]; note?: string }> = {
   token: {
     needs: [['token', 'token_path', 'VAULT_TOKEN']],
     note: "a token string, a token_path file, or VAULT_TOKEN in Airflow's environment",
   },
   approle: {
     needs: [['role_id']],
+    atLogin: [['secret_id']],
     note: 'role_id (and secret_id unless the role has bind_secret_id=false), auth_mount_point when AppRole is not at auth/approle',
   },
   github: { needs: [['token', 'token_path']] },
@@ -198,8 +200,8 @@ export const AUTH_REQUIRES: Record<AuthType, { needs: string[][]; note?: string 
     needs: [['gcp_scopes'], ['role_id']],
     note: 'gcp_scopes, role_id, and gcp_key_path or gcp_keyfile_dict (or default credentials)',
   },
-  ldap: { needs: [['username'], ['password']] },
-  userpass: { needs: [['username'], ['password']] },
+  ldap: { needs: [], atLogin: [['username'], ['password']] },
+  userpass: { needs: [], atLogin: [['username'], ['password']] },
   aws_iam: {
     needs: [],
     note: 'key_id and secret_id, or boto3 credentials in the environment; role_id names the Vault role',
@@ -218,20 +220,25 @@ export function pyTruthy(v: unknown): boolean {
   return true;
 }
 
-/** The first missing requirement of auth_type, as the provider would raise it; null when all are there. */
+/**
+ * The first missing requirement of auth_type, as the provider would meet it: 'build' only what
+ * building VaultBackend checks, 'login' that and what the login needs; null when all are there.
+ */
 export function missingAuthKey(
   authType: string,
   kwargs: Record<string, unknown>,
   env: ReadonlyMap<string, string>,
+  when: 'build' | 'login' = 'login',
 ): string | null {
   if (!isAuthType(authType)) return null;
   const rule = AUTH_REQUIRES[authType];
+  const needs = when === 'build' ? rule.needs : [...rule.needs, ...(rule.atLogin ?? [])];
   const has = (k: string) => {
     if (k === 'VAULT_TOKEN') return env.has('VAULT_TOKEN');
     // kubernetes_jwt_path has a default: only an explicit empty value is missing.
     if (k === 'kubernetes_jwt_path' && !(k in kwargs)) return true;
     return pyTruthy(kwargs[k]);
   };
-  for (const alternatives of rule.needs) if (!alternatives.some(has)) return alternatives.join(' or ');
+  for (const alternatives of needs) if (!alternatives.some(has)) return alternatives.join(' or ');
   return null;
 }

@@ -96,16 +96,16 @@ export function constructionError(raw: Record<string, unknown>, env: ReadonlyMap
   for (const key of ['connections_path', 'variables_path', 'config_path'] as const) {
     if (!(key in raw)) continue;
     const r = normalizePaths(raw[key]);
-    if ('error' in r) return `${key}: ${r.error}`;
+    if ('error' in r) return r.error.replace(': ', `: ${key}: `);
   }
   const global = raw.global_secrets_path;
   if (global !== undefined && global !== null && typeof global !== 'string')
-    return `global_secrets_path: AttributeError: '${pyType(global)}' object has no attribute 'rstrip'`;
+    return `AttributeError: global_secrets_path: '${pyType(global)}' object has no attribute 'rstrip'`;
   const kv = raw.kv_engine_version;
   if (pyTruthy(kv) && !inOneTwo(kv)) return `VaultError: The version is not supported: ${String(kv)}`;
   const authType = 'auth_type' in raw ? raw.auth_type : PROVIDER_DEFAULTS.auth_type;
   if (!isAuthType(authType)) return `VaultError: The auth_type is not supported: ${String(authType)}`;
-  const missing = missingAuthKey(authType, raw, env);
+  const missing = missingAuthKey(authType, raw, env, 'build');
   return missing ? `VaultError: The '${authType}' authentication type requires '${missing}'` : null;
 }
 
@@ -141,10 +141,12 @@ export function firstPath(v: PathsKwarg | undefined, fallback: string): string |
 export function vaultAccess(raw: Record<string, unknown>, env: ReadonlyMap<string, string>): VaultAccess {
   const url = typeof raw.url === 'string' && raw.url ? raw.url : undefined;
   const addr = env.get('VAULT_ADDR');
+  // A global_secrets_path (deprecated) is one more path after each kind's own, even after a null one.
+  const global = typeof raw.global_secrets_path === 'string' ? raw.global_secrets_path.replace(/\/+$/, '') : undefined;
   const pathsOf = (key: string, fallback: string) => {
-    if (!(key in raw)) return [fallback];
-    const r = normalizePaths(raw[key]);
-    return 'paths' in r ? r.paths : [fallback];
+    const r = key in raw ? normalizePaths(raw[key]) : { paths: [fallback] };
+    const own = 'paths' in r ? r.paths : [fallback];
+    return global === undefined ? own : [...(own ?? []), global];
   };
   const kv = raw.kv_engine_version;
   const verify = typeof raw.verify === 'boolean' || typeof raw.verify === 'string' ? raw.verify : true;

@@ -23,7 +23,7 @@ import { userEnvironment, type UserEnvironment } from './user-env.js';
 export type BackendSide = 'server' | 'worker';
 
 export interface ReadProblem extends Omit<ConfError, 'kind'> {
-  kind: ConfError['kind'] | 'kwargs-not-json' | 'kwargs-not-object';
+  kind: ConfError['kind'] | 'kwargs-not-json' | 'kwargs-not-object' | 'per-key-clash';
   /** Which option it concerns. */
   option: string;
   source?: SettingSource;
@@ -78,6 +78,31 @@ export function perKeyPrefix(section: string, kwargsKey: string): string {
   return `${envVarName(section, kwargsKey.replace('_kwargs', '_kwarg'))}__`;
 }
 
+/**
+ * Airflow 3.3's per-key kwargs: every variable under the prefix sets its lower-cased key, as a raw
+ * string, over the JSON. Two variables for one key (URL and url) are applied in the order of the
+ * process environment, which only the running Airflow knows: that key is left to Airflow.
+ */
+function applyPerKey(read: BackendRead, ce: ConfEnv, prefix: string): void {
+  const seen = new Map<string, string>();
+  for (const [name, value] of ce.env) {
+    if (!name.startsWith(prefix) || name.length === prefix.length) continue;
+    const key = name.slice(prefix.length).toLowerCase();
+    const other = seen.get(key);
+    if (other !== undefined && ce.env.get(other) !== value)
+      read.problems.push({
+        effect: 'unknown',
+        kind: 'per-key-clash',
+        message: `${other} and ${name} both set "${key}": Airflow takes the one that comes later in its environment`,
+        option: name,
+        source: envSource(ce, 'per-key', name),
+      });
+    seen.set(key, name);
+    read.kwargs[key] = value;
+    read.keySources[key] = envSource(ce, 'per-key', name);
+  }
+}
+
 export async function readBackendSettings(user: UserEnvironment, opts: ReadOptions): Promise<BackendRead> {
   const features = airflowFeatures(opts.version);
   const side: BackendSide = opts.side === 'worker' && features.workersBackend ? 'worker' : 'server';
@@ -102,7 +127,11 @@ export async function readBackendSettings(user: UserEnvironment, opts: ReadOptio
     section: 'secrets',
   };
   // Airflow reads airflow.cfg whole when it starts: a file configparser refuses stops every command.
-  if (cfg.error) read.problems.push({ ...cfg.error, option: 'airflow.cfg' });
+  // The task side's own parser (Airflow 3's SDK) only logs it and goes on with what it could read.
+  if (cfg.error) {
+    const tolerated = side === 'worker' && cfg.ini !== undefined;
+    read.problems.push({ ...cfg.error, ...(tolerated ? { effect: 'logged' as const } : {}), option: 'airflow.cfg' });
+  }
 
   let section: 'secrets' | 'workers' = 'secrets';
   let classKey = 'backend';
@@ -156,15 +185,7 @@ export async function readBackendSettings(user: UserEnvironment, opts: ReadOptio
       }
     }
   }
-  if (features.perKeyKwargs) {
-    const prefix = perKeyPrefix(section, kwargsKey);
-    for (const [name, value] of user.env) {
-      if (!name.startsWith(prefix) || name.length === prefix.length) continue;
-      const key = name.slice(prefix.length).toLowerCase();
-      read.kwargs[key] = value;
-      read.keySources[key] = envSource(ce, 'per-key', name);
-    }
-  }
+  if (features.perKeyKwargs) applyPerKey(read, ce, perKeyPrefix(section, kwargsKey));
   const typed = typedKwargs(read.kwargs, features);
   read.settings.kwargs = typed.kwargs;
   read.typeProblems = typed.problems;
