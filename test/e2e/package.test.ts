@@ -6,6 +6,7 @@
  * package has no runtime dependencies, and npm is told never to reach a registry.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -110,6 +111,22 @@ describe.skipIf(skipReason)('the package npm would publish', () => {
     expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/);
     expect(readFileSync(join(unpacked, 'CHANGELOG.md'), 'utf8')).toContain(`## [${PKG.version}]`);
   });
+
+  it(
+    'npm publish --dry-run, from the same tree, would publish exactly this tarball',
+    () => {
+      const out = execFileSync('npm', ['publish', '--dry-run', '--json'], {
+        cwd: join(tmp, 'clone'),
+        encoding: 'utf8',
+        env: { ...process.env, ...OFFLINE },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const published = (JSON.parse(out) as Record<string, { shasum: string; id: string }>)[PKG.name];
+      expect(published?.id).toBe(`${PKG.name}@${PKG.version}`);
+      expect(published?.shasum).toBe(createHash('sha1').update(readFileSync(tarball)).digest('hex'));
+    },
+    limit(40_000),
+  );
 
   it('holds only what the tool needs: no tests, fixtures, source maps, build-machine paths or secrets', () => {
     const files = filesUnder(unpacked);
