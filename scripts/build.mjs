@@ -25,6 +25,9 @@ const common = {
   target: 'node20',
   logLevel: 'warning',
   legalComments: 'none',
+  // node_modules is a link into the install cache (scripts/cache.sh): without this, the bundle's module
+  // comments and CommonJS wrapper keys would name the cache's real path on the build machine.
+  preserveSymlinks: true,
 };
 
 rmSync('dist', { recursive: true, force: true });
