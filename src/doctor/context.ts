@@ -104,7 +104,7 @@ export async function buildDoctorContext(
     // A private AIRFLOW_HOME only where the user's Airflow would start from defaults anyway.
     const scratch = paths ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
     try {
-      const penv = probeEnv(Object.fromEntries(env), undefined, paths ? join(paths.stateDir, 'airflow') : scratch);
+      const penv = probeEnv(env, paths ? join(paths.stateDir, 'airflow') : scratch);
       const ids =
         connIds || varKeys
           ? { connections: connIds ?? [], variables: varKeys ?? [] }

@@ -23,7 +23,7 @@ import {
 } from '../../src/airflow/backend/index.js';
 import { runFile } from '../../src/process.js';
 import { materialize, PROVIDER, setUpArb, type SetUp } from '../support/backend-setups.js';
-import { IN_CI, missing, ROOT, scaled } from '../support/env.js';
+import { missing, ROOT, scaled } from '../support/env.js';
 
 const VENVS = {
   '3': join(ROOT, '.venvs', 'airflow3', 'bin', 'python'),
@@ -32,7 +32,7 @@ const VENVS = {
 const VERSIONS = { '3': '3.3.2', '2': '2.11.2' } as const;
 const ORACLE = join(ROOT, 'test', 'support', 'backend_oracle.py');
 const SEED = Number(process.env.CSS_BACKEND_SEED ?? 20261207);
-const COUNT = Number(process.env.CSS_BACKEND_COUNT ?? (IN_CI ? 110 : 110));
+const COUNT = Number(process.env.CSS_BACKEND_COUNT ?? 90);
 
 const cls = `AIRFLOW__SECRETS__BACKEND='${PROVIDER}'`;
 

@@ -110,8 +110,8 @@ function envLine(name: string, value: string, style: 'single' | 'double' | 'bare
 const quoting = fc.constantFrom<'single' | 'double' | 'bare' | 'export'>('single', 'double', 'bare', 'export');
 
 /** `%` in airflow.cfg: written as configparser wants it (%%), or raw (an error when it is not a %(x)s). */
-const cfgValue = (text: string, escape: boolean, multiline: boolean) => {
-  let v = escape ? text.replace(/%/g, '%%') : text;
+const cfgValue = (text: string, escaped: boolean, multiline: boolean) => {
+  let v = escaped ? text.replace(/%/g, '%%') : text;
   if (multiline) v = v.replace(/,\s*/g, ',\n    ');
   return v;
 };
