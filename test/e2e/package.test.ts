@@ -110,6 +110,11 @@ describe.skipIf(skipReason)('the package npm would publish', () => {
     expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
     expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/);
     expect(readFileSync(join(unpacked, 'CHANGELOG.md'), 'utf8')).toContain(`## [${PKG.version}]`);
+    // The README's requirement is the engines field's, in the README that ships.
+    expect(pkg.engines.node).toMatch(/^>=\d+\.\d+$/);
+    expect(readFileSync(join(unpacked, 'README.md'), 'utf8')).toContain(
+      `Node.js ${pkg.engines.node.slice(2)} or later`,
+    );
   });
 
   it(
