@@ -9,7 +9,7 @@ import { yamlToData } from './validate/yaml.js';
 import { ConnectionValueError, parseConnectionEntry } from './airflow/spec.js';
 import { UsageError } from './errors.js';
 import { CONFIG_FILE, STATE_DIR, STATE_FILE } from './sandbox/names.js';
-import type { AirflowVersion } from './airflow/backend.js';
+import type { AirflowVersion } from './airflow/backend/index.js';
 import { SETTINGS, type SettingKey, type SettingRow } from './settings/schema.js';
 import type { Layer } from './settings/merge.js';
 

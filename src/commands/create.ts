@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { isatty } from 'node:tty';
-import { secretPath } from '../airflow/backend.js';
+import { secretPath } from '../airflow/backend/index.js';
 import { asStepFailure, Cancelled, UsageError } from '../errors.js';
 import { acquireLock, type Lock } from '../lock.js';
 import { promptToken } from '../target/prompt.js';
