@@ -12,6 +12,40 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * What is wrong with a file or directory the tool was asked to read, write or trust (src/io/).
+ * `missing`: absent; `not-regular`: a FIFO, device, socket or directory where a file belongs (or a
+ * file where a dir belongs); `too-large`: over the cap of what this tool reads; `unreadable`: the OS
+ * refused (EACCES, EIO, ...); `foreign-owner`: owned by another user; `symlink`: a link where none may
+ * be; `unsafe-mode`: writable by group or others; `unsafe-link`: a link leaving the sandbox that was
+ * not there when it was created.
+ */
+export type FileErrorKind =
+  | 'missing'
+  | 'not-regular'
+  | 'too-large'
+  | 'unreadable'
+  | 'foreign-owner'
+  | 'symlink'
+  | 'unsafe-mode'
+  | 'unsafe-link';
+
+/**
+ * A file the tool refuses or cannot read: bad input (exit 2). The message names the path, the
+ * problem and the way out, never the file's content. `code` is the Node error code when the OS said no.
+ */
+export class FileError extends UsageError {
+  constructor(
+    readonly kind: FileErrorKind,
+    readonly path: string,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'FileError';
+  }
+}
+
 /** A runtime step or check failed. Exit 1. `step` names where, `fix` says the way out. */
 export class StepError extends Error {
   readonly exitCode = 1;

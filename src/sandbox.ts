@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Flavour } from './vault/binary.js';
-import { writeFileAtomic } from './files.js';
+import { writePrivateFile } from './io/private.js';
 
 export interface SandboxPaths {
   dir: string;
@@ -192,7 +192,7 @@ export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: Sa
 }
 
 export function writeFacts(paths: SandboxPaths, facts: SandboxFacts): void {
-  writeFileAtomic(paths.state, JSON.stringify(facts, null, 2) + '\n', 0o600);
+  writePrivateFile(paths.state, JSON.stringify(facts, null, 2) + '\n', 0o600);
 }
 
 /** The recorded server, for callers that only need it (doctor, status): null when none is recorded for this dir. */

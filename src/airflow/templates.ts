@@ -1,6 +1,6 @@
 /** Renders the files Airflow reads: the env file (shell and docker forms) and the example DAG. */
 import { readFileSync } from 'node:fs';
-import { sha256 } from '../files.js';
+import { sha256 } from '../io/write.js';
 import { UsageError } from '../errors.js';
 import { maskToken } from '../ui/mask.js';
 import { join } from 'node:path';

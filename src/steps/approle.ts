@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { StepError } from '../errors.js';
-import { readWrittenRecord, sha256 } from '../files.js';
+import { readWrittenRecord, sha256 } from '../io/write.js';
 import { parseEnvFile } from '../airflow/templates.js';
 import { renderPolicy } from '../vault/auth/policy.js';
 import { authFor, DEFAULT_APPROLE_MOUNT } from '../vault/auth/index.js';

@@ -14,17 +14,16 @@ import {
   type EnvInput,
 } from '../airflow/templates.js';
 import { configWouldChange, editConfig } from '../config.js';
+import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
 import {
-  ensurePrivateDir,
   planFile,
   readWrittenRecord,
   sha256,
   writeFileAtomic,
-  writePrivateFile,
   type PlannedFile,
   type WriteOutcome,
   type WrittenRecord,
-} from '../files.js';
+} from '../io/write.js';
 import type { Settings } from '../settings.js';
 import type { SandboxPaths } from '../sandbox.js';
 import type { Flavour } from '../vault/binary.js';

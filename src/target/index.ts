@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir, writePrivateFile } from '../files.js';
+import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
 import { VaultClient } from '../vault/client.js';
 
 interface TargetBase {

@@ -11,7 +11,7 @@ import { StepError } from '../errors.js';
 import { parseBanner, type Banner } from './banner.js';
 import type { ServerBinary } from './binary.js';
 import { devTlsArgs } from './tls.js';
-import { ensurePrivateDir, openPrivateFile } from '../files.js';
+import { ensurePrivateDir, openPrivateFile } from '../io/private.js';
 import { dirname, join } from 'node:path';
 
 export interface StartOptions {
