@@ -35,14 +35,20 @@ export type FileErrorKind =
  * problem and the way out, never the file's content. `code` is the Node error code when the OS said no.
  */
 export class FileError extends UsageError {
+  /** The Node error code when the OS refused (EACCES, ELOOP, ...). */
+  readonly code?: string;
+  /** What is wrong, without the path or the fix: `is a FIFO (named pipe), not a regular file`. */
+  readonly problem: string;
   constructor(
     readonly kind: FileErrorKind,
     readonly path: string,
     message: string,
-    readonly code?: string,
+    detail: { code?: string; problem?: string } = {},
   ) {
     super(message);
     this.name = 'FileError';
+    this.code = detail.code;
+    this.problem = detail.problem ?? message;
   }
 }
 

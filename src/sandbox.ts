@@ -4,10 +4,11 @@
  * moment it was spawned). Facts are never written into secrets-sandbox.yaml as if the user had said them.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Flavour } from './vault/binary.js';
 import { writePrivateFile } from './io/private.js';
+import { MAX_RECORD_BYTES, readUserFileIfExists } from './io/read.js';
 
 export interface SandboxPaths {
   dir: string;
@@ -31,6 +32,8 @@ export interface SandboxPaths {
 
 export const CONFIG_FILE = 'secrets-sandbox.yaml';
 export const DEFAULT_SANDBOX_DIR = 'secrets-sandbox';
+/** The example DAG, in the DAG folder (airflow.dags_dir). */
+export const DAG_FILE = 'example_secrets_dag.py';
 
 export function sandboxPaths(dir: string): SandboxPaths {
   const stateDir = join(dir, '.sandbox');
@@ -94,6 +97,11 @@ export interface SandboxFacts {
   airflowVersion?: string;
   /** The config file the last run read. */
   configFile?: string;
+  /**
+   * The symlinks leaving the sandbox when it was created (path relative to the dir -> target), which
+   * the trust boundary accepts; any other link out is refused. Absent until the first run records it.
+   */
+  links?: Record<string, string>;
   /** Present while a server is recorded. */
   server?: { pid: number; address: string; url: string; startedAt: string; tokenSource: 'server' | 'user' };
 }
@@ -119,14 +127,15 @@ function sameDir(a: string, b: string): boolean {
  */
 export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: SandboxFacts; error?: string } {
   const fresh = (): SandboxFacts => ({ sandboxId: newSandboxId(), dir: paths.dir });
-  let text: string;
-  try {
-    text = readFileSync(paths.state, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'missing', facts: fresh() };
-    return { status: 'corrupt', facts: fresh(), error: `cannot be read (${code})` };
-  }
+  // Unreadable (another user's sandbox, EACCES), a FIFO or too large: a FileError (exit 2), never "corrupt".
+  const text = readUserFileIfExists(paths.state, {
+    what: "the sandbox's state",
+    maxBytes: MAX_RECORD_BYTES,
+    ownerCheck: true,
+    noFollow: true,
+    fix: `run this as the sandbox's owner, or remove '${paths.state}' to start its record afresh`,
+  });
+  if (text === null) return { status: 'missing', facts: fresh() };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -148,6 +157,7 @@ export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: Sa
     airflowBin: str('airflowBin'),
     airflowVersion: str('airflowVersion'),
     configFile: str('configFile'),
+    links: stringRecord(r.links),
   };
   const s = r.server;
   if (s && typeof s === 'object') {
@@ -189,6 +199,14 @@ export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: Sa
     return { status: 'copied', facts: { ...facts, sandboxId: newSandboxId(), dir: paths.dir, server: undefined } };
   }
   return { status: 'ok', facts };
+}
+
+/** A JSON object of strings, kept without a prototype (a key `__proto__` is an ordinary key). */
+function stringRecord(v: unknown): Record<string, string> | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
 }
 
 export function writeFacts(paths: SandboxPaths, facts: SandboxFacts): void {

@@ -34,6 +34,7 @@ import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
 import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
 import { existingVaultSettings, type ExistingVaultSettings } from './target/settings.js';
+import { assertSandboxTrusted } from './sandbox-trust.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
@@ -232,6 +233,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   }
   const paths = sandboxPaths(dir);
   checkSandboxState(paths);
+  // Nothing of a sandbox another user controls is read, run or trusted (src/io/trust.ts).
+  assertSandboxTrusted(paths, { configFile: opts.config !== undefined ? resolve(opts.config) : undefined });
   // --config FILE is read and edited instead of <dir>/secrets-sandbox.yaml, never beside it; a later
   // run without --config (e.g. `up`) goes on with the file the last run used.
   const factsRead = readFacts(paths);
@@ -320,6 +323,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
       `${where('dagsDir')} '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`,
     );
   }
+  // The config this run reads (perhaps the remembered one) and the DAG folder it names.
+  assertSandboxTrusted(paths, { configFile, dagsDir });
   // Probed now, so an unwritable place fails before the server starts and secrets are seeded.
   const wantDag = v.dag !== false;
   const dirBad = opts.dryRun ? null : dagsDirProblem(dir);

@@ -32,6 +32,7 @@ import { renderModeFor, runSteps } from '../ui/tasks.js';
 import { colorWanted, makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { acquireLock, type Lock } from '../lock.js';
 import { editConfig } from '../config.js';
+import { sandboxLinks } from '../sandbox-trust.js';
 
 export interface CommandIO {
   mode: OutputMode;
@@ -294,6 +295,8 @@ function recordFacts(ctx: CreateContext): void {
     airflowBin: ctx.airflow?.bin ?? facts.airflowBin,
     airflowVersion: ctx.airflow?.version ?? facts.airflowVersion,
     configFile: ctx.settings.configFile,
+    links:
+      facts.links ?? sandboxLinks(ctx.paths, { configFile: ctx.settings.configFile, dagsDir: ctx.settings.dagsDir }),
   });
 }
 

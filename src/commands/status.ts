@@ -2,7 +2,7 @@
  * `status [dir]`: is the sandbox's server up, where, since when, and what is seeded. The token goes
  * only to the recorded loopback address, and only after the process there is proven ours.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
 import { readBanner } from '../vault/server.js';
 import { proveOurs } from '../vault/identity.js';
@@ -15,6 +15,8 @@ import { parseEnvFile } from '../airflow/templates.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand } from '../ui/invocation.js';
+import { assertSandboxTrusted } from '../sandbox-trust.js';
+import { ENV_READ, readUserFileIfExists } from '../io/read.js';
 
 export interface StatusReport {
   dir: string;
@@ -43,6 +45,7 @@ const TIMEOUT_MS = 1500;
 export async function sandboxStatus(dirArg: string | undefined, showToken = false): Promise<StatusReport> {
   const dir = findSandboxDir(dirArg);
   const paths = sandboxPaths(dir);
+  assertSandboxTrusted(paths);
   const here = dirArg ?? '';
   const { status, facts, error } = readFacts(paths);
   if (status === 'corrupt') {
@@ -145,7 +148,7 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
     return report;
   }
   // Where to list: the paths the sandbox's .env gives Airflow (never its url or token: those come from the proven record).
-  const envText = existsSync(paths.env) ? readFileSync(paths.env, 'utf8') : '';
+  const envText = readUserFileIfExists(paths.env, ENV_READ) ?? '';
   const env = envText ? backendFromEnv(envText) : null;
   const mount = env && typeof env !== 'string' ? env.mount : 'secret';
   const connPath = env && typeof env !== 'string' ? env.connectionsPath : 'connections';

@@ -3,7 +3,7 @@
  * backend class and kwargs as Airflow reads them, and, when an Airflow is found, Airflow's own answer
  * for every connection and variable (the probe), asked once, in one process.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ConfigFile } from '../config.js';
@@ -16,6 +16,8 @@ import { readBanner } from '../vault/server.js';
 import { proveOurs } from '../vault/identity.js';
 import { readSecretsOption, type CfgValue } from './airflow-cfg.js';
 import type { DoctorContext } from './types.js';
+import { assertSandboxTrusted } from '../sandbox-trust.js';
+import { ENV_READ, MAX_TOKEN_BYTES, readUserFileIfExists } from '../io/read.js';
 
 /** The sandbox every command means (sandbox.ts findSandboxDir), when there is one there. */
 function findSandbox(dirArg: string | undefined): SandboxPaths | undefined {
@@ -89,14 +91,16 @@ export async function buildDoctorContext(
   opts: DoctorOptions = {},
 ): Promise<DoctorContext> {
   const paths = findSandbox(dirArg);
+  if (paths) assertSandboxTrusted(paths);
   const env = new Map<string, string>();
   for (const [k, v] of Object.entries(processEnv)) if (v !== undefined) env.set(k, v);
   let config: ConfigFile | undefined;
   let envSource = 'the environment';
   let envFile: Map<string, string> | undefined;
   if (paths) {
-    if (existsSync(paths.env)) {
-      envFile = parseEnvFile(readFileSync(paths.env, 'utf8'));
+    const envText = readUserFileIfExists(paths.env, ENV_READ);
+    if (envText !== null) {
+      envFile = parseEnvFile(envText);
       for (const [k, v] of envFile) env.set(k, v);
       envSource = paths.env;
     }
@@ -155,7 +159,8 @@ export async function buildDoctorContext(
   const token =
     (typeof kwargs?.token === 'string' ? kwargs.token : undefined) ??
     env.get('VAULT_TOKEN') ??
-    (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() || undefined : undefined);
+    (readUserFileIfExists(tokenFile, { what: 'the vault CLI token file', maxBytes: MAX_TOKEN_BYTES })?.trim() ||
+      undefined);
   // The banner's token counts only for a server proven to be this sandbox's (vault/identity.ts).
   const serverToken =
     paths &&

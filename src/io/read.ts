@@ -8,6 +8,10 @@
  * - at most `maxBytes`, checked against the size and again while reading (a growing file is bounded);
  * - optionally owned by the invoking user or root, and optionally never through a symlink (O_NOFOLLOW).
  * Every refusal is a FileError naming the path and the problem, never a byte of the content.
+ *
+ * Read directly elsewhere, on purpose: /proc/<pid>/{stat,cmdline,environ} (the kernel's records of a
+ * process: src/process.ts, src/vault/server.ts, src/vault/identity.ts), /etc/passwd (owner.ts), and the
+ * package's own templates and requirements (src/airflow/templates.ts, src/steps/install-airflow.ts).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { FileError } from '../errors.js';
@@ -71,7 +75,7 @@ function fail(o: ReadOptions, path: string, kind: FileError['kind'], problem: st
   const shown = o.shownAs ?? path;
   const fix =
     kind === 'too-large' ? 'split it or remove what it does not need' : (o.fix ?? `check ${o.what} '${shown}'`);
-  throw new FileError(kind, path, `${o.what} '${shown}' ${problem}; ${fix}`, code);
+  throw new FileError(kind, path, `${o.what} '${shown}' ${problem}; ${fix}`, { code, problem });
 }
 
 function openOrFail(path: string, o: ReadOptions): number {
@@ -110,7 +114,15 @@ function openRegular(path: string, o: ReadOptions): { fd: number; st: Stats } {
   const fd = openOrFail(path, o);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) fail(o, path, 'not-regular', `is ${describeEntry(st)}, not a regular file`);
+    // EISDIR for a directory, as open(2) says when asked to write one: a writer reports "in the way".
+    if (!st.isFile())
+      fail(
+        o,
+        path,
+        'not-regular',
+        `is ${describeEntry(st)}, not a regular file`,
+        st.isDirectory() ? 'EISDIR' : undefined,
+      );
     if (o.ownerCheck && !isTrustedOwner(st.uid))
       fail(o, path, 'foreign-owner', `is owned by ${ownerLabel(st.uid)}, not by you`);
     return { fd, st };
@@ -175,12 +187,27 @@ export function readUserFile(path: string, o: ReadOptions): string {
   return readUserBytes(path, o).toString('utf8');
 }
 
-/** As readUserFile, but null when nothing is at `path` (every other problem is still refused). */
-export function readUserFileIfExists(path: string, o: ReadOptions): string | null {
+function orNullWhenMissing<T>(read: () => T): T | null {
   try {
-    return readUserFile(path, o);
+    return read();
   } catch (e) {
     if (e instanceof FileError && e.kind === 'missing') return null;
     throw e;
   }
 }
+
+/** As readUserFile, but null when nothing is at `path` (every other problem is still refused). */
+export function readUserFileIfExists(path: string, o: ReadOptions): string | null {
+  return orNullWhenMissing(() => readUserFile(path, o));
+}
+
+/** As readUserFileWindow, but null when nothing is at `path`. */
+export function readUserFileWindowIfExists(path: string, o: ReadOptions & { from: 'start' | 'end' }): string | null {
+  return orNullWhenMissing(() => readUserFileWindow(path, o));
+}
+
+/** `.env` and `docker.env`: written by this tool, edited by the user, read by every command. */
+export const ENV_READ: ReadOptions = { what: 'the env file', maxBytes: MAX_TEXT_BYTES };
+
+/** policy.hcl: the least-privilege policy written for Airflow's role, which the user may edit. */
+export const POLICY_READ: ReadOptions = { what: 'policy.hcl', maxBytes: MAX_TEXT_BYTES };

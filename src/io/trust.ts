@@ -100,7 +100,7 @@ function linkKey(realSandbox: string, path: string): string {
 const SHARE_FIX = `if you trust it, list its directory in ${TRUSTED_DIRS_ENV} (README: Security); otherwise use a sandbox of your own`;
 
 function refuse(kind: FileError['kind'], e: TrustEntry, problem: string, fix: string): FileError {
-  return new FileError(kind, e.path, `${e.what} '${e.path}' ${problem}; ${fix}`);
+  return new FileError(kind, e.path, `${e.what} '${e.path}' ${problem}; ${fix}`, { problem });
 }
 
 function modeProblem(st: Stats, me: number | undefined): string | null {

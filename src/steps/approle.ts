@@ -5,7 +5,6 @@
  * reaches Airflow's env. A policy.hcl the user edited is what gets written, so a team's own policy
  * can be rehearsed: the check then says what it lets Airflow read.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { StepError } from '../errors.js';
 import { readWrittenRecord, sha256 } from '../io/write.js';
@@ -21,6 +20,7 @@ import type { CreateContext } from './context.js';
 
 export { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
 import { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
+import { ENV_READ, POLICY_READ, readUserFile, readUserFileIfExists } from '../io/read.js';
 
 /** policy.hcl sits beside the config, ready to hand to whoever runs the team's Vault. */
 export function policyFile(s: Settings): string {
@@ -34,8 +34,9 @@ export function policyFile(s: Settings): string {
 export function policyToWrite(s: Settings, paths: SandboxPaths): { text: string; source: 'generated' | 'policy.hcl' } {
   const generated = renderPolicy(s);
   const file = policyFile(s);
-  if (s.force || !existsSync(file)) return { text: generated, source: 'generated' };
-  const text = readFileSync(file, 'utf8');
+  if (s.force) return { text: generated, source: 'generated' };
+  const text = readUserFileIfExists(file, POLICY_READ);
+  if (text === null) return { text: generated, source: 'generated' };
   const recorded = readWrittenRecord(paths.written)[relative(paths.dir, file)];
   if (text === generated || recorded === sha256(text)) return { text: generated, source: 'generated' };
   return { text, source: 'policy.hcl' };
@@ -45,7 +46,7 @@ export function policyToWrite(s: Settings, paths: SandboxPaths): { text: string;
 function currentCredentials(envFile: string): { roleId: string; secretId: string } | null {
   try {
     const kw = JSON.parse(
-      parseEnvFile(readFileSync(envFile, 'utf8')).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '',
+      parseEnvFile(readUserFile(envFile, ENV_READ)).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '',
     ) as Record<string, unknown>;
     if (kw.auth_type === 'approle' && typeof kw.role_id === 'string' && typeof kw.secret_id === 'string')
       return { roleId: kw.role_id, secretId: kw.secret_id };

@@ -4,7 +4,6 @@
  * the defaults), for every connection and variable; with --check dag, also run the example DAG.
  * A miss is explained by doctor's checks, fed Airflow's own answer (no second Airflow start).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
 import type { UriRules } from '../airflow/connection.js';
@@ -28,6 +27,7 @@ import { VERDICT_ID } from '../doctor/verdict.js';
 import { selfCommand } from '../ui/invocation.js';
 import type { CreateContext } from './context.js';
 import { airflowCheckLevel } from './airflow-check-level.js';
+import { ENV_READ, readUserFile } from '../io/read.js';
 
 export { airflowCheckLevel, skipAirflowCheck } from './airflow-check-level.js';
 
@@ -85,7 +85,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
     );
   }
   const privateHome = join(ctx.paths.stateDir, 'airflow');
-  const env = probeEnv(process.env, parseEnvFile(readFileSync(ctx.paths.env, 'utf8')), privateHome);
+  const env = probeEnv(process.env, parseEnvFile(readUserFile(ctx.paths.env, ENV_READ)), privateHome);
 
   if (airflow.major !== '1.10') {
     const ids = s.connections.map((c) => c.id);

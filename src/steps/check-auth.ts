@@ -3,7 +3,6 @@
  * (AppRole, a CA, a namespace): log in as the provider does, and turn a refusal into the broken
  * link and its fix (a secret_id that expired, a policy without the data/ segment, a CA not trusted).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { StepError } from '../errors.js';
 import { secretPath } from '../airflow/backend.js';
 import { authFor, AuthError } from '../vault/auth/index.js';
@@ -14,6 +13,7 @@ import { describeVaultFailure } from '../vault/tls-explain.js';
 import { policyFile, POLICY_FILE } from './approle.js';
 import type { BackendSettings } from './check.js';
 import type { CreateContext } from './context.js';
+import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
 
 export async function loginAsAirflow(ctx: CreateContext, b: BackendSettings): Promise<VaultClient> {
   const base = new VaultClient({ url: b.url, caFile: b.caFile, namespace: b.namespace });
@@ -49,7 +49,7 @@ export async function loginAsAirflow(ctx: CreateContext, b: BackendSettings): Pr
 function knownPolicy(ctx: CreateContext): string | null {
   if (ctx.policy) return ctx.policy.text;
   const f = policyFile(ctx.settings);
-  return existsSync(f) ? readFileSync(f, 'utf8') : null;
+  return readUserFileIfExists(f, POLICY_READ);
 }
 
 /** A failed read with Airflow's credentials, explained: the policy's flaw and the block that fixes it. */

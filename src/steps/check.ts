@@ -4,7 +4,6 @@
  * the written .env, not from memory, so a wrong env file fails here and not in Airflow.
  */
 import { selfCommand } from '../ui/invocation.js';
-import { readFileSync } from 'node:fs';
 import { StepError } from '../errors.js';
 import {
   describeConnection,
@@ -20,6 +19,7 @@ import { VaultClient } from '../vault/client.js';
 import { authFromKwargs, type AuthSpec } from '../vault/auth/index.js';
 import { checkExisting, loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';
 import type { CheckResult, CreateContext } from './context.js';
+import { ENV_READ, readUserFile } from '../io/read.js';
 
 export interface BackendSettings {
   url: string;
@@ -93,7 +93,7 @@ export function connectionFromSecret(data: Record<string, unknown>, rules: UriRu
 
 export async function check(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
-  const backend = backendFromEnv(readFileSync(ctx.paths.env, 'utf8'));
+  const backend = backendFromEnv(readUserFile(ctx.paths.env, ENV_READ));
   if (typeof backend === 'string') {
     throw new StepError('check', `.env would not work for Airflow: ${backend}`, 'rerun with --force to rewrite .env');
   }

@@ -3,10 +3,11 @@
  * Vault) given by URL, CA and namespace, where nothing is started, mounted or stopped. Commands ask
  * the target, never "is this a dev server", what they may do.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
 import { VaultClient } from '../vault/client.js';
+import { MAX_RECORD_BYTES, readUserFileIfExists } from '../io/read.js';
 
 interface TargetBase {
   /** Base URL, http(s)://host:port */
@@ -106,8 +107,17 @@ export function writeTargetRecord(stateDir: string, t: Target | undefined): void
 }
 
 export function readTargetRecord(stateDir: string): TargetRecord | null {
+  const file = targetRecordFile(stateDir);
+  const text = readUserFileIfExists(file, {
+    what: "the sandbox's target record",
+    maxBytes: MAX_RECORD_BYTES,
+    ownerCheck: true,
+    noFollow: true,
+    fix: `remove '${file}' and rerun`,
+  });
+  if (text === null) return null;
   try {
-    const v = JSON.parse(readFileSync(targetRecordFile(stateDir), 'utf8')) as TargetRecord;
+    const v = JSON.parse(text) as TargetRecord;
     return v && v.kind === 'existing' && typeof v.url === 'string' ? v : null;
   } catch {
     return null;
