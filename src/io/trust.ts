@@ -110,10 +110,11 @@ function modeProblem(st: Stats, me: number | undefined): string | null {
   return `is writable by ${who} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
 }
 
-/** Why the link at `e.path` may not be followed, or null. */
-function linkProblem(e: TrustEntry, link: Stats, ctx: TrustContext, base: string): FileError | null {
-  if (!isTrustedOwner(link.uid))
-    return refuse('foreign-owner', e, `is a symlink owned by ${ownerLabel(link.uid)}, not by you`, SHARE_FIX);
+const foreignLink = (e: TrustEntry, link: Stats) =>
+  refuse('foreign-owner', e, `is a symlink owned by ${ownerLabel(link.uid)}, not by you`, SHARE_FIX);
+
+/** Why the link at `e.path` (not the sandbox dir itself) may not be followed out of the sandbox, or null. */
+function linkOutProblem(e: TrustEntry, ctx: TrustContext, base: string): FileError | null {
   const end = linkEnd(e.path);
   if (end === null) return refuse('symlink', e, 'is a chain of more than 40 symlinks', 'point it at a file');
   if (isInside(end, base) || ctx.links === undefined) return null;
@@ -122,7 +123,7 @@ function linkProblem(e: TrustEntry, link: Stats, ctx: TrustContext, base: string
     'unsafe-link',
     e,
     `links to '${end}', outside the sandbox, and was not there when the sandbox was created`,
-    `if you made it, list '${dirname(end)}' in ${TRUSTED_DIRS_ENV} (README: Security); otherwise remove the link`,
+    `if you made it, list '${end}' in ${TRUSTED_DIRS_ENV} (README: Security); otherwise remove the link`,
   );
 }
 
@@ -139,16 +140,16 @@ function kindProblem(e: TrustEntry, st: Stats): FileError | null {
 export function trustProblem(e: TrustEntry, ctx: TrustContext): FileError | null {
   const link = lstatOrNull(e.path);
   if (!link) return null;
-  const base = realOr(ctx.sandboxDir);
-  const isSandboxDir = resolve(e.path) === resolve(ctx.sandboxDir);
+  // At or under a directory the user opted in to share: the owner and mode rules are lifted.
+  const shared = optedIn(e.path, ctx.env);
   let st = link;
   if (link.isSymbolicLink()) {
-    const p = isSandboxDir
-      ? isTrustedOwner(link.uid)
-        ? null
-        : refuse('foreign-owner', e, `is a symlink owned by ${ownerLabel(link.uid)}, not by you`, SHARE_FIX)
-      : linkProblem(e, link, ctx, base);
-    if (p) return p;
+    if (!shared && !isTrustedOwner(link.uid)) return foreignLink(e, link);
+    // The sandbox dir may itself be a link the user made: it defines "inside".
+    if (resolve(e.path) !== resolve(ctx.sandboxDir)) {
+      const out = linkOutProblem(e, ctx, realOr(ctx.sandboxDir));
+      if (out) return out;
+    }
     try {
       st = statSync(e.path);
     } catch {
@@ -156,8 +157,7 @@ export function trustProblem(e: TrustEntry, ctx: TrustContext): FileError | null
     }
   }
   const kind = kindProblem(e, st);
-  if (kind) return kind;
-  if (optedIn(e.path, ctx.env)) return null;
+  if (kind || shared) return kind;
   const me = currentUid();
   if (!isTrustedOwner(st.uid, me))
     return refuse('foreign-owner', e, `is owned by ${ownerLabel(st.uid)}, not by you`, SHARE_FIX);
