@@ -138,7 +138,17 @@ function kindProblem(e: TrustEntry, st: Stats): FileError | null {
 
 /** What is wrong with one entry, or null when it may be read (absent entries are fine: nothing to read). */
 export function trustProblem(e: TrustEntry, ctx: TrustContext): FileError | null {
-  const link = lstatOrNull(e.path);
+  let link: Stats | null;
+  try {
+    link = lstatOrNull(e.path);
+  } catch (err) {
+    // Another user's sandbox, as seen by someone its modes keep out: say so, never "corrupt".
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    return new FileError('unreadable', e.path, `${e.what} '${e.path}' cannot be read (${code}); ${ownerFix(e.path)}`, {
+      code,
+      problem: `cannot be read (${code})`,
+    });
+  }
   if (!link) return null;
   // At or under a directory the user opted in to share: the owner and mode rules are lifted.
   const shared = optedIn(e.path, ctx.env);
@@ -164,6 +174,17 @@ export function trustProblem(e: TrustEntry, ctx: TrustContext): FileError | null
   const mode = modeProblem(st, me);
   if (mode) return refuse('unsafe-mode', e, mode, `make it yours alone (chmod go-w '${e.path}'), or ${SHARE_FIX}`);
   return null;
+}
+
+/** The way out when an entry cannot even be looked at: run as whoever owns the nearest dir above it. */
+function ownerFix(path: string): string {
+  for (let d = dirname(path); ; d = dirname(d)) {
+    try {
+      return `run this as its owner, ${ownerLabel(statSync(d).uid)} (the owner of '${d}')`;
+    } catch {
+      if (dirname(d) === d) return 'run this as its owner';
+    }
+  }
 }
 
 /** Refuses (FileError, exit 2) the first entry that may not be trusted, in the order given. */

@@ -313,6 +313,39 @@ describe.skipIf(skipReason || !IS_ROOT)(
   },
 );
 
+describe.skipIf(skipReason || !IS_ROOT)("another user's view of root's sandbox", () => {
+  it("another user running status on root's sandbox is told its state cannot be read, not that it is corrupt", async () => {
+    const w = ws();
+    chmodSync(w.root, 0o755);
+    chmodSync(w.cwd, 0o755);
+    const r = await runCli(w, ['--yes', '--address', `127.0.0.1:${await freePort()}`, '--check', 'vault']);
+    expect(r.code, r.stderr).toBe(0);
+    try {
+      const dir = join(w.cwd, 'secrets-sandbox');
+      const s = await new Promise<Run>((resolve) => {
+        const child = spawn(
+          'setpriv',
+          ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI_BIN, 'status'],
+          { cwd: w.cwd, env: { PATH: process.env.PATH, HOME: '/nonexistent', NO_COLOR: '1' } },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      });
+      expect(s.code, s.stdout + s.stderr).toBe(2);
+      const line = oneLine(s);
+      expect(line).toContain(join(dir, '.sandbox'));
+      expect(line).toContain('cannot be read (EACCES)');
+      expect(line).toContain('run this as its owner, root (uid 0)');
+      expect(line).not.toMatch(/corrupt/);
+    } finally {
+      expect((await runCli(w, ['down'])).code).toBe(0);
+    }
+  });
+});
+
 describe.skipIf(skipReason)('a blocked CLI stays interruptible', () => {
   it('a run waiting on the lock of another run ends on SIGINT and on SIGTERM', async () => {
     const w = ws({ SECRETS_SANDBOX_START_TIMEOUT: '120', SECRETS_SANDBOX_LOCK_WAIT: '120' });
