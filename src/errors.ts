@@ -4,18 +4,52 @@
  * that must tell failures apart read `kind` (and a Node `code`), never the message.
  */
 
-/** What is wrong with the input, for callers that branch on it. */
-export type UsageErrorKind = 'input' | 'untrusted-entry';
-
-/** Bad usage or bad input: nothing was written and nothing was started. Exit 2. */
+/** Bad usage or bad input: nothing was written and nothing was started. Exit 2. A file's problems carry a kind (FileError). */
 export class UsageError extends Error {
   readonly exitCode = 2;
-  constructor(
-    message: string,
-    readonly kind: UsageErrorKind = 'input',
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * What is wrong with a file or directory the tool was asked to read, write or trust (src/io/).
+ * `missing`: absent; `not-regular`: a FIFO, device, socket or directory where a file belongs (or a
+ * file where a dir belongs); `too-large`: over the cap of what this tool reads; `unreadable`: the OS
+ * refused (EACCES, EIO, ...); `foreign-owner`: owned by another user; `symlink`: a link where none may
+ * be; `unsafe-mode`: writable by group or others; `unsafe-link`: a link leaving the sandbox that was
+ * not there when it was created.
+ */
+export type FileErrorKind =
+  | 'missing'
+  | 'not-regular'
+  | 'too-large'
+  | 'unreadable'
+  | 'foreign-owner'
+  | 'symlink'
+  | 'unsafe-mode'
+  | 'unsafe-link';
+
+/**
+ * A file the tool refuses or cannot read: bad input (exit 2). The message names the path, the
+ * problem and the way out, never the file's content. `code` is the Node error code when the OS said no.
+ */
+export class FileError extends UsageError {
+  /** The Node error code when the OS refused (EACCES, ELOOP, ...). */
+  readonly code?: string;
+  /** What is wrong, without the path or the fix: `is a FIFO (named pipe), not a regular file`. */
+  readonly problem: string;
+  constructor(
+    readonly kind: FileErrorKind,
+    readonly path: string,
+    message: string,
+    detail: { code?: string; problem?: string } = {},
+  ) {
+    super(message);
+    this.name = 'FileError';
+    this.code = detail.code;
+    this.problem = detail.problem ?? message;
   }
 }
 
@@ -77,7 +111,9 @@ const WRITE_REASON: Record<string, string> = {
 
 /** A write that failed, as the step's error: what could not be written, why, and the way out. Our own errors pass through. */
 export function writeFailure(step: string, path: string, e: unknown): StepError | UsageError {
-  if (e instanceof StepError || e instanceof UsageError) return e;
+  // A file the reader refused (a FIFO, another user's) stays bad input; a directory in the way is this step's failure.
+  const inTheWay = e instanceof FileError && e.code === 'EISDIR';
+  if (e instanceof StepError || (e instanceof UsageError && !inTheWay)) return e;
   const code = errnoOf(e);
   const why = (code && WRITE_REASON[code]) ?? (e as Error).message;
   const full = code === 'ENOSPC' || code === 'EDQUOT';

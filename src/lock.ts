@@ -5,11 +5,12 @@
  * or is a live process that is not this tool (a recycled pid, a planted file), is taken over; a
  * live run of this tool is waited for a while, then the run stops naming the other pid.
  */
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoOf, StepError, writeFailure } from './errors.js';
-import { sha256 } from './files.js';
+import { readUserFile } from './io/read.js';
+import { sha256 } from './io/write.js';
 import type { SandboxPaths } from './sandbox/index.js';
 import { isAlive, processCommandLine } from './vault/server.js';
 
@@ -29,7 +30,8 @@ const hashOf = (cmd: string | null) => (cmd === null ? '' : sha256(cmd));
 
 function holder(file: string): Holder | null {
   try {
-    const [first = '', ...rest] = readFileSync(file, 'utf8').split('\n');
+    const text = readUserFile(file, { what: 'the lock', maxBytes: 256, ownerCheck: true, noFollow: true });
+    const [first = '', ...rest] = text.split('\n');
     const pid = Number(first.trim());
     const cmdHash = rest.join('').trim();
     return Number.isInteger(pid) && pid > 0 ? { pid, ...(cmdHash ? { cmdHash } : {}) } : null;

@@ -11,7 +11,14 @@ import type { AirflowVersion } from './airflow/backend/index.js';
 import { connIdProblem } from './airflow/connection.js';
 import { configLayer, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
 import { formatAddress, type ListenAddress } from './vault/address.js';
-import { DEFAULT_SANDBOX_DIR, openSandbox, type Sandbox, type SandboxFacts } from './sandbox/index.js';
+import {
+  assertSandboxTrusted,
+  DEFAULT_SANDBOX_DIR,
+  openSandbox,
+  type Sandbox,
+  type SandboxFacts,
+  sandboxLayout,
+} from './sandbox/index.js';
 import { connectionValueProblem, isJsonForm, passwordOf } from './airflow/spec.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
 import { airflowFeatures } from './airflow/backend/index.js';
@@ -305,6 +312,9 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
       `${where('dagsDir')} '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`,
     );
   }
+  // The DAG folder a flag names is trusted as the config's is (src/io/trust.ts) before anything is written there.
+  if (dagsDir !== sandbox.paths.dagsDir)
+    assertSandboxTrusted(sandbox.paths, sandboxLayout(dir).config, { dagsDir, links: sandbox.facts.facts.links });
   // Probed now, so an unwritable place fails before the server starts and secrets are seeded.
   const wantDag = v.dag !== false;
   const dirBad = opts.dryRun ? null : dagsDirProblem(dir);

@@ -2,8 +2,10 @@
  * Finds a real Airflow and asks it questions. Versions come from the package metadata of the
  * Python that runs `airflow` (a fraction of a second), not from `airflow version` (seconds).
  */
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { findOnPath } from '../vault/binary.js';
+import { readUserFileWindow } from '../io/read.js';
+import { assertTrustedExecutable } from '../io/trust.js';
 import { runFile } from '../process.js';
 import { airflowFeatures, airflowMajor, type AirflowVersion } from './backend/index.js';
 
@@ -19,11 +21,8 @@ export interface AirflowInstall {
 
 function shebangPython(script: string): string | null {
   try {
-    const fd = openSync(script, 'r');
-    const buf = Buffer.alloc(512);
-    const n = readSync(fd, buf, 0, 512, 0);
-    closeSync(fd);
-    const first = buf.subarray(0, n).toString('utf8').split('\n')[0] ?? '';
+    const head = readUserFileWindow(script, { what: 'the airflow script', maxBytes: 512, from: 'start' });
+    const first = head.split('\n')[0] ?? '';
     const m = first.match(/^#!\s*(\S+)(?:\s+(\S+))?/);
     if (!m) return null;
     // `#!/usr/bin/env python3` style
@@ -54,8 +53,11 @@ export function airflowCandidates(explicit: string | undefined, venvAirflow: str
 }
 
 export async function inspectAirflow(bin: string): Promise<AirflowInstall | null> {
+  // The script and the interpreter its #! names run as the caller: never another user's.
+  assertTrustedExecutable(bin, 'airflow');
   const python = shebangPython(bin);
   if (!python) return null;
+  assertTrustedExecutable(python, `the Python that ${bin} names in its #! line`);
   const r = await runFile(python, ['-c', VERSIONS_PY], { timeoutMs: 30_000 });
   if (r.code !== 0) return null;
   const [version = '', provider = '', hvac = ''] = r.stdout.split('\n').map((l) => l.trim());

@@ -1,6 +1,6 @@
 /** Renders the example DAG and the .gitignore (the env files are the backend settings writer's: backend/writer.ts). */
 import { readFileSync } from 'node:fs';
-import { sha256 } from '../files.js';
+import { sha256 } from '../io/write.js';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { airflowFeatures, type AirflowVersion } from './backend/index.js';

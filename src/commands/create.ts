@@ -11,7 +11,7 @@ import { secretPath } from '../airflow/backend/index.js';
 import { asStepFailure, Cancelled, UsageError } from '../errors.js';
 import { acquireLock, type Lock } from '../lock.js';
 import { promptToken } from '../target/prompt.js';
-import { recordSeeded, reloadFacts, updateFacts } from '../sandbox/index.js';
+import { recordSeeded, reloadFacts, sandboxLayout, sandboxLinks, updateFacts } from '../sandbox/index.js';
 import type { CreateOptions } from '../settings.js';
 import { skipAirflowCheck } from '../steps/airflow-check-level.js';
 import { planApprole, setupApprole } from '../steps/approle.js';
@@ -236,8 +236,8 @@ function newContext(options: CreateOptions, resolved: Awaited<ReturnType<typeof 
 function factsWarning(ctx: CreateContext): string | undefined {
   const { status, error } = ctx.settings.sandbox.facts;
   const state = relative(process.cwd(), ctx.paths.state) || ctx.paths.state;
-  if (status === 'corrupt' || status === 'unreadable')
-    return `${state} ${status === 'corrupt' ? `is corrupt (it ${error})` : error}: starting from fresh facts; a server it may have named is not adopted or stopped`;
+  if (status === 'corrupt')
+    return `${state} is corrupt (it ${error}): starting from fresh facts; a server it may have named is not adopted or stopped`;
   if (status === 'copied')
     return "this sandbox dir was copied from another one: it gets its own sandbox id and server; the other sandbox's server is left alone";
   return undefined;
@@ -322,6 +322,8 @@ function recordFacts(ctx: CreateContext): void {
     airflowBin: ctx.airflow?.bin ?? facts.airflowBin,
     airflowVersion: ctx.airflow?.version ?? facts.airflowVersion,
     configFile: ctx.settings.configFile,
+    links:
+      facts.links ?? sandboxLinks(ctx.paths, sandboxLayout(ctx.paths.dir).config, { dagsDir: ctx.settings.dagsDir }),
   }));
 }
 

@@ -92,13 +92,6 @@ function nothingOurs(sb: Sandbox): DownResult {
 async function down(sb: Sandbox): Promise<DownResult> {
   const { status, error } = sb.facts;
   const state = relative(process.cwd(), sb.paths.state) || sb.paths.state;
-  if (status === 'unreadable')
-    return {
-      stopped: false,
-      code: 1,
-      message: `${state} ${error}: cannot tell which server is this sandbox's`,
-      fix: 'run down as the user who created the sandbox',
-    };
   if (sb.target && !sb.server) return { stopped: false, code: 0, message: `nothing to stop: ${notManaged(sb.target)}` };
   if (status === 'corrupt')
     return {
@@ -115,7 +108,7 @@ async function down(sb: Sandbox): Promise<DownResult> {
 export async function downCommand(dirArg: string | undefined, mode: OutputMode): Promise<number> {
   const opened = await openSandbox(dirArg);
   const { status } = opened.facts;
-  const lockable = existsSync(opened.paths.stateDir) && status !== 'missing' && status !== 'unreadable';
+  const lockable = existsSync(opened.paths.stateDir) && status !== 'missing';
   const lock = lockable ? await acquireLock(opened.paths) : undefined;
   let result: DownResult;
   try {

@@ -54,14 +54,6 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
   const here = dirArg ?? '';
   const { status, facts, error } = sb.facts;
   const stateLabel = relative(process.cwd(), paths.state) || paths.state;
-  if (status === 'unreadable') {
-    return {
-      dir,
-      running: false,
-      reason: `${stateLabel} ${error}`,
-      fix: 'run this as the user who created the sandbox',
-    };
-  }
   if (status === 'corrupt') {
     return {
       dir,

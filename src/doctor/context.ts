@@ -3,7 +3,8 @@
  * backend class and kwargs as Airflow reads them, and, when an Airflow is found, Airflow's own answer
  * for every connection and variable (the probe), asked once, in one process.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { MAX_TOKEN_BYTES, readUserFileIfExists } from '../io/read.js';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigFile } from '../config.js';
@@ -148,7 +149,8 @@ export async function buildDoctorContext(
   const token =
     (typeof kwargs?.token === 'string' ? kwargs.token : undefined) ??
     env.get('VAULT_TOKEN') ??
-    (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() || undefined : undefined);
+    (readUserFileIfExists(tokenFile, { what: 'the vault CLI token file', maxBytes: MAX_TOKEN_BYTES })?.trim() ||
+      undefined);
   // The banner's token counts only for a server proven to be this sandbox's (vault/identity.ts).
   const serverToken =
     sandbox && runningServers(sandbox).server

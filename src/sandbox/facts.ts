@@ -6,10 +6,10 @@
  * anywhere leaves a record the next run converges from.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, realpathSync } from 'node:fs';
-import { errnoOf, UsageError, writeFailure } from '../errors.js';
-import { writePrivateFile } from '../files.js';
-import { readInputFile } from '../validate/input-file.js';
+import { realpathSync } from 'node:fs';
+import { FileError, writeFailure } from '../errors.js';
+import { writePrivateFile } from '../io/private.js';
+import { MAX_RECORD_BYTES, readUserFileIfExists } from '../io/read.js';
 import type { Flavour } from '../vault/binary.js';
 import { relativeToSandbox, sandboxLayout, type SandboxPaths } from './layout.js';
 
@@ -49,27 +49,29 @@ export interface SandboxFacts {
   airflowVersion?: string;
   /** The config file the last run read: relative to the sandbox dir when inside it. */
   configFile?: string;
+  /**
+   * The symlinks leaving the sandbox when it was created (path relative to the dir -> target), which
+   * the trust boundary accepts; any other link out is refused. Absent until the first run records it.
+   */
+  links?: Record<string, string>;
   server?: ServerRecord;
   seeded?: SeededSet;
 }
 
 /**
- * `unreadable`: the file is there but this user may not read it (another user's sandbox);
  * `corrupt`: it was read and is not a state of ours; `copied`: recorded for another dir that still
  * holds the same sandbox, so its server and id are not ours; `moved`: recorded for a dir that no
- * longer holds it (renamed): the id and the server are still ours.
+ * longer holds it (renamed): the id and the server are still ours. A state this user may not read
+ * (another user's sandbox, a FIFO, a link) is none of these: reading it throws a FileError (exit 2).
  */
-export type FactsStatus = 'missing' | 'unreadable' | 'corrupt' | 'ok' | 'copied' | 'moved';
+export type FactsStatus = 'missing' | 'corrupt' | 'ok' | 'copied' | 'moved';
 
 export interface FactsRead {
   status: FactsStatus;
   facts: SandboxFacts;
-  /** For unreadable and corrupt: what is wrong, in words that follow "state.json ...". */
+  /** For corrupt: what is wrong, in words that follow "state.json ...". */
   error?: string;
 }
-
-/** state.json holds the seeded ids, so it is allowed what an import is. */
-const MAX_STATE_BYTES = 32 * 1024 * 1024;
 
 export function newSandboxId(): string {
   return randomBytes(12).toString('hex');
@@ -84,23 +86,23 @@ function sameDir(a: string, b: string): boolean {
   }
 }
 
-type RawText = { text: string } | { status: 'missing' | 'unreadable'; error?: string };
+/** The state's text, null when there is none; a file that cannot be read safely is a FileError (exit 2). */
+function readStateText(file: string): string | null {
+  return readUserFileIfExists(file, {
+    what: "the sandbox's state",
+    maxBytes: MAX_RECORD_BYTES,
+    ownerCheck: true,
+    noFollow: true,
+    fix: `run this as the sandbox's owner, or remove '${file}' to start its record afresh`,
+  });
+}
 
-function readStateText(file: string): RawText {
-  try {
-    lstatSync(file);
-  } catch (e) {
-    const code = errnoOf(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'missing' };
-    return { status: 'unreadable', error: `cannot be read (${code})` };
-  }
-  try {
-    return { text: readInputFile(file, { label: file, fix: '', maxBytes: MAX_STATE_BYTES }) };
-  } catch (e) {
-    if (e instanceof UsageError)
-      return { status: 'unreadable', error: 'cannot be read by you (permission, or not a file)' };
-    throw e;
-  }
+/** A JSON object of strings, kept without a prototype (a key `__proto__` is an ordinary key). */
+function stringRecord(v: unknown): Record<string, string> | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
 }
 
 const str = (r: Record<string, unknown>, k: string) => (typeof r[k] === 'string' ? (r[k] as string) : undefined);
@@ -148,32 +150,33 @@ function factsOf(r: Record<string, unknown>, dir: string): SandboxFacts {
     airflowBin: str(r, 'airflowBin'),
     airflowVersion: str(r, 'airflowVersion'),
     configFile: str(r, 'configFile'),
+    links: stringRecord(r.links),
     ...(seeded && typeof seeded === 'object'
       ? { seeded: { connections: strings(seeded.connections), variables: strings(seeded.variables) } }
       : {}),
   };
 }
 
-/** The id recorded in another dir's state, when it has a readable one. */
+/** The id recorded in another dir's state, when it has one this user may read. */
 function idRecordedIn(dir: string): string | undefined {
-  const read = readStateText(sandboxLayout(dir).state);
-  if (!('text' in read)) return undefined;
   try {
-    const r = JSON.parse(read.text) as Record<string, unknown>;
+    const text = readStateText(sandboxLayout(dir).state);
+    const r = text === null ? null : (JSON.parse(text) as Record<string, unknown>);
     return r && typeof r === 'object' ? str(r, 'sandboxId') : undefined;
-  } catch {
-    return undefined;
+  } catch (e) {
+    if (e instanceof FileError || e instanceof SyntaxError) return undefined;
+    throw e;
   }
 }
 
 /** The facts for this dir, with what kind of record they came from (see FactsStatus). */
 export function readFacts(paths: Pick<SandboxPaths, 'dir' | 'state'>): FactsRead {
   const fresh = (): SandboxFacts => ({ sandboxId: newSandboxId(), dir: paths.dir });
-  const read = readStateText(paths.state);
-  if (!('text' in read)) return { status: read.status, facts: fresh(), error: read.error };
+  const text = readStateText(paths.state);
+  if (text === null) return { status: 'missing', facts: fresh() };
   let raw: unknown;
   try {
-    raw = JSON.parse(read.text);
+    raw = JSON.parse(text);
   } catch {
     return { status: 'corrupt', facts: fresh(), error: 'is not JSON' };
   }
@@ -216,7 +219,7 @@ export function writeFacts(paths: Pick<SandboxPaths, 'dir' | 'state'>, facts: Sa
   }
 }
 
-/** Read, change, write: the rest of the facts are kept (a corrupt or unreadable file starts fresh). */
+/** Read, change, write: the rest of the facts are kept (a corrupt file starts fresh). */
 export function updateFacts(
   paths: Pick<SandboxPaths, 'dir' | 'state'>,
   step: string,
@@ -271,7 +274,7 @@ export function recordServerStarted(
 /** Forgets the server (it is proven gone), keeping what was learned about binary, port and Airflow. */
 export function clearServer(paths: Pick<SandboxPaths, 'dir' | 'state'>, step: string): void {
   const { status, facts } = readFacts(paths);
-  if (status === 'missing' || status === 'unreadable' || !facts.server) return;
+  if (status === 'missing' || !facts.server) return;
   writeFacts(paths, { ...facts, server: undefined }, step);
 }
 

@@ -9,15 +9,18 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { loadConfig, type ConfigFile } from '../config.js';
 import { UsageError } from '../errors.js';
+import { assertTrusted } from '../io/trust.js';
 import { readTargetRecord, type TargetRecord } from '../target/index.js';
 import { addressUrl, parseAddress } from '../vault/address.js';
 import { findServers, listenAddressOf, proveOurs, type Proof } from '../vault/identity.js';
 import { processCommandLine } from '../vault/server.js';
 import { type FactsRead, readFacts, type SandboxFacts, type SeededSet, type ServerRecord } from './facts.js';
 import { findSandboxDir, fromSandbox, sandboxLayout, type SandboxPaths } from './layout.js';
+import { assertSandboxTrusted, configEntries, recordEntries } from './trust.js';
 
 export * from './facts.js';
 export * from './layout.js';
+export { assertSandboxTrusted, sandboxLinks } from './trust.js';
 
 /** Where the config file in use came from. */
 export type ConfigSource = '--config' | 'state' | 'default';
@@ -54,6 +57,7 @@ export interface OpenOptions {
   /** --config FILE. */
   config?: string;
   cwd?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The config file: --config, else the one the state names (while it exists), else <dir>/secrets-sandbox.yaml. */
@@ -89,13 +93,25 @@ function dagsDirOf(config: ConfigFile | undefined): string | undefined {
   return typeof d === 'string' && d !== '' ? d : undefined;
 }
 
+/**
+ * The sandbox `dirArg` (and --config) means. Nothing of it is read before the trust boundary
+ * (src/io/trust.ts) has passed what is about to be read: the dir and the records first, then the
+ * config file, then every other entry (the env files, the venv, the DAG folder): a sandbox another
+ * user controls is refused (exit 2, naming the path and its owner) before anything of it is used.
+ */
 export async function openSandbox(dirArg: string | undefined, o: OpenOptions = {}): Promise<Sandbox> {
   const cwd = o.cwd ?? process.cwd();
+  const env = o.env ?? process.env;
   const dir = findSandboxDir(dirArg, cwd);
   const base = sandboxLayout(dir);
+  assertTrusted(recordEntries(base), { sandboxDir: dir, env });
   const facts = readFacts(base);
-  const config = await readConfig(resolveConfigFile(dir, facts.facts, o.config, cwd));
+  const links = facts.facts.links;
+  const resolved = resolveConfigFile(dir, facts.facts, o.config, cwd);
+  assertTrusted(configEntries({ config: resolved.file }, base.config), { sandboxDir: dir, links, env });
+  const config = await readConfig(resolved);
   const paths = sandboxLayout(dir, { config: config.file, dagsDir: dagsDirOf(config.parsed) });
+  assertSandboxTrusted(paths, base.config, { links }, env);
   return {
     dir,
     id: facts.facts.sandboxId,

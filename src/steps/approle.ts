@@ -5,10 +5,11 @@
  * reaches Airflow's env. A policy.hcl the user edited is what gets written, so a team's own policy
  * can be rehearsed: the check then says what it lets Airflow read.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { StepError } from '../errors.js';
-import { readWrittenRecord, recordedHashes, sha256 } from '../files.js';
+import { readWrittenRecord, recordedHashes, sha256 } from '../io/write.js';
+import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
 import { EnvFileError, readBackendWithEnvFile, type BackendKwargs } from '../airflow/backend/index.js';
 import { renderPolicy } from '../vault/auth/policy.js';
 import { authFor, DEFAULT_APPROLE_MOUNT } from '../vault/auth/index.js';
@@ -29,8 +30,9 @@ import { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
 export function policyToWrite(s: Settings, paths: SandboxPaths): { text: string; source: 'generated' | 'policy.hcl' } {
   const generated = renderPolicy(s);
   const file = paths.policy;
-  if (s.force || !existsSync(file)) return { text: generated, source: 'generated' };
-  const text = readFileSync(file, 'utf8');
+  if (s.force) return { text: generated, source: 'generated' };
+  const text = readUserFileIfExists(file, POLICY_READ);
+  if (text === null) return { text: generated, source: 'generated' };
   const recorded = recordedHashes(readWrittenRecord(paths.written), relative(paths.dir, file));
   if (text === generated || recorded.includes(sha256(text))) return { text: generated, source: 'generated' };
   return { text, source: 'policy.hcl' };

@@ -27,6 +27,7 @@ import { VERDICT_ID } from '../doctor/verdict.js';
 import { selfCommand } from '../ui/invocation.js';
 import type { CreateContext } from './context.js';
 import { airflowCheckLevel } from './airflow-check-level.js';
+import { ENV_READ, readUserFile } from '../io/read.js';
 
 export { airflowCheckLevel, skipAirflowCheck } from './airflow-check-level.js';
 

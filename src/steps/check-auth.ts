@@ -3,7 +3,7 @@
  * (AppRole, a CA, a namespace): log in as the provider does, and turn a refusal into the broken
  * link and its fix (a secret_id that expired, a policy without the data/ segment, a CA not trusted).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
 import { StepError } from '../errors.js';
 import { secretPath } from '../airflow/backend/index.js';
 import { authFor, AuthError } from '../vault/auth/index.js';
@@ -49,7 +49,7 @@ export async function loginAsAirflow(ctx: CreateContext, b: AirflowLookup): Prom
 function knownPolicy(ctx: CreateContext): string | null {
   if (ctx.policy) return ctx.policy.text;
   const f = ctx.paths.policy;
-  return existsSync(f) ? readFileSync(f, 'utf8') : null;
+  return readUserFileIfExists(f, POLICY_READ);
 }
 
 /** A failed read with Airflow's credentials, explained: the policy's flaw and the block that fixes it. */

@@ -5,7 +5,8 @@
  * The intent comes first, so a run cut anywhere after it leaves a server `down` can find by identity.
  */
 import { StepError } from '../errors.js';
-import { ensureDir, ensurePrivateDir } from '../files.js';
+import { ensurePrivateDir } from '../io/private.js';
+import { ensureDir } from '../io/write.js';
 import { clearServer, recordServerIntent, recordServerStarted } from '../sandbox/index.js';
 import { maskToken, registerSecret } from '../ui/mask.js';
 import { addressUrl, formatAddress, type ListenAddress, nextFreeAddress } from '../vault/address.js';

@@ -3,9 +3,10 @@
  * Vault) given by URL, CA and namespace, where nothing is started, mounted or stopped. Commands ask
  * the target, never "is this a dev server", what they may do.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ensurePrivateDir, writePrivateFile } from '../files.js';
+import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
+import { MAX_RECORD_BYTES, readUserFileIfExists } from '../io/read.js';
 import { VaultClient } from '../vault/client.js';
 
 interface TargetBase {
@@ -86,8 +87,16 @@ export function writeTargetRecord(file: string, t: Target | undefined): void {
 }
 
 export function readTargetRecord(file: string): TargetRecord | null {
+  const text = readUserFileIfExists(file, {
+    what: "the sandbox's target record",
+    maxBytes: MAX_RECORD_BYTES,
+    ownerCheck: true,
+    noFollow: true,
+    fix: `remove '${file}' and rerun`,
+  });
+  if (text === null) return null;
   try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as TargetRecord;
+    const v = JSON.parse(text) as TargetRecord;
     return v && v.kind === 'existing' && typeof v.url === 'string' ? v : null;
   } catch {
     return null;

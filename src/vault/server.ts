@@ -8,7 +8,9 @@ import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
-import { ensurePrivateDir, openPrivateFile } from '../files.js';
+import { ensurePrivateDir, openPrivateFile } from '../io/private.js';
+import { MAX_TEXT_BYTES, MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindowIfExists } from '../io/read.js';
+import { assertTrustedExecutable } from '../io/trust.js';
 import { parseAddress, portIsFree } from './address.js';
 import { parseBanner, type Banner } from './banner.js';
 import type { ServerBinary } from './binary.js';
@@ -97,6 +99,7 @@ function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
 }
 
 export async function startServer(opts: StartOptions): Promise<StartedServer> {
+  assertTrustedExecutable(opts.binary.path, 'the server binary');
   ensurePrivateDir(dirname(opts.homeDir));
   ensurePrivateDir(opts.homeDir);
   // Fresh files, never through a symlink or into another user's file: the banner holds the root
@@ -143,8 +146,7 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let banner: Banner = { errors: [] };
   for (;;) {
-    const text = readFileSync(opts.stdoutFile, 'utf8');
-    banner = parseBanner(text);
+    banner = parseBanner(readServerOutput(opts.stdoutFile) ?? '');
     if (banner.rootToken) return { pid, rootToken: banner.rootToken, unsealKey: banner.unsealKey };
     const token = opts.rootToken ?? readTokenFile(tokenFile);
     if (token && opts.readyProbe && !exited && (await opts.readyProbe(token))) return { pid, rootToken: token };
@@ -171,15 +173,35 @@ export function serverTokenFile(homeDir: string): string {
 /** The token in the server's token file, once it is there (written whole: temp file, then rename). */
 function readTokenFile(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8').trim() || undefined;
+    return privateText(file, 'the server token file', MAX_TOKEN_BYTES)?.trim() || undefined;
   } catch {
     return undefined;
   }
 }
 
+/** A file the server wrote into the sandbox's private dir: ours, a regular file, never through a link. */
+function privateText(file: string, what: string, maxBytes: number): string | null {
+  return readUserFileIfExists(file, { what, maxBytes, ownerCheck: true, noFollow: true });
+}
+
+/** The server's stdout: its banner (with the root token), small. */
+function readServerOutput(file: string): string | null {
+  return privateText(file, "the server's output", MAX_TEXT_BYTES);
+}
+
+/** The end of the server's log, where the reason it stopped is: a long-running server's log can be large. */
+const LOG_TAIL_BYTES = 64 * 1024;
+
 function serverSaid(banner: Banner, stderrFile: string): string {
   if (banner.errors.length) return banner.errors.join(' ');
-  const log = existsSync(stderrFile) ? readFileSync(stderrFile, 'utf8') : '';
+  const log =
+    readUserFileWindowIfExists(stderrFile, {
+      what: "the server's log",
+      maxBytes: LOG_TAIL_BYTES,
+      from: 'end',
+      ownerCheck: true,
+      noFollow: true,
+    }) ?? '';
   const lines = log.split('\n').filter((l) => /\[(ERROR|WARN)\]|error|Error/.test(l));
   return (lines.slice(-2).join(' ') || log.trim().split('\n').slice(-1)[0] || '').trim();
 }
@@ -217,6 +239,7 @@ async function exitedEarly(opts: StartOptions, banner: Banner, code: number | nu
 export function processCommandLine(pid: number): string | null {
   try {
     if (existsSync(`/proc/${pid}/cmdline`)) {
+      // The kernel's record of a process, not a file a user can plant: read directly (as in src/process.ts).
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() || null;
     }
     return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim() || null;
@@ -264,7 +287,7 @@ export async function stopAndWait(pid: number, graceMs = 10_000, killWaitMs = 5_
 /** An exited process lingers as a zombie until its (adoptive) parent reaps it; for us it is gone. */
 function isZombie(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); // the kernel's, like /proc/<pid>/cmdline above
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
@@ -277,7 +300,8 @@ function isZombie(pid: number): boolean {
  * it yet: it then takes the token file in the server's private HOME.
  */
 export function readBanner(stdoutFile: string, homeDir: string): Banner {
-  const banner: Banner = existsSync(stdoutFile) ? parseBanner(readFileSync(stdoutFile, 'utf8')) : { errors: [] };
+  const out = readServerOutput(stdoutFile);
+  const banner: Banner = out === null ? { errors: [] } : parseBanner(out);
   if (!banner.rootToken) {
     const token = readTokenFile(serverTokenFile(homeDir));
     if (token) return { ...banner, rootToken: token };

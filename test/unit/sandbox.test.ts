@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StepError, UsageError, writeFailure } from '../../src/errors.js';
+import { FileError, StepError, UsageError, writeFailure } from '../../src/errors.js';
 import { acquireLock, holderIsLiveRun, lockText } from '../../src/lock.js';
 import {
   clearServer,
@@ -107,7 +107,7 @@ describe('the config file, resolved once', () => {
 });
 
 describe('state.json facts', () => {
-  it('missing, corrupt and unreadable are told apart (unreadable is never "corrupt, remove it")', () => {
+  it('missing and corrupt are told apart; a state that cannot be read safely is refused (exit 2), never "corrupt"', () => {
     const p = fresh();
     expect(readFacts(p).status).toBe('missing');
     writeFileSync(p.state, '{"server": {"pid": ');
@@ -115,8 +115,8 @@ describe('state.json facts', () => {
     writeFileSync(p.state, '[1]');
     expect(readFacts(p).status).toBe('corrupt');
     const q = fresh();
-    mkdirSync(q.state); // not a file this user can read as state
-    expect(readFacts(q)).toMatchObject({ status: 'unreadable' });
+    mkdirSync(q.state); // not a file
+    expect(() => readFacts(q)).toThrow(FileError);
   });
 
   it('copied: the dir it was recorded for still holds the same sandbox, so id, server and seeded set are not ours', () => {
