@@ -14,6 +14,7 @@ import { formatAddress, type ListenAddress } from './vault/address.js';
 import {
   assertSandboxTrusted,
   DEFAULT_SANDBOX_DIR,
+  findSandboxDir,
   openSandbox,
   type Sandbox,
   type SandboxFacts,
@@ -224,14 +225,15 @@ export interface Merge {
 
 /** Step one of resolving: read the config, merge the layers, validate. No discovery, no network. */
 export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<Merge> {
-  const sandbox = await openSandbox(opts.dir, { config: opts.config });
-  const dir = sandbox.dir;
+  // The plainer problems of the dir first, named as the user named it, then the model (and its trust boundary).
+  const dir = findSandboxDir(opts.dir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new UsageError(
       `sandbox dir '${opts.dir ?? DEFAULT_SANDBOX_DIR}' is a file, not a directory; name a new or existing directory`,
     );
   }
-  checkSandboxState(sandbox.paths);
+  checkSandboxState(sandboxLayout(dir));
+  const sandbox = await openSandbox(opts.dir, { config: opts.config });
   // --config FILE is read and edited instead of <dir>/secrets-sandbox.yaml, never beside it; a later
   // run without --config (e.g. `up`) goes on with the file the last run used (the sandbox model decides).
   const { config } = sandbox;
