@@ -4,7 +4,6 @@
  * for every connection and variable (the probe), asked once, in one process.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { MAX_TOKEN_BYTES, readUserFileIfExists } from '../io/read.js';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigFile } from '../config.js';
@@ -23,6 +22,8 @@ import {
 import { probeEnv, runProbe, type ProbeReport } from '../airflow/probe.js';
 import { readBanner } from '../vault/server.js';
 import type { DoctorContext } from './types.js';
+import { MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindow } from '../io/read.js';
+import { FileError } from '../errors.js';
 
 /** VaultBackend's path argument as it keeps it: the first path (trailing slashes dropped), null, or the default. */
 function pathArg(kwargs: Record<string, unknown> | undefined, key: string, fallback: string): string | null {
@@ -90,6 +91,27 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/** The kwargs that name a file Airflow's Vault client opens (token, service-account JWT, key, CA bundle). */
+const FILE_KWARGS = ['token_path', 'kubernetes_jwt_path', 'gcp_key_path', 'verify'];
+
+/**
+ * A kwargs file that is a FIFO or a device: Python's open() and read() would block on it (or never
+ * end), so asking Airflow would hang. A missing file or a directory fails at once there: fine.
+ */
+function blockingFileKwarg(kwargs: Record<string, unknown>): string | undefined {
+  for (const key of FILE_KWARGS) {
+    const path = kwargs[key];
+    if (typeof path !== 'string' || path === '' || (key === 'verify' && /^(true|false)$/i.test(path))) continue;
+    try {
+      readUserFileWindow(path, { what: key, maxBytes: 1, from: 'start' });
+    } catch (e) {
+      if (e instanceof FileError && e.kind === 'not-regular' && e.code !== 'EISDIR')
+        return `${key} ${path} ${e.problem}`;
+    }
+  }
+  return undefined;
+}
+
 export async function buildDoctorContext(
   dirArg: string | undefined,
   processEnv: NodeJS.ProcessEnv = process.env,
@@ -106,10 +128,22 @@ export async function buildDoctorContext(
   const airflow = opts.airflow !== undefined ? opts.airflow : await findAirflow(opts.airflowBin, paths?.venvAirflow);
   const { connIds, varKeys } = expectedIds(sandbox, config);
 
+  // The class and kwargs as Airflow reads them (the reader is held to real Airflow by
+  // test/e2e/backend-settings.airflow.test.ts); only a value Airflow reads through the backend
+  // itself (_SECRET) is taken from Airflow's own answer.
+  const home = processEnv.HOME ?? homedir();
+  const version = airflow?.version ?? intendedAirflow(sandbox, config)?.major ?? '3';
+  const read = await readBackendSettings(user, { version });
+
   let probe: ProbeReport | null | undefined;
   let probeError: string | undefined;
+  const blocking = blockingFileKwarg(read.kwargs);
   if (opts.probe) probe = opts.probe;
-  else if (airflow && airflow.major !== '1.10' && opts.askAirflow !== false) {
+  else if (blocking && airflow) {
+    // hvac would open it and wait for good: Airflow is not asked, the checks below say why.
+    probe = null;
+    probeError = `not asked: ${blocking}, which Airflow's Vault client would wait on for ever`;
+  } else if (airflow && airflow.major !== '1.10' && opts.askAirflow !== false) {
     // A private AIRFLOW_HOME only where the user's Airflow would start from defaults anyway.
     const scratch = paths ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
     try {
@@ -127,12 +161,6 @@ export async function buildDoctorContext(
     }
   }
 
-  // The class and kwargs as Airflow reads them (the reader is held to real Airflow by
-  // test/e2e/backend-settings.airflow.test.ts); only a value Airflow reads through the backend
-  // itself (_SECRET) is taken from Airflow's own answer.
-  const home = processEnv.HOME ?? homedir();
-  const version = airflow?.version ?? intendedAirflow(sandbox, config)?.major ?? '3';
-  const read = await readBackendSettings(user, { version });
   const fromProbe = probe && !(probe.init_error?.stage === 'import') ? probe.config : undefined;
   const kwProblem = read.problems.find((p) => p.option.endsWith('backend_kwargs'));
   const rawKwargs =
