@@ -97,7 +97,7 @@ export interface CreateContext {
    */
   readyMount?: import('../vault/client.js').MountInfo | null;
   /** The web-UI probe, started as soon as the server is ready (next steps awaits it). */
-  uiProbe?: Promise<string | null>;
+  uiProbe?: Promise<import('../vault/ui.js').ServerUi>;
   /** Called by start once the server is spawned: the later steps' `warm`, while the main thread would only wait. */
   warmUp?: () => void;
 }
