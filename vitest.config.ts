@@ -47,10 +47,9 @@ function measuredSlowdown(): number {
 const hashicorpVault = process.env.VAULT_BIN || undefined;
 /**
  * e2e files with nothing of the server's to prove a second time: bad input starts no server, the
- * bench measures the tool against OpenBao's own CLI, and the launcher test is about the installed
- * command.
+ * bench measures the tool against OpenBao's own CLI, and the package test is about the npm tarball.
  */
-const SERVER_NEUTRAL_E2E = ['test/e2e/bad-input.test.ts', 'test/e2e/bench.test.ts', 'test/e2e/launcher.test.ts'];
+const SERVER_NEUTRAL_E2E = ['test/e2e/bad-input.test.ts', 'test/e2e/bench.test.ts', 'test/e2e/package.test.ts'];
 const E2E_EXCLUDE = ['**/*.airflow.test.ts', '**/node_modules/**'];
 
 const slowdown = measuredSlowdown();

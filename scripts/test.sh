@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh clone: set-up (Node packages, bundle, .venv with bao and
-# hvac, the Airflow venvs, HashiCorp Vault built from source), type check, then vitest. The e2e
-# files that talk to a server run twice: on OpenBao (project e2e) and on HashiCorp Vault (project
-# e2e-vault). Ends with the counts per server, then a plain "N passed, N failed" line.
+# The whole test suite from a fresh clone: set-up (Node packages, bundle, .venv with bao, the
+# test-only tools, the Airflow venvs, HashiCorp Vault built from source), type check, then vitest.
+# The e2e files that talk to a server run twice: on OpenBao (project e2e) and on HashiCorp Vault
+# (project e2e-vault). Ends with the counts per server, then a plain "N passed, N failed" line.
 # VAULT_BIN=/path/to/vault (a release build, say) is used for the Vault pass instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-test-tools.sh
 scripts/setup-airflow.sh
 if [ -z "${VAULT_BIN:-}" ]; then VAULT_BIN="$(scripts/setup-vault.sh)"; fi
 export VAULT_BIN

@@ -8,7 +8,7 @@ import { MAX_CONFIG_BYTES, readInputFile } from './validate/input-file.js';
 import { yamlToData } from './validate/yaml.js';
 import { ConnectionValueError, parseConnectionEntry } from './airflow/spec.js';
 import { UsageError } from './errors.js';
-import type { AirflowVersion } from './airflow/backend.js';
+import type { AirflowVersion } from './airflow/backend/index.js';
 import { SETTINGS, type SettingKey, type SettingRow } from './settings/schema.js';
 import type { Layer } from './settings/merge.js';
 

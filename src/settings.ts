@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
-import type { AirflowVersion } from './airflow/backend.js';
+import type { AirflowVersion } from './airflow/backend/index.js';
 import { connIdProblem } from './airflow/connection.js';
 import {
   configLayer,
@@ -22,7 +22,7 @@ import { formatAddress, type ListenAddress } from './vault/address.js';
 import { findSandboxDir, sandboxPaths, readFacts, type SandboxFacts } from './sandbox.js';
 import { connectionValueProblem, isJsonForm, passwordOf } from './airflow/spec.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
-import { uriRules } from './airflow/backend.js';
+import { airflowFeatures } from './airflow/backend/index.js';
 import { importAll } from './imports/index.js';
 import type { ImportNote } from './imports/types.js';
 import { merge, mergeEntries, type Entries, type Layer, type Merged, type Source } from './settings/merge.js';
@@ -32,7 +32,7 @@ import { selfCommand, shellArg } from './ui/invocation.js';
 import { checkSandboxState } from './validate/sandbox-dir.js';
 import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
-import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
+import { dockerEnvValueProblem, envValueProblem } from './airflow/backend/index.js';
 import { existingVaultSettings, type ExistingVaultSettings } from './target/settings.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
@@ -447,7 +447,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
   }
   // A conn_uri may not deserialize on Airflow 3.0 and 3.1 (the provider's own advice: store fields there).
   if (s.source.format === undefined)
-    s.format = airflow && /^3\.[01]\./.test(airflow.version) && !said ? 'fields' : 'uri';
+    s.format = airflow && !said ? airflowFeatures(airflow.version).defaultFormat : 'uri';
   if (s.airflowVersion === '1.10' && s.format === 'fields') {
     throw new UsageError(
       `--format fields needs Airflow 2.x or later (1.10 reads only conn_uri); use --format uri with --airflow-version 1.10`,
@@ -455,7 +455,10 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
   }
 
   if (opts.import?.length) {
-    const imported = await importAll(opts.import, { rules: uriRules(s.airflowVersion), format: s.format });
+    const imported = await importAll(opts.import, {
+      rules: airflowFeatures(s.airflowVersion).uriRules,
+      format: s.format,
+    });
     // Config < import < --conn, by id; linear in the number of entries.
     const flagConns = new Set((opts.conn ?? []).map((c) => c.slice(0, c.indexOf('='))));
     const fromFlags = s.connections.filter((c) => flagConns.has(c.id));

@@ -6,7 +6,7 @@ import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { findOnPath } from '../vault/binary.js';
 import { runFile } from '../process.js';
-import type { AirflowVersion } from './backend.js';
+import { airflowFeatures, airflowMajor, type AirflowVersion } from './backend/index.js';
 
 export interface AirflowInstall {
   bin: string;
@@ -16,11 +16,6 @@ export interface AirflowInstall {
   provider: string | null;
   hvac: string | null;
   major: AirflowVersion;
-}
-
-export function airflowMajor(version: string): AirflowVersion {
-  if (version.startsWith('1.')) return '1.10';
-  return version.startsWith('2.') ? '2' : '3';
 }
 
 function shebangPython(script: string): string | null {
@@ -80,15 +75,7 @@ export async function findAirflow(explicit?: string, sandboxDir?: string): Promi
 }
 
 export async function initDb(a: AirflowInstall, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; output: string }> {
-  const args =
-    a.major === '1.10'
-      ? ['initdb']
-      : a.major === '2' && !/^2\.[0-6]\./.test(a.version)
-        ? ['db', 'migrate']
-        : a.major === '2'
-          ? ['db', 'init']
-          : ['db', 'migrate'];
-  const r = await runFile(a.bin, args, { env, timeoutMs: 300_000 });
+  const r = await runFile(a.bin, [...airflowFeatures(a.version).dbInitCommand], { env, timeoutMs: 300_000 });
   return { ok: r.code === 0, output: r.stderr + r.stdout };
 }
 

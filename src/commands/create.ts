@@ -26,7 +26,7 @@ import { skipAirflowCheck } from '../steps/airflow-check-level.js';
 import { killRunningChildren } from '../process.js';
 import { addressUrl } from '../vault/address.js';
 import { readBanner } from '../vault/server.js';
-import { secretPath } from '../airflow/backend.js';
+import { secretPath } from '../airflow/backend/index.js';
 import { maskToken, redact, revealSecret } from '../ui/mask.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
 import { colorWanted, makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';

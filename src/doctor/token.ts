@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 import type { VaultError } from '../vault/client.js';
-import { AUTH_REQUIRES } from './provider-rules.js';
+import { AUTH_REQUIRES, isAuthType } from '../airflow/backend/index.js';
 import { airflowClient, type Check, fail, namespaceOf, ok, skip } from './types.js';
 
 /**
@@ -58,8 +58,9 @@ export const token: Check = {
       }
     }
     if (authType !== 'token') {
-      const need =
-        AUTH_REQUIRES[authType]?.note ?? AUTH_REQUIRES[authType]?.needs.map((n) => n.join(' or ')).join(', ');
+      const rule = isAuthType(authType) ? AUTH_REQUIRES[authType] : undefined;
+      const all = [...(rule?.needs ?? []), ...(rule?.atLogin ?? [])];
+      const need = rule?.note ?? (all.length ? all.map((n) => n.join(' or ')).join(', ') : undefined);
       return skip(
         `auth_type ${authType}: doctor logs in only with token, token_path and approle; ${authType} needs ${need ?? 'its own keys'} (Airflow's verdict above still tells whether it works)`,
       );

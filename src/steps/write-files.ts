@@ -4,15 +4,14 @@
  */
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { renderDag, renderGitignore } from '../airflow/templates.js';
 import {
   noProxyEntries,
   renderDockerEnv,
-  renderDag,
-  renderGitignore,
   renderShellEnv,
   parseEnvFile,
   type EnvInput,
-} from '../airflow/templates.js';
+} from '../airflow/backend/index.js';
 import { configWouldChange, editConfig } from '../config.js';
 import {
   ensurePrivateDir,

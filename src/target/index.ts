@@ -58,22 +58,6 @@ export function describeTarget(t: Target): string {
   return `${what} at ${t.url}${extra ? ` (${extra})` : ''}`;
 }
 
-/** The env Airflow and the vault/bao CLIs read for this target, besides the token. */
-export function targetEnv(t: Target): Record<string, string> {
-  const env: Record<string, string> = { VAULT_ADDR: t.url };
-  if (t.caFile) env.VAULT_CACERT = t.caFile;
-  if (t.namespace) env.VAULT_NAMESPACE = t.namespace;
-  return env;
-}
-
-/** VaultBackend kwargs for the target: `verify` as the CA path (requests' meaning), `namespace` for hvac.Client. */
-export function targetKwargs(t: Target): Record<string, unknown> {
-  const kw: Record<string, unknown> = { url: t.url };
-  if (t.caFile) kw.verify = t.caFile;
-  if (t.namespace) kw.namespace = t.namespace;
-  return kw;
-}
-
 /**
  * The record of an existing Vault this sandbox uses (.sandbox/target.json), so that status, down
  * and up can say plainly that they do not manage it. A sandbox with its own dev server has none.
