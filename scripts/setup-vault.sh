@@ -14,7 +14,8 @@
 #   the verified zip.
 # - The nested modules the zip leaves out (api, sdk, api/auth/*) and anything they add to the
 #   graph: not in that go.sum, so the go command checks them against sum.golang.org as above.
-#   GONOSUMDB/GONOSUMCHECK/GOINSECURE/GOPRIVATE are cleared for the build so that cannot be skipped.
+#   GOSUMDB is set and GONOSUMDB/GOPRIVATE/GOINSECURE are cleared for the build, so that check
+#   cannot be skipped; the go.sum it extends is the build copy's, removed afterwards.
 # GOCACHE and GOMODCACHE stay where Go keeps them (~/.cache/go-build, ~/go/pkg/mod), so a second
 # build on this machine, or after a pin change, reuses both. The module cache is read-only on
 # disk: `go clean -modcache` removes it.
@@ -34,6 +35,7 @@ NESTED_MODULES=(api api/auth/approle api/auth/kubernetes api/auth/userpass sdk)
 HEARTBEAT_SECONDS=30
 
 say() { echo "setup-vault: $*" >&2; }
+elapsed() { printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)); }
 # json_field NAME: the value of "NAME": "..." in the go command's indented -json output on stdin.
 json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p"; }
 
@@ -56,11 +58,11 @@ progress() {
       [ "$status" -gt 128 ] || break
     fi
     if [ "$SECONDS" -ge "$next" ]; then
-      say "$(printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60))) $what: $done${total:+ of about $total}${latest:+, now $latest}"
+      say "$(elapsed) $what: $done${total:+ of $total}${latest:+, now $latest}"
       next=$((SECONDS + HEARTBEAT_SECONDS))
     fi
   done
-  say "$what: $done done"
+  say "$what: $done${total:+ of $total}"
 }
 
 check_go() {
@@ -80,7 +82,7 @@ vault_build() {
   local out="$1" src="$1/src"
   SECONDS=0
   export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
-  export GOSUMDB=sum.golang.org GONOSUMDB= GONOSUMCHECK= GOINSECURE= GOPRIVATE=
+  export GOSUMDB=sum.golang.org GONOSUMDB= GOINSECURE= GOPRIVATE=
   say "fetching ${VAULT_MODULE}@${VAULT_VERSION} through ${GOPROXY:-$(go env GOPROXY)}"
   local info dir sum build_date patch_file
   info="$(go mod download -json "${VAULT_MODULE}@${VAULT_VERSION}")"
@@ -102,19 +104,19 @@ vault_build() {
     go mod edit "${drops[@]}"
     say "applying $PATCH"
     patch -p1 --forward --quiet <"$patch_file"
-    say "downloading the modules Vault needs (about 660 MB the first time; a heartbeat every ${HEARTBEAT_SECONDS}s)"
-    nice -n 19 go mod download -x 2>&1 | progress "modules fetched" ''
+    say "downloading the modules Vault needs into Go's module cache (about 660 MB the first time; a line every ${HEARTBEAT_SECONDS}s)"
+    nice -n 19 go mod download -x 2>&1 | progress "modules fetched (the rest were in the cache)" ''
     local total
     total="$(go list -deps -tags vault . | wc -l)"
-    say "compiling $total packages under nice -n 19 with -p=2 (about 20 min on 2 cores with an empty build cache, under a minute with a warm one)"
+    say "compiling $total packages under nice -n 19 with -p=2: 20 min or more on 2 cores with an empty build cache (an hour on a busy machine), about a minute with a warm one"
     # -tags vault as Vault's own scripts/build.sh; no "ui" tag: the web UI is a separate
     # JavaScript build that the Go module does not carry. CGO_ENABLED=0 as Vault's release builds.
     nice -n 19 go build -v -p=2 -trimpath -tags vault \
       -ldflags "-s -w -X ${VAULT_MODULE}/version.BuildDate=$build_date" \
-      -o "$out/bin/vault" . 2>&1 | progress "packages compiled" "$total"
+      -o "$out/bin/vault" . 2>&1 | progress "packages compiled (the rest came from Go's build cache)" "$total"
   )
   rm -rf "$src"
-  say "built $("$out/bin/vault" version) in $(printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)))"
+  say "built $("$out/bin/vault" version) in $(elapsed)"
 }
 
 key="vault-$(hash_of <(echo "$VAULT_MODULE@$VAULT_VERSION $VAULT_SUM") "$PATCH" scripts/setup-vault.sh)"
