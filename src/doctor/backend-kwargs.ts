@@ -8,6 +8,7 @@ import {
   PROVIDER_KWARGS,
 } from '../airflow/backend/index.js';
 import { type Check, fail, ok, warn } from './types.js';
+import { jsonSyntaxError } from '../io/parse.js';
 
 /**
  * A fix that changes single keys of the kwargs JSON, said key by key so that it never repeats the
@@ -46,11 +47,8 @@ export const backendKwargs: Check = {
     }
     if (!ctx.kwargs) {
       let why = 'a JSON value, but not an object';
-      try {
-        JSON.parse(raw);
-      } catch (e) {
-        why = `not valid JSON (${(e as Error).message})`;
-      }
+      const bad = jsonSyntaxError(raw);
+      if (bad) why = `not valid JSON (at character ${bad.offset + 1}: ${bad.reason})`;
       return fail(
         `${where} is ${why}: Airflow logs a warning and builds VaultBackend with no kwargs at all`,
         rewrite ?? 'use double quotes and null/true/false, and quote the whole value in single quotes in shell files',

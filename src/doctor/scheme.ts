@@ -34,7 +34,7 @@ export const scheme: Check = {
           fix,
         );
       }
-      if (err.kind === 'http' && /not JSON/.test(err.message)) {
+      if (err.kind === 'not-vault') {
         const secure = new URL(url.href);
         secure.protocol = 'https:';
         return fail(

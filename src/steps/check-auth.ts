@@ -3,7 +3,7 @@
  * (AppRole, a CA, a namespace): log in as the provider does, and turn a refusal into the broken
  * link and its fix (a secret_id that expired, a policy without the data/ segment, a CA not trusted).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
 import { StepError } from '../errors.js';
 import { secretPath } from '../airflow/backend/index.js';
 import { authFor, AuthError } from '../vault/auth/index.js';
@@ -11,7 +11,7 @@ import { judgePolicy } from '../vault/auth/policy.js';
 import { formatTtl } from '../vault/auth/ttl.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
-import { policyFile, POLICY_FILE } from './approle.js';
+import { POLICY_FILE } from './approle.js';
 import type { AirflowLookup } from './check.js';
 import type { CreateContext } from './context.js';
 
@@ -48,8 +48,8 @@ export async function loginAsAirflow(ctx: CreateContext, b: AirflowLookup): Prom
 /** The policy Airflow's token carries, as far as the tool can know it: the one written this run, else policy.hcl. */
 function knownPolicy(ctx: CreateContext): string | null {
   if (ctx.policy) return ctx.policy.text;
-  const f = policyFile(ctx.settings);
-  return existsSync(f) ? readFileSync(f, 'utf8') : null;
+  const f = ctx.paths.policy;
+  return readUserFileIfExists(f, POLICY_READ);
 }
 
 /** A failed read with Airflow's credentials, explained: the policy's flaw and the block that fixes it. */

@@ -27,6 +27,7 @@ import { VaultError } from '../vault/client.js';
 import { authFromKwargs, type AuthSpec } from '../vault/auth/index.js';
 import { checkExisting, loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';
 import type { CheckResult, CreateContext } from './context.js';
+import { ENV_READ, readUserFile } from '../io/read.js';
 
 /** The lookup the create flow's check repeats: where Airflow's VaultBackend reads, and how it logs in. */
 export interface AirflowLookup {

@@ -2,7 +2,7 @@
  * Step 7: the sandbox's files, each written atomically with its mode. A file the user edited is
  * kept unless --force, and the user is told which keys differ (never their secret values).
  */
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { renderDag, renderGitignore } from '../airflow/templates.js';
 import {
@@ -13,27 +13,25 @@ import {
   type EnvInput,
 } from '../airflow/backend/index.js';
 import { configWouldChange, editConfig } from '../config.js';
+import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
+import { MAX_CONFIG_BYTES, MAX_TEXT_BYTES, readUserFile, readUserFileIfExists } from '../io/read.js';
 import {
-  ensurePrivateDir,
   planFile,
   readWrittenRecord,
+  recordedHashes,
   sha256,
   writeFileAtomic,
-  writePrivateFile,
   type PlannedFile,
   type WriteOutcome,
   type WrittenRecord,
-} from '../files.js';
+} from '../io/write.js';
 import type { Settings } from '../settings.js';
-import type { SandboxPaths } from '../sandbox.js';
+import { DAG_FILE, GITIGNORE_ENTRIES, type SandboxPaths } from '../sandbox/index.js';
 import type { Flavour } from '../vault/binary.js';
 import type { CreateContext } from './context.js';
-import { StepError } from '../errors.js';
-import { policyFile } from './approle.js';
+import { FileError, StepError, writeFailure } from '../errors.js';
 import { renderPolicy } from '../vault/auth/policy.js';
 import { authFor } from '../vault/auth/index.js';
-
-export const DAG_FILE = 'example_secrets_dag.py';
 
 export interface FilePlan extends PlannedFile {
   outcome: WriteOutcome;
@@ -55,12 +53,13 @@ export interface PlanInput {
   policy?: string;
 }
 
-/** A file's text, or null when it is absent or not a regular file (what is in the way is reported when writing). */
-function textIfFile(path: string): string | null {
+/** A file's text, or null when it is absent or a directory (what is in the way is reported when writing). */
+function textIfFile(path: string, what: string): string | null {
   try {
-    return statSync(path).isFile() ? readFileSync(path, 'utf8') : null;
-  } catch {
-    return null;
+    return readUserFileIfExists(path, { what, maxBytes: MAX_TEXT_BYTES });
+  } catch (e) {
+    if (e instanceof FileError && e.code === 'EISDIR') return null;
+    throw e;
   }
 }
 
@@ -84,7 +83,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     ...(p.namespace ? { namespace: p.namespace } : {}),
     dagsFolder: s.dag && dagInSandbox ? s.dagsDir : undefined,
     // The user's NO_PROXY entries (in the .env now, or in this shell) survive the rewrite.
-    noProxy: noProxyEntries(p.url, textIfFile(paths.env)),
+    noProxy: noProxyEntries(p.url, textIfFile(paths.env, 'the env file')),
   };
   const files: PlannedFile[] = [];
 
@@ -92,8 +91,8 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   // order kept); a new sandbox gets one so `up` and the user have a place to start from.
   let configPlan: FilePlan | undefined;
   const cfgPath = s.configFile;
-  const cfgText = existsSync(cfgPath) ? readFileSync(cfgPath, 'utf8') : null;
   const cfgLabel = relative(process.cwd(), cfgPath) || cfgPath;
+  const cfgText = readUserFileIfExists(cfgPath, { what: 'config file', shownAs: cfgLabel, maxBytes: MAX_CONFIG_BYTES });
   if (s.dryRun) {
     // The config is always rewritten when it changes (the user's flags asked for it): a dry run needs only whether.
     const changes = await configWouldChange(cfgText, s.configEdits, cfgLabel);
@@ -113,7 +112,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   files.push({ path: paths.dockerEnv, content: renderDockerEnv(envInput), mode: 0o600 });
   // For the team's Vault too: the least-privilege policy Airflow needs, ready to hand over.
   if (s.auth === 'approle' || s.existing)
-    files.push({ path: policyFile(s), content: p.policy ?? renderPolicy(s), mode: 0o644 });
+    files.push({ path: paths.policy, content: p.policy ?? renderPolicy(s), mode: 0o644 });
   if (s.dag)
     files.push({
       path: dagPath,
@@ -141,8 +140,8 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
       note: outcome === 'kept' ? describeKept(f, record[rel(f.path)] !== undefined) : undefined,
     });
   }
-  const gi = existsSync(paths.gitignore) ? readFileSync(paths.gitignore, 'utf8') : null;
-  const giText = renderGitignore(gi);
+  const gi = textIfFile(paths.gitignore, '.gitignore');
+  const giText = renderGitignore(gi, GITIGNORE_ENTRIES);
   plans.push({
     path: paths.gitignore,
     content: giText,
@@ -153,7 +152,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
 }
 
 function describeKept(f: PlannedFile, ours: boolean): string {
-  const current = readFileSync(f.path, 'utf8');
+  const current = readUserFile(f.path, { what: 'file', maxBytes: MAX_CONFIG_BYTES });
   const who = ours ? 'edited by you' : 'not written by this tool';
   if (f.path.endsWith('.env')) {
     const a = parseEnvFile(current);
@@ -175,27 +174,12 @@ function countChangedLines(a: string, b: string): number {
   return n;
 }
 
-function fileError(path: string, e: unknown): StepError {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  const why: Record<string, string> = {
-    ENOSPC: 'the disk is full',
-    EDQUOT: 'the disk quota is used up',
-    EISDIR: 'a directory is in the way',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EROFS: 'the file system is read-only',
-  };
-  return new StepError(
-    'write files',
-    `cannot write ${path}: ${why[code] ?? (e as Error).message}`,
-    code === 'ENOSPC'
-      ? 'free some space, then rerun'
-      : `make ${path} writable (or remove what is in the way), then rerun`,
-  );
-}
+const fileError = (path: string, e: unknown) => writeFailure('write files', path, e);
+
+const writes = (p: FilePlan) => p.outcome === 'created' || p.outcome === 'updated';
 
 function applyOne(p: FilePlan, record: WrittenRecord, key: string): void {
-  if (p.outcome === 'created' || p.outcome === 'updated') {
+  if (writes(p)) {
     writeFileAtomic(p.path, p.content, p.mode);
     record[key] = sha256(p.content);
   } else if (p.outcome === 'unchanged' && existsSync(p.path)) {
@@ -205,24 +189,38 @@ function applyOne(p: FilePlan, record: WrittenRecord, key: string): void {
   }
 }
 
+function writeRecord(paths: SandboxPaths, record: WrittenRecord): void {
+  try {
+    ensurePrivateDir(paths.stateDir);
+    writePrivateFile(paths.written, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+  } catch (e) {
+    throw fileError(paths.written, e);
+  }
+}
+
+/**
+ * Writes the plans. The record of what is ours is written first, with each new file's hash beside
+ * the old one: a run cut anywhere in between (a full disk, a kill) leaves every file it wrote known
+ * as ours, so the rerun replaces it (a .env with a dead token) without --force.
+ */
 export function applyPlans(paths: SandboxPaths, plans: FilePlan[]): void {
   const record = readWrittenRecord(paths.written);
-  try {
-    for (const p of plans) {
-      try {
-        applyOne(p, record, relative(paths.dir, p.path));
-      } catch (e) {
-        throw fileError(p.path, e);
-      }
-    }
-  } finally {
-    // Even when a later file fails, remember the ones written, so a rerun knows them as ours.
+  const rel = (p: FilePlan) => relative(paths.dir, p.path);
+  const intended: WrittenRecord = { ...record };
+  for (const p of plans.filter(writes))
+    intended[rel(p)] = [...new Set([...recordedHashes(record, rel(p)), sha256(p.content)])];
+  if (plans.some(writes)) writeRecord(paths, intended);
+  for (const p of plans) {
     try {
-      ensurePrivateDir(paths.stateDir);
-      writePrivateFile(paths.written, JSON.stringify(record, null, 2) + '\n', 0o600);
-    } catch {
-      /* the failure that brought us here is the one to report */
+      applyOne(p, record, rel(p));
+    } catch (e) {
+      throw fileError(p.path, e);
     }
+  }
+  try {
+    writeRecord(paths, record);
+  } catch {
+    /* the intended record already knows every file written: nothing is lost */
   }
 }
 

@@ -42,7 +42,7 @@ function written(e: Partial<EnvInput>): SetUp['envFile'] {
     airflowVersion: '3',
     flavour: 'OpenBao',
     url: 'http://127.0.0.1:8200',
-    token: `hv's.to"k$en\\x`,
+    token: `hv's.to"k\\x`,
     mount: 'secret',
     connectionsPath: 'connections',
     variablesPath: 'variables',

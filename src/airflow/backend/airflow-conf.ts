@@ -8,11 +8,13 @@
  *   3. the default (empty for every secrets option).
  * Each answer says where it came from; an error says what Airflow does with it.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { runFile } from '../../process.js';
 import { getOption, hasOption, IniError, parseIni, type Ini } from './ini.js';
 import { expandEnvVar, ExpansionLoop, ShlexError, shlexSplit } from './python.js';
+import { FileError } from '../../errors.js';
+import { MAX_TEXT_BYTES, readUserFileIfExists } from '../../io/read.js';
 
 export type SourceKind = 'env' | 'env-cmd' | 'env-secret' | 'cfg' | 'cfg-cmd' | 'cfg-secret' | 'default' | 'per-key';
 
@@ -124,13 +126,21 @@ export type CfgFile = { path: string; ini?: Ini; error?: ConfError };
 /** airflow.cfg as configparser.read() takes it: a file it cannot open counts as absent. */
 export function loadAirflowCfg(ce: ConfEnv): CfgFile {
   const path = airflowCfgPath(ce);
-  let text: string;
+  let text: string | null;
   try {
-    if (!existsSync(path) || !statSync(path).isFile()) return { path };
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return { path };
+    // Its *_cmd options are run: another user's file is refused, and a FIFO never blocks the run.
+    text = readUserFileIfExists(path, {
+      what: 'airflow.cfg',
+      maxBytes: MAX_TEXT_BYTES,
+      ownerCheck: true,
+      fix: 'make it yours, or point AIRFLOW_HOME (or AIRFLOW_CONFIG) at an Airflow config of yours',
+    });
+  } catch (e) {
+    // What configparser cannot open (a directory, no permission) it skips.
+    if (e instanceof FileError && (e.kind === 'unreadable' || e.code === 'EISDIR')) return { path };
+    throw e;
   }
+  if (text === null) return { path };
   try {
     return { path, ini: parseIni(text, path) };
   } catch (e) {

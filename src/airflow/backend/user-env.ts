@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { runFile } from '../../process.js';
+import { ENV_READ, readUserFileIfExists } from '../../io/read.js';
 
 export interface UserEnvironment {
   env: Map<string, string>;
@@ -76,6 +77,8 @@ export async function userEnvironment(
 ): Promise<UserEnvironment> {
   const env = envMap(base);
   if (!envFile) return { env, fromEnvFile: new Set(), unsetByEnvFile: new Set() };
+  // bash runs what the file says, and blocks on a FIFO: a regular file of the user's (or root's) only.
+  readUserFileIfExists(envFile, { ...ENV_READ, ownerCheck: true });
   const bash = BASH_CANDIDATES.find((b) => existsSync(b));
   if (!bash) throw new EnvFileError('no-bash', envFile, `no bash found to read ${envFile} as your shell does`);
   // BASH_ENV would make bash run another file first: the user's interactive shell did not.
