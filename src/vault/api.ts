@@ -41,6 +41,8 @@ export interface HealthBody {
   standby?: boolean;
   version?: string;
   cluster_name?: string;
+  /** HashiCorp Vault only: false on the Community Edition, which has no namespaces. OpenBao sends none. */
+  enterprise?: boolean;
 }
 
 export interface TokenInfo {
@@ -136,4 +138,6 @@ export interface VaultApi {
   writeAppRole(mount: string, role: string, opts: AppRoleOptions): Promise<void>;
   readRoleId(mount: string, role: string): Promise<string>;
   generateSecretId(mount: string, role: string): Promise<{ secretId: string; ttl: number }>;
+  /** When a secret_id stops being valid by its TTL: a date, null for none, or 'unknown-secret-id'. */
+  secretIdExpiry(mount: string, role: string, secretId: string): Promise<Date | null | 'unknown-secret-id'>;
 }

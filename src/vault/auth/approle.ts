@@ -24,19 +24,32 @@ export interface AppRoleAuthSpec {
 const mountOf = (spec: AppRoleAuthSpec) => spec.mount || DEFAULT_APPROLE_MOUNT;
 const NOT_ENABLED = new Set([404, 405]);
 
-/** The secret_id the .env holds for this role, when it still logs in; otherwise undefined (said aloud). */
+const PAST_TTL =
+  'the secret_id in .env is past its TTL (the server accepts it only until it tidies it away): making a new one';
+
+/**
+ * The secret_id the .env holds for this role when it still logs in and its TTL has not run out,
+ * else undefined (said aloud). The TTL is asked apart from the login: Vault still accepts a
+ * secret_id past its TTL until its periodic tidy removes it, so one kept by the login alone would
+ * stop working soon after.
+ */
 async function keptSecretId(api: VaultApi, roleId: string, input: SandboxAuthInput): Promise<string | undefined> {
   const kw = input.current;
   if (input.ttl.renew || kw.auth_type !== 'approle' || kw.role_id !== roleId) return undefined;
   if (typeof kw.secret_id !== 'string' || !kw.secret_id) return undefined;
   try {
     await api.withToken('').approleLogin(roleId, kw.secret_id, DEFAULT_APPROLE_MOUNT);
-    return kw.secret_id;
   } catch (e) {
     if (!(e instanceof VaultError)) throw e;
     input.say('the secret_id in .env no longer logs in: making a new one');
     return undefined;
   }
+  const expiry = await api.secretIdExpiry(DEFAULT_APPROLE_MOUNT, ROLE_NAME, kw.secret_id);
+  if (expiry instanceof Date && expiry.getTime() <= input.now()) {
+    input.say(PAST_TTL);
+    return undefined;
+  }
+  return kw.secret_id;
 }
 
 export const approle: AuthMethod<AppRoleAuthSpec> = {
