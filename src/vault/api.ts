@@ -101,7 +101,6 @@ export const HEALTH_STATUS: Record<number, string> = {
   503: 'sealed',
 };
 
-
 /** Every request the tool makes to Vault. Errors are VaultError with kind and status. */
 export interface VaultApi {
   readonly url: string;

@@ -54,6 +54,7 @@ async function keptSecretId(api: VaultApi, roleId: string, input: SandboxAuthInp
 
 export const approle: AuthMethod<AppRoleAuthSpec> = {
   name: 'approle',
+  title: 'AppRole',
   choice: 'Airflow logs in as a role that may only read its paths, as in production (writes policy.hcl)',
   secretKwargs: ['secret_id'],
   placeholders: { auth_type: 'approle', role_id: '<role_id>', secret_id: '<secret_id>' },
@@ -119,5 +120,6 @@ export const approle: AuthMethod<AppRoleAuthSpec> = {
       return { method: 'approle', roleId, secretId };
     },
     summary: () => `AppRole (role ${ROLE_NAME})`,
+    identity: () => ({ role: ROLE_NAME }),
   },
 };

@@ -26,6 +26,7 @@ function readToken(spec: TokenAuthSpec): string {
 
 export const token: AuthMethod<TokenAuthSpec> = {
   name: 'token',
+  title: 'token',
   choice: 'Airflow uses the sandbox root token (the classic guide; simplest)',
   secretKwargs: ['token'],
   placeholders: { token: '<your token>' },
@@ -47,4 +48,3 @@ export const token: AuthMethod<TokenAuthSpec> = {
     fix: rerun ?? 'use a valid token: vault token lookup <token> tells whether the server knows it',
   }),
 };
-

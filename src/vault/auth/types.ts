@@ -36,13 +36,17 @@ export interface SandboxAuth<S extends AuthSpecBase> {
   plan(input: { policy: string; ttl: SandboxAuthInput['ttl'] }): string[];
   /** Enable the method, bind an identity to the policy, and return the credentials Airflow gets. */
   setUp(api: VaultApi, input: SandboxAuthInput): Promise<S>;
-  /** One line for the report: how Airflow logs in now (never a secret). */
+  /** How the report names what Airflow logs in as ("AppRole (role airflow)"); never a secret. */
   summary(spec: S): string;
+  /** The same for the JSON summary: the identity's kind and name ({ role: 'airflow' }). */
+  identity(spec: S): Record<string, string>;
 }
 
 export interface AuthMethod<S extends AuthSpecBase> {
   /** The provider's `auth_type`, the `--auth` choice and the config's `vault.auth` value. */
   readonly name: S['method'];
+  /** The method's name in a sentence ("AppRole"). */
+  readonly title: string;
   /** How --help, the README and the wizard describe the choice, in one line. */
   readonly choice: string;
   /** The kwargs that carry secrets (masked in every message; the env files are 0600). */
