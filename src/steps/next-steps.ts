@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { CreateContext } from './context.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
-import { serverUi } from '../vault/ui.js';
+import { HOW_TO_GET_A_UI, serverUi } from '../vault/ui.js';
 import { findSandboxDir } from '../sandbox/index.js';
 
 function pathFor(p: string): string {
@@ -50,13 +50,14 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   }
   const url = ctx.server?.url;
   const ui = url ? await serverUi(url, ctx.target?.caFile) : null;
-  ctx.ui = ui
-    ? { url: ui, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' }
+  ctx.ui = ui?.served
+    ? { url: ui.url, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' }
     : null;
   const where = ctx.airflowAuth
     ? 'the root token (--show-token prints it; .env holds only the AppRole credentials)'
     : 'the VAULT_TOKEN in .env; --show-token prints it';
-  if (ui) steps.push(`# web UI: ${ui} (sign in with method Token and ${where})`);
+  if (ui?.served) steps.push(`# web UI: ${ui.url} (sign in with method Token and ${where})`);
+  else if (ui) steps.push(`# no web UI: ${HOW_TO_GET_A_UI}`);
   const dirDefault = ctx.paths.dir === findSandboxDir(undefined);
   const cmdDir = dirDefault ? '' : ` ${pathFor(ctx.paths.dir)}`;
   const self = selfCommand();
