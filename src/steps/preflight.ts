@@ -5,7 +5,7 @@
  * server.
  */
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
 import {
   type BinaryIdentity,
@@ -14,6 +14,7 @@ import {
   isExecutableFile,
   locateBinary,
   resolveWrapper,
+  type ServerBinary,
 } from '../vault/binary.js';
 import { installOpenBao } from '../vault/install.js';
 import { recordServerIntent, recordServerStarted, reloadFacts, runningServers } from '../sandbox/index.js';
@@ -116,13 +117,26 @@ async function binaryPath(ctx: FlowContext): Promise<string> {
   return choice;
 }
 
+/**
+ * The binary and what it is. A `vault` or `bao` this sandbox has not run (or that changed since) is
+ * named by the server's own banner once it runs (the start step settles it): a `<bin> version` run
+ * here is a second start of a large binary beside the server's own, which a fresh sandbox feels
+ * (bench/changes.md). Any other file is asked `version` now.
+ */
+async function binaryFor(path: string, known: BinaryIdentity | null): Promise<ServerBinary> {
+  const name = basename(path);
+  const current = known !== null && known.binStamp !== undefined && known.binStamp === binaryStamp(path);
+  if (current || (name !== 'vault' && name !== 'bao')) return identifyBinary(path, known);
+  return { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '' };
+}
+
 async function preflight(ctx: FlowContext): Promise<Partial<Produced>> {
   const s = ctx.settings;
   probeWritable(s.dir);
   const path = await binaryPath(ctx);
   const lastBin = s.facts.bin;
-  const binary = await identifyBinary(path, knownIdentity(s, path, false));
-  ctx.report.info(`${binary.flavour} ${binary.version} at ${binary.path}`);
+  const binary = await binaryFor(path, knownIdentity(s, path, false));
+  if (binary.version) ctx.report.info(`${binary.flavour} ${binary.version} at ${binary.path}`);
   await adoptRunning(ctx);
   const { address, decision } = await chooseAddress(addressInput(ctx.settings), ctx.services.portIsFree, (m) =>
     ctx.report.warn(m),

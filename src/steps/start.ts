@@ -10,7 +10,7 @@ import { ensureDir } from '../io/write.js';
 import { clearServer, recordServerIntent, recordServerStarted } from '../sandbox/index.js';
 import { maskToken, registerSecret } from '../ui/mask.js';
 import { addressUrl, formatAddress, type ListenAddress, nextFreeAddress } from '../vault/address.js';
-import { binaryStamp, type ServerBinary } from '../vault/binary.js';
+import { binaryOf, binaryStamp, identifyBinary, type ServerBinary } from '../vault/binary.js';
 import { devServerArgs, readBanner, startServer, stopAndWait } from '../vault/server.js';
 import { defineStep, type FlowContext, type ServerDecision, type ServerHandle, type StepContext } from './context.js';
 import { ownServerOnly } from './skip.js';
@@ -57,14 +57,32 @@ async function stopOurs(ctx: FlowContext, pid: number, why: string): Promise<voi
   clearServer(ctx.paths, STEP);
 }
 
+/**
+ * The binary's version when preflight left it to the server (a vault or bao this sandbox had not
+ * run): the server's banner names it (`Version:` comes before the token), else `<bin> version`. A
+ * binary that is neither Vault nor OpenBao fails here, and create stops the server it started.
+ */
+async function settleBinary(ctx: FlowContext, b: ServerBinary): Promise<ServerBinary> {
+  if (b.version) return b;
+  const said = readBanner(ctx.paths.serverOut, ctx.paths.home).version;
+  const settled = said ? binaryOf(b.path, said) : await identifyBinary(b.path);
+  ctx.report.info(`${settled.flavour} ${settled.version} at ${settled.path}`);
+  return settled;
+}
+
 /** The server that preflight decided to reuse, when its token still works; else stops what must go first. */
-async function reuseOrClear(ctx: FlowContext, d: ServerDecision): Promise<ServerHandle | undefined> {
+async function reuseOrClear(
+  ctx: FlowContext,
+  d: ServerDecision,
+  binary: ServerBinary,
+): Promise<{ server: ServerHandle; binary: ServerBinary } | undefined> {
   if (d.reuse) {
     const r = await reuseProblem(ctx, d.reuse.url);
     if (r.token) {
       registerSecret(r.token);
       ctx.report.info(`reusing the sandbox server (pid ${d.reuse.pid}) on ${d.reuse.url}`);
-      return { pid: d.reuse.pid, url: d.reuse.url, token: r.token, startedNow: false };
+      const server = { pid: d.reuse.pid, url: d.reuse.url, token: r.token, startedNow: false };
+      return { server, binary: await settleBinary(ctx, binary) };
     }
     await stopOurs(ctx, d.reuse.pid, r.problem ?? 'it does not answer');
   } else if (d.stopFirst !== undefined) {
@@ -74,7 +92,11 @@ async function reuseOrClear(ctx: FlowContext, d: ServerDecision): Promise<Server
 }
 
 /** One start on `listen`: the intent recorded first, the pid the moment it exists, the binary once it serves. */
-async function startOn(ctx: FlowContext, binary: ServerBinary, listen: ListenAddress): Promise<ServerHandle> {
+async function startOn(
+  ctx: FlowContext,
+  binary: ServerBinary,
+  listen: ListenAddress,
+): Promise<{ server: ServerHandle; binary: ServerBinary }> {
   const s = ctx.settings;
   // --tls: the server's own -dev-tls writes a fresh CA and certificate here at each start.
   const tlsCertDir = s.tls ? ctx.paths.tlsDir : undefined;
@@ -107,27 +129,28 @@ async function startOn(ctx: FlowContext, binary: ServerBinary, listen: ListenAdd
     },
   });
   registerSecret(started.rootToken); // from here on no message, error included, prints it
+  const settled = await settleBinary(ctx, binary);
   recordServerStarted(ctx.paths, STEP, {
     pid: started.pid,
     url,
-    bin: binary.path,
-    binStamp: binaryStamp(binary.path),
-    flavour: binary.flavour,
-    version: binary.version,
+    bin: settled.path,
+    binStamp: binaryStamp(settled.path),
+    flavour: settled.flavour,
+    version: settled.version,
   });
-  ctx.report.info(`${binary.flavour} ${binary.version} dev server started on ${url} (pid ${started.pid})`);
-  return { pid: started.pid, url, token: started.rootToken, startedNow: true };
+  ctx.report.info(`${settled.flavour} ${settled.version} dev server started on ${url} (pid ${started.pid})`);
+  return { server: { pid: started.pid, url, token: started.rootToken, startedNow: true }, binary: settled };
 }
 
 async function start(ctx: StepContext<'binary' | 'address' | 'decision'>) {
-  const reused = await reuseOrClear(ctx, ctx.decision);
-  if (reused) return { server: reused };
+  const reused = await reuseOrClear(ctx, ctx.decision, ctx.binary);
+  if (reused) return reused;
   ensureDir(ctx.paths.dir);
   ensurePrivateDir(ctx.paths.stateDir); // a real dir of ours, 0700: it holds the banner with the token
   let listen = ctx.address;
   for (let attempt = 0; ; attempt++) {
     try {
-      return { server: await startOn(ctx, ctx.binary, listen), address: listen };
+      return { ...(await startOn(ctx, ctx.binary, listen)), address: listen };
     } catch (e) {
       await stopStartedServer(ctx);
       // Lost a race for the port between our probe and the server's bind: move on, unless the user chose it.

@@ -117,7 +117,8 @@ function generatedFiles(p: PlanInput): PlannedFile[] {
   if (methodOf(s.auth).sandbox || s.existing)
     files.push({ path: paths.policy, content: p.policy ?? renderPolicy(s), mode: 0o644 });
   if (s.dag) {
-    const envFile = relative(paths.dir, paths.env) === '.env' ? './.env' : paths.env;
+    // Beside the DAG's sandbox, as the user loads it from there.
+    const envFile = `./${relative(paths.dir, paths.env)}`;
     const dag = renderDag({ airflowVersion: s.airflowVersion, connIds: s.connections.map((c) => c.id), envFile });
     files.push({ path: join(s.dagsDir, DAG_FILE), content: dag, mode: 0o644 });
   }
@@ -136,7 +137,8 @@ function judge(f: PlannedFile, p: PlanInput, record: WrittenRecord): FilePlan {
   } catch (e) {
     throw fileError(f.path, e);
   }
-  return { ...f, outcome, note: outcome === 'kept' ? describeKept(f, record[key] !== undefined) : undefined };
+  const envFile = f.path === paths.env || f.path === paths.dockerEnv;
+  return { ...f, outcome, note: outcome === 'kept' ? describeKept(f, record[key] !== undefined, envFile) : undefined };
 }
 
 export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
@@ -152,10 +154,10 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   return plans;
 }
 
-function describeKept(f: PlannedFile, ours: boolean): string {
+function describeKept(f: PlannedFile, ours: boolean, envFile: boolean): string {
   const current = readUserFile(f.path, { what: 'file', maxBytes: MAX_CONFIG_BYTES });
   const who = ours ? 'edited by you' : 'not written by this tool';
-  if (f.path.endsWith('.env')) {
+  if (envFile) {
     const a = parseEnvFile(current);
     const b = parseEnvFile(f.content);
     const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));

@@ -2,7 +2,7 @@
  * The only module that talks HTTP to Vault (not node-vault: deps.md §2): loopback requests never
  * go through HTTP_PROXY, errors never carry the token, KV v2 is typed, and one keep-alive pool
  * serves the whole run. Over node:http rather than `fetch`: the first `fetch` loads and compiles
- * undici, about 100 ms per command measured here (bench/results.md), more than the rest of doctor.
+ * undici, which costs every short command (doctor, status) more than the rest of its work.
  */
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
