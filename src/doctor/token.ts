@@ -1,7 +1,17 @@
 import { selfCommand, shellArg } from '../ui/invocation.js';
-import type { VaultError } from '../vault/client.js';
+import { type VaultApi, VaultError } from '../vault/api.js';
+import { type AuthMethodName, isAuthMethodName, methodOf } from '../vault/auth/index.js';
 import { AUTH_REQUIRES, isAuthType } from '../airflow/backend/index.js';
-import { airflowClient, type Check, fail, namespaceOf, ok, skip } from './types.js';
+import {
+  airflowClient,
+  type Check,
+  type CheckOutcome,
+  type DoctorContext,
+  fail,
+  namespaceOf,
+  ok,
+  skip,
+} from './types.js';
 import { MAX_TOKEN_BYTES, readUserFile } from '../io/read.js';
 import { FileError } from '../errors.js';
 
@@ -23,42 +33,9 @@ export const token: Check = {
     const rewrite = ctx.paths
       ? `${selfCommand()} up ${shellArg(ctx.paths.dir)} (rewrites .env with the live token)`
       : undefined;
-    if (authType === 'approle') {
-      if (typeof k.role_id !== 'string' || !k.role_id)
-        return fail(
-          'auth_type approle without role_id: Airflow cannot log in',
-          'add "role_id" (and "secret_id") to the kwargs: vault read auth/approle/role/<role>/role-id',
-        );
-      const mount = typeof k.auth_mount_point === 'string' && k.auth_mount_point ? k.auth_mount_point : 'approle';
-      try {
-        const r = await client.approleLogin(
-          k.role_id,
-          typeof k.secret_id === 'string' ? k.secret_id : undefined,
-          mount,
-        );
-        return ok(`AppRole login at auth/${mount} works (policies: ${r.policies.join(', ') || 'none'})`, undefined, {
-          airflowToken: r.token,
-          policies: r.policies,
-        });
-      } catch (e) {
-        const err = e as VaultError;
-        const why =
-          err.status === 400
-            ? 'role_id or secret_id is wrong (or the secret_id expired)'
-            : err.status === 404 || err.status === 405
-              ? `no AppRole auth method at auth/${mount}`
-              : err.message;
-        return fail(
-          `AppRole login at auth/${mount} fails (HTTP ${err.status ?? err.kind}): ${why}`,
-          err.status === 404 || err.status === 405
-            ? `vault auth enable approle, or set "auth_mount_point" to where AppRole is enabled`
-            : ctx.paths
-              ? `${selfCommand()} ${shellArg(ctx.paths.dir)} --yes makes a new secret_id and rewrites .env`
-              : 'vault write -f auth/approle/role/<role>/secret-id gives a new secret_id; put it in the kwargs',
-        );
-      }
-    }
+    if (authType !== 'token' && isAuthMethodName(authType)) return loginAs(ctx, authType, client, k);
     if (authType !== 'token') {
+      // A method the auth registry does not know: its keys are named, the login is Airflow's to try.
       const rule = isAuthType(authType) ? AUTH_REQUIRES[authType] : undefined;
       const all = [...(rule?.needs ?? []), ...(rule?.atLogin ?? [])];
       const need = rule?.note ?? (all.length ? all.map((n) => n.join(' or ')).join(', ') : undefined);
@@ -129,3 +106,28 @@ export const token: Check = {
     }
   },
 };
+
+/** A login through its auth method (src/vault/auth), as the provider does it; a refusal explained by the method. */
+async function loginAs(
+  ctx: DoctorContext,
+  name: AuthMethodName,
+  client: VaultApi,
+  kw: Record<string, unknown>,
+): Promise<CheckOutcome> {
+  const method = methodOf(name);
+  const spec = method.fromKwargs(kw, ctx.env);
+  if (typeof spec === 'string') return fail(`${spec}: Airflow cannot log in`, `add ${method.needs} to the kwargs`);
+  try {
+    const r = await method.login(client, spec);
+    const policies = r.policies.join(', ') || 'none';
+    return ok(`${method.describe(spec)} works (policies: ${policies})`, undefined, {
+      airflowToken: r.token,
+      policies: r.policies,
+    });
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    const rerun = ctx.paths ? `${selfCommand()} ${shellArg(ctx.paths.dir)} --yes` : undefined;
+    const refusal = method.explainRefusal(e, spec, rerun);
+    return fail(`${method.describe(spec)} fails (HTTP ${e.status ?? e.kind}): ${refusal.why}`, refusal.fix);
+  }
+}
