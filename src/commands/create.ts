@@ -244,6 +244,14 @@ function factsWarning(ctx: CreateContext): string | undefined {
 }
 
 export async function createCommand(options: CreateOptions, interactive = isatty(0)): Promise<number> {
+  return (await createRun(options, interactive)).code;
+}
+
+/** The create flow, with what it did (the run's context) for a caller that reports it (doctor --fix). */
+export async function createRun(
+  options: CreateOptions,
+  interactive = isatty(0),
+): Promise<{ code: number; ctx?: CreateContext }> {
   const mode = outputModeOf(options);
   const asked = await askUser(options, interactive);
   options = asked.options;
@@ -257,7 +265,7 @@ export async function createCommand(options: CreateOptions, interactive = isatty
   }
   const ctx = newContext(options, resolved);
   const { settings } = ctx;
-  if (settings.dryRun) return dryRun(ctx, mode);
+  if (settings.dryRun) return { code: await dryRun(ctx, mode) };
 
   // Bad input found before the lock (which creates .sandbox/): a dir we cannot write, a named binary that is not there.
   probeWritable(settings.dir);
@@ -279,7 +287,7 @@ export async function createCommand(options: CreateOptions, interactive = isatty
     lock.release();
   }
   report(ctx, mode, options.showToken ?? false);
-  return 0;
+  return { code: 0, ctx };
 }
 
 /**

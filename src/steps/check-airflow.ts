@@ -7,7 +7,7 @@
 import { relative } from 'node:path';
 import { StepError } from '../errors.js';
 import type { UriRules } from '../airflow/connection.js';
-import { expectedConnection, type StorageFormat } from '../airflow/spec.js';
+import { fieldsThatDiffer, type StorageFormat } from '../airflow/spec.js';
 import { airflowFeatures } from '../airflow/backend/index.js';
 import { userEnvironment } from '../airflow/backend/index.js';
 import { dagsTest, initDb, reserialize, type AirflowInstall } from '../airflow/runner.js';
@@ -22,7 +22,7 @@ import {
   type ProbeReport,
 } from '../airflow/probe.js';
 import { buildDoctorContext } from '../doctor/context.js';
-import { CHECKS, runChecks } from '../doctor/index.js';
+import { diagnose } from '../doctor/index.js';
 import { VERDICT_ID } from '../doctor/verdict.js';
 import { selfCommand } from '../ui/invocation.js';
 import type { CreateContext } from './context.js';
@@ -38,20 +38,7 @@ export function compareWithAirflow(
   rules: UriRules,
   format: StorageFormat = 'uri',
 ): string[] {
-  // The connection value may be a URI or Airflow's JSON form (src/airflow/spec.ts).
-  const e = expectedConnection(uri, format, rules);
-  const blank = (v: string | null | undefined) => (v === '' || v === undefined ? null : v);
-  const diffs: string[] = [];
-  if (blank(e.conn_type) !== blank(a.conn_type)) diffs.push('conn_type');
-  if (blank(e.host) !== blank(a.host)) diffs.push('host');
-  if (e.port !== a.port) diffs.push('port');
-  if (blank(e.login) !== blank(a.login)) diffs.push('login');
-  if (blank(e.schema) !== blank(a.schema)) diffs.push('schema');
-  // Airflow's ORM stores an empty password as None.
-  if (blank(e.password) !== blank(a.password)) diffs.push('password');
-  // Airflow's extra text is exactly what the URI rules produce (json.dumps of the query), so compare the text.
-  if (blank(e.extra) !== blank(a.extra)) diffs.push('extra');
-  return diffs;
+  return fieldsThatDiffer(uri, a, rules, format);
 }
 
 /** Why Airflow missed: doctor's checks run on Airflow's answer; the verdict names the first broken link or Airflow's own error. */
@@ -61,8 +48,7 @@ async function explain(
   probe: ProbeReport,
 ): Promise<{ why: string; fix?: string }> {
   const dctx = await buildDoctorContext(ctx.paths.dir, process.env, { airflow, probe });
-  const results = await runChecks(dctx, CHECKS);
-  const verdict = results.find((r) => r.id === VERDICT_ID);
+  const verdict = (await diagnose(dctx)).results.find((r) => r.id === VERDICT_ID);
   return { why: verdict?.detail ?? 'Airflow did not resolve it', fix: verdict?.fix };
 }
 
@@ -94,7 +80,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
     );
     let res: ProbeReport;
     try {
-      res = await runProbe(airflow, { connections: ids, variables: keys, allBackends: false }, env);
+      res = await runProbe(airflow, { connections: ids, variables: keys }, env);
     } catch (e) {
       const err = e as ProbeError;
       throw new StepError(
