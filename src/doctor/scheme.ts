@@ -26,7 +26,7 @@ export const scheme = defineCheck({
       if (e.kind === 'scheme') {
         other.protocol = 'http:';
         return fail(
-          `${url.origin} uses https, but the server speaks plain HTTP (dev servers have no TLS)`,
+          `${url.origin} uses https, but the server speaks plain HTTP (a dev server does unless started with -dev-tls, which the sandbox's --tls uses)`,
           setUrl(ctx, other.origin),
         );
       }

@@ -4,11 +4,26 @@
  * time (even when it is no longer on PATH), the port actually bound, the running server.
  */
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import { binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper } from '../vault/binary.js';
+import {
+  type BinaryIdentity,
+  binaryStamp,
+  identifyBinary,
+  isExecutableFile,
+  locateBinary,
+  resolveWrapper,
+  type ServerBinary,
+} from '../vault/binary.js';
 import { installOpenBao } from '../vault/install.js';
-import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
+import {
+  clusterAddress,
+  formatAddress,
+  nextFreeAddress,
+  parseAddress,
+  takenDevServerPort,
+  type ListenAddress,
+} from '../vault/address.js';
 import { recordServerIntent, recordServerStarted, reloadFacts, runningServers } from '../sandbox/index.js';
 import { stopAndWait } from '../vault/server.js';
 import type { CreateContext } from './context.js';
@@ -50,6 +65,23 @@ export function probeWritable(dir: string): void {
   }
 }
 
+/**
+ * The error for an address the user named whose port, or the cluster port the dev server binds
+ * beside it, is taken: it names the port that is, and offers an address checked free with its
+ * cluster port, so following the fix never lands on another server's cluster port.
+ */
+async function namedAddressTaken(named: ListenAddress, taken: ListenAddress): Promise<StepError> {
+  const cluster = taken.port !== named.port;
+  const what = cluster
+    ? `${formatAddress(named)} is free, but ${formatAddress(taken)} is already in use by another process, and the dev server binds that one too (its cluster port, PORT+1)`
+    : `${formatAddress(named)} is already in use by another process`;
+  const other = await nextFreeAddress({ host: named.host, port: Math.max(named.port, taken.port) + 1 });
+  const pick = other
+    ? `pick a free port with --address ${formatAddress(other)} (it and ${clusterAddress(other).port} are free now)`
+    : 'pick another port with --address';
+  return new StepError('preflight', what, `stop what holds ${formatAddress(taken)}, or ${pick}`);
+}
+
 /** Decides the address and whether this sandbox's running server is reused; reports each move aloud. Touches nothing. */
 export async function chooseAddress(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
@@ -67,16 +99,11 @@ export async function chooseAddress(ctx: CreateContext): Promise<void> {
     ctx.decision.restartReason = `it listens on ${running.address}, not ${formatAddress(s.address)}`;
   }
   const stopping = ctx.decision.stopFirst !== undefined ? running?.address : undefined;
-  const free = async (a: ListenAddress) => formatAddress(a) === stopping || (await portIsFree(a));
+  const releasing = stopping ? parseAddress(stopping) : undefined;
 
   if (s.addressExplicit) {
-    if (!(await free(s.address))) {
-      throw new StepError(
-        'preflight',
-        `${formatAddress(s.address)} is already in use by another process`,
-        `stop it, or pick a free port with --address ${formatAddress({ host: s.address.host, port: s.address.port + 2 })}`,
-      );
-    }
+    const taken = await takenDevServerPort(s.address, releasing);
+    if (taken) throw await namedAddressTaken(s.address, taken);
     ctx.address = s.address;
     return;
   }
@@ -89,7 +116,8 @@ export async function chooseAddress(ctx: CreateContext): Promise<void> {
       /* a fact we cannot read is no fact */
     }
   }
-  if (await free(preferred)) {
+  const taken = await takenDevServerPort(preferred, releasing);
+  if (!taken) {
     ctx.address = preferred;
     return;
   }
@@ -102,9 +130,22 @@ export async function chooseAddress(ctx: CreateContext): Promise<void> {
       'pass --address HOST:PORT with a free port',
     );
   ctx.report.warn(
-    `${formatAddress(preferred)} is taken; the server will listen on ${formatAddress(next)} instead (written into .env)`,
+    `${taken.port === preferred.port ? formatAddress(preferred) : `${formatAddress(taken)}, the cluster port of ${formatAddress(preferred)},`} is taken; the server will listen on ${formatAddress(next)} instead (written into .env)`,
   );
   ctx.address = next;
+}
+
+/**
+ * The binary and what it is. A `vault` or `bao` this sandbox has not run (or that changed since) is
+ * named by the server's own banner once it runs (the start step settles it): a `<bin> version` run
+ * here is a second start of a large binary beside the server's own, which a fresh sandbox feels
+ * (bench/changes.md). Any other file is asked `version` now.
+ */
+async function binaryFor(path: string, known: BinaryIdentity | null): Promise<ServerBinary> {
+  const name = basename(path);
+  const current = known !== null && known.binStamp !== undefined && known.binStamp === binaryStamp(path);
+  if (current || (name !== 'vault' && name !== 'bao')) return identifyBinary(path, known);
+  return { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '' };
 }
 
 /**
@@ -160,8 +201,8 @@ export async function preflight(ctx: CreateContext): Promise<void> {
     f.bin === path && f.flavour && f.version
       ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
       : null;
-  ctx.binary = await identifyBinary(path, known);
-  ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
+  ctx.binary = await binaryFor(path, known);
+  if (ctx.binary.version) ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
   await adoptRunning(ctx);
   await chooseAddress(ctx);
   if (ctx.decision?.reuse && f.bin && f.bin !== path) {
