@@ -55,13 +55,15 @@ export function airflowToken(
   if (typeof spec === 'string') return undefined;
   if ('tokenPath' in spec) {
     const source: TokenSource = { kind: 'kwarg', key: 'token_path' };
-    const from = `${origin(read, env, source)}, ${spec.tokenPath}`;
+    const from = origin(read, env, source);
     try {
       const token = readUserFile(spec.tokenPath, { what: 'token_path', maxBytes: MAX_TOKEN_BYTES }).trim();
-      return token ? { from, source, token } : { from, source, unreadable: `${spec.tokenPath} is empty` };
+      return token
+        ? { from: `${from}, ${spec.tokenPath}`, source, token }
+        : { from, source, unreadable: `token_path ${spec.tokenPath} is empty` };
     } catch (e) {
       if (!(e instanceof FileError)) throw e;
-      return { from, source, unreadable: `${spec.tokenPath} ${e.problem}` };
+      return { from, source, unreadable: `token_path ${spec.tokenPath} ${e.problem}` };
     }
   }
   const source: TokenSource =
