@@ -6,7 +6,9 @@
  * from it). A miss another source answers (an AIRFLOW_CONN_ variable, the metastore) is said as such.
  */
 import { existsSync } from 'node:fs';
-import { secretPath } from '../airflow/backend/index.js';
+import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
+import { intendedValues } from './intended.js';
+import { rawInUserinfo, reencodeFix, uriTrap } from './values.js';
 import { userMetastore } from '../airflow/probe.js';
 import { kvApiPath, policyLine, readGlob } from '../vault/auth/policy.js';
 import { VaultError, type VaultClient } from '../vault/client.js';
@@ -292,20 +294,32 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
   const refused: string[] = [];
   const missed: string[] = [];
   const shape: string[] = [];
+  let shapeFix: string | undefined;
   for (const a of answers) {
     if (a.verdict.found || !a.vault) continue;
     const bad = failedRequest(a.vault);
     const read = a.vault.requests.find((r) => !apiPath(r.path).startsWith('auth/'));
     if (bad?.status === 403 && !apiPath(bad.path).startsWith('auth/')) refused.push(a.id);
     else if (bad && (bad.error || bad.status === undefined)) continue;
-    else if (a.vault.error && !bad) shape.push(`${a.id}: Airflow cannot build it: ${describeLast(a.vault.error)}`);
-    else if (read?.status === 200) shape.push(`${a.id}: Vault holds it, but VaultBackend returns nothing for it`);
+    else if (a.vault.error && !bad) {
+      const raw = a.verdict.raw;
+      const trap = raw !== undefined ? uriTrap(raw, airflowFeatures(ctx.airflow?.version ?? '3').uriRules) : undefined;
+      shape.push(
+        `${a.id}: Airflow cannot build it (${describeLast(a.vault.error)})${trap ? `: the URI in Vault has ${trap}` : ''}`,
+      );
+      // A seeded id is put back as seeded; another is stored again with its user and password encoded.
+      if (ctx.sandbox && intendedValues(ctx).connections.has(a.id)) shapeFix ??= upFix(ctx.sandbox);
+      else if (raw !== undefined && rawInUserinfo(raw)) shapeFix ??= reencodeFix(ctx, a.id);
+    } else if (read?.status === 200) shape.push(`${a.id}: Vault holds it, but VaultBackend returns nothing for it`);
     else if (read?.status === 404 || !a.vault.error) missed.push(a.id);
   }
   if (refused.length) return refusedRead(ctx, kind, place, refused);
   if (missed.length) return nothingAt(ctx, kind, place, missed);
   if (shape.length)
-    return { ...fail(shape.join('; '), ctx.sandbox ? upFix(ctx.sandbox) : undefined), link: 'secret shape' };
+    return {
+      ...fail(shape.join('; '), shapeFix ?? (ctx.sandbox ? upFix(ctx.sandbox) : undefined)),
+      link: 'secret shape',
+    };
   const found = answers.filter((a) => a.verdict.found).map((a) => a.id);
   return ok(
     `Airflow's own lookup finds ${found.length} of ${answers.length}: ${found.join(', ') || 'none'}`,

@@ -32,11 +32,26 @@ interface Problem {
   fix?: string;
 }
 
+/**
+ * A `/`, `?` or `#` in a URI's user or password: Python's urlsplit ends the authority at the first
+ * of them, so Airflow reads a port (or a host) out of the password, or refuses the URI. Written
+ * percent-encoded (%2F, %3F, %23) they are the password's own.
+ */
+export function rawInUserinfo(raw: string): boolean {
+  const scheme = raw.indexOf('://');
+  if (scheme < 0) return false;
+  const rest = raw.slice(scheme + 3);
+  const at = rest.lastIndexOf('@');
+  return at > 0 && /[/?#]/.test(rest.slice(0, at));
+}
+
 /** Why Airflow resolves a stored URI as something else than it reads as, or undefined. */
 export function uriTrap(raw: string, rules: UriRules): string | undefined {
   if (isJsonForm(raw)) return undefined;
+  if (rawInUserinfo(raw))
+    return 'a raw /, ? or # in the user or password (Airflow ends the host part there: the port or host comes from the password, or the URI is refused)';
   if (urlsplit(raw).fragment !== '' || raw.includes('#'))
-    return 'an unescaped # (Airflow takes the rest of the URI as a fragment and drops it: the password is cut there and the host and port come from what is left)';
+    return 'an unescaped # (Airflow takes the rest of the URI as a fragment and drops it)';
   let extra: string | null;
   try {
     extra = parseConnectionUri(raw, rules).extra;
@@ -49,7 +64,7 @@ export function uriTrap(raw: string, rules: UriRules): string | undefined {
       const v: unknown = JSON.parse(extra);
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return '__extra__ that is not a JSON object';
     } catch {
-      return '__extra__ that is not JSON (Airflow keeps it as text and reads an empty extra)';
+      return '__extra__ that is not JSON';
     }
   }
   return undefined;
@@ -62,8 +77,10 @@ function masked(id: string, c: ProbeConnection, from: string): string {
   return `${id} from ${from}: ${c.conn_type || '(no type)'} ${c.login ?? ''}${c.login ? '@' : ''}${c.host ?? ''}${port}${c.schema ? `/${c.schema}` : ''}, password ${c.password ? 'set' : 'not set'}${extra}`;
 }
 
+type Where = Pick<Input, 'mount' | 'connectionsPath' | 'sandbox'>;
+
 /** Where a connection secret lives, as VaultBackend reads it. */
-function secretAt(ctx: Input, id: string): { mount: string; path: string } | undefined {
+function secretAt(ctx: Where, id: string): { mount: string; path: string } | undefined {
   const where = effectiveMount(ctx.mount, ctx.connectionsPath);
   return where ? { mount: where.mount, path: secretPath(where.path, id) } : undefined;
 }
@@ -73,7 +90,7 @@ function secretAt(ctx: Input, id: string): { mount: string; path: string } | und
  * in a password must be written %23, %2F, %3F), read from and written back to Vault: nothing secret
  * is printed. Needs a token that may write there (the sandbox .env's VAULT_TOKEN does).
  */
-export function reencodeFix(ctx: Input, id: string): string | undefined {
+export function reencodeFix(ctx: Where, id: string): string | undefined {
   const at = secretAt(ctx, id);
   if (!at) return undefined;
   const bin = ctx.sandbox?.facts.facts.bin ? shellArg(ctx.sandbox.facts.facts.bin) : 'vault';
@@ -129,7 +146,7 @@ function airflowsValues(ctx: Input): { problems: Problem[]; lines: string[] } | 
     if (trap)
       problems.push({
         text: `${a.id}: the URI in Vault has ${trap}; Airflow resolves ${masked(a.id, v.conn, backendLabel(from))}`,
-        fix: trap.startsWith('an unescaped #') ? reencodeFix(ctx, a.id) : undefined,
+        fix: v.raw !== undefined && rawInUserinfo(v.raw) ? reencodeFix(ctx, a.id) : undefined,
       });
   }
   return { problems, lines };
