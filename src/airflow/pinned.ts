@@ -18,8 +18,14 @@ import { inspectAirflow, type AirflowInstall } from './runner.js';
 
 export type PinnedMajor = '2' | '3';
 
-const PIP_ENV = { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' };
 const STEP = 'install airflow';
+
+export interface InstallOptions {
+  /** The environment pip runs with (the user's). */
+  env?: NodeJS.ProcessEnv;
+  /** How to try again, for the error's fix: "rerun with --with-airflow". */
+  rerun?: string;
+}
 
 export interface Pins {
   file: string;
@@ -38,10 +44,17 @@ export function pinsOf(major: PinnedMajor): Pins {
 }
 
 /** Installs the pins into `venv` (made fresh); returns the Airflow there. Throws StepError with the way out. */
-export async function installPinned(pins: Pins, venv: string, progress: ProgressSink): Promise<AirflowInstall> {
+export async function installPinned(
+  pins: Pins,
+  venv: string,
+  progress: ProgressSink,
+  o: InstallOptions = {},
+): Promise<AirflowInstall> {
+  const rerun = o.rerun ?? 'rerun';
+  const PIP_ENV = { ...(o.env ?? process.env), PIP_DISABLE_PIP_VERSION_CHECK: '1' };
   const python = findOnPath('python3') ?? findOnPath('python');
   if (!python)
-    throw new StepError(STEP, 'no python3 on PATH to create the venv with', 'install Python 3.10-3.13, then rerun');
+    throw new StepError(STEP, 'no python3 on PATH to create the venv with', `install Python 3.10-3.13, then ${rerun}`);
   // ~160 s on a 2-core runner, 40% of it collecting (bench/results.md): the first estimate.
   const tracker = new PipProgress(
     { what: `Airflow ${pins.version}`, total: pinnedCount(pins.text), typicalMs: 160_000, collectShare: 0.4 },
@@ -70,7 +83,7 @@ export async function installPinned(pins: Pins, venv: string, progress: Progress
     throw new StepError(
       STEP,
       `pip could not install Airflow ${pins.version}: ${pip.tail.slice(-2).join(' ')}`,
-      `see ${venv}; rerun once the cause is fixed`,
+      `see ${venv}; ${rerun} once the cause is fixed`,
     );
   const found = await inspectAirflow(join(venv, 'bin', 'airflow'));
   if (!found)

@@ -1,7 +1,7 @@
 /** `doctor [dir]`: walk the chain link by link, name the broken one and its fix. */
 import { createInterface } from 'node:readline/promises';
 import { relative } from 'node:path';
-import { CHECKS, diagnose } from '../doctor/index.js';
+import { CHECKS, examine } from '../doctor/index.js';
 import { buildDoctorContext, type DoctorOptions } from '../doctor/context.js';
 import { askAirflowCommand, reloadEnv } from '../doctor/fixes.js';
 import type { CheckResult, DoctorContext } from '../doctor/types.js';
@@ -134,10 +134,10 @@ async function repair(
         : `reused the running server (pid ${done.server.pid})`,
     );
   if (done) {
-    const seeded = done.seeded;
+    const seeded = done.seeded ?? [];
     const changed = seeded.filter((s) => s.outcome !== 'unchanged').length;
     said.push(`re-seeded from ${sb.config.label}: ${changed} written, ${seeded.length - changed} unchanged`);
-    for (const f of done.files) {
+    for (const f of done.files ?? []) {
       const name = relative(process.cwd(), f.path) || f.path;
       if (f.outcome === 'kept') said.push(`kept ${name}: ${f.note ?? 'you edited it'}`);
       else if (f.outcome !== 'unchanged') said.push(`${f.outcome} ${name}`);
@@ -151,7 +151,7 @@ async function repair(
     );
   return {
     ctx: next,
-    judged: await diagnose(next, CHECKS),
+    judged: await examine(next, CHECKS),
     report: { applied: true, said, ...(reload ? { reload } : {}) },
   };
 }
@@ -184,7 +184,7 @@ export async function doctorCommand(
 ): Promise<number> {
   const pinned = opts.askAirflow !== undefined ? await pinnedAirflow(opts.askAirflow, opts, mode) : undefined;
   let ctx = await buildDoctorContext(dirArg, process.env, contextOptions(opts, pinned));
-  let judged = await diagnose(ctx, CHECKS);
+  let judged = await examine(ctx, CHECKS);
   let fixed: FixReport | undefined;
   if (opts.fix) ({ ctx, judged, report: fixed } = await repair(ctx, judged, opts));
   const kw = ctx.backend.kwargs;

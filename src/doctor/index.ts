@@ -106,6 +106,6 @@ export async function runChecks(ctx: DoctorContext, checks: readonly Check[] = C
 }
 
 /** Every check run, then the verdict: Airflow's own when it was asked, else what the emulation proved. */
-export async function diagnose(ctx: DoctorContext, checks: readonly Check[] = CHECKS): Promise<Judged> {
+export async function examine(ctx: DoctorContext, checks: readonly Check[] = CHECKS): Promise<Judged> {
   return judge(await runChecks(ctx, checks), checks, ctx);
 }

@@ -5,7 +5,7 @@
  * then named, never spent: neither doctor nor the Airflow it asks reads with it.
  */
 import { describeSource, type BackendRead, type VaultAccess } from '../airflow/backend/index.js';
-import { tokenFromKwargs } from '../vault/auth/token.js';
+import { authFromKwargs } from '../vault/auth/index.js';
 import { type TokenInfo, VaultClient, VaultError } from '../vault/client.js';
 import { FileError } from '../errors.js';
 import { MAX_TOKEN_BYTES, readUserFile } from '../io/read.js';
@@ -51,8 +51,8 @@ export function airflowToken(
 ): TokenLookup | undefined {
   const kw = read.kwargs;
   if ((kw.auth_type ?? 'token') !== 'token') return undefined;
-  const spec = tokenFromKwargs(kw, env.env);
-  if (typeof spec === 'string') return undefined;
+  const spec = authFromKwargs(kw, env.env);
+  if (typeof spec === 'string' || spec.method !== 'token') return undefined;
   if ('tokenPath' in spec) {
     const source: TokenSource = { kind: 'kwarg', key: 'token_path' };
     const from = origin(read, env, source);

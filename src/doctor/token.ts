@@ -5,7 +5,7 @@
  * auth/<mount>/login is nothing enabled at that mount, a 400 is refused credentials); without
  * Airflow, one login through the auth registry (src/vault/auth), as the provider logs in.
  */
-import { authFor, authFromKwargs } from '../vault/auth/index.js';
+import { authFor, authFromKwargs, methodOf } from '../vault/auth/index.js';
 import { VaultError, type VaultClient } from '../vault/client.js';
 import { askedAirflow, loginMount, vaultAnswers } from './evidence.js';
 import { kwargsFix, upFix } from './fixes.js';
@@ -105,11 +105,12 @@ async function nothingEnabled(ctx: Input, type: string, mount: string): Promise<
   );
 }
 
-const REFUSED: Record<string, string> = {
-  approle: 'role_id or secret_id is wrong, expired, or used up',
-  userpass: 'the username or the password is wrong',
-  ldap: 'the username or the password is wrong',
-};
+/** Why Vault refused a login with 400: what the method's own entry in the auth registry says. */
+function refusedWhy(ctx: Input, type: string, status: number, path: string): string {
+  const spec = authFromKwargs(ctx.backend.kwargs, ctx.env);
+  if (typeof spec === 'string') return 'the credentials are wrong';
+  return methodOf(spec).explainRefusal(new VaultError('POST', path, 'http', String(status), status), spec).why;
+}
 
 /** Airflow's own login, read from its requests: the login request and what Vault answered it. */
 async function airflowsLogin(ctx: Input, type: string): Promise<Outcome | undefined> {
@@ -124,7 +125,7 @@ async function airflowsLogin(ctx: Input, type: string): Promise<Outcome | undefi
     if (login.status === 403) return nothingEnabled(ctx, type, mount);
     if (login.status === 400)
       return fail(
-        `Vault refuses Airflow's ${type} login at auth/${mount} (HTTP 400): ${REFUSED[type] ?? 'the credentials are wrong'}`,
+        `Vault refuses Airflow's ${type} login at auth/${mount} (HTTP 400): ${refusedWhy(ctx, type, 400, login.path ?? '')}`,
         ctx.sandbox ? upFix(ctx.sandbox, { newToken: true }) : undefined,
       );
     if (login.error || login.status === undefined) return undefined;
@@ -154,7 +155,7 @@ async function ownLogin(ctx: Input, type: string): Promise<Outcome> {
     if (e.status === 403) return nothingEnabled(ctx, type, mount);
     if (e.status === 400)
       return fail(
-        `Vault refuses the ${type} login at auth/${mount} (HTTP 400): ${REFUSED[type] ?? 'the credentials are wrong'}`,
+        `Vault refuses the ${type} login at auth/${mount} (HTTP 400): ${methodOf(spec).explainRefusal(e, spec).why}`,
         ctx.sandbox ? upFix(ctx.sandbox, { newToken: true }) : undefined,
       );
     return fail(`the ${type} login at auth/${mount} fails: ${e.message}`);
