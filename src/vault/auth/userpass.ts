@@ -20,7 +20,8 @@ export interface UserpassAuthSpec {
 }
 
 const mountOf = (spec: UserpassAuthSpec) => spec.mount || DEFAULT_USERPASS_MOUNT;
-const NOT_ENABLED = new Set([404, 405]);
+/** What a login where no userpass is enabled gets: 403 (no handler lets it through), 404 or 405 on older servers. */
+const NOT_ENABLED = new Set([403, 404, 405]);
 
 /**
  * 24 random bytes as base64url: 32 characters of [A-Za-z0-9_-], which bash, docker compose and
@@ -70,7 +71,7 @@ export const userpass: AuthMethod<UserpassAuthSpec> = {
       };
     return {
       why:
-        e.status === 400 || e.status === 403
+        e.status === 400
           ? `the server knows no user ${spec.username} with that password (a dev server forgets its users when it restarts)`
           : e.message,
       fix: rerun
