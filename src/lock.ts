@@ -11,8 +11,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoOf, StepError, writeFailure } from './errors.js';
 import { readUserFile } from './io/read.js';
 import { sha256 } from './io/write.js';
-import type { SandboxPaths } from './sandbox/index.js';
 import { isAlive, processCommandLine } from './vault/server.js';
+
+/** Where a lock lives: the lock file, in a state dir made (0700) when missing. A sandbox's paths are such. */
+export interface LockPaths {
+  stateDir: string;
+  lock: string;
+}
 
 export interface Lock {
   release(): void;
@@ -88,7 +93,7 @@ function tryCreate(file: string): boolean {
 }
 
 export async function acquireLock(
-  paths: Pick<SandboxPaths, 'stateDir' | 'lock'>,
+  paths: LockPaths,
   waitMs = lockWaitMs(),
   onWait?: (pid: number) => void,
 ): Promise<Lock> {
@@ -127,7 +132,7 @@ export async function acquireLock(
   }
 }
 
-function held(paths: Pick<SandboxPaths, 'stateDir' | 'lock'>, made: string | undefined): Lock {
+function held(paths: LockPaths, made: string | undefined): Lock {
   const release = () => {
     if (holder(paths.lock)?.pid === process.pid) rmSync(paths.lock, { force: true });
     process.off('exit', release);

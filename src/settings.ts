@@ -20,7 +20,13 @@ import {
   type SandboxFacts,
   sandboxLayout,
 } from './sandbox/index.js';
-import { connectionValueProblem, isJsonForm, passwordOf } from './airflow/spec.js';
+import {
+  type ConnectionSpec,
+  connectionValueProblem,
+  isJsonForm,
+  passwordOf,
+  type VariableSpec,
+} from './airflow/spec.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
 import { airflowFeatures } from './airflow/backend/index.js';
 import { importAll } from './imports/index.js';
@@ -84,16 +90,7 @@ export interface CreateOptions {
   command?: 'create' | 'up' | 'doctor --fix';
 }
 
-export interface ConnectionSpec {
-  id: string;
-  /** A URI, or Airflow's JSON form when fields must be kept exactly (imports): see src/airflow/spec.ts. */
-  uri: string;
-}
-
-export interface VariableSpec {
-  key: string;
-  value: string;
-}
+export type { ConnectionSpec, VariableSpec } from './airflow/spec.js';
 
 export interface Settings {
   dir: string;

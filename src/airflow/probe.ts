@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runFile } from '../process.js';
 import { packageRoot } from '../package-root.js';
 import { MAX_TEXT_BYTES, readUserFileIfExists } from '../io/read.js';
-import { hasOption, IniError, parseIni } from './backend/ini.js';
+import { hasOption, IniError, parseIni } from './ini.js';
 import type { AirflowInstall } from './runner.js';
 
 /** A request as the probe saw it: never a header or a body. */

@@ -7,7 +7,7 @@ import { findOnPath } from '../vault/binary.js';
 import { readUserFileWindow } from '../io/read.js';
 import { assertTrustedExecutable } from '../io/trust.js';
 import { runFile } from '../process.js';
-import { airflowFeatures, airflowMajor, type AirflowVersion } from './backend/index.js';
+import { airflowFeatures, airflowMajor, type AirflowVersion } from './features.js';
 
 export interface AirflowInstall {
   bin: string;

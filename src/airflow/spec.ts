@@ -21,6 +21,19 @@ import {
 
 export type StorageFormat = 'uri' | 'fields';
 
+/** One connection the sandbox seeds: its id and its value. */
+export interface ConnectionSpec {
+  id: string;
+  /** A URI, or Airflow's JSON form when fields must be kept exactly (imports). */
+  uri: string;
+}
+
+/** One variable the sandbox seeds. */
+export interface VariableSpec {
+  key: string;
+  value: string;
+}
+
 /** Every field of Airflow's Connection that a secrets backend can set, in Airflow's order. */
 export const EXACT_KEYS = ['conn_type', 'description', 'host', 'login', 'password', 'schema', 'port', 'extra'] as const;
 type ExactKey = (typeof EXACT_KEYS)[number];

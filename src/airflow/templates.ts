@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { sha256 } from '../io/write.js';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
-import { airflowFeatures, type AirflowVersion } from './backend/index.js';
+import { airflowFeatures, type AirflowVersion } from './features.js';
 
 export interface DagInput {
   airflowVersion: AirflowVersion;

@@ -1,6 +1,6 @@
 /**
  * What Airflow makes of a connection secret, for the emulation when no Airflow can be asked. The
- * provider's rules for the kwargs live with the backend settings (src/airflow/backend/kwargs.ts).
+ * provider's rules for the kwargs live with the backend settings (src/airflow/kwargs.ts).
  */
 import { airflowFeatures } from '../airflow/backend/index.js';
 

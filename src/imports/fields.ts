@@ -13,7 +13,7 @@ import {
   type ExactConnection,
   type StorageFormat,
 } from '../airflow/spec.js';
-import type { ConnectionSpec } from '../settings.js';
+import type { ConnectionSpec } from '../airflow/spec.js';
 import type { ImportNote } from './types.js';
 
 export interface ImportTarget {

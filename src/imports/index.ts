@@ -10,7 +10,7 @@ import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isRecord } from '../config.js';
 import { connIdProblem } from '../airflow/connection.js';
-import type { ConnectionSpec, VariableSpec } from '../settings.js';
+import type { ConnectionSpec, VariableSpec } from '../airflow/spec.js';
 import { fromFields, fromUri, type ImportTarget } from './fields.js';
 import { pyText } from '../airflow/spec.js';
 import type { Imported, ImportNote } from './types.js';

@@ -1,4 +1,4 @@
-import type { ConnectionSpec, VariableSpec } from '../settings.js';
+import type { ConnectionSpec, VariableSpec } from '../airflow/spec.js';
 
 /** Something an import did not take as it was, and why: nothing is dropped silently. */
 export interface ImportNote {

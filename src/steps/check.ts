@@ -11,9 +11,8 @@ import {
   readBackendWithEnvFile,
   secretPath,
 } from '../airflow/backend/index.js';
-import { connectionFromSecret, expectedConnection } from '../airflow/spec.js';
+import { type ConnectionSpec, connectionFromSecret, expectedConnection } from '../airflow/spec.js';
 import { StepError } from '../errors.js';
-import type { ConnectionSpec } from '../settings.js';
 import { selfCommand } from '../ui/invocation.js';
 import { type VaultApi, VaultError } from '../vault/api.js';
 import { loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';

@@ -20,7 +20,7 @@ import {
   shlexSplit,
   type EnvInput,
 } from '../../src/airflow/backend/index.js';
-import { getOption, parseIni } from '../../src/airflow/backend/ini.js';
+import { getOption, parseIni } from '../../src/airflow/ini.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'css-writer-'));
 const text = fc.string({ unit: fc.constantFrom(...'ab/:._-@ $`\'"\\%#{}'.split('')), minLength: 1, maxLength: 12 });

@@ -11,7 +11,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { runFile } from '../../process.js';
-import { getOption, hasOption, IniError, parseIni, type Ini } from './ini.js';
+import { getOption, hasOption, IniError, parseIni, type Ini } from '../ini.js';
 import { expandEnvVar, ExpansionLoop, ShlexError, shlexSplit } from './python.js';
 import { FileError } from '../../errors.js';
 import { MAX_TEXT_BYTES, readUserFileIfExists } from '../../io/read.js';

@@ -1,11 +1,12 @@
 /**
- * Airflow's Vault backend settings: one type (kwargs.ts), one reader (reader.ts, over the user's
+ * Airflow's Vault backend settings: one type (../kwargs.ts), one reader (reader.ts, over the user's
  * environment as bash builds it, user-env.ts, and Airflow's conf rules, airflow-conf.ts), one
- * writer (writer.ts), one place for defaults (kwargs.ts PROVIDER_DEFAULTS) and every version rule
- * (features.ts airflowFeatures).
+ * writer (writer.ts), one place for defaults (../kwargs.ts PROVIDER_DEFAULTS) and every version
+ * rule (../features.ts airflowFeatures). The provider's kwargs and the version rules live a layer
+ * down, in src/airflow, because the runner, the templates and the probe read them too.
  */
-export * from './features.js';
-export * from './kwargs.js';
+export * from '../features.js';
+export * from '../kwargs.js';
 export * from './provider.js';
 export * from './airflow-conf.js';
 export * from './user-env.js';

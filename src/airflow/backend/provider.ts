@@ -3,7 +3,7 @@
  * the typed view, what it raises while the backend is built, and the Vault access that results
  * (url, auth, TLS, namespace, mount, paths, KV version) with the fallbacks hvac applies.
  */
-import type { AirflowFeatures } from './features.js';
+import type { AirflowFeatures } from '../features.js';
 import {
   AUTH_TYPES,
   isAuthType,
@@ -12,7 +12,7 @@ import {
   pyTruthy,
   type BackendKwargs,
   type PathsKwarg,
-} from './kwargs.js';
+} from '../kwargs.js';
 
 type Check = (v: unknown) => boolean;
 const isStr: Check = (v) => typeof v === 'string';

@@ -6,8 +6,8 @@
  * callers, from what it returns.
  */
 import { userInfo } from 'node:os';
-import { airflowFeatures, type AirflowFeatures } from './features.js';
-import type { BackendSettings } from './kwargs.js';
+import { airflowFeatures, type AirflowFeatures } from '../features.js';
+import type { BackendSettings } from '../kwargs.js';
 import { typedKwargs } from './provider.js';
 import {
   confGet,

@@ -7,7 +7,7 @@
 import { UsageError } from '../../errors.js';
 import { maskToken } from '../../ui/mask.js';
 import type { Flavour } from '../../vault/binary.js';
-import { airflowFeatures, type AirflowVersion } from './features.js';
+import { airflowFeatures, type AirflowVersion } from '../features.js';
 
 export interface BackendTarget {
   url: string;
