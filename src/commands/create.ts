@@ -8,10 +8,19 @@ import { relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { isatty } from 'node:tty';
 import { secretPath } from '../airflow/backend/index.js';
-import { asStepFailure, Cancelled, UsageError } from '../errors.js';
+import { asStepFailure, Cancelled, StepError, UsageError } from '../errors.js';
 import { acquireLock, type Lock } from '../lock.js';
 import { promptToken } from '../target/prompt.js';
-import { recordSeeded, reloadFacts, sandboxLayout, sandboxLinks, updateFacts } from '../sandbox/index.js';
+import {
+  recordSeeded,
+  reloadFacts,
+  removeCreated,
+  type Snapshot,
+  sandboxLayout,
+  sandboxLinks,
+  snapshotBefore,
+  updateFacts,
+} from '../sandbox/index.js';
 import type { CreateOptions } from '../settings.js';
 import { skipAirflowCheck } from '../steps/airflow-check-level.js';
 import { planApprole, setupApprole } from '../steps/approle.js';
@@ -30,6 +39,7 @@ import { planStart, start, stopStartedServer } from '../steps/start.js';
 import { verifyAccess } from '../steps/verify-access.js';
 import { planFiles, writeFiles } from '../steps/write-files.js';
 import { killRunningChildren } from '../process.js';
+import { selfCommand } from '../ui/invocation.js';
 import { maskToken, redact, revealSecret } from '../ui/mask.js';
 import { colorWanted, makePainter, type OutputMode, writeErr, writeOut } from '../ui/output.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
@@ -151,13 +161,24 @@ const FLOW: Step[] = [
 ];
 
 // A file a step could not write (a full disk, a read-only dir) is that step's failure, with the way out.
+// Once the run is interrupted, whatever a step throws (a server killed under it) is the interrupt.
 const STEPS: Step[] = FLOW.map((step) => ({
   ...step,
-  run: (ctx: CreateContext) =>
-    step.run(ctx).catch((e: unknown) => {
+  run: async (ctx: CreateContext) => {
+    if (ctx.signal?.aborted) throw new Cancelled(interruptWords(ctx.signal));
+    ctx.currentStep = step.title;
+    await step.run(ctx).catch((e: unknown) => {
+      if (ctx.signal?.aborted) throw new Cancelled(interruptWords(ctx.signal));
       throw asStepFailure(step.title, e);
-    }),
+    });
+  },
 }));
+
+/** `interrupted by Ctrl-C (SIGINT)`: what stopped the run, as the user did it. */
+function interruptWords(signal: AbortSignal): string {
+  const sig = String(signal.reason);
+  return sig === 'SIGINT' ? 'interrupted by Ctrl-C (SIGINT)' : `stopped by ${sig}`;
+}
 
 const ACTION = { created: 'create', updated: 'update', kept: 'keep', unchanged: 'unchanged' } as const;
 
@@ -263,23 +284,63 @@ export async function createCommand(options: CreateOptions, interactive = isatty
   probeWritable(settings.dir);
   if (!settings.existing) chooseBinary(ctx);
   if (settings.existing?.seed && !options.yes) await confirmSeed(ctx);
-  // One run at a time: a second one waits, then stops naming the first.
-  const lock: Lock = await acquireLock(ctx.paths, undefined, (pid) => {
-    if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);
-  });
+  // What is here before the run makes anything: a run that fails or is interrupted leaves the dir as it was.
+  let before: Snapshot | undefined = snapshotBefore(ctx.paths, { dagsDir: settings.dagsDir });
+  let waited = false;
   try {
-    // The lock may have waited for a run that changed the facts: read them again.
-    settings.sandbox = reloadFacts(settings.sandbox);
-    settings.facts = settings.sandbox.facts.facts;
-    const warning = factsWarning(ctx);
-    if (warning) ctx.warnings.push(warning);
-    if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
-    await runLocked(ctx, mode, lock);
-  } finally {
-    lock.release();
+    // One run at a time: a second one waits, then stops naming the first.
+    const lock: Lock = await acquireLock(ctx.paths, undefined, (pid) => {
+      waited = true;
+      if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);
+    }).catch((e: unknown) => {
+      before = undefined; // what is here now may be the other run's
+      throw e;
+    });
+    // After a wait, what is here was made by the run we waited for: only what is still absent is ours to make.
+    if (waited) before = snapshotBefore(ctx.paths, { dagsDir: settings.dagsDir });
+    try {
+      // The lock may have waited for a run that changed the facts: read them again.
+      settings.sandbox = reloadFacts(settings.sandbox);
+      settings.facts = settings.sandbox.facts.facts;
+      const warning = factsWarning(ctx);
+      if (warning) ctx.warnings.push(warning);
+      if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
+      await runLocked(ctx, mode, lock);
+    } finally {
+      lock.release();
+    }
+  } catch (e) {
+    const err = before ? undoCreated(ctx, before, e) : e;
+    if (ctx.cleanupNote && !mode.json) writeErr(`cleaned up: ${ctx.cleanupNote}`);
+    throw err;
   }
   report(ctx, mode, options.showToken ?? false);
   return 0;
+}
+
+/**
+ * After a failed or interrupted run: remove what it created (nothing is needed from it once no
+ * server of its own is left running) and say so; an interrupt becomes one sentence naming the step.
+ */
+function undoCreated(ctx: CreateContext, before: Snapshot, e: unknown): unknown {
+  const removed = ctx.serverLeft ? [] : removeCreated(before, e instanceof StepError ? e.files : []);
+  const here = (p: string) => relative(process.cwd(), p) || p;
+  const top = removed.filter((p) => !removed.some((q) => q !== p && p.startsWith(`${q}/`)));
+  const tidy = removed.length
+    ? `removed what this run had created (${top.map(here).join(', ')}), so the directory is as it was`
+    : 'nothing this run created is left';
+  const server = ctx.serverLeft
+    ? `the server it started (pid ${ctx.serverLeft}) would not stop and is still recorded for ${selfCommand()} down`
+    : ctx.serverStopped
+      ? 'stopped the server it had started'
+      : 'no server of this run is left running';
+  if (e instanceof Cancelled && ctx.signal?.aborted) {
+    const during = ctx.interruptedStep ? ` during '${ctx.interruptedStep}'` : '';
+    const what = `${interruptWords(ctx.signal)}${during}`;
+    return new Cancelled(`${what[0]?.toUpperCase()}${what.slice(1)}: ${server}, and ${tidy}.`);
+  }
+  if (removed.length || ctx.serverStopped) ctx.cleanupNote = `${server}; ${tidy}`;
+  return e;
 }
 
 /**
@@ -288,16 +349,31 @@ export async function createCommand(options: CreateOptions, interactive = isatty
  */
 async function runLocked(ctx: CreateContext, mode: OutputMode, lock: Lock): Promise<void> {
   const firstRun = ctx.settings.sandbox.facts.status === 'missing';
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    killRunningChildren();
-    void stopStartedServer(ctx).finally(() => {
-      lock.release();
-      if (!mode.json) writeErr('interrupted: stopped the server this run had started; nothing was left running');
-      process.exit(130);
+  const abort = new AbortController();
+  ctx.signal = abort.signal;
+  let stopping: Promise<boolean> | undefined;
+  const stop = () => {
+    const pid = ctx.server?.startedNow ? ctx.server.pid : undefined;
+    stopping ??= stopStartedServer(ctx).then((left) => {
+      if (pid !== undefined) left ? (ctx.serverLeft = pid) : (ctx.serverStopped = true);
+      return left;
     });
+    return stopping;
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) return;
+    ctx.interruptedStep = ctx.currentStep;
+    abort.abort(sig);
+    killRunningChildren();
+    void stop();
+    // A step that does not notice the interrupt must not keep the user waiting: leave without it.
+    setTimeout(() => {
+      void stop().finally(() => {
+        lock.release();
+        if (!mode.json) writeErr(`${interruptWords(abort.signal)}: stopped the server this run had started`);
+        process.exit(130);
+      });
+    }, 15_000).unref();
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
@@ -305,10 +381,10 @@ async function runLocked(ctx: CreateContext, mode: OutputMode, lock: Lock): Prom
     await runSteps(STEPS, ctx, renderModeFor(mode), mode);
     recordFacts(ctx);
   } catch (e) {
-    const left = await stopStartedServer(ctx);
+    const left = await stop();
     // A first run that failed before anything ran leaves no state behind (nothing to remember yet).
     if (firstRun && !left) rmSync(ctx.paths.state, { force: true });
-    if (interrupted) throw new Cancelled();
+    if (abort.signal.aborted) throw e instanceof Cancelled ? e : new Cancelled(interruptWords(abort.signal));
     throw e;
   } finally {
     for (const s of signals) process.off(s, onSignal);

@@ -12,7 +12,8 @@ import { EnvFileError, firstPath, PROVIDER_DEFAULTS, readBackendWithEnvFile } fr
 import { notManaged } from '../target/index.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
-import { selfCommand } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
+import { serverUi } from '../vault/ui.js';
 
 export interface StatusReport {
   dir: string;
@@ -34,9 +35,22 @@ export interface StatusReport {
   variables?: string[];
   /** false for an existing Vault this sandbox uses but did not start. */
   managed?: boolean;
+  /** The server's web UI, when it serves one. */
+  ui?: string;
 }
 
 const TIMEOUT_MS = 1500;
+
+/**
+ * The command that gets this sandbox's server running: `up` re-seeds from the config, so it needs
+ * one; without a config there is nothing to start from and `create` is the way.
+ */
+function startPointer(sb: Sandbox, dirArg: string | undefined): string {
+  const dir = dirArg === undefined ? '' : ` ${shellArg(dirArg)}`;
+  if (sb.config.exists)
+    return `run ${selfCommand()} up${dir} (starts the server and re-seeds it from ${sb.config.label})`;
+  return `there is no sandbox to start: create one with ${selfCommand()}${dir} --yes (or without --yes, to be asked)`;
+}
 
 /** Why nothing runs: the record, the copy, or the proof that failed, in words a user can act on. */
 function notRunning(sb: Sandbox): string {
@@ -51,7 +65,7 @@ function notRunning(sb: Sandbox): string {
 export async function sandboxStatus(dirArg: string | undefined, showToken = false): Promise<StatusReport> {
   const sb = await openSandbox(dirArg);
   const { dir, paths } = sb;
-  const here = dirArg ?? '';
+  const here = dirArg === undefined ? '' : ` ${shellArg(dirArg)}`;
   const { status, facts, error } = sb.facts;
   const stateLabel = relative(process.cwd(), paths.state) || paths.state;
   if (status === 'corrupt') {
@@ -59,7 +73,7 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
       dir,
       running: false,
       reason: `${stateLabel} is corrupt: it ${error}`,
-      fix: `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`.trim(),
+      fix: `stop any server of this sandbox yourself, remove ${shellArg(paths.state)}, then run ${selfCommand()} up${here}`,
     };
   }
   const existing = sb.target;
@@ -94,6 +108,7 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
       dir,
       running: false,
       reason: notRunning(sb),
+      fix: startPointer(sb, dirArg),
       ...(rec?.pid !== undefined ? { pid: rec.pid, url: rec.url, started_at: rec.startedAt } : {}),
     };
   }
@@ -140,9 +155,10 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
       e instanceof VaultError && e.kind === 'timeout'
         ? `not answering: no reply within ${TIMEOUT_MS / 1000} s`
         : `not answering: ${(e as Error).message}`;
-    report.fix = `${selfCommand()} up ${here}`.trim() + ' restarts it';
+    report.fix = `run ${selfCommand()} up${here} (stops it and starts it again)`;
     return report;
   }
+  report.ui = (await serverUi(url, url.startsWith('https:') ? paths.caFile : undefined)) ?? undefined;
   if (!token) return report;
   try {
     await client.lookupSelf();
@@ -200,11 +216,12 @@ export async function statusCommand(dir: string | undefined, mode: OutputMode, s
       writeOut(`token: ${r.token ?? 'unknown'}${r.token_valid === false ? ' (REFUSED by the server)' : ''}`);
       if (r.connections) writeOut(`connections: ${r.connections.length ? r.connections.join(', ') : 'none'}`);
       if (r.variables?.length) writeOut(`variables: ${r.variables.join(', ')}`);
+      if (r.ui) writeOut(`web UI: ${r.ui} (sign in with method Token and the VAULT_TOKEN in .env)`);
       if (r.reason) writeOut(r.reason);
     }
   } else {
     writeOut(`not running: ${r.reason}`);
-    writeOut(r.fix ? `fix: ${r.fix}` : `start it with: ${selfCommand()} up${dir ? ` ${dir}` : ''}`);
+    if (r.fix) writeOut(`fix: ${r.fix}`);
   }
   return healthy ? 0 : 1;
 }

@@ -20,6 +20,7 @@ import { assertSandboxTrusted, configEntries, recordEntries } from './trust.js';
 
 export * from './facts.js';
 export * from './layout.js';
+export { removeCreated, snapshotBefore, type Snapshot } from './leftovers.js';
 export { assertSandboxTrusted, sandboxLinks } from './trust.js';
 
 /** Where the config file in use came from. */

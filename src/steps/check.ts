@@ -3,7 +3,7 @@
  * will actually get: url, token, mount, connections_path and kv_engine_version are read back from
  * the written .env, not from memory, so a wrong env file fails here and not in Airflow.
  */
-import { selfCommand } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { StepError } from '../errors.js';
 import {
   describeConnection,
@@ -140,7 +140,7 @@ export async function check(ctx: CreateContext): Promise<void> {
       if (backend.auth.method !== 'token') throw await lookupFailure(ctx, backend, `${backend.mount}/${path}`, c.id, e);
       const m = (e as Error).message;
       const why = refusesToken(e) ? `the server refuses the token in .env (${m})` : m;
-      throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(e));
+      throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(e, ctx.paths.dir));
     }
     if (!data) {
       throw new StepError(
@@ -172,8 +172,9 @@ export async function check(ctx: CreateContext): Promise<void> {
 
 const refusesToken = (e: unknown) => e instanceof VaultError && e.kind === 'http' && e.status === 403;
 
-function fixForLookup(e: unknown): string {
+function fixForLookup(e: unknown, dir: string): string {
   if (refusesToken(e)) return 'the token in .env is not valid for this server: rerun with --force to rewrite .env';
-  if (e instanceof VaultError && e.kind === 'refused') return `the server is not running: run ${selfCommand()} up`;
-  return `run ${selfCommand()} doctor to find the broken link`;
+  if (e instanceof VaultError && e.kind === 'refused')
+    return `the server is not running: run ${selfCommand()} up ${shellArg(dir)}`;
+  return `run ${selfCommand()} doctor ${shellArg(dir)} to find the broken link`;
 }

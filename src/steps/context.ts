@@ -86,6 +86,16 @@ export interface CreateContext {
   nextSteps: string[];
   /** The server's web UI, when it serves one. */
   ui?: { url: string; sign_in: string } | null;
+  /** Aborted when the run is interrupted (SIGINT, SIGTERM, SIGHUP): a step that waits stops waiting. */
+  signal?: AbortSignal;
+  /** The title of the step running now, and of the one an interrupt stopped. */
+  currentStep?: string;
+  interruptedStep?: string;
+  /** After a failure: a server this run started was stopped, or (its pid) would not stop. */
+  serverStopped?: boolean;
+  serverLeft?: number;
+  /** After a failure: what the clean-up did, said under the error. */
+  cleanupNote?: string;
 }
 
 export interface Step {

@@ -107,6 +107,7 @@ export async function start(ctx: CreateContext): Promise<void> {
         homeDir: ctx.paths.home,
         sandboxId,
         timeoutMs: startTimeoutMs(),
+        signal: ctx.signal,
         // The dev server mounts secret/ just after it stores its token: seeding needs the mount.
         readyProbe: async (token) =>
           (await new VaultClient({ url, token, timeoutMs: 500, caFile }).mountInfo('secret').catch(() => null)) !==

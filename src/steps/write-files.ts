@@ -72,6 +72,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   const envInput: EnvInput = {
     airflowVersion: s.airflowVersion,
     flavour: p.flavour,
+    existing: s.existing !== undefined,
     url: p.url,
     token: p.token,
     mount: s.mount,
