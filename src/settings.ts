@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import type { AirflowVersion } from './airflow/backend/index.js';
-import { connIdProblem } from './airflow/connection.js';
+import { connIdProblem, schemeProblem } from './airflow/connection.js';
 import { configLayer, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
 import { formatAddress, type ListenAddress } from './vault/address.js';
 import {
@@ -161,6 +161,12 @@ export function parseConnFlags(values: string[], flag = '--conn'): ConnectionSpe
   });
 }
 
+/** Past a sound scheme, what usually breaks a URI is a raw special character in the password. */
+function uriHint(uri: string): string {
+  if (schemeProblem(uri) !== null || !uri.includes('@')) return '';
+  return '; percent-encode special characters in the password (/ as %2F, # as %23, ? as %3F)';
+}
+
 export function validateConnection(c: ConnectionSpec, where: string): void {
   const idProblem = connIdProblem(c.id);
   if (idProblem)
@@ -172,11 +178,7 @@ export function validateConnection(c: ConnectionSpec, where: string): void {
     throw new UsageError(
       `${where}: the connection fields for '${c.id}' ${uriProblem}; give conn_type and Airflow's field names`,
     );
-  if (uriProblem) {
-    throw new UsageError(
-      `${where}: the URI for '${c.id}' ${uriProblem}; percent-encode special characters in the password (/ as %2F, # as %23, ? as %3F)`,
-    );
-  }
+  if (uriProblem) throw new UsageError(`${where}: the URI for '${c.id}' ${uriProblem}${uriHint(c.uri)}`);
 }
 
 /** The defaults layer. SECRETS_SANDBOX_DEFAULT_PORT moves the default port (tests run many sandboxes side by side). */
