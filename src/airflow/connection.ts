@@ -292,7 +292,7 @@ export function schemeProblem(typed: string): string | null {
   const typeLike = /^([A-Za-z][A-Za-z0-9+.-]*)(:\/?(?!\/)|\/\/|:?$)/.exec(uri);
   if (typeLike && !uri.startsWith(`${typeLike[1]}://`)) {
     const [typed = '', t = ''] = typeLike;
-    if (typed !== t) return `starts with '${typed}' where '${t}://' belongs: write ${t}://user:pass@host:port/schema`;
+    if (typed !== t) return `starts with '${typed}' where '${t}://' belongs`;
   }
   if (!uri.includes('://')) return "has no '<type>://' at its start, e.g. postgres://user:pass@host:5432/db";
   const colon = uri.indexOf(':');

@@ -12,6 +12,8 @@ import { asStepFailure, Cancelled, StepError, UsageError } from '../errors.js';
 import { acquireLock, type Lock } from '../lock.js';
 import { promptToken } from '../target/prompt.js';
 import {
+  DEFAULT_SANDBOX_DIR,
+  findSandboxDir,
   recordSeeded,
   reloadFacts,
   removeCreated,
@@ -21,7 +23,7 @@ import {
   snapshotBefore,
   updateFacts,
 } from '../sandbox/index.js';
-import type { CreateOptions } from '../settings.js';
+import { type CreateOptions, droppedExample } from '../settings.js';
 import { skipAirflowCheck } from '../steps/airflow-check-level.js';
 import { planApprole, setupApprole } from '../steps/approle.js';
 import { ROLE_NAME } from '../steps/approle-names.js';
@@ -44,6 +46,8 @@ import { maskToken, redact, revealSecret } from '../ui/mask.js';
 import { colorWanted, makePainter, type OutputMode, writeErr, writeOut } from '../ui/output.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
 import { runWizard } from '../ui/wizard.js';
+import { confirmPlan } from './plan-summary.js';
+import { wizardFacts } from './wizard-facts.js';
 import { addressUrl, formatAddress } from '../vault/address.js';
 import { devServerArgs, readBanner } from '../vault/server.js';
 
@@ -218,21 +222,22 @@ export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMo
 async function askUser(
   options: CreateOptions,
   interactive: boolean,
-): Promise<{ options: CreateOptions; token?: string }> {
+): Promise<{ options: CreateOptions; token?: string; wizard?: boolean }> {
   if (!options.yes && !interactive && !options.dryRun) {
     throw new UsageError(
       'no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults',
     );
   }
   if (options.yes || !interactive || options.dryRun) return { options };
-  const answered = await runWizard(options);
+  const defaultDir = findSandboxDir(undefined) === process.cwd() ? '.' : DEFAULT_SANDBOX_DIR;
+  const answered = await runWizard(options, wizardFacts(options.config), { defaultDir });
   const url = answered.vaultUrl;
   if (url === undefined || answered.tokenFile !== undefined || process.env.VAULT_TOKEN || process.env.BAO_TOKEN)
-    return { options: answered };
+    return { options: answered, wizard: true };
   const token = await promptToken(url).catch(() => {
     throw new Cancelled();
   });
-  return { options: answered, token: token || undefined };
+  return { options: answered, token: token || undefined, wizard: true };
 }
 
 function newContext(options: CreateOptions, resolved: Awaited<ReturnType<typeof resolve>>): CreateContext {
@@ -278,12 +283,16 @@ export async function createCommand(options: CreateOptions, interactive = isatty
   }
   const ctx = newContext(options, resolved);
   const { settings } = ctx;
+  const dropped = droppedExample(settings);
+  if (dropped) ctx.warnings.push(dropped);
   if (settings.dryRun) return dryRun(ctx, mode);
 
   // Bad input found before the lock (which creates .sandbox/): a dir we cannot write, a named binary that is not there.
   probeWritable(settings.dir);
   if (!settings.existing) chooseBinary(ctx);
   if (settings.existing?.seed && !options.yes) await confirmSeed(ctx);
+  // The wizard's last word: what will happen, then go ahead or not (nothing is written or started before).
+  if (asked.wizard) await confirmPlan(ctx, () => filePlans(ctx));
   // What is here before the run makes anything: a run that fails or is interrupted leaves the dir as it was.
   let before: Snapshot | undefined = snapshotBefore(ctx.paths, { dagsDir: settings.dagsDir });
   let waited = false;

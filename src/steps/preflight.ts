@@ -9,7 +9,13 @@ import { StepError, UsageError } from '../errors.js';
 import { binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper } from '../vault/binary.js';
 import { installOpenBao } from '../vault/install.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
-import { recordServerIntent, recordServerStarted, reloadFacts, runningServers } from '../sandbox/index.js';
+import {
+  recordServerIntent,
+  recordServerStarted,
+  reloadFacts,
+  runningServers,
+  type Sandbox,
+} from '../sandbox/index.js';
 import { stopAndWait } from '../vault/server.js';
 import type { CreateContext } from './context.js';
 
@@ -80,31 +86,61 @@ export async function chooseAddress(ctx: CreateContext): Promise<void> {
     ctx.address = s.address;
     return;
   }
-  // Nothing said: keep the port the last run bound (so .env stays valid), else the default.
-  let preferred = s.address;
-  if (f.address) {
-    try {
-      preferred = parseAddress(f.address);
-    } catch {
-      /* a fact we cannot read is no fact */
-    }
-  }
-  if (await free(preferred)) {
-    ctx.address = preferred;
-    return;
-  }
-  const next =
-    (await nextFreeAddress(s.address)) ?? (await nextFreeAddress({ host: s.address.host, port: preferred.port + 2 }));
-  if (!next)
+  const pick = await unsaidAddress(s.address, f.address, free);
+  if (!pick.address)
     throw new StepError(
       'preflight',
       `no free port near ${formatAddress(s.address)}`,
       'pass --address HOST:PORT with a free port',
     );
-  ctx.report.warn(
-    `${formatAddress(preferred)} is taken; the server will listen on ${formatAddress(next)} instead (written into .env)`,
-  );
-  ctx.address = next;
+  if (pick.moved)
+    ctx.report.warn(
+      `${formatAddress(pick.preferred)} is taken; the server will listen on ${formatAddress(pick.address)} instead (written into .env)`,
+    );
+  ctx.address = pick.address;
+}
+
+/**
+ * Nothing said: the port the last run bound (so .env stays valid), else the default; when that is
+ * taken, the next free one. `moved` says the preferred one was taken.
+ */
+async function unsaidAddress(
+  fallback: ListenAddress,
+  recorded: string | undefined,
+  free: (a: ListenAddress) => Promise<boolean>,
+): Promise<{ preferred: ListenAddress; address: ListenAddress | null; moved: boolean; recorded: boolean }> {
+  let preferred = fallback;
+  let fromRecord = false;
+  if (recorded) {
+    try {
+      preferred = parseAddress(recorded);
+      fromRecord = true;
+    } catch {
+      /* a fact we cannot read is no fact */
+    }
+  }
+  if (await free(preferred)) return { preferred, address: preferred, moved: false, recorded: fromRecord };
+  const next =
+    (await nextFreeAddress(fallback)) ?? (await nextFreeAddress({ host: fallback.host, port: preferred.port + 2 }));
+  return { preferred, address: next, moved: true, recorded: fromRecord };
+}
+
+/** The listen address a wizard offers, true now, and why: what preflight would choose with nothing said. */
+export interface AddressOffer {
+  address: string;
+  why: string;
+  /** The address this sandbox's own running server holds (not "taken" for it). */
+  ours?: string;
+}
+
+export async function offerAddress(sb: Sandbox, fallback: ListenAddress): Promise<AddressOffer> {
+  const running = runningServers(sb).server;
+  if (running) return { address: running.address, why: "this sandbox's server runs there now", ours: running.address };
+  const pick = await unsaidAddress(fallback, sb.facts.facts.address, portIsFree);
+  if (!pick.address) return { address: formatAddress(fallback), why: 'taken, and no free port near it' };
+  const where = formatAddress(pick.preferred);
+  if (pick.moved) return { address: formatAddress(pick.address), why: `${where} is taken: the next free port` };
+  return { address: where, why: pick.recorded ? 'the port this sandbox had, free now' : 'the default, free now' };
 }
 
 /**

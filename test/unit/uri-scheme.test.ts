@@ -37,10 +37,10 @@ describe('what a malformed URI scheme is, said', () => {
 
   it("postgres//u:p@... is named as a missing ':' (it holds no '_'), on --conn too", () => {
     const p = connUriProblem('postgres//u:p@db:5432/x') ?? '';
-    expect(p).toBe("starts with 'postgres//' where 'postgres://' belongs: write postgres://user:pass@host:port/schema");
+    expect(p).toBe("starts with 'postgres//' where 'postgres://' belongs");
     expect(p).not.toContain("'_'");
     expect(() => validateConnection({ id: 'my_pg', uri: 'postgres//u:p@db:5432/x' }, '--conn')).toThrow(
-      /^--conn: the URI for 'my_pg' starts with 'postgres\/\/' where 'postgres:\/\/' belongs: write postgres:\/\/user:pass@host:port\/schema$/,
+      /^--conn: the URI for 'my_pg' starts with 'postgres\/\/' where 'postgres:\/\/' belongs$/,
     );
   });
 
