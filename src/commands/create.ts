@@ -392,11 +392,20 @@ async function runLocked(ctx: CreateContext, mode: OutputMode, lock: Lock): Prom
   } catch (e) {
     const left = await stop();
     // A first run that failed before anything ran leaves no state behind (nothing to remember yet).
-    if (firstRun && !left) rmSync(ctx.paths.state, { force: true });
+    if (firstRun && !left) forget(ctx.paths.state);
     if (abort.signal.aborted) throw e instanceof Cancelled ? e : new Cancelled(interruptWords(abort.signal));
     throw e;
   } finally {
     for (const s of signals) process.off(s, onSignal);
+  }
+}
+
+/** Removes a record nothing depends on any more; a failure to is not the run's failure. */
+function forget(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    /* the next run finds a record of a stopped server, and clears it */
   }
 }
 

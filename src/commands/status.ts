@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { openSandbox, proveServer, runningServers, type Sandbox } from '../sandbox/index.js';
 import { readBanner } from '../vault/server.js';
+import { HOW_TO_GET_A_UI, serverUi } from '../vault/ui.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
 import { EnvFileError, firstPath, PROVIDER_DEFAULTS, readBackendWithEnvFile } from '../airflow/backend/index.js';
@@ -13,7 +14,6 @@ import { notManaged } from '../target/index.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
-import { serverUi } from '../vault/ui.js';
 
 export interface StatusReport {
   dir: string;
@@ -35,8 +35,8 @@ export interface StatusReport {
   variables?: string[];
   /** false for an existing Vault this sandbox uses but did not start. */
   managed?: boolean;
-  /** The server's web UI, when it serves one. */
-  ui?: string;
+  /** The server's web UI; null when it answered /ui/ without one; absent when not asked. */
+  ui?: string | null;
 }
 
 const TIMEOUT_MS = 1500;
@@ -140,12 +140,8 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
   }
   const token = readBanner(paths.serverOut, paths.home).rootToken;
   const report: StatusReport = { ...base, url, running: true, token: token ? maskToken(token, showToken) : undefined };
-  const client = new VaultClient({
-    url,
-    token,
-    timeoutMs: TIMEOUT_MS,
-    caFile: url.startsWith('https:') ? paths.caFile : undefined,
-  });
+  const caFile = url.startsWith('https:') ? paths.caFile : undefined;
+  const client = new VaultClient({ url, token, timeoutMs: TIMEOUT_MS, caFile });
   try {
     await client.health();
     report.answering = true;
@@ -158,7 +154,8 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
     report.fix = `run ${selfCommand()} up${here} (stops it and starts it again)`;
     return report;
   }
-  report.ui = (await serverUi(url, url.startsWith('https:') ? paths.caFile : undefined)) ?? undefined;
+  const ui = await serverUi(url, caFile);
+  if (ui) report.ui = ui.served ? ui.url : null;
   if (!token) return report;
   try {
     await client.lookupSelf();
@@ -216,7 +213,8 @@ export async function statusCommand(dir: string | undefined, mode: OutputMode, s
       writeOut(`token: ${r.token ?? 'unknown'}${r.token_valid === false ? ' (REFUSED by the server)' : ''}`);
       if (r.connections) writeOut(`connections: ${r.connections.length ? r.connections.join(', ') : 'none'}`);
       if (r.variables?.length) writeOut(`variables: ${r.variables.join(', ')}`);
-      if (r.ui) writeOut(`web UI: ${r.ui} (sign in with method Token and the VAULT_TOKEN in .env)`);
+      if (r.ui) writeOut(`web UI: ${r.ui} (sign in with method Token and the token above; --show-token prints it)`);
+      else if (r.ui === null) writeOut(`no web UI: ${HOW_TO_GET_A_UI}`);
       if (r.reason) writeOut(r.reason);
     }
   } else {

@@ -14,7 +14,7 @@ import { EnvFileError, readBackendWithEnvFile, type BackendKwargs } from '../air
 import { renderPolicy } from '../vault/auth/policy.js';
 import { authFor, DEFAULT_APPROLE_MOUNT } from '../vault/auth/index.js';
 import { formatTtl } from '../vault/auth/ttl.js';
-import { VaultError } from '../vault/client.js';
+import { VaultError, type VaultClient } from '../vault/client.js';
 import type { Settings } from '../settings.js';
 import { registerSecret } from '../ui/mask.js';
 import type { SandboxPaths } from '../sandbox/index.js';
@@ -65,6 +65,34 @@ export function planApprole(ctx: CreateContext): string[] {
   ];
 }
 
+/**
+ * The secret_id from .env when it still logs in and its TTL has not run out, else undefined (said
+ * aloud). The TTL is asked apart from the login: Vault still accepts a secret_id past its TTL until
+ * its periodic tidy removes it, so one kept by the login alone would stop working soon after.
+ */
+async function stillValid(
+  ctx: CreateContext,
+  client: VaultClient,
+  roleId: string,
+  secretId: string,
+): Promise<string | undefined> {
+  try {
+    await authFor({ method: 'approle', roleId, secretId }).login(client.withToken(''));
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    ctx.report.info('the secret_id in .env no longer logs in: making a new one');
+    return undefined;
+  }
+  const expiry = await client.secretIdExpiry(DEFAULT_APPROLE_MOUNT, ROLE_NAME, secretId);
+  if (expiry instanceof Date && expiry.getTime() <= Date.now()) {
+    ctx.report.info(
+      'the secret_id in .env is past its TTL (the server accepts it only until it tidies it away): making a new one',
+    );
+    return undefined;
+  }
+  return secretId;
+}
+
 export async function setupApprole(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
   const client = ctx.client!;
@@ -92,17 +120,11 @@ export async function setupApprole(ctx: CreateContext): Promise<void> {
       `wrote your edited ${POLICY_FILE} as the policy ${POLICY_NAME} (--force goes back to the generated one)`,
     );
 
-  // A secret_id that still logs in is kept (a rerun changes nothing); a new TTL asks for a new one.
+  // A secret_id that still logs in and is within its TTL is kept (a rerun changes nothing); a new TTL asks for a new one.
   const current = await currentCredentials(ctx.paths.env, ctx.airflow?.version ?? s.airflowVersion);
   let secretId: string | undefined;
   if (current && current.roleId === roleId && s.source.secretIdTtl !== 'flag') {
-    try {
-      await authFor({ method: 'approle', roleId, secretId: current.secretId }).login(client.withToken(''));
-      secretId = current.secretId;
-    } catch (e) {
-      if (!(e instanceof VaultError)) throw e;
-      ctx.report.info('the secret_id in .env no longer logs in: making a new one');
-    }
+    secretId = await stillValid(ctx, client, roleId, current.secretId);
   }
   if (!secretId) {
     try {

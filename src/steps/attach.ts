@@ -17,6 +17,19 @@ export function planAttach(ctx: CreateContext): string[] {
   ];
 }
 
+/**
+ * Vault's Community Edition has no namespaces and ignores X-Vault-Namespace: every request, the
+ * tool's and Airflow's, would go to the root namespace while the settings name another. OpenBao
+ * (which has namespaces) and Vault Enterprise honour it.
+ */
+function namespaceUnsupported(url: string, namespace: string): StepError {
+  return new StepError(
+    'connect',
+    `${url} is HashiCorp Vault Community Edition (its sys/health says enterprise: false), which has no namespaces: it would ignore namespace '${namespace}' and serve the root namespace to this tool and to Airflow`,
+    'drop --namespace to use the root namespace, or point --vault-url at Vault Enterprise or OpenBao, which have namespaces',
+  );
+}
+
 export async function attach(ctx: CreateContext): Promise<void> {
   const e = ctx.settings.existing!;
   const target = existingTarget(e.url, { caFile: e.caFile, namespace: e.namespace });
@@ -32,6 +45,7 @@ export async function attach(ctx: CreateContext): Promise<void> {
         'ask whoever runs that Vault; this tool does not unseal or initialise it',
       );
     }
+    if (e.namespace && h.body?.enterprise === false) throw namespaceUnsupported(e.url, e.namespace);
   } catch (err) {
     if (err instanceof StepError) throw err;
     if (!(err instanceof VaultError)) throw err;

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { CreateContext } from './context.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
-import { serverUi } from '../vault/ui.js';
+import { HOW_TO_GET_A_UI, serverUi } from '../vault/ui.js';
+import { findSandboxDir } from '../sandbox/index.js';
 
 function pathFor(p: string): string {
   const rel = relative(process.cwd(), p);
@@ -21,11 +22,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
   const steps: string[] = [];
   // The venv the Airflow lives in (found or made), so `airflow` is the one that was checked.
-  const bin =
-    ctx.airflow?.bin ??
-    (existsSync(join(ctx.paths.dir, '.venv', 'bin', 'airflow'))
-      ? join(ctx.paths.dir, '.venv', 'bin', 'airflow')
-      : undefined);
+  const bin = ctx.airflow?.bin ?? (existsSync(ctx.paths.venvAirflow) ? ctx.paths.venvAirflow : undefined);
   const activate = bin ? join(dirname(bin), 'activate') : undefined;
   if (activate && existsSync(activate))
     steps.push(
@@ -33,7 +30,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
     );
   else if (!bin)
     steps.push(
-      `# no Airflow found: ${selfCommand()} ${pathFor(ctx.paths.dir)} --yes --with-airflow installs one into ${pathFor(join(ctx.paths.dir, '.venv'))} (or activate yours)`,
+      `# no Airflow found: ${selfCommand()} ${pathFor(ctx.paths.dir)} --yes --with-airflow installs one into ${pathFor(ctx.paths.venv)} (or activate yours)`,
     );
   steps.push(`set -a; . ${pathFor(ctx.paths.env)}; set +a    # load the sandbox env into this shell`);
   const first = s.connections[0]?.id ?? ctx.checks[0]?.id ?? 'smtp_default';
@@ -43,7 +40,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   } else {
     // A home of its own: `db migrate` there never touches the user's Airflow, and `dags test` needs a migrated db.
     steps.push(
-      `export AIRFLOW_HOME=${shellArg(join(ctx.paths.stateDir, 'airflow'))}; airflow db migrate    # a fresh Airflow home for the sandbox`,
+      `export AIRFLOW_HOME=${shellArg(ctx.paths.airflowHome)}; airflow db migrate    # a fresh Airflow home for the sandbox`,
     );
     steps.push(`airflow connections get ${first} -o json    # Airflow reads it from Vault`);
     if (s.dag) {
@@ -53,14 +50,15 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
   }
   const url = ctx.server?.url;
   const ui = url ? await serverUi(url, ctx.target?.caFile) : null;
-  ctx.ui = ui
-    ? { url: ui, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' }
+  ctx.ui = ui?.served
+    ? { url: ui.url, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' }
     : null;
   const where = ctx.airflowAuth
     ? 'the root token (--show-token prints it; .env holds only the AppRole credentials)'
     : 'the VAULT_TOKEN in .env; --show-token prints it';
-  if (ui) steps.push(`# web UI: ${ui} (sign in with method Token and ${where})`);
-  const dirDefault = ctx.paths.dir === join(process.cwd(), 'secrets-sandbox') || ctx.paths.dir === process.cwd();
+  if (ui?.served) steps.push(`# web UI: ${ui.url} (sign in with method Token and ${where})`);
+  else if (ui) steps.push(`# no web UI: ${HOW_TO_GET_A_UI}`);
+  const dirDefault = ctx.paths.dir === findSandboxDir(undefined);
   const cmdDir = dirDefault ? '' : ` ${pathFor(ctx.paths.dir)}`;
   const self = selfCommand();
   steps.push(`${self} status${cmdDir}    # is the server up`);

@@ -4,11 +4,26 @@
  * time (even when it is no longer on PATH), the port actually bound, the running server.
  */
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import { binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper } from '../vault/binary.js';
+import {
+  type BinaryIdentity,
+  binaryStamp,
+  identifyBinary,
+  isExecutableFile,
+  locateBinary,
+  resolveWrapper,
+  type ServerBinary,
+} from '../vault/binary.js';
 import { installOpenBao } from '../vault/install.js';
-import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
+import {
+  clusterAddress,
+  formatAddress,
+  nextFreeAddress,
+  parseAddress,
+  takenDevServerPort,
+  type ListenAddress,
+} from '../vault/address.js';
 import {
   recordServerIntent,
   recordServerStarted,
@@ -56,6 +71,23 @@ export function probeWritable(dir: string): void {
   }
 }
 
+/**
+ * The error for an address the user named whose port, or the cluster port the dev server binds
+ * beside it, is taken: it names the port that is, and offers an address checked free with its
+ * cluster port, so following the fix never lands on another server's cluster port.
+ */
+async function namedAddressTaken(named: ListenAddress, taken: ListenAddress): Promise<StepError> {
+  const cluster = taken.port !== named.port;
+  const what = cluster
+    ? `${formatAddress(named)} is free, but ${formatAddress(taken)} is already in use by another process, and the dev server binds that one too (its cluster port, PORT+1)`
+    : `${formatAddress(named)} is already in use by another process`;
+  const other = await nextFreeAddress({ host: named.host, port: Math.max(named.port, taken.port) + 1 });
+  const pick = other
+    ? `pick a free port with --address ${formatAddress(other)} (it and ${clusterAddress(other).port} are free now)`
+    : 'pick another port with --address';
+  return new StepError('preflight', what, `stop what holds ${formatAddress(taken)}, or ${pick}`);
+}
+
 /** Decides the address and whether this sandbox's running server is reused; reports each move aloud. Touches nothing. */
 export async function chooseAddress(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
@@ -73,42 +105,47 @@ export async function chooseAddress(ctx: CreateContext): Promise<void> {
     ctx.decision.restartReason = `it listens on ${running.address}, not ${formatAddress(s.address)}`;
   }
   const stopping = ctx.decision.stopFirst !== undefined ? running?.address : undefined;
-  const free = async (a: ListenAddress) => formatAddress(a) === stopping || (await portIsFree(a));
+  const releasing = stopping ? parseAddress(stopping) : undefined;
 
   if (s.addressExplicit) {
-    if (!(await free(s.address))) {
-      throw new StepError(
-        'preflight',
-        `${formatAddress(s.address)} is already in use by another process`,
-        `stop it, or pick a free port with --address ${formatAddress({ host: s.address.host, port: s.address.port + 2 })}`,
-      );
-    }
+    const taken = await takenDevServerPort(s.address, releasing);
+    if (taken) throw await namedAddressTaken(s.address, taken);
     ctx.address = s.address;
     return;
   }
-  const pick = await unsaidAddress(s.address, f.address, free);
+  const pick = await unsaidAddress(s.address, f.address, releasing);
   if (!pick.address)
     throw new StepError(
       'preflight',
       `no free port near ${formatAddress(s.address)}`,
       'pass --address HOST:PORT with a free port',
     );
-  if (pick.moved)
+  if (pick.taken)
     ctx.report.warn(
-      `${formatAddress(pick.preferred)} is taken; the server will listen on ${formatAddress(pick.address)} instead (written into .env)`,
+      `${takenWords(pick.preferred, pick.taken)}; the server will listen on ${formatAddress(pick.address)} instead (written into .env)`,
     );
   ctx.address = pick.address;
 }
 
+/** `127.0.0.1:8200 is taken`, or the cluster port (PORT+1) when that is what is taken. */
+function takenWords(preferred: ListenAddress, taken: ListenAddress): string {
+  return `${taken.port === preferred.port ? formatAddress(preferred) : `${formatAddress(taken)}, the cluster port of ${formatAddress(preferred)},`} is taken`;
+}
+
 /**
- * Nothing said: the port the last run bound (so .env stays valid), else the default; when that is
- * taken, the next free one. `moved` says the preferred one was taken.
+ * Nothing said: the port the last run bound (so .env stays valid), else the default; when that (or
+ * its cluster port) is taken, the next free one. `taken` says which port was in the way.
  */
 async function unsaidAddress(
   fallback: ListenAddress,
   recorded: string | undefined,
-  free: (a: ListenAddress) => Promise<boolean>,
-): Promise<{ preferred: ListenAddress; address: ListenAddress | null; moved: boolean; recorded: boolean }> {
+  releasing?: ListenAddress,
+): Promise<{
+  preferred: ListenAddress;
+  address: ListenAddress | null;
+  taken: ListenAddress | null;
+  recorded: boolean;
+}> {
   let preferred = fallback;
   let fromRecord = false;
   if (recorded) {
@@ -119,10 +156,11 @@ async function unsaidAddress(
       /* a fact we cannot read is no fact */
     }
   }
-  if (await free(preferred)) return { preferred, address: preferred, moved: false, recorded: fromRecord };
+  const taken = await takenDevServerPort(preferred, releasing);
+  if (!taken) return { preferred, address: preferred, taken: null, recorded: fromRecord };
   const next =
     (await nextFreeAddress(fallback)) ?? (await nextFreeAddress({ host: fallback.host, port: preferred.port + 2 }));
-  return { preferred, address: next, moved: true, recorded: fromRecord };
+  return { preferred, address: next, taken, recorded: fromRecord };
 }
 
 /** The listen address a wizard offers, true now, and why: what preflight would choose with nothing said. */
@@ -136,11 +174,30 @@ export interface AddressOffer {
 export async function offerAddress(sb: Sandbox, fallback: ListenAddress): Promise<AddressOffer> {
   const running = runningServers(sb).server;
   if (running) return { address: running.address, why: "this sandbox's server runs there now", ours: running.address };
-  const pick = await unsaidAddress(fallback, sb.facts.facts.address, portIsFree);
+  const pick = await unsaidAddress(fallback, sb.facts.facts.address);
   if (!pick.address) return { address: formatAddress(fallback), why: 'taken, and no free port near it' };
-  const where = formatAddress(pick.preferred);
-  if (pick.moved) return { address: formatAddress(pick.address), why: `${where} is taken: the next free port` };
-  return { address: where, why: pick.recorded ? 'the port this sandbox had, free now' : 'the default, free now' };
+  if (pick.taken)
+    return {
+      address: formatAddress(pick.address),
+      why: `${takenWords(pick.preferred, pick.taken)}: the next free port`,
+    };
+  return {
+    address: formatAddress(pick.preferred),
+    why: pick.recorded ? 'the port this sandbox had, free now' : 'the default, free now',
+  };
+}
+
+/**
+ * The binary and what it is. A `vault` or `bao` this sandbox has not run (or that changed since) is
+ * named by the server's own banner once it runs (the start step settles it): a `<bin> version` run
+ * here is a second start of a large binary beside the server's own, which a fresh sandbox feels
+ * (bench/changes.md). Any other file is asked `version` now.
+ */
+async function binaryFor(path: string, known: BinaryIdentity | null): Promise<ServerBinary> {
+  const name = basename(path);
+  const current = known !== null && known.binStamp !== undefined && known.binStamp === binaryStamp(path);
+  if (current || (name !== 'vault' && name !== 'bao')) return identifyBinary(path, known);
+  return { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '' };
 }
 
 /**
@@ -196,8 +253,8 @@ export async function preflight(ctx: CreateContext): Promise<void> {
     f.bin === path && f.flavour && f.version
       ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
       : null;
-  ctx.binary = await identifyBinary(path, known);
-  ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
+  ctx.binary = await binaryFor(path, known);
+  if (ctx.binary.version) ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
   await adoptRunning(ctx);
   await chooseAddress(ctx);
   if (ctx.decision?.reuse && f.bin && f.bin !== path) {

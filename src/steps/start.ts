@@ -10,7 +10,7 @@ import { ensureDir } from '../io/write.js';
 import { clearServer, recordServerIntent, recordServerStarted } from '../sandbox/index.js';
 import { maskToken, registerSecret } from '../ui/mask.js';
 import { addressUrl, formatAddress, type ListenAddress, nextFreeAddress } from '../vault/address.js';
-import { binaryStamp, type ServerBinary } from '../vault/binary.js';
+import { binaryOf, binaryStamp, identifyBinary, type ServerBinary } from '../vault/binary.js';
 import { VaultClient } from '../vault/client.js';
 import { devServerArgs, readBanner, startServer, stopAndWait } from '../vault/server.js';
 import type { CreateContext } from './context.js';
@@ -55,9 +55,22 @@ async function stopOurs(ctx: CreateContext, pid: number, why: string): Promise<v
   clearServer(ctx.paths, STEP);
 }
 
-function binaryOf(ctx: CreateContext): ServerBinary {
+function chosenBinary(ctx: CreateContext): ServerBinary {
   if (!ctx.binary) throw new StepError(STEP, 'no server binary was chosen', 'rerun');
   return ctx.binary;
+}
+
+/**
+ * The binary's version when preflight left it to the server (a vault or bao this sandbox had not
+ * run): the server's banner names it (`Version:` comes before the token), else `<bin> version`. A
+ * binary that is neither Vault nor OpenBao fails here, and create stops the server it started.
+ */
+async function settleBinary(ctx: CreateContext, b: ServerBinary): Promise<ServerBinary> {
+  if (b.version) return b;
+  const said = readBanner(ctx.paths.serverOut, ctx.paths.home).version;
+  const settled = said ? binaryOf(b.path, said) : await identifyBinary(b.path);
+  ctx.report.info(`${settled.flavour} ${settled.version} at ${settled.path}`);
+  return settled;
 }
 
 /** The server that preflight decided to reuse, when its token still works; else stops what must go first. */
@@ -69,6 +82,7 @@ async function reuseOrClear(ctx: CreateContext): Promise<boolean> {
       ctx.server = { pid: d.reuse.pid, url: d.reuse.url, token: r.token, startedNow: false };
       registerSecret(r.token);
       ctx.report.info(`reusing the sandbox server (pid ${d.reuse.pid}) on ${d.reuse.url}`);
+      ctx.binary = await settleBinary(ctx, chosenBinary(ctx));
       return true;
     }
     await stopOurs(ctx, d.reuse.pid, r.problem ?? 'it does not answer');
@@ -82,7 +96,7 @@ export async function start(ctx: CreateContext): Promise<void> {
   if (!ctx.address) throw new StepError(STEP, 'no address was chosen', 'rerun');
   let listen: ListenAddress = ctx.address;
   if (await reuseOrClear(ctx)) return;
-  const binary = binaryOf(ctx);
+  let binary = chosenBinary(ctx);
   ensureDir(ctx.paths.dir);
   ensurePrivateDir(ctx.paths.stateDir); // a real dir of ours, 0700: it holds the banner with the token
   const sandboxId = ctx.settings.sandbox.id;
@@ -119,6 +133,8 @@ export async function start(ctx: CreateContext): Promise<void> {
       });
       ctx.server = { pid: started.pid, url, token: started.rootToken, startedNow: true };
       registerSecret(started.rootToken); // from here on no message, error included, prints it
+      binary = await settleBinary(ctx, binary);
+      ctx.binary = binary;
       recordServerStarted(ctx.paths, STEP, {
         pid: started.pid,
         url,
@@ -160,7 +176,7 @@ export async function planStart(ctx: CreateContext): Promise<string[]> {
 }
 
 function startLine(ctx: CreateContext, listen: ListenAddress): string {
-  const b = binaryOf(ctx);
+  const b = chosenBinary(ctx);
   const token = ctx.settings.rootToken
     ? `root token via ${b.flavour === 'OpenBao' ? 'BAO' : 'VAULT'}_DEV_ROOT_TOKEN_ID (${maskToken(ctx.settings.rootToken, false)})`
     : 'root token made by the server';

@@ -120,7 +120,8 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
       content: renderDag({
         airflowVersion: s.airflowVersion,
         connIds: s.connections.map((c) => c.id),
-        envFile: rel(paths.env) === '.env' ? './.env' : paths.env,
+        // Beside the DAG's sandbox, as the user loads it from there.
+        envFile: `./${rel(paths.env)}`,
       }),
       mode: 0o644,
     });
@@ -138,7 +139,10 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     plans.push({
       ...f,
       outcome,
-      note: outcome === 'kept' ? describeKept(f, record[rel(f.path)] !== undefined) : undefined,
+      note:
+        outcome === 'kept'
+          ? describeKept(f, record[rel(f.path)] !== undefined, f.path === paths.env || f.path === paths.dockerEnv)
+          : undefined,
     });
   }
   const gi = textIfFile(paths.gitignore, '.gitignore');
@@ -152,10 +156,10 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   return plans;
 }
 
-function describeKept(f: PlannedFile, ours: boolean): string {
+function describeKept(f: PlannedFile, ours: boolean, envFile: boolean): string {
   const current = readUserFile(f.path, { what: 'file', maxBytes: MAX_CONFIG_BYTES });
   const who = ours ? 'edited by you' : 'not written by this tool';
-  if (f.path.endsWith('.env')) {
+  if (envFile) {
     const a = parseEnvFile(current);
     const b = parseEnvFile(f.content);
     const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));

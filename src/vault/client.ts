@@ -2,7 +2,7 @@
  * The only module that talks HTTP to Vault (not node-vault: deps.md §2): loopback requests never
  * go through HTTP_PROXY, errors never carry the token, KV v2 is typed, and one keep-alive pool
  * serves the whole run. Over node:http rather than `fetch`: the first `fetch` loads and compiles
- * undici, about 100 ms per command measured here (bench/results.md), more than the rest of doctor.
+ * undici, which costs every short command (doctor, status) more than the rest of its work.
  */
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -108,6 +108,8 @@ export interface HealthBody {
   standby?: boolean;
   version?: string;
   cluster_name?: string;
+  /** HashiCorp Vault only: false on the Community Edition, which has no namespaces. OpenBao sends none. */
+  enterprise?: boolean;
 }
 
 export interface TokenInfo {
@@ -491,6 +493,23 @@ export class VaultClient {
     );
     if (status !== 200 || !body?.data?.secret_id) throw this.fail('POST', p, status, body);
     return { secretId: body.data.secret_id, ttl: body.data.secret_id_ttl ?? 0 };
+  }
+
+  /**
+   * When a secret_id of the role stops being valid by its TTL: a date, null for no expiry, or
+   * 'unknown-secret-id' when the server holds no such secret_id (OpenBao forgets one at its TTL;
+   * Vault keeps it, and accepts it at login, until its periodic tidy removes it).
+   */
+  async secretIdExpiry(mount: string, role: string, secretId: string): Promise<Date | null | 'unknown-secret-id'> {
+    const p = `auth/${segment(mount)}/role/${segment(role)}/secret-id/lookup`;
+    const { status, body } = await this.request<Envelope<{ expiration_time?: string }>>('POST', p, {
+      secret_id: secretId,
+    });
+    if (status === 204 || status === 404) return 'unknown-secret-id';
+    if (status !== 200 || !body?.data) throw this.fail('POST', p, status, body);
+    const at = Date.parse(body.data.expiration_time ?? '');
+    // No expiry is Go's zero time (0001-01-01T00:00:00Z), or no field at all.
+    return Number.isNaN(at) || at <= 0 ? null : new Date(at);
   }
 }
 
