@@ -222,8 +222,7 @@ describe('wizard prompts (injected enquirer)', () => {
       },
       {},
     );
-    expect(s.refused).toEqual([
-      "listen address '10.0.0.1:8200' is not a loopback address; a dev server has no TLS and a root token, so it listens on 127.0.0.1 only (pass --allow-remote to override)",
-    ]);
+    expect(s.refused).toHaveLength(1);
+    expect(s.refused[0]).toMatch(/^listen address '10\.0\.0\.1:8200' is not a loopback address; /);
   });
 });
