@@ -81,6 +81,12 @@ function connectionLineProblem(v: string): string | null {
   return up ? `connection '${id}': the URI '${maskTypedUri(uri)}' ${up}` : null;
 }
 
+/** An ID=URI line with the URI's password masked, for the screen. */
+function maskedLine(line: string): string {
+  const eq = line.indexOf('=');
+  return eq < 0 ? line : `${line.slice(0, eq + 1)}${maskTypedUri(line.slice(eq + 1))}`;
+}
+
 export function validateConnectionLine(line: string): true | string {
   const v = line.trim();
   if (!v) return true;
@@ -302,6 +308,11 @@ async function askConnections(ask: Ask, o: CreateOptions, f: Partial<WizardFacts
       await ask(
         input(`${row('conn').question} (${have === 0 ? `empty for ${DEFAULT_CONNECTION.id}` : 'empty when done'})`, {
           validate: validateConnectionLine,
+          // The answer stays on screen with its password masked, as every message shows it.
+          format(this: { state: { submitted: boolean } }, line: string) {
+            const typed = Object.getPrototypeOf(this).format as (this: unknown, v: string) => string;
+            return this.state.submitted ? maskedLine(line ?? '') : typed.call(this, line);
+          },
           // The live preview, unless the refusal of an Enter stands there: each problem is said once.
           footer(this: { input?: string; state?: { error?: string } }) {
             return this?.state?.error ? '' : connectionPreview(this?.input ?? '');
@@ -402,7 +413,8 @@ export async function collectAnswers(
 
 /** Enquirer rejects a cancelled prompt with '' (or an Error from its cancel); either way, the user stopped. */
 function stoppedAt(question: string): Cancelled {
-  return new Cancelled(`Cancelled at '${question}': nothing was written or started.`);
+  // Named as asked, without the note in parentheses (the default's why, how to finish a list).
+  return new Cancelled(`Cancelled at '${question.replace(/\s*\([^)]*\)$/, '')}': nothing was written or started.`);
 }
 
 async function enquirerAsk(injected?: Enquirer): Promise<{ ask: Ask; last: () => string }> {
