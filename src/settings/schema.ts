@@ -65,7 +65,7 @@ export const SETTINGS = [
     commands: CREATE,
     group: 'create',
     help: 'no prompts; accept defaults (needed without a terminal)',
-    doc: 'no prompts; accept defaults. Without it, on a terminal, a wizard asks each question (pre-filled from flags and `secrets-sandbox.yaml`, validated as you type, with a parsed preview of each connection; Ctrl-C exits 130 with nothing written or started). Without a terminal, `--yes` is required (exit 2 otherwise, never a hang)',
+    doc: 'no prompts; accept defaults. Without it, on a terminal, a wizard asks each question (pre-filled from flags, `secrets-sandbox.yaml` and what is true now, e.g. the port the sandbox server holds; validated as you type, with a parsed preview of each connection; on a rerun it shows what the config and the server hold and asks before anything leaves the config), then shows a summary and asks before anything starts; Ctrl-C exits 130 with nothing written or started. Without a terminal, `--yes` is required (exit 2 otherwise, never a hang)',
   },
   {
     key: 'config',
