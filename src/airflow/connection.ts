@@ -288,7 +288,10 @@ export function connIdProblem(id: string): string | null {
 export function schemeProblem(typed: string): string | null {
   // What urlsplit looks at: leading spaces and control characters, tabs and newlines are dropped first.
   const uri = typed.replace(LEADING_C0_OR_SPACE, '').replace(UNSAFE_BYTES, '');
-  if (uri.includes('://') && urlsplit(uri).scheme !== '') return null;
+  // urlsplit's own scheme rule (the rest of it may raise on a malformed host: not this function's to say).
+  const firstColon = uri.indexOf(':');
+  const hasScheme = firstColon > 0 && /^[A-Za-z]/.test(uri) && SCHEME_CHARS.test(uri.slice(0, firstColon));
+  if (uri.includes('://') && hasScheme) return null;
   const typeLike = /^([A-Za-z][A-Za-z0-9+.-]*)(:\/?(?!\/)|\/\/|:?$)/.exec(uri);
   if (typeLike && !uri.startsWith(`${typeLike[1]}://`)) {
     const [typed = '', t = ''] = typeLike;

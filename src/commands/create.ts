@@ -269,7 +269,12 @@ function factsWarning(ctx: CreateContext): string | undefined {
   return undefined;
 }
 
-export async function createCommand(options: CreateOptions, interactive = isatty(0)): Promise<number> {
+/** `done` hears what the run did (doctor --fix says it: the server restarted or reused, the files). */
+export async function createCommand(
+  options: CreateOptions,
+  interactive = isatty(0),
+  done?: (ctx: CreateContext) => void,
+): Promise<number> {
   const mode = outputModeOf(options);
   const asked = await askUser(options, interactive);
   options = asked.options;
@@ -324,6 +329,7 @@ export async function createCommand(options: CreateOptions, interactive = isatty
     throw err;
   }
   report(ctx, mode, options.showToken ?? false);
+  done?.(ctx);
   return 0;
 }
 
@@ -346,7 +352,7 @@ function undoCreated(ctx: CreateContext, before: Snapshot, e: unknown): unknown 
   if (e instanceof Cancelled && ctx.signal?.aborted) {
     const during = ctx.interruptedStep ? ` during '${ctx.interruptedStep}'` : '';
     const what = `${interruptWords(ctx.signal)}${during}`;
-    return new Cancelled(`${what[0]?.toUpperCase()}${what.slice(1)}: ${server}, and ${tidy}.`);
+    return new Cancelled(`${what}: ${server}, and ${tidy}.`);
   }
   if (removed.length || ctx.serverStopped) ctx.cleanupNote = `${server}; ${tidy}`;
   return e;

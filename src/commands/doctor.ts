@@ -1,10 +1,12 @@
 /** `doctor [dir]`: walk the chain link by link, name the broken one and its fix. */
+import { relative } from 'node:path';
 import { CHECKS, runChecks } from '../doctor/index.js';
 import { buildDoctorContext } from '../doctor/context.js';
 import type { CheckResult } from '../doctor/types.js';
 import { makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { redact } from '../ui/mask.js';
 import { createCommand } from './create.js';
+import type { CreateContext } from '../steps/context.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: '[✓]', warn: '[!]', fail: '[✗]', skip: '[-]', crash: '[‼]' };
 
@@ -48,6 +50,7 @@ export async function doctorCommand(
     if (broken.length && sb?.config.exists) {
       // The safe fix: restart the sandbox's own server if needed, re-seed from the config, rewrite .env.
       // The same flow as `up`: files the tool did not write are kept (and said so); the check level is for this run only.
+      let did = 'restarted or reused the sandbox server';
       await createCommand(
         {
           dir: sb.dir,
@@ -59,8 +62,11 @@ export async function doctorCommand(
           command: 'doctor --fix',
         },
         false,
+        (run) => {
+          did = whatFixDid(run, sb.config.label);
+        },
       );
-      fixed = `restarted or reused the sandbox server, re-seeded from ${sb.config.label} and rewrote the files this tool wrote (fixing: ${broken.map((b) => b.id).join(', ')})`;
+      fixed = `${did} (fixing: ${broken.map((b) => b.id).join(', ')})`;
       ctx = await buildDoctorContext(sb.dir, process.env, options);
       results = await runChecks(ctx, CHECKS);
     } else if (broken.length) {
@@ -119,4 +125,27 @@ export async function doctorCommand(
     printResults(results, mode, secrets);
   }
   return failed ? 1 : 0;
+}
+
+/** What `doctor --fix` did, from the run itself: the server restarted or reused, what was seeded, each file. */
+function whatFixDid(run: CreateContext, configLabel: string): string {
+  const here = (p: string) => relative(process.cwd(), p) || p;
+  const sv = run.server;
+  const server = !sv
+    ? 'used the existing Vault'
+    : sv.startedNow
+      ? `started a new sandbox server on ${sv.url} (pid ${sv.pid})`
+      : `reused the running sandbox server on ${sv.url} (pid ${sv.pid})`;
+  const count = (o: string) => run.seeded.filter((r) => r.outcome === o).length;
+  const seeded = `re-seeded ${run.seeded.length} secret(s) from ${configLabel} (${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged)`;
+  const files = (o: string) => run.files.filter((f) => f.outcome === o).map((f) => here(f.path));
+  const written = [...files('created'), ...files('updated')];
+  const kept = run.files.filter((f) => f.outcome === 'kept').map((f) => `${here(f.path)} (${f.note})`);
+  const parts = [
+    server,
+    seeded,
+    written.length ? `rewrote ${written.join(', ')}` : 'rewrote no file (all as needed already)',
+    ...(kept.length ? [`kept ${kept.join(', ')}`] : []),
+  ];
+  return parts.join('; ');
 }

@@ -2,14 +2,14 @@ import { relative } from 'node:path';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 import { VaultError } from '../vault/client.js';
 import { isAlive } from '../vault/server.js';
-import { type Check, fail, ok } from './types.js';
+import { describeVaultFailure } from '../vault/tls-explain.js';
+import { type Check, fail, ok, skip } from './types.js';
 
 export const reachable: Check = {
   id: 'reachable',
   title: 'Server reachable',
   link: 'address/TLS/proxy',
-  // A certificate problem is named by "TLS certificate"; not reachable would send the user the wrong way.
-  needs: ['address', 'tls'],
+  needs: ['address'],
   async run(ctx) {
     try {
       await ctx.client!.health();
@@ -17,6 +17,9 @@ export const reachable: Check = {
     } catch (e) {
       const msg = (e as Error).message;
       const kind = e instanceof VaultError ? e.kind : undefined;
+      // A certificate problem is named by "TLS certificate"; not reachable would send the user the wrong way.
+      if (e instanceof VaultError && e.kind !== 'scheme' && describeVaultFailure(e, ctx.url!.origin, undefined))
+        return skip('it answers, but its certificate stops the request: see "TLS certificate"');
       if (kind === 'scheme')
         return fail('the server speaks another scheme (see "http or https")', 'fix the scheme as said above');
       const up = ctx.paths

@@ -7,7 +7,7 @@
  */
 import { VaultError } from '../vault/client.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
-import { type Check, fail, ok } from './types.js';
+import { type Check, fail, ok, skip } from './types.js';
 
 export const tls: Check = {
   id: 'tls',
@@ -16,17 +16,19 @@ export const tls: Check = {
   needs: ['address'],
   async run(ctx) {
     const url = ctx.url!;
-    if (url.protocol !== 'https:') return ok('plain http: no certificate to verify');
     const caFile =
       typeof ctx.kwargs?.verify === 'string' ? ctx.kwargs.verify : ctx.env.get('VAULT_CACERT') || undefined;
     try {
       await ctx.client!.health();
+      if (url.protocol !== 'https:') return ok('plain http: no certificate to verify');
       return ok(`verified against ${caFile ? `the CA in ${caFile}` : "the system's trusted CAs"}`);
     } catch (e) {
       if (!(e instanceof VaultError)) throw e;
-      const why = describeVaultFailure(e, url.origin, caFile);
-      // Not a certificate problem (refused, scheme, timeout): the checks after this one name it.
-      if (!why || e.kind === 'scheme') return ok(`no certificate problem seen (${e.kind})`);
+      const why = url.protocol === 'https:' ? describeVaultFailure(e, url.origin, caFile) : null;
+      // Not a certificate problem (refused, a timeout, the other scheme): nothing was verified, so
+      // nothing is claimed; the scheme and reachability checks name what it is.
+      if (!why || e.kind === 'scheme')
+        return skip('cannot tell: no answer to verify a certificate on (see "http or https" and "Server reachable")');
       return fail(why.problem, why.fix);
     }
   },

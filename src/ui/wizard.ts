@@ -414,7 +414,7 @@ export async function collectAnswers(
 /** Enquirer rejects a cancelled prompt with '' (or an Error from its cancel); either way, the user stopped. */
 function stoppedAt(question: string): Cancelled {
   // Named as asked, without the note in parentheses (the default's why, how to finish a list).
-  return new Cancelled(`Cancelled at '${question.replace(/\s*\([^)]*\)$/, '')}': nothing was written or started.`);
+  return new Cancelled(`cancelled at '${question.replace(/\s*\([^)]*\)$/, '')}': nothing was written or started.`);
 }
 
 async function enquirerAsk(injected?: Enquirer): Promise<{ ask: Ask; last: () => string }> {
@@ -448,5 +448,5 @@ export async function runWizard(
 export async function confirmStart(o: { enquirer?: Enquirer } = {}): Promise<void> {
   const { ask } = await enquirerAsk(o.enquirer);
   const go = Boolean(await ask(confirm('Go ahead?', true)));
-  if (!go) throw new Cancelled('Not confirmed: nothing was written or started.');
+  if (!go) throw new Cancelled('not confirmed: nothing was written or started.');
 }

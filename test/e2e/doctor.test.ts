@@ -120,6 +120,26 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     expect(d.code, d.text).toBe(0);
     expect(check(d.report, 'reachable').status).toBe('ok');
     expect(check(d.report, 'connections').detail).toContain('pg');
+    // It says what it did, not "restarted or reused": which of the two, and which files.
+    const fixed = (d.report as unknown as { fixed: string }).fixed;
+    expect(fixed).toMatch(
+      /^started a new sandbox server on http:\/\/127\.0\.0\.1:\d+ \(pid \d+\); re-seeded \d+ secret\(s\) from /,
+    );
+    expect(fixed).toMatch(/; rewrote .*\.env/);
+    expect(fixed).not.toContain('restarted or reused');
+    // Nothing broken the second time: the running server is reused, said so.
+    const again = await runCli(w, ['doctor', '--fix']);
+    expect(again.stderr).toContain('fix: nothing to fix');
+    // A stale token in .env with the server up: the server is reused, and .env named as rewritten.
+    editEnv(join(w.cwd, 'secrets-sandbox'), (t) =>
+      t.replace(/(s|hvs)\.[A-Za-z0-9]{20,}/g, 's.AAAAAAAAAAAAAAAAAAAAAAAA'),
+    );
+    const stale = await doctor(w, ['--fix']);
+    const fixedStale = (stale.report as unknown as { fixed: string }).fixed;
+    expect(fixedStale, stale.text).toMatch(
+      /^reused the running sandbox server on http:\/\/127\.0\.0\.1:\d+ \(pid \d+\); /,
+    );
+    expect(fixedStale).toMatch(/; rewrote [^;]*secrets-sandbox\/\.env/);
     await runCli(w, ['down']);
   });
 

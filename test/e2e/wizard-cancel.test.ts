@@ -44,7 +44,7 @@ describe.skipIf(skipReason)('Ctrl-C at each question of the wizard', () => {
         expect(out.stuck_at, out.transcript.slice(-2000)).toBeNull();
         expect(out.code, `${question}: ${out.transcript.slice(-2000)}`).toBe(130);
         const end = (out.screens(port).end ?? '').trimEnd().split('\n');
-        expect(end.at(-1)).toBe(`Cancelled at '${question}': nothing was written or started.`);
+        expect(end.at(-1)).toBe(`cancelled at '${question}': nothing was written or started.`);
         expect(readdirSync(w.cwd), `${question}: the directory as it was`).toEqual([]);
         expect(serversUnder(w.root)).toEqual([]);
         seen.push(`# Ctrl-C at '${question}'`, ...end.slice(-2), '');

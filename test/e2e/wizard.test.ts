@@ -149,7 +149,7 @@ describe.skipIf(skipReason)('the wizard in a terminal', () => {
       expect(out.code, out.transcript.slice(-3000)).toBe(130);
       const end = out.screens(port).end ?? '';
       expect(end).toContain(
-        "Interrupted by Ctrl-C (SIGINT) during 'Start the dev server': stopped the server it had started, and removed what this run had created (secrets-sandbox), so the directory is as it was.",
+        "interrupted by Ctrl-C (SIGINT) during 'Start the dev server': stopped the server it had started, and removed what this run had created (secrets-sandbox), so the directory is as it was.",
       );
       expect(end).not.toMatch(/ready:\s*$/m);
       expect(readdirSync(w.cwd)).toEqual([]);
