@@ -53,7 +53,7 @@ export const token: Check = {
           err.status === 404 || err.status === 405
             ? `vault auth enable approle, or set "auth_mount_point" to where AppRole is enabled`
             : ctx.paths
-              ? `${selfCommand()} ${shellArg(ctx.paths.dir)} --yes makes a new secret_id and rewrites .env`
+              ? `${selfCommand()} ${shellArg(ctx.paths.dir)} --yes (makes a new secret_id and rewrites .env)`
               : 'vault write -f auth/approle/role/<role>/secret-id gives a new secret_id; put it in the kwargs',
         );
       }

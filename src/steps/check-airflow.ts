@@ -24,7 +24,7 @@ import {
 import { buildDoctorContext } from '../doctor/context.js';
 import { CHECKS, runChecks } from '../doctor/index.js';
 import { VERDICT_ID } from '../doctor/verdict.js';
-import { selfCommand } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import type { CreateContext } from './context.js';
 import { airflowCheckLevel } from './airflow-check-level.js';
 import { ENV_READ, readUserFile } from '../io/read.js';
@@ -151,7 +151,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
       throw new StepError(
         'check airflow',
         `${failures.join('; ')}: ${why}`,
-        fix ?? `${selfCommand()} doctor -v shows every backend's answer`,
+        fix ?? `${selfCommand()} doctor -v ${shellArg(ctx.paths.dir)} (shows every backend's answer)`,
       );
     }
   }

@@ -176,5 +176,5 @@ function fixForLookup(e: unknown, dir: string): string {
   if (refusesToken(e)) return 'the token in .env is not valid for this server: rerun with --force to rewrite .env';
   if (e instanceof VaultError && e.kind === 'refused')
     return `the server is not running: run ${selfCommand()} up ${shellArg(dir)}`;
-  return `run ${selfCommand()} doctor ${shellArg(dir)} to find the broken link`;
+  return `run ${selfCommand()} doctor ${shellArg(dir)} (finds the broken link)`;
 }

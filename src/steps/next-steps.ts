@@ -30,7 +30,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
     );
   else if (!bin)
     steps.push(
-      `# no Airflow found: ${selfCommand()} ${pathFor(ctx.paths.dir)} --yes --with-airflow installs one into ${pathFor(ctx.paths.venv)} (or activate yours)`,
+      `# no Airflow found: ${selfCommand()} ${pathFor(ctx.paths.dir)} --yes --with-airflow (installs one into ${pathFor(ctx.paths.venv)}; or activate yours)`,
     );
   steps.push(`set -a; . ${pathFor(ctx.paths.env)}; set +a    # load the sandbox env into this shell`);
   const first = s.connections[0]?.id ?? ctx.checks[0]?.id ?? 'smtp_default';
