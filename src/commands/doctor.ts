@@ -6,7 +6,7 @@ import type { CheckResult } from '../doctor/types.js';
 import { makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { redact } from '../ui/mask.js';
 import { createCommand } from './create.js';
-import type { CreateContext } from '../steps/context.js';
+import type { FlowContext } from '../steps/context.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: '[✓]', warn: '[!]', fail: '[✗]', skip: '[-]', crash: '[‼]' };
 
@@ -62,6 +62,7 @@ export async function doctorCommand(
           command: 'doctor --fix',
         },
         false,
+        undefined,
         (run) => {
           did = whatFixDid(run, sb.config.label);
         },
@@ -128,7 +129,7 @@ export async function doctorCommand(
 }
 
 /** What `doctor --fix` did, from the run itself: the server restarted or reused, what was seeded, each file. */
-function whatFixDid(run: CreateContext, configLabel: string): string {
+function whatFixDid(run: FlowContext, configLabel: string): string {
   const here = (p: string) => relative(process.cwd(), p) || p;
   const sv = run.server;
   const server = !sv
@@ -136,11 +137,13 @@ function whatFixDid(run: CreateContext, configLabel: string): string {
     : sv.startedNow
       ? `started a new sandbox server on ${sv.url} (pid ${sv.pid})`
       : `reused the running sandbox server on ${sv.url} (pid ${sv.pid})`;
-  const count = (o: string) => run.seeded.filter((r) => r.outcome === o).length;
-  const seeded = `re-seeded ${run.seeded.length} secret(s) from ${configLabel} (${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged)`;
-  const files = (o: string) => run.files.filter((f) => f.outcome === o).map((f) => here(f.path));
+  const seededList = run.seeded ?? [];
+  const count = (o: string) => seededList.filter((r) => r.outcome === o).length;
+  const seeded = `re-seeded ${seededList.length} secret(s) from ${configLabel} (${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged)`;
+  const fileList = run.files ?? [];
+  const files = (o: string) => fileList.filter((f) => f.outcome === o).map((f) => here(f.path));
   const written = [...files('created'), ...files('updated')];
-  const kept = run.files.filter((f) => f.outcome === 'kept').map((f) => `${here(f.path)} (${f.note})`);
+  const kept = fileList.filter((f) => f.outcome === 'kept').map((f) => `${here(f.path)} (${f.note})`);
   const parts = [
     server,
     seeded,

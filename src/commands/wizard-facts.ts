@@ -5,7 +5,7 @@
  */
 import { DEFAULT_CONNECTION, defaultsLayer } from '../settings.js';
 import { openSandbox, runningServers } from '../sandbox/index.js';
-import { offerAddress } from '../steps/preflight.js';
+import { offerAddress } from '../steps/address.js';
 import type { FactsFor, WizardFacts } from '../ui/wizard.js';
 import { parseAddress, portIsFree } from '../vault/address.js';
 import { sandboxStatus } from './status.js';
@@ -28,7 +28,8 @@ export function wizardFacts(config: string | undefined): FactsFor {
       const why = `from ${sb.config.label}${free ? '' : '; another process holds it now'}`;
       address = { address: configured, why, ours: running?.address };
     } else {
-      address = await offerAddress(sb, parseAddress(String(defaultsLayer(process.env).address)));
+      const wanted = parseAddress(String(defaultsLayer(process.env).address));
+      address = await offerAddress({ wanted, recorded: sb.facts.facts.address, running }, portIsFree);
     }
     let server: WizardFacts['server'];
     if (running) {
