@@ -135,8 +135,16 @@ export async function createCommand(
   options: CreateOptions,
   interactive = isatty(0),
   services: Services = realServices(),
-  done?: (ctx: FlowContext) => void,
 ): Promise<number> {
+  return (await createRun(options, interactive, services)).code;
+}
+
+/** The create flow, with what it did (the run's context) for a caller that reports it (doctor --fix). */
+export async function createRun(
+  options: CreateOptions,
+  interactive = isatty(0),
+  services: Services = realServices(),
+): Promise<{ code: number; ctx?: FlowContext }> {
   const mode = outputModeOf(options);
   const asked = await askUser(options, interactive, services.env);
   const resolved = await resolveAsked(asked.options, asked.token, services.env);
@@ -144,7 +152,7 @@ export async function createCommand(
   const { settings } = ctx;
   const dropped = droppedExample(settings);
   if (dropped) ctx.warnings.push(dropped);
-  if (settings.dryRun) return dryRun(ctx, mode);
+  if (settings.dryRun) return { code: await dryRun(ctx, mode) };
 
   // Bad input found before the lock (which creates .sandbox/): a dir we cannot write, a named binary that is not there.
   probeWritable(settings.dir);
@@ -154,8 +162,7 @@ export async function createCommand(
   if (asked.wizard) await confirmPlan(ctx);
   await runAndTidy(ctx, mode);
   report(ctx, mode, asked.options.showToken ?? false);
-  done?.(ctx);
-  return 0;
+  return { code: 0, ctx };
 }
 
 /**

@@ -1,35 +1,49 @@
 /**
  * TLS as Airflow will meet it: the certificate verified against the CA Airflow is given (`verify`
- * as a path, else VAULT_CACERT), else the system's roots. Failures come from the client's error
- * kinds (node's TLS codes), explained by src/vault/tls-explain.ts: an untrusted CA, a host name the
- * certificate does not list, an expired certificate, an unreadable CA file. http-vs-https is the
- * scheme check's to say.
+ * as a path, else REQUESTS_CA_BUNDLE), else the system's roots. Failures come from the client's
+ * error kinds (node's TLS codes), explained by src/vault/tls-explain.ts: an untrusted CA, a host
+ * name the certificate does not list, an expired certificate, an unreadable CA file. http-vs-https
+ * is the scheme check's to say.
  */
+import { existsSync } from 'node:fs';
 import { VaultError } from '../vault/client.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
-import { type Check, fail, ok, skip } from './types.js';
+import { caFileOf } from './address.js';
+import { kwargsFix } from './fixes.js';
+import { type CheckInput, defineCheck, fail, ok, skip } from './types.js';
 
-export const tls: Check = {
+/** A CA file that exists and is not the one Airflow is given: the sandbox server's own, else VAULT_CACERT. */
+function knownCa(ctx: CheckInput, current: string | undefined): string | undefined {
+  const candidates = [ctx.paths?.caFile, ctx.env.get('VAULT_CACERT')];
+  return candidates.find((c): c is string => c !== undefined && c !== current && existsSync(c));
+}
+
+export const tls = defineCheck({
   id: 'tls',
   title: 'TLS certificate',
   link: 'address/TLS/proxy',
   needs: ['address'],
+  verdict: true,
   async run(ctx) {
-    const url = ctx.url!;
-    const caFile =
-      typeof ctx.kwargs?.verify === 'string' ? ctx.kwargs.verify : ctx.env.get('VAULT_CACERT') || undefined;
+    const url = ctx.url;
+    const https = url.protocol === 'https:';
+    if (https && ctx.access.verify === false)
+      return skip('verify is false: Airflow does not check the certificate, and doctor never skips that check');
+    const caFile = caFileOf(ctx);
     try {
-      await ctx.client!.health();
-      if (url.protocol !== 'https:') return ok('plain http: no certificate to verify');
+      await ctx.client.health();
+      if (!https) return ok('plain http: no certificate to verify');
       return ok(`verified against ${caFile ? `the CA in ${caFile}` : "the system's trusted CAs"}`);
     } catch (e) {
       if (!(e instanceof VaultError)) throw e;
-      const why = url.protocol === 'https:' ? describeVaultFailure(e, url.origin, caFile) : null;
+      const why = https ? describeVaultFailure(e, url.origin, caFile) : null;
       // Not a certificate problem (refused, a timeout, the other scheme): nothing was verified, so
       // nothing is claimed; the scheme and reachability checks name what it is.
       if (!why || e.kind === 'scheme')
         return skip('cannot tell: no answer to verify a certificate on (see "http or https" and "Server reachable")');
-      return fail(why.problem, why.fix);
+      const ca = knownCa(ctx, caFile);
+      const untrusted = e.kind === 'tls-untrusted' || e.kind === 'ca-file';
+      return fail(why.problem, untrusted && ca ? kwargsFix(ctx, { verify: { set: ca } }) : why.fix);
     }
   },
-};
+});

@@ -14,6 +14,7 @@ import { Cancelled, UsageError } from '../errors.js';
 import { DEFAULT_CONNECTION, type CreateOptions } from '../settings.js';
 import { PARSERS, type Parsed } from '../settings/parse.js';
 import { row } from '../settings/schema.js';
+import { AUTH_METHODS } from '../vault/auth/index.js';
 import { findOnPath } from '../vault/binary.js';
 import { parseAddress, portIsFree } from '../vault/address.js';
 import { maskTypedUri, redact } from './mask.js';
@@ -253,13 +254,14 @@ async function askPaths(ask: Ask, o: CreateOptions, cfg: ConfigFile): Promise<vo
 
 async function askAuthAndAirflow(ask: Ask, o: CreateOptions, cfg: ConfigFile): Promise<void> {
   if (o.auth === undefined && o.vaultUrl === undefined && cfg.vault?.url === undefined) {
-    // Both ways, said plainly: the classic guide's root token, or production's AppRole under a read-only policy.
-    const choices = [
-      { name: 'token', hint: 'Airflow uses the sandbox root token (the classic guide; simplest)' },
-      { name: 'approle', hint: 'Airflow logs in as a role that may only read its paths, as in production' },
-    ];
+    // Every method the registry knows, said plainly: the classic guide's root token first, then production's ways.
+    const choices = AUTH_METHODS.map((m) => ({ name: m.name, hint: m.choice }));
     const current = cfg.vault?.auth ?? String(row('auth').default);
-    const answer = String(await ask(select(row('auth').question ?? '', choices, current === 'approle' ? 1 : 0)));
+    const initial = Math.max(
+      0,
+      AUTH_METHODS.findIndex((m) => m.name === current),
+    );
+    const answer = String(await ask(select(row('auth').question ?? '', choices, initial)));
     o.auth = said(answer, current);
   }
   if (o.airflowVersion === undefined) {
