@@ -241,10 +241,10 @@ describe('provider rules', () => {
 
 describe('no check claims what it could not see', () => {
   it("a server that does not answer: 'TLS certificate' says it cannot tell, as 'http or https' does, never ok", async () => {
+    const { address } = await import('../../src/doctor/address.js');
     const { tls } = await import('../../src/doctor/tls.js');
     const { scheme } = await import('../../src/doctor/scheme.js');
     const { reachable } = await import('../../src/doctor/reachable.js');
-    const { VaultClient } = await import('../../src/vault/client.js');
     const { createServer } = await import('node:net');
     // A port nothing listens on: bound, then closed.
     const port = await new Promise<number>((resolve) => {
@@ -254,19 +254,18 @@ describe('no check claims what it could not see', () => {
       });
     });
     for (const proto of ['http', 'https']) {
-      const url = new URL(`${proto}://127.0.0.1:${port}`);
       const c = {
         ...ctx,
-        url,
-        client: new VaultClient({ url: url.origin, timeoutMs: 2000 }),
+        access: { url: `${proto}://127.0.0.1:${port}`, urlFrom: 'VAULT_ADDR' },
+        backend: { kwargs: {}, keySources: {} },
       } as unknown as DoctorContext;
-      const [t, s, r] = await runChecks(c, [tls, scheme, reachable]);
+      const [, t, s, r] = await runChecks(c, [address, tls, scheme, reachable]);
       expect(s?.status, `${proto}: ${s?.detail}`).toBe('skip');
       expect(t?.status, `${proto}: ${t?.detail}`).toBe('skip');
       expect(t?.detail).toMatch(/^cannot tell/);
       // The link that is broken is still named: nothing listens there.
       expect(r?.status, `${proto}: ${r?.detail}`).toBe('fail');
-      expect(r?.detail).toContain('the server is not running');
+      expect(r?.detail).toContain(`nothing listens on 127.0.0.1:${port}`);
     }
   });
 });
