@@ -12,13 +12,17 @@ export class UsageError extends Error {
   }
 }
 
-/** A runtime step or check failed. Exit 1. `step` names where, `fix` says the way out. */
+/**
+ * A runtime step or check failed. Exit 1. `step` names where, `fix` says the way out; `details` are
+ * lines shown under the message when one line cannot say it (the end of a failed task's log).
+ */
 export class StepError extends Error {
   readonly exitCode = 1;
   constructor(
     readonly step: string,
     message: string,
     readonly fix?: string,
+    readonly details?: string[],
   ) {
     super(message);
     this.name = 'StepError';

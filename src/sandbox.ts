@@ -8,6 +8,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Flavour } from './vault/binary.js';
 import { writeFileAtomic } from './files.js';
+import { parseRunRecord, type AirflowRunRecord } from './airflow/run/record.js';
 
 export interface SandboxPaths {
   dir: string;
@@ -27,6 +28,8 @@ export interface SandboxPaths {
   lock: string;
   /** The server's private HOME and working dir. */
   home: string;
+  /** The private AIRFLOW_HOME of the checks (`--check dag`, `--check run`): its database, config and logs. */
+  airflowHome: string;
 }
 
 export const CONFIG_FILE = 'secrets-sandbox.yaml';
@@ -47,6 +50,7 @@ export function sandboxPaths(dir: string): SandboxPaths {
     written: join(stateDir, 'written.json'),
     lock: join(stateDir, 'lock'),
     home: join(stateDir, 'home'),
+    airflowHome: join(stateDir, 'airflow'),
   };
 }
 
@@ -96,6 +100,8 @@ export interface SandboxFacts {
   configFile?: string;
   /** Present while a server is recorded. */
   server?: { pid: number; address: string; url: string; startedAt: string; tokenSource: 'server' | 'user' };
+  /** The Airflow components of `--check run`, from their spawn until they are proven gone (or kept: --keep). */
+  airflowRun?: AirflowRunRecord;
 }
 
 export type FactsStatus = 'missing' | 'corrupt' | 'ok' | 'copied';
@@ -148,6 +154,7 @@ export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: Sa
     airflowBin: str('airflowBin'),
     airflowVersion: str('airflowVersion'),
     configFile: str('configFile'),
+    airflowRun: parseRunRecord(r.airflowRun),
   };
   const s = r.server;
   if (s && typeof s === 'object') {
@@ -186,7 +193,10 @@ export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: Sa
   }
   if (!sameDir(facts.dir, paths.dir)) {
     // Copied from another sandbox: its server and its id belong to the other dir.
-    return { status: 'copied', facts: { ...facts, sandboxId: newSandboxId(), dir: paths.dir, server: undefined } };
+    return {
+      status: 'copied',
+      facts: { ...facts, sandboxId: newSandboxId(), dir: paths.dir, server: undefined, airflowRun: undefined },
+    };
   }
   return { status: 'ok', facts };
 }
@@ -236,4 +246,11 @@ export function clearServer(paths: SandboxPaths): void {
   const { status, facts } = readFacts(paths);
   if (status === 'missing') return;
   writeFacts(paths, { ...facts, server: undefined });
+}
+
+/** Records the Airflow components of a run (undefined: they are gone), the rest of the facts kept. */
+export function writeAirflowRun(paths: SandboxPaths, run: AirflowRunRecord | undefined): void {
+  const { status, facts } = readFacts(paths);
+  if (status === 'missing' && !run) return;
+  writeFacts(paths, { ...facts, airflowRun: run });
 }

@@ -22,7 +22,7 @@ import { tlsDir } from '../vault/tls.js';
 /** An existing Vault (--vault-url) is not ours: no binary, no start, no wait for our own process. */
 const existingSkip = (ctx: CreateContext) =>
   ctx.settings.existing ? 'an existing Vault: nothing to start' : undefined;
-import { skipAirflowCheck } from '../steps/airflow-check-level.js';
+import { skipAirflowCheck, skipAirflowRun } from '../steps/airflow-check-level.js';
 import { killRunningChildren } from '../process.js';
 import { addressUrl } from '../vault/address.js';
 import { readBanner } from '../vault/server.js';
@@ -46,6 +46,7 @@ const attachStep = () => import('../steps/attach.js');
 const writeFilesStep = () => import('../steps/write-files.js');
 const checkStep = () => import('../steps/check.js');
 const checkAirflowStep = () => import('../steps/check-airflow.js');
+const runAirflowStep = () => import('../steps/run-airflow.js');
 const nextStepsStep = () => import('../steps/next-steps.js');
 
 const STEPS: Step[] = [
@@ -141,6 +142,15 @@ const STEPS: Step[] = [
     warm: checkAirflowStep,
     skip: skipAirflowCheck,
   },
+  {
+    title: "Run example_secrets_dag through Airflow's scheduler",
+    plan: (ctx) => [
+      `would start Airflow ${ctx.airflow?.version ?? ''} ${ctx.airflow?.major === '2' ? 'scheduler' : 'API server, scheduler and DAG processor'} in ${relative(process.cwd(), ctx.paths.airflowHome)}, trigger example_secrets_dag and ${ctx.settings.keep ? 'leave them running (--keep)' : 'stop them again'}`,
+    ],
+    run: async (ctx) => (await runAirflowStep()).runAirflow(ctx),
+    warm: runAirflowStep,
+    skip: skipAirflowRun,
+  },
   { title: 'Next steps', run: async (ctx) => (await nextStepsStep()).nextSteps(ctx), warm: nextStepsStep },
 ];
 
@@ -227,6 +237,9 @@ export async function createCommand(options: CreateOptions, interactive = isatty
     airflowChecks: [],
     warnings: [],
     nextSteps: [],
+    undo: [],
+    // doctor explains a miss; loaded only when a step asks (steps never import doctor).
+    diagnose: async (req) => (await import('../doctor/diagnose.js')).diagnose(req),
   };
   ctx.warmUp = () => {
     for (const step of STEPS) if (step.warm && !step.skip?.(ctx)) step.warm(ctx).catch(() => {}); // run reports any real failure
@@ -261,11 +274,13 @@ export async function createCommand(options: CreateOptions, interactive = isatty
     if (interrupted) return;
     interrupted = true;
     killRunningChildren();
-    void stopStartedServer(ctx).finally(() => {
-      lock.release();
-      if (!mode.json) writeErr('interrupted: stopped the server this run had started; nothing was left running');
-      process.exit(130);
-    });
+    void undoAll(ctx)
+      .then(() => stopStartedServer(ctx))
+      .finally(() => {
+        lock.release();
+        if (!mode.json) writeErr('interrupted: stopped what this run had started; nothing was left running');
+        process.exit(130);
+      });
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
@@ -273,6 +288,7 @@ export async function createCommand(options: CreateOptions, interactive = isatty
     await runSteps(STEPS, ctx, renderModeFor(mode), mode);
     recordFacts(ctx);
   } catch (e) {
+    await undoAll(ctx);
     await stopStartedServer(ctx);
     // A first run that failed leaves no record behind (there is nothing to remember yet).
     if (facts.status === 'missing' && !ctx.server) rmSync(ctx.paths.state, { force: true });
@@ -284,6 +300,11 @@ export async function createCommand(options: CreateOptions, interactive = isatty
   }
   report(ctx, mode, options.showToken ?? false);
   return 0;
+}
+
+/** Stops what the steps started (newest first); one that fails does not keep the others running. */
+async function undoAll(ctx: CreateContext): Promise<void> {
+  for (const undo of [...ctx.undo].reverse()) await undo().catch(() => {});
 }
 
 /** What this run found, for the next one: the Airflow and the config file in use (server facts are written by start). */
@@ -344,6 +365,13 @@ function summary(ctx: CreateContext, showToken: boolean) {
     files: ctx.files.map((f) => ({ path: f.path, outcome: f.outcome, ...(f.note ? { note: f.note } : {}) })),
     imports: ctx.settings.imports,
     airflow_checks: ctx.airflowChecks,
+    airflow_kept: ctx.keptRun
+      ? {
+          ui: ctx.keptRun.ui ?? null,
+          components: ctx.keptRun.components,
+          home: ctx.keptRun.home,
+        }
+      : null,
     warnings: ctx.warnings,
     next_steps: ctx.nextSteps,
   };
@@ -398,8 +426,9 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
     `Seeded ${ctx.seeded.length} secret(s): ${counts('created')} created, ${counts('updated')} updated, ${counts('unchanged')} unchanged.`,
   );
   if (ctx.airflowChecks.some((c) => c.kind === 'connection')) {
+    const ran = ctx.airflowChecks.some((c) => c.kind === 'run' && c.id === 'example_secrets_dag' && c.ok);
     writeOut(
-      `Airflow ${ctx.airflow?.version} resolved all ${ctx.settings.connections.length} connection(s) from Vault${ctx.airflowChecks.some((c) => c.kind === 'dag') ? ', and example_secrets_dag succeeded' : ''}.`,
+      `Airflow ${ctx.airflow?.version} resolved all ${ctx.settings.connections.length} connection(s) from Vault${ctx.airflowChecks.some((c) => c.kind === 'dag') ? ', and example_secrets_dag succeeded' : ''}${ran ? ", and example_secrets_dag ran to success through Airflow's scheduler" : ''}.`,
     );
   } else if (ctx.airflowChecks.some((c) => c.kind === 'dag')) {
     writeOut(`example_secrets_dag succeeded on Airflow ${ctx.airflow?.version}.`);
@@ -408,6 +437,11 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
       `Airflow's VaultBackend would resolve all ${ctx.checks.length} connection(s) from Vault (no Airflow found to ask; --with-airflow installs one).`,
     );
   }
+  const ui = ctx.keptRun?.ui;
+  if (ctx.keptRun)
+    writeOut(
+      `Airflow keeps running (${ctx.keptRun.components.map((c) => c.name).join(', ')})${ui ? `: its UI is at ${ui.url}, ${ui.signIn}` : ''}; \`down\` stops it with the server.`,
+    );
   const kept = ctx.files.filter((f) => f.outcome === 'kept');
   for (const f of kept) writeOut(paint('yellow', `Kept ${relative(process.cwd(), f.path) || f.path}: ${f.note}`));
   writeOut('');

@@ -2,7 +2,16 @@
  * `down [dir]`: stop the server this sandbox started, and only that one: a process proven ours
  * (vault/identity.ts). "stopped" is said only once it is gone; otherwise exit 1 and keep the record.
  */
-import { clearServer, findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
+import {
+  clearServer,
+  findSandboxDir,
+  readFacts,
+  sandboxPaths,
+  writeAirflowRun,
+  type SandboxPaths,
+} from '../sandbox.js';
+import { stopRun } from '../airflow/run/stop.js';
+import { COMPONENT_LABEL } from '../airflow/run/components.js';
 import { isAlive, processCommandLine, stopAndWait } from '../vault/server.js';
 import { proveOurs } from '../vault/identity.js';
 import { acquireLock } from '../lock.js';
@@ -17,7 +26,10 @@ export async function downCommand(dirArg: string | undefined, mode: OutputMode):
   let code = 0;
   const { status, facts, error } = readFacts(paths);
   const lock = existsSync(paths.stateDir) && status !== 'missing' ? await acquireLock(paths) : undefined;
+  let airflow: AirflowDown | undefined;
   try {
+    // Airflow first: its tasks would otherwise fail against a server that is gone.
+    if (status === 'ok' && facts.airflowRun) airflow = await stopAirflow(paths, facts.airflowRun);
     const sv = facts.server;
     const existing = readTargetRecord(paths.stateDir);
     if (existing && !sv) {
@@ -80,9 +92,44 @@ export async function downCommand(dirArg: string | undefined, mode: OutputMode):
   } finally {
     lock?.release();
   }
-  if (mode.json) writeOut(JSON.stringify({ dir, ...result }, null, 2));
+  if (airflow && !airflow.ok) code = 1;
+  if (mode.json) writeOut(JSON.stringify({ dir, ...result, ...(airflow ? { airflow } : {}) }, null, 2));
   else if (!mode.quiet || code !== 0) {
+    if (airflow) (airflow.ok ? process.stdout : process.stderr).write(`${airflow.message}\n`);
     (code ? process.stderr : process.stdout).write(`${result.message}\n${result.fix ? `fix: ${result.fix}\n` : ''}`);
   }
   return code;
+}
+
+interface AirflowDown {
+  ok: boolean;
+  message: string;
+  stopped: string[];
+  left: number[];
+}
+
+/** Stops the Airflow a `--check run` kept (or left behind): only processes proven to be that run's. */
+async function stopAirflow(
+  paths: SandboxPaths,
+  rec: NonNullable<ReturnType<typeof readFacts>['facts']['airflowRun']>,
+): Promise<AirflowDown> {
+  const r = await stopRun(rec);
+  const names = r.stopped.map((n) => COMPONENT_LABEL[n]);
+  if (r.left.length)
+    return {
+      ok: false,
+      message: `could not stop Airflow: pid ${r.left.join(', ')} still running after SIGTERM and SIGKILL (kill -9 them as their owner; the record is kept)`,
+      stopped: names,
+      left: r.left,
+    };
+  writeAirflowRun(paths, undefined);
+  const refused = r.refused.map((x) => ` (left pid ${x.pid} alone: ${x.why})`).join('');
+  return {
+    ok: true,
+    message: names.length
+      ? `stopped Airflow (${names.join(', ')})${refused}`
+      : `the Airflow of the last --check run was no longer running; cleared its record${refused}`,
+    stopped: names,
+    left: [],
+  };
 }

@@ -15,6 +15,7 @@ import { parseEnvFile } from '../airflow/templates.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand } from '../ui/invocation.js';
+import { runStatus, type RunStatus } from '../airflow/run/stop.js';
 
 export interface StatusReport {
   dir: string;
@@ -36,11 +37,19 @@ export interface StatusReport {
   variables?: string[];
   /** false for an existing Vault this sandbox uses but did not start. */
   managed?: boolean;
+  /** The Airflow components `--check run --keep` left running (or a killed run left behind). */
+  airflow?: RunStatus;
 }
 
 const TIMEOUT_MS = 1500;
 
 export async function sandboxStatus(dirArg: string | undefined, showToken = false): Promise<StatusReport> {
+  const report = await serverStatus(dirArg, showToken);
+  const run = readFacts(sandboxPaths(report.dir)).facts.airflowRun;
+  return run ? { ...report, airflow: runStatus(run) } : report;
+}
+
+async function serverStatus(dirArg: string | undefined, showToken: boolean): Promise<StatusReport> {
   const dir = findSandboxDir(dirArg);
   const paths = sandboxPaths(dir);
   const here = dirArg ?? '';
@@ -190,5 +199,18 @@ export async function statusCommand(dir: string | undefined, mode: OutputMode, s
     writeOut(`not running: ${r.reason}`);
     writeOut(r.fix ? `fix: ${r.fix}` : `start it with: ${selfCommand()} up${dir ? ` ${dir}` : ''}`);
   }
+  if (r.airflow && !mode.json) for (const l of airflowLines(r.airflow)) writeOut(l);
   return healthy ? 0 : 1;
+}
+
+function airflowLines(a: RunStatus): string[] {
+  const up = a.components.filter((c) => c.running);
+  const head = a.kept ? 'Airflow (kept by --check run --keep)' : 'Airflow (left by a --check run that did not finish)';
+  const lines = [`${head}: ${up.length} of ${a.components.length} component(s) running, since ${a.started_at}`];
+  for (const c of a.components)
+    lines.push(
+      `  ${c.name}: ${c.running ? `pid ${c.pid}${c.port ? ` on 127.0.0.1:${c.port}` : ''}` : `not running (${c.why})`}`,
+    );
+  if (a.ui && up.length) lines.push(`  UI: ${a.ui.url}${a.ui.sign_in ? ` (${a.ui.sign_in})` : ''}`);
+  return lines;
 }

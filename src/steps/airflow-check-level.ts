@@ -4,9 +4,9 @@
  */
 import type { CreateContext } from './context.js';
 
-export function airflowCheckLevel(ctx: CreateContext): 'airflow' | 'dag' | null {
+export function airflowCheckLevel(ctx: CreateContext): 'airflow' | 'dag' | 'run' | null {
   const c = ctx.settings.check;
-  if (c === 'airflow' || c === 'dag') return c;
+  if (c === 'airflow' || c === 'dag' || c === 'run') return c;
   return c === 'auto' && (ctx.airflow || ctx.settings.withAirflow) ? 'airflow' : null;
 }
 
@@ -18,4 +18,8 @@ export function skipAirflowCheck(ctx: CreateContext): string | undefined {
   return ctx.settings.check === 'auto'
     ? 'no Airflow found; the Vault-level check stands'
     : `--check ${ctx.settings.check}`;
+}
+
+export function skipAirflowRun(ctx: CreateContext): string | undefined {
+  return skipAirflowCheck(ctx) ?? (ctx.settings.check === 'run' ? undefined : `--check ${ctx.settings.check}`);
 }

@@ -22,9 +22,6 @@ import {
   type ProbeConnection,
   type ProbeReport,
 } from '../airflow/probe.js';
-import { buildDoctorContext } from '../doctor/context.js';
-import { CHECKS, runChecks } from '../doctor/index.js';
-import { VERDICT_ID } from '../doctor/verdict.js';
 import { selfCommand } from '../ui/invocation.js';
 import type { CreateContext } from './context.js';
 import { airflowCheckLevel } from './airflow-check-level.js';
@@ -54,16 +51,14 @@ export function compareWithAirflow(
   return diffs;
 }
 
-/** Why Airflow missed: doctor's checks run on Airflow's answer; the verdict names the first broken link or Airflow's own error. */
+/** Why Airflow missed: doctor's checks (injected) run on Airflow's answer; the verdict names the first broken link or Airflow's own error. */
 async function explain(
   ctx: CreateContext,
   airflow: AirflowInstall,
   probe: ProbeReport,
 ): Promise<{ why: string; fix?: string }> {
-  const dctx = await buildDoctorContext(ctx.paths.dir, process.env, { airflow, probe });
-  const results = await runChecks(dctx, CHECKS);
-  const verdict = results.find((r) => r.id === VERDICT_ID);
-  return { why: verdict?.detail ?? 'Airflow did not resolve it', fix: verdict?.fix };
+  const d = await ctx.diagnose?.({ dir: ctx.paths.dir, airflow, probe });
+  return { why: d?.why ?? 'Airflow did not resolve it', fix: d?.fix };
 }
 
 export async function checkAirflow(ctx: CreateContext): Promise<void> {

@@ -8,6 +8,8 @@ import type { WriteOutcome } from '../files.js';
 import type { AirflowInstall } from '../airflow/runner.js';
 import type { Target } from '../target/index.js';
 import type { AuthSpec } from '../vault/auth/index.js';
+import type { Diagnose } from '../airflow/diagnosis.js';
+import type { AirflowRunRecord } from '../airflow/run/record.js';
 
 export interface Reporter {
   /** A line of progress inside the running step. */
@@ -19,6 +21,11 @@ export interface Reporter {
    * at once and then at most one every few seconds. Absent: the step falls back to info.
    */
   progress?(message: string): void;
+  /**
+   * A line that matters the moment it happens (a component ready, a task's new state): printed at
+   * once in plain output, shown as the latest line on a terminal. Absent: the step falls back to info.
+   */
+  event?(message: string): void;
 }
 
 export type SeedOutcome = 'created' | 'updated' | 'unchanged';
@@ -85,8 +92,17 @@ export interface CreateContext {
   seeded: SeedResult[];
   files: { path: string; outcome: WriteOutcome; note?: string }[];
   checks: CheckResult[];
-  /** What real Airflow said, when it was asked (--check airflow|dag). */
-  airflowChecks: { id: string; kind: 'connection' | 'variable' | 'dag'; ok: boolean; detail: string }[];
+  /** What real Airflow said, when it was asked (--check airflow|dag|run). */
+  airflowChecks: { id: string; kind: 'connection' | 'variable' | 'dag' | 'run'; ok: boolean; detail: string }[];
+  /** The Airflow components a real run (--check run) left running on purpose (--keep). */
+  keptRun?: AirflowRunRecord;
+  /**
+   * What this run started that must be stopped again if it fails or is interrupted, newest last.
+   * The command runs them (a signal handler too); each must be safe to run more than once.
+   */
+  undo: (() => Promise<void>)[];
+  /** doctor's explanation of a miss, handed in by the command (steps never import doctor). */
+  diagnose?: Diagnose;
   warnings: string[];
   nextSteps: string[];
   /** The server's web UI, when it serves one. */

@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
 import { parseBanner, type Banner } from './banner.js';
@@ -13,6 +12,7 @@ import type { ServerBinary } from './binary.js';
 import { devTlsArgs } from './tls.js';
 import { ensurePrivateDir, openPrivateFile } from '../files.js';
 import { dirname, join } from 'node:path';
+import { isAlive } from '../process-table.js';
 
 export interface StartOptions {
   binary: ServerBinary;
@@ -201,27 +201,8 @@ function fixFor(said: string, listen: string): string | undefined {
   return undefined;
 }
 
-/** The command line of a live process, or null when there is none (or it cannot be read). */
-export function processCommandLine(pid: number): string | null {
-  try {
-    if (existsSync(`/proc/${pid}/cmdline`)) {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() || null;
-    }
-    return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-/** True while the process runs. A zombie (exited, not yet reaped by whoever adopted it) counts as gone. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  return !isZombie(pid);
-}
+// Where a process's facts are read: re-exported for the callers that know them from here.
+export { isAlive, processCommandLine } from '../process-table.js';
 
 /**
  * SIGTERM the server's process group, wait until it is gone (a zombie counts as gone), SIGKILL
@@ -247,16 +228,6 @@ export async function stopAndWait(pid: number, graceMs = 10_000, killWaitMs = 5_
   deadline = Date.now() + killWaitMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(25);
   return !isAlive(pid);
-}
-
-/** An exited process lingers as a zombie until its (adoptive) parent reaps it; for us it is gone. */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
 }
 
 /**
