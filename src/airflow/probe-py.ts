@@ -156,7 +156,7 @@ OUT["timings"]["backends"] = time.time() - t
 if error is not None:
     OUT["init_error"] = {"stage": "backends", "chain": chain(error), "logs": logs}
     answer()
-for b in backends:
+def backend_info(b):
     t_ = type(b)
     info = {"class": t_.__module__ + "." + t_.__qualname__, "name": t_.__name__}
     for attr in ("connections_path", "variables_path", "mount_point", "kv_engine_version"):
@@ -167,7 +167,11 @@ for b in backends:
         info["url"] = getattr(vc, "url", None)
         info["auth_type"] = getattr(vc, "auth_type", None)
         info["namespace"] = (getattr(vc, "kwargs", None) or {}).get("namespace")
-    OUT["backends"].append(info)
+    return info
+
+
+for b in backends:
+    OUT["backends"].append(backend_info(b))
 
 try:
     from airflow.secrets.base_secrets import BaseSecretsBackend  # noqa: F401
@@ -241,6 +245,44 @@ for key in REQ.get("variables", []):
             break
     OUT["variables"][key] = entry
 OUT["timings"]["lookups"] = time.time() - t
+
+# Airflow 3: a task builds its first backend from [workers] secrets_backend / secrets_backend_kwargs
+# when the class is set, else from [secrets] (the SDK's get_custom_secret_backend(worker_mode=True),
+# what ensure_secrets_backend_loaded does in a task). When any [workers] option is set, that backend
+# is built and asked too, as a task would ask it.
+WORKER_PREFIX = "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARG__"
+if major == "3":
+    wcfg = {}
+    for key in ("secrets_backend", "secrets_backend_kwargs"):
+        entry = source_of("workers", key)
+        try:
+            entry["value"] = conf.get("workers", key, fallback="")
+        except BaseException as e:
+            entry["error"] = chain(e)
+        wcfg[key] = entry
+    wper = sorted(k[len(WORKER_PREFIX):].lower() for k in os.environ if k.startswith(WORKER_PREFIX) and len(k) > len(WORKER_PREFIX))
+    if any(e["source"] != "default" for e in wcfg.values()) or wper:
+        W = {"config": wcfg, "per_key_kwargs": wper, "section": "workers" if wcfg["secrets_backend"].get("value") else "secrets", "backend": None, "init_error": None, "connections": {}, "variables": {}}
+
+        def worker_backend():
+            try:
+                from airflow.sdk.configuration import get_custom_secret_backend
+            except ImportError:
+                from airflow.configuration import get_custom_secret_backend
+            return get_custom_secret_backend(worker_mode=True)
+
+        wb, werr, wlogs = captured(worker_backend)
+        if werr is not None:
+            W["init_error"] = {"chain": chain(werr), "logs": wlogs}
+        elif wb is not None:
+            W["backend"] = backend_info(wb)
+            for cid in REQ.get("connections", []):
+                got, berr, blogs = captured(lambda: wb.get_connection(conn_id=cid))
+                W["connections"][cid] = {"name": type(wb).__name__, "found": got is not None, "conn": conn_view(got), "error": chain(berr) if berr else None, "logs": blogs}
+            for key in REQ.get("variables", []):
+                got, berr, blogs = captured(lambda: wb.get_variable(key=key))
+                W["variables"][key] = {"name": type(wb).__name__, "found": got is not None, "value": got, "error": chain(berr) if berr else None, "logs": blogs}
+        OUT["workers"] = W
 OUT["timings"]["total"] = time.time() - T0
 answer()
 `;

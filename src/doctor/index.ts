@@ -19,6 +19,7 @@ import { dag } from './dag.js';
 import { vaultTokenFile } from './vault-token-file.js';
 import { macos } from './macos.js';
 import { tls } from './tls.js';
+import { workers } from './workers.js';
 
 /** In Airflow's order: what it is, how it is configured, how it reaches and logs in to Vault, where it reads, what may stand in. */
 export const CHECKS: Check[] = [
@@ -28,6 +29,7 @@ export const CHECKS: Check[] = [
   backendClass,
   backendKwargs,
   vaultEnv,
+  workers,
   address,
   proxy,
   scheme,

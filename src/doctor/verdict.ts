@@ -4,7 +4,14 @@
  * (the first broken link in Airflow's order), and when none does, doctor says so and shows
  * Airflow's own error rather than a guess.
  */
-import { answeredBy, backendLabel, describeException, type IdVerdict, type ProbeReport } from '../airflow/probe.js';
+import {
+  answeredBy,
+  backendLabel,
+  describeException,
+  taskSideMisses,
+  type IdVerdict,
+  type ProbeReport,
+} from '../airflow/probe.js';
 import { type Check, type CheckInput, type CheckResult, LINKS, fail, ok, skip, warn } from './types.js';
 
 export const VERDICT_ID = 'airflow-verdict';
@@ -105,6 +112,14 @@ export const airflowVerdict: Check = {
     const s = summarise(p, a.version);
     const timing = `asked in one process, ${p.wallSeconds.toFixed(1)} s`;
     if (!s.ok) return fail(`${s.detail} (${timing})`, undefined, s.details);
+    // Airflow 3: what the server side resolves, a task may not (its own first backend comes from [workers]).
+    const tasks = a.major === '3' ? taskSideMisses(p) : [];
+    if (tasks.length)
+      return fail(
+        `${s.detail}, but a task's own first backend ([workers] secrets_backend) does not resolve ${tasks.join(', ')} (${timing})`,
+        undefined,
+        s.details,
+      );
     if (s.shadows.length) return warn(`${s.detail} (${timing})`, undefined, s.details);
     return ok(`${s.detail} (${timing})`, s.details);
   },

@@ -21,6 +21,7 @@ import {
   runProbe,
   type ProbeConnection,
   type ProbeReport,
+  taskSideMisses,
 } from '../airflow/probe.js';
 import { selfCommand } from '../ui/invocation.js';
 import type { CreateContext } from './context.js';
@@ -139,6 +140,12 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
           detail: `Airflow read variable ${v.key} from Vault`,
         });
     }
+    // Airflow 3: a task asks its own first backend ([workers] secrets_backend when set), not the server side's.
+    const taskMisses = taskSideMisses(res);
+    if (taskMisses.length)
+      failures.push(
+        `a task would not resolve ${taskMisses.map((id) => `'${id}'`).join(', ')} with the backend it asks first`,
+      );
     ctx.report.info(
       `probe: ${res.wallSeconds.toFixed(1)} s (Airflow's import ${(res.timings.import ?? 0).toFixed(1)} s)`,
     );

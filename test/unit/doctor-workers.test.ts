@@ -1,0 +1,147 @@
+/**
+ * doctor's view of Airflow 3's task side, on probe reports shaped as the real probe returns them
+ * (test/e2e/workers.airflow.test.ts holds the probe itself to real Airflow 3.3.2). The class of
+ * set-ups, from `_get_custom_secret_backend(worker_mode=True)` in Airflow 3.3.2's shared parser:
+ * no [workers] option; only the kwargs (ignored: the class falls back to [secrets] with its kwargs);
+ * the class with kwargs that work or not; a class that cannot be built.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ConfigEntry, ProbeReport, WorkerView } from '../../src/airflow/probe.js';
+import { runChecks } from '../../src/doctor/index.js';
+import type { CheckInput, DoctorContext } from '../../src/doctor/types.js';
+import { airflowVerdict } from '../../src/doctor/verdict.js';
+import { kwargsDifference, workers } from '../../src/doctor/workers.js';
+
+const VAULT = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
+const unset: ConfigEntry = { source: 'default', value: '' };
+const fromEnv = (name: string, value: string): ConfigEntry => ({ source: 'environment', name, value });
+const found = { name: 'VaultBackend', found: true, error: null, logs: [] };
+const forbidden = {
+  name: 'VaultBackend',
+  found: false,
+  logs: [],
+  error: [
+    { type: 'hvac.exceptions.VaultError', name: 'VaultError', message: 'Vault Authentication Error!, on None None' },
+    { type: 'hvac.exceptions.Forbidden', name: 'Forbidden', message: 'permission denied', status: 403 },
+  ],
+};
+
+function report(w?: Partial<WorkerView>): ProbeReport {
+  return {
+    timings: {},
+    wallSeconds: 1,
+    init_error: null,
+    config: {},
+    backends: [{ class: VAULT, name: 'VaultBackend' }],
+    connections: { smtp_default: { found: true, error: null, logs: [], backends: [found] } },
+    variables: {},
+    ...(w
+      ? {
+          workers: {
+            config: { secrets_backend: unset, secrets_backend_kwargs: unset },
+            per_key_kwargs: [],
+            section: 'workers',
+            backend: { class: VAULT, name: 'VaultBackend' },
+            init_error: null,
+            connections: { smtp_default: found },
+            variables: {},
+            ...w,
+          },
+        }
+      : {}),
+  };
+}
+
+function input(p: ProbeReport, env: Record<string, string> = {}): CheckInput {
+  return {
+    env: new Map(Object.entries(env)),
+    envFileKeys: new Set(),
+    envSource: '/sb/.env',
+    processEnv: env,
+    home: '/nonexistent',
+    kwargsSource: 'AIRFLOW__SECRETS__BACKEND_KWARGS in /sb/.env',
+    backendSource: 'AIRFLOW__SECRETS__BACKEND in /sb/.env',
+    backendClass: VAULT,
+    kwargs: { url: 'http://127.0.0.1:8200', token: 's.good', mount_point: 'secret' },
+    airflow: { bin: 'airflow', python: 'python', version: '3.3.2', provider: '4.8.4', hvac: '2.4.0', major: '3' },
+    probe: p,
+  } as CheckInput;
+}
+
+const workersSet = {
+  secrets_backend: fromEnv('AIRFLOW__WORKERS__SECRETS_BACKEND', VAULT),
+  secrets_backend_kwargs: fromEnv(
+    'AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS',
+    '{"url": "http://127.0.0.1:8200", "token": "s.bad", "mount_point": "secret"}',
+  ),
+};
+
+describe("doctor's task-side check on Airflow 3", () => {
+  it('no [workers] option: tasks use [secrets], as the server side does', async () => {
+    expect(await workers.run(input(report()))).toMatchObject({ status: 'ok' });
+  });
+
+  it('a [workers] backend that misses: fail, naming the setting, its source, the differing kwarg and the fix', async () => {
+    const p = report({ config: workersSet, connections: { smtp_default: forbidden } });
+    const r = await workers.run(input(p));
+    expect(r.status).toBe('fail');
+    expect(r.detail).toContain('AIRFLOW__WORKERS__SECRETS_BACKEND in the environment');
+    expect(r.detail).toContain('differ from [secrets] backend_kwargs in token');
+    expect(r.detail).toContain('smtp_default: Forbidden (HTTP 403)');
+    expect(r.detail).not.toContain('s.bad');
+    expect(r.fix).toContain('unset AIRFLOW__WORKERS__SECRETS_BACKEND AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS');
+  });
+
+  it('a [workers] backend that resolves every id: ok, and still names the difference', async () => {
+    const r = await workers.run(input(report({ config: workersSet })));
+    expect(r.status).toBe('ok');
+    expect(r.detail).toContain('differ from [secrets] backend_kwargs in token');
+  });
+
+  it('only the kwargs set: ignored by Airflow (the class falls back to [secrets] with its kwargs)', async () => {
+    const p = report({
+      section: 'secrets',
+      config: { secrets_backend: unset, secrets_backend_kwargs: workersSet.secrets_backend_kwargs },
+    });
+    const r = await workers.run(input(p));
+    expect(r.status).toBe('warn');
+    expect(r.detail).toContain('is ignored');
+  });
+
+  it('a class a task cannot build: fail, every lookup skips it', async () => {
+    const p = report({
+      config: { ...workersSet, secrets_backend: fromEnv('AIRFLOW__WORKERS__SECRETS_BACKEND', 'no.such.Backend') },
+      backend: null,
+      init_error: { chain: [{ type: 'builtins.ImportError', name: 'ImportError', message: "No module named 'no'" }] },
+      connections: {},
+    });
+    const r = await workers.run(input(p));
+    expect(r.status).toBe('fail');
+    expect(r.detail).toContain('cannot build its backend');
+    expect(r.detail).toContain('not airflow.providers.hashicorp.secrets.vault.VaultBackend');
+  });
+
+  it("makes Airflow's verdict fail when the server side resolves and the task side does not", async () => {
+    const bad = input(report({ config: workersSet, connections: { smtp_default: forbidden } }));
+    expect(await airflowVerdict.run(bad)).toMatchObject({ status: 'fail' });
+    expect(await airflowVerdict.run(input(report({ config: workersSet })))).toMatchObject({ status: 'ok' });
+    // The verdict names the task-side check as the broken link.
+    const results = await runChecks(bad as DoctorContext, [airflowVerdict, workers]);
+    expect(results.find((x) => x.id === 'airflow-verdict')).toMatchObject({ status: 'fail', explainedBy: 'workers' });
+  });
+
+  it('Airflow 2 has no task side of its own: a [workers] variable changes nothing', async () => {
+    const two = { ...input(report()), airflow: { ...input(report()).airflow, major: '2', version: '2.11.2' } };
+    const r = await workers.run({ ...two, env: new Map([['AIRFLOW__WORKERS__SECRETS_BACKEND', 'x']]) } as CheckInput);
+    expect(r.status).toBe('ok');
+  });
+});
+
+describe('kwargsDifference', () => {
+  it('names keys only, never values', () => {
+    expect(kwargsDifference({ token: 'a', url: 'u', mount_point: 'secret' }, { token: 'b', url: 'u', role_id: 'r' })).toBe(
+      'differ from [secrets] backend_kwargs in token and lack mount_point and add role_id',
+    );
+    expect(kwargsDifference({ a: 1 }, { a: 1 })).toBe('');
+  });
+});
