@@ -9,4 +9,4 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -z "${VAULT_BIN:-}" ] && ! command -v vault >/dev/null && ! command -v bao >/dev/null; then
   export PATH="$PATH:$root/.venv/bin"
 fi
-exec "$root/bin/create-secrets-sandbox" --yes "$@"
+exec "$root/dist/cli.js" --yes "$@"

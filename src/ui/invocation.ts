@@ -1,11 +1,11 @@
 /**
  * The command as the user invoked it, for next steps and fix lines that work when pasted:
  * `npx --package <spec> create-secrets-sandbox` (or plain `npx create-secrets-sandbox`) under npx,
- * the installed bin when PATH finds this very package's bin (bin/create-secrets-sandbox, which runs
- * dist/cli.js) or this very script, else `node <path>/dist/cli.js` (a clone).
+ * the installed bin when PATH finds this very script (npm links the bin to dist/cli.js), else
+ * `node <path>/dist/cli.js` (a clone).
  */
 import { accessSync, constants, realpathSync } from 'node:fs';
-import { delimiter, dirname, join, relative } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 
 export function shellArg(p: string): string {
   return /^[\w./:@=+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
@@ -36,7 +36,6 @@ export function selfCommand(
   // A project's own dependency: npx finds it in node_modules/.bin.
   if (/[\\/]node_modules[\\/]/.test(argv1) && !/[\\/]lib[\\/]node_modules[\\/]/.test(argv1)) return `npx ${BIN}`;
   const self = real(argv1);
-  const launcher = self ? real(join(dirname(self), '..', 'bin', BIN)) : null;
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, BIN);
@@ -46,7 +45,7 @@ export function selfCommand(
       continue;
     }
     const found = real(candidate);
-    if (found && (found === self || found === launcher)) return BIN;
+    if (found && found === self) return BIN;
     break; // the first on PATH is what the user's shell runs: if it is not us, name us by path
   }
   if (!argv1) return `npx ${BIN}`;

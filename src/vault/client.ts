@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { defaultCa } from './trust.js';
 
 type Transport = { agent: HttpAgent | HttpsAgent; request: typeof import('node:http').request };
 
@@ -19,8 +18,9 @@ let plain: Promise<Transport> | undefined;
  * One https agent per CA file, so a custom CA is added to what is trusted for that server only
  * (node's `ca` option replaces the default roots for the agent, which is what VAULT_CACERT means
  * to the vault CLI and `verify=<path>` to requests); the agent without a CA file trusts what Node
- * would (trust.ts). Verification is never turned off. node:https (and TLS with it) loads on the
- * first https request: most runs talk plain HTTP to a loopback dev server.
+ * trusts (its bundled roots plus NODE_EXTRA_CA_CERTS). Verification is never turned off.
+ * node:https (and TLS with it) loads on the first https request: most runs talk plain HTTP to a
+ * loopback dev server.
  */
 const SECURE = new Map<string, Promise<Transport>>();
 
@@ -37,7 +37,7 @@ export function transport(secure: boolean, caFile: string | undefined): Promise<
     t = (async () => {
       const { Agent, request } = await import('node:https');
       return {
-        agent: new Agent({ keepAlive: true, maxSockets: 16, ca: caFile ? readFileSync(caFile) : await defaultCa() }),
+        agent: new Agent({ keepAlive: true, maxSockets: 16, ca: caFile ? readFileSync(caFile) : undefined }),
         request,
       };
     })();

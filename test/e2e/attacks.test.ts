@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
+import { missing, serverBinary, scaled, VENV_PYTHON } from '../support/env.js';
 import {
   fakeBinary,
   freePort,
@@ -229,7 +229,7 @@ const ATTACKS: Attack[] = [
       );
       expect(bash).toBe(join(w.cwd, "o'brien sb", 'dags'));
       const py = execFileSync(
-        join(ROOT, '.venv', 'bin', 'python'),
+        VENV_PYTHON,
         [
           '-c',
           'import sys; from dotenv import dotenv_values; sys.stdout.write(dotenv_values(sys.argv[1])["AIRFLOW__CORE__DAGS_FOLDER"])',

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { missing, ROOT, serverBinary, VENV_PYTHON, scaled } from '../support/env.js';
 import { runProcess } from '../support/sandbox.js';
 
-const skipReason = missing('server binary', serverBinary()) ?? missing('project venv python (hvac)', VENV_PYTHON);
+const skipReason = missing('server binary', serverBinary()) ?? missing('test-tools venv python (hvac)', VENV_PYTHON);
 
 describe.skipIf(skipReason)('npm run bench -- --quick', () => {
   it(

@@ -211,7 +211,7 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     expect(readdirSync(w.cwd)).toEqual([]);
   });
 
-  it.skipIf(missing('project venv python with hvac', VENV_PYTHON))(
+  it.skipIf(missing('test-tools venv python with hvac', VENV_PYTHON))(
     'hvac reads the seeded secret with read_secret_version, as users debug it',
     async () => {
       const w = ws();

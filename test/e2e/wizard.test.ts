@@ -9,7 +9,7 @@ import { CLI, missing, ROOT, serverBinary, VENV_PYTHON, scaled } from '../suppor
 import { cleanup, freePort, runCli, runProcess, serversUnder, workspace, type Workspace } from '../support/sandbox.js';
 
 const BIN = serverBinary();
-const skipReason = missing('server binary', BIN) ?? missing('project venv python', VENV_PYTHON);
+const skipReason = missing('server binary', BIN) ?? missing('test-tools venv python', VENV_PYTHON);
 const spaces: Workspace[] = [];
 const ENTER = '\r';
 const DOWN = '\x1b[B';

@@ -4,9 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The command npm installs (package.json `bin`), run through its `#!/usr/bin/env node` line as npm's link runs it. */
 export const CLI = join(ROOT, 'dist', 'cli.js');
-/** The command npm installs (a sh launcher that runs node on dist/cli.js): what users run. */
-export const BIN = join(ROOT, 'bin', 'create-secrets-sandbox');
+/** What users run: the same file as CLI, named for the callers that mean the installed command. */
+export const BIN = CLI;
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 
 /** The server binary under test: VAULT_BIN (e.g. HashiCorp Vault), else OpenBao's bao from the project venv. */
@@ -16,12 +17,14 @@ export function serverBinary(): string | undefined {
   return existsSync(bao) ? bao : undefined;
 }
 
-export const VENV_PYTHON = join(ROOT, '.venv', 'bin', 'python');
+/** Test-only Python tools (requirements/test-tools.txt, scripts/setup-test-tools.sh): hvac, python-dotenv, docker-compose, ruff. */
+export const TEST_TOOLS = join(ROOT, '.venvs', 'test-tools', 'bin');
+export const VENV_PYTHON = join(TEST_TOOLS, 'python');
 
 /** A reason to skip, locally only; in CI a missing part is a failure (the caller throws). */
 export function missing(what: string, path: string | undefined): string | undefined {
   if (path && existsSync(path)) return undefined;
-  const reason = `${what} not found${path ? ` at ${path}` : ''}: run scripts/setup.sh (or scripts/test.sh)`;
+  const reason = `${what} not found${path ? ` at ${path}` : ''}: run scripts/test.sh (or the set-up scripts it runs)`;
   if (IN_CI) throw new Error(`CI: ${reason}`);
   console.warn(`skipping: ${reason}`);
   return reason;

@@ -45,17 +45,15 @@ describe('the command as the user invoked it', () => {
     );
   });
 
-  it("installed: the bare bin name when PATH finds the package's launcher (bin/create-secrets-sandbox runs dist/cli.js)", () => {
+  it("installed globally: npm's relative link to dist/cli.js; another package's bin of that name first on PATH", () => {
     const root = mkdtempSync(join(tmpdir(), 'css-inv-'));
     const pkg = join(root, 'lib', 'node_modules', 'create-secrets-sandbox');
     mkdirSync(join(pkg, 'dist'), { recursive: true });
-    mkdirSync(join(pkg, 'bin'));
-    writeFileSync(join(pkg, 'dist', 'cli.js'), '');
-    writeFileSync(join(pkg, 'bin', 'create-secrets-sandbox'), '#!/bin/sh\n');
-    chmodSync(join(pkg, 'bin', 'create-secrets-sandbox'), 0o755);
+    writeFileSync(join(pkg, 'dist', 'cli.js'), '#!/usr/bin/env node\n');
+    chmodSync(join(pkg, 'dist', 'cli.js'), 0o755);
     mkdirSync(join(root, 'bin'));
     symlinkSync(
-      join('..', 'lib', 'node_modules', 'create-secrets-sandbox', 'bin', 'create-secrets-sandbox'),
+      join('..', 'lib', 'node_modules', 'create-secrets-sandbox', 'dist', 'cli.js'),
       join(root, 'bin', 'create-secrets-sandbox'),
     );
     expect(selfCommand(join(pkg, 'dist', 'cli.js'), { PATH: `${join(root, 'bin')}:/usr/bin` }, '/tmp')).toBe(
