@@ -14,6 +14,8 @@ export interface DiagnoseRequest {
   probe?: ProbeReport;
   /** The environment Airflow ran with (the user's, with the sandbox .env on top). */
   env?: NodeJS.ProcessEnv;
+  /** The ids that were looked up (the sandbox's seeded set); otherwise those the config names. */
+  ids?: { connections: string[]; variables: string[] };
 }
 
 export interface Diagnosis {
@@ -24,5 +26,5 @@ export interface Diagnosis {
   explainedBy?: string;
 }
 
-/** Resolves null when doctor finds every link whole (the cause is not one doctor knows). */
+/** Resolves null when doctor's verdict is that Airflow resolves every id (the cause is not one doctor knows). */
 export type Diagnose = (req: DiagnoseRequest) => Promise<Diagnosis | null>;

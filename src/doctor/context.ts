@@ -81,6 +81,8 @@ export interface DoctorOptions {
   askAirflow?: boolean;
   /** Airflow's answer already in hand (the create flow's check asked it): not asked again. */
   probe?: ProbeReport;
+  /** The ids to ask about, when the caller knows them (a run seeded the default example the config does not name). */
+  ids?: { connections: string[]; variables: string[] };
 }
 
 export async function buildDoctorContext(
@@ -104,8 +106,8 @@ export async function buildDoctorContext(
   }
   const state = paths ? readState(paths) : null;
   const airflow = opts.airflow !== undefined ? opts.airflow : await findAirflow(opts.airflowBin, paths?.dir);
-  const connIds = config?.connections ? Object.keys(config.connections) : undefined;
-  const varKeys = config?.variables ? Object.keys(config.variables) : undefined;
+  const connIds = opts.ids?.connections ?? (config?.connections ? Object.keys(config.connections) : undefined);
+  const varKeys = opts.ids?.variables ?? (config?.variables ? Object.keys(config.variables) : undefined);
 
   let probe: ProbeReport | null | undefined;
   let probeError: string | undefined;

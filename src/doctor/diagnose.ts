@@ -8,7 +8,11 @@ import { CHECKS, runChecks } from './index.js';
 import { VERDICT_ID } from './verdict.js';
 
 export const diagnose: Diagnose = async (req) => {
-  const dctx = await buildDoctorContext(req.dir, req.env ?? process.env, { airflow: req.airflow, probe: req.probe });
+  const dctx = await buildDoctorContext(req.dir, req.env ?? process.env, {
+    airflow: req.airflow,
+    probe: req.probe,
+    ids: req.ids,
+  });
   const results = await runChecks(dctx, CHECKS);
   const verdict = results.find((r) => r.id === VERDICT_ID);
   if (!verdict || verdict.status === 'ok' || verdict.status === 'skip') return null;

@@ -68,7 +68,11 @@ async function tasksError(
     : // The task never wrote a line: the component that was to run it says why.
       components.flatMap((c) => errorLines(c).map((l) => `${COMPONENT_LABEL[c.name]}: ${l}`));
   // A lookup that failed for a reason doctor knows (Vault gone, a token revoked, the worker side's backend).
-  const d = await ctx.diagnose?.({ dir: ctx.paths.dir, airflow }).catch(() => null);
+  const ids = {
+    connections: ctx.settings.connections.map((c) => c.id),
+    variables: ctx.settings.variables.map((v) => v.key),
+  };
+  const d = await ctx.diagnose?.({ dir: ctx.paths.dir, airflow, ids }).catch(() => null);
   const why = d ? `; doctor: ${d.why}` : '';
   return new StepError(
     STEP,
