@@ -1,6 +1,7 @@
 /**
  * `down [dir]`: stop the server this sandbox started, and only that one: a process proven ours
- * (vault/identity.ts). "stopped" is said only once it is gone; otherwise exit 1 and keep the record.
+ * (vault/identity.ts); first the Airflow components a `--check run --keep` left, likewise proven
+ * (airflow/run/stop.ts). "stopped" is said only once it is gone; otherwise exit 1 and keep the record.
  */
 import {
   clearServer,

@@ -7,7 +7,7 @@
  * the run succeeded and --keep asks to leave them for the UI.
  */
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { StepError } from '../errors.js';
 import { parseEnvFile, dagTaskIds } from '../airflow/templates.js';
 import { probeEnv } from '../airflow/probe.js';
@@ -23,7 +23,6 @@ import { SANDBOX_ID_ENV } from '../vault/identity.js';
 import { runFailureError } from './run-failure.js';
 import { DAG_FILE } from './write-files.js';
 import type { CreateContext } from './context.js';
-import { join } from 'node:path';
 
 const STEP = 'check run';
 const READY_TIMEOUT_S = 180;

@@ -61,7 +61,7 @@ export type RunFailure =
 
 export type RunOutcome =
   | { ok: true; runId: string; tasks: TaskEnd[]; record: AirflowRunRecord }
-  | { ok: false; failure: RunFailure; record?: AirflowRunRecord };
+  | { ok: false; failure: RunFailure };
 
 type Major = '2' | '3';
 
@@ -130,13 +130,11 @@ export class AirflowRun {
         ...(ticks !== null ? { startTicks: ticks } : {}),
       });
     }
+    if (plan.uiUrl) this.record.ui = { url: plan.uiUrl, signIn: '' };
     hooks.record(this.record);
     const names = plan.components.map((c) => `${c.name}${c.port ? ` (127.0.0.1:${c.port})` : ''}`);
     hooks.say(`starting ${names.join(', ')}`);
-    if (plan.uiUrl) this.record.ui = { url: plan.uiUrl, signIn: '' };
-
-    const outcome = await this.drive(plan, env, since);
-    return outcome.ok ? outcome : { ...outcome, record: this.record };
+    return this.drive(plan, env, since);
   }
 
   /** Resolves with `p`'s value, or says what ended the wait first: the driver, a component, the clock. */
