@@ -4,11 +4,11 @@
  * the yaml Document API so the user's comments and key order survive. Never holds the token, nor
  * what a run found (port bound, binary, Airflow): those are facts in `.sandbox/state.json`.
  */
-import { MAX_CONFIG_BYTES, readInputFile } from './validate/input-file.js';
-import { yamlToData } from './validate/yaml.js';
+import { MAX_CONFIG_BYTES, readUserFile } from './io/read.js';
+import { loadYaml, parseYamlDocument, yamlToData } from './io/parse.js';
 import { ConnectionValueError, parseConnectionEntry } from './airflow/spec.js';
 import { UsageError } from './errors.js';
-import type { AirflowVersion } from './airflow/backend.js';
+import type { AirflowVersion } from './airflow/backend/index.js';
 import { SETTINGS, type SettingKey, type SettingRow } from './settings/schema.js';
 import type { Layer } from './settings/merge.js';
 
@@ -48,11 +48,7 @@ export interface ConfigFile {
 
 type Yaml = typeof import('yaml');
 
-/** yaml is CommonJS: bundled, a dynamic import hands back its exports under `default`. */
-export async function loadYaml(): Promise<Yaml> {
-  const mod = (await import('yaml')) as Yaml & { default?: Yaml };
-  return mod.default ?? mod;
-}
+export { loadYaml };
 
 const CONFIG_ROWS = (SETTINGS as readonly SettingRow[]).filter((r) => r.config !== undefined);
 
@@ -94,40 +90,27 @@ export async function loadConfig(file: string, label = file): Promise<ConfigFile
   return parseConfig(readConfigText(file, label), label);
 }
 
-/** Only a regular file, at most 1 MB, never blocking on a FIFO (src/validate/input-file.ts). */
+/** Only a regular file under the cap, never blocking on a FIFO (src/io/read.ts). */
 export function readConfigText(file: string, label = file): string {
-  return readInputFile(file, {
-    label: `config file '${label}'`,
+  return readUserFile(file, {
+    what: 'config file',
+    shownAs: label,
     fix: 'check the path given to --config',
     maxBytes: MAX_CONFIG_BYTES,
   });
 }
 
-async function parseDoc(text: string, label: string) {
-  const yaml = await loadYaml();
-  const lc = new yaml.LineCounter();
-  let doc: import('yaml').Document;
-  try {
-    doc = yaml.parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
-  } catch (e) {
-    // Deeply nested input overflows the stack as a RangeError, not a YAMLParseError (deps.md §5).
-    throw new UsageError(
-      `${label}: not valid YAML (${(e as Error).message.split('\n')[0]}); fix the file or remove it`,
-    );
-  }
-  const first = doc.errors[0];
-  if (first) {
-    const pos = first.linePos?.[0];
-    const at = pos ? `${label}:${pos.line}:${pos.col}` : label;
-    throw new UsageError(`${at}: not valid YAML: ${first.message.split('\n')[0]}; fix the file or remove it`);
-  }
-  return { yaml, doc, lc };
+const CONFIG_FIX = 'fix the file or remove it';
+
+function parseDoc(text: string, label: string) {
+  return parseYamlDocument(text, label, CONFIG_FIX);
 }
 
 export async function parseConfig(text: string, label: string): Promise<ConfigFile> {
-  const { yaml, doc, lc } = await parseDoc(text, label);
+  const parsed = await parseDoc(text, label);
+  const { yaml, doc, lc } = parsed;
   const loc = locator(yaml, doc, lc, label);
-  const raw: unknown = yamlToData(doc, label);
+  const raw: unknown = yamlToData(parsed, label, CONFIG_FIX);
   if (raw === null || raw === undefined) return {};
   const bad = (path: (string | number)[], what: string): never => {
     throw new UsageError(`${loc.where(path)}: ${path.join('.')} ${what}`);

@@ -13,6 +13,46 @@ export class UsageError extends Error {
 }
 
 /**
+ * What is wrong with a file or directory the tool was asked to read, write or trust (src/io/).
+ * `missing`: absent; `not-regular`: a FIFO, device, socket or directory where a file belongs (or a
+ * file where a dir belongs); `too-large`: over the cap of what this tool reads; `unreadable`: the OS
+ * refused (EACCES, EIO, ...); `foreign-owner`: owned by another user; `symlink`: a link where none may
+ * be; `unsafe-mode`: writable by group or others; `unsafe-link`: a link leaving the sandbox that was
+ * not there when it was created.
+ */
+export type FileErrorKind =
+  | 'missing'
+  | 'not-regular'
+  | 'too-large'
+  | 'unreadable'
+  | 'foreign-owner'
+  | 'symlink'
+  | 'unsafe-mode'
+  | 'unsafe-link';
+
+/**
+ * A file the tool refuses or cannot read: bad input (exit 2). The message names the path, the
+ * problem and the way out, never the file's content. `code` is the Node error code when the OS said no.
+ */
+export class FileError extends UsageError {
+  /** The Node error code when the OS refused (EACCES, ELOOP, ...). */
+  readonly code?: string;
+  /** What is wrong, without the path or the fix: `is a FIFO (named pipe), not a regular file`. */
+  readonly problem: string;
+  constructor(
+    readonly kind: FileErrorKind,
+    readonly path: string,
+    message: string,
+    detail: { code?: string; problem?: string } = {},
+  ) {
+    super(message);
+    this.name = 'FileError';
+    this.code = detail.code;
+    this.problem = detail.problem ?? message;
+  }
+}
+
+/**
  * A runtime step or check failed. Exit 1. `step` names where, `fix` says the way out; `details` are
  * lines shown under the message when one line cannot say it (the end of a failed task's log).
  */

@@ -3,12 +3,13 @@
  * exclusively (O_EXCL, never following a link). A lock whose pid is dead is taken over; a live one
  * is waited for a few seconds, then the run stops naming the other pid.
  */
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from './errors.js';
 import { isAlive } from './vault/server.js';
 import type { SandboxPaths } from './sandbox.js';
+import { readUserFile } from './io/read.js';
 
 export interface Lock {
   release(): void;
@@ -16,7 +17,8 @@ export interface Lock {
 
 function holder(file: string): number | null {
   try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
+    const text = readUserFile(file, { what: 'the lock', maxBytes: 64, ownerCheck: true, noFollow: true });
+    const pid = Number(text.trim());
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;

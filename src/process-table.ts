@@ -2,6 +2,8 @@
  * What the operating system says about a process: alive or not, its command line, parent, process
  * group, environment and working dir (Linux: /proc; elsewhere `ps` and `lsof`, which tell less:
  * no environment). Callers prove a process theirs from these facts before they signal it.
+ * /proc/<pid>/* are the kernel's records of a process, not files a user can plant: read directly,
+ * not through the reader of user files (src/io/read.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';

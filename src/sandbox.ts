@@ -4,11 +4,12 @@
  * moment it was spawned). Facts are never written into secrets-sandbox.yaml as if the user had said them.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Flavour } from './vault/binary.js';
-import { writeFileAtomic } from './files.js';
 import { parseRunRecord, type AirflowRunRecord } from './airflow/run/record.js';
+import { writePrivateFile } from './io/private.js';
+import { MAX_RECORD_BYTES, readUserFileIfExists } from './io/read.js';
 
 export interface SandboxPaths {
   dir: string;
@@ -34,6 +35,8 @@ export interface SandboxPaths {
 
 export const CONFIG_FILE = 'secrets-sandbox.yaml';
 export const DEFAULT_SANDBOX_DIR = 'secrets-sandbox';
+/** The example DAG, in the DAG folder (airflow.dags_dir). */
+export const DAG_FILE = 'example_secrets_dag.py';
 
 export function sandboxPaths(dir: string): SandboxPaths {
   const stateDir = join(dir, '.sandbox');
@@ -98,6 +101,11 @@ export interface SandboxFacts {
   airflowVersion?: string;
   /** The config file the last run read. */
   configFile?: string;
+  /**
+   * The symlinks leaving the sandbox when it was created (path relative to the dir -> target), which
+   * the trust boundary accepts; any other link out is refused. Absent until the first run records it.
+   */
+  links?: Record<string, string>;
   /** Present while a server is recorded. */
   server?: { pid: number; address: string; url: string; startedAt: string; tokenSource: 'server' | 'user' };
   /** The Airflow components of `--check run`, from their spawn until they are proven gone (or kept: --keep). */
@@ -125,14 +133,15 @@ function sameDir(a: string, b: string): boolean {
  */
 export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: SandboxFacts; error?: string } {
   const fresh = (): SandboxFacts => ({ sandboxId: newSandboxId(), dir: paths.dir });
-  let text: string;
-  try {
-    text = readFileSync(paths.state, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'missing', facts: fresh() };
-    return { status: 'corrupt', facts: fresh(), error: `cannot be read (${code})` };
-  }
+  // Unreadable (another user's sandbox, EACCES), a FIFO or too large: a FileError (exit 2), never "corrupt".
+  const text = readUserFileIfExists(paths.state, {
+    what: "the sandbox's state",
+    maxBytes: MAX_RECORD_BYTES,
+    ownerCheck: true,
+    noFollow: true,
+    fix: `run this as the sandbox's owner, or remove '${paths.state}' to start its record afresh`,
+  });
+  if (text === null) return { status: 'missing', facts: fresh() };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -155,6 +164,7 @@ export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: Sa
     airflowVersion: str('airflowVersion'),
     configFile: str('configFile'),
     airflowRun: parseRunRecord(r.airflowRun),
+    links: stringRecord(r.links),
   };
   const s = r.server;
   if (s && typeof s === 'object') {
@@ -201,8 +211,16 @@ export function readFacts(paths: SandboxPaths): { status: FactsStatus; facts: Sa
   return { status: 'ok', facts };
 }
 
+/** A JSON object of strings, kept without a prototype (a key `__proto__` is an ordinary key). */
+function stringRecord(v: unknown): Record<string, string> | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
+}
+
 export function writeFacts(paths: SandboxPaths, facts: SandboxFacts): void {
-  writeFileAtomic(paths.state, JSON.stringify(facts, null, 2) + '\n', 0o600);
+  writePrivateFile(paths.state, JSON.stringify(facts, null, 2) + '\n', 0o600);
 }
 
 /** The recorded server, for callers that only need it (doctor, status): null when none is recorded for this dir. */

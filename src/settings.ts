@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
-import type { AirflowVersion } from './airflow/backend.js';
+import type { AirflowVersion } from './airflow/backend/index.js';
 import { connIdProblem } from './airflow/connection.js';
 import {
   configLayer,
@@ -22,7 +22,7 @@ import { formatAddress, type ListenAddress } from './vault/address.js';
 import { findSandboxDir, sandboxPaths, readFacts, type SandboxFacts } from './sandbox.js';
 import { connectionValueProblem, isJsonForm, passwordOf } from './airflow/spec.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
-import { uriRules } from './airflow/backend.js';
+import { airflowFeatures } from './airflow/backend/index.js';
 import { importAll } from './imports/index.js';
 import type { ImportNote } from './imports/types.js';
 import { merge, mergeEntries, type Entries, type Layer, type Merged, type Source } from './settings/merge.js';
@@ -32,8 +32,9 @@ import { selfCommand, shellArg } from './ui/invocation.js';
 import { checkSandboxState } from './validate/sandbox-dir.js';
 import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
-import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
+import { dockerEnvValueProblem, envValueProblem } from './airflow/backend/index.js';
 import { existingVaultSettings, type ExistingVaultSettings } from './target/settings.js';
+import { assertSandboxTrusted } from './sandbox-trust.js';
 
 export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
@@ -235,6 +236,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   }
   const paths = sandboxPaths(dir);
   checkSandboxState(paths);
+  // Nothing of a sandbox another user controls is read, run or trusted (src/io/trust.ts).
+  assertSandboxTrusted(paths, { configFile: opts.config !== undefined ? resolve(opts.config) : undefined });
   // --config FILE is read and edited instead of <dir>/secrets-sandbox.yaml, never beside it; a later
   // run without --config (e.g. `up`) goes on with the file the last run used.
   const factsRead = readFacts(paths);
@@ -329,6 +332,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
       `${where('dagsDir')} '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`,
     );
   }
+  // The config this run reads (perhaps the remembered one) and the DAG folder it names.
+  assertSandboxTrusted(paths, { configFile, dagsDir });
   // Probed now, so an unwritable place fails before the server starts and secrets are seeded.
   const wantDag = v.dag !== false;
   const dirBad = opts.dryRun ? null : dagsDirProblem(dir);
@@ -457,7 +462,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
   }
   // A conn_uri may not deserialize on Airflow 3.0 and 3.1 (the provider's own advice: store fields there).
   if (s.source.format === undefined)
-    s.format = airflow && /^3\.[01]\./.test(airflow.version) && !said ? 'fields' : 'uri';
+    s.format = airflow && !said ? airflowFeatures(airflow.version).defaultFormat : 'uri';
   if (s.airflowVersion === '1.10' && s.format === 'fields') {
     throw new UsageError(
       `--format fields needs Airflow 2.x or later (1.10 reads only conn_uri); use --format uri with --airflow-version 1.10`,
@@ -465,7 +470,10 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
   }
 
   if (opts.import?.length) {
-    const imported = await importAll(opts.import, { rules: uriRules(s.airflowVersion), format: s.format });
+    const imported = await importAll(opts.import, {
+      rules: airflowFeatures(s.airflowVersion).uriRules,
+      format: s.format,
+    });
     // Config < import < --conn, by id; linear in the number of entries.
     const flagConns = new Set((opts.conn ?? []).map((c) => c.slice(0, c.indexOf('='))));
     const fromFlags = s.connections.filter((c) => flagConns.has(c.id));

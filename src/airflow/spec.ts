@@ -8,6 +8,7 @@
  * Here: telling the forms apart, validating, the Vault secret each becomes per storage format,
  * what a format cannot keep (reported per connection), and the config entry (string or mapping).
  */
+import { describeJsonError } from '../io/parse.js';
 import { pyJsonDumps, pyJsonLoads } from './pyjson.js';
 import {
   buildConnectionUri,
@@ -106,8 +107,10 @@ export function parseJsonForm(value: string): ExactConnection {
   let raw: unknown;
   try {
     raw = JSON.parse(value);
-  } catch (e) {
-    throw new ConnectionValueError(`is not valid JSON (${(e as Error).message})`);
+  } catch {
+    // JSON.parse quotes the text around the error, and this text holds the password.
+    const { at, reason } = describeJsonError(value);
+    throw new ConnectionValueError(`is not valid JSON (${at ? `line ${at.line}, column ${at.col}: ` : ''}${reason})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConnectionValueError('is JSON but not a mapping of connection fields');

@@ -26,12 +26,13 @@ import { skipAirflowCheck, skipAirflowRun } from '../steps/airflow-check-level.j
 import { killRunningChildren } from '../process.js';
 import { addressUrl } from '../vault/address.js';
 import { readBanner } from '../vault/server.js';
-import { secretPath } from '../airflow/backend.js';
+import { secretPath } from '../airflow/backend/index.js';
 import { maskToken, redact, revealSecret } from '../ui/mask.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
 import { colorWanted, makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { acquireLock, type Lock } from '../lock.js';
 import { editConfig } from '../config.js';
+import { sandboxLinks } from '../sandbox-trust.js';
 
 export interface CommandIO {
   mode: OutputMode;
@@ -315,6 +316,8 @@ function recordFacts(ctx: CreateContext): void {
     airflowBin: ctx.airflow?.bin ?? facts.airflowBin,
     airflowVersion: ctx.airflow?.version ?? facts.airflowVersion,
     configFile: ctx.settings.configFile,
+    links:
+      facts.links ?? sandboxLinks(ctx.paths, { configFile: ctx.settings.configFile, dagsDir: ctx.settings.dagsDir }),
   });
 }
 

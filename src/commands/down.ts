@@ -19,10 +19,12 @@ import { acquireLock } from '../lock.js';
 import { notManaged, readTargetRecord } from '../target/index.js';
 import { existsSync } from 'node:fs';
 import { writeOut, type OutputMode } from '../ui/output.js';
+import { assertSandboxTrusted } from '../sandbox-trust.js';
 
 export async function downCommand(dirArg: string | undefined, mode: OutputMode): Promise<number> {
   const dir = findSandboxDir(dirArg);
   const paths = sandboxPaths(dir);
+  assertSandboxTrusted(paths);
   let result: { stopped: boolean; pid?: number; message: string; fix?: string };
   let code = 0;
   const { status, facts, error } = readFacts(paths);

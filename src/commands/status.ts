@@ -2,20 +2,21 @@
  * `status [dir]`: is the sandbox's server up, where, since when, and what is seeded. The token goes
  * only to the recorded loopback address, and only after the process there is proven ours.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
 import { readBanner } from '../vault/server.js';
 import { proveOurs } from '../vault/identity.js';
 import { sandboxCaFile } from '../vault/tls.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
-import { backendFromEnv } from '../steps/check.js';
+import { EnvFileError, firstPath, PROVIDER_DEFAULTS, readBackendWithEnvFile } from '../airflow/backend/index.js';
 import { notManaged, readTargetRecord } from '../target/index.js';
-import { parseEnvFile } from '../airflow/templates.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand } from '../ui/invocation.js';
 import { runStatus, type RunStatus } from '../airflow/run/stop.js';
+import { assertSandboxTrusted } from '../sandbox-trust.js';
+import { ENV_READ, readUserFileIfExists } from '../io/read.js';
 
 export interface StatusReport {
   dir: string;
@@ -52,6 +53,7 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
 async function serverStatus(dirArg: string | undefined, showToken: boolean): Promise<StatusReport> {
   const dir = findSandboxDir(dirArg);
   const paths = sandboxPaths(dir);
+  assertSandboxTrusted(paths);
   const here = dirArg ?? '';
   const { status, facts, error } = readFacts(paths);
   if (status === 'corrupt') {
@@ -154,19 +156,7 @@ async function serverStatus(dirArg: string | undefined, showToken: boolean): Pro
     return report;
   }
   // Where to list: the paths the sandbox's .env gives Airflow (never its url or token: those come from the proven record).
-  const envText = existsSync(paths.env) ? readFileSync(paths.env, 'utf8') : '';
-  const env = envText ? backendFromEnv(envText) : null;
-  const mount = env && typeof env !== 'string' ? env.mount : 'secret';
-  const connPath = env && typeof env !== 'string' ? env.connectionsPath : 'connections';
-  let varPath = 'variables';
-  try {
-    const kw = JSON.parse(parseEnvFile(envText).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '{}') as {
-      variables_path?: unknown;
-    };
-    if (typeof kw.variables_path === 'string') varPath = kw.variables_path.replace(/\/+$/, '');
-  } catch {
-    /* the default path */
-  }
+  const { mount, connPath, varPath } = await listingPaths(paths.env, facts.airflowVersion);
   try {
     report.connections = await client.kvList(mount, connPath);
     report.variables = await client.kvList(mount, varPath);
@@ -174,6 +164,25 @@ async function serverStatus(dirArg: string | undefined, showToken: boolean): Pro
     /* a KV v1 mount or a custom path: listing is best effort */
   }
   return report;
+}
+
+/** The mount and paths Airflow reads with the sandbox's .env loaded; the provider's defaults where it says nothing usable. */
+async function listingPaths(envFile: string, airflowVersion: string | undefined) {
+  const d = PROVIDER_DEFAULTS;
+  try {
+    const { read } = await readBackendWithEnvFile(existsSync(envFile) ? envFile : undefined, {
+      version: airflowVersion ?? '3',
+    });
+    const kw = read.settings.kwargs;
+    return {
+      mount: kw.mount_point || d.mount_point,
+      connPath: firstPath(kw.connections_path, d.connections_path) ?? d.connections_path,
+      varPath: firstPath(kw.variables_path, d.variables_path) ?? d.variables_path,
+    };
+  } catch (e) {
+    if (!(e instanceof EnvFileError)) throw e;
+    return { mount: d.mount_point, connPath: d.connections_path, varPath: d.variables_path };
+  }
 }
 
 export async function statusCommand(dir: string | undefined, mode: OutputMode, showToken: boolean): Promise<number> {

@@ -1,8 +1,8 @@
-import { backendClassPath } from '../airflow/backend.js';
+import { CONTRIB_CLASS, PROVIDER_CLASS } from '../airflow/backend/index.js';
 import { type Check, fail, ok, warn } from './types.js';
 
-const CONTRIB = backendClassPath('1.10');
-const PROVIDER = backendClassPath('3');
+const CONTRIB = CONTRIB_CLASS;
+const PROVIDER = PROVIDER_CLASS;
 
 export const backendClass: Check = {
   id: 'backend-class',
@@ -29,7 +29,6 @@ export const backendClass: Check = {
       : ctx.intendedAirflow
         ? `Airflow ${ctx.intendedAirflow.major} (${ctx.intendedAirflow.source}; no Airflow found to ask)`
         : '';
-    const workers = ctx.env.get('AIRFLOW__WORKERS__SECRETS_BACKEND');
     if (major === '1.10' && v !== CONTRIB) {
       if (v === PROVIDER) return warn(`${v} on Airflow 1.10 needs the backport provider package`, setTo(CONTRIB));
       return fail(`'${v}' (${where}) is not the Vault backend of Airflow 1.10`, setTo(CONTRIB));
@@ -53,11 +52,7 @@ export const backendClass: Check = {
         setTo(PROVIDER),
       );
     }
-    if (workers && workers !== v)
-      return warn(
-        `${v}, but AIRFLOW__WORKERS__SECRETS_BACKEND is '${workers}': Airflow 3 task workers ask that one first`,
-        'unset AIRFLOW__WORKERS__SECRETS_BACKEND',
-      );
+    // The task side's [workers] backend is the workers check's.
     return ok(`${v} (${where})${major ? `, right for ${airflow}` : ''}`);
   },
 };

@@ -3,7 +3,7 @@
  * with, and names what would stop Airflow: the path (nothing there), the policy (403, with the
  * policy line that would allow it), or the secret's shape (what Airflow cannot build from it).
  */
-import { secretPath } from '../airflow/backend.js';
+import { secretPath } from '../airflow/backend/index.js';
 import { kvApiPath, policyLine, readGlob } from '../vault/auth/policy.js';
 import type { VaultError } from '../vault/client.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';

@@ -8,7 +8,7 @@ import type { VaultClient } from '../vault/client.js';
 import type { SandboxPaths, ServerState } from '../sandbox.js';
 import type { ConfigFile } from '../config.js';
 import type { AirflowInstall } from '../airflow/runner.js';
-import type { AirflowVersion } from '../airflow/backend.js';
+import type { AirflowVersion, BackendRead } from '../airflow/backend/index.js';
 import type { ProbeReport } from '../airflow/probe.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip' | 'crash';
@@ -94,6 +94,10 @@ export interface DoctorContext {
   kwargsSource: string;
   backendClass?: string;
   backendSource: string;
+  /** The backend settings as the reader gives them: every kwarg with its source, and what went wrong reading. */
+  backend?: BackendRead;
+  /** Why the sandbox .env could not be sourced (the environment alone was used). */
+  envFileError?: string;
   mount?: string | null;
   connectionsPath?: string | null;
   variablesPath?: string | null;

@@ -5,11 +5,11 @@
  * reaches Airflow's env. A policy.hcl the user edited is what gets written, so a team's own policy
  * can be rehearsed: the check then says what it lets Airflow read.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { StepError } from '../errors.js';
-import { readWrittenRecord, sha256 } from '../files.js';
-import { parseEnvFile } from '../airflow/templates.js';
+import { readWrittenRecord, sha256 } from '../io/write.js';
+import { EnvFileError, readBackendWithEnvFile, type BackendKwargs } from '../airflow/backend/index.js';
 import { renderPolicy } from '../vault/auth/policy.js';
 import { authFor, DEFAULT_APPROLE_MOUNT } from '../vault/auth/index.js';
 import { formatTtl } from '../vault/auth/ttl.js';
@@ -21,6 +21,7 @@ import type { CreateContext } from './context.js';
 
 export { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
 import { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
+import { ENV_READ, POLICY_READ, readUserFile, readUserFileIfExists } from '../io/read.js';
 
 /** policy.hcl sits beside the config, ready to hand to whoever runs the team's Vault. */
 export function policyFile(s: Settings): string {
@@ -34,24 +35,29 @@ export function policyFile(s: Settings): string {
 export function policyToWrite(s: Settings, paths: SandboxPaths): { text: string; source: 'generated' | 'policy.hcl' } {
   const generated = renderPolicy(s);
   const file = policyFile(s);
-  if (s.force || !existsSync(file)) return { text: generated, source: 'generated' };
-  const text = readFileSync(file, 'utf8');
+  if (s.force) return { text: generated, source: 'generated' };
+  const text = readUserFileIfExists(file, POLICY_READ);
+  if (text === null) return { text: generated, source: 'generated' };
   const recorded = readWrittenRecord(paths.written)[relative(paths.dir, file)];
   if (text === generated || recorded === sha256(text)) return { text: generated, source: 'generated' };
   return { text, source: 'policy.hcl' };
 }
 
 /** The approle credentials the current .env gives Airflow, if any. */
-function currentCredentials(envFile: string): { roleId: string; secretId: string } | null {
+async function currentCredentials(
+  envFile: string,
+  version: string,
+): Promise<{ roleId: string; secretId: string } | null> {
+  if (!existsSync(envFile)) return null;
+  let kw: BackendKwargs;
   try {
-    const kw = JSON.parse(
-      parseEnvFile(readFileSync(envFile, 'utf8')).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '',
-    ) as Record<string, unknown>;
-    if (kw.auth_type === 'approle' && typeof kw.role_id === 'string' && typeof kw.secret_id === 'string')
-      return { roleId: kw.role_id, secretId: kw.secret_id };
-  } catch {
-    /* no .env yet, or not ours to read: a new secret_id */
+    kw = (await readBackendWithEnvFile(envFile, { version })).read.settings.kwargs;
+  } catch (e) {
+    // A .env bash cannot finish sourcing gives no credentials to keep: a new secret_id.
+    if (e instanceof EnvFileError) return null;
+    throw e;
   }
+  if (kw.auth_type === 'approle' && kw.role_id && kw.secret_id) return { roleId: kw.role_id, secretId: kw.secret_id };
   return null;
 }
 
@@ -92,7 +98,7 @@ export async function setupApprole(ctx: CreateContext): Promise<void> {
     );
 
   // A secret_id that still logs in is kept (a rerun changes nothing); a new TTL asks for a new one.
-  const current = currentCredentials(ctx.paths.env);
+  const current = await currentCredentials(ctx.paths.env, ctx.airflow?.version ?? s.airflowVersion);
   let secretId: string | undefined;
   if (current && current.roleId === roleId && s.source.secretIdTtl !== 'flag') {
     try {

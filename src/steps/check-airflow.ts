@@ -4,13 +4,12 @@
  * the defaults), for every connection and variable; with --check dag, also run the example DAG.
  * A miss is explained by doctor's checks, fed Airflow's own answer (no second Airflow start).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
 import type { UriRules } from '../airflow/connection.js';
 import { expectedConnection, type StorageFormat } from '../airflow/spec.js';
-import { uriRules } from '../airflow/backend.js';
-import { parseEnvFile } from '../airflow/templates.js';
+import { airflowFeatures } from '../airflow/backend/index.js';
+import { userEnvironment } from '../airflow/backend/index.js';
 import { dagsTest, initDb, reserialize, type AirflowInstall } from '../airflow/runner.js';
 import {
   answeredBy,
@@ -26,6 +25,7 @@ import {
 import { selfCommand } from '../ui/invocation.js';
 import type { CreateContext } from './context.js';
 import { airflowCheckLevel } from './airflow-check-level.js';
+import { ENV_READ, readUserFile } from '../io/read.js';
 
 export { airflowCheckLevel, skipAirflowCheck } from './airflow-check-level.js';
 
@@ -81,7 +81,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
     );
   }
   const privateHome = join(ctx.paths.stateDir, 'airflow');
-  const env = probeEnv(process.env, parseEnvFile(readFileSync(ctx.paths.env, 'utf8')), privateHome);
+  const env = probeEnv((await userEnvironment(process.env, ctx.paths.env)).env, privateHome);
 
   if (airflow.major !== '1.10') {
     const ids = s.connections.map((c) => c.id);
@@ -114,7 +114,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
         failures.push(`Airflow resolved '${c.id}' from ${backendLabel(from ?? '?')}, not from Vault`);
         continue;
       }
-      const diffs = compareWithAirflow(c.uri, got.conn, uriRules(airflow.major), s.format);
+      const diffs = compareWithAirflow(c.uri, got.conn, airflowFeatures(airflow.version).uriRules, s.format);
       if (diffs.length) {
         failures.push(`Airflow resolved '${c.id}' with other ${diffs.join(', ')} than was seeded`);
         continue;

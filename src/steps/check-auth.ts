@@ -3,19 +3,19 @@
  * (AppRole, a CA, a namespace): log in as the provider does, and turn a refusal into the broken
  * link and its fix (a secret_id that expired, a policy without the data/ segment, a CA not trusted).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { StepError } from '../errors.js';
-import { secretPath } from '../airflow/backend.js';
+import { secretPath } from '../airflow/backend/index.js';
 import { authFor, AuthError } from '../vault/auth/index.js';
 import { judgePolicy } from '../vault/auth/policy.js';
 import { formatTtl } from '../vault/auth/ttl.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
 import { policyFile, POLICY_FILE } from './approle.js';
-import type { BackendSettings } from './check.js';
+import type { AirflowLookup } from './check.js';
 import type { CreateContext } from './context.js';
+import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
 
-export async function loginAsAirflow(ctx: CreateContext, b: BackendSettings): Promise<VaultClient> {
+export async function loginAsAirflow(ctx: CreateContext, b: AirflowLookup): Promise<VaultClient> {
   const base = new VaultClient({ url: b.url, caFile: b.caFile, namespace: b.namespace });
   const auth = authFor(b.auth);
   try {
@@ -49,13 +49,13 @@ export async function loginAsAirflow(ctx: CreateContext, b: BackendSettings): Pr
 function knownPolicy(ctx: CreateContext): string | null {
   if (ctx.policy) return ctx.policy.text;
   const f = policyFile(ctx.settings);
-  return existsSync(f) ? readFileSync(f, 'utf8') : null;
+  return readUserFileIfExists(f, POLICY_READ);
 }
 
 /** A failed read with Airflow's credentials, explained: the policy's flaw and the block that fixes it. */
 export async function lookupFailure(
   ctx: CreateContext,
-  b: BackendSettings,
+  b: AirflowLookup,
   where: string,
   id: string,
   e: unknown,
@@ -84,11 +84,7 @@ export async function lookupFailure(
 }
 
 /** Every variable read with Airflow's token and compared with what was seeded. */
-export async function readVariablesAsAirflow(
-  ctx: CreateContext,
-  b: BackendSettings,
-  client: VaultClient,
-): Promise<void> {
+export async function readVariablesAsAirflow(ctx: CreateContext, b: AirflowLookup, client: VaultClient): Promise<void> {
   for (const v of ctx.settings.variables) {
     const path = secretPath(b.variablesPath, v.key);
     let data: Record<string, unknown> | null;
@@ -119,7 +115,7 @@ export async function readVariablesAsAirflow(
  */
 export async function checkExisting(
   ctx: CreateContext,
-  b: BackendSettings,
+  b: AirflowLookup,
   airflowClient: VaultClient,
   build: (id: string, data: Record<string, unknown>) => string,
 ): Promise<void> {

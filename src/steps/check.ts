@@ -4,7 +4,6 @@
  * the written .env, not from memory, so a wrong env file fails here and not in Airflow.
  */
 import { selfCommand } from '../ui/invocation.js';
-import { readFileSync } from 'node:fs';
 import { StepError } from '../errors.js';
 import {
   describeConnection,
@@ -14,14 +13,24 @@ import {
   type UriRules,
 } from '../airflow/connection.js';
 import { expectedConnection } from '../airflow/spec.js';
-import { secretPath, uriRules } from '../airflow/backend.js';
-import { parseEnvFile } from '../airflow/templates.js';
-import { VaultClient } from '../vault/client.js';
+import {
+  airflowFeatures,
+  constructionError,
+  describeSource,
+  firstPath,
+  readBackendWithEnvFile,
+  secretPath,
+  vaultAccess,
+  type BackendRead,
+} from '../airflow/backend/index.js';
+import { VaultError } from '../vault/client.js';
 import { authFromKwargs, type AuthSpec } from '../vault/auth/index.js';
 import { checkExisting, loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';
 import type { CheckResult, CreateContext } from './context.js';
+import { ENV_READ, readUserFile } from '../io/read.js';
 
-export interface BackendSettings {
+/** The lookup the create flow's check repeats: where Airflow's VaultBackend reads, and how it logs in. */
+export interface AirflowLookup {
   url: string;
   /** The token Airflow sends with token auth; '' with another auth method (see `auth`). */
   token: string;
@@ -36,36 +45,45 @@ export interface BackendSettings {
   kvVersion: 1 | 2;
 }
 
-/** The VaultBackend settings an env file gives Airflow; a description of what is wrong otherwise. */
-export function backendFromEnv(text: string): BackendSettings | string {
-  const env = parseEnvFile(text);
-  const raw = env.get('AIRFLOW__SECRETS__BACKEND_KWARGS');
-  if (raw === undefined) return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not set';
-  let kw: Record<string, unknown>;
-  try {
-    const v: unknown = JSON.parse(raw);
-    if (typeof v !== 'object' || v === null || Array.isArray(v))
-      return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not a JSON object (Airflow would drop it)';
-    kw = v as Record<string, unknown>;
-  } catch {
-    return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not valid JSON (Airflow would silently use no kwargs)';
+/** What stops Airflow from using these settings, in Airflow's order, as one line; null when nothing does. */
+function settingsProblem(read: BackendRead, env: Map<string, string>): string | null {
+  if (!read.settings.classPath) return 'no secrets backend is set (AIRFLOW__SECRETS__BACKEND)';
+  const p = read.problems[0];
+  if (p) {
+    const from = p.source ? ` (${describeSource(p.source)})` : '';
+    const effect = p.effect === 'dropped' ? ': Airflow would silently use no kwargs' : '';
+    return `${p.option}${from} ${p.message}${effect}`;
   }
-  const url = typeof kw.url === 'string' ? kw.url : env.get('VAULT_ADDR');
-  if (!url) return 'no url in the kwargs and no VAULT_ADDR';
+  if (read.kwargsText === undefined && Object.keys(read.kwargs).length === 0)
+    return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not set';
+  const built = read.features.major === '1.10' ? null : constructionError(read.kwargs, env);
+  return built ? `VaultBackend cannot be built: ${built}` : null;
+}
+
+/** The lookup Airflow would do with the settings it reads, or a description of what is wrong. */
+export function lookupFromSettings(read: BackendRead, env: Map<string, string>): AirflowLookup | string {
+  const problem = settingsProblem(read, env);
+  if (problem) return problem;
+  const kw = read.kwargs;
+  const access = vaultAccess(kw, env);
+  if (access.urlFrom === 'hvac default') return 'no url in the kwargs and no VAULT_ADDR';
   const auth = authFromKwargs(kw, env);
   if (typeof auth === 'string') return auth;
-  const kv = kw.kv_engine_version ?? 2;
-  if (kv !== 1 && kv !== 2) return `kv_engine_version is ${JSON.stringify(kv)}; VaultBackend wants the number 1 or 2`;
+  if (access.mount === null) return 'mount_point is null: this check reads a fixed mount';
+  const connectionsPath = firstPath(read.settings.kwargs.connections_path, 'connections');
+  const variablesPath = firstPath(read.settings.kwargs.variables_path, 'variables');
+  if (connectionsPath === null || variablesPath === null)
+    return 'connections_path or variables_path is null: Airflow would never ask Vault';
   return {
-    url,
+    url: access.url,
     token: auth.method === 'token' && 'token' in auth ? auth.token : '',
     auth,
-    ...(typeof kw.verify === 'string' ? { caFile: kw.verify } : {}),
-    ...(typeof kw.namespace === 'string' && kw.namespace ? { namespace: kw.namespace } : {}),
-    variablesPath: String(kw.variables_path ?? 'variables').replace(/\/+$/, ''),
-    mount: String(kw.mount_point ?? 'secret'),
-    connectionsPath: String(kw.connections_path ?? 'connections').replace(/\/+$/, ''),
-    kvVersion: kv,
+    ...(typeof access.verify === 'string' ? { caFile: access.verify } : {}),
+    ...(access.namespace ? { namespace: access.namespace } : {}),
+    variablesPath,
+    mount: access.mount,
+    connectionsPath,
+    kvVersion: access.kvVersion,
   };
 }
 
@@ -93,14 +111,18 @@ export function connectionFromSecret(data: Record<string, unknown>, rules: UriRu
 
 export async function check(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
-  const backend = backendFromEnv(readFileSync(ctx.paths.env, 'utf8'));
+  // The settings as Airflow reads them once the user has loaded the written .env into this shell.
+  const { user, read } = await readBackendWithEnvFile(ctx.paths.env, {
+    version: ctx.airflow?.version ?? s.airflowVersion,
+  });
+  const backend = lookupFromSettings(read, user.env);
   if (typeof backend === 'string') {
     throw new StepError('check', `.env would not work for Airflow: ${backend}`, 'rerun with --force to rewrite .env');
   }
   // Logged in exactly as the provider will (a token as is, AppRole through its login), over the same TLS and namespace.
   const client = await loginAsAirflow(ctx, backend);
   if (s.existing && !s.existing.seed) {
-    const rules = uriRules(s.airflowVersion);
+    const rules = airflowFeatures(s.airflowVersion).uriRules;
     return checkExisting(
       ctx,
       backend,
@@ -115,10 +137,10 @@ export async function check(ctx: CreateContext): Promise<void> {
     try {
       data = await client.readSecret(backend.mount, path, backend.kvVersion);
     } catch (e) {
-      const m = (e as Error).message;
       if (backend.auth.method !== 'token') throw await lookupFailure(ctx, backend, `${backend.mount}/${path}`, c.id, e);
-      const why = /403/.test(m) ? `the server refuses the token in .env (${m})` : m;
-      throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(m));
+      const m = (e as Error).message;
+      const why = refusesToken(e) ? `the server refuses the token in .env (${m})` : m;
+      throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(e));
     }
     if (!data) {
       throw new StepError(
@@ -127,7 +149,7 @@ export async function check(ctx: CreateContext): Promise<void> {
         'rerun the create command; check connections_path and mount_point in .env',
       );
     }
-    const rules = uriRules(s.airflowVersion);
+    const rules = airflowFeatures(s.airflowVersion).uriRules;
     const actual = connectionFromSecret(data, rules);
     const expected = expectedConnection(c.uri, s.format, rules);
     const mismatched = diffConnections(expected, actual);
@@ -148,8 +170,10 @@ export async function check(ctx: CreateContext): Promise<void> {
   }
 }
 
-function fixForLookup(message: string): string {
-  if (/403/.test(message)) return 'the token in .env is not valid for this server: rerun with --force to rewrite .env';
-  if (/refused/.test(message)) return `the server is not running: run ${selfCommand()} up`;
+const refusesToken = (e: unknown) => e instanceof VaultError && e.kind === 'http' && e.status === 403;
+
+function fixForLookup(e: unknown): string {
+  if (refusesToken(e)) return 'the token in .env is not valid for this server: rerun with --force to rewrite .env';
+  if (e instanceof VaultError && e.kind === 'refused') return `the server is not running: run ${selfCommand()} up`;
   return `run ${selfCommand()} doctor to find the broken link`;
 }

@@ -4,7 +4,7 @@ import type { SandboxPaths } from '../sandbox.js';
 import type { ServerBinary } from '../vault/binary.js';
 import type { ListenAddress } from '../vault/address.js';
 import type { VaultClient } from '../vault/client.js';
-import type { WriteOutcome } from '../files.js';
+import type { WriteOutcome } from '../io/write.js';
 import type { AirflowInstall } from '../airflow/runner.js';
 import type { Target } from '../target/index.js';
 import type { AuthSpec } from '../vault/auth/index.js';

@@ -5,14 +5,20 @@ import { HEALTH_STATUS, VaultError } from '../vault/client.js';
 import { clientFor, devTarget, writeTargetRecord } from '../target/index.js';
 import { sandboxCaFile } from '../vault/tls.js';
 import type { CreateContext } from './context.js';
-import { existsSync, readFileSync } from 'node:fs';
 import { isAlive } from '../vault/server.js';
 import { serverUi } from '../vault/ui.js';
+import { MAX_TEXT_BYTES, readUserFileWindowIfExists } from '../io/read.js';
 
 function lastLogLine(file: string): string {
-  if (!existsSync(file)) return '';
+  const log = readUserFileWindowIfExists(file, {
+    what: "the server's log",
+    maxBytes: MAX_TEXT_BYTES,
+    from: 'end',
+    ownerCheck: true,
+    noFollow: true,
+  });
   return (
-    readFileSync(file, 'utf8')
+    (log ?? '')
       .trim()
       .split('\n')
       .filter((l) => /ERROR|error/.test(l))

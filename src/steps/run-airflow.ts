@@ -6,10 +6,10 @@
  * stopped again whatever happens (a failure, Ctrl-C, SIGTERM: the command runs `ctx.undo`), unless
  * the run succeeded and --keep asks to leave them for the UI.
  */
-import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { StepError } from '../errors.js';
-import { parseEnvFile, dagTaskIds } from '../airflow/templates.js';
+import { dagTaskIds } from '../airflow/templates.js';
+import { userEnvironment } from '../airflow/backend/index.js';
 import { probeEnv } from '../airflow/probe.js';
 import { COMPONENT_LABEL } from '../airflow/run/components.js';
 import { AirflowRun } from '../airflow/run/run.js';
@@ -69,7 +69,7 @@ function connectionLines(ctx: CreateContext, tasks: TaskEnd[]): { id: string; ta
   return ids.map((id) => {
     const task = taskIds.get(id) ?? '';
     const log = tasks.find((t) => t.task_id === task)?.log;
-    return { id, task, lines: log ? resolvedLines(parseTaskLog(readEnd(log, 256 * 1024))) : [] };
+    return { id, task, lines: log ? resolvedLines(parseTaskLog(readEnd(log, 'the task log', 256 * 1024))) : [] };
   });
 }
 
@@ -86,7 +86,8 @@ export async function runAirflow(ctx: CreateContext): Promise<void> {
   const say = (m: string) => (ctx.report.event ?? ctx.report.info)(m);
   await stopLeftover(ctx, say);
 
-  const base = probeEnv(process.env, parseEnvFile(readFileSync(ctx.paths.env, 'utf8')));
+  // The user's environment with the sandbox .env sourced by bash, as the probe gets it.
+  const base = probeEnv((await userEnvironment(process.env, ctx.paths.env)).env);
   const run = new AirflowRun(
     {
       airflow,

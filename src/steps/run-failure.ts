@@ -62,7 +62,7 @@ async function tasksError(
   const head = failed
     ? `task ${failed.task_id} ended ${failed.state ?? 'without a state'}${others.length ? ` (and ${others.join(', ')})` : ''} in run ${f.runId}`
     : `run ${f.runId} failed without a failed task`;
-  const tail = failed?.log ? logTail(parseTaskLog(readEnd(failed.log, TASK_LOG_BYTES))) : [];
+  const tail = failed?.log ? logTail(parseTaskLog(readEnd(failed.log, 'the task log', TASK_LOG_BYTES))) : [];
   const details = tail.length
     ? [`the end of its log (${rel(failed?.log ?? '')}):`, ...tail]
     : // The task never wrote a line: the component that was to run it says why.

@@ -4,9 +4,9 @@
  * the jobs are made one by one as workers free up, so memory stays flat however many there are.
  */
 import { StepError } from '../errors.js';
-import { secretPath } from '../airflow/backend.js';
+import { secretPath } from '../airflow/backend/index.js';
 import { connectionSecret } from '../airflow/spec.js';
-import { uriRules } from '../airflow/backend.js';
+import { airflowFeatures } from '../airflow/backend/index.js';
 import type { CreateContext, SeedResult } from './context.js';
 
 const CONCURRENCY = 16;
@@ -59,7 +59,7 @@ interface Job {
 
 /** One job at a time, made when a worker asks for it (a URI is parsed only then). */
 function* jobsOf(s: CreateContext['settings']): Generator<Job> {
-  const rules = uriRules(s.airflowVersion);
+  const rules = airflowFeatures(s.airflowVersion).uriRules;
   for (const c of s.connections)
     yield {
       kind: 'connection',

@@ -4,7 +4,8 @@
  * from its banner, and record the rest of the facts.
  */
 import { StepError } from '../errors.js';
-import { ensureDir, ensurePrivateDir } from '../files.js';
+import { ensurePrivateDir } from '../io/private.js';
+import { ensureDir } from '../io/write.js';
 import { registerSecret } from '../ui/mask.js';
 import { addressUrl, formatAddress, nextFreeAddress, type ListenAddress } from '../vault/address.js';
 import { VaultClient } from '../vault/client.js';

@@ -2,39 +2,38 @@
  * Step 7: the sandbox's files, each written atomically with its mode. A file the user edited is
  * kept unless --force, and the user is told which keys differ (never their secret values).
  */
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { renderDag, renderGitignore } from '../airflow/templates.js';
 import {
   noProxyEntries,
   renderDockerEnv,
-  renderDag,
-  renderGitignore,
   renderShellEnv,
   parseEnvFile,
   type EnvInput,
-} from '../airflow/templates.js';
+} from '../airflow/backend/index.js';
 import { configWouldChange, editConfig } from '../config.js';
+import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
 import {
-  ensurePrivateDir,
   planFile,
   readWrittenRecord,
   sha256,
   writeFileAtomic,
-  writePrivateFile,
   type PlannedFile,
   type WriteOutcome,
   type WrittenRecord,
-} from '../files.js';
+} from '../io/write.js';
 import type { Settings } from '../settings.js';
-import type { SandboxPaths } from '../sandbox.js';
+import { DAG_FILE, type SandboxPaths } from '../sandbox.js';
 import type { Flavour } from '../vault/binary.js';
 import type { CreateContext } from './context.js';
-import { StepError } from '../errors.js';
+import { FileError, StepError } from '../errors.js';
 import { policyFile } from './approle.js';
 import { renderPolicy } from '../vault/auth/policy.js';
 import { authFor } from '../vault/auth/index.js';
+import { MAX_CONFIG_BYTES, MAX_TEXT_BYTES, readUserFile, readUserFileIfExists } from '../io/read.js';
 
-export const DAG_FILE = 'example_secrets_dag.py';
+export { DAG_FILE };
 
 export interface FilePlan extends PlannedFile {
   outcome: WriteOutcome;
@@ -56,12 +55,13 @@ export interface PlanInput {
   policy?: string;
 }
 
-/** A file's text, or null when it is absent or not a regular file (what is in the way is reported when writing). */
-function textIfFile(path: string): string | null {
+/** A file's text, or null when it is absent or a directory (what is in the way is reported when writing). */
+function textIfFile(path: string, what: string): string | null {
   try {
-    return statSync(path).isFile() ? readFileSync(path, 'utf8') : null;
-  } catch {
-    return null;
+    return readUserFileIfExists(path, { what, maxBytes: MAX_TEXT_BYTES });
+  } catch (e) {
+    if (e instanceof FileError && e.code === 'EISDIR') return null;
+    throw e;
   }
 }
 
@@ -85,7 +85,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     ...(p.namespace ? { namespace: p.namespace } : {}),
     dagsFolder: s.dag && dagInSandbox ? s.dagsDir : undefined,
     // The user's NO_PROXY entries (in the .env now, or in this shell) survive the rewrite.
-    noProxy: noProxyEntries(p.url, textIfFile(paths.env)),
+    noProxy: noProxyEntries(p.url, textIfFile(paths.env, 'the env file')),
   };
   const files: PlannedFile[] = [];
 
@@ -93,8 +93,8 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   // order kept); a new sandbox gets one so `up` and the user have a place to start from.
   let configPlan: FilePlan | undefined;
   const cfgPath = s.configFile;
-  const cfgText = existsSync(cfgPath) ? readFileSync(cfgPath, 'utf8') : null;
   const cfgLabel = relative(process.cwd(), cfgPath) || cfgPath;
+  const cfgText = readUserFileIfExists(cfgPath, { what: 'config file', shownAs: cfgLabel, maxBytes: MAX_CONFIG_BYTES });
   if (s.dryRun) {
     // The config is always rewritten when it changes (the user's flags asked for it): a dry run needs only whether.
     const changes = await configWouldChange(cfgText, s.configEdits, cfgLabel);
@@ -142,7 +142,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
       note: outcome === 'kept' ? describeKept(f, record[rel(f.path)] !== undefined) : undefined,
     });
   }
-  const gi = existsSync(paths.gitignore) ? readFileSync(paths.gitignore, 'utf8') : null;
+  const gi = textIfFile(paths.gitignore, '.gitignore');
   const giText = renderGitignore(gi);
   plans.push({
     path: paths.gitignore,
@@ -154,7 +154,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
 }
 
 function describeKept(f: PlannedFile, ours: boolean): string {
-  const current = readFileSync(f.path, 'utf8');
+  const current = readUserFile(f.path, { what: 'file', maxBytes: MAX_CONFIG_BYTES });
   const who = ours ? 'edited by you' : 'not written by this tool';
   if (f.path.endsWith('.env')) {
     const a = parseEnvFile(current);
@@ -176,7 +176,9 @@ function countChangedLines(a: string, b: string): number {
   return n;
 }
 
-function fileError(path: string, e: unknown): StepError {
+/** A failed write as the step's error; a file the reader refused (a FIFO, another user's) stays bad input. */
+function fileError(path: string, e: unknown): StepError | FileError {
+  if (e instanceof FileError && e.code !== 'EISDIR') return e;
   const code = (e as NodeJS.ErrnoException).code ?? '';
   const why: Record<string, string> = {
     ENOSPC: 'the disk is full',

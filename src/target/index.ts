@@ -3,10 +3,11 @@
  * Vault) given by URL, CA and namespace, where nothing is started, mounted or stopped. Commands ask
  * the target, never "is this a dev server", what they may do.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir, writePrivateFile } from '../files.js';
+import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
 import { VaultClient } from '../vault/client.js';
+import { MAX_RECORD_BYTES, readUserFileIfExists } from '../io/read.js';
 
 interface TargetBase {
   /** Base URL, http(s)://host:port */
@@ -58,22 +59,6 @@ export function describeTarget(t: Target): string {
   return `${what} at ${t.url}${extra ? ` (${extra})` : ''}`;
 }
 
-/** The env Airflow and the vault/bao CLIs read for this target, besides the token. */
-export function targetEnv(t: Target): Record<string, string> {
-  const env: Record<string, string> = { VAULT_ADDR: t.url };
-  if (t.caFile) env.VAULT_CACERT = t.caFile;
-  if (t.namespace) env.VAULT_NAMESPACE = t.namespace;
-  return env;
-}
-
-/** VaultBackend kwargs for the target: `verify` as the CA path (requests' meaning), `namespace` for hvac.Client. */
-export function targetKwargs(t: Target): Record<string, unknown> {
-  const kw: Record<string, unknown> = { url: t.url };
-  if (t.caFile) kw.verify = t.caFile;
-  if (t.namespace) kw.namespace = t.namespace;
-  return kw;
-}
-
 /**
  * The record of an existing Vault this sandbox uses (.sandbox/target.json), so that status, down
  * and up can say plainly that they do not manage it. A sandbox with its own dev server has none.
@@ -106,8 +91,17 @@ export function writeTargetRecord(stateDir: string, t: Target | undefined): void
 }
 
 export function readTargetRecord(stateDir: string): TargetRecord | null {
+  const file = targetRecordFile(stateDir);
+  const text = readUserFileIfExists(file, {
+    what: "the sandbox's target record",
+    maxBytes: MAX_RECORD_BYTES,
+    ownerCheck: true,
+    noFollow: true,
+    fix: `remove '${file}' and rerun`,
+  });
+  if (text === null) return null;
   try {
-    const v = JSON.parse(readFileSync(targetRecordFile(stateDir), 'utf8')) as TargetRecord;
+    const v = JSON.parse(text) as TargetRecord;
     return v && v.kind === 'existing' && typeof v.url === 'string' ? v : null;
   } catch {
     return null;

@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { redact } from './mask.js';
 import { row } from '../settings/schema.js';
 import { PARSERS, type Parsed } from '../settings/parse.js';
+import { assertSandboxTrusted } from '../sandbox-trust.js';
 
 type Ask = (options: Record<string, unknown>) => Promise<unknown>;
 
@@ -274,6 +275,7 @@ export async function collectAnswers(
 export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promise<CreateOptions> {
   const dir = base.dir !== undefined ? resolvePath(base.dir) : findSandboxDir(undefined);
   const file = base.config !== undefined ? resolvePath(base.config) : join(dir, CONFIG_FILE);
+  assertSandboxTrusted(sandboxPaths(dir), { configFile: file });
   const facts = readFacts(sandboxPaths(dir)).facts;
   const remembered =
     base.config === undefined && !existsSync(file) && facts.configFile && existsSync(facts.configFile)

@@ -4,9 +4,10 @@
  * serves the whole run. Over node:http rather than `fetch`: the first `fetch` loads and compiles
  * undici, about 100 ms per command measured here (bench/results.md), more than the rest of doctor.
  */
-import { readFileSync } from 'node:fs';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
+import { FileError } from '../errors.js';
+import { MAX_TEXT_BYTES, readUserBytes } from '../io/read.js';
 
 type Transport = { agent: HttpAgent | HttpsAgent; request: typeof import('node:http').request };
 
@@ -37,7 +38,7 @@ export function transport(secure: boolean, caFile: string | undefined): Promise<
     t = (async () => {
       const { Agent, request } = await import('node:https');
       return {
-        agent: new Agent({ keepAlive: true, maxSockets: 16, ca: caFile ? readFileSync(caFile) : undefined }),
+        agent: new Agent({ keepAlive: true, maxSockets: 16, ca: caFile ? readCaFile(caFile) : undefined }),
         request,
       };
     })();
@@ -529,6 +530,11 @@ const UNTRUSTED = new Set([
 ]);
 const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
+/** A CA bundle: a regular file, at most 1 MB (a FIFO or device there never blocks the run). */
+function readCaFile(caFile: string): Buffer {
+  return readUserBytes(caFile, { what: 'the CA file', maxBytes: MAX_TEXT_BYTES });
+}
+
 function networkError(method: string, url: string, e: unknown, timeoutMs: number, caFile?: string): VaultError {
   const err = e as {
     name?: string;
@@ -539,9 +545,9 @@ function networkError(method: string, url: string, e: unknown, timeoutMs: number
     message?: string;
   };
   const code = err.cause?.code ?? err.code ?? '';
-  // readFileSync of the CA, thrown while building the agent.
-  if (caFile && err.syscall === 'open' && err.path === caFile) {
-    return new VaultError(method, url, 'ca-file', `cannot read the CA file ${caFile} (${code})`, undefined, [], code);
+  // The CA file refused by the reader while building the agent.
+  if (caFile && e instanceof FileError && e.path === caFile) {
+    return new VaultError(method, url, 'ca-file', `the CA file ${caFile} ${e.problem}`, undefined, [], e.code ?? '');
   }
   if (UNTRUSTED.has(code)) {
     return new VaultError(

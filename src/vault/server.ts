@@ -10,9 +10,11 @@ import { StepError } from '../errors.js';
 import { parseBanner, type Banner } from './banner.js';
 import type { ServerBinary } from './binary.js';
 import { devTlsArgs } from './tls.js';
-import { ensurePrivateDir, openPrivateFile } from '../files.js';
+import { ensurePrivateDir, openPrivateFile } from '../io/private.js';
 import { dirname, join } from 'node:path';
 import { isAlive } from '../process-table.js';
+import { MAX_TEXT_BYTES, MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindowIfExists } from '../io/read.js';
+import { assertTrustedExecutable } from '../io/trust.js';
 
 export interface StartOptions {
   binary: ServerBinary;
@@ -98,6 +100,7 @@ function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
 }
 
 export async function startServer(opts: StartOptions): Promise<StartedServer> {
+  assertTrustedExecutable(opts.binary.path, 'the server binary');
   ensurePrivateDir(dirname(opts.homeDir));
   ensurePrivateDir(opts.homeDir);
   // Fresh files, never through a symlink or into another user's file: the banner holds the root
@@ -144,8 +147,7 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let banner: Banner = { errors: [] };
   for (;;) {
-    const text = readFileSync(opts.stdoutFile, 'utf8');
-    banner = parseBanner(text);
+    banner = parseBanner(readServerOutput(opts.stdoutFile) ?? '');
     if (banner.rootToken) return { pid, rootToken: banner.rootToken, unsealKey: banner.unsealKey };
     const token = opts.rootToken ?? readTokenFile(tokenFile);
     if (token && opts.readyProbe && !exited && (await opts.readyProbe(token))) return { pid, rootToken: token };
@@ -179,15 +181,35 @@ export function serverTokenFile(homeDir: string): string {
 /** The token in the server's token file, once it is there (written whole: temp file, then rename). */
 function readTokenFile(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8').trim() || undefined;
+    return privateText(file, 'the server token file', MAX_TOKEN_BYTES)?.trim() || undefined;
   } catch {
     return undefined;
   }
 }
 
+/** A file the server wrote into the sandbox's private dir: ours, a regular file, never through a link. */
+function privateText(file: string, what: string, maxBytes: number): string | null {
+  return readUserFileIfExists(file, { what, maxBytes, ownerCheck: true, noFollow: true });
+}
+
+/** The server's stdout: its banner (with the root token), small. */
+function readServerOutput(file: string): string | null {
+  return privateText(file, "the server's output", MAX_TEXT_BYTES);
+}
+
+/** The end of the server's log, where the reason it stopped is: a long-running server's log can be large. */
+const LOG_TAIL_BYTES = 64 * 1024;
+
 function serverSaid(banner: Banner, stderrFile: string): string {
   if (banner.errors.length) return banner.errors.join(' ');
-  const log = existsSync(stderrFile) ? readFileSync(stderrFile, 'utf8') : '';
+  const log =
+    readUserFileWindowIfExists(stderrFile, {
+      what: "the server's log",
+      maxBytes: LOG_TAIL_BYTES,
+      from: 'end',
+      ownerCheck: true,
+      noFollow: true,
+    }) ?? '';
   const lines = log.split('\n').filter((l) => /\[(ERROR|WARN)\]|error|Error/.test(l));
   return (lines.slice(-2).join(' ') || log.trim().split('\n').slice(-1)[0] || '').trim();
 }
@@ -237,7 +259,8 @@ export async function stopAndWait(pid: number, graceMs = 10_000, killWaitMs = 5_
  * layout puts beside the banner (.sandbox/server.out and .sandbox/home, sandbox.ts).
  */
 export function readBanner(stdoutFile: string): Banner {
-  const banner: Banner = existsSync(stdoutFile) ? parseBanner(readFileSync(stdoutFile, 'utf8')) : { errors: [] };
+  const out = readServerOutput(stdoutFile);
+  const banner: Banner = out === null ? { errors: [] } : parseBanner(out);
   if (!banner.rootToken) {
     const token = readTokenFile(serverTokenFile(join(dirname(stdoutFile), 'home')));
     if (token) return { ...banner, rootToken: token };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missing, serverBinary } from '../support/env.js';
 import { freePort, readJson, runCli, workspaces } from '../support/sandbox.js';
-import { parseEnvFile } from '../../src/airflow/templates.js';
+import { parseEnvFile } from '../../src/airflow/backend/index.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);

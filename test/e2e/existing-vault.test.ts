@@ -11,7 +11,7 @@ import { CLI, missing, ROOT, serverBinary, scaled, VENV_PYTHON } from '../suppor
 import { processesUnder, runCli, runProcess, workspaces } from '../support/sandbox.js';
 import { startExistingVault, type ExistingVault } from '../support/existing-vault.js';
 import { isAlive } from '../../src/vault/server.js';
-import { parseEnvFile } from '../../src/airflow/templates.js';
+import { parseEnvFile } from '../../src/airflow/backend/index.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);

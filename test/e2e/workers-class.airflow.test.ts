@@ -12,7 +12,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing, ROOT, scaled, serverBinary } from '../support/env.js';
 import { cleanup, freePort, readJson, runCli, runProcess, workspace, type Workspace } from '../support/sandbox.js';
-import { parseEnvFile } from '../../src/airflow/templates.js';
+import { parseEnvFile } from '../../src/airflow/backend/index.js';
 
 const BIN = serverBinary();
 const AIRFLOW = join(ROOT, '.venvs', 'airflow3', 'bin');

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { missing, ROOT, scaled, serverBinary } from '../support/env.js';
 import { cleanup, freePort, runCli, runProcess, workspace, type Workspace } from '../support/sandbox.js';
 import { airflowProcessesUnder } from '../support/airflow-run.js';
-import { parseEnvFile } from '../../src/airflow/templates.js';
+import { parseEnvFile } from '../../src/airflow/backend/index.js';
 
 const BIN = serverBinary();
 const AIRFLOW = join(ROOT, '.venvs', 'airflow3', 'bin');

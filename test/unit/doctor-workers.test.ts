@@ -139,9 +139,9 @@ describe("doctor's task-side check on Airflow 3", () => {
 
 describe('kwargsDifference', () => {
   it('names keys only, never values', () => {
-    expect(kwargsDifference({ token: 'a', url: 'u', mount_point: 'secret' }, { token: 'b', url: 'u', role_id: 'r' })).toBe(
-      'differ from [secrets] backend_kwargs in token and lack mount_point and add role_id',
-    );
+    expect(
+      kwargsDifference({ token: 'a', url: 'u', mount_point: 'secret' }, { token: 'b', url: 'u', role_id: 'r' }),
+    ).toBe('differ from [secrets] backend_kwargs in token and lack mount_point and add role_id');
     expect(kwargsDifference({ a: 1 }, { a: 1 })).toBe('');
   });
 });

@@ -8,7 +8,7 @@
  *    the one executor SQLite allows), serving its own /health; the `webserver` only when asked.
  * Every listener is on 127.0.0.1, on ports chosen free for this run.
  */
-import type { AirflowVersion } from '../backend.js';
+import type { AirflowVersion } from '../backend/index.js';
 
 export type ComponentName = 'api-server' | 'scheduler' | 'dag-processor' | 'webserver';
 

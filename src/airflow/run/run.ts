@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ensurePrivateDir } from '../../files.js';
+import { ensurePrivateDir } from '../../io/private.js';
 import { startTicks } from '../../process-table.js';
 import { initDb, type AirflowInstall } from '../runner.js';
 import {

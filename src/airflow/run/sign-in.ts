@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writePrivateFile } from '../../files.js';
+import { writePrivateFile } from '../../io/private.js';
 import { runFile } from '../../process.js';
 import type { AirflowInstall } from '../runner.js';
 

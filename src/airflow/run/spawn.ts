@@ -5,8 +5,9 @@
  * CLI exits), its working dir the private AIRFLOW_HOME.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { openPrivateFile } from '../../files.js';
+import { closeSync } from 'node:fs';
+import { openPrivateFile } from '../../io/private.js';
+import { readUserFileWindowIfExists } from '../../io/read.js';
 import type { ComponentName, ComponentSpec } from './components.js';
 
 export interface ComponentExit {
@@ -57,28 +58,22 @@ export function spawnComponent(
   return running;
 }
 
-/** The end of a file that may have grown large (a kept scheduler's output): at most `bytes` of it. */
-export function readEnd(path: string, bytes = 64 * 1024): string {
-  let fd: number;
+/**
+ * The end of a file Airflow writes (a component's output, a task's log), which may have grown large
+ * (a kept scheduler's output): at most `bytes` of it, through the one reader; '' when it is not there.
+ */
+export function readEnd(path: string, what: string, bytes = 64 * 1024): string {
   try {
-    fd = openSync(path, 'r');
+    return readUserFileWindowIfExists(path, { what, maxBytes: bytes, from: 'end', ownerCheck: true }) ?? '';
   } catch {
+    // Refused (not a regular file of ours): there is no output to show from it.
     return '';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, bytes);
-    const buf = Buffer.alloc(len);
-    const n = readSync(fd, buf, 0, len, size - len);
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
   }
 }
 
 /** The last lines a component printed, for an error message (its traceback, usually). */
 export function outputTail(outFile: string, lines = 8): string[] {
-  return readEnd(outFile)
+  return readEnd(outFile, "a component's output")
     .split('\n')
     .map((l) => l.trimEnd())
     .filter(Boolean)

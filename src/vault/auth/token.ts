@@ -2,9 +2,10 @@
  * Token auth: a token string, or a file holding one (`token_path`). Like the provider's
  * `_set_token`, there is no login request: the token is used as is, the file read and stripped.
  */
-import { readFileSync } from 'node:fs';
 import type { LoginResult } from '../client.js';
 import { AuthError, type Auth } from './types.js';
+import { FileError } from '../../errors.js';
+import { MAX_TOKEN_BYTES, readUserFile } from '../../io/read.js';
 
 export type TokenAuthSpec = { method: 'token'; token: string } | { method: 'token'; tokenPath: string };
 
@@ -13,12 +14,10 @@ export function tokenAuth(spec: TokenAuthSpec): Auth {
     if ('token' in spec) return spec.token;
     let text: string;
     try {
-      text = readFileSync(spec.tokenPath, 'utf8');
+      text = readUserFile(spec.tokenPath, { what: 'the token file', maxBytes: MAX_TOKEN_BYTES });
     } catch (e) {
-      throw new AuthError(
-        'token-file',
-        `cannot read the token file ${spec.tokenPath} (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
+      if (!(e instanceof FileError)) throw e;
+      throw new AuthError('token-file', `the token file ${spec.tokenPath} ${e.problem}`);
     }
     const token = text.trim();
     if (!token) throw new AuthError('token-file', `the token file ${spec.tokenPath} is empty`);
