@@ -11,6 +11,7 @@ import { CONFIG_FILE, findSandboxDir, readFacts, readState, sandboxPaths, type S
 import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
 import {
   AIRFLOW_VERSIONS,
+  airflowFeatures,
   airflowMajor,
   describeSource,
   EnvFileError,
@@ -130,6 +131,9 @@ export async function buildDoctorContext(
   const home = processEnv.HOME ?? homedir();
   const version = airflow?.version ?? intendedAirflow(paths, config)?.major ?? '3';
   const read = await readBackendSettings(user, { version });
+  const workerRead = airflowFeatures(version).workersBackend
+    ? await readBackendSettings(user, { version, side: 'worker' })
+    : undefined;
 
   let probe: ProbeReport | null | undefined;
   let probeError: string | undefined;
@@ -208,6 +212,7 @@ export async function buildDoctorContext(
     backendClass,
     backendSource: read.classSource ? describeSource(read.classSource) : 'AIRFLOW__SECRETS__BACKEND (not set)',
     backend: read,
+    workerBackend: workerRead,
     ...(envFileError ? { envFileError } : {}),
     mount,
     connectionsPath: pathArg(kwargs, 'connections_path', 'connections'),

@@ -96,6 +96,8 @@ export interface DoctorContext {
   backendSource: string;
   /** The backend settings as the reader gives them: every kwarg with its source, and what went wrong reading. */
   backend?: BackendRead;
+  /** Airflow 3: the backend a task builds first, as the reader reads it (`section` says whether [workers] decides). */
+  workerBackend?: BackendRead;
   /** Why the sandbox .env could not be sourced (the environment alone was used). */
   envFileError?: string;
   mount?: string | null;

@@ -47,7 +47,7 @@ describe.skipIf(skipReason)('the task side differs from the server side (Airflow
     const doctor = await runCli(w, ['doctor'], { env: workers });
     expect(doctor.code, doctor.stdout + doctor.stderr).toBe(1);
     expect(doctor.stdout).toMatch(/\[✗\] The task side's backend \(\[workers\], Airflow 3\)/);
-    expect(doctor.stdout).toContain('AIRFLOW__WORKERS__SECRETS_BACKEND in the environment');
+    expect(doctor.stdout).toContain('AIRFLOW__WORKERS__SECRETS_BACKEND from your shell');
     expect(doctor.stdout).toContain('differ from [secrets] backend_kwargs in token');
     expect(doctor.stdout).toContain('smtp_default: Forbidden (HTTP 403)');
     expect(doctor.stdout).not.toContain('NotTheSandboxToken');

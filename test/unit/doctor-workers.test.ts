@@ -6,6 +6,7 @@
  * the class with kwargs that work or not; a class that cannot be built.
  */
 import { describe, expect, it } from 'vitest';
+import { readBackendSettings } from '../../src/airflow/backend/index.js';
 import type { ConfigEntry, ProbeReport, WorkerView } from '../../src/airflow/probe.js';
 import { runChecks } from '../../src/doctor/index.js';
 import type { CheckInput, DoctorContext } from '../../src/doctor/types.js';
@@ -52,40 +53,59 @@ function report(w?: Partial<WorkerView>): ProbeReport {
   };
 }
 
-function input(p: ProbeReport, env: Record<string, string> = {}): CheckInput {
+const SERVER_KWARGS = { url: 'http://127.0.0.1:8200', token: 's.good', mount_point: 'secret' };
+
+/** The check's input for `env` (what the shell and .env hold), read by the one reader for both sides. */
+async function input(p: ProbeReport, env: Record<string, string> = {}): Promise<CheckInput> {
+  const all = new Map(
+    Object.entries({
+      HOME: '/nonexistent',
+      AIRFLOW_HOME: '/nonexistent/airflow',
+      AIRFLOW__SECRETS__BACKEND: VAULT,
+      AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify(SERVER_KWARGS),
+      ...env,
+    }),
+  );
+  const user = { env: all, fromEnvFile: new Set<string>(), unsetByEnvFile: new Set<string>() };
+  const server = await readBackendSettings(user, { version: '3.3.2' });
+  const worker = await readBackendSettings(user, { version: '3.3.2', side: 'worker' });
   return {
-    env: new Map(Object.entries(env)),
+    env: all,
     envFileKeys: new Set(),
     envSource: '/sb/.env',
-    processEnv: env,
+    processEnv: Object.fromEntries(all),
     home: '/nonexistent',
     kwargsSource: 'AIRFLOW__SECRETS__BACKEND_KWARGS in /sb/.env',
     backendSource: 'AIRFLOW__SECRETS__BACKEND in /sb/.env',
     backendClass: VAULT,
-    kwargs: { url: 'http://127.0.0.1:8200', token: 's.good', mount_point: 'secret' },
+    kwargs: server.kwargs,
+    backend: server,
+    workerBackend: worker,
     airflow: { bin: 'airflow', python: 'python', version: '3.3.2', provider: '4.8.4', hvac: '2.4.0', major: '3' },
     probe: p,
   } as CheckInput;
 }
 
+const WORKER_KWARGS = '{"url": "http://127.0.0.1:8200", "token": "s.bad", "mount_point": "secret"}';
+const workersEnv = {
+  AIRFLOW__WORKERS__SECRETS_BACKEND: VAULT,
+  AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS: WORKER_KWARGS,
+};
 const workersSet = {
   secrets_backend: fromEnv('AIRFLOW__WORKERS__SECRETS_BACKEND', VAULT),
-  secrets_backend_kwargs: fromEnv(
-    'AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS',
-    '{"url": "http://127.0.0.1:8200", "token": "s.bad", "mount_point": "secret"}',
-  ),
+  secrets_backend_kwargs: fromEnv('AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS', WORKER_KWARGS),
 };
 
 describe("doctor's task-side check on Airflow 3", () => {
   it('no [workers] option: tasks use [secrets], as the server side does', async () => {
-    expect(await workers.run(input(report()))).toMatchObject({ status: 'ok' });
+    expect(await workers.run(await input(report()))).toMatchObject({ status: 'ok' });
   });
 
   it('a [workers] backend that misses: fail, naming the setting, its source, the differing kwarg and the fix', async () => {
     const p = report({ config: workersSet, connections: { smtp_default: forbidden } });
-    const r = await workers.run(input(p));
+    const r = await workers.run(await input(p, workersEnv));
     expect(r.status).toBe('fail');
-    expect(r.detail).toContain('AIRFLOW__WORKERS__SECRETS_BACKEND in the environment');
+    expect(r.detail).toContain('AIRFLOW__WORKERS__SECRETS_BACKEND from your shell');
     expect(r.detail).toContain('differ from [secrets] backend_kwargs in token');
     expect(r.detail).toContain('smtp_default: Forbidden (HTTP 403)');
     expect(r.detail).not.toContain('s.bad');
@@ -93,7 +113,7 @@ describe("doctor's task-side check on Airflow 3", () => {
   });
 
   it('a [workers] backend that resolves every id: ok, and still names the difference', async () => {
-    const r = await workers.run(input(report({ config: workersSet })));
+    const r = await workers.run(await input(report({ config: workersSet }), workersEnv));
     expect(r.status).toBe('ok');
     expect(r.detail).toContain('differ from [secrets] backend_kwargs in token');
   });
@@ -103,7 +123,7 @@ describe("doctor's task-side check on Airflow 3", () => {
       section: 'secrets',
       config: { secrets_backend: unset, secrets_backend_kwargs: workersSet.secrets_backend_kwargs },
     });
-    const r = await workers.run(input(p));
+    const r = await workers.run(await input(p, { AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS: WORKER_KWARGS }));
     expect(r.status).toBe('warn');
     expect(r.detail).toContain('is ignored');
   });
@@ -115,24 +135,41 @@ describe("doctor's task-side check on Airflow 3", () => {
       init_error: { chain: [{ type: 'builtins.ImportError', name: 'ImportError', message: "No module named 'no'" }] },
       connections: {},
     });
-    const r = await workers.run(input(p));
+    const r = await workers.run(
+      await input(p, { ...workersEnv, AIRFLOW__WORKERS__SECRETS_BACKEND: 'no.such.Backend' }),
+    );
     expect(r.status).toBe('fail');
     expect(r.detail).toContain('cannot build its backend');
     expect(r.detail).toContain('not airflow.providers.hashicorp.secrets.vault.VaultBackend');
   });
 
   it("makes Airflow's verdict fail when the server side resolves and the task side does not", async () => {
-    const bad = input(report({ config: workersSet, connections: { smtp_default: forbidden } }));
+    const bad = await input(report({ config: workersSet, connections: { smtp_default: forbidden } }), workersEnv);
     expect(await airflowVerdict.run(bad)).toMatchObject({ status: 'fail' });
-    expect(await airflowVerdict.run(input(report({ config: workersSet })))).toMatchObject({ status: 'ok' });
+    expect(await airflowVerdict.run(await input(report({ config: workersSet }), workersEnv))).toMatchObject({
+      status: 'ok',
+    });
     // The verdict names the task-side check as the broken link.
     const results = await runChecks(bad as DoctorContext, [airflowVerdict, workers]);
     expect(results.find((x) => x.id === 'airflow-verdict')).toMatchObject({ status: 'fail', explainedBy: 'workers' });
   });
 
+  it('without Airflow to ask: the setting and its source named, the verdict left to Airflow (a warning)', async () => {
+    const base = await input(report(), workersEnv);
+    const r = await workers.run({
+      ...base,
+      airflow: null,
+      probe: undefined,
+      intendedAirflow: { major: '3', source: 'x' },
+    });
+    expect(r.status).toBe('warn');
+    expect(r.detail).toContain('AIRFLOW__WORKERS__SECRETS_BACKEND from your shell');
+    expect(r.detail).toContain('only Airflow can say');
+  });
+
   it('Airflow 2 has no task side of its own: a [workers] variable changes nothing', async () => {
-    const two = { ...input(report()), airflow: { ...input(report()).airflow, major: '2', version: '2.11.2' } };
-    const r = await workers.run({ ...two, env: new Map([['AIRFLOW__WORKERS__SECRETS_BACKEND', 'x']]) } as CheckInput);
+    const base = await input(report(), { AIRFLOW__WORKERS__SECRETS_BACKEND: 'x' });
+    const r = await workers.run({ ...base, airflow: { ...base.airflow, major: '2', version: '2.11.2' } } as CheckInput);
     expect(r.status).toBe('ok');
   });
 });
