@@ -8,6 +8,7 @@ import { MAX_CONFIG_BYTES, readUserFile } from './io/read.js';
 import { loadYaml, parseYamlDocument, yamlToData } from './io/parse.js';
 import { ConnectionValueError, parseConnectionEntry } from './airflow/spec.js';
 import { UsageError } from './errors.js';
+import { CONFIG_FILE, STATE_DIR, STATE_FILE } from './sandbox/names.js';
 import type { AirflowVersion } from './airflow/backend/index.js';
 import { SETTINGS, type SettingKey, type SettingRow } from './settings/schema.js';
 import type { Layer } from './settings/merge.js';
@@ -115,7 +116,7 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
   const bad = (path: (string | number)[], what: string): never => {
     throw new UsageError(`${loc.where(path)}: ${path.join('.')} ${what}`);
   };
-  if (!isRecord(raw)) bad([], 'the file must be a mapping of settings (see README: secrets-sandbox.yaml)');
+  if (!isRecord(raw)) bad([], `the file must be a mapping of settings (see README: ${CONFIG_FILE})`);
   const root = raw as Record<string, unknown>;
   const shape = layout();
   allowKeys(root, [...shape.keys()], [], bad);
@@ -238,7 +239,7 @@ export const CONFIG_HEADER =
   '# create-secrets-sandbox settings: what you asked for, the source of truth for reruns and `up`.\n' +
   '# Edit freely (comments and order are kept); rerun `create-secrets-sandbox <dir>` or `up` to apply.\n' +
   '# Unset settings take their defaults (see --help). What a run found (the port it bound, the server\n' +
-  '# binary, the Airflow) lives in .sandbox/state.json. The server token is never stored here.\n' +
+  `# binary, the Airflow) lives in ${STATE_DIR}/${STATE_FILE}. The server token is never stored here.\n` +
   '# Connection URIs may hold passwords: this file is private (0600).\n' +
   '#\n' +
   '# connections:\n' +
@@ -252,7 +253,7 @@ export const CONFIG_HEADER =
 export async function editConfig(
   text: string | null,
   edits: ConfigEdit[],
-  label = 'secrets-sandbox.yaml',
+  label = CONFIG_FILE,
 ): Promise<string | null> {
   const { doc, changed } = await applyEdits(text, edits, label);
   return changed ? doc.toString({ lineWidth: 0 }) : null;
@@ -265,7 +266,7 @@ export async function editConfig(
 export async function configWouldChange(
   text: string | null,
   edits: ConfigEdit[],
-  label = 'secrets-sandbox.yaml',
+  label = CONFIG_FILE,
 ): Promise<boolean> {
   return (await applyEdits(text, edits, label)).changed;
 }

@@ -3,12 +3,11 @@
  * Python that runs `airflow` (a fraction of a second), not from `airflow version` (seconds).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { findOnPath } from '../vault/binary.js';
-import { runFile } from '../process.js';
-import { airflowFeatures, airflowMajor, type AirflowVersion } from './backend/index.js';
 import { readUserFileWindow } from '../io/read.js';
 import { assertTrustedExecutable } from '../io/trust.js';
+import { runFile } from '../process.js';
+import { airflowFeatures, airflowMajor, type AirflowVersion } from './backend/index.js';
 
 export interface AirflowInstall {
   bin: string;
@@ -43,15 +42,13 @@ for d in ("apache-airflow", "apache-airflow-providers-hashicorp", "hvac"):
         print("")
 `;
 
-export function airflowCandidates(explicit: string | undefined, sandboxDir: string | undefined): string[] {
+/** The airflow named, then the one on PATH, then `venvAirflow` (the sandbox's venv, src/sandbox). */
+export function airflowCandidates(explicit: string | undefined, venvAirflow: string | undefined): string[] {
   const out: string[] = [];
   if (explicit) out.push(explicit);
   const onPath = findOnPath('airflow');
   if (onPath) out.push(onPath);
-  if (sandboxDir) {
-    const venv = join(sandboxDir, '.venv', 'bin', 'airflow');
-    if (existsSync(venv)) out.push(venv);
-  }
+  if (venvAirflow && existsSync(venvAirflow)) out.push(venvAirflow);
   return out;
 }
 
@@ -68,8 +65,8 @@ export async function inspectAirflow(bin: string): Promise<AirflowInstall | null
   return { bin, python, version, provider: provider || null, hvac: hvac || null, major: airflowMajor(version) };
 }
 
-export async function findAirflow(explicit?: string, sandboxDir?: string): Promise<AirflowInstall | null> {
-  for (const bin of airflowCandidates(explicit, sandboxDir)) {
+export async function findAirflow(explicit?: string, venvAirflow?: string): Promise<AirflowInstall | null> {
+  for (const bin of airflowCandidates(explicit, venvAirflow)) {
     const found = await inspectAirflow(bin);
     if (found) return found;
   }

@@ -53,11 +53,10 @@ export function renderDag(d: DagInput): string {
   return template.replace(/\{\{([A-Z_]+)\}\}/g, (_, k: string) => values[k] ?? '');
 }
 
-export const GITIGNORE_LINES = ['.env', 'docker.env', '.sandbox/', '.venv/'];
-
-export function renderGitignore(existing: string | null): string {
+/** `existing` with every entry of `entries` (the sandbox's, src/sandbox/names.ts) it does not cover yet. */
+export function renderGitignore(existing: string | null, entries: readonly string[]): string {
   const have = new Set((existing ?? '').split(/\r?\n/).map((l) => l.trim()));
-  const missing = GITIGNORE_LINES.filter((l) => !have.has(l) && !have.has(l.replace(/\/$/, '')) && !have.has('/' + l));
+  const missing = entries.filter((l) => !have.has(l) && !have.has(l.replace(/\/$/, '')) && !have.has('/' + l));
   if (existing !== null && missing.length === 0) return existing;
   const head =
     existing === null

@@ -1,62 +1,80 @@
 /**
  * The create flow (also `up` and `doctor --fix`): resolve, then the ordered steps, one run at a time
  * per sandbox. If a step fails or the run is interrupted (SIGINT, SIGTERM, SIGHUP), a server this
- * run started is stopped again: no orphans. `--dry-run` is made of the steps' plans.
+ * run started is stopped again, and whatever the steps started (`ctx.undo`: Airflow's components):
+ * no orphans. `--dry-run` is made of the steps' plans.
  */
 import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { isatty } from 'node:tty';
-import { Cancelled, UsageError } from '../errors.js';
-import { readFacts, sandboxPaths, writeFacts } from '../sandbox.js';
+import { secretPath } from '../airflow/backend/index.js';
+import { asStepFailure, Cancelled, UsageError } from '../errors.js';
+import { acquireLock, type Lock } from '../lock.js';
+import { promptToken } from '../target/prompt.js';
+import { recordSeeded, reloadFacts, sandboxLayout, sandboxLinks, updateFacts } from '../sandbox/index.js';
 import type { CreateOptions } from '../settings.js';
-import { resolve } from '../steps/resolve.js';
-import type { CreateContext, Step } from '../steps/context.js';
-import { chooseBinary, preflight, planPreflight, probeWritable } from '../steps/preflight.js';
-import { start, planStart, stopStartedServer } from '../steps/start.js';
-import { ready } from '../steps/ready.js';
-import { verifyAccess } from '../steps/verify-access.js';
-import { seed } from '../steps/seed.js';
+import { diagnose } from '../doctor/diagnose.js';
+import { skipAirflowCheck, skipAirflowRun } from '../steps/airflow-check-level.js';
+import { planApprole, setupApprole } from '../steps/approle.js';
 import { ROLE_NAME } from '../steps/approle-names.js';
-import { tlsDir } from '../vault/tls.js';
+import { attach, planAttach } from '../steps/attach.js';
+import { check } from '../steps/check.js';
+import { checkAirflow } from '../steps/check-airflow.js';
+import type { CreateContext, Step } from '../steps/context.js';
+import { installAirflow } from '../steps/install-airflow.js';
+import { nextSteps } from '../steps/next-steps.js';
+import { chooseBinary, planPreflight, preflight, probeWritable } from '../steps/preflight.js';
+import { ready } from '../steps/ready.js';
+import { resolve } from '../steps/resolve.js';
+import { runAirflow } from '../steps/run-airflow.js';
+import { seed } from '../steps/seed.js';
+import { planStart, start, stopStartedServer } from '../steps/start.js';
+import { verifyAccess } from '../steps/verify-access.js';
+import { planFiles, writeFiles } from '../steps/write-files.js';
+import { killRunningChildren } from '../process.js';
+import { maskToken, redact, revealSecret } from '../ui/mask.js';
+import { colorWanted, makePainter, type OutputMode, writeErr, writeOut } from '../ui/output.js';
+import { renderModeFor, runSteps } from '../ui/tasks.js';
+import { runWizard } from '../ui/wizard.js';
+import { addressUrl, formatAddress } from '../vault/address.js';
+import { devServerArgs, readBanner } from '../vault/server.js';
 
 /** An existing Vault (--vault-url) is not ours: no binary, no start, no wait for our own process. */
 const existingSkip = (ctx: CreateContext) =>
   ctx.settings.existing ? 'an existing Vault: nothing to start' : undefined;
-import { skipAirflowCheck, skipAirflowRun } from '../steps/airflow-check-level.js';
-import { killRunningChildren } from '../process.js';
-import { addressUrl } from '../vault/address.js';
-import { readBanner } from '../vault/server.js';
-import { secretPath } from '../airflow/backend/index.js';
-import { maskToken, redact, revealSecret } from '../ui/mask.js';
-import { renderModeFor, runSteps } from '../ui/tasks.js';
-import { colorWanted, makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
-import { acquireLock, type Lock } from '../lock.js';
-import { editConfig } from '../config.js';
-import { sandboxLinks } from '../sandbox-trust.js';
 
 export interface CommandIO {
   mode: OutputMode;
   showToken: boolean;
 }
 
-// The steps after the server start load on demand: their modules (the file writer with yaml, the
-// checks with Airflow's probe and doctor, the AppRole set-up) are loaded by `warm` while the server
-// boots, instead of before it is spawned.
-const approleStep = () => import('../steps/approle.js');
-const attachStep = () => import('../steps/attach.js');
-const writeFilesStep = () => import('../steps/write-files.js');
-const checkStep = () => import('../steps/check.js');
-const checkAirflowStep = () => import('../steps/check-airflow.js');
-const runAirflowStep = () => import('../steps/run-airflow.js');
-const nextStepsStep = () => import('../steps/next-steps.js');
+/** The secrets the seed step writes, in the order it writes them. */
+function secretPaths(ctx: CreateContext): string[] {
+  const s = ctx.settings;
+  return [
+    ...s.connections.map((c) => `${s.mount}/${secretPath(s.connectionsPath, c.id)}`),
+    ...s.variables.map((v) => `${s.mount}/${secretPath(s.variablesPath, v.key)}`),
+  ];
+}
 
-const STEPS: Step[] = [
+/** The seeded set is a fact recorded before the writes: doctor asks about exactly these ids. */
+async function seedRecorded(ctx: CreateContext): Promise<void> {
+  const s = ctx.settings;
+  recordSeeded(ctx.paths, 'seed', {
+    connections: s.connections.map((c) => c.id),
+    variables: s.variables.map((v) => v.key),
+  });
+  await seed(ctx);
+}
+
+const FLOW: Step[] = [
   {
     title: 'Install Airflow 3 into the sandbox .venv',
     plan: (ctx) => [
-      `would install Airflow 3 with the hashicorp provider into ${relative(process.cwd(), ctx.paths.dir) || '.'}/.venv (unless one is there)`,
+      `would install Airflow 3 with the hashicorp provider into ${relative(process.cwd(), ctx.paths.venv)} (unless one is there)`,
     ],
-    run: async (ctx) => (await import('../steps/install-airflow.js')).installAirflow(ctx),
+    run: installAirflow,
     skip: (ctx) => (ctx.settings.withAirflow ? undefined : 'no --with-airflow'),
   },
   {
@@ -76,8 +94,8 @@ const STEPS: Step[] = [
   { title: 'Wait until it is ready', run: (ctx) => ready(ctx), skip: existingSkip },
   {
     title: 'Connect to the existing Vault',
-    plan: async (ctx) => (await attachStep()).planAttach(ctx),
-    run: async (ctx) => (await attachStep()).attach(ctx),
+    plan: planAttach,
+    run: attach,
     skip: (ctx) => (ctx.settings.existing ? undefined : 'the sandbox runs its own dev server'),
   },
   {
@@ -89,14 +107,8 @@ const STEPS: Step[] = [
   },
   {
     title: 'Seed connections and variables',
-    plan: (ctx) => {
-      const s = ctx.settings;
-      return [
-        ...s.connections.map((c) => `would write ${s.mount}/${secretPath(s.connectionsPath, c.id)} (where it differs)`),
-        ...s.variables.map((v) => `would write ${s.mount}/${secretPath(s.variablesPath, v.key)} (where it differs)`),
-      ];
-    },
-    run: seed,
+    plan: (ctx) => secretPaths(ctx).map((p) => `would write ${p} (where it differs)`),
+    run: seedRecorded,
     skip: (ctx) =>
       ctx.settings.existing && !ctx.settings.existing.seed
         ? 'an existing Vault: nothing is written there without --seed'
@@ -104,9 +116,8 @@ const STEPS: Step[] = [
   },
   {
     title: 'Set up AppRole and a read-only policy for Airflow',
-    plan: async (ctx) => (await approleStep()).planApprole(ctx),
-    run: async (ctx) => (await approleStep()).setupApprole(ctx),
-    warm: approleStep,
+    plan: planApprole,
+    run: setupApprole,
     skip: (ctx) =>
       ctx.settings.existing
         ? 'an existing Vault: its AppRole comes from VAULT_ROLE_ID/VAULT_SECRET_ID'
@@ -123,15 +134,12 @@ const STEPS: Step[] = [
           `${ACTION[p.outcome].padEnd(22)} ${relative(process.cwd(), p.path) || p.path}${p.note ? ` (${p.note})` : ''}`,
       );
     },
-    run: async (ctx) => (await writeFilesStep()).writeFiles(ctx),
-    // The first config edit of a process pays for loading and compiling yaml (~10 ms): a dry edit (pure) pays it here.
-    warm: (ctx) => Promise.all([writeFilesStep(), editConfig(null, ctx.settings.configEdits)]),
+    run: writeFiles,
   },
   {
     title: "Resolve each connection as Airflow's VaultBackend does",
     plan: (ctx) => [`would read each connection back as VaultBackend does (${ctx.settings.connections.length})`],
-    run: async (ctx) => (await checkStep()).check(ctx),
-    warm: checkStep,
+    run: check,
     skip: (ctx) => (ctx.settings.check === 'none' ? '--check none' : undefined),
   },
   {
@@ -139,8 +147,7 @@ const STEPS: Step[] = [
     plan: (ctx) => [
       `would ask Airflow ${ctx.airflow?.version ?? '(the one installed)'} for each connection (--check ${ctx.settings.check})`,
     ],
-    run: async (ctx) => (await checkAirflowStep()).checkAirflow(ctx),
-    warm: checkAirflowStep,
+    run: checkAirflow,
     skip: skipAirflowCheck,
   },
   {
@@ -148,19 +155,27 @@ const STEPS: Step[] = [
     plan: (ctx) => [
       `would start Airflow ${ctx.airflow?.version ?? ''} ${ctx.airflow?.major === '2' ? 'scheduler' : 'API server, scheduler and DAG processor'} in ${relative(process.cwd(), ctx.paths.airflowHome)}, trigger example_secrets_dag and ${ctx.settings.keep ? 'leave them running (--keep)' : 'stop them again'}`,
     ],
-    run: async (ctx) => (await runAirflowStep()).runAirflow(ctx),
-    warm: runAirflowStep,
+    run: runAirflow,
     skip: skipAirflowRun,
   },
-  { title: 'Next steps', run: async (ctx) => (await nextStepsStep()).nextSteps(ctx), warm: nextStepsStep },
+  { title: 'Next steps', run: nextSteps },
 ];
+
+// A file a step could not write (a full disk, a read-only dir) is that step's failure, with the way out.
+const STEPS: Step[] = FLOW.map((step) => ({
+  ...step,
+  run: (ctx: CreateContext) =>
+    step.run(ctx).catch((e: unknown) => {
+      throw asStepFailure(step.title, e);
+    }),
+}));
 
 const ACTION = { created: 'create', updated: 'update', kept: 'keep', unchanged: 'unchanged' } as const;
 
 async function filePlans(ctx: CreateContext) {
   const reuse = ctx.decision?.reuse;
   // A reused server keeps its token: plan with it, so files that already carry it show as unchanged.
-  const token = (reuse && readBanner(ctx.paths.serverOut).rootToken) || '<root token>';
+  const token = (reuse && readBanner(ctx.paths.serverOut, ctx.paths.home).rootToken) || '<root token>';
   const ex = ctx.settings.existing;
   const auth =
     ctx.settings.auth === 'approle'
@@ -168,11 +183,10 @@ async function filePlans(ctx: CreateContext) {
       : ex
         ? { token: '<your token>' }
         : undefined;
-  const { planFiles } = await writeFilesStep();
   return planFiles({
     settings: ctx.settings,
     paths: ctx.paths,
-    url: ex?.url ?? reuse?.url ?? addressUrl(ctx.address!, ctx.settings.tls),
+    url: ex?.url ?? reuse?.url ?? (ctx.address ? addressUrl(ctx.address, ctx.settings.tls) : '<url>'),
     token,
     flavour: ctx.binary?.flavour ?? (ex ? 'Vault' : 'OpenBao'),
     auth,
@@ -190,48 +204,36 @@ export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMo
   };
 }
 
-// isatty(0), not process.stdin.isTTY: touching process.stdin builds a stream (~2 ms) the server's start waits for.
-export async function createCommand(options: CreateOptions, interactive = isatty(0)): Promise<number> {
-  const mode = outputModeOf(options);
+/** The wizard (a terminal without --yes) and, for an existing Vault with no token anywhere, the hidden token prompt. */
+async function askUser(
+  options: CreateOptions,
+  interactive: boolean,
+): Promise<{ options: CreateOptions; token?: string }> {
   if (!options.yes && !interactive && !options.dryRun) {
     throw new UsageError(
       'no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults',
     );
   }
-  const asking = !options.yes && interactive && !options.dryRun;
-  if (asking) {
-    const { runWizard } = await import('../ui/wizard.js');
-    options = await runWizard(options);
-  }
-  // An existing Vault and no token in the env or a file: ask for it (hidden), for this run only.
-  const askToken =
-    asking &&
-    options.vaultUrl !== undefined &&
-    options.tokenFile === undefined &&
-    !process.env.VAULT_TOKEN &&
-    !process.env.BAO_TOKEN;
-  if (askToken) {
-    const { promptToken } = await import('../target/prompt.js');
-    const t = await promptToken(options.vaultUrl!).catch(() => {
-      throw new Cancelled();
-    });
-    if (t) process.env.VAULT_TOKEN = t;
-  }
-  let resolved;
-  try {
-    resolved = await resolve(options);
-  } finally {
-    // The token now lives in the settings; Airflow and other children must not inherit it from here.
-    if (askToken) delete process.env.VAULT_TOKEN;
-  }
+  if (options.yes || !interactive || options.dryRun) return { options };
+  const answered = await runWizard(options);
+  const url = answered.vaultUrl;
+  if (url === undefined || answered.tokenFile !== undefined || process.env.VAULT_TOKEN || process.env.BAO_TOKEN)
+    return { options: answered };
+  const token = await promptToken(url).catch(() => {
+    throw new Cancelled();
+  });
+  return { options: answered, token: token || undefined };
+}
+
+function newContext(options: CreateOptions, resolved: Awaited<ReturnType<typeof resolve>>): CreateContext {
   const { settings, airflow } = resolved;
-  const ctx: CreateContext = {
+  return {
     options,
     report: { info: () => {}, warn: () => {} },
     settings,
     configFile: settings.configFile,
     airflow,
-    paths: sandboxPaths(settings.dir),
+    paths: settings.sandbox.paths,
     seeded: [],
     files: [],
     checks: [],
@@ -239,13 +241,36 @@ export async function createCommand(options: CreateOptions, interactive = isatty
     warnings: [],
     nextSteps: [],
     undo: [],
-    // doctor explains a miss; loaded only when a step asks (steps never import doctor).
-    diagnose: async (req) => (await import('../doctor/diagnose.js')).diagnose(req),
+    // doctor explains a miss to the steps, which never import it.
+    diagnose,
   };
-  ctx.warmUp = () => {
-    for (const step of STEPS) if (step.warm && !step.skip?.(ctx)) step.warm(ctx).catch(() => {}); // run reports any real failure
-  };
+}
 
+/** What the facts say that the user should know before the run acts on them. */
+function factsWarning(ctx: CreateContext): string | undefined {
+  const { status, error } = ctx.settings.sandbox.facts;
+  const state = relative(process.cwd(), ctx.paths.state) || ctx.paths.state;
+  if (status === 'corrupt')
+    return `${state} is corrupt (it ${error}): starting from fresh facts; a server it may have named is not adopted or stopped`;
+  if (status === 'copied')
+    return "this sandbox dir was copied from another one: it gets its own sandbox id and server; the other sandbox's server is left alone";
+  return undefined;
+}
+
+export async function createCommand(options: CreateOptions, interactive = isatty(0)): Promise<number> {
+  const mode = outputModeOf(options);
+  const asked = await askUser(options, interactive);
+  options = asked.options;
+  // A token typed at the prompt lives in the settings; Airflow and other children must not inherit it.
+  if (asked.token) process.env.VAULT_TOKEN = asked.token;
+  let resolved: Awaited<ReturnType<typeof resolve>>;
+  try {
+    resolved = await resolve(options);
+  } finally {
+    if (asked.token) delete process.env.VAULT_TOKEN;
+  }
+  const ctx = newContext(options, resolved);
+  const { settings } = ctx;
   if (settings.dryRun) return dryRun(ctx, mode);
 
   // Bad input found before the lock (which creates .sandbox/): a dir we cannot write, a named binary that is not there.
@@ -256,20 +281,27 @@ export async function createCommand(options: CreateOptions, interactive = isatty
   const lock: Lock = await acquireLock(ctx.paths, undefined, (pid) => {
     if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);
   });
-  // The lock may have waited for a run that changed the facts: read them again.
-  const facts = readFacts(ctx.paths);
-  ctx.settings.facts = facts.facts;
-  if (facts.status === 'corrupt') {
-    ctx.warnings.push(
-      `.sandbox/state.json is corrupt (it ${facts.error}): starting from fresh facts; a server it may have named is not adopted or stopped`,
-    );
-  } else if (facts.status === 'copied') {
-    ctx.warnings.push(
-      "this sandbox dir was copied from another one: it gets its own sandbox id and server; the other sandbox's server is left alone",
-    );
+  try {
+    // The lock may have waited for a run that changed the facts: read them again.
+    settings.sandbox = reloadFacts(settings.sandbox);
+    settings.facts = settings.sandbox.facts.facts;
+    const warning = factsWarning(ctx);
+    if (warning) ctx.warnings.push(warning);
+    if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
+    await runLocked(ctx, mode, lock);
+  } finally {
+    lock.release();
   }
-  if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
+  report(ctx, mode, options.showToken ?? false);
+  return 0;
+}
 
+/**
+ * The steps, with the lock held. A failure or an interrupt stops a server this run started; the
+ * first failure is the one reported (the clean-up never throws over it).
+ */
+async function runLocked(ctx: CreateContext, mode: OutputMode, lock: Lock): Promise<void> {
+  const firstRun = ctx.settings.sandbox.facts.status === 'missing';
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) return;
@@ -290,17 +322,14 @@ export async function createCommand(options: CreateOptions, interactive = isatty
     recordFacts(ctx);
   } catch (e) {
     await undoAll(ctx);
-    await stopStartedServer(ctx);
-    // A first run that failed leaves no record behind (there is nothing to remember yet).
-    if (facts.status === 'missing' && !ctx.server) rmSync(ctx.paths.state, { force: true });
+    const left = await stopStartedServer(ctx);
+    // A first run that failed before anything ran leaves no state behind (nothing to remember yet).
+    if (firstRun && !left) rmSync(ctx.paths.state, { force: true });
     if (interrupted) throw new Cancelled();
     throw e;
   } finally {
     for (const s of signals) process.off(s, onSignal);
-    lock.release();
   }
-  report(ctx, mode, options.showToken ?? false);
-  return 0;
 }
 
 /** Stops what the steps started (newest first); one that fails does not keep the others running. */
@@ -310,15 +339,14 @@ async function undoAll(ctx: CreateContext): Promise<void> {
 
 /** What this run found, for the next one: the Airflow and the config file in use (server facts are written by start). */
 function recordFacts(ctx: CreateContext): void {
-  const { facts } = readFacts(ctx.paths);
-  writeFacts(ctx.paths, {
+  updateFacts(ctx.paths, 'record', (facts) => ({
     ...facts,
     airflowBin: ctx.airflow?.bin ?? facts.airflowBin,
     airflowVersion: ctx.airflow?.version ?? facts.airflowVersion,
     configFile: ctx.settings.configFile,
     links:
-      facts.links ?? sandboxLinks(ctx.paths, { configFile: ctx.settings.configFile, dagsDir: ctx.settings.dagsDir }),
-  });
+      facts.links ?? sandboxLinks(ctx.paths, sandboxLayout(ctx.paths.dir).config, { dagsDir: ctx.settings.dagsDir }),
+  }));
 }
 
 function summary(ctx: CreateContext, showToken: boolean) {
@@ -369,11 +397,7 @@ function summary(ctx: CreateContext, showToken: boolean) {
     imports: ctx.settings.imports,
     airflow_checks: ctx.airflowChecks,
     airflow_kept: ctx.keptRun
-      ? {
-          ui: ctx.keptRun.ui ?? null,
-          components: ctx.keptRun.components,
-          home: ctx.keptRun.home,
-        }
+      ? { ui: ctx.keptRun.ui ?? null, components: ctx.keptRun.components, home: ctx.keptRun.home }
       : null,
     warnings: ctx.warnings,
     next_steps: ctx.nextSteps,
@@ -416,7 +440,7 @@ function report(ctx: CreateContext, mode: OutputMode, showToken: boolean): void 
       (showToken
         ? ''
         : ctx.airflowAuth
-          ? ' (kept for the tool in .sandbox/server.out; --show-token prints it)'
+          ? ` (kept for the tool in ${relative(process.cwd(), ctx.paths.serverOut)}; --show-token prints it)`
           : ' (in .env; --show-token prints it)'),
   );
   if (ctx.airflowAuth && ctx.policy) {
@@ -466,31 +490,22 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
   }
   const s = ctx.settings;
   const listen = ctx.address;
+  const binary = ctx.binary;
   const files = await filePlans(ctx);
-  const { devServerArgs } = await import('../vault/server.js');
-  const { formatAddress } = await import('../vault/address.js');
   const plan = {
     dry_run: true,
     server:
-      s.existing || !listen
+      s.existing || !listen || !binary
         ? { existing: s.existing?.url, started: false }
         : {
             reuse: ctx.decision?.reuse ? { pid: ctx.decision.reuse.pid, url: ctx.decision.reuse.url } : null,
             command: [
-              ctx.binary!.path,
-              ...devServerArgs(
-                ctx.binary!,
-                formatAddress(listen),
-                s.kvVersion,
-                s.tls ? tlsDir(ctx.paths.stateDir) : undefined,
-              ),
+              binary.path,
+              ...devServerArgs(binary, formatAddress(listen), s.kvVersion, s.tls ? ctx.paths.tlsDir : undefined),
             ],
             url: ctx.decision?.reuse?.url ?? addressUrl(listen, s.tls),
           },
-    secrets: [
-      ...s.connections.map((c) => `${s.mount}/${secretPath(s.connectionsPath, c.id)}`),
-      ...s.variables.map((v) => `${s.mount}/${secretPath(s.variablesPath, v.key)}`),
-    ],
+    secrets: secretPaths(ctx),
     files: files.map((p) => ({ path: p.path, action: ACTION[p.outcome], ...(p.note ? { note: p.note } : {}) })),
     steps,
     warnings: ctx.warnings,
@@ -499,7 +514,7 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
     writeOut(JSON.stringify(plan, null, 2));
     return 0;
   }
-  // One write: a plan of 100,000 imported connections is as many lines (one syscall each, ~0.3 s).
+  // One write: a plan of 100,000 imported connections is as many lines, and a write each is felt.
   const out = ['Dry run: nothing is installed, started or written. A real run now would:'];
   for (const st of steps) {
     out.push(`- ${st.title}`);
@@ -512,16 +527,13 @@ async function dryRun(ctx: CreateContext, mode: OutputMode): Promise<number> {
 
 /** --seed on an existing Vault: show the exact paths and ask (a terminal without --yes; CI passes --yes). */
 async function confirmSeed(ctx: CreateContext): Promise<void> {
-  const s = ctx.settings;
-  const paths = [
-    ...s.connections.map((c) => `${s.mount}/${secretPath(s.connectionsPath, c.id)}`),
-    ...s.variables.map((v) => `${s.mount}/${secretPath(s.variablesPath, v.key)}`),
-  ];
+  const ex = ctx.settings.existing;
+  if (!ex) return;
+  const paths = secretPaths(ctx);
   writeErr(
-    `--seed will write these ${paths.length} secret(s) to ${s.existing!.url}${s.existing!.namespace ? ` (namespace ${s.existing!.namespace})` : ''}:`,
+    `--seed will write these ${paths.length} secret(s) to ${ex.url}${ex.namespace ? ` (namespace ${ex.namespace})` : ''}:`,
   );
   for (const p of paths) writeErr(`  ${p}`);
-  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question('Write them? [y/N] ').finally(() => rl.close());
   if (!/^y(es)?$/i.test(answer.trim())) throw new Cancelled('nothing written: --seed was not confirmed');

@@ -3,20 +3,17 @@
  * only to the recorded loopback address, and only after the process there is proven ours.
  */
 import { existsSync } from 'node:fs';
-import { findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
+import { relative } from 'node:path';
+import { openSandbox, proveServer, runningServers, type Sandbox } from '../sandbox/index.js';
 import { readBanner } from '../vault/server.js';
-import { proveOurs } from '../vault/identity.js';
-import { sandboxCaFile } from '../vault/tls.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
 import { EnvFileError, firstPath, PROVIDER_DEFAULTS, readBackendWithEnvFile } from '../airflow/backend/index.js';
-import { notManaged, readTargetRecord } from '../target/index.js';
+import { notManaged } from '../target/index.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand } from '../ui/invocation.js';
 import { runStatus, type RunStatus } from '../airflow/run/stop.js';
-import { assertSandboxTrusted } from '../sandbox-trust.js';
-import { ENV_READ, readUserFileIfExists } from '../io/read.js';
 
 export interface StatusReport {
   dir: string;
@@ -44,27 +41,37 @@ export interface StatusReport {
 
 const TIMEOUT_MS = 1500;
 
+/** Why nothing runs: the record, the copy, or the proof that failed, in words a user can act on. */
+function notRunning(sb: Sandbox): string {
+  const rec = sb.server;
+  if (!existsSync(sb.dir)) return 'no sandbox here';
+  if (sb.facts.status === 'copied') return "this dir was copied from another sandbox; its server is not this one's";
+  if (!rec) return `no server recorded (${relative(process.cwd(), sb.paths.state) || sb.paths.state} names none)`;
+  if (rec.pid === undefined) return `the server a run meant to start on ${rec.address} is not running`;
+  return proveServer(sb, rec.pid, rec.address).why ?? `pid ${rec.pid} is not this sandbox's server`;
+}
+
 export async function sandboxStatus(dirArg: string | undefined, showToken = false): Promise<StatusReport> {
-  const report = await serverStatus(dirArg, showToken);
-  const run = readFacts(sandboxPaths(report.dir)).facts.airflowRun;
+  const sb = await openSandbox(dirArg);
+  const report = await serverStatus(sb, dirArg, showToken);
+  const run = sb.facts.facts.airflowRun;
   return run ? { ...report, airflow: runStatus(run) } : report;
 }
 
-async function serverStatus(dirArg: string | undefined, showToken: boolean): Promise<StatusReport> {
-  const dir = findSandboxDir(dirArg);
-  const paths = sandboxPaths(dir);
-  assertSandboxTrusted(paths);
+async function serverStatus(sb: Sandbox, dirArg: string | undefined, showToken: boolean): Promise<StatusReport> {
+  const { dir, paths } = sb;
   const here = dirArg ?? '';
-  const { status, facts, error } = readFacts(paths);
+  const { status, facts, error } = sb.facts;
+  const stateLabel = relative(process.cwd(), paths.state) || paths.state;
   if (status === 'corrupt') {
     return {
       dir,
       running: false,
-      reason: `.sandbox/state.json is corrupt: it ${error}`,
+      reason: `${stateLabel} is corrupt: it ${error}`,
       fix: `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`.trim(),
     };
   }
-  const existing = readTargetRecord(paths.stateDir);
+  const existing = sb.target;
   if (existing && !facts.server) {
     // Not ours: say so, and whether it answers (health needs no token).
     const report: StatusReport = {
@@ -88,26 +95,26 @@ async function serverStatus(dirArg: string | undefined, showToken: boolean): Pro
     }
     return report;
   }
-  if (status === 'missing' || !facts.server) {
-    const why = !existsSync(dir)
-      ? 'no sandbox here'
-      : status === 'copied'
-        ? "this dir was copied from another sandbox; its server is not this one's"
-        : 'no server recorded (.sandbox/state.json names none)';
-    return { dir, running: false, reason: why };
+  // Ours by identity (the sandbox id and its private HOME), whatever the record lost on the way.
+  const sv = runningServers(sb).server;
+  if (!sv) {
+    const rec = facts.server;
+    return {
+      dir,
+      running: false,
+      reason: notRunning(sb),
+      ...(rec?.pid !== undefined ? { pid: rec.pid, url: rec.url, started_at: rec.startedAt } : {}),
+    };
   }
-  const sv = facts.server;
   const base = {
     dir,
     pid: sv.pid,
     url: sv.url,
     flavour: facts.flavour,
     version: facts.version,
-    started_at: sv.startedAt,
+    started_at: facts.server?.startedAt,
   };
-  const proof = proveOurs(sv.pid, { address: sv.address, sandboxId: facts.sandboxId, home: paths.home });
-  if (!proof.ours) return { ...base, running: false, reason: proof.why };
-  // The URL we talk to is made from the recorded listen address (which the proof matched), never taken as written.
+  // The URL we talk to is made from the listen address the process was given, never taken as written.
   let url: string;
   try {
     const a = parseAddress(sv.address);
@@ -122,16 +129,16 @@ async function serverStatus(dirArg: string | undefined, showToken: boolean): Pro
     return {
       ...base,
       running: false,
-      reason: `.sandbox/state.json has an address '${sv.address}' that is not HOST:PORT`,
+      reason: `the server's address '${sv.address}' is not HOST:PORT`,
     };
   }
-  const token = readBanner(paths.serverOut).rootToken;
+  const token = readBanner(paths.serverOut, paths.home).rootToken;
   const report: StatusReport = { ...base, url, running: true, token: token ? maskToken(token, showToken) : undefined };
   const client = new VaultClient({
     url,
     token,
     timeoutMs: TIMEOUT_MS,
-    caFile: url.startsWith('https:') ? sandboxCaFile(paths.stateDir) : undefined,
+    caFile: url.startsWith('https:') ? paths.caFile : undefined,
   });
   try {
     await client.health();

@@ -6,8 +6,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type ConfigFile } from '../config.js';
-import { CONFIG_FILE, findSandboxDir, readFacts, readState, sandboxPaths, type SandboxPaths } from '../sandbox.js';
+import type { ConfigFile } from '../config.js';
+import { openSandbox, runningServers, type Sandbox, type SandboxPaths } from '../sandbox/index.js';
 import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
 import {
   AIRFLOW_VERSIONS,
@@ -22,18 +22,9 @@ import {
 } from '../airflow/backend/index.js';
 import { probeEnv, runProbe, type ProbeReport } from '../airflow/probe.js';
 import { readBanner } from '../vault/server.js';
-import { proveOurs } from '../vault/identity.js';
 import type { DoctorContext } from './types.js';
-import { assertSandboxTrusted } from '../sandbox-trust.js';
 import { MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindow } from '../io/read.js';
 import { FileError } from '../errors.js';
-
-/** The sandbox every command means (sandbox.ts findSandboxDir), when there is one there. */
-function findSandbox(dirArg: string | undefined): SandboxPaths | undefined {
-  const d = findSandboxDir(dirArg);
-  if (existsSync(join(d, CONFIG_FILE)) || existsSync(join(d, '.sandbox', 'state.json'))) return sandboxPaths(d);
-  return undefined;
-}
 
 /** VaultBackend's path argument as it keeps it: the first path (trailing slashes dropped), null, or the default. */
 function pathArg(kwargs: Record<string, unknown> | undefined, key: string, fallback: string): string | null {
@@ -53,20 +44,36 @@ async function environmentOf(paths: SandboxPaths | undefined, processEnv: NodeJS
 }
 
 /** The Airflow major a sandbox is for when no Airflow is there to ask: the user's word first, then the last one found. */
-function intendedAirflow(
-  paths: SandboxPaths | undefined,
-  config: ConfigFile | undefined,
-): DoctorContext['intendedAirflow'] {
-  if (!paths) return undefined;
+function intendedAirflow(sb: Sandbox | undefined, config: ConfigFile | undefined): DoctorContext['intendedAirflow'] {
+  if (!sb) return undefined;
   const said = config?.airflow?.version;
-  if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${paths.config}` };
-  const found = readFacts(paths).facts.airflowVersion;
+  if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${sb.paths.config}` };
+  const found = sb.facts.facts.airflowVersion;
   return found
-    ? { major: airflowMajor(found), source: `the Airflow ${found} the last run found (${paths.state})` }
+    ? { major: airflowMajor(found), source: `the Airflow ${found} the last run found (${sb.paths.state})` }
     : undefined;
 }
 
+/** Both lists, deduplicated, in order; undefined when neither says anything. */
+function union(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  if (a === undefined && b === undefined) return undefined;
+  return [...new Set([...(a ?? []), ...(b ?? [])])];
+}
+
+/**
+ * The ids doctor asks about: those the sandbox seeded (state.json; the default example included)
+ * and those its config lists. Undefined when neither knows any: then doctor lists what Vault holds.
+ */
+function expectedIds(sb: Sandbox | undefined, config: ConfigFile | undefined) {
+  return {
+    connIds: union(sb?.seeded?.connections, config?.connections ? Object.keys(config.connections) : undefined),
+    varKeys: union(sb?.seeded?.variables, config?.variables ? Object.keys(config.variables) : undefined),
+  };
+}
+
 export interface DoctorOptions {
+  /** --config FILE: the sandbox's config, as every command resolves it (src/sandbox). */
+  config?: string;
   airflowBin?: string;
   /** Injected in tests; undefined means look for one. */
   airflow?: AirflowInstall | null;
@@ -113,23 +120,24 @@ export async function buildDoctorContext(
   processEnv: NodeJS.ProcessEnv = process.env,
   opts: DoctorOptions = {},
 ): Promise<DoctorContext> {
-  const paths = findSandbox(dirArg);
-  if (paths) assertSandboxTrusted(paths);
+  const opened = await openSandbox(dirArg, { config: opts.config });
+  const sandbox = opened.exists ? opened : undefined;
+  const paths = sandbox?.paths;
   const { user, envFileError } = await environmentOf(paths, processEnv);
   const env = user.env;
   const envSource = user.envFile ?? 'the environment';
-  let config: ConfigFile | undefined;
-  if (paths && existsSync(paths.config)) config = await loadConfig(paths.config).catch(() => undefined);
-  const state = paths ? readState(paths) : null;
-  const airflow = opts.airflow !== undefined ? opts.airflow : await findAirflow(opts.airflowBin, paths?.dir);
-  const connIds = opts.ids?.connections ?? (config?.connections ? Object.keys(config.connections) : undefined);
-  const varKeys = opts.ids?.variables ?? (config?.variables ? Object.keys(config.variables) : undefined);
+  const config = sandbox?.config.parsed;
+  const state = sandbox?.server ?? null;
+  const airflow = opts.airflow !== undefined ? opts.airflow : await findAirflow(opts.airflowBin, paths?.venvAirflow);
+  const expected = expectedIds(sandbox, config);
+  const connIds = opts.ids?.connections ?? expected.connIds;
+  const varKeys = opts.ids?.variables ?? expected.varKeys;
 
   // The class and kwargs as Airflow reads them (the reader is held to real Airflow by
   // test/e2e/backend-settings.airflow.test.ts); only a value Airflow reads through the backend
   // itself (_SECRET) is taken from Airflow's own answer.
   const home = processEnv.HOME ?? homedir();
-  const version = airflow?.version ?? intendedAirflow(paths, config)?.major ?? '3';
+  const version = airflow?.version ?? intendedAirflow(sandbox, config)?.major ?? '3';
   const read = await readBackendSettings(user, { version });
   const workerRead = airflowFeatures(version).workersBackend
     ? await readBackendSettings(user, { version, side: 'worker' })
@@ -147,7 +155,7 @@ export async function buildDoctorContext(
     // A private AIRFLOW_HOME only where the user's Airflow would start from defaults anyway.
     const scratch = paths ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
     try {
-      const penv = probeEnv(env, paths ? join(paths.stateDir, 'airflow') : scratch);
+      const penv = probeEnv(env, paths ? paths.airflowHome : scratch);
       const ids =
         connIds || varKeys
           ? { connections: connIds ?? [], variables: varKeys ?? [] }
@@ -181,10 +189,8 @@ export async function buildDoctorContext(
       undefined);
   // The banner's token counts only for a server proven to be this sandbox's (vault/identity.ts).
   const serverToken =
-    paths &&
-    state &&
-    proveOurs(state.pid, { address: state.address, sandboxId: state.sandboxId, home: paths.home }).ours
-      ? readBanner(paths.serverOut).rootToken
+    sandbox && runningServers(sandbox).server
+      ? readBanner(sandbox.paths.serverOut, sandbox.paths.home).rootToken
       : undefined;
   const kv = kwargs?.kv_engine_version;
   // The provider's default is 'secret' whatever the sandbox config says; hvac tolerates a slash at either end.
@@ -196,6 +202,7 @@ export async function buildDoctorContext(
       : 'secret'
     : (config?.vault?.mount ?? 'secret');
   return {
+    sandbox,
     paths,
     config,
     state,
@@ -219,7 +226,7 @@ export async function buildDoctorContext(
     variablesPath: pathArg(kwargs, 'variables_path', 'variables'),
     kvVersion: kv === 1 || kv === 2 ? kv : kv === undefined || kv === null ? 2 : undefined,
     airflow,
-    intendedAirflow: airflow ? undefined : intendedAirflow(paths, config),
+    intendedAirflow: airflow ? undefined : intendedAirflow(sandbox, config),
     probe,
     probeError,
     connIds: connIds ?? (probe?.listing ? Object.keys(probe.connections) : undefined),

@@ -31,7 +31,7 @@ export const scheme: Check = {
             : `export VAULT_ADDR=${plain.origin}`;
         return fail(`${url.origin} uses https, but the server speaks plain HTTP (dev servers have no TLS)`, fix);
       }
-      if (err.kind === 'http' && /not JSON/.test(err.message)) {
+      if (err.kind === 'not-vault') {
         const secure = new URL(url.href);
         secure.protocol = 'https:';
         return fail(

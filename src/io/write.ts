@@ -119,8 +119,19 @@ export interface PlannedFile {
   mode: number;
 }
 
+/**
+ * The hashes of the files this tool wrote, by path relative to the sandbox dir. A path holds two
+ * while a write is under way (the content there and the one about to replace it), so a run cut
+ * half-way leaves both known as ours.
+ */
 export interface WrittenRecord {
-  [relPath: string]: string;
+  [relPath: string]: string | string[];
+}
+
+/** Every hash recorded for a path. */
+export function recordedHashes(record: WrittenRecord, key: string): string[] {
+  const v = record[key];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
 /**
@@ -141,7 +152,10 @@ export function readWrittenRecord(path: string): WrittenRecord {
     const v: unknown = JSON.parse(text);
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
     const out: WrittenRecord = Object.create(null);
-    for (const [k, h] of Object.entries(v)) if (typeof h === 'string') out[k] = h;
+    for (const [k, h] of Object.entries(v)) {
+      if (typeof h === 'string') out[k] = h;
+      else if (Array.isArray(h)) out[k] = h.filter((x): x is string => typeof x === 'string');
+    }
     return out;
   } catch {
     return {};
@@ -149,7 +163,7 @@ export function readWrittenRecord(path: string): WrittenRecord {
 }
 
 /** What writing `file` would do, given the hash recorded for it last time. */
-export function planFile(file: PlannedFile, recordedHash: string | undefined, force: boolean): WriteOutcome {
+export function planFile(file: PlannedFile, recorded: string | string[] | undefined, force: boolean): WriteOutcome {
   const current = readUserFileIfExists(file.path, {
     what: 'file',
     maxBytes: Math.max(MAX_CONFIG_BYTES, file.content.length * 2),
@@ -157,6 +171,7 @@ export function planFile(file: PlannedFile, recordedHash: string | undefined, fo
   });
   if (current === null) return 'created';
   if (current === file.content) return 'unchanged';
-  const ours = recordedHash !== undefined && sha256(current) === recordedHash;
+  const hashes = recorded === undefined ? [] : Array.isArray(recorded) ? recorded : [recorded];
+  const ours = hashes.includes(sha256(current));
   return ours || force ? 'updated' : 'kept';
 }

@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { StepError } from '../errors.js';
-import { readWrittenRecord, sha256 } from '../io/write.js';
+import { readWrittenRecord, recordedHashes, sha256 } from '../io/write.js';
+import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
 import { EnvFileError, readBackendWithEnvFile, type BackendKwargs } from '../airflow/backend/index.js';
 import { renderPolicy } from '../vault/auth/policy.js';
 import { authFor, DEFAULT_APPROLE_MOUNT } from '../vault/auth/index.js';
@@ -16,17 +17,11 @@ import { formatTtl } from '../vault/auth/ttl.js';
 import { VaultError } from '../vault/client.js';
 import type { Settings } from '../settings.js';
 import { registerSecret } from '../ui/mask.js';
-import type { SandboxPaths } from '../sandbox.js';
+import type { SandboxPaths } from '../sandbox/index.js';
 import type { CreateContext } from './context.js';
 
 export { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
 import { POLICY_FILE, POLICY_NAME, ROLE_NAME } from './approle-names.js';
-import { ENV_READ, POLICY_READ, readUserFile, readUserFileIfExists } from '../io/read.js';
-
-/** policy.hcl sits beside the config, ready to hand to whoever runs the team's Vault. */
-export function policyFile(s: Settings): string {
-  return join(dirname(s.configFile), POLICY_FILE);
-}
 
 /**
  * The policy to write: policy.hcl when the user edited it (and no --force), else the generated one.
@@ -34,12 +29,12 @@ export function policyFile(s: Settings): string {
  */
 export function policyToWrite(s: Settings, paths: SandboxPaths): { text: string; source: 'generated' | 'policy.hcl' } {
   const generated = renderPolicy(s);
-  const file = policyFile(s);
+  const file = paths.policy;
   if (s.force) return { text: generated, source: 'generated' };
   const text = readUserFileIfExists(file, POLICY_READ);
   if (text === null) return { text: generated, source: 'generated' };
-  const recorded = readWrittenRecord(paths.written)[relative(paths.dir, file)];
-  if (text === generated || recorded === sha256(text)) return { text: generated, source: 'generated' };
+  const recorded = recordedHashes(readWrittenRecord(paths.written), relative(paths.dir, file));
+  if (text === generated || recorded.includes(sha256(text))) return { text: generated, source: 'generated' };
   return { text, source: 'policy.hcl' };
 }
 
@@ -88,7 +83,7 @@ export async function setupApprole(ctx: CreateContext): Promise<void> {
     throw new StepError(
       'approle',
       `setting up AppRole failed: ${(e as Error).message}`,
-      'rerun; the tool needs its root token for this (see .sandbox/server.out)',
+      `rerun; the tool needs its root token for this (see ${ctx.paths.serverOut})`,
     );
   }
   ctx.policy = { name: POLICY_NAME, ...policy };

@@ -59,6 +59,6 @@ export async function attach(ctx: CreateContext): Promise<void> {
     );
   }
   ctx.airflowAuth = e.airflowAuth;
-  writeTargetRecord(ctx.paths.stateDir, target);
+  writeTargetRecord(ctx.paths.target, target);
   ctx.report.info(`${describeTarget(target)}: logged in with ${e.toolAuth ? e.tokenSource : 'the AppRole'}`);
 }

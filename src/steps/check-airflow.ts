@@ -4,7 +4,7 @@
  * the defaults), for every connection and variable; with --check dag, also run the example DAG.
  * A miss is explained by doctor's checks, fed Airflow's own answer (no second Airflow start).
  */
-import { join } from 'node:path';
+import { relative } from 'node:path';
 import { StepError } from '../errors.js';
 import type { UriRules } from '../airflow/connection.js';
 import { expectedConnection, type StorageFormat } from '../airflow/spec.js';
@@ -80,8 +80,7 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
       `rerun with --airflow-version ${airflow.major} (or --airflow-version auto)`,
     );
   }
-  const privateHome = join(ctx.paths.stateDir, 'airflow');
-  const env = probeEnv((await userEnvironment(process.env, ctx.paths.env)).env, privateHome);
+  const env = probeEnv((await userEnvironment(process.env, ctx.paths.env)).env, ctx.paths.airflowHome);
 
   if (airflow.major !== '1.10') {
     const ids = s.connections.map((c) => c.id);
@@ -167,16 +166,22 @@ export async function checkAirflow(ctx: CreateContext): Promise<void> {
         'drop --no-dag',
       );
     // The DAG run needs a metadata DB: always a private one, never the user's.
-    const dagEnv: NodeJS.ProcessEnv = { ...env, AIRFLOW_HOME: privateHome, AIRFLOW__CORE__LOAD_EXAMPLES: 'False' };
+    const dagEnv: NodeJS.ProcessEnv = {
+      ...env,
+      AIRFLOW_HOME: ctx.paths.airflowHome,
+      AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
+    };
     dagEnv.AIRFLOW__CORE__DAGS_FOLDER ??= s.dagsDir;
     const phases = airflow.major === '3' ? 3 : 2;
-    ctx.report.info(`phase 1/${phases}: migrate (airflow db migrate into .sandbox/airflow)`);
+    ctx.report.info(
+      `phase 1/${phases}: migrate (airflow db migrate into ${relative(process.cwd(), ctx.paths.airflowHome) || ctx.paths.airflowHome})`,
+    );
     const db = await initDb(airflow, dagEnv);
     if (!db.ok)
       throw new StepError(
         'check airflow',
         `phase migrate: airflow db migrate failed: ${lastLine(db.output)}`,
-        `see ${privateHome}`,
+        `see ${ctx.paths.airflowHome}`,
       );
     if (airflow.major === '3') {
       ctx.report.info(`phase 2/${phases}: reserialize (Airflow 3 tests only serialized DAGs)`);

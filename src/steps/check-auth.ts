@@ -3,6 +3,7 @@
  * (AppRole, a CA, a namespace): log in as the provider does, and turn a refusal into the broken
  * link and its fix (a secret_id that expired, a policy without the data/ segment, a CA not trusted).
  */
+import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
 import { StepError } from '../errors.js';
 import { secretPath } from '../airflow/backend/index.js';
 import { authFor, AuthError } from '../vault/auth/index.js';
@@ -10,10 +11,9 @@ import { judgePolicy } from '../vault/auth/policy.js';
 import { formatTtl } from '../vault/auth/ttl.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
-import { policyFile, POLICY_FILE } from './approle.js';
+import { POLICY_FILE } from './approle.js';
 import type { AirflowLookup } from './check.js';
 import type { CreateContext } from './context.js';
-import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
 
 export async function loginAsAirflow(ctx: CreateContext, b: AirflowLookup): Promise<VaultClient> {
   const base = new VaultClient({ url: b.url, caFile: b.caFile, namespace: b.namespace });
@@ -48,7 +48,7 @@ export async function loginAsAirflow(ctx: CreateContext, b: AirflowLookup): Prom
 /** The policy Airflow's token carries, as far as the tool can know it: the one written this run, else policy.hcl. */
 function knownPolicy(ctx: CreateContext): string | null {
   if (ctx.policy) return ctx.policy.text;
-  const f = policyFile(ctx.settings);
+  const f = ctx.paths.policy;
   return readUserFileIfExists(f, POLICY_READ);
 }
 

@@ -1,6 +1,6 @@
 /** What the create flow's steps share. The core reports through `report`; it never writes to a terminal. */
 import type { CreateOptions, Settings } from '../settings.js';
-import type { SandboxPaths } from '../sandbox.js';
+import type { SandboxPaths } from '../sandbox/index.js';
 import type { ServerBinary } from '../vault/binary.js';
 import type { ListenAddress } from '../vault/address.js';
 import type { VaultClient } from '../vault/client.js';
@@ -71,11 +71,6 @@ export interface CreateContext {
   configFile?: string;
   paths: SandboxPaths;
   binary?: ServerBinary;
-  /**
-   * Set when the binary's identity is not known yet (a vault/bao binary this sandbox has not run):
-   * settleBinary takes it from the server's own configuration block, or runs `<bin> version`.
-   */
-  identifyBinary?: () => Promise<ServerBinary>;
   /** The real Airflow to check with, when one was found or installed. */
   airflow?: AirflowInstall | null;
   address?: ListenAddress;
@@ -107,15 +102,6 @@ export interface CreateContext {
   nextSteps: string[];
   /** The server's web UI, when it serves one. */
   ui?: { url: string; sign_in: string } | null;
-  /**
-   * What the start step's readiness probe read with the new server's token: the `secret/` mount.
-   * For a server this run started, that read already proves the token and the mount.
-   */
-  readyMount?: import('../vault/client.js').MountInfo | null;
-  /** The web-UI probe, started as soon as the server is ready (next steps awaits it). */
-  uiProbe?: Promise<string | null>;
-  /** Called by start once the server is spawned: the later steps' `warm`, while the main thread would only wait. */
-  warmUp?: () => void;
 }
 
 export interface Step {
@@ -126,11 +112,6 @@ export interface Step {
    */
   plan?(ctx: CreateContext): Promise<string[]> | string[];
   run(ctx: CreateContext): Promise<void>;
-  /**
-   * Loads what `run` will need (modules, templates) and touches nothing else. Runs while the dev
-   * server boots (~170 ms in which this process only waits), so `run` finds it ready.
-   */
-  warm?(ctx: CreateContext): Promise<unknown>;
   /** Returns a reason to skip, or undefined to run. */
   skip?(ctx: CreateContext): string | undefined;
 }

@@ -17,8 +17,8 @@ const PIP_ENV = { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' };
 export async function installAirflow(ctx: CreateContext): Promise<void> {
   const req = join(packageRoot(), 'requirements', 'airflow3.txt');
   const pinned = /^apache-airflow==(\S+)$/m.exec(readFileSync(req, 'utf8'))?.[1] ?? '?';
-  const venv = join(ctx.paths.dir, '.venv');
-  const bin = join(venv, 'bin', 'airflow');
+  const venv = ctx.paths.venv;
+  const bin = ctx.paths.venvAirflow;
   if (existsSync(bin)) {
     const have = await inspectAirflow(bin);
     if (have && have.version === pinned && have.provider) {

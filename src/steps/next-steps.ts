@@ -52,7 +52,7 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
     }
   }
   const url = ctx.server?.url;
-  const ui = url ? await (ctx.uiProbe ?? serverUi(url, ctx.target?.caFile)) : null;
+  const ui = url ? await serverUi(url, ctx.target?.caFile) : null;
   ctx.ui = ui
     ? { url: ui, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' }
     : null;

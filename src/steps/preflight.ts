@@ -4,43 +4,19 @@
  * time (even when it is no longer on PATH), the port actually bound, the running server.
  */
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import {
-  binaryOf,
-  binaryStamp,
-  identifyBinary,
-  isExecutableFile,
-  locateBinary,
-  resolveWrapper,
-} from '../vault/binary.js';
-import { readBanner } from '../vault/server.js';
+import { binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper } from '../vault/binary.js';
 import { installOpenBao } from '../vault/install.js';
 import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
-import { proveOurs } from '../vault/identity.js';
+import { recordServerIntent, recordServerStarted, reloadFacts, runningServers } from '../sandbox/index.js';
+import { stopAndWait } from '../vault/server.js';
 import type { CreateContext } from './context.js';
 
 function nearestExisting(p: string): string {
   let d = p;
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
   return d;
-}
-
-/**
- * The binary's identity, reported once. A server this sandbox runs has printed it already (the
- * `Version:` line of its configuration block comes before its token exists), which spares a
- * `<bin> version` run (a second start of a 100+ MB binary, competing with the server's own on a
- * small machine); otherwise `version` is asked. A binary that is neither Vault nor OpenBao fails here.
- */
-export async function settleBinary(ctx: CreateContext): Promise<void> {
-  if (ctx.identifyBinary) {
-    const identify = ctx.identifyBinary;
-    ctx.identifyBinary = undefined;
-    const said = readBanner(ctx.paths.serverOut).version;
-    ctx.binary = said ? binaryOf(ctx.binary!.path, said) : await identify();
-  }
-  const b = ctx.binary!;
-  ctx.report.info(`${b.flavour} ${b.version} at ${b.path}`);
 }
 
 /** Where the binary will come from, without installing anything: a path, or 'install' (--install-server). */
@@ -53,9 +29,12 @@ export function chooseBinary(ctx: CreateContext): string | 'install' {
   } catch (e) {
     // Not on PATH now: the binary an earlier run used (e.g. the quick start's, or an installed OpenBao) still serves.
     if (known && isExecutableFile(known)) return known;
-    if (e instanceof StepError && s.installServer) return 'install';
-    if (e instanceof StepError && known) {
-      throw new StepError(e.step, `${e.message}, and the one the last run used (${known}) is gone`, e.fix);
+    const notFound = e instanceof StepError && e.kind === 'not-found';
+    if (notFound && s.installServer) return 'install';
+    if (notFound && known) {
+      throw new StepError(e.step, `${e.message}, and the one the last run used (${known}) is gone`, e.fix, {
+        kind: 'not-found',
+      });
     }
     throw e;
   }
@@ -71,24 +50,23 @@ export function probeWritable(dir: string): void {
   }
 }
 
-/** Decides the address and whether the recorded server is reused; reports each move aloud. Touches nothing. */
+/** Decides the address and whether this sandbox's running server is reused; reports each move aloud. Touches nothing. */
 export async function chooseAddress(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
   const f = s.facts;
   ctx.decision = {};
-  if (f.server) {
-    const proof = proveOurs(f.server.pid, { address: f.server.address, sandboxId: f.sandboxId, home: ctx.paths.home });
-    if (proof.ours) {
-      if (!s.addressExplicit || f.server.address === formatAddress(s.address)) {
-        ctx.address = parseAddress(f.server.address);
-        ctx.decision.reuse = { pid: f.server.pid, url: f.server.url };
-        return;
-      }
-      ctx.decision.stopFirst = f.server.pid;
-      ctx.decision.restartReason = `it listens on ${f.server.address}, not ${formatAddress(s.address)}`;
+  // Ours by identity (the sandbox id and HOME), whatever the record says: see src/sandbox.
+  const running = runningServers(s.sandbox).server;
+  if (running) {
+    if (!s.addressExplicit || running.address === formatAddress(s.address)) {
+      ctx.address = parseAddress(running.address);
+      ctx.decision.reuse = { pid: running.pid, url: running.url };
+      return;
     }
+    ctx.decision.stopFirst = running.pid;
+    ctx.decision.restartReason = `it listens on ${running.address}, not ${formatAddress(s.address)}`;
   }
-  const stopping = ctx.decision.stopFirst !== undefined ? f.server?.address : undefined;
+  const stopping = ctx.decision.stopFirst !== undefined ? running?.address : undefined;
   const free = async (a: ListenAddress) => formatAddress(a) === stopping || (await portIsFree(a));
 
   if (s.addressExplicit) {
@@ -129,6 +107,30 @@ export async function chooseAddress(ctx: CreateContext): Promise<void> {
   ctx.address = next;
 }
 
+/**
+ * A server of this sandbox the record does not name (a run cut between its spawn and the pid's
+ * record; a second one from a race) is recorded, and any other one stopped, before the address is chosen.
+ */
+async function adoptRunning(ctx: CreateContext): Promise<void> {
+  const sb = ctx.settings.sandbox;
+  const { server, extra } = runningServers(sb);
+  for (const pid of extra) {
+    ctx.report.info(`stopping another server of this sandbox (pid ${pid})`);
+    await stopAndWait(pid);
+  }
+  if (!server || (sb.server?.pid === server.pid && sb.server.address === server.address)) return;
+  ctx.report.info(`found this sandbox's server (pid ${server.pid}) on ${server.url}, not recorded: adopting it`);
+  recordServerIntent(ctx.paths, 'preflight', {
+    sandboxId: sb.id,
+    address: server.address,
+    url: server.url,
+    tokenSource: sb.server?.tokenSource ?? 'server',
+  });
+  recordServerStarted(ctx.paths, 'preflight', { pid: server.pid, url: server.url });
+  ctx.settings.sandbox = reloadFacts(sb);
+  ctx.settings.facts = ctx.settings.sandbox.facts.facts;
+}
+
 export async function preflight(ctx: CreateContext): Promise<void> {
   const s = ctx.settings;
   probeWritable(s.dir);
@@ -154,18 +156,13 @@ export async function preflight(ctx: CreateContext): Promise<void> {
     }
   }
   const f = s.facts;
-  const name = basename(path);
   const known =
-    f.bin && f.flavour && f.version
+    f.bin === path && f.flavour && f.version
       ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
       : null;
-  if ((name === 'vault' || name === 'bao') && !(known && known.bin === path && known.binStamp === binaryStamp(path))) {
-    // Settled once the server runs (settleBinary): its own output names it, without a `version` run.
-    ctx.identifyBinary = () => identifyBinary(path);
-    ctx.binary = { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '' };
-  } else {
-    ctx.binary = await identifyBinary(path, known);
-  }
+  ctx.binary = await identifyBinary(path, known);
+  ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
+  await adoptRunning(ctx);
   await chooseAddress(ctx);
   if (ctx.decision?.reuse && f.bin && f.bin !== path) {
     ctx.decision.restartReason = `it runs ${f.bin}, not ${path}`;

@@ -3,11 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
 import { HEALTH_STATUS, VaultError } from '../vault/client.js';
 import { clientFor, devTarget, writeTargetRecord } from '../target/index.js';
-import { sandboxCaFile } from '../vault/tls.js';
 import type { CreateContext } from './context.js';
-import { isAlive } from '../vault/server.js';
-import { serverUi } from '../vault/ui.js';
 import { MAX_TEXT_BYTES, readUserFileWindowIfExists } from '../io/read.js';
+import { isAlive } from '../vault/server.js';
 
 function lastLogLine(file: string): string {
   const log = readUserFileWindowIfExists(file, {
@@ -30,16 +28,12 @@ function lastLogLine(file: string): string {
 export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<void> {
   const server = ctx.server!;
   // The target every later step talks to: our dev server, with its own CA when it serves HTTPS.
-  ctx.target ??= devTarget(server.url, server.url.startsWith('https:') ? sandboxCaFile(ctx.paths.stateDir) : undefined);
+  ctx.target ??= devTarget(server.url, server.url.startsWith('https:') ? ctx.paths.caFile : undefined);
   const client = clientFor(ctx.target, server.token);
-  writeTargetRecord(ctx.paths.stateDir, ctx.target); // a sandbox that once used an existing Vault no longer does
-  // A server this run started has answered an authenticated read already (start's probe): it is
-  // unsealed and active. Its web UI is asked about now, beside the steps that follow.
+  writeTargetRecord(ctx.paths.target, ctx.target); // a sandbox that once used an existing Vault no longer does
   const isReady = () => {
     ctx.client = client;
-    ctx.uiProbe = serverUi(server.url, ctx.target!.caFile);
   };
-  if (server.startedNow && ctx.readyMount) return isReady();
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {

@@ -18,10 +18,9 @@ import { stopRun, type StopResult } from '../airflow/run/stop.js';
 import { parseTaskLog, resolvedLines } from '../airflow/run/task-log.js';
 import type { TaskEnd } from '../airflow/run/driver.js';
 import { signInFor } from '../airflow/run/sign-in.js';
-import { readFacts, writeAirflowRun } from '../sandbox.js';
+import { readFacts, recordAirflowRun } from '../sandbox/index.js';
 import { SANDBOX_ID_ENV } from '../vault/identity.js';
 import { runFailureError } from './run-failure.js';
-import { DAG_FILE } from './write-files.js';
 import type { CreateContext } from './context.js';
 
 const STEP = 'check run';
@@ -59,7 +58,7 @@ async function stopLeftover(ctx: CreateContext, say: (m: string) => void): Promi
   const r = await stopRun(rec);
   say(stopSummary(r, `the Airflow a previous --check run ${rec.kept ? 'kept' : 'left'} running`));
   for (const x of r.refused) ctx.report.warn(`left pid ${x.pid} alone: ${x.why}`);
-  writeAirflowRun(ctx.paths, undefined);
+  recordAirflowRun(ctx.paths, STEP, undefined);
 }
 
 /** For each seeded connection, the lines its task logged when it resolved it. */
@@ -92,8 +91,8 @@ export async function runAirflow(ctx: CreateContext): Promise<void> {
     {
       airflow,
       home: ctx.paths.airflowHome,
-      dagsFolder: s.dagsDir,
-      dagFile: join(s.dagsDir, DAG_FILE),
+      dagsFolder: ctx.paths.dagsDir,
+      dagFile: ctx.paths.dag,
       dagId: 'example_secrets_dag',
       baseEnv: base,
       marks: { [SANDBOX_ID_ENV]: s.facts.sandboxId },
@@ -102,7 +101,7 @@ export async function runAirflow(ctx: CreateContext): Promise<void> {
       readyTimeoutMs: READY_TIMEOUT_S * 1000,
       runTimeoutMs: RUN_TIMEOUT_S * 1000,
     },
-    { record: (rec) => writeAirflowRun(ctx.paths, rec), say },
+    { record: (rec) => recordAirflowRun(ctx.paths, STEP, rec), say },
   );
   ctx.undo.push(async () => void (await run.stop()));
   let outcome;

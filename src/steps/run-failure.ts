@@ -32,7 +32,7 @@ function componentError(f: Extract<RunFailure, { kind: 'component' }>): StepErro
     STEP,
     `the ${label} ${describeExit(f.exit)} ${when}; the end of its output:`,
     `see ${rel(f.component.outFile)}`,
-    outputTail(f.component.outFile),
+    { details: outputTail(f.component.outFile) },
   );
 }
 
@@ -42,7 +42,7 @@ function notReadyError(f: Extract<RunFailure, { kind: 'not-ready' }>, timeoutS: 
     STEP,
     `the ${f.waiting.map((n) => COMPONENT_LABEL[n]).join(' and ')} did not report ready within ${timeoutS} s`,
     `see ${late.map((c) => rel(c.outFile)).join(' and ')}; on a loaded machine, try again when it is quieter`,
-    late.flatMap((c) => outputTail(c.outFile, 4).map((l) => `${c.name}: ${l}`)),
+    { details: late.flatMap((c) => outputTail(c.outFile, 4).map((l) => `${c.name}: ${l}`)) },
   );
 }
 
@@ -79,7 +79,7 @@ async function tasksError(
     `${head}${why}`,
     d?.fix ??
       (failed?.log ? `see ${rel(failed.log)}` : 'see the output of each component under .sandbox/airflow/components'),
-    details,
+    { details },
   );
 }
 
@@ -96,7 +96,7 @@ export async function runFailureError(
         STEP,
         `airflow db migrate failed in ${rel(ctx.paths.airflowHome)}`,
         `remove ${rel(ctx.paths.airflowHome)} to give Airflow a fresh database, and rerun`,
-        f.output.trim().split('\n').slice(-6),
+        { details: f.output.trim().split('\n').slice(-6) },
       );
     case 'component':
       return componentError(f);
@@ -109,7 +109,7 @@ export async function runFailureError(
         STEP,
         `the ${parser} could not import ${f.file}: ${last.slice(0, 300)}`,
         `fix the DAG file, or let the tool write it again: rerun with --force`,
-        f.stacktrace.trim().split('\n').slice(-8),
+        { details: f.stacktrace.trim().split('\n').slice(-8) },
       );
     }
     case 'driver':
@@ -117,7 +117,7 @@ export async function runFailureError(
         STEP,
         `Airflow's Python (${airflow.python}) could not trigger or follow the run: it ${f.exit.signal ? `was killed by ${f.exit.signal}` : `exited with code ${f.exit.code}`}`,
         'run the same Airflow with the sandbox .env loaded to see why',
-        f.exit.tail,
+        { details: f.exit.tail },
       );
     case 'timeout': {
       const states = [...f.states].map(([t, s]) => `${t}: ${s ?? 'no state yet'}`);
@@ -126,7 +126,7 @@ export async function runFailureError(
         STEP,
         `example_secrets_dag did not finish within ${timeouts.runS} s (${states.join(', ') || 'not triggered'})`,
         scheduler ? `see ${rel(scheduler.outFile)}` : undefined,
-        scheduler ? outputTail(scheduler.outFile, 6) : [],
+        { details: scheduler ? outputTail(scheduler.outFile, 6) : [] },
       );
     }
     case 'tasks':

@@ -1,25 +1,25 @@
 /**
  * Step 3: reuse our running server when it is proven ours and its token still works; otherwise
- * start `<bin> server -dev` detached, record its pid the moment it exists, capture the root token
- * from its banner, and record the rest of the facts.
+ * record the intent to start one (the sandbox id, the address, the private HOME), start
+ * `<bin> server -dev` detached, record its pid the moment it exists, and capture the root token.
+ * The intent comes first, so a run cut anywhere after it leaves a server `down` can find by identity.
  */
 import { StepError } from '../errors.js';
 import { ensurePrivateDir } from '../io/private.js';
 import { ensureDir } from '../io/write.js';
-import { registerSecret } from '../ui/mask.js';
-import { addressUrl, formatAddress, nextFreeAddress, type ListenAddress } from '../vault/address.js';
+import { clearServer, recordServerIntent, recordServerStarted } from '../sandbox/index.js';
+import { maskToken, registerSecret } from '../ui/mask.js';
+import { addressUrl, formatAddress, type ListenAddress, nextFreeAddress } from '../vault/address.js';
+import { binaryStamp, type ServerBinary } from '../vault/binary.js';
 import { VaultClient } from '../vault/client.js';
-import { devTlsCaFile, sandboxCaFile, tlsDir } from '../vault/tls.js';
-import { readBanner, startServer, devServerArgs, stopAndWait } from '../vault/server.js';
-import { binaryStamp } from '../vault/binary.js';
-import { settleBinary } from './preflight.js';
-import { clearServer, writeState } from '../sandbox.js';
+import { devServerArgs, readBanner, startServer, stopAndWait } from '../vault/server.js';
 import type { CreateContext } from './context.js';
-import { maskToken } from '../ui/mask.js';
+
+const STEP = 'start';
 
 /** Why the decided reuse cannot happen after all, or null when the server serves with a valid token. */
 async function reuseProblem(ctx: CreateContext, url: string): Promise<{ token?: string; problem?: string }> {
-  const token = readBanner(ctx.paths.serverOut).rootToken;
+  const token = readBanner(ctx.paths.serverOut, ctx.paths.home).rootToken;
   const wanted = ctx.settings.rootToken;
   if (!token) return { problem: 'its banner with the root token is gone' };
   if (wanted !== undefined && wanted !== token) return { problem: 'a different --root-token was asked for' };
@@ -31,7 +31,7 @@ async function reuseProblem(ctx: CreateContext, url: string): Promise<{ token?: 
     url,
     token,
     timeoutMs: 3000,
-    caFile: url.startsWith('https:') ? sandboxCaFile(ctx.paths.stateDir) : undefined,
+    caFile: url.startsWith('https:') ? ctx.paths.caFile : undefined,
   });
   try {
     const h = await client.health();
@@ -47,16 +47,21 @@ async function stopOurs(ctx: CreateContext, pid: number, why: string): Promise<v
   ctx.report.info(`restarting the sandbox server: ${why}`);
   if (!(await stopAndWait(pid))) {
     throw new StepError(
-      'start',
+      STEP,
       `the old sandbox server (pid ${pid}) does not stop`,
       `stop pid ${pid} yourself, then rerun`,
     );
   }
-  clearServer(ctx.paths);
+  clearServer(ctx.paths, STEP);
 }
 
-export async function start(ctx: CreateContext): Promise<void> {
-  let listen = ctx.address!;
+function binaryOf(ctx: CreateContext): ServerBinary {
+  if (!ctx.binary) throw new StepError(STEP, 'no server binary was chosen', 'rerun');
+  return ctx.binary;
+}
+
+/** The server that preflight decided to reuse, when its token still works; else stops what must go first. */
+async function reuseOrClear(ctx: CreateContext): Promise<boolean> {
   const d = ctx.decision ?? {};
   if (d.reuse) {
     const r = await reuseProblem(ctx, d.reuse.url);
@@ -64,40 +69,36 @@ export async function start(ctx: CreateContext): Promise<void> {
       ctx.server = { pid: d.reuse.pid, url: d.reuse.url, token: r.token, startedNow: false };
       registerSecret(r.token);
       ctx.report.info(`reusing the sandbox server (pid ${d.reuse.pid}) on ${d.reuse.url}`);
-      await settleBinary(ctx);
-      return;
+      return true;
     }
-    await stopOurs(ctx, d.reuse.pid, r.problem!);
+    await stopOurs(ctx, d.reuse.pid, r.problem ?? 'it does not answer');
   } else if (d.stopFirst !== undefined) {
     await stopOurs(ctx, d.stopFirst, d.restartReason ?? 'its settings changed');
   }
+  return false;
+}
 
+export async function start(ctx: CreateContext): Promise<void> {
+  if (!ctx.address) throw new StepError(STEP, 'no address was chosen', 'rerun');
+  let listen: ListenAddress = ctx.address;
+  if (await reuseOrClear(ctx)) return;
+  const binary = binaryOf(ctx);
   ensureDir(ctx.paths.dir);
   ensurePrivateDir(ctx.paths.stateDir); // a real dir of ours, 0700: it holds the banner with the token
-  const sandboxId = ctx.settings.facts.sandboxId;
+  const sandboxId = ctx.settings.sandbox.id;
   // --tls: the server's own -dev-tls writes a fresh CA and certificate here at each start.
-  const tlsCertDir = ctx.settings.tls ? tlsDir(ctx.paths.stateDir) : undefined;
+  const tlsCertDir = ctx.settings.tls ? ctx.paths.tlsDir : undefined;
   if (tlsCertDir) ensurePrivateDir(tlsCertDir);
-  const caFile = tlsCertDir ? devTlsCaFile(tlsCertDir) : undefined;
-  const urlOf = (a: ListenAddress) => addressUrl(a, ctx.settings.tls);
-  const record = (pid: number, url: string) =>
-    writeState(ctx.paths, {
-      pid,
-      address: formatAddress(listen),
-      url,
-      flavour: ctx.binary!.flavour,
-      version: ctx.binary!.version,
-      bin: ctx.binary!.path,
-      binStamp: binaryStamp(ctx.binary!.path),
-      startedAt: new Date().toISOString(),
-      tokenSource: ctx.settings.rootToken ? 'user' : 'server',
-      sandboxId,
-    });
+  const caFile = tlsCertDir ? ctx.paths.caFile : undefined;
+  const tokenSource = ctx.settings.rootToken ? 'user' : 'server';
   for (let attempt = 0; ; attempt++) {
+    const url = addressUrl(listen, ctx.settings.tls);
+    const address = formatAddress(listen);
+    recordServerIntent(ctx.paths, STEP, { sandboxId, address, url, tokenSource });
     try {
       const started = await startServer({
-        binary: ctx.binary!,
-        listen: formatAddress(listen),
+        binary,
+        listen: address,
         rootToken: ctx.settings.rootToken,
         kvVersion: ctx.settings.kvVersion,
         tlsCertDir,
@@ -106,41 +107,35 @@ export async function start(ctx: CreateContext): Promise<void> {
         homeDir: ctx.paths.home,
         sandboxId,
         timeoutMs: startTimeoutMs(),
-        readyProbe: async (token) => {
-          try {
-            // The dev server mounts secret/ just after it stores its token: seeding needs the mount.
-            ctx.readyMount = await new VaultClient({ url: urlOf(listen), token, timeoutMs: 500, caFile }).mountInfo(
-              'secret',
-            );
-            return ctx.readyMount !== null;
-          } catch {
-            return false;
-          }
-        },
+        // The dev server mounts secret/ just after it stores its token: seeding needs the mount.
+        readyProbe: async (token) =>
+          (await new VaultClient({ url, token, timeoutMs: 500, caFile }).mountInfo('secret').catch(() => null)) !==
+          null,
         onSpawn: (pid) => {
-          ctx.server = { pid, url: urlOf(listen), token: '', startedNow: true };
-          // Recorded at once: a SIGKILL of this CLI from here on leaves a server `down` can find and stop.
-          record(pid, urlOf(listen));
-          ctx.warmUp?.();
+          ctx.server = { pid, url, token: '', startedNow: true };
+          recordServerStarted(ctx.paths, STEP, { pid, url });
         },
       });
-      const url = urlOf(listen);
       ctx.server = { pid: started.pid, url, token: started.rootToken, startedNow: true };
       registerSecret(started.rootToken); // from here on no message, error included, prints it
-      await settleBinary(ctx); // a binary that is not Vault fails here, and create stops what it started
-      record(started.pid, url);
-      ctx.report.info(`${ctx.binary!.flavour} dev server started on ${url} (pid ${started.pid})`);
+      recordServerStarted(ctx.paths, STEP, {
+        pid: started.pid,
+        url,
+        bin: binary.path,
+        binStamp: binaryStamp(binary.path),
+        flavour: binary.flavour,
+        version: binary.version,
+      });
+      ctx.report.info(`${binary.flavour} ${binary.version} dev server started on ${url} (pid ${started.pid})`);
       return;
     } catch (e) {
-      if (ctx.server?.startedNow && ctx.server.pid) await stopAndWait(ctx.server.pid);
-      if (ctx.server?.startedNow) clearServer(ctx.paths);
-      ctx.server = undefined;
+      await stopStartedServer(ctx);
       // Lost a race for the port between our probe and the server's bind: move on, unless the user chose it.
-      const inUse = e instanceof StepError && /address already in use/.test(e.message);
+      const inUse = e instanceof StepError && e.kind === 'address-in-use';
       if (!inUse || ctx.settings.addressExplicit || attempt >= 3) throw e;
       const next = await nextFreeAddress({ host: listen.host, port: listen.port + 1 });
       if (!next) throw e;
-      ctx.report.warn(`${formatAddress(listen)} was taken meanwhile; trying ${formatAddress(next)}`);
+      ctx.report.warn(`${address} was taken meanwhile; trying ${formatAddress(next)}`);
       listen = next;
       ctx.address = next;
     }
@@ -150,7 +145,8 @@ export async function start(ctx: CreateContext): Promise<void> {
 /** The dry run's view: reuse (and why) or the exact command that would start. */
 export async function planStart(ctx: CreateContext): Promise<string[]> {
   const d = ctx.decision ?? {};
-  const listen = ctx.address!;
+  if (!ctx.address) return [];
+  const listen = ctx.address;
   if (d.reuse) {
     const r = await reuseProblem(ctx, d.reuse.url);
     if (r.token) return [`would reuse the running sandbox server (pid ${d.reuse.pid}) on ${d.reuse.url}`];
@@ -163,12 +159,13 @@ export async function planStart(ctx: CreateContext): Promise<string[]> {
 }
 
 function startLine(ctx: CreateContext, listen: ListenAddress): string {
-  const b = ctx.binary!;
+  const b = binaryOf(ctx);
   const token = ctx.settings.rootToken
     ? `root token via ${b.flavour === 'OpenBao' ? 'BAO' : 'VAULT'}_DEV_ROOT_TOKEN_ID (${maskToken(ctx.settings.rootToken, false)})`
     : 'root token made by the server';
-  const certDir = ctx.settings.tls ? tlsDir(ctx.paths.stateDir) : undefined;
-  return `would start: ${[b.path, ...devServerArgs(b, formatAddress(listen), ctx.settings.kvVersion, certDir)].join(' ')} (${token}; listens on ${addressUrl(listen, ctx.settings.tls)})`;
+  const certDir = ctx.settings.tls ? ctx.paths.tlsDir : undefined;
+  const command = [b.path, ...devServerArgs(b, formatAddress(listen), ctx.settings.kvVersion, certDir)].join(' ');
+  return `would start: ${command} (${token}; listens on ${addressUrl(listen, ctx.settings.tls)})`;
 }
 
 /** SECRETS_SANDBOX_START_TIMEOUT (seconds) for slow machines; 20 s otherwise. */
@@ -177,10 +174,20 @@ export function startTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(v) && v > 0 ? v * 1000 : 20_000;
 }
 
-/** Undo a server this run started (used when a later step fails or the run is interrupted). */
-export async function stopStartedServer(ctx: CreateContext): Promise<void> {
-  if (!ctx.server?.startedNow) return;
+/**
+ * Undo a server this run started (a later step failed, or the run is interrupted); true when one is
+ * left running (it would not stop: its record stays). Never throws: the failure that brought us here
+ * is the one to report. A record that cannot be cleared names a gone server, which the next run clears.
+ */
+export async function stopStartedServer(ctx: CreateContext): Promise<boolean> {
+  if (!ctx.server?.startedNow) return false;
   const pid = ctx.server.pid;
-  if (await stopAndWait(pid)) clearServer(ctx.paths);
   ctx.server = undefined;
+  if (!(await stopAndWait(pid))) return true;
+  try {
+    clearServer(ctx.paths, STEP);
+  } catch {
+    /* see above */
+  }
+  return false;
 }

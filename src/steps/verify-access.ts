@@ -6,22 +6,18 @@ import type { CreateContext } from './context.js';
 export async function verifyAccess(ctx: CreateContext): Promise<void> {
   const client = ctx.client!;
   const { mount, kvVersion } = ctx.settings;
-  // A server this run started gave its token and answered with it already (start's probe read secret/).
-  const fresh = ctx.server?.startedNow === true && ctx.readyMount !== undefined;
-  if (!fresh) {
-    try {
-      await client.lookupSelf();
-    } catch (e) {
-      throw new StepError(
-        'verify access',
-        `the root token was refused: ${(e as Error).message}`,
-        'rerun; a dev server forgets its tokens when it restarts',
-      );
-    }
+  try {
+    await client.lookupSelf();
+  } catch (e) {
+    throw new StepError(
+      'verify access',
+      `the root token was refused: ${(e as Error).message}`,
+      'rerun; a dev server forgets its tokens when it restarts',
+    );
   }
   let info;
   try {
-    info = fresh && mount === 'secret' ? ctx.readyMount : await client.mountInfo(mount);
+    info = await client.mountInfo(mount);
   } catch (e) {
     throw new StepError('verify access', `cannot read the mount '${mount}': ${(e as VaultError).message}`);
   }
@@ -46,7 +42,7 @@ export async function verifyAccess(ctx: CreateContext): Promise<void> {
     throw new StepError(
       'verify access',
       `'${mount}/' is KV v${info.kvVersion}, but the settings say v${kvVersion}`,
-      `set vault.kv_version: ${info.kvVersion} in secrets-sandbox.yaml, or use another --mount`,
+      `set vault.kv_version: ${info.kvVersion} in ${ctx.settings.sandbox.config.label}, or use another --mount`,
     );
   }
   ctx.report.info(`${mount}/ is KV v${info.kvVersion}`);

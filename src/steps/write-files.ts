@@ -14,9 +14,11 @@ import {
 } from '../airflow/backend/index.js';
 import { configWouldChange, editConfig } from '../config.js';
 import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
+import { MAX_CONFIG_BYTES, MAX_TEXT_BYTES, readUserFile, readUserFileIfExists } from '../io/read.js';
 import {
   planFile,
   readWrittenRecord,
+  recordedHashes,
   sha256,
   writeFileAtomic,
   type PlannedFile,
@@ -24,16 +26,12 @@ import {
   type WrittenRecord,
 } from '../io/write.js';
 import type { Settings } from '../settings.js';
-import { DAG_FILE, type SandboxPaths } from '../sandbox.js';
+import { DAG_FILE, GITIGNORE_ENTRIES, type SandboxPaths } from '../sandbox/index.js';
 import type { Flavour } from '../vault/binary.js';
 import type { CreateContext } from './context.js';
-import { FileError, StepError } from '../errors.js';
-import { policyFile } from './approle.js';
+import { FileError, StepError, writeFailure } from '../errors.js';
 import { renderPolicy } from '../vault/auth/policy.js';
 import { authFor } from '../vault/auth/index.js';
-import { MAX_CONFIG_BYTES, MAX_TEXT_BYTES, readUserFile, readUserFileIfExists } from '../io/read.js';
-
-export { DAG_FILE };
 
 export interface FilePlan extends PlannedFile {
   outcome: WriteOutcome;
@@ -114,7 +112,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
   files.push({ path: paths.dockerEnv, content: renderDockerEnv(envInput), mode: 0o600 });
   // For the team's Vault too: the least-privilege policy Airflow needs, ready to hand over.
   if (s.auth === 'approle' || s.existing)
-    files.push({ path: policyFile(s), content: p.policy ?? renderPolicy(s), mode: 0o644 });
+    files.push({ path: paths.policy, content: p.policy ?? renderPolicy(s), mode: 0o644 });
   if (s.dag)
     files.push({
       path: dagPath,
@@ -143,7 +141,7 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     });
   }
   const gi = textIfFile(paths.gitignore, '.gitignore');
-  const giText = renderGitignore(gi);
+  const giText = renderGitignore(gi, GITIGNORE_ENTRIES);
   plans.push({
     path: paths.gitignore,
     content: giText,
@@ -176,29 +174,12 @@ function countChangedLines(a: string, b: string): number {
   return n;
 }
 
-/** A failed write as the step's error; a file the reader refused (a FIFO, another user's) stays bad input. */
-function fileError(path: string, e: unknown): StepError | FileError {
-  if (e instanceof FileError && e.code !== 'EISDIR') return e;
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  const why: Record<string, string> = {
-    ENOSPC: 'the disk is full',
-    EDQUOT: 'the disk quota is used up',
-    EISDIR: 'a directory is in the way',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EROFS: 'the file system is read-only',
-  };
-  return new StepError(
-    'write files',
-    `cannot write ${path}: ${why[code] ?? (e as Error).message}`,
-    code === 'ENOSPC'
-      ? 'free some space, then rerun'
-      : `make ${path} writable (or remove what is in the way), then rerun`,
-  );
-}
+const fileError = (path: string, e: unknown) => writeFailure('write files', path, e);
+
+const writes = (p: FilePlan) => p.outcome === 'created' || p.outcome === 'updated';
 
 function applyOne(p: FilePlan, record: WrittenRecord, key: string): void {
-  if (p.outcome === 'created' || p.outcome === 'updated') {
+  if (writes(p)) {
     writeFileAtomic(p.path, p.content, p.mode);
     record[key] = sha256(p.content);
   } else if (p.outcome === 'unchanged' && existsSync(p.path)) {
@@ -208,24 +189,38 @@ function applyOne(p: FilePlan, record: WrittenRecord, key: string): void {
   }
 }
 
+function writeRecord(paths: SandboxPaths, record: WrittenRecord): void {
+  try {
+    ensurePrivateDir(paths.stateDir);
+    writePrivateFile(paths.written, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+  } catch (e) {
+    throw fileError(paths.written, e);
+  }
+}
+
+/**
+ * Writes the plans. The record of what is ours is written first, with each new file's hash beside
+ * the old one: a run cut anywhere in between (a full disk, a kill) leaves every file it wrote known
+ * as ours, so the rerun replaces it (a .env with a dead token) without --force.
+ */
 export function applyPlans(paths: SandboxPaths, plans: FilePlan[]): void {
   const record = readWrittenRecord(paths.written);
-  try {
-    for (const p of plans) {
-      try {
-        applyOne(p, record, relative(paths.dir, p.path));
-      } catch (e) {
-        throw fileError(p.path, e);
-      }
-    }
-  } finally {
-    // Even when a later file fails, remember the ones written, so a rerun knows them as ours.
+  const rel = (p: FilePlan) => relative(paths.dir, p.path);
+  const intended: WrittenRecord = { ...record };
+  for (const p of plans.filter(writes))
+    intended[rel(p)] = [...new Set([...recordedHashes(record, rel(p)), sha256(p.content)])];
+  if (plans.some(writes)) writeRecord(paths, intended);
+  for (const p of plans) {
     try {
-      ensurePrivateDir(paths.stateDir);
-      writePrivateFile(paths.written, JSON.stringify(record, null, 2) + '\n', 0o600);
-    } catch {
-      /* the failure that brought us here is the one to report */
+      applyOne(p, record, rel(p));
+    } catch (e) {
+      throw fileError(p.path, e);
     }
+  }
+  try {
+    writeRecord(paths, record);
+  } catch {
+    /* the intended record already knows every file written: nothing is lost */
   }
 }
 

@@ -4,10 +4,10 @@
  * the target, never "is this a dev server", what they may do.
  */
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
-import { VaultClient } from '../vault/client.js';
 import { MAX_RECORD_BYTES, readUserFileIfExists } from '../io/read.js';
+import { VaultClient } from '../vault/client.js';
 
 interface TargetBase {
   /** Base URL, http(s)://host:port */
@@ -60,7 +60,7 @@ export function describeTarget(t: Target): string {
 }
 
 /**
- * The record of an existing Vault this sandbox uses (.sandbox/target.json), so that status, down
+ * The record of an existing Vault this sandbox uses (its `target` path), so that status, down
  * and up can say plainly that they do not manage it. A sandbox with its own dev server has none.
  */
 export interface TargetRecord {
@@ -70,17 +70,13 @@ export interface TargetRecord {
   namespace?: string;
 }
 
-export function targetRecordFile(stateDir: string): string {
-  return join(stateDir, 'target.json');
-}
-
-export function writeTargetRecord(stateDir: string, t: Target | undefined): void {
-  const file = targetRecordFile(stateDir);
+/** `file` is the sandbox's target record (src/sandbox/layout.ts). */
+export function writeTargetRecord(file: string, t: Target | undefined): void {
   if (!t || t.kind === 'dev') {
     rmSync(file, { force: true });
     return;
   }
-  ensurePrivateDir(stateDir);
+  ensurePrivateDir(dirname(file));
   const rec: TargetRecord = {
     kind: 'existing',
     url: t.url,
@@ -90,8 +86,7 @@ export function writeTargetRecord(stateDir: string, t: Target | undefined): void
   writePrivateFile(file, JSON.stringify(rec, null, 2) + '\n', 0o600);
 }
 
-export function readTargetRecord(stateDir: string): TargetRecord | null {
-  const file = targetRecordFile(stateDir);
+export function readTargetRecord(file: string): TargetRecord | null {
   const text = readUserFileIfExists(file, {
     what: "the sandbox's target record",
     maxBytes: MAX_RECORD_BYTES,

@@ -4,7 +4,7 @@
  * step never meets a planted entry half-way (files.ts enforces the same when it opens them).
  */
 import { checkPrivateEntry, privateEntryError } from '../io/private.js';
-import type { SandboxPaths } from '../sandbox.js';
+import type { SandboxPaths } from '../sandbox/index.js';
 
 export function checkSandboxState(paths: SandboxPaths): void {
   const entries: [string, 'dir' | 'file'][] = [

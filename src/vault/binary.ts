@@ -57,6 +57,7 @@ export function locateBinary(explicit: string | undefined, source: '--vault-bin'
       'preflight',
       'no Vault server binary found: neither `vault` nor `bao` is on PATH',
       INSTALL_HINT,
+      { kind: 'not-found' },
     );
   return resolveWrapper(found);
 }

@@ -83,6 +83,7 @@ export type VaultErrorKind =
   | 'tls-expired' // the certificate (or one in its chain) is out of its validity period
   | 'tls' // another TLS failure (see `code`)
   | 'ca-file' // the CA file we were given cannot be read
+  | 'not-vault' // something answered over HTTP, but not with Vault's JSON
   | 'http'; // the server answered with an error status
 
 export class VaultError extends Error {
@@ -249,7 +250,7 @@ export class VaultClient {
         throw new VaultError(
           method,
           `/v1/${path}`,
-          'http',
+          'not-vault',
           `${res.status} with a body that is not JSON (is this a Vault server?)`,
           res.status,
         );

@@ -15,6 +15,7 @@ import {
 } from '../../src/airflow/backend/index.js';
 import { renderDag, renderGitignore } from '../../src/airflow/templates.js';
 import { UsageError } from '../../src/errors.js';
+import { GITIGNORE_ENTRIES } from '../../src/sandbox/index.js';
 
 const target = {
   url: 'http://127.0.0.1:8200',
@@ -149,9 +150,9 @@ describe('example DAG', () => {
 
 describe('.gitignore', () => {
   it('adds what is missing and keeps what the user has', () => {
-    const out = renderGitignore('node_modules/\n.env\n');
+    const out = renderGitignore('node_modules/\n.env\n', GITIGNORE_ENTRIES);
     expect(out.startsWith('node_modules/\n.env\n')).toBe(true);
     expect(out).toContain('.sandbox/');
-    expect(renderGitignore(out)).toBe(out);
+    expect(renderGitignore(out, GITIGNORE_ENTRIES)).toBe(out);
   });
 });

@@ -28,7 +28,7 @@ import { rootTokenCharsProblem } from '../../src/validate/root-token.js';
 import { dagsDirProblem } from '../../src/validate/dags-dir.js';
 import { dagTaskIds, TASK_ID_MAX } from '../../src/airflow/templates.js';
 import { checkSandboxState } from '../../src/validate/sandbox-dir.js';
-import { sandboxPaths } from '../../src/sandbox.js';
+import { sandboxLayout } from '../../src/sandbox/index.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const NOBODY = 65534;
@@ -129,7 +129,7 @@ describe('private files', () => {
 
   it('checkSandboxState finds a planted entry before anything starts', () => {
     const dir = tmp();
-    const paths = sandboxPaths(dir);
+    const paths = sandboxLayout(dir);
     checkSandboxState(paths); // nothing there: fine
     mkdirSync(paths.stateDir);
     symlinkSync('/etc/passwd', paths.serverLog);
