@@ -274,6 +274,17 @@ describe('stopping a run: only what is proven ours, all of it', () => {
     expect(isAlive(c.grandchild)).toBe(false);
   });
 
+  it('finds a component whose pid the record lost (the CLI killed between the spawn and the record)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'css-run-'));
+    dirs.push(home);
+    const runId = '9999aaaa9999aaaa';
+    const c = await fakeComponent(home, runId);
+    const r = await stopRun(record(home, runId, []), { graceMs: 5_000 });
+    expect(r.left).toEqual([]);
+    expect(isAlive(c.pid)).toBe(false);
+    expect(isAlive(c.grandchild)).toBe(false);
+  });
+
   it('SIGKILL after the grace period for a component that ignores SIGTERM', async () => {
     const home = mkdtempSync(join(tmpdir(), 'css-run-'));
     dirs.push(home);

@@ -118,7 +118,11 @@ export class AirflowRun {
       startedAt: new Date(since).toISOString(),
       kept: false,
       components: [],
+      ...(plan.uiUrl ? { ui: { url: plan.uiUrl, signIn: '' } } : {}),
     };
+    // The intent first: a CLI killed between a spawn and the pid's record leaves processes that
+    // carry the run's id and run in its home, which the record then lets `down` find (stop.ts).
+    hooks.record(this.record);
     for (const spec of plan.components) {
       const c = spawnComponent(req.airflow.bin, spec, env, req.home, join(outDir, `${spec.name}.log`));
       this.running.push(c);
@@ -130,7 +134,6 @@ export class AirflowRun {
         ...(ticks !== null ? { startTicks: ticks } : {}),
       });
     }
-    if (plan.uiUrl) this.record.ui = { url: plan.uiUrl, signIn: '' };
     hooks.record(this.record);
     const names = plan.components.map((c) => `${c.name}${c.port ? ` (127.0.0.1:${c.port})` : ''}`);
     hooks.say(`starting ${names.join(', ')}`);

@@ -19,6 +19,7 @@ import {
   processesWithEnv,
   processTable,
   startTicks,
+  type ProcessEntry,
 } from '../../process-table.js';
 import { COMPONENT_LABEL, type ComponentName } from './components.js';
 import { RUN_ID_ENV, type AirflowRunRecord, type RunComponentRecord } from './record.js';
@@ -57,10 +58,29 @@ export function proveComponent(c: RunComponentRecord, rec: AirflowRunRecord): Co
   return { ours: false, why: `pid ${c.pid} is an airflow process outside ${rec.home}: not this sandbox's ${label}` };
 }
 
-/** Every live process of the run: the proven components, what they started, and what carries the run's id. */
+/** Airflow processes working in the run's private AIRFLOW_HOME (where /proc tells), whatever their environment shows. */
+function airflowIn(home: string, table: ProcessEntry[]): number[] {
+  return table
+    .filter((p) => p.pid !== process.pid && cwdIs(p.pid, home) && processCommandLine(p.pid)?.includes('airflow'))
+    .map((p) => p.pid);
+}
+
+function cwdIs(pid: number, dir: string): boolean {
+  const cwd = canReadEnviron() ? cwdOf(pid) : null;
+  return cwd !== null && same(cwd, dir);
+}
+
+/**
+ * Every live process of the run: the proven components, what they started, what carries the run's
+ * id, and the airflow processes in its private home (a component whose pid the record lost).
+ */
 export function runProcesses(rec: AirflowRunRecord, leaders: number[]): number[] {
   const table = processTable();
-  const all = new Set([...familyOf(leaders, table), ...processesWithEnv(RUN_ID_ENV, rec.runId, table)]);
+  const all = new Set([
+    ...familyOf(leaders, table),
+    ...processesWithEnv(RUN_ID_ENV, rec.runId, table),
+    ...airflowIn(rec.home, table),
+  ]);
   all.delete(process.pid);
   return [...all].filter(isAlive);
 }
