@@ -18,6 +18,7 @@ import { type FactsRead, readFacts, type SandboxFacts, type SeededSet, type Serv
 import { findSandboxDir, fromSandbox, sandboxLayout, type SandboxPaths } from './layout.js';
 import { assertSandboxTrusted, configEntries, recordEntries } from './trust.js';
 
+export * from './entries.js';
 export * from './facts.js';
 export * from './layout.js';
 export { assertSandboxTrusted, sandboxLinks } from './trust.js';

@@ -116,8 +116,8 @@ export const SETTINGS = [
     persisted: true,
     commands: CREATE,
     group: 'create',
-    help: 'permit a non-loopback --address (the dev server has no TLS)',
-    doc: 'permit a non-loopback `--address`. Refused otherwise: a dev server has no TLS and serves a root token',
+    help: 'permit a non-loopback --address (a dev server runs unsealed with a root token)',
+    doc: 'permit a non-loopback `--address`. Refused otherwise: a dev server runs unsealed with a root token, and speaks plain HTTP unless `--tls`',
   },
   {
     key: 'rootToken',

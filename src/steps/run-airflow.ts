@@ -21,7 +21,8 @@ import { signInFor } from '../airflow/run/sign-in.js';
 import { readFacts, recordAirflowRun } from '../sandbox/index.js';
 import { SANDBOX_ID_ENV } from '../vault/identity.js';
 import { runFailureError } from './run-failure.js';
-import type { CreateContext } from './context.js';
+import { type AirflowCheck, defineStep, type FlowContext, type StepContext } from './context.js';
+import { skipAirflowRun } from './airflow-check-level.js';
 
 const STEP = 'check run';
 const READY_TIMEOUT_S = 180;
@@ -52,7 +53,7 @@ function stopSummary(r: StopResult | undefined, what: string): string {
 }
 
 /** Components a previous run left (--keep, or a CLI killed before it could stop them): stopped first. */
-async function stopLeftover(ctx: CreateContext, say: (m: string) => void): Promise<void> {
+async function stopLeftover(ctx: FlowContext, say: (m: string) => void): Promise<void> {
   const rec = readFacts(ctx.paths).facts.airflowRun;
   if (!rec) return;
   const r = await stopRun(rec);
@@ -62,7 +63,7 @@ async function stopLeftover(ctx: CreateContext, say: (m: string) => void): Promi
 }
 
 /** For each seeded connection, the lines its task logged when it resolved it. */
-function connectionLines(ctx: CreateContext, tasks: TaskEnd[]): { id: string; task: string; lines: string[] }[] {
+function connectionLines(ctx: FlowContext, tasks: TaskEnd[]): { id: string; task: string; lines: string[] }[] {
   const ids = ctx.settings.connections.map((c) => c.id);
   const taskIds = dagTaskIds(ids);
   return ids.map((id) => {
@@ -72,7 +73,7 @@ function connectionLines(ctx: CreateContext, tasks: TaskEnd[]): { id: string; ta
   });
 }
 
-export async function runAirflow(ctx: CreateContext): Promise<void> {
+async function runAirflow(ctx: StepContext<'airflow' | 'airflowChecks'>) {
   const s = ctx.settings;
   const airflow = ctx.airflow;
   if (!airflow) throw new StepError(STEP, '--check run needs Airflow, and none was found', 'add --with-airflow');
@@ -86,7 +87,7 @@ export async function runAirflow(ctx: CreateContext): Promise<void> {
   await stopLeftover(ctx, say);
 
   // The user's environment with the sandbox .env sourced by bash, as the probe gets it.
-  const base = probeEnv((await userEnvironment(process.env, ctx.paths.env)).env);
+  const base = probeEnv((await userEnvironment(ctx.services.env, ctx.paths.env)).env);
   const run = new AirflowRun(
     {
       airflow,
@@ -103,7 +104,8 @@ export async function runAirflow(ctx: CreateContext): Promise<void> {
     },
     { record: (rec) => recordAirflowRun(ctx.paths, STEP, rec), say },
   );
-  ctx.undo.push(async () => void (await run.stop()));
+  // Stopped again whatever happens: the command's clean-up (a failure, an interrupt) calls it too.
+  ctx.spawned.airflow = run;
   let outcome;
   try {
     outcome = await run.execute();
@@ -121,16 +123,17 @@ export async function runAirflow(ctx: CreateContext): Promise<void> {
   }
 
   const missing: string[] = [];
+  const airflowChecks: AirflowCheck[] = [...ctx.airflowChecks];
   for (const c of connectionLines(ctx, outcome.tasks)) {
     if (!c.lines.length) missing.push(`${c.id} (task ${c.task})`);
     for (const l of c.lines) ctx.report.info(`${c.id}, from the log of task ${c.task}: ${l}`);
-    ctx.airflowChecks.push({ id: c.id, kind: 'run', ok: c.lines.length > 0, detail: c.lines.join(' | ') });
+    airflowChecks.push({ id: c.id, kind: 'run', ok: c.lines.length > 0, detail: c.lines.join(' | ') });
   }
   if (missing.length)
     ctx.report.warn(
       `the run succeeded, but no 'Resolved' line was logged for ${missing.join(', ')}: the DAG may have been edited`,
     );
-  ctx.airflowChecks.push({
+  airflowChecks.push({
     id: 'example_secrets_dag',
     kind: 'run',
     ok: true,
@@ -139,11 +142,24 @@ export async function runAirflow(ctx: CreateContext): Promise<void> {
 
   if (s.keep) {
     const signIn = await signInFor(airflow, ctx.paths.airflowHome, run.env());
-    ctx.keptRun = run.keep(signIn);
-    const ui = ctx.keptRun?.ui;
+    const keptRun = run.keep(signIn);
+    const ui = keptRun?.ui;
     say(`kept running for you${ui ? `: the Airflow UI is at ${ui.url} (${signIn})` : ''}`);
-    return;
+    return { airflowChecks, ...(keptRun ? { keptRun } : {}) };
   }
   say(stopSummary(await run.stop(), 'the Airflow this run started'));
   ctx.report.info(`Airflow's output and task logs stay in ${relative(process.cwd(), ctx.paths.airflowHome)}`);
+  return { airflowChecks };
 }
+
+export const runAirflowStep = defineStep({
+  title: "Run example_secrets_dag through Airflow's scheduler",
+  needs: ['airflow', 'airflowChecks'],
+  plan: (ctx) => ({
+    lines: [
+      `would start Airflow ${ctx.airflow?.version ?? ''} ${ctx.airflow?.major === '2' ? 'scheduler' : 'API server, scheduler and DAG processor'} in ${relative(process.cwd(), ctx.paths.airflowHome)}, trigger example_secrets_dag and ${ctx.settings.keep ? 'leave them running (--keep)' : 'stop them again'}`,
+    ],
+  }),
+  run: runAirflow,
+  skip: skipAirflowRun,
+});

@@ -11,7 +11,7 @@ import type { RunFailure } from '../airflow/run/run.js';
 import { describeExit, outputTail, readEnd, type RunningComponent } from '../airflow/run/spawn.js';
 import { logTail, parseTaskLog } from '../airflow/run/task-log.js';
 import type { TaskEnd } from '../airflow/run/driver.js';
-import type { CreateContext } from './context.js';
+import type { FlowContext } from './context.js';
 
 const STEP = 'check run';
 const TASK_LOG_BYTES = 256 * 1024;
@@ -52,7 +52,7 @@ function firstFailed(tasks: TaskEnd[]): TaskEnd | undefined {
 }
 
 async function tasksError(
-  ctx: CreateContext,
+  ctx: FlowContext,
   airflow: AirflowInstall,
   f: Extract<RunFailure, { kind: 'tasks' }>,
   components: RunningComponent[],
@@ -72,7 +72,7 @@ async function tasksError(
     connections: ctx.settings.connections.map((c) => c.id),
     variables: ctx.settings.variables.map((v) => v.key),
   };
-  const d = await ctx.diagnose?.({ dir: ctx.paths.dir, airflow, ids }).catch(() => null);
+  const d = await ctx.services.diagnose({ dir: ctx.paths.dir, airflow, ids }).catch(() => null);
   const why = d ? `; doctor: ${d.why}` : '';
   return new StepError(
     STEP,
@@ -84,7 +84,7 @@ async function tasksError(
 }
 
 export async function runFailureError(
-  ctx: CreateContext,
+  ctx: FlowContext,
   airflow: AirflowInstall,
   f: RunFailure,
   components: RunningComponent[],

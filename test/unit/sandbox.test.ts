@@ -17,6 +17,7 @@ import {
   openSandbox,
   readFacts,
   recordSeeded,
+  sandboxEntries,
   recordServerIntent,
   recordServerStarted,
   resolveConfigFile,
@@ -48,6 +49,20 @@ describe('paths: one layout', () => {
     expect(q.dag).toBe('/s/b/flows/example_secrets_dag.py');
     expect(q.policy).toBe('/team/policy.hcl');
     expect(sandboxLayout('/s/b', { dagsDir: '/abs/dags' }).dagsDir).toBe('/abs/dags');
+  });
+
+  it('the list of entries names every path of the layout once, with its kind, secrecy and owner', () => {
+    const p = sandboxLayout('/s/b');
+    const entries = sandboxEntries(p);
+    expect(entries.map((e) => e.key).sort()).toEqual(Object.keys(p).sort());
+    for (const e of entries) expect(e.path).toBe(p[e.key]);
+    const byKey = new Map(entries.map((e) => [e.key, e]));
+    // What the README says of each: .env and the banner hold the token, .sandbox is the tool's own.
+    expect(byKey.get('env')).toMatchObject({ kind: 'file', secret: true, owner: 'user' });
+    expect(byKey.get('serverOut')).toMatchObject({ kind: 'file', secret: true, owner: 'ours' });
+    expect(byKey.get('stateDir')).toMatchObject({ kind: 'dir', owner: 'ours' });
+    expect(byKey.get('dagsDir')).toMatchObject({ kind: 'dir', owner: 'user' });
+    for (const e of entries) expect(e.owner === 'ours', e.key).toBe(e.path.startsWith('/s/b/.sandbox'));
   });
 
   it('which sandbox a command means: the dir given, else the cwd when it holds secrets-sandbox.yaml, else ./secrets-sandbox', () => {
