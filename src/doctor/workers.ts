@@ -11,7 +11,7 @@
  */
 import { describeSource, type BackendRead } from '../airflow/backend/index.js';
 import { describeException, rootCause, taskSideMisses, type ProbeReport, type WorkerView } from '../airflow/probe.js';
-import { type Check, type CheckInput, fail, ok, skip, warn } from './types.js';
+import { type CheckInput, defineCheck, fail, ok, skip, warn } from './types.js';
 
 const PREFIX = 'AIRFLOW__WORKERS__SECRETS_BACKEND';
 
@@ -81,7 +81,7 @@ function missText(p: ProbeReport, w: WorkerView): { text: string; lines: string[
   return { text: lines.join('; '), lines };
 }
 
-export const workers: Check = {
+export const workers = defineCheck({
   id: 'workers',
   title: "The task side's backend ([workers], Airflow 3)",
   link: 'config source',
@@ -125,4 +125,4 @@ export const workers: Check = {
       );
     return ok(`tasks use their own backend (${what}), and it resolves every id too`);
   },
-};
+});

@@ -87,7 +87,7 @@ async function runAirflow(ctx: StepContext<'airflow' | 'airflowChecks'>) {
   await stopLeftover(ctx, say);
 
   // The user's environment with the sandbox .env sourced by bash, as the probe gets it.
-  const base = probeEnv((await userEnvironment(ctx.services.env, ctx.paths.env)).env);
+  const base = probeEnv((await userEnvironment(ctx.services.env, ctx.paths.env)).env, ctx.paths.airflowHome);
   const run = new AirflowRun(
     {
       airflow,

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { readBackendSettings } from '../../src/airflow/backend/index.js';
 import type { ConfigEntry, ProbeReport, WorkerView } from '../../src/airflow/probe.js';
-import { runChecks } from '../../src/doctor/index.js';
+import { examine } from '../../src/doctor/index.js';
 import type { CheckInput, DoctorContext } from '../../src/doctor/types.js';
 import { airflowVerdict } from '../../src/doctor/verdict.js';
 import { kwargsDifference, workers } from '../../src/doctor/workers.js';
@@ -16,11 +16,12 @@ import { kwargsDifference, workers } from '../../src/doctor/workers.js';
 const VAULT = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
 const unset: ConfigEntry = { source: 'default', value: '' };
 const fromEnv = (name: string, value: string): ConfigEntry => ({ source: 'environment', name, value });
-const found = { name: 'VaultBackend', found: true, error: null, logs: [] };
+const found = { name: 'VaultBackend', found: true, error: null, logs: [], requests: [] };
 const forbidden = {
   name: 'VaultBackend',
   found: false,
   logs: [],
+  requests: [],
   error: [
     { type: 'hvac.exceptions.VaultError', name: 'VaultError', message: 'Vault Authentication Error!, on None None' },
     { type: 'hvac.exceptions.Forbidden', name: 'Forbidden', message: 'permission denied', status: 403 },
@@ -150,7 +151,7 @@ describe("doctor's task-side check on Airflow 3", () => {
       status: 'ok',
     });
     // The verdict names the task-side check as the broken link.
-    const results = await runChecks(bad as DoctorContext, [airflowVerdict, workers]);
+    const { results } = await examine(bad as DoctorContext, [airflowVerdict, workers]);
     expect(results.find((x) => x.id === 'airflow-verdict')).toMatchObject({ status: 'fail', explainedBy: 'workers' });
   });
 
