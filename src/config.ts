@@ -16,8 +16,8 @@ import type { AuthMethodName } from './vault/auth/index.js';
 
 export const CONFIG_VERSION = 1;
 
-export type CheckLevel = 'auto' | 'vault' | 'airflow' | 'dag' | 'none';
-export const CHECK_LEVELS: readonly CheckLevel[] = ['auto', 'vault', 'airflow', 'dag', 'none'];
+/** The levels of the final check: the choices of the schema's `check` row (the wizard offers the same). */
+export type CheckLevel = Extract<(typeof SETTINGS)[number], { key: 'check' }>['choices'][number];
 export type StorageFormat = 'uri' | 'fields';
 export const STORAGE_FORMATS: readonly StorageFormat[] = ['uri', 'fields'];
 

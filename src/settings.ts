@@ -62,6 +62,7 @@ export interface CreateOptions {
   format?: string;
   force?: boolean;
   dryRun?: boolean;
+  keep?: boolean;
   allowRemote?: boolean;
   auth?: string;
   secretIdTtl?: string;
@@ -128,6 +129,8 @@ export interface Settings {
   format: StorageFormat;
   force: boolean;
   dryRun: boolean;
+  /** --check run: leave the Airflow components running after a successful run. */
+  keep: boolean;
   allowRemote: boolean;
   /** How Airflow logs in: the root token, or an AppRole under a read-only policy. */
   auth: AuthMethodName;
@@ -297,6 +300,12 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     | AirflowVersion
     | 'auto';
   const check = PARSERS.check(v.check, where('check')) as CheckLevel;
+  if ((check === 'dag' || check === 'run') && v.dag === false)
+    throw new UsageError(`--check ${check} runs the example DAG, but --no-dag leaves it out: drop --no-dag`);
+  if (opts.keep && check !== 'run')
+    throw new UsageError(
+      `--keep keeps the Airflow components of a real run running, but the check is '${check}': add --check run`,
+    );
   const format = v.format === undefined ? undefined : (PARSERS.format(v.format, where('format')) as StorageFormat);
   const kvVersion = (v.kvVersion === 1 ? 1 : 2) as 1 | 2;
   const auth = PARSERS.auth(v.auth, where('auth'));
@@ -392,6 +401,7 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     format: format ?? 'uri',
     force: opts.force ?? false,
     dryRun: opts.dryRun ?? false,
+    keep: opts.keep ?? false,
     allowRemote,
     auth,
     secretIdTtl,

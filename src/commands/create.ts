@@ -1,7 +1,7 @@
 /**
  * The create flow (also `up` and `doctor --fix`): resolve, then the ordered steps, one run at a time
  * per sandbox. If a step fails or the run is interrupted (SIGINT, SIGTERM, SIGHUP), a server this
- * run started is stopped again: no orphans. `--dry-run` is made of the steps' plans.
+ * run started is stopped again, and so are the Airflow components of a real run: no orphans. `--dry-run` is made of the steps' plans.
  */
 import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -30,6 +30,7 @@ import { nextStepsStep } from '../steps/next-steps.js';
 import { chooseBinary, preflightStep, probeWritable } from '../steps/preflight.js';
 import { readyStep } from '../steps/ready.js';
 import { resolve } from '../steps/resolve.js';
+import { runAirflowStep } from '../steps/run-airflow.js';
 import { secretPaths, seedStep } from '../steps/seed.js';
 import { startStep, stopStartedServer } from '../steps/start.js';
 import { verifyAccessStep } from '../steps/verify-access.js';
@@ -58,6 +59,7 @@ const FLOW: readonly Step[] = [
   writeFilesStep,
   checkStep,
   checkAirflowStep,
+  runAirflowStep,
   nextStepsStep,
 ];
 
@@ -241,7 +243,7 @@ async function runLocked(ctx: FlowContext, mode: OutputMode, lock: Lock): Promis
   // Stops the server this run started, once, and notes how that went for the closing sentence.
   const stop = () => {
     const pid = ctx.spawned.serverPid;
-    stopping ??= stopStartedServer(ctx).then((left) => {
+    stopping ??= stopStarted(ctx).then((left) => {
       if (pid !== undefined && left) end.serverLeft = pid;
       else if (pid !== undefined) end.serverStopped = true;
       return left;
@@ -258,7 +260,7 @@ async function runLocked(ctx: FlowContext, mode: OutputMode, lock: Lock): Promis
     setTimeout(() => {
       void stop().finally(() => {
         lock.release();
-        if (!mode.json) writeErr(`${interruptWords(abort.signal)}: stopped the server this run had started`);
+        if (!mode.json) writeErr(`${interruptWords(abort.signal)}: stopped what this run had started`);
         process.exit(130);
       });
     }, 15_000).unref();
@@ -280,6 +282,12 @@ async function runLocked(ctx: FlowContext, mode: OutputMode, lock: Lock): Promis
   } finally {
     for (const s of signals) process.off(s, onSignal);
   }
+}
+
+/** Stops what this run started: Airflow's components first (their tasks would fail on a stopped server), then the server. */
+async function stopStarted(ctx: FlowContext): Promise<boolean> {
+  await ctx.spawned.airflow?.stop().catch(() => {});
+  return stopStartedServer(ctx);
 }
 
 /** Removes a record nothing depends on any more; a failure to is not the run's failure. */

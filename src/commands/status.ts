@@ -16,6 +16,7 @@ import { notManaged, type TargetRecord } from '../target/index.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
+import { runStatus, type RunStatus } from '../airflow/run/stop.js';
 
 export interface StatusReport {
   dir: string;
@@ -39,6 +40,8 @@ export interface StatusReport {
   managed?: boolean;
   /** The server's web UI; null when it answered /ui/ without one; absent when not asked. */
   ui?: string | null;
+  /** The Airflow components `--check run --keep` left running (or a killed run left behind). */
+  airflow?: RunStatus;
 }
 
 const TIMEOUT_MS = 1500;
@@ -184,6 +187,17 @@ export async function sandboxStatus(
   probes: StatusProbes = REAL_PROBES,
 ): Promise<StatusReport> {
   const sb = await openSandbox(dirArg);
+  const report = await serverStatus(sb, dirArg, showToken, probes);
+  const run = sb.facts.status === 'corrupt' ? undefined : sb.facts.facts.airflowRun;
+  return run ? { ...report, airflow: runStatus(run) } : report;
+}
+
+async function serverStatus(
+  sb: Sandbox,
+  dirArg: string | undefined,
+  showToken: boolean,
+  probes: StatusProbes,
+): Promise<StatusReport> {
   const { dir, paths } = sb;
   const here = dirArg === undefined ? '' : ` ${shellArg(dirArg)}`;
   const { status, facts, error } = sb.facts;
@@ -250,5 +264,18 @@ export async function statusCommand(dir: string | undefined, mode: OutputMode, s
     writeOut(`not running: ${r.reason}`);
     if (r.fix) writeOut(`fix: ${r.fix}`);
   }
+  if (r.airflow && !mode.json) for (const l of airflowLines(r.airflow)) writeOut(l);
   return healthy ? 0 : 1;
+}
+
+function airflowLines(a: RunStatus): string[] {
+  const up = a.components.filter((c) => c.running);
+  const head = a.kept ? 'Airflow (kept by --check run --keep)' : 'Airflow (left by a --check run that did not finish)';
+  const lines = [`${head}: ${up.length} of ${a.components.length} component(s) running, since ${a.started_at}`];
+  for (const c of a.components)
+    lines.push(
+      `  ${c.name}: ${c.running ? `pid ${c.pid}${c.port ? ` on 127.0.0.1:${c.port}` : ''}` : `not running (${c.why})`}`,
+    );
+  if (a.ui && up.length) lines.push(`  UI: ${a.ui.url}${a.ui.sign_in ? ` (${a.ui.sign_in})` : ''}`);
+  return lines;
 }

@@ -20,6 +20,7 @@ import {
   runProbe,
   type ProbeConnection,
   type ProbeReport,
+  taskSideMisses,
 } from '../airflow/probe.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 import { type AirflowCheck, defineStep, type FlowContext } from './context.js';
@@ -111,6 +112,12 @@ async function probeSeeded(ctx: FlowContext, airflow: AirflowInstall, env: NodeJ
     out.failures.push(`Airflow cannot build its secrets backends: ${describeException(res.init_error.chain)}`);
   judgeConnections(ctx, airflow, res, out);
   judgeVariables(ctx, res, out);
+  // Airflow 3: a task asks its own first backend ([workers] secrets_backend when set), not the server side's.
+  const taskMisses = taskSideMisses(res);
+  if (taskMisses.length)
+    out.failures.push(
+      `a task would not resolve ${taskMisses.map((id) => `'${id}'`).join(', ')} with the backend it asks first`,
+    );
   ctx.report.info(
     `probe: ${res.wallSeconds.toFixed(1)} s (Airflow's import ${(res.timings.import ?? 0).toFixed(1)} s)`,
   );

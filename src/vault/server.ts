@@ -3,14 +3,15 @@
  * would die of SIGPIPE once the CLI exits, deps.md §3), read the banner, tell our server from a
  * recycled pid, and stop it.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cancelled, StepError } from '../errors.js';
 import { ensurePrivateDir, openPrivateFile } from '../io/private.js';
 import { MAX_TEXT_BYTES, MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindowIfExists } from '../io/read.js';
 import { assertTrustedExecutable } from '../io/trust.js';
+import { isAlive } from '../process-table.js';
 import { parseAddress, portIsFree } from './address.js';
 import { parseBanner, type Banner } from './banner.js';
 import type { ServerBinary } from './binary.js';
@@ -247,28 +248,8 @@ async function exitedEarly(
   );
 }
 
-/** The command line of a live process, or null when there is none (or it cannot be read). */
-export function processCommandLine(pid: number): string | null {
-  try {
-    if (existsSync(`/proc/${pid}/cmdline`)) {
-      // The kernel's record of a process, not a file a user can plant: read directly (as in src/process.ts).
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() || null;
-    }
-    return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-/** True while the process runs. A zombie (exited, not yet reaped by whoever adopted it) counts as gone. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  return !isZombie(pid);
-}
+// Where a process's facts are read (src/process-table.ts): re-exported for the callers that know them from here.
+export { isAlive, processCommandLine } from '../process-table.js';
 
 /**
  * SIGTERM the server's process group, wait until it is gone (a zombie counts as gone), SIGKILL
@@ -294,16 +275,6 @@ export async function stopAndWait(pid: number, graceMs = 10_000, killWaitMs = 5_
   deadline = Date.now() + killWaitMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(25);
   return !isAlive(pid);
-}
-
-/** An exited process lingers as a zombie until its (adoptive) parent reaps it; for us it is gone. */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); // the kernel's, like /proc/<pid>/cmdline above
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
 }
 
 /**

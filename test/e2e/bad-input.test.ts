@@ -34,6 +34,17 @@ export const CASES: Case[] = [
   { name: 'missing value for --address', args: ['--yes', '--address'], says: ['--address', 'needs a value'] },
   { name: 'missing value for --conn', args: ['--yes', '--conn'], says: ['--conn', 'needs a value'] },
   { name: '--dag with --no-dag', args: ['--yes', '--dag', '--no-dag'], says: ['--no-dag'] },
+  { name: '--keep without --check run', args: ['--yes', '--keep'], says: ['--keep', '--check run'] },
+  {
+    name: '--check run with --no-dag',
+    args: ['--yes', '--check', 'run', '--no-dag'],
+    says: ['--check run', '--no-dag'],
+  },
+  {
+    name: '--check dag with --no-dag',
+    args: ['--yes', '--check', 'dag', '--no-dag'],
+    says: ['--check dag', '--no-dag'],
+  },
   { name: 'no TTY and no --yes', args: [], says: ['--yes'] },
   { name: '--conn without =', args: ['--yes', '--conn', 'smtp_default'], says: ["'smtp_default'", 'ID=URI'] },
   { name: 'empty connection id', args: ['--yes', '--conn', '=smtp://h'], says: ["connection id ''", 'is empty'] },
