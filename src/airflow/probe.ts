@@ -85,6 +85,8 @@ export interface IdVerdict {
   value?: string | null;
   /** What Vault handed Airflow for a connection before Airflow parsed it (a conn_uri, or the fields as JSON). */
   raw?: string;
+  /** The secret Vault's backend read: its keys, and those whose value is null (never a value). */
+  secret?: { keys: string[]; null: string[] };
 }
 
 export interface ConfigEntry {
@@ -118,7 +120,14 @@ export interface ProbeReport {
   connections: Record<string, IdVerdict>;
   variables: Record<string, IdVerdict>;
   /** With list: what Vault listed where each VaultBackend looks (the ids asked about). */
-  listing?: { kind: 'connections' | 'variables'; path: string; keys: string[]; error: ProbeException[] | null }[];
+  listing?: {
+    kind: 'connections' | 'variables';
+    path: string;
+    keys: string[];
+    error: ProbeException[] | null;
+    /** The requests the listing sent (its login among them, when it was the first to log in). */
+    requests?: SentRequest[];
+  }[];
   /** Wall time of the whole process, in seconds, measured from Node. */
   wallSeconds: number;
 }

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { relative } from 'node:path';
 import { CHECKS, examine } from '../doctor/index.js';
 import { buildDoctorContext, type DoctorOptions } from '../doctor/context.js';
-import { askAirflowCommand, reloadEnv } from '../doctor/fixes.js';
+import { askAirflowCommand, reloadEnv, toolMade } from '../doctor/fixes.js';
 import type { CheckResult, DoctorContext } from '../doctor/types.js';
 import type { Judged } from '../doctor/verdict.js';
 import { cachedAirflow, cachedVenv, installCachedAirflow, type PinnedMajor } from '../airflow/pinned.js';
@@ -102,7 +102,7 @@ async function repair(
   opts: DoctorCommandOptions,
 ): Promise<{ ctx: DoctorContext; judged: Judged; report: FixReport }> {
   const broken = judged.results.filter((r) => r.status === 'fail' && r.repairable);
-  const sb = ctx.sandbox;
+  const sb = toolMade(ctx);
   if (!broken.length) return { ctx, judged, report: { applied: false, said: ['nothing --fix can repair'] } };
   if (!sb?.config.exists)
     return {

@@ -15,7 +15,7 @@ import { VaultError, type VaultClient } from '../vault/client.js';
 import { shellArg } from '../ui/invocation.js';
 import { airflowsClient, serverClient } from './clients.js';
 import { apiPath, askedAirflow, failedRequest, type IdKind, vaultAnswers } from './evidence.js';
-import { kwargsFix, upFix } from './fixes.js';
+import { kwargsFix, serverCli, toolMade, upFix } from './fixes.js';
 import { effectiveMount } from './mount.js';
 import { secretShapeProblem } from './provider-rules.js';
 import { type CheckInput, type CheckOutcome, fail, ok, type SecretReads, skip, warn } from './types.js';
@@ -112,15 +112,16 @@ async function missFix(ctx: Input, kind: Kind, at: Place, id: string): Promise<s
   const admin = serverClient(ctx);
   const folder = admin ? await foundUnder(admin, at, id) : undefined;
   if (folder !== undefined) return kwargsFix(ctx, { [`${kind}_path`]: { set: folder } });
-  return ctx.sandbox ? upFix(ctx.sandbox) : undefined;
+  return upFix(ctx);
 }
 
 /** A command that adds the read rule to the token's own policy (run with a token that may write policies). */
 function policyFix(ctx: Input, at: Place): string {
   const name = ctx.login.policies.find((p) => p !== 'default' && p !== 'root') ?? 'airflow';
   const line = policyLine(readGlob(at.mount, at.base, at.kv)).replace(/\n/g, '\\n');
-  const bin = ctx.sandbox?.facts.facts.bin ? shellArg(ctx.sandbox.facts.facts.bin) : 'vault';
-  return `{ ${bin} policy read ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${bin} policy write ${shellArg(name)} -`;
+  const bin = `${serverCli(ctx)}`;
+  const addr = `-address=${shellArg(ctx.access.url)}`;
+  return `{ ${bin} policy read ${addr} ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${bin} policy write ${addr} ${shellArg(name)} -`;
 }
 
 async function policyHint(ctx: Input, at: Place): Promise<string> {
@@ -192,12 +193,13 @@ async function idsToAsk(ctx: Input, kind: Kind, at: Place | undefined): Promise<
   return listed.filter((k) => !k.endsWith('/'));
 }
 
-function noneKnown(ctx: Input, kind: Kind, at: Place): Outcome {
+function noneKnown(ctx: Input, kind: Kind, at: Place, listed: boolean): Outcome {
+  const where = listed ? `, and none listed under ${at.mount}/${at.base}/` : '';
   const seeded = kind === 'connections' ? ctx.sandbox?.seeded?.connections : ctx.sandbox?.seeded?.variables;
-  if (seeded && !seeded.length) return ok(`none seeded by the sandbox, and none listed under ${at.mount}/${at.base}/`);
+  if (seeded && !seeded.length) return ok(`none seeded by the sandbox${where}`);
   const c = ctx.sandbox?.config;
   const from = !c ? 'not a sandbox' : c.exists ? `${c.label} lists none` : `no ${c.label}`;
-  return warn(`no ${kind} known (${from}) and none listed under ${at.mount}/${at.base}/`);
+  return warn(`no ${kind} known (${from})${where}`);
 }
 
 /** Without Airflow: one read per id, with Airflow's rights. */
@@ -210,7 +212,7 @@ export async function readAsAirflow(ctx: Input, kind: Kind): Promise<Outcome> {
   const client = airflowsClient(ctx);
   if (!client) return skip(`reading ${kind} needs Airflow's token, whose uses doctor does not spend`);
   const ids = await idsToAsk(ctx, kind, place);
-  if (!ids.length) return noneKnown(ctx, kind, place);
+  if (!ids.length) return noneKnown(ctx, kind, place, true);
   const read: SecretReads = new Map();
   const refused: string[] = [];
   const missed: string[] = [];
@@ -277,7 +279,7 @@ function shapeProblems(ctx: Input, kind: Kind, at: Place, read: SecretReads): Ou
     }
   }
   if (!broken.length) return undefined;
-  return { ...fail(broken.join('; '), ctx.sandbox ? upFix(ctx.sandbox) : undefined), link: 'secret shape' };
+  return { ...fail(broken.join('; '), upFix(ctx)), link: 'secret shape' };
 }
 
 /** With Airflow asked: its own lookup of each id, read from the requests its Vault backend sent. */
@@ -290,7 +292,7 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
   if (!Array.isArray(places)) return places;
   const [place] = places;
   if (!place) return skip(`no path to read ${kind} at`);
-  if (!answers.length) return noneKnown(ctx, kind, place);
+  if (!answers.length) return noneKnown(ctx, kind, place, p.listing !== undefined);
   const refused: string[] = [];
   const missed: string[] = [];
   const shape: string[] = [];
@@ -308,16 +310,16 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
         `${a.id}: Airflow cannot build it (${describeLast(a.vault.error)})${trap ? `: the URI in Vault has ${trap}` : ''}`,
       );
       // A seeded id is put back as seeded; another is stored again with its user and password encoded.
-      if (ctx.sandbox && intendedValues(ctx).connections.has(a.id)) shapeFix ??= upFix(ctx.sandbox);
+      if (toolMade(ctx) && intendedValues(ctx).connections.has(a.id)) shapeFix ??= upFix(ctx);
       else if (raw !== undefined && rawInUserinfo(raw)) shapeFix ??= reencodeFix(ctx, a.id);
-    } else if (read?.status === 200) shape.push(`${a.id}: Vault holds it, but VaultBackend returns nothing for it`);
+    } else if (read?.status === 200) shape.push(`${a.id}: ${unusable(kind, a.verdict.secret)}`);
     else if (read?.status === 404 || !a.vault.error) missed.push(a.id);
   }
   if (refused.length) return refusedRead(ctx, kind, place, refused);
   if (missed.length) return nothingAt(ctx, kind, place, missed);
   if (shape.length)
     return {
-      ...fail(shape.join('; '), shapeFix ?? (ctx.sandbox ? upFix(ctx.sandbox) : undefined)),
+      ...fail(shape.join('; '), shapeFix ?? upFix(ctx)),
       link: 'secret shape',
     };
   const found = answers.filter((a) => a.verdict.found).map((a) => a.id);
@@ -328,6 +330,17 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
       read: new Map(),
     },
   );
+}
+
+/** Why VaultBackend returns nothing for a secret Vault holds, from its keys (the probe never sees a value). */
+function unusable(kind: Kind, secret: { keys: string[]; null: string[] } | undefined): string {
+  if (!secret) return 'Vault holds it, but VaultBackend returns nothing for it';
+  if (kind === 'variables') {
+    if (!secret.keys.includes('value'))
+      return `no "value" key (keys: ${secret.keys.join(', ') || 'none'}); VaultBackend logs a warning and returns nothing`;
+    if (secret.null.includes('value')) return '"value" is null, which VaultBackend returns as "not found"';
+  }
+  return `Vault holds it (keys: ${secret.keys.join(', ') || 'none'}), but VaultBackend returns nothing for it`;
 }
 
 function describeLast(chain: { name: string; message: string }[]): string {
