@@ -68,7 +68,7 @@ describe.skipIf(skipReason)('issue 20: fixes that work when pasted', () => {
     const env = join(dir, '.env');
     const admin = String(kwargsOf(env).token);
     const made = await vaultApi(`http://127.0.0.1:${port}`, admin, 'POST', 'auth/token/create', { policies: ['root'] });
-    const stale = String((made.json?.auth as { client_token: string }).client_token);
+    const stale = String(((made.json?.auth ?? {}) as { client_token?: string }).client_token);
     await vaultApi(`http://127.0.0.1:${port}`, admin, 'POST', 'auth/token/revoke', { token: stale });
     editKwargs(env, (kw) => {
       delete kw.token;

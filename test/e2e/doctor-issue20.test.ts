@@ -208,7 +208,7 @@ describe.skipIf(skipReason)('issue 20: doctor leaves no trace on a token limited
     const admin = String(kwargsOf(env).token);
     const url = `http://127.0.0.1:${port}`;
     const made = await vaultApi(url, admin, 'POST', 'auth/token/create', { num_uses: 6, policies: ['root'] });
-    const limited = String((made.json?.auth as { client_token: string }).client_token);
+    const limited = String(((made.json?.auth ?? {}) as { client_token?: string }).client_token);
     editKwargs(env, (kw) => (kw.token = limited));
     const d = await doctorJson(w);
     expect(await usesLeft(url, admin, limited)).toBe(6);
@@ -221,7 +221,7 @@ describe.skipIf(skipReason)('issue 20: doctor leaves no trace on a token limited
     const w = ws();
     const s = await startManualServer(w, BIN as string);
     const made = await vaultApi(s.url, s.token, 'POST', 'auth/token/create', { num_uses: 6, policies: ['root'] });
-    const limited = String((made.json?.auth as { client_token: string }).client_token);
+    const limited = String(((made.json?.auth ?? {}) as { client_token?: string }).client_token);
     const d = await doctorJson(w, [], {
       AIRFLOW__SECRETS__BACKEND: PROVIDER,
       AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify({ url: s.url, token: limited }),

@@ -56,8 +56,11 @@ async function keptSecretId(api: VaultApi, roleId: string, input: SandboxAuthInp
 export const approle: AuthMethod<AppRoleAuthSpec> = {
   name: 'approle',
   title: 'AppRole',
+  brief: 'a role with a read-only policy, as in production',
   choice: 'Airflow logs in as a role that may only read its paths, as in production (writes policy.hcl)',
+  doc: 'the tool enables AppRole, creates a role bound to the policy, and gives Airflow `auth_type: approle` with its `role_id` and a `secret_id` (valid for `--secret-id-ttl`)',
   secretKwargs: ['secret_id'],
+  needs: '"role_id" and "secret_id" (vault read auth/approle/role/<role>/role-id gives the role_id)',
   placeholders: { auth_type: 'approle', role_id: '<role_id>', secret_id: '<secret_id>' },
   /** The provider's keys: `role_id` (required, as `_VaultClient` insists), `secret_id`, `auth_mount_point`. */
   fromKwargs(kw) {
