@@ -10,9 +10,9 @@ import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
 import { intendedValues } from './intended.js';
 import { rawInUserinfo, reencodeFix, uriTrap } from './values.js';
 import { userMetastore } from '../airflow/probe.js';
-import { kvApiPath, policyLine, readGlob } from '../vault/auth/policy.js';
+import { kvApiPath, POLICY_NAME, policyLine, readGlob } from '../vault/auth/policy.js';
 import { VaultError, type VaultClient } from '../vault/client.js';
-import { shellArg } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { airflowsClient, serverClient } from './clients.js';
 import { apiPath, askedAirflow, failedRequest, type IdKind, vaultAnswers } from './evidence.js';
 import { kwargsFix, serverCli, toolMade, upFix } from './fixes.js';
@@ -115,11 +115,21 @@ async function missFix(ctx: Input, kind: Kind, at: Place, id: string): Promise<s
   return upFix(ctx);
 }
 
-/** A command that adds the read rule to the token's own policy (run with a token that may write policies). */
-function policyFix(ctx: Input, at: Place): string {
+/**
+ * The read rule Airflow's policy lacks, as a step that lasts: for a sandbox this tool made, its
+ * policy comes from policy.hcl on every run (a policy edited in Vault would be undone by the next,
+ * and a login's .env holds no token that may write policies), so the rule goes into policy.hcl and
+ * `up` writes it. Elsewhere, a command that adds it to the token's own policy (run with a token that
+ * may write policies).
+ */
+export function policyFix(ctx: Pick<Input, 'sandbox' | 'login' | 'env' | 'access'>, at: Place): string {
+  const rule = policyLine(readGlob(at.mount, at.base, at.kv));
+  const sb = toolMade(ctx);
+  if (sb && ctx.login.policies.includes(POLICY_NAME))
+    return `put this in ${shellArg(sb.paths.policy)} and rerun (${selfCommand()} up ${shellArg(sb.dir)}): ${rule.replace(/\s*\n\s*/g, ' ')}`;
   const name = ctx.login.policies.find((p) => p !== 'default' && p !== 'root') ?? 'airflow';
-  const line = policyLine(readGlob(at.mount, at.base, at.kv)).replace(/\n/g, '\\n');
-  const bin = `${serverCli(ctx)}`;
+  const line = rule.replace(/\n/g, '\\n');
+  const bin = serverCli(ctx);
   const addr = `-address=${shellArg(ctx.access.url)}`;
   return `{ ${bin} policy read ${addr} ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${bin} policy write ${addr} ${shellArg(name)} -`;
 }
@@ -333,7 +343,7 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
 }
 
 /** Why VaultBackend returns nothing for a secret Vault holds, from its keys (the probe never sees a value). */
-function unusable(kind: Kind, secret: { keys: string[]; null: string[] } | undefined): string {
+export function unusable(kind: Kind, secret: { keys: string[]; null: string[] } | undefined): string {
   if (!secret) return 'Vault holds it, but VaultBackend returns nothing for it';
   if (kind === 'variables') {
     if (!secret.keys.includes('value'))

@@ -5,6 +5,9 @@
  * and Airflow sees only 403s (logged at DEBUG), the most common production failure.
  */
 
+/** The policy a sandbox binds Airflow's login to; its text is the sandbox's policy.hcl, written on every run. */
+export const POLICY_NAME = 'airflow-secrets-read';
+
 export interface PolicyInput {
   mount: string;
   connectionsPath: string;
