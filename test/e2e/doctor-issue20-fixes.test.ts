@@ -53,7 +53,7 @@ describe.skipIf(skipReason)('issue 20: fixes that work when pasted', () => {
     const d = await doctorJson(w, ['--fix'], noServer);
     expect(d.code, d.text).toBe(1);
     expect(d.json.ok).toBe(false);
-    expect(Object.keys(d.json)).toEqual(expect.arrayContaining(['ok', 'sandbox', 'verdict', 'checks']));
+    expect(Object.keys(d.json), d.text).toEqual(expect.arrayContaining(['ok', 'sandbox', 'verdict', 'checks']));
     expect(d.json.fixed?.applied).toBe(false);
     expect(d.json.fixed?.error?.message).toBeTruthy();
     expect(d.json.fixed?.said.join('\n')).toMatch(/the repair failed/);
