@@ -345,12 +345,13 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
 /** Why VaultBackend returns nothing for a secret Vault holds, from its keys (the probe never sees a value). */
 export function unusable(kind: Kind, secret: { keys: string[]; null: string[] } | undefined): string {
   if (!secret) return 'Vault holds it, but VaultBackend returns nothing for it';
+  if (!secret.keys.length) return 'Vault holds an empty secret there, which VaultBackend returns as "not found"';
   if (kind === 'variables') {
     if (!secret.keys.includes('value'))
-      return `no "value" key (keys: ${secret.keys.join(', ') || 'none'}); VaultBackend logs a warning and returns nothing`;
+      return `no "value" key (keys: ${secret.keys.join(', ')}); VaultBackend logs a warning and returns nothing`;
     if (secret.null.includes('value')) return '"value" is null, which VaultBackend returns as "not found"';
   }
-  return `Vault holds it (keys: ${secret.keys.join(', ') || 'none'}), but VaultBackend returns nothing for it`;
+  return `Vault holds it (keys: ${secret.keys.join(', ')}), but VaultBackend returns nothing for it`;
 }
 
 function describeLast(chain: { name: string; message: string }[]): string {

@@ -102,6 +102,9 @@ describe('why VaultBackend returns nothing for a secret Vault holds, from its ke
   it('a variable whose "value" is null', () => {
     expect(unusable('variables', { keys: ['value'], null: ['value'] })).toContain('"value" is null');
   });
+  it('an empty secret, which VaultBackend takes for "not found"', () => {
+    expect(unusable('connections', { keys: [], null: [] })).toContain('an empty secret');
+  });
   it('without the keys (an older probe), it says only that Vault holds it', () => {
     expect(unusable('connections', undefined)).toBe('Vault holds it, but VaultBackend returns nothing for it');
   });
