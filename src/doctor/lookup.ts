@@ -10,7 +10,9 @@ import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
 import { intendedValues } from './intended.js';
 import { rawInUserinfo, reencodeFix, uriTrap } from './values.js';
 import { userMetastore } from '../airflow/probe.js';
-import { kvApiPath, POLICY_NAME, policyLine, readGlob } from '../vault/auth/policy.js';
+import { judgePolicy, kvApiPath, POLICY_NAME, policyLine, readGlob } from '../vault/auth/policy.js';
+import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
+import { POLICY_FILE } from '../sandbox/index.js';
 import { VaultError, type VaultClient } from '../vault/client.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 import { airflowsClient, serverClient } from './clients.js';
@@ -116,17 +118,22 @@ async function missFix(ctx: Input, kind: Kind, at: Place, id: string): Promise<s
 }
 
 /**
- * The read rule Airflow's policy lacks, as a step that lasts: for a sandbox this tool made, its
- * policy comes from policy.hcl on every run (a policy edited in Vault would be undone by the next,
- * and a login's .env holds no token that may write policies), so the rule goes into policy.hcl and
- * `up` writes it. Elsewhere, a command that adds it to the token's own policy (run with a token that
- * may write policies).
+ * The read rule Airflow's policy lacks, as a step that lasts. A sandbox this tool made writes its
+ * policy from policy.hcl on every run (a policy changed in Vault is undone by the next, and a
+ * login's .env holds no token that may write policies): when policy.hcl grants the read, the rerun
+ * puts it back; else the rule goes into policy.hcl, and the rerun writes it. Elsewhere, a command
+ * that adds the rule to the token's own policy (run with a token that may write policies).
  */
-export function policyFix(ctx: Pick<Input, 'sandbox' | 'login' | 'env' | 'access'>, at: Place): string {
+export function policyFix(ctx: Pick<Input, 'sandbox' | 'login' | 'env' | 'access'>, at: Place, id = 'x'): string {
   const rule = policyLine(readGlob(at.mount, at.base, at.kv));
   const sb = toolMade(ctx);
-  if (sb && ctx.login.policies.includes(POLICY_NAME))
-    return `put this in ${shellArg(sb.paths.policy)} and rerun (${selfCommand()} up ${shellArg(sb.dir)}): ${rule.replace(/\s*\n\s*/g, ' ')}`;
+  if (sb && ctx.login.policies.includes(POLICY_NAME)) {
+    const rerun = `${selfCommand()} up ${shellArg(sb.dir)}`;
+    const hcl = readUserFileIfExists(sb.paths.policy, POLICY_READ);
+    if (hcl !== null && judgePolicy(hcl, at.mount, secretPath(at.base, id), at.kv).grants)
+      return `${rerun}  # writes ${POLICY_FILE}, which grants the read, back to Vault`;
+    return `put this in ${shellArg(sb.paths.policy)} and rerun (${rerun}): ${rule.replace(/\s*\n\s*/g, ' ')}`;
+  }
   const name = ctx.login.policies.find((p) => p !== 'default' && p !== 'root') ?? 'airflow';
   const line = rule.replace(/\n/g, '\\n');
   const bin = serverCli(ctx);
@@ -174,7 +181,7 @@ async function refusedRead(ctx: Input, kind: Kind, at: Place, ids: string[]): Pr
   return {
     ...fail(
       `Airflow's token may not read ${paths.join(', ')} (HTTP 403: its policies ${ctx.login.policies.join(', ') || 'none'} do not grant read there).${hint}`,
-      policyFix(ctx, at),
+      policyFix(ctx, at, ids[0]),
     ),
     link: 'policy',
   };

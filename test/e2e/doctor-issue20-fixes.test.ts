@@ -66,6 +66,29 @@ describe.skipIf(skipReason)('issue 20: fixes that work when pasted', () => {
     expect(text.stdout).toMatch(/problem\(s\) found/);
   });
 
+  it('an AppRole policy.hcl without the KV v2 data/ path: the fix puts the rule in policy.hcl and reruns, and doing so passes', async () => {
+    const w = ws();
+    const { dir } = await toolSandbox(w, ['--auth', 'approle']);
+    const file = join(dir, 'policy.hcl');
+    writeFileSync(
+      file,
+      'path "secret/connections/*" {\n  capabilities = ["read"]\n}\npath "secret/variables/*" {\n  capabilities = ["read"]\n}\n',
+    );
+    expect((await runCli(w, ['up'])).code).toBe(1);
+    const d = await doctorJson(w);
+    expect(d.code, d.text).toBe(1);
+    const fix = checkOf(d.json, 'connections').fix ?? '';
+    const step = /^put this in (\S+) and rerun \((.+)\): (path .*)$/.exec(fix);
+    expect(step, fix).not.toBeNull();
+    expect(step?.[1]).toBe(file);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}${step?.[3] ?? ''}\n`);
+    const rerun = await follow(step?.[2] ?? 'false', w.env, w.cwd);
+    expect(rerun.ok, rerun.output).toBe(true);
+    const again = await doctorJson(w);
+    expect(again.code, again.text).toBe(0);
+    await runCli(w, ['down']);
+  });
+
   it('a stopped server and a .env the user edited: the fix is up --force (plain up would keep the stale .env), and it works', async () => {
     const w = ws();
     const { dir } = await toolSandbox(w);

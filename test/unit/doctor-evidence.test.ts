@@ -139,6 +139,14 @@ describe('fixes doctor prints', () => {
     expect(fix).toMatch(
       / and rerun \(.* up .*\): path "secret\/data\/connections\/\*" \{ capabilities = \["read"\] \}$/,
     );
+    // policy.hcl already grants it (the policy was changed in Vault): the rerun alone puts it back.
+    writeFileSync(
+      made.sandbox?.paths.policy ?? '',
+      'path "secret/data/connections/*" {\n  capabilities = ["read"]\n}\n',
+    );
+    expect(policyFix({ ...made, login: { policies: [POLICY_NAME] } }, at, 'db')).toMatch(
+      / up \S+ {2}# writes policy\.hcl, which grants the read, back to Vault$/,
+    );
     // Elsewhere (a policy this tool does not write): the command that adds the rule, at the address Airflow uses.
     const hand = await sandboxCtx(false);
     const cmd = policyFix({ ...hand, login: { policies: ['default', 'airflow-read'] } }, at);
