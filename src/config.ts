@@ -16,8 +16,8 @@ import type { AuthMethodName } from './vault/auth/index.js';
 
 export const CONFIG_VERSION = 1;
 
-export type CheckLevel = 'auto' | 'vault' | 'airflow' | 'dag' | 'none';
-export const CHECK_LEVELS: readonly CheckLevel[] = ['auto', 'vault', 'airflow', 'dag', 'none'];
+/** The levels of the final check: the choices of the schema's `check` row (the wizard offers the same). */
+export type CheckLevel = Extract<(typeof SETTINGS)[number], { key: 'check' }>['choices'][number];
 export type StorageFormat = 'uri' | 'fields';
 export const STORAGE_FORMATS: readonly StorageFormat[] = ['uri', 'fields'];
 
@@ -234,7 +234,8 @@ function typeOf(v: unknown): string {
 /** One thing the user said that belongs in the file: a dotted schema path, or an entry of a list section. */
 export interface ConfigEdit {
   path: string[];
-  value: string | number | boolean;
+  /** null removes the key (a connection or variable the user chose to drop). */
+  value: string | number | boolean | null;
 }
 
 export const CONFIG_HEADER =
@@ -306,6 +307,14 @@ async function applyEdits(
     for (const e of group) {
       const leaf = e.path[e.path.length - 1] ?? '';
       const pair = index.get(leaf);
+      if (e.value === null) {
+        if (pair) {
+          m.items.splice(m.items.indexOf(pair), 1);
+          index.delete(leaf);
+          changed = true;
+        }
+        continue;
+      }
       const current = pair && yaml.isScalar(pair.value) ? pair.value.value : undefined;
       if (
         pair &&

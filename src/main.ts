@@ -187,13 +187,19 @@ function printError(e: unknown, json: boolean, argv: string[]): void {
   if (json) {
     const body: Record<string, unknown> = { ok: false, exit_code: exitCodeOf(e), error: message };
     if (e instanceof StepError)
-      Object.assign(body, { step: e.step, fix: e.fix === undefined ? undefined : redact(e.fix) });
+      Object.assign(body, {
+        step: e.step,
+        fix: e.fix === undefined ? undefined : redact(e.fix),
+        details: e.details?.map((l) => redact(l)),
+      });
     process.stdout.write(redact(JSON.stringify(body, null, 2)) + '\n');
     return;
   }
   if (e instanceof UsageError) process.stderr.write(`error: ${message}\n`);
   else if (e instanceof StepError)
-    process.stderr.write(`✖ ${e.step}: ${message}\n${e.fix ? `  fix: ${redact(e.fix)}\n` : ''}`);
+    process.stderr.write(
+      `✖ ${e.step}: ${message}\n${(e.details ?? []).map((l) => `    ${redact(l)}\n`).join('')}${e.fix ? `  fix: ${redact(e.fix)}\n` : ''}`,
+    );
   else if (e instanceof Cancelled) process.stderr.write(`${message}\n`);
   // One line; the stack only when asked for (it helps a bug report, not the user).
   else
