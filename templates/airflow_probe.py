@@ -415,8 +415,91 @@ def main():
     ask(backends, "get_connection", "connections", Connection.get_connection_from_secrets, conn_answer)
     ask(backends, "get_variable", "variables", variable_get(Variable), var_answer)
     OUT["timings"]["lookups"] = time.time() - t
+    if REQ.get("major", "3") == "3":
+        ask_task_side(conf)
     OUT["timings"]["total"] = time.time() - T0
     answer()
+
+
+WORKER_PREFIX = "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARG__"
+
+
+def worker_backend():
+    """The backend a task builds first on Airflow 3: from [workers] secrets_backend and
+    secrets_backend_kwargs when the class is set, else from [secrets] (the SDK's
+    get_custom_secret_backend(worker_mode=True), what ensure_secrets_backend_loaded does in a task)."""
+    try:
+        from airflow.sdk.configuration import get_custom_secret_backend
+    except ImportError:
+        from airflow.configuration import get_custom_secret_backend
+    return get_custom_secret_backend(worker_mode=True)
+
+
+def task_lookup(fn):
+    """One lookup of the task side's backend: (value, error, log lines, the HTTP requests it sent)."""
+    sent = []
+    saved = RECORDING["requests"]
+    RECORDING["requests"] = sent
+    try:
+        got, err, logs = captured(fn)
+    finally:
+        RECORDING["requests"] = saved
+    return got, err, logs, sent
+
+
+def ask_task_side(conf):
+    """Airflow 3, when any [workers] secrets option is set: that backend built and asked alone for
+    each id, as a task would ask it."""
+    wcfg = {}
+    for key in ("secrets_backend", "secrets_backend_kwargs"):
+        entry = source_of("workers", key)
+        try:
+            entry["value"] = conf.get("workers", key, fallback="")
+        except BaseException as e:
+            entry["error"] = chain(e)
+        wcfg[key] = entry
+    wper = sorted(
+        k[len(WORKER_PREFIX) :].lower()
+        for k in os.environ
+        if k.startswith(WORKER_PREFIX) and len(k) > len(WORKER_PREFIX)
+    )
+    if not (any(e["source"] != "default" for e in wcfg.values()) or wper):
+        return
+    W = {
+        "config": wcfg,
+        "per_key_kwargs": wper,
+        "section": "workers" if wcfg["secrets_backend"].get("value") else "secrets",
+        "backend": None,
+        "init_error": None,
+        "connections": {},
+        "variables": {},
+    }
+    wb, werr, wlogs = captured(worker_backend)
+    if werr is not None:
+        W["init_error"] = {"chain": chain(werr), "logs": wlogs}
+    elif wb is not None:
+        W["backend"] = backend_info(wb)
+        for cid in REQ.get("connections", []):
+            got, berr, blogs, sent = task_lookup(lambda cid=cid: wb.get_connection(conn_id=cid))
+            W["connections"][cid] = {
+                "name": type(wb).__name__,
+                "found": got is not None,
+                "conn": conn_view(got),
+                "error": chain(berr) if berr else None,
+                "logs": blogs,
+                "requests": sent,
+            }
+        for key in REQ.get("variables", []):
+            got, berr, blogs, sent = task_lookup(lambda key=key: wb.get_variable(key=key))
+            W["variables"][key] = {
+                "name": type(wb).__name__,
+                "found": got is not None,
+                "value": got,
+                "error": chain(berr) if berr else None,
+                "logs": blogs,
+                "requests": sent,
+            }
+    OUT["workers"] = W
 
 
 def conn_answer(got):

@@ -5,7 +5,14 @@
  * the emulation: it fails only on what a check proved, passes only when every check its verdict
  * needs passed, and otherwise leaves the verdict to Airflow ("Airflow would decide this").
  */
-import { answeredBy, backendLabel, describeException, type IdVerdict, type ProbeReport } from '../airflow/probe.js';
+import {
+  answeredBy,
+  backendLabel,
+  describeException,
+  type IdVerdict,
+  type ProbeReport,
+  taskSideMisses,
+} from '../airflow/probe.js';
 import { airflowCause } from './cause.js';
 import { askAirflowCommand } from './fixes.js';
 import {
@@ -145,6 +152,14 @@ export const airflowVerdict = defineCheck({
     const s = summarise(p, a.version);
     const timing = `asked in one process, ${p.wallSeconds.toFixed(1)} s`;
     if (!s.ok) return fail(`${s.detail} (${timing})`, undefined, s.details);
+    // Airflow 3: what the server side resolves, a task may not (its own first backend comes from [workers]).
+    const tasks = a.major === '3' ? taskSideMisses(p) : [];
+    if (tasks.length)
+      return fail(
+        `${s.detail}, but a task's own first backend ([workers] secrets_backend) does not resolve ${tasks.join(', ')} (${timing})`,
+        undefined,
+        s.details,
+      );
     if (s.shadows.length) return warn(`${s.detail} (${timing})`, undefined, s.details);
     return ok(`${s.detail} (${timing})`, s.details);
   },
