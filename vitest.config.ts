@@ -10,6 +10,10 @@
  *   vitest cannot give one project one worker while another runs beside it (projects with
  *   different maxWorkers run one after the other), hence the lock.
  *
+ * - e2e-vault, when VAULT_BIN names a HashiCorp Vault (scripts/test.sh builds one with
+ *   scripts/setup-vault.sh): the e2e files that start and talk to a server, a second time, on it.
+ *   The other projects then still run on OpenBao's bao from .venv, as without it.
+ *
  * Time limits are not fixed: they scale with how slow this machine is right now, measured as the
  * start-up time of `node -e 0` (55 ms on a quiet 2-core runner, bench/results.md) and the load
  * average. test/support/env.ts reads the same factor (CSS_TEST_SLOWDOWN) for the helpers' limits.
@@ -39,6 +43,15 @@ function measuredSlowdown(): number {
   return Math.min(8, Math.max(1, start, load));
 }
 
+/** The HashiCorp Vault binary for the e2e-vault project. */
+const hashicorpVault = process.env.VAULT_BIN || undefined;
+/**
+ * e2e files with nothing of the server's to prove a second time: bad input starts no server, the
+ * bench measures the tool against OpenBao's own CLI, and the package test is about the npm tarball.
+ */
+const SERVER_NEUTRAL_E2E = ['test/e2e/bad-input.test.ts', 'test/e2e/bench.test.ts', 'test/e2e/package.test.ts'];
+const E2E_EXCLUDE = ['**/*.airflow.test.ts', '**/node_modules/**'];
+
 const slowdown = measuredSlowdown();
 // Worker processes inherit it, so helpers scale their own waits the same way.
 process.env.CSS_TEST_SLOWDOWN = slowdown.toFixed(2);
@@ -58,16 +71,31 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
         extends: true,
-        test: {
-          name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
-          exclude: ['**/*.airflow.test.ts', '**/node_modules/**'],
-        },
+        // OpenBao: an empty VAULT_BIN makes test/support/env.ts serverBinary() take .venv's bao.
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: E2E_EXCLUDE, env: { VAULT_BIN: '' } },
       },
       {
         extends: true,
-        test: { name: 'airflow', include: ['test/**/*.airflow.test.ts'], setupFiles: ['test/support/airflow-lock.ts'] },
+        test: {
+          name: 'airflow',
+          include: ['test/**/*.airflow.test.ts'],
+          setupFiles: ['test/support/airflow-lock.ts'],
+          env: { VAULT_BIN: '' },
+        },
       },
+      ...(hashicorpVault
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'e2e-vault',
+                include: ['test/e2e/**/*.test.ts'],
+                exclude: [...E2E_EXCLUDE, ...SERVER_NEUTRAL_E2E],
+                env: { VAULT_BIN: hashicorpVault },
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -1,45 +1,60 @@
-// Writes bench/suite.md from two runs of `scripts/test.sh` (vitest's JSON report, test-results.json,
-// and the wall time measured around the script): each file's time and its share of the summed
-// file time (files run two at a time, so the shares add up to about twice the wall time).
-// Usage: node bench/suite.mjs FRESH.json FRESH_WALL_S RERUN.json RERUN_WALL_S [NOTE]
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+// Writes bench/suite.md from two runs of `scripts/test.sh`: the per-project results it leaves in
+// test-results.projects.json (test/support/project-counts.ts) and the wall time measured around
+// the script. Each file's time and its share of the summed file time (files run two at a time,
+// so the shares add up to about twice the wall time); a file of the e2e-vault project (the second
+// pass, on HashiCorp Vault) is marked "on Vault".
+// Usage: node bench/suite.mjs FIRST.json FIRST_WALL_S SECOND.json SECOND_WALL_S [NOTE] [FIRST_LABEL] [SECOND_LABEL]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const [freshJson, freshWall, rerunJson, rerunWall, note = ''] = process.argv.slice(2);
-const files = (json) => {
-  const r = JSON.parse(readFileSync(json, 'utf8'));
-  const root = dirname(json);
-  return {
-    passed: r.numPassedTests,
-    failed: r.numFailedTests,
-    skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
-    files: new Map(r.testResults.map((f) => [relative(root, f.name), (f.endTime - f.startTime) / 1000])),
-  };
+const [firstJson, firstWall, secondJson, secondWall, note = '', firstLabel = 'cold', secondLabel = 'warm'] =
+  process.argv.slice(2);
+/** The label of a project's rows: which server its files ran on, when it is not OpenBao. */
+const SUFFIX = { 'e2e-vault': ' (on Vault)' };
+const read = (json) => {
+  const projects = JSON.parse(readFileSync(json, 'utf8'));
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  const files = new Map();
+  for (const [name, p] of Object.entries(projects)) {
+    for (const k of Object.keys(totals)) totals[k] += p[k];
+    for (const [file, seconds] of Object.entries(p.files)) files.set(`${file}${SUFFIX[name] ?? ''}`, seconds);
+  }
+  return { ...totals, projects, files };
 };
-const fresh = files(freshJson);
-const rerun = rerunJson && rerunJson !== '-' ? files(rerunJson) : null;
+const first = read(firstJson);
+const second = secondJson && secondJson !== '-' ? read(secondJson) : null;
 const sum = (m) => [...m.values()].reduce((a, b) => a + b, 0);
-const names = [...fresh.files.keys()].sort((a, b) => fresh.files.get(b) - fresh.files.get(a));
-const fs = sum(fresh.files);
-const rs = rerun ? sum(rerun.files) : 0;
+const names = [...first.files.keys()].sort((a, b) => first.files.get(b) - first.files.get(a));
+const fs = sum(first.files);
+const ss = second ? sum(second.files) : 0;
 const s = (x) => `${x.toFixed(1)} s`;
+const counts = (r) => `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`;
+const perProject = (r) =>
+  Object.entries(r.projects)
+    .map(([n, p]) => `${n} ${p.passed}`)
+    .join(', ');
 const lines = [
   '## The test suite (`scripts/test.sh`)',
   '',
-  `From a fresh clone (the machine's install cache warm: no install step ran): ${freshWall} s wall, ${fresh.passed} passed, ${fresh.failed} failed, ${fresh.skipped} skipped.` +
-    (rerun ? ` Rerun in the same clone: ${rerunWall} s wall, ${rerun.passed} passed, ${rerun.failed} failed.` : ''),
+  `${firstLabel}: ${firstWall} s wall, ${counts(first)} (passed per project: ${perProject(first)}).` +
+    (second
+      ? ` ${secondLabel}: ${secondWall} s wall, ${counts(second)} (passed per project: ${perProject(second)}).`
+      : ''),
   note,
   '',
-  `| file | fresh clone | share | ${rerun ? 'rerun | share |' : ''}`,
-  `|---|---|---|${rerun ? '---|---|' : ''}`,
+  `| file | ${firstLabel} | share | ${second ? `${secondLabel} | share |` : ''}`,
+  `|---|---|---|${second ? '---|---|' : ''}`,
   ...names.map((n) => {
-    const f = fresh.files.get(n);
-    const r = rerun?.files.get(n);
-    return `| ${n} | ${s(f)} | ${((100 * f) / fs).toFixed(1)}% |${rerun ? ` ${r === undefined ? '' : s(r)} | ${r === undefined ? '' : ((100 * r) / rs).toFixed(1) + '%'} |` : ''}`;
+    const f = first.files.get(n);
+    const r = second?.files.get(n);
+    return `| ${n} | ${s(f)} | ${((100 * f) / fs).toFixed(1)}% |${second ? ` ${r === undefined ? '' : s(r)} | ${r === undefined ? '' : `${((100 * r) / ss).toFixed(1)}%`} |` : ''}`;
   }),
   '',
 ];
+// The hand-kept part: the HashiCorp Vault build and the second pass, measured apart.
+const kept = join(ROOT, 'bench', 'suite-vault.md');
+if (existsSync(kept)) lines.push(readFileSync(kept, 'utf8'));
 writeFileSync(join(ROOT, 'bench', 'suite.md'), lines.join('\n'));
 console.error(`wrote ${join(ROOT, 'bench', 'suite.md')}`);

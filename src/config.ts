@@ -4,11 +4,12 @@
  * the yaml Document API so the user's comments and key order survive. Never holds the token, nor
  * what a run found (port bound, binary, Airflow): those are facts in `.sandbox/state.json`.
  */
-import { MAX_CONFIG_BYTES, readInputFile } from './validate/input-file.js';
-import { yamlToData } from './validate/yaml.js';
+import { MAX_CONFIG_BYTES, readUserFile } from './io/read.js';
+import { loadYaml, parseYamlDocument, yamlToData } from './io/parse.js';
 import { ConnectionValueError, parseConnectionEntry } from './airflow/spec.js';
 import { UsageError } from './errors.js';
-import type { AirflowVersion } from './airflow/backend.js';
+import { CONFIG_FILE, STATE_DIR, STATE_FILE } from './sandbox/names.js';
+import type { AirflowVersion } from './airflow/backend/index.js';
 import { SETTINGS, type SettingKey, type SettingRow } from './settings/schema.js';
 import type { Layer } from './settings/merge.js';
 
@@ -48,11 +49,7 @@ export interface ConfigFile {
 
 type Yaml = typeof import('yaml');
 
-/** yaml is CommonJS: bundled, a dynamic import hands back its exports under `default`. */
-export async function loadYaml(): Promise<Yaml> {
-  const mod = (await import('yaml')) as Yaml & { default?: Yaml };
-  return mod.default ?? mod;
-}
+export { loadYaml };
 
 const CONFIG_ROWS = (SETTINGS as readonly SettingRow[]).filter((r) => r.config !== undefined);
 
@@ -94,45 +91,32 @@ export async function loadConfig(file: string, label = file): Promise<ConfigFile
   return parseConfig(readConfigText(file, label), label);
 }
 
-/** Only a regular file, at most 1 MB, never blocking on a FIFO (src/validate/input-file.ts). */
+/** Only a regular file under the cap, never blocking on a FIFO (src/io/read.ts). */
 export function readConfigText(file: string, label = file): string {
-  return readInputFile(file, {
-    label: `config file '${label}'`,
+  return readUserFile(file, {
+    what: 'config file',
+    shownAs: label,
     fix: 'check the path given to --config',
     maxBytes: MAX_CONFIG_BYTES,
   });
 }
 
-async function parseDoc(text: string, label: string) {
-  const yaml = await loadYaml();
-  const lc = new yaml.LineCounter();
-  let doc: import('yaml').Document;
-  try {
-    doc = yaml.parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
-  } catch (e) {
-    // Deeply nested input overflows the stack as a RangeError, not a YAMLParseError (deps.md §5).
-    throw new UsageError(
-      `${label}: not valid YAML (${(e as Error).message.split('\n')[0]}); fix the file or remove it`,
-    );
-  }
-  const first = doc.errors[0];
-  if (first) {
-    const pos = first.linePos?.[0];
-    const at = pos ? `${label}:${pos.line}:${pos.col}` : label;
-    throw new UsageError(`${at}: not valid YAML: ${first.message.split('\n')[0]}; fix the file or remove it`);
-  }
-  return { yaml, doc, lc };
+const CONFIG_FIX = 'fix the file or remove it';
+
+function parseDoc(text: string, label: string) {
+  return parseYamlDocument(text, label, CONFIG_FIX);
 }
 
 export async function parseConfig(text: string, label: string): Promise<ConfigFile> {
-  const { yaml, doc, lc } = await parseDoc(text, label);
+  const parsed = await parseDoc(text, label);
+  const { yaml, doc, lc } = parsed;
   const loc = locator(yaml, doc, lc, label);
-  const raw: unknown = yamlToData(doc, label);
+  const raw: unknown = yamlToData(parsed, label, CONFIG_FIX);
   if (raw === null || raw === undefined) return {};
   const bad = (path: (string | number)[], what: string): never => {
     throw new UsageError(`${loc.where(path)}: ${path.join('.')} ${what}`);
   };
-  if (!isRecord(raw)) bad([], 'the file must be a mapping of settings (see README: secrets-sandbox.yaml)');
+  if (!isRecord(raw)) bad([], `the file must be a mapping of settings (see README: ${CONFIG_FILE})`);
   const root = raw as Record<string, unknown>;
   const shape = layout();
   allowKeys(root, [...shape.keys()], [], bad);
@@ -255,7 +239,7 @@ export const CONFIG_HEADER =
   '# create-secrets-sandbox settings: what you asked for, the source of truth for reruns and `up`.\n' +
   '# Edit freely (comments and order are kept); rerun `create-secrets-sandbox <dir>` or `up` to apply.\n' +
   '# Unset settings take their defaults (see --help). What a run found (the port it bound, the server\n' +
-  '# binary, the Airflow) lives in .sandbox/state.json. The server token is never stored here.\n' +
+  `# binary, the Airflow) lives in ${STATE_DIR}/${STATE_FILE}. The server token is never stored here.\n` +
   '# Connection URIs may hold passwords: this file is private (0600).\n' +
   '#\n' +
   '# connections:\n' +
@@ -269,7 +253,7 @@ export const CONFIG_HEADER =
 export async function editConfig(
   text: string | null,
   edits: ConfigEdit[],
-  label = 'secrets-sandbox.yaml',
+  label = CONFIG_FILE,
 ): Promise<string | null> {
   const { doc, changed } = await applyEdits(text, edits, label);
   return changed ? doc.toString({ lineWidth: 0 }) : null;
@@ -277,12 +261,12 @@ export async function editConfig(
 
 /**
  * Whether `edits` would change the config text, without writing the new text out: a dry run only
- * says "updated" or "unchanged", and printing 100,000 imported connections as YAML takes ~1 s.
+ * says "updated" or "unchanged", and printing 100,000 imported connections as YAML is felt.
  */
 export async function configWouldChange(
   text: string | null,
   edits: ConfigEdit[],
-  label = 'secrets-sandbox.yaml',
+  label = CONFIG_FILE,
 ): Promise<boolean> {
   return (await applyEdits(text, edits, label)).changed;
 }

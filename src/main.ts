@@ -24,27 +24,42 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+/**
+ * The option parseArgs refused and why, found from its tokens (never from its message): the first
+ * unknown one, or the first whose value is missing, ambiguous (another option) or not allowed.
+ */
+function refusedOption(argv: string[]): { raw: string; why: 'unknown' | 'needs a value' | 'takes no value' } | null {
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const known = OPTIONS[t.name];
+    if (!known) return { raw: t.rawName, why: 'unknown' };
+    if (known.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-'))))
+      return { raw: t.rawName, why: 'needs a value' };
+    if (known.type === 'boolean' && t.value !== undefined) return { raw: t.rawName, why: 'takes no value' };
+  }
+  return null;
+}
+
 function parse(argv: string[]) {
   try {
     return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const msg = err.message.split('\n')[0] ?? '';
-    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      const m = msg.match(/'([^']+)'/);
-      const name = (m?.[1] ?? msg).replace(/^-+/, '');
+    const refused = refusedOption(argv);
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && refused?.why === 'unknown') {
+      const name = refused.raw.replace(/^-+/, '');
       const near = (SETTINGS as readonly SettingRow[])
         .map((r) => r.flag)
         .filter((f): f is string => !!f)
         .find((f) => editDistance(f, name) <= 2);
       throw new UsageError(
-        `unknown option '${m?.[1] ?? msg}'${near ? `; did you mean --${near}?` : ''}; see create-secrets-sandbox --help`,
+        `unknown option '${refused.raw}'${near ? `; did you mean --${near}?` : ''}; see create-secrets-sandbox --help`,
       );
     }
-    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      const m = msg.match(/--?[\w-]+/);
-      throw new UsageError(`option ${m?.[0] ?? ''} needs a value; see create-secrets-sandbox --help`);
-    }
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && refused && refused.why !== 'unknown')
+      throw new UsageError(`option ${refused.raw} ${refused.why}; see create-secrets-sandbox --help`);
     if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`${msg}; see --help`);
     throw new UsageError(`${msg}; see create-secrets-sandbox --help`);
   }
@@ -133,7 +148,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'doctor': {
       const { doctorCommand } = await import('./commands/doctor.js');
-      return doctorCommand(dir, output, { fix: v.fix === true, airflowBin: v['airflow-bin'] as string | undefined });
+      return doctorCommand(dir, output, {
+        fix: v.fix === true,
+        airflowBin: v['airflow-bin'] as string | undefined,
+        config: v.config as string | undefined,
+      });
     }
     case 'up':
     case 'create': {

@@ -7,22 +7,22 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
-import type { AirflowVersion } from './airflow/backend.js';
+import type { AirflowVersion } from './airflow/backend/index.js';
 import { connIdProblem } from './airflow/connection.js';
-import {
-  configLayer,
-  parseConfig,
-  readConfigText,
-  type CheckLevel,
-  type ConfigEdit,
-  type ConfigFile,
-  type StorageFormat,
-} from './config.js';
+import { configLayer, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
 import { formatAddress, type ListenAddress } from './vault/address.js';
-import { findSandboxDir, sandboxPaths, readFacts, type SandboxFacts } from './sandbox.js';
+import {
+  assertSandboxTrusted,
+  DEFAULT_SANDBOX_DIR,
+  findSandboxDir,
+  openSandbox,
+  type Sandbox,
+  type SandboxFacts,
+  sandboxLayout,
+} from './sandbox/index.js';
 import { connectionValueProblem, isJsonForm, passwordOf } from './airflow/spec.js';
 import { findAirflow, type AirflowInstall } from './airflow/runner.js';
-import { uriRules } from './airflow/backend.js';
+import { airflowFeatures } from './airflow/backend/index.js';
 import { importAll } from './imports/index.js';
 import type { ImportNote } from './imports/types.js';
 import { merge, mergeEntries, type Entries, type Layer, type Merged, type Source } from './settings/merge.js';
@@ -32,10 +32,9 @@ import { selfCommand, shellArg } from './ui/invocation.js';
 import { checkSandboxState } from './validate/sandbox-dir.js';
 import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
-import { dockerEnvValueProblem, envValueProblem } from './airflow/templates.js';
+import { dockerEnvValueProblem, envValueProblem } from './airflow/backend/index.js';
 import { existingVaultSettings, type ExistingVaultSettings } from './target/settings.js';
 
-export const DEFAULT_DIR = 'secrets-sandbox';
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
 
 /** The create flow's options as the CLI parsed them (every prompt has one); field names are the schema's keys. */
@@ -143,6 +142,8 @@ export interface Settings {
   source: Merged['source'];
   /** What earlier runs found (state.json); a fresh object for a new or copied sandbox. */
   facts: SandboxFacts;
+  /** The sandbox these settings are for (src/sandbox): its paths, config file and records. */
+  sandbox: Sandbox;
 }
 
 function splitPair(flag: string, value: string, what: string): [string, string] {
@@ -224,34 +225,27 @@ export interface Merge {
 
 /** Step one of resolving: read the config, merge the layers, validate. No discovery, no network. */
 export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv = process.env): Promise<Merge> {
+  // The plainer problems of the dir first, named as the user named it, then the model (and its trust boundary).
   const dir = findSandboxDir(opts.dir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new UsageError(
-      `sandbox dir '${opts.dir ?? DEFAULT_DIR}' is a file, not a directory; name a new or existing directory`,
+      `sandbox dir '${opts.dir ?? DEFAULT_SANDBOX_DIR}' is a file, not a directory; name a new or existing directory`,
     );
   }
-  const paths = sandboxPaths(dir);
-  checkSandboxState(paths);
+  checkSandboxState(sandboxLayout(dir));
+  const sandbox = await openSandbox(opts.dir, { config: opts.config });
   // --config FILE is read and edited instead of <dir>/secrets-sandbox.yaml, never beside it; a later
-  // run without --config (e.g. `up`) goes on with the file the last run used.
-  const factsRead = readFacts(paths);
-  const lastFile = factsRead.facts.configFile;
-  const remembered =
-    opts.config === undefined && !existsSync(paths.config) && lastFile !== undefined && existsSync(lastFile)
-      ? lastFile
-      : undefined;
-  const configFile = opts.config !== undefined ? resolve(opts.config) : (remembered ?? paths.config);
-  const cfgLabel = relative(process.cwd(), configFile) || configFile;
-  let cfg: ConfigFile = {};
-  if (opts.config !== undefined || remembered) {
-    cfg = await parseConfig(readConfigText(configFile, opts.config ?? cfgLabel), opts.config ?? cfgLabel);
-  } else if (existsSync(paths.config)) {
-    cfg = await parseConfig(readConfigText(paths.config, cfgLabel), cfgLabel);
-  } else if (opts.requireConfig) {
+  // run without --config (e.g. `up`) goes on with the file the last run used (the sandbox model decides).
+  const { config } = sandbox;
+  if (config.error) throw config.error;
+  const configFile = config.file;
+  const cfgLabel = config.label;
+  if (!config.exists && opts.requireConfig) {
     throw new UsageError(
       `no ${cfgLabel} to start from; create the sandbox first: ${selfCommand()} ${opts.dir !== undefined ? `${shellArg(opts.dir)} ` : ''}--yes`,
     );
   }
+  const cfg: ConfigFile = config.parsed ?? {};
 
   const flags = flagsLayer(opts);
   const m = merge(flags, configLayer(cfg), envLayer(env), defaultsLayer(env));
@@ -320,11 +314,14 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
       `${where('dagsDir')} '${dagsDirRaw}' is a file, not a directory; name a directory for the example DAG`,
     );
   }
+  // The DAG folder a flag names is trusted as the config's is (src/io/trust.ts) before anything is written there.
+  if (dagsDir !== sandbox.paths.dagsDir)
+    assertSandboxTrusted(sandbox.paths, sandboxLayout(dir).config, { dagsDir, links: sandbox.facts.facts.links });
   // Probed now, so an unwritable place fails before the server starts and secrets are seeded.
   const wantDag = v.dag !== false;
   const dirBad = opts.dryRun ? null : dagsDirProblem(dir);
   if (dirBad)
-    throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_DIR}' ${dirBad}; name a directory you can write`);
+    throw new UsageError(`sandbox dir '${opts.dir ?? DEFAULT_SANDBOX_DIR}' ${dirBad}; name a directory you can write`);
   const dagsBad = wantDag && !opts.dryRun ? dagsDirProblem(dagsDir) : null;
   if (dagsBad)
     throw new UsageError(
@@ -384,7 +381,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     configFile,
     configEdits: [],
     source: m.source,
-    facts: factsRead.facts,
+    facts: sandbox.facts.facts,
+    sandbox,
   };
   if (format === undefined) delete settings.source.format;
   // One call per secret: spreading 100,000 imported connections into one call overflows the stack.
@@ -433,8 +431,9 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
       s.airflowBin === undefined && s.facts.airflowBin && existsSync(s.facts.airflowBin)
         ? s.facts.airflowBin
         : undefined;
-    airflow = await findAirflow(s.airflowBin ?? known, s.dir);
-    if (!airflow && known) airflow = await findAirflow(undefined, s.dir);
+    const venv = s.sandbox.paths.venvAirflow;
+    airflow = await findAirflow(s.airflowBin ?? known, venv);
+    if (!airflow && known) airflow = await findAirflow(undefined, venv);
   }
   if (s.airflowBin !== undefined && airflow?.bin !== s.airflowBin) {
     throw new UsageError(
@@ -447,7 +446,7 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
   }
   // A conn_uri may not deserialize on Airflow 3.0 and 3.1 (the provider's own advice: store fields there).
   if (s.source.format === undefined)
-    s.format = airflow && /^3\.[01]\./.test(airflow.version) && !said ? 'fields' : 'uri';
+    s.format = airflow && !said ? airflowFeatures(airflow.version).defaultFormat : 'uri';
   if (s.airflowVersion === '1.10' && s.format === 'fields') {
     throw new UsageError(
       `--format fields needs Airflow 2.x or later (1.10 reads only conn_uri); use --format uri with --airflow-version 1.10`,
@@ -455,7 +454,10 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
   }
 
   if (opts.import?.length) {
-    const imported = await importAll(opts.import, { rules: uriRules(s.airflowVersion), format: s.format });
+    const imported = await importAll(opts.import, {
+      rules: airflowFeatures(s.airflowVersion).uriRules,
+      format: s.format,
+    });
     // Config < import < --conn, by id; linear in the number of entries.
     const flagConns = new Set((opts.conn ?? []).map((c) => c.slice(0, c.indexOf('='))));
     const fromFlags = s.connections.filter((c) => flagConns.has(c.id));

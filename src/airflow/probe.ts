@@ -104,20 +104,16 @@ export class ProbeError extends Error {
 
 /**
  * The environment the probe (and every Airflow command of the checks) runs with: exactly what the
- * user's Airflow gets, i.e. the user's environment with the sandbox .env on top (proxies included:
- * a proxy that would catch the user's Airflow must catch the check too). Only AIRFLOW_HOME may be
- * made private, and only when the user's Airflow would start from defaults anyway (no AIRFLOW_HOME,
- * no ~/airflow/airflow.cfg), so that nothing is written into the user's home.
+ * user's Airflow gets, i.e. the user's environment with the sandbox .env sourced on top by bash
+ * (src/airflow/backend userEnvironment; proxies included: a proxy that would catch the user's
+ * Airflow must catch the check too). Only AIRFLOW_HOME may be made private, and only when the
+ * user's Airflow would start from defaults anyway (no AIRFLOW_HOME, no ~/airflow/airflow.cfg), so
+ * that nothing is written into the user's home.
  */
-export function probeEnv(
-  userEnv: NodeJS.ProcessEnv,
-  sandboxEnv: Map<string, string> | undefined,
-  privateHome?: string,
-): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...userEnv };
-  for (const [k, v] of sandboxEnv ?? []) env[k] = v;
+export function probeEnv(userEnv: ReadonlyMap<string, string>, privateHome?: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(userEnv);
   if (!env.AIRFLOW_HOME && privateHome) {
-    const home = userEnv.HOME ?? homedir();
+    const home = userEnv.get('HOME') ?? homedir();
     if (!existsSync(join(home, 'airflow', 'airflow.cfg'))) env.AIRFLOW_HOME = privateHome;
   }
   return env;

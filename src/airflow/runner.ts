@@ -2,11 +2,12 @@
  * Finds a real Airflow and asks it questions. Versions come from the package metadata of the
  * Python that runs `airflow` (a fraction of a second), not from `airflow version` (seconds).
  */
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { findOnPath } from '../vault/binary.js';
+import { readUserFileWindow } from '../io/read.js';
+import { assertTrustedExecutable } from '../io/trust.js';
 import { runFile } from '../process.js';
-import type { AirflowVersion } from './backend.js';
+import { airflowFeatures, airflowMajor, type AirflowVersion } from './backend/index.js';
 
 export interface AirflowInstall {
   bin: string;
@@ -18,18 +19,10 @@ export interface AirflowInstall {
   major: AirflowVersion;
 }
 
-export function airflowMajor(version: string): AirflowVersion {
-  if (version.startsWith('1.')) return '1.10';
-  return version.startsWith('2.') ? '2' : '3';
-}
-
 function shebangPython(script: string): string | null {
   try {
-    const fd = openSync(script, 'r');
-    const buf = Buffer.alloc(512);
-    const n = readSync(fd, buf, 0, 512, 0);
-    closeSync(fd);
-    const first = buf.subarray(0, n).toString('utf8').split('\n')[0] ?? '';
+    const head = readUserFileWindow(script, { what: 'the airflow script', maxBytes: 512, from: 'start' });
+    const first = head.split('\n')[0] ?? '';
     const m = first.match(/^#!\s*(\S+)(?:\s+(\S+))?/);
     if (!m) return null;
     // `#!/usr/bin/env python3` style
@@ -49,21 +42,22 @@ for d in ("apache-airflow", "apache-airflow-providers-hashicorp", "hvac"):
         print("")
 `;
 
-export function airflowCandidates(explicit: string | undefined, sandboxDir: string | undefined): string[] {
+/** The airflow named, then the one on PATH, then `venvAirflow` (the sandbox's venv, src/sandbox). */
+export function airflowCandidates(explicit: string | undefined, venvAirflow: string | undefined): string[] {
   const out: string[] = [];
   if (explicit) out.push(explicit);
   const onPath = findOnPath('airflow');
   if (onPath) out.push(onPath);
-  if (sandboxDir) {
-    const venv = join(sandboxDir, '.venv', 'bin', 'airflow');
-    if (existsSync(venv)) out.push(venv);
-  }
+  if (venvAirflow && existsSync(venvAirflow)) out.push(venvAirflow);
   return out;
 }
 
 export async function inspectAirflow(bin: string): Promise<AirflowInstall | null> {
+  // The script and the interpreter its #! names run as the caller: never another user's.
+  assertTrustedExecutable(bin, 'airflow');
   const python = shebangPython(bin);
   if (!python) return null;
+  assertTrustedExecutable(python, `the Python that ${bin} names in its #! line`);
   const r = await runFile(python, ['-c', VERSIONS_PY], { timeoutMs: 30_000 });
   if (r.code !== 0) return null;
   const [version = '', provider = '', hvac = ''] = r.stdout.split('\n').map((l) => l.trim());
@@ -71,8 +65,8 @@ export async function inspectAirflow(bin: string): Promise<AirflowInstall | null
   return { bin, python, version, provider: provider || null, hvac: hvac || null, major: airflowMajor(version) };
 }
 
-export async function findAirflow(explicit?: string, sandboxDir?: string): Promise<AirflowInstall | null> {
-  for (const bin of airflowCandidates(explicit, sandboxDir)) {
+export async function findAirflow(explicit?: string, venvAirflow?: string): Promise<AirflowInstall | null> {
+  for (const bin of airflowCandidates(explicit, venvAirflow)) {
     const found = await inspectAirflow(bin);
     if (found) return found;
   }
@@ -80,15 +74,7 @@ export async function findAirflow(explicit?: string, sandboxDir?: string): Promi
 }
 
 export async function initDb(a: AirflowInstall, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; output: string }> {
-  const args =
-    a.major === '1.10'
-      ? ['initdb']
-      : a.major === '2' && !/^2\.[0-6]\./.test(a.version)
-        ? ['db', 'migrate']
-        : a.major === '2'
-          ? ['db', 'init']
-          : ['db', 'migrate'];
-  const r = await runFile(a.bin, args, { env, timeoutMs: 300_000 });
+  const r = await runFile(a.bin, [...airflowFeatures(a.version).dbInitCommand], { env, timeoutMs: 300_000 });
   return { ok: r.code === 0, output: r.stderr + r.stdout };
 }
 

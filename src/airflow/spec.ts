@@ -8,6 +8,7 @@
  * Here: telling the forms apart, validating, the Vault secret each becomes per storage format,
  * what a format cannot keep (reported per connection), and the config entry (string or mapping).
  */
+import { describeJsonError } from '../io/parse.js';
 import { pyJsonDumps, pyJsonLoads } from './pyjson.js';
 import {
   buildConnectionUri,
@@ -106,8 +107,10 @@ export function parseJsonForm(value: string): ExactConnection {
   let raw: unknown;
   try {
     raw = JSON.parse(value);
-  } catch (e) {
-    throw new ConnectionValueError(`is not valid JSON (${(e as Error).message})`);
+  } catch {
+    // JSON.parse quotes the text around the error, and this text holds the password.
+    const { at, reason } = describeJsonError(value);
+    throw new ConnectionValueError(`is not valid JSON (${at ? `line ${at.line}, column ${at.col}: ` : ''}${reason})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConnectionValueError('is JSON but not a mapping of connection fields');
@@ -310,4 +313,26 @@ export function renderConnectionEntry(value: string): string | Record<string, un
   } catch {
     return value;
   }
+}
+
+/** What VaultBackend builds from a secret: `conn_uri` when present, else the Connection fields. */
+export function connectionFromSecret(data: Record<string, unknown>, rules: UriRules = '3'): AirflowConnection {
+  if (typeof data.conn_uri === 'string' && data.conn_uri) return parseConnectionUri(data.conn_uri, rules);
+  const str = (k: string) => (data[k] === undefined || data[k] === null ? null : String(data[k]));
+  const port = data.port === undefined || data.port === null || data.port === '' ? null : Number(data.port);
+  const extra =
+    data.extra === undefined || data.extra === null
+      ? null
+      : typeof data.extra === 'string'
+        ? data.extra
+        : JSON.stringify(data.extra);
+  return {
+    conn_type: String(data.conn_type ?? ''),
+    host: str('host') ?? '',
+    port: Number.isNaN(port) ? null : port,
+    login: str('login'),
+    password: str('password'),
+    schema: str('schema') ?? '',
+    extra,
+  };
 }

@@ -1,11 +1,10 @@
 /** `doctor [dir]`: walk the chain link by link, name the broken one and its fix. */
-import { existsSync } from 'node:fs';
-import { readFacts } from '../sandbox.js';
 import { CHECKS, runChecks } from '../doctor/index.js';
 import { buildDoctorContext } from '../doctor/context.js';
 import type { CheckResult } from '../doctor/types.js';
 import { makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { redact } from '../ui/mask.js';
+import { createCommand } from './create.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: '[✓]', warn: '[!]', fail: '[✗]', skip: '[-]', crash: '[‼]' };
 
@@ -35,29 +34,34 @@ const FIXABLE = new Set(['reachable', 'token', 'backend-kwargs', 'backend-class'
 export async function doctorCommand(
   dirArg: string | undefined,
   mode: OutputMode,
-  opts: { fix: boolean; airflowBin?: string },
+  opts: { fix: boolean; airflowBin?: string; config?: string },
 ): Promise<number> {
-  let ctx = await buildDoctorContext(dirArg, process.env, { airflowBin: opts.airflowBin });
+  const options = { airflowBin: opts.airflowBin, config: opts.config };
+  let ctx = await buildDoctorContext(dirArg, process.env, options);
   let results = await runChecks(ctx, CHECKS);
   let fixed: string | undefined;
   if (opts.fix) {
     const broken = results.filter(
       (r) => r.status === 'fail' && (FIXABLE.has(r.id) || (r.explainedBy !== undefined && FIXABLE.has(r.explainedBy))),
     );
-    if (
-      broken.length &&
-      ctx.paths &&
-      (existsSync(ctx.paths.config) || readFacts(ctx.paths).facts.configFile !== undefined)
-    ) {
+    const sb = ctx.sandbox;
+    if (broken.length && sb?.config.exists) {
       // The safe fix: restart the sandbox's own server if needed, re-seed from the config, rewrite .env.
-      const { createCommand } = await import('./create.js');
       // The same flow as `up`: files the tool did not write are kept (and said so); the check level is for this run only.
       await createCommand(
-        { dir: ctx.paths.dir, yes: true, quiet: true, check: 'vault', transient: ['check'], command: 'doctor --fix' },
+        {
+          dir: sb.dir,
+          ...(opts.config !== undefined ? { config: opts.config } : {}),
+          yes: true,
+          quiet: true,
+          check: 'vault',
+          transient: ['check'],
+          command: 'doctor --fix',
+        },
         false,
       );
-      fixed = `restarted or reused the sandbox server, re-seeded from secrets-sandbox.yaml and rewrote the files this tool wrote (fixing: ${broken.map((b) => b.id).join(', ')})`;
-      ctx = await buildDoctorContext(ctx.paths.dir, process.env, { airflowBin: opts.airflowBin });
+      fixed = `restarted or reused the sandbox server, re-seeded from ${sb.config.label} and rewrote the files this tool wrote (fixing: ${broken.map((b) => b.id).join(', ')})`;
+      ctx = await buildDoctorContext(sb.dir, process.env, options);
       results = await runChecks(ctx, CHECKS);
     } else if (broken.length) {
       fixed = 'nothing applied: --fix repairs a sandbox made by this tool (run it in the sandbox dir)';

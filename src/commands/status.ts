@@ -2,16 +2,17 @@
  * `status [dir]`: is the sandbox's server up, where, since when, and what is seeded. The token goes
  * only to the recorded loopback address, and only after the process there is proven ours.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import { openSandbox, proveServer, type RunningServer, runningServers, type Sandbox } from '../sandbox/index.js';
+import type { Proof } from '../vault/identity.js';
 import { readBanner } from '../vault/server.js';
-import { proveOurs } from '../vault/identity.js';
-import { sandboxCaFile } from '../vault/tls.js';
-import { VaultClient, VaultError } from '../vault/client.js';
+import { HOW_TO_GET_A_UI, type ServerUi, serverUi } from '../vault/ui.js';
+import { type VaultApi, type VaultClientOptions, VaultError } from '../vault/api.js';
+import { VaultClient } from '../vault/client.js';
 import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
-import { backendFromEnv } from '../steps/check.js';
-import { notManaged, readTargetRecord } from '../target/index.js';
-import { parseEnvFile } from '../airflow/templates.js';
+import { EnvFileError, firstPath, PROVIDER_DEFAULTS, readBackendWithEnvFile } from '../airflow/backend/index.js';
+import { notManaged, type TargetRecord } from '../target/index.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand } from '../ui/invocation.js';
@@ -36,92 +37,119 @@ export interface StatusReport {
   variables?: string[];
   /** false for an existing Vault this sandbox uses but did not start. */
   managed?: boolean;
+  /** The server's web UI; null when it answered /ui/ without one; absent when not asked. */
+  ui?: string | null;
 }
 
 const TIMEOUT_MS = 1500;
 
-export async function sandboxStatus(dirArg: string | undefined, showToken = false): Promise<StatusReport> {
-  const dir = findSandboxDir(dirArg);
-  const paths = sandboxPaths(dir);
-  const here = dirArg ?? '';
-  const { status, facts, error } = readFacts(paths);
-  if (status === 'corrupt') {
-    return {
-      dir,
-      running: false,
-      reason: `.sandbox/state.json is corrupt: it ${error}`,
-      fix: `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`.trim(),
-    };
-  }
-  const existing = readTargetRecord(paths.stateDir);
-  if (existing && !facts.server) {
-    // Not ours: say so, and whether it answers (health needs no token).
-    const report: StatusReport = {
-      dir,
-      running: true,
-      url: existing.url,
-      managed: false,
-      reason: notManaged(existing),
-    };
-    try {
-      const h = await new VaultClient({
-        url: existing.url,
-        caFile: existing.caFile,
-        namespace: existing.namespace,
-        timeoutMs: TIMEOUT_MS,
-      }).health();
-      report.answering = h.status === 200 || h.status === 429 || h.status === 473;
-    } catch (e) {
-      report.answering = false;
-      report.fix = `ask whoever runs ${existing.url}: ${(e as Error).message}`;
-    }
-    return report;
-  }
-  if (status === 'missing' || !facts.server) {
-    const why = !existsSync(dir)
-      ? 'no sandbox here'
-      : status === 'copied'
-        ? "this dir was copied from another sandbox; its server is not this one's"
-        : 'no server recorded (.sandbox/state.json names none)';
-    return { dir, running: false, reason: why };
-  }
-  const sv = facts.server;
-  const base = {
-    dir,
-    pid: sv.pid,
-    url: sv.url,
-    flavour: facts.flavour,
-    version: facts.version,
-    started_at: sv.startedAt,
+/** What status asks the machine and the server, injected so its decisions are unit-tested with fakes. */
+export interface StatusProbes {
+  /** This sandbox's running server, proven ours by identity (src/sandbox). */
+  running(sb: Sandbox): RunningServer | undefined;
+  /** Why a recorded pid is or is not this sandbox's server. */
+  proof(sb: Sandbox, pid: number, address: string): Proof;
+  vault(options: VaultClientOptions): VaultApi;
+  ui(url: string, caFile: string | undefined): Promise<ServerUi>;
+}
+
+export const REAL_PROBES: StatusProbes = {
+  running: (sb) => runningServers(sb).server,
+  proof: proveServer,
+  vault: (o) => new VaultClient(o),
+  ui: serverUi,
+};
+
+/** Why nothing runs: the record, the copy, or the proof that failed, in words a user can act on. */
+function notRunning(sb: Sandbox, probes: StatusProbes): string {
+  const rec = sb.server;
+  if (!existsSync(sb.dir)) return 'no sandbox here';
+  if (sb.facts.status === 'copied') return "this dir was copied from another sandbox; its server is not this one's";
+  if (!rec) return `no server recorded (${relative(process.cwd(), sb.paths.state) || sb.paths.state} names none)`;
+  if (rec.pid === undefined) return `the server a run meant to start on ${rec.address} is not running`;
+  return probes.proof(sb, rec.pid, rec.address).why ?? `pid ${rec.pid} is not this sandbox's server`;
+}
+
+/** An existing Vault this sandbox uses: not ours; say so, and whether it answers (health needs no token). */
+async function existingStatus(sb: Sandbox, existing: TargetRecord, probes: StatusProbes): Promise<StatusReport> {
+  const report: StatusReport = {
+    dir: sb.dir,
+    running: true,
+    url: existing.url,
+    managed: false,
+    reason: notManaged(existing),
   };
-  const proof = proveOurs(sv.pid, { address: sv.address, sandboxId: facts.sandboxId, home: paths.home });
-  if (!proof.ours) return { ...base, running: false, reason: proof.why };
-  // The URL we talk to is made from the recorded listen address (which the proof matched), never taken as written.
-  let url: string;
+  const { url, caFile, namespace } = existing;
+  try {
+    const h = await probes.vault({ url, caFile, namespace, timeoutMs: TIMEOUT_MS }).health();
+    report.answering = h.status === 200 || h.status === 429 || h.status === 473;
+  } catch (e) {
+    report.answering = false;
+    report.fix = `ask whoever runs ${existing.url}: ${(e as Error).message}`;
+  }
+  return report;
+}
+
+/** The URL to talk to, made from the listen address the process was given (never taken as written), or why not. */
+function urlOf(sv: RunningServer): { url: string } | { running: boolean; reason: string } {
   try {
     const a = parseAddress(sv.address);
     if (!isLoopback(a.host))
       return {
-        ...base,
         running: true,
         reason: `the server listens on ${sv.address}, not loopback: the token is not sent there`,
       };
-    url = addressUrl(a, sv.url.startsWith('https:'));
+    return { url: addressUrl(a, sv.url.startsWith('https:')) };
   } catch {
-    return {
-      ...base,
-      running: false,
-      reason: `.sandbox/state.json has an address '${sv.address}' that is not HOST:PORT`,
-    };
+    return { running: false, reason: `the server's address '${sv.address}' is not HOST:PORT` };
   }
-  const token = readBanner(paths.serverOut).rootToken;
-  const report: StatusReport = { ...base, url, running: true, token: token ? maskToken(token, showToken) : undefined };
-  const client = new VaultClient({
+}
+
+/** What the token may see: valid or refused, and the ids listed where Airflow reads them. */
+async function tokenStatus(sb: Sandbox, client: VaultApi, report: StatusReport): Promise<StatusReport> {
+  try {
+    await client.lookupSelf();
+    report.token_valid = true;
+  } catch (e) {
+    if (e instanceof VaultError && e.kind === 'http' && (e.status === 403 || e.status === 401))
+      report.token_valid = false;
+    else report.reason = `not answering: ${(e as Error).message}`;
+    return report;
+  }
+  // Where to list: the paths the sandbox's .env gives Airflow (never its url or token: those come from the proven record).
+  const { mount, connPath, varPath } = await listingPaths(sb.paths.env, sb.facts.facts.airflowVersion);
+  try {
+    report.connections = await client.kvList(mount, connPath);
+    report.variables = await client.kvList(mount, varPath);
+  } catch {
+    /* a KV v1 mount or a custom path: listing is best effort */
+  }
+  return report;
+}
+
+/** Our server runs: does it answer, where is its UI, does its token work, what is seeded. */
+async function runningStatus(
+  sb: Sandbox,
+  sv: RunningServer,
+  here: string,
+  showToken: boolean,
+  probes: StatusProbes,
+): Promise<StatusReport> {
+  const { facts } = sb.facts;
+  const base = { dir: sb.dir, pid: sv.pid, url: sv.url, flavour: facts.flavour, version: facts.version };
+  const started = { ...base, started_at: facts.server?.startedAt };
+  const where = urlOf(sv);
+  if (!('url' in where)) return { ...started, ...where };
+  const { url } = where;
+  const token = readBanner(sb.paths.serverOut, sb.paths.home).rootToken;
+  const report: StatusReport = {
+    ...started,
     url,
-    token,
-    timeoutMs: TIMEOUT_MS,
-    caFile: url.startsWith('https:') ? sandboxCaFile(paths.stateDir) : undefined,
-  });
+    running: true,
+    token: token ? maskToken(token, showToken) : undefined,
+  };
+  const caFile = url.startsWith('https:') ? sb.paths.caFile : undefined;
+  const client = probes.vault({ url, token, timeoutMs: TIMEOUT_MS, caFile });
   try {
     await client.health();
     report.answering = true;
@@ -134,37 +162,55 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
     report.fix = `${selfCommand()} up ${here}`.trim() + ' restarts it';
     return report;
   }
-  if (!token) return report;
-  try {
-    await client.lookupSelf();
-    report.token_valid = true;
-  } catch (e) {
-    if (e instanceof VaultError && e.kind === 'http' && (e.status === 403 || e.status === 401))
-      report.token_valid = false;
-    else report.reason = `not answering: ${(e as Error).message}`;
-    return report;
+  const ui = await probes.ui(url, caFile);
+  if (ui) report.ui = ui.served ? ui.url : null;
+  return token ? tokenStatus(sb, client, report) : report;
+}
+
+export async function sandboxStatus(
+  dirArg: string | undefined,
+  showToken = false,
+  probes: StatusProbes = REAL_PROBES,
+): Promise<StatusReport> {
+  const sb = await openSandbox(dirArg);
+  const { dir, paths } = sb;
+  const here = dirArg ?? '';
+  const { status, facts, error } = sb.facts;
+  if (status === 'corrupt') {
+    const stateLabel = relative(process.cwd(), paths.state) || paths.state;
+    const fix = `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`;
+    return { dir, running: false, reason: `${stateLabel} is corrupt: it ${error}`, fix: fix.trim() };
   }
-  // Where to list: the paths the sandbox's .env gives Airflow (never its url or token: those come from the proven record).
-  const envText = existsSync(paths.env) ? readFileSync(paths.env, 'utf8') : '';
-  const env = envText ? backendFromEnv(envText) : null;
-  const mount = env && typeof env !== 'string' ? env.mount : 'secret';
-  const connPath = env && typeof env !== 'string' ? env.connectionsPath : 'connections';
-  let varPath = 'variables';
+  if (sb.target && !facts.server) return existingStatus(sb, sb.target, probes);
+  // Ours by identity (the sandbox id and its private HOME), whatever the record lost on the way.
+  const sv = probes.running(sb);
+  if (sv) return runningStatus(sb, sv, here, showToken, probes);
+  const rec = facts.server;
+  return {
+    dir,
+    running: false,
+    reason: notRunning(sb, probes),
+    ...(rec?.pid !== undefined ? { pid: rec.pid, url: rec.url, started_at: rec.startedAt } : {}),
+  };
+}
+
+/** The mount and paths Airflow reads with the sandbox's .env loaded; the provider's defaults where it says nothing usable. */
+async function listingPaths(envFile: string, airflowVersion: string | undefined) {
+  const d = PROVIDER_DEFAULTS;
   try {
-    const kw = JSON.parse(parseEnvFile(envText).get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '{}') as {
-      variables_path?: unknown;
+    const { read } = await readBackendWithEnvFile(existsSync(envFile) ? envFile : undefined, {
+      version: airflowVersion ?? '3',
+    });
+    const kw = read.settings.kwargs;
+    return {
+      mount: kw.mount_point || d.mount_point,
+      connPath: firstPath(kw.connections_path, d.connections_path) ?? d.connections_path,
+      varPath: firstPath(kw.variables_path, d.variables_path) ?? d.variables_path,
     };
-    if (typeof kw.variables_path === 'string') varPath = kw.variables_path.replace(/\/+$/, '');
-  } catch {
-    /* the default path */
+  } catch (e) {
+    if (!(e instanceof EnvFileError)) throw e;
+    return { mount: d.mount_point, connPath: d.connections_path, varPath: d.variables_path };
   }
-  try {
-    report.connections = await client.kvList(mount, connPath);
-    report.variables = await client.kvList(mount, varPath);
-  } catch {
-    /* a KV v1 mount or a custom path: listing is best effort */
-  }
-  return report;
 }
 
 export async function statusCommand(dir: string | undefined, mode: OutputMode, showToken: boolean): Promise<number> {
@@ -184,6 +230,8 @@ export async function statusCommand(dir: string | undefined, mode: OutputMode, s
       writeOut(`token: ${r.token ?? 'unknown'}${r.token_valid === false ? ' (REFUSED by the server)' : ''}`);
       if (r.connections) writeOut(`connections: ${r.connections.length ? r.connections.join(', ') : 'none'}`);
       if (r.variables?.length) writeOut(`variables: ${r.variables.join(', ')}`);
+      if (r.ui) writeOut(`web UI: ${r.ui} (sign in with method Token and the token above; --show-token prints it)`);
+      else if (r.ui === null) writeOut(`no web UI: ${HOW_TO_GET_A_UI}`);
       if (r.reason) writeOut(r.reason);
     }
   } else {

@@ -5,8 +5,8 @@
  * own secrets backend and is left to the probe.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_TEXT_BYTES, readUserFileIfExists } from '../io/read.js';
 
 export interface CfgValue {
   value: string;
@@ -76,13 +76,15 @@ export function readSecretsOption(
     }
   }
   const file = airflowCfgPath(env, home);
-  if (!existsSync(file)) return undefined;
-  let ini: Map<string, Map<string, string>>;
-  try {
-    ini = parseIni(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
+  // Its *_cmd options are run: a file another user owns is refused, never run (src/io/trust.ts).
+  const text = readUserFileIfExists(file, {
+    what: 'airflow.cfg',
+    maxBytes: MAX_TEXT_BYTES,
+    ownerCheck: true,
+    fix: 'make it yours, or point AIRFLOW_HOME at an Airflow home of yours',
+  });
+  if (text === null) return undefined;
+  const ini = parseIni(text);
   const sec = ini.get('secrets');
   const v = sec?.get(key);
   if (v !== undefined) return { value: v, source: `[secrets] ${key} in ${file}`, name: key };

@@ -9,7 +9,7 @@ export const airflow: Check = {
     const a = ctx.airflow;
     if (!a) {
       return warn(
-        'no Airflow found (airflow on PATH, or .venv/bin/airflow in the sandbox): only the Vault side can be checked',
+        `no Airflow found (airflow on PATH${ctx.paths ? `, or ${ctx.paths.venvAirflow}` : ''}): only the Vault side can be checked`,
         "pip install 'apache-airflow' 'apache-airflow-providers-hashicorp' in a venv and put its bin on PATH",
       );
     }

@@ -1,8 +1,8 @@
-import { backendClassPath } from '../airflow/backend.js';
+import { CONTRIB_CLASS, PROVIDER_CLASS } from '../airflow/backend/index.js';
 import { type Check, fail, ok, warn } from './types.js';
 
-const CONTRIB = backendClassPath('1.10');
-const PROVIDER = backendClassPath('3');
+const CONTRIB = CONTRIB_CLASS;
+const PROVIDER = PROVIDER_CLASS;
 
 export const backendClass: Check = {
   id: 'backend-class',

@@ -1,6 +1,14 @@
 import { selfCommand, shellArg } from '../ui/invocation.js';
-import { AUTH_REQUIRES, AUTH_TYPES, CONTRIB_KWARGS, PROVIDER_KWARGS, missingAuthKey } from './provider-rules.js';
+import {
+  AUTH_REQUIRES,
+  AUTH_TYPES,
+  CONTRIB_KWARGS,
+  isAuthType,
+  missingAuthKey,
+  PROVIDER_KWARGS,
+} from '../airflow/backend/index.js';
 import { type Check, fail, ok, warn } from './types.js';
+import { jsonSyntaxError } from '../io/parse.js';
 
 /**
  * A fix that changes single keys of the kwargs JSON, said key by key so that it never repeats the
@@ -39,11 +47,8 @@ export const backendKwargs: Check = {
     }
     if (!ctx.kwargs) {
       let why = 'a JSON value, but not an object';
-      try {
-        JSON.parse(raw);
-      } catch (e) {
-        why = `not valid JSON (${(e as Error).message})`;
-      }
+      const bad = jsonSyntaxError(raw);
+      if (bad) why = `not valid JSON (at character ${bad.offset + 1}: ${bad.reason})`;
       return fail(
         `${where} is ${why}: Airflow logs a warning and builds VaultBackend with no kwargs at all`,
         rewrite ?? 'use double quotes and null/true/false, and quote the whole value in single quotes in shell files',
@@ -68,18 +73,22 @@ export const backendKwargs: Check = {
       );
       fixes.push(kwargsFix(ctx, { set: { kv_engine_version: Number(kv) === 1 ? 1 : 2 } }));
     }
-    const authType = typeof k.auth_type === 'string' ? k.auth_type : 'token';
-    if (!(AUTH_TYPES as readonly string[]).includes(authType)) {
+    const authType = 'auth_type' in k ? k.auth_type : 'token';
+    if (!isAuthType(authType)) {
       problems.push(
         `auth_type '${String(k.auth_type)}' is not one the provider knows (${AUTH_TYPES.join(', ')}): VaultBackend cannot be built`,
       );
     } else {
-      const missing = missingAuthKey(authType, k, ctx.env);
-      if (missing) {
+      const note = AUTH_REQUIRES[authType].note;
+      const needs = note ? ` (${authType} needs ${note})` : '';
+      const atBuild = missingAuthKey(authType, k, ctx.env, 'build');
+      const atLogin = missingAuthKey(authType, k, ctx.env, 'login');
+      if (atBuild)
         problems.push(
-          `auth_type ${authType} needs ${missing}: the provider raises VaultError while building VaultBackend, so every lookup fails${AUTH_REQUIRES[authType]?.note ? ` (${authType} needs ${AUTH_REQUIRES[authType]!.note})` : ''}`,
+          `auth_type ${authType} needs ${atBuild}: the provider raises VaultError while building VaultBackend, so every lookup fails${needs}`,
         );
-      }
+      else if (atLogin)
+        problems.push(`auth_type ${authType} needs ${atLogin}: the login fails, so every lookup fails${needs}`);
     }
     if (major === '1.10') {
       for (const p of ['connections_path', 'variables_path', 'config_path'])

@@ -3,77 +3,76 @@
  * backend class and kwargs as Airflow reads them, and, when an Airflow is found, Airflow's own answer
  * for every connection and variable (the probe), asked once, in one process.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type ConfigFile } from '../config.js';
-import { CONFIG_FILE, findSandboxDir, readFacts, readState, sandboxPaths, type SandboxPaths } from '../sandbox.js';
-import { parseEnvFile } from '../airflow/templates.js';
-import { airflowMajor, findAirflow, type AirflowInstall } from '../airflow/runner.js';
-import { AIRFLOW_VERSIONS } from '../airflow/backend.js';
+import type { ConfigFile } from '../config.js';
+import { openSandbox, runningServers, type Sandbox, type SandboxPaths } from '../sandbox/index.js';
+import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
+import {
+  AIRFLOW_VERSIONS,
+  airflowMajor,
+  describeSource,
+  EnvFileError,
+  firstPath,
+  readBackendSettings,
+  userEnvironment,
+  type PathsKwarg,
+} from '../airflow/backend/index.js';
 import { probeEnv, runProbe, type ProbeReport } from '../airflow/probe.js';
 import { readBanner } from '../vault/server.js';
-import { proveOurs } from '../vault/identity.js';
-import { readSecretsOption, type CfgValue } from './airflow-cfg.js';
 import type { DoctorContext } from './types.js';
+import { MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindow } from '../io/read.js';
+import { FileError } from '../errors.js';
 
-/** The sandbox every command means (sandbox.ts findSandboxDir), when there is one there. */
-function findSandbox(dirArg: string | undefined): SandboxPaths | undefined {
-  const d = findSandboxDir(dirArg);
-  if (existsSync(join(d, CONFIG_FILE)) || existsSync(join(d, '.sandbox', 'state.json'))) return sandboxPaths(d);
-  return undefined;
-}
-
-const KWARG_PREFIX = 'AIRFLOW__SECRETS__BACKEND_KWARG__';
-
-/** The kwargs JSON as Airflow parses it, with Airflow 3.3's per-key overrides on top. */
-export function parseKwargs(
-  raw: string | undefined,
-  env: Map<string, string>,
-  perKey: boolean,
-): Record<string, unknown> | undefined {
-  let kwargs: Record<string, unknown> | undefined;
-  if (raw !== undefined && raw.trim() !== '') {
-    try {
-      const v: unknown = JSON.parse(raw);
-      if (v && typeof v === 'object' && !Array.isArray(v)) kwargs = { ...(v as Record<string, unknown>) };
-    } catch {
-      /* backend-kwargs reports it */
-    }
-  }
-  if (perKey) {
-    for (const [k, v] of env) {
-      if (k.startsWith(KWARG_PREFIX) && k.length > KWARG_PREFIX.length)
-        (kwargs ??= {})[k.slice(KWARG_PREFIX.length).toLowerCase()] = v;
-    }
-  }
-  return kwargs;
-}
-
-/** VaultBackend's path argument as it keeps it: a string (trailing slashes dropped), null, or the default. */
+/** VaultBackend's path argument as it keeps it: the first path (trailing slashes dropped), null, or the default. */
 function pathArg(kwargs: Record<string, unknown> | undefined, key: string, fallback: string): string | null {
   if (!kwargs || !(key in kwargs)) return fallback;
-  const v = kwargs[key];
-  if (v === null) return null;
-  if (Array.isArray(v)) return typeof v[0] === 'string' ? v[0].replace(/\/+$/, '') : fallback;
-  return typeof v === 'string' ? v.replace(/\/+$/, '') : fallback;
+  return firstPath(kwargs[key] as PathsKwarg, fallback);
+}
+
+/** The sandbox .env sourced by bash on top of the user's environment; the environment alone when bash cannot finish it. */
+async function environmentOf(paths: SandboxPaths | undefined, processEnv: NodeJS.ProcessEnv) {
+  const envFile = paths && existsSync(paths.env) ? paths.env : undefined;
+  try {
+    return { user: await userEnvironment(processEnv, envFile) };
+  } catch (e) {
+    if (!(e instanceof EnvFileError)) throw e;
+    return { user: await userEnvironment(processEnv, undefined), envFileError: e.message };
+  }
 }
 
 /** The Airflow major a sandbox is for when no Airflow is there to ask: the user's word first, then the last one found. */
-function intendedAirflow(
-  paths: SandboxPaths | undefined,
-  config: ConfigFile | undefined,
-): DoctorContext['intendedAirflow'] {
-  if (!paths) return undefined;
+function intendedAirflow(sb: Sandbox | undefined, config: ConfigFile | undefined): DoctorContext['intendedAirflow'] {
+  if (!sb) return undefined;
   const said = config?.airflow?.version;
-  if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${paths.config}` };
-  const found = readFacts(paths).facts.airflowVersion;
+  if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${sb.paths.config}` };
+  const found = sb.facts.facts.airflowVersion;
   return found
-    ? { major: airflowMajor(found), source: `the Airflow ${found} the last run found (${paths.state})` }
+    ? { major: airflowMajor(found), source: `the Airflow ${found} the last run found (${sb.paths.state})` }
     : undefined;
 }
 
+/** Both lists, deduplicated, in order; undefined when neither says anything. */
+function union(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  if (a === undefined && b === undefined) return undefined;
+  return [...new Set([...(a ?? []), ...(b ?? [])])];
+}
+
+/**
+ * The ids doctor asks about: those the sandbox seeded (state.json; the default example included)
+ * and those its config lists. Undefined when neither knows any: then doctor lists what Vault holds.
+ */
+function expectedIds(sb: Sandbox | undefined, config: ConfigFile | undefined) {
+  return {
+    connIds: union(sb?.seeded?.connections, config?.connections ? Object.keys(config.connections) : undefined),
+    varKeys: union(sb?.seeded?.variables, config?.variables ? Object.keys(config.variables) : undefined),
+  };
+}
+
 export interface DoctorOptions {
+  /** --config FILE: the sandbox's config, as every command resolves it (src/sandbox). */
+  config?: string;
   airflowBin?: string;
   /** Injected in tests; undefined means look for one. */
   airflow?: AirflowInstall | null;
@@ -83,38 +82,72 @@ export interface DoctorOptions {
   probe?: ProbeReport;
 }
 
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kwargs that name a file Airflow's Vault client opens (token, service-account JWT, key, CA bundle). */
+const FILE_KWARGS = ['token_path', 'kubernetes_jwt_path', 'gcp_key_path', 'verify'];
+
+/**
+ * A kwargs file that is a FIFO or a device: Python's open() and read() would block on it (or never
+ * end), so asking Airflow would hang. A missing file or a directory fails at once there: fine.
+ */
+function blockingFileKwarg(kwargs: Record<string, unknown>): string | undefined {
+  for (const key of FILE_KWARGS) {
+    const path = kwargs[key];
+    if (typeof path !== 'string' || path === '' || (key === 'verify' && /^(true|false)$/i.test(path))) continue;
+    try {
+      readUserFileWindow(path, { what: key, maxBytes: 1, from: 'start' });
+    } catch (e) {
+      if (e instanceof FileError && e.kind === 'not-regular' && e.code !== 'EISDIR')
+        return `${key} ${path} ${e.problem}`;
+    }
+  }
+  return undefined;
+}
+
 export async function buildDoctorContext(
   dirArg: string | undefined,
   processEnv: NodeJS.ProcessEnv = process.env,
   opts: DoctorOptions = {},
 ): Promise<DoctorContext> {
-  const paths = findSandbox(dirArg);
-  const env = new Map<string, string>();
-  for (const [k, v] of Object.entries(processEnv)) if (v !== undefined) env.set(k, v);
-  let config: ConfigFile | undefined;
-  let envSource = 'the environment';
-  let envFile: Map<string, string> | undefined;
-  if (paths) {
-    if (existsSync(paths.env)) {
-      envFile = parseEnvFile(readFileSync(paths.env, 'utf8'));
-      for (const [k, v] of envFile) env.set(k, v);
-      envSource = paths.env;
-    }
-    if (existsSync(paths.config)) config = await loadConfig(paths.config).catch(() => undefined);
-  }
-  const state = paths ? readState(paths) : null;
-  const airflow = opts.airflow !== undefined ? opts.airflow : await findAirflow(opts.airflowBin, paths?.dir);
-  const connIds = config?.connections ? Object.keys(config.connections) : undefined;
-  const varKeys = config?.variables ? Object.keys(config.variables) : undefined;
+  const opened = await openSandbox(dirArg, { config: opts.config });
+  const sandbox = opened.exists ? opened : undefined;
+  const paths = sandbox?.paths;
+  const { user, envFileError } = await environmentOf(paths, processEnv);
+  const env = user.env;
+  const envSource = user.envFile ?? 'the environment';
+  const config = sandbox?.config.parsed;
+  const state = sandbox?.server ?? null;
+  const airflow = opts.airflow !== undefined ? opts.airflow : await findAirflow(opts.airflowBin, paths?.venvAirflow);
+  const { connIds, varKeys } = expectedIds(sandbox, config);
+
+  // The class and kwargs as Airflow reads them (the reader is held to real Airflow by
+  // test/e2e/backend-settings.airflow.test.ts); only a value Airflow reads through the backend
+  // itself (_SECRET) is taken from Airflow's own answer.
+  const home = processEnv.HOME ?? homedir();
+  const version = airflow?.version ?? intendedAirflow(sandbox, config)?.major ?? '3';
+  const read = await readBackendSettings(user, { version });
 
   let probe: ProbeReport | null | undefined;
   let probeError: string | undefined;
+  const blocking = blockingFileKwarg(read.kwargs);
   if (opts.probe) probe = opts.probe;
-  else if (airflow && airflow.major !== '1.10' && opts.askAirflow !== false) {
+  else if (blocking && airflow) {
+    // hvac would open it and wait for good: Airflow is not asked, the checks below say why.
+    probe = null;
+    probeError = `not asked: ${blocking}, which Airflow's Vault client would wait on for ever`;
+  } else if (airflow && airflow.major !== '1.10' && opts.askAirflow !== false) {
     // A private AIRFLOW_HOME only where the user's Airflow would start from defaults anyway.
     const scratch = paths ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
     try {
-      const penv = probeEnv(processEnv, envFile, paths ? join(paths.stateDir, 'airflow') : scratch);
+      const penv = probeEnv(env, paths ? paths.airflowHome : scratch);
       const ids =
         connIds || varKeys
           ? { connections: connIds ?? [], variables: varKeys ?? [] }
@@ -128,40 +161,28 @@ export async function buildDoctorContext(
     }
   }
 
-  // The class and kwargs as Airflow reads them: Airflow's own answer when we have one (airflow.cfg,
-  // _CMD and _SECRET included), else the environment.
   const fromProbe = probe && !(probe.init_error?.stage === 'import') ? probe.config : undefined;
-  const clsEntry = fromProbe?.['secrets.backend'];
-  const kwEntry = fromProbe?.['secrets.backend_kwargs'];
-  const home = processEnv.HOME ?? homedir();
-  const envOrigin = (name: string) => (envFile?.has(name) ? envSource : 'the environment');
-  // Without Airflow's answer: the environment, its _CMD, then airflow.cfg, as Airflow's conf reads them.
-  const clsLocal = fromProbe ? undefined : readSecretsOption('backend', env, envOrigin, home);
-  const kwLocal = fromProbe ? undefined : readSecretsOption('backend_kwargs', env, envOrigin, home);
-  const backendClass = clsEntry ? clsEntry.value || undefined : clsLocal?.value || undefined;
-  const rawKwargs = kwEntry ? kwEntry.value : kwLocal?.value;
-  const describe = (e: typeof clsEntry, local: CfgValue | undefined, name: string) =>
-    e
-      ? e.source === 'airflow.cfg'
-        ? `[secrets] ${e.name} in ${e.file}`
-        : e.source === 'environment'
-          ? `${e.name} in ${envOrigin(e.name!)}`
-          : 'not set'
-      : (local?.source ?? `${name} (not set)`);
-  const perKey = !airflow || (airflow.major === '3' && !/^3\.[0-2]\./.test(airflow.version));
-  const kwargs = parseKwargs(rawKwargs, env, perKey);
-
+  const kwProblem = read.problems.find((p) => p.option.endsWith('backend_kwargs'));
+  const rawKwargs =
+    read.kwargsText ?? (kwProblem?.effect === 'unknown' ? fromProbe?.['secrets.backend_kwargs']?.value : undefined);
+  const jsonObject = read.kwargsText !== undefined && !kwProblem;
+  const kwargs =
+    jsonObject || Object.keys(read.kwargs).length > 0
+      ? read.kwargs
+      : rawKwargs !== undefined && rawKwargs !== read.kwargsText
+        ? parseObject(rawKwargs)
+        : undefined;
+  const backendClass = read.settings.classPath;
   const tokenFile = join(home, '.vault-token');
   const token =
     (typeof kwargs?.token === 'string' ? kwargs.token : undefined) ??
     env.get('VAULT_TOKEN') ??
-    (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() || undefined : undefined);
+    (readUserFileIfExists(tokenFile, { what: 'the vault CLI token file', maxBytes: MAX_TOKEN_BYTES })?.trim() ||
+      undefined);
   // The banner's token counts only for a server proven to be this sandbox's (vault/identity.ts).
   const serverToken =
-    paths &&
-    state &&
-    proveOurs(state.pid, { address: state.address, sandboxId: state.sandboxId, home: paths.home }).ours
-      ? readBanner(paths.serverOut).rootToken
+    sandbox && runningServers(sandbox).server
+      ? readBanner(sandbox.paths.serverOut, sandbox.paths.home).rootToken
       : undefined;
   const kv = kwargs?.kv_engine_version;
   // The provider's default is 'secret' whatever the sandbox config says; hvac tolerates a slash at either end.
@@ -173,11 +194,12 @@ export async function buildDoctorContext(
       : 'secret'
     : (config?.vault?.mount ?? 'secret');
   return {
+    sandbox,
     paths,
     config,
     state,
     env,
-    envFileKeys: new Set(envFile?.keys() ?? []),
+    envFileKeys: user.fromEnvFile,
     envSource,
     processEnv,
     home,
@@ -185,15 +207,17 @@ export async function buildDoctorContext(
     serverToken,
     kwargs,
     kwargsRaw: rawKwargs,
-    kwargsSource: describe(kwEntry, kwLocal, 'AIRFLOW__SECRETS__BACKEND_KWARGS'),
+    kwargsSource: read.kwargsSource ? describeSource(read.kwargsSource) : 'AIRFLOW__SECRETS__BACKEND_KWARGS (not set)',
     backendClass,
-    backendSource: describe(clsEntry, clsLocal, 'AIRFLOW__SECRETS__BACKEND'),
+    backendSource: read.classSource ? describeSource(read.classSource) : 'AIRFLOW__SECRETS__BACKEND (not set)',
+    backend: read,
+    ...(envFileError ? { envFileError } : {}),
     mount,
     connectionsPath: pathArg(kwargs, 'connections_path', 'connections'),
     variablesPath: pathArg(kwargs, 'variables_path', 'variables'),
     kvVersion: kv === 1 || kv === 2 ? kv : kv === undefined || kv === null ? 2 : undefined,
     airflow,
-    intendedAirflow: airflow ? undefined : intendedAirflow(paths, config),
+    intendedAirflow: airflow ? undefined : intendedAirflow(sandbox, config),
     probe,
     probeError,
     connIds: connIds ?? (probe?.listing ? Object.keys(probe.connections) : undefined),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DAG_FILE } from '../steps/write-files.js';
+import { DAG_FILE } from '../sandbox/index.js';
 import { type Check, ok, skip, warn } from './types.js';
 
 export const dag: Check = {
@@ -11,11 +11,11 @@ export const dag: Check = {
     const folder = resolve(ctx.env.get('AIRFLOW__CORE__DAGS_FOLDER') ?? join(home, 'dags'));
     if (existsSync(join(folder, DAG_FILE))) return ok(`${join(folder, DAG_FILE)}`);
     if (!ctx.paths) return skip(`no ${DAG_FILE} in ${folder} (not a sandbox)`);
-    const inSandbox = join(ctx.paths.dir, 'dags', DAG_FILE);
-    if (existsSync(inSandbox)) {
+    // Where the sandbox writes it: airflow.dags_dir of its config, else the default (src/sandbox).
+    if (existsSync(ctx.paths.dag)) {
       return warn(
-        `Airflow reads DAGs from ${folder}, but the example DAG is in ${join(ctx.paths.dir, 'dags')}`,
-        `export AIRFLOW__CORE__DAGS_FOLDER=${join(ctx.paths.dir, 'dags')} (the sandbox .env sets it)`,
+        `Airflow reads DAGs from ${folder}, but the example DAG is in ${ctx.paths.dagsDir}`,
+        `export AIRFLOW__CORE__DAGS_FOLDER=${ctx.paths.dagsDir} (the sandbox .env sets it)`,
       );
     }
     return warn(`no ${DAG_FILE} in ${folder}`, `create-secrets-sandbox ${ctx.paths.dir} --yes writes it`);

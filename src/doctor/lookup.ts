@@ -3,7 +3,7 @@
  * with, and names what would stop Airflow: the path (nothing there), the policy (403, with the
  * policy line that would allow it), or the secret's shape (what Airflow cannot build from it).
  */
-import { secretPath } from '../airflow/backend.js';
+import { secretPath } from '../airflow/backend/index.js';
 import { kvApiPath, policyLine, readGlob } from '../vault/auth/policy.js';
 import type { VaultError } from '../vault/client.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
@@ -41,13 +41,20 @@ function policyFix(ctx: CheckInput, mount: string, basePath: string): string {
   return `{ ${vault} policy read ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${vault} policy write ${shellArg(name)} -`;
 }
 
+/** Where doctor would have learned the ids, and why it did not: said as it is, never "no file" for a file that lists none. */
+function knownFrom(ctx: CheckInput): string {
+  const c = ctx.sandbox?.config;
+  if (!c) return 'not a sandbox: no config and no seeded set';
+  return c.exists ? `${c.label} lists none and the sandbox recorded no seeding` : `no ${c.label}`;
+}
+
 export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutcome> {
   const single = kind === 'connections' ? 'connection' : 'variable';
   const base = kind === 'connections' ? ctx.connectionsPath : ctx.variablesPath;
   const pathKey = `${kind}_path`;
   const ids = (kind === 'connections' ? ctx.connIds : ctx.varKeys) ?? [];
-  const upFix = ctx.paths
-    ? `${selfCommand()} up ${shellArg(ctx.paths.dir)} (re-seeds from secrets-sandbox.yaml)`
+  const upFix = ctx.sandbox
+    ? `${selfCommand()} up ${shellArg(ctx.sandbox.dir)} (re-seeds from ${ctx.sandbox.config.label})`
     : undefined;
   if (base === null) {
     if (!ids.length) return ok(`${pathKey} is null: Airflow does not ask Vault for ${kind}, and none are expected`);
@@ -86,8 +93,11 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
     list = listed.filter((k) => !k.endsWith('/'));
   }
   if (!list.length) {
+    // The sandbox recorded what it seeded: none of this kind is expected, so none listed is right.
+    const seeded = kind === 'connections' ? ctx.sandbox?.seeded?.connections : ctx.sandbox?.seeded?.variables;
+    if (seeded && !seeded.length) return ok(`none seeded by the sandbox, and none listed under ${mount}/${basePath}/`);
     return warn(
-      `no ${kind} known (no secrets-sandbox.yaml) and none listed under ${mount}/${basePath}/`,
+      `no ${kind} known (${knownFrom(ctx)}) and none listed under ${mount}/${basePath}/`,
       kind === 'connections'
         ? (upFix ?? `vault kv put ${mount}/${basePath}/smtp_default conn_uri=smtps://user:pass@host:465`)
         : undefined,
@@ -189,6 +199,10 @@ export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutco
     };
   }
   if (differs.length)
-    return warn(`Vault holds other values than secrets-sandbox.yaml for ${differs.join(', ')}`, upFix, lines);
+    return warn(
+      `Vault holds other values than ${ctx.sandbox?.config.label ?? 'the config'} for ${differs.join(', ')}`,
+      upFix,
+      lines,
+    );
   return ok(`${list.length} found where VaultBackend looks: ${list.join(', ')}`, lines);
 }

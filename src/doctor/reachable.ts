@@ -1,4 +1,6 @@
+import { relative } from 'node:path';
 import { selfCommand, shellArg } from '../ui/invocation.js';
+import { VaultError } from '../vault/client.js';
 import { isAlive } from '../vault/server.js';
 import { type Check, fail, ok } from './types.js';
 
@@ -14,15 +16,17 @@ export const reachable: Check = {
       return ok(`${ctx.url!.origin} answers`);
     } catch (e) {
       const msg = (e as Error).message;
-      if ((e as { kind?: string }).kind === 'scheme')
+      const kind = e instanceof VaultError ? e.kind : undefined;
+      if (kind === 'scheme')
         return fail('the server speaks another scheme (see "http or https")', 'fix the scheme as said above');
       const up = ctx.paths
         ? `${selfCommand()} up ${shellArg(ctx.paths.dir)}`
         : 'start it: vault server -dev -dev-no-store-token (or npx create-secrets-sandbox)';
-      if (/refused/.test(msg)) {
+      if (kind === 'refused') {
+        const pid = ctx.state?.pid;
         const stale =
-          ctx.state && !isAlive(ctx.state.pid)
-            ? ` (.sandbox/state.json names pid ${ctx.state.pid}, which is gone)`
+          ctx.paths && pid !== undefined && !isAlive(pid)
+            ? ` (${relative(process.cwd(), ctx.paths.state) || ctx.paths.state} names pid ${pid}, which is gone)`
             : '';
         return fail(`nothing listens on ${ctx.url!.host}: the server is not running${stale}`, up);
       }

@@ -29,9 +29,12 @@ export const scheme: Check = {
           typeof ctx.kwargs?.url === 'string'
             ? kwargsFix(ctx, { set: { url: plain.origin } })
             : `export VAULT_ADDR=${plain.origin}`;
-        return fail(`${url.origin} uses https, but the server speaks plain HTTP (dev servers have no TLS)`, fix);
+        return fail(
+          `${url.origin} uses https, but the server speaks plain HTTP (a dev server does unless started with -dev-tls, which the sandbox's --tls uses)`,
+          fix,
+        );
       }
-      if (err.kind === 'http' && /not JSON/.test(err.message)) {
+      if (err.kind === 'not-vault') {
         const secure = new URL(url.href);
         secure.protocol = 'https:';
         return fail(

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { identifyBinary, INSTALL_HINT, locateBinary } from '../vault/binary.js';
-import { readFacts } from '../sandbox.js';
 import { type Check, fail, ok, warn } from './types.js';
 
 export const serverBinary: Check = {
@@ -17,11 +16,17 @@ export const serverBinary: Check = {
         path = locateBinary(explicit, ctx.config?.server?.bin ? '--vault-bin' : 'VAULT_BIN');
       } catch (e) {
         // The binary an earlier run used (state.json) still serves when it is no longer on PATH, as in create and up.
-        const known = ctx.paths ? readFacts(ctx.paths).facts.bin : undefined;
+        const known = ctx.sandbox?.facts.facts.bin;
         if (explicit !== undefined || !known || !existsSync(known)) throw e;
         path = known;
       }
-      binary = await identifyBinary(path, ctx.state);
+      const f = ctx.sandbox?.facts.facts;
+      binary = await identifyBinary(
+        path,
+        f?.bin && f.flavour && f.version
+          ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
+          : null,
+      );
     } catch (e) {
       const msg = (e as Error).message;
       // Outside a sandbox the server may run elsewhere; only a sandbox needs its own binary to start.

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 import type { VaultError } from '../vault/client.js';
-import { AUTH_REQUIRES } from './provider-rules.js';
+import { AUTH_REQUIRES, isAuthType } from '../airflow/backend/index.js';
 import { airflowClient, type Check, fail, namespaceOf, ok, skip } from './types.js';
+import { MAX_TOKEN_BYTES, readUserFile } from '../io/read.js';
+import { FileError } from '../errors.js';
 
 /**
  * Logs in the way Airflow's VaultBackend will (token, token_path, VAULT_TOKEN, or AppRole with
@@ -58,8 +59,9 @@ export const token: Check = {
       }
     }
     if (authType !== 'token') {
-      const need =
-        AUTH_REQUIRES[authType]?.note ?? AUTH_REQUIRES[authType]?.needs.map((n) => n.join(' or ')).join(', ');
+      const rule = isAuthType(authType) ? AUTH_REQUIRES[authType] : undefined;
+      const all = [...(rule?.needs ?? []), ...(rule?.atLogin ?? [])];
+      const need = rule?.note ?? (all.length ? all.map((n) => n.join(' or ')).join(', ') : undefined);
       return skip(
         `auth_type ${authType}: doctor logs in only with token, token_path and approle; ${authType} needs ${need ?? 'its own keys'} (Airflow's verdict above still tells whether it works)`,
       );
@@ -72,10 +74,11 @@ export const token: Check = {
     } else if (typeof k.token_path === 'string' && k.token_path) {
       from = `token_path ${k.token_path}`;
       try {
-        tok = readFileSync(k.token_path, 'utf8').trim();
+        tok = readUserFile(k.token_path, { what: 'token_path', maxBytes: MAX_TOKEN_BYTES }).trim();
       } catch (e) {
+        if (!(e instanceof FileError)) throw e;
         return fail(
-          `cannot read token_path ${k.token_path} (${(e as NodeJS.ErrnoException).code ?? 'error'}): the provider raises on every lookup`,
+          `token_path ${k.token_path} ${e.problem}: the provider raises on every lookup`,
           `write the token into ${k.token_path} (mode 0600) or fix token_path`,
         );
       }

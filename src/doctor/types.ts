@@ -5,10 +5,10 @@
  */
 import type { ServerBinary } from '../vault/binary.js';
 import type { VaultClient } from '../vault/client.js';
-import type { SandboxPaths, ServerState } from '../sandbox.js';
+import type { Sandbox, SandboxPaths, ServerRecord } from '../sandbox/index.js';
 import type { ConfigFile } from '../config.js';
 import type { AirflowInstall } from '../airflow/runner.js';
-import type { AirflowVersion } from '../airflow/backend.js';
+import type { AirflowVersion, BackendRead } from '../airflow/backend/index.js';
 import type { ProbeReport } from '../airflow/probe.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip' | 'crash';
@@ -69,10 +69,13 @@ export interface CheckOutcome {
 
 /** What doctor knows before any check runs: the sandbox, the env Airflow would get, the kwargs, Airflow's answer. */
 export interface DoctorContext {
-  /** The sandbox dir, when doctor runs in one. */
+  /** The sandbox, when doctor runs in one (src/sandbox): its paths, config, records and seeded set. */
+  sandbox?: Sandbox;
+  /** The sandbox's paths (sandbox.paths), when doctor runs in one. */
   paths?: SandboxPaths;
   config?: ConfigFile;
-  state?: ServerState | null;
+  /** The server the sandbox recorded. */
+  state?: ServerRecord | null;
   /** Where each setting came from, for messages: the .env path or 'the environment'. */
   envSource: string;
   /** The environment Airflow would run with: the process env, overlaid with the sandbox .env. */
@@ -94,6 +97,10 @@ export interface DoctorContext {
   kwargsSource: string;
   backendClass?: string;
   backendSource: string;
+  /** The backend settings as the reader gives them: every kwarg with its source, and what went wrong reading. */
+  backend?: BackendRead;
+  /** Why the sandbox .env could not be sourced (the environment alone was used). */
+  envFileError?: string;
   mount?: string | null;
   connectionsPath?: string | null;
   variablesPath?: string | null;

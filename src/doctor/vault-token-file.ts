@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Check, ok, warn } from './types.js';
+import { MAX_TOKEN_BYTES, readUserFileIfExists } from '../io/read.js';
 
 export const vaultTokenFile: Check = {
   id: 'vault-token-file',
@@ -8,8 +8,9 @@ export const vaultTokenFile: Check = {
   needs: ['reachable'],
   async run(ctx) {
     const file = join(ctx.home, '.vault-token');
-    if (!existsSync(file)) return ok('none: nothing stale for the vault CLI or hvac to pick up');
-    const t = readFileSync(file, 'utf8').trim();
+    const text = readUserFileIfExists(file, { what: 'the vault CLI token file', maxBytes: MAX_TOKEN_BYTES });
+    if (text === null) return ok('none: nothing stale for the vault CLI or hvac to pick up');
+    const t = text.trim();
     if (!t) return ok('empty');
     try {
       await ctx.client!.withToken(t).lookupSelf();

@@ -96,9 +96,17 @@ export const airflowVerdict: Check = {
       return fail(`${what}: ${describeException(p.init_error.chain)}; every connection and variable lookup fails`);
     }
     const total = Object.keys(p.connections).length + Object.keys(p.variables).length;
+    const seeded = [...(ctx.sandbox?.seeded?.connections ?? []), ...(ctx.sandbox?.seeded?.variables ?? [])];
+    // The sandbox wrote these ids to Vault: Airflow finding nothing where it looks is the failure.
+    if (!total && seeded.length)
+      return fail(
+        `Airflow lists nothing where VaultBackend looks, but the sandbox seeded ${seeded.join(', ')}`,
+        undefined,
+        summarise(p, a.version).details,
+      );
     if (!total)
       return warn(
-        'nothing to ask Airflow about: no connections or variables in secrets-sandbox.yaml and none listed where VaultBackend looks',
+        `nothing to ask Airflow about: no connections or variables in ${ctx.sandbox?.config.label ?? 'a sandbox config'} or seeded, and none listed where VaultBackend looks`,
         undefined,
         summarise(p, a.version).details,
       );

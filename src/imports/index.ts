@@ -4,11 +4,11 @@
  * airflow_settings.yaml. A file that cannot be read or recognised is bad input (exit 2); a single
  * entry that cannot be taken is skipped and reported with its reason.
  */
-import { MAX_IMPORT_BYTES, readInputFile } from '../validate/input-file.js';
-import { yamlToData } from '../validate/yaml.js';
+import { MAX_IMPORT_BYTES, readUserFile } from '../io/read.js';
+import { parseJson, parseYamlDocument, yamlToData } from '../io/parse.js';
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
-import { isRecord, loadYaml } from '../config.js';
+import { isRecord } from '../config.js';
 import { connIdProblem } from '../airflow/connection.js';
 import type { ConnectionSpec, VariableSpec } from '../settings.js';
 import { fromFields, fromUri, type ImportTarget } from './fields.js';
@@ -16,8 +16,8 @@ import { pyText } from '../airflow/spec.js';
 import type { Imported, ImportNote } from './types.js';
 
 export async function importFile(file: string, target: ImportTarget): Promise<Imported> {
-  const text = readInputFile(file, {
-    label: `--import '${file}'`,
+  const text = readUserFile(file, {
+    what: '--import',
     fix: 'name an export file',
     maxBytes: MAX_IMPORT_BYTES,
   });
@@ -27,35 +27,17 @@ export async function importFile(file: string, target: ImportTarget): Promise<Im
   return fromEnvLines(file, text, target);
 }
 
+/** Said after a parse error of an import: the file is the user's to fix, or the wrong one. */
+const IMPORT_FIX = 'fix it, or give --import the file `airflow connections export` wrote';
+
 function fromJson(file: string, text: string, target: ImportTarget): Imported {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(
-      `--import '${file}' is not valid JSON (${(e as Error).message}); give the file \`airflow connections export\` wrote`,
-    );
-  }
+  const data = parseJson(text, `--import ${file}`, IMPORT_FIX);
   return fromMapping(file, data, target, 'airflow export (json)');
 }
 
 async function fromYaml(file: string, text: string, target: ImportTarget): Promise<Imported> {
-  const yaml = await loadYaml();
-  const lc = new yaml.LineCounter();
-  let doc;
-  try {
-    doc = yaml.parseDocument(text, { lineCounter: lc, prettyErrors: true });
-  } catch (e) {
-    throw new UsageError(`--import '${file}' is not valid YAML (${(e as Error).message.split('\n')[0]})`);
-  }
-  const err = doc.errors[0];
-  if (err) {
-    const p = err.linePos?.[0];
-    throw new UsageError(
-      `--import '${file}'${p ? `:${p.line}:${p.col}` : ''} is not valid YAML: ${err.message.split('\n')[0]}`,
-    );
-  }
-  const data: unknown = yamlToData(doc, `--import '${file}'`);
+  const parsed = await parseYamlDocument(text, `--import ${file}`, IMPORT_FIX);
+  const data: unknown = yamlToData(parsed, `--import ${file}`, IMPORT_FIX);
   if (isRecord(data) && isRecord(data.airflow)) return fromAstro(file, data.airflow, target);
   return fromMapping(file, data, target, 'airflow export (yaml)');
 }

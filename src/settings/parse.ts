@@ -62,7 +62,7 @@ export const PARSERS: Parsers = {
     const a = parseAddress(String(raw), where);
     if (!isLoopback(a.host) && !allowRemote) {
       throw new UsageError(
-        `${where} '${String(raw).trim()}' is not a loopback address; a dev server has no TLS and a root token, so it listens on 127.0.0.1 only (pass --allow-remote to override)`,
+        `${where} '${String(raw).trim()}' is not a loopback address; a dev server runs unsealed with a root token (and speaks plain HTTP unless --tls), so it listens on 127.0.0.1 only (pass --allow-remote to override)`,
       );
     }
     return a;

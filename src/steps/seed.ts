@@ -4,10 +4,12 @@
  * the jobs are made one by one as workers free up, so memory stays flat however many there are.
  */
 import { StepError } from '../errors.js';
-import { secretPath } from '../airflow/backend.js';
+import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
 import { connectionSecret } from '../airflow/spec.js';
-import { uriRules } from '../airflow/backend.js';
-import type { CreateContext, SeedResult } from './context.js';
+import { recordSeeded } from '../sandbox/index.js';
+import type { Settings } from '../settings.js';
+import type { VaultApi } from '../vault/api.js';
+import { defineStep, type FlowContext, type SeedResult, type StepContext } from './context.js';
 
 const CONCURRENCY = 16;
 
@@ -58,8 +60,8 @@ interface Job {
 }
 
 /** One job at a time, made when a worker asks for it (a URI is parsed only then). */
-function* jobsOf(s: CreateContext['settings']): Generator<Job> {
-  const rules = uriRules(s.airflowVersion);
+function* jobsOf(s: Settings): Generator<Job> {
+  const rules = airflowFeatures(s.airflowVersion).uriRules;
   for (const c of s.connections)
     yield {
       kind: 'connection',
@@ -71,45 +73,56 @@ function* jobsOf(s: CreateContext['settings']): Generator<Job> {
     yield { kind: 'variable', id: v.key, path: secretPath(s.variablesPath, v.key), data: { value: v.value } };
 }
 
-export async function seed(ctx: CreateContext): Promise<void> {
-  const client = ctx.client!;
+/** One secret: read first (unless the server began empty), written only when it differs. */
+async function seedOne(client: VaultApi, s: Settings, job: Job, empty: boolean): Promise<SeedResult> {
+  const where = `${s.mount}/${job.path}`;
+  try {
+    const existing = empty ? null : await client.readSecret(s.mount, job.path, s.kvVersion);
+    if (existing && sameData(existing, job.data))
+      return { kind: job.kind, id: job.id, path: where, outcome: 'unchanged' };
+    await client.writeSecret(s.mount, job.path, job.data, s.kvVersion);
+    return { kind: job.kind, id: job.id, path: where, outcome: existing ? 'updated' : 'created' };
+  } catch (e) {
+    throw new StepError(
+      'seed',
+      `writing ${job.kind} '${job.id}' to ${where} failed: ${(e as Error).message}`,
+      'rerun: seeding converges and skips what is already there',
+    );
+  }
+}
+
+async function seed(ctx: StepContext<'client'>) {
   const s = ctx.settings;
+  // The seeded set is a fact recorded before the writes: doctor asks about exactly these ids.
+  recordSeeded(ctx.paths, 'seed', {
+    connections: s.connections.map((c) => c.id),
+    variables: s.variables.map((v) => v.key),
+  });
   // A dev server this run started keeps everything in memory and began empty: nothing to read
   // first, which halves the requests of a first run.
   const empty = ctx.server?.startedNow === true;
-  const results = await mapLimitLazy(
-    jobsOf(s),
-    s.connections.length + s.variables.length,
-    CONCURRENCY,
-    async (job): Promise<SeedResult> => {
-      try {
-        const existing = empty ? null : await client.readSecret(s.mount, job.path, s.kvVersion);
-        if (existing && sameData(existing, job.data))
-          return { kind: job.kind, id: job.id, path: `${s.mount}/${job.path}`, outcome: 'unchanged' };
-        await client.writeSecret(s.mount, job.path, job.data, s.kvVersion);
-        return {
-          kind: job.kind,
-          id: job.id,
-          path: `${s.mount}/${job.path}`,
-          outcome: existing ? 'updated' : 'created',
-        };
-      } catch (e) {
-        throw new StepError(
-          'seed',
-          `writing ${job.kind} '${job.id}' to ${s.mount}/${job.path} failed: ${(e as Error).message}`,
-          'rerun: seeding converges and skips what is already there',
-        );
-      }
-    },
-  );
-  ctx.seeded = results;
-  let created = 0;
-  let updated = 0;
-  let unchanged = 0;
-  for (const r of results) {
-    if (r.outcome === 'created') created++;
-    else if (r.outcome === 'updated') updated++;
-    else unchanged++;
-  }
-  ctx.report.info(`${created} created, ${updated} updated, ${unchanged} unchanged`);
+  const count = s.connections.length + s.variables.length;
+  const seeded = await mapLimitLazy(jobsOf(s), count, CONCURRENCY, (job) => seedOne(ctx.client, s, job, empty));
+  const counts = { created: 0, updated: 0, unchanged: 0 };
+  for (const r of seeded) counts[r.outcome]++;
+  ctx.report.info(`${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged`);
+  return { seeded };
 }
+
+/** The secrets the seed step writes, in the order it writes them. */
+export function secretPaths(s: Settings): string[] {
+  return [
+    ...s.connections.map((c) => `${s.mount}/${secretPath(s.connectionsPath, c.id)}`),
+    ...s.variables.map((v) => `${s.mount}/${secretPath(s.variablesPath, v.key)}`),
+  ];
+}
+
+const NOTHING_WRITTEN_THERE = 'an existing Vault: nothing is written there without --seed';
+
+export const seedStep = defineStep({
+  title: 'Seed connections and variables',
+  needs: ['client'],
+  plan: (ctx: FlowContext) => ({ lines: secretPaths(ctx.settings).map((p) => `would write ${p} (where it differs)`) }),
+  run: seed,
+  skip: (ctx) => (ctx.settings.existing && !ctx.settings.existing.seed ? NOTHING_WRITTEN_THERE : undefined),
+});

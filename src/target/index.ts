@@ -3,9 +3,10 @@
  * Vault) given by URL, CA and namespace, where nothing is started, mounted or stopped. Commands ask
  * the target, never "is this a dev server", what they may do.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { ensurePrivateDir, writePrivateFile } from '../files.js';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ensurePrivateDir, writePrivateFile } from '../io/private.js';
+import { MAX_RECORD_BYTES, readUserFileIfExists } from '../io/read.js';
 import { VaultClient } from '../vault/client.js';
 
 interface TargetBase {
@@ -58,24 +59,8 @@ export function describeTarget(t: Target): string {
   return `${what} at ${t.url}${extra ? ` (${extra})` : ''}`;
 }
 
-/** The env Airflow and the vault/bao CLIs read for this target, besides the token. */
-export function targetEnv(t: Target): Record<string, string> {
-  const env: Record<string, string> = { VAULT_ADDR: t.url };
-  if (t.caFile) env.VAULT_CACERT = t.caFile;
-  if (t.namespace) env.VAULT_NAMESPACE = t.namespace;
-  return env;
-}
-
-/** VaultBackend kwargs for the target: `verify` as the CA path (requests' meaning), `namespace` for hvac.Client. */
-export function targetKwargs(t: Target): Record<string, unknown> {
-  const kw: Record<string, unknown> = { url: t.url };
-  if (t.caFile) kw.verify = t.caFile;
-  if (t.namespace) kw.namespace = t.namespace;
-  return kw;
-}
-
 /**
- * The record of an existing Vault this sandbox uses (.sandbox/target.json), so that status, down
+ * The record of an existing Vault this sandbox uses (its `target` path), so that status, down
  * and up can say plainly that they do not manage it. A sandbox with its own dev server has none.
  */
 export interface TargetRecord {
@@ -85,17 +70,13 @@ export interface TargetRecord {
   namespace?: string;
 }
 
-export function targetRecordFile(stateDir: string): string {
-  return join(stateDir, 'target.json');
-}
-
-export function writeTargetRecord(stateDir: string, t: Target | undefined): void {
-  const file = targetRecordFile(stateDir);
+/** `file` is the sandbox's target record (src/sandbox/layout.ts). */
+export function writeTargetRecord(file: string, t: Target | undefined): void {
   if (!t || t.kind === 'dev') {
     rmSync(file, { force: true });
     return;
   }
-  ensurePrivateDir(stateDir);
+  ensurePrivateDir(dirname(file));
   const rec: TargetRecord = {
     kind: 'existing',
     url: t.url,
@@ -105,9 +86,17 @@ export function writeTargetRecord(stateDir: string, t: Target | undefined): void
   writePrivateFile(file, JSON.stringify(rec, null, 2) + '\n', 0o600);
 }
 
-export function readTargetRecord(stateDir: string): TargetRecord | null {
+export function readTargetRecord(file: string): TargetRecord | null {
+  const text = readUserFileIfExists(file, {
+    what: "the sandbox's target record",
+    maxBytes: MAX_RECORD_BYTES,
+    ownerCheck: true,
+    noFollow: true,
+    fix: `remove '${file}' and rerun`,
+  });
+  if (text === null) return null;
   try {
-    const v = JSON.parse(readFileSync(targetRecordFile(stateDir), 'utf8')) as TargetRecord;
+    const v = JSON.parse(text) as TargetRecord;
     return v && v.kind === 'existing' && typeof v.url === 'string' ? v : null;
   } catch {
     return null;

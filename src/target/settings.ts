@@ -3,12 +3,12 @@
  * done): the url, the CA file, the namespace, and the credentials, which come from the
  * environment or a file, never from a command-line value (argv is visible to every user).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { AuthSpec } from '../vault/auth/index.js';
 import { registerSecret } from '../ui/mask.js';
 import type { Layer } from '../settings/merge.js';
 import type { SettingKey } from '../settings/schema.js';
+import { MAX_TEXT_BYTES, MAX_TOKEN_BYTES, readUserFile } from '../io/read.js';
 
 export interface ExistingVaultSettings {
   /** The origin, e.g. https://vault.example.com:8200 */
@@ -68,11 +68,13 @@ export function existingVaultSettings(
     const ca = abs('caCert', String(v.caCert));
     if (url.protocol !== 'https:')
       throw new UsageError(`${where('caCert')} is for an https:// url, and ${url.origin} is plain http`);
-    if (!existsSync(ca) || !statSync(ca).isFile())
-      throw new UsageError(
-        `${where('caCert')} '${String(v.caCert)}' is not a file; give the PEM file of the CA that signed the server's certificate`,
-      );
-    if (!readFileSync(ca, 'utf8').includes('-----BEGIN CERTIFICATE-----'))
+    const pem = readUserFile(ca, {
+      what: where('caCert'),
+      shownAs: String(v.caCert),
+      maxBytes: MAX_TEXT_BYTES,
+      fix: "give the PEM file of the CA that signed the server's certificate",
+    });
+    if (!pem.includes('-----BEGIN CERTIFICATE-----'))
       throw new UsageError(
         `${where('caCert')} '${String(v.caCert)}' holds no PEM certificate; give the CA's .pem file`,
       );
@@ -93,14 +95,12 @@ export function existingVaultSettings(
   let token: string | undefined;
   if (v.tokenFile !== undefined) {
     const file = abs('tokenFile', String(v.tokenFile));
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new UsageError(
-        `${where('tokenFile')} '${String(v.tokenFile)}' cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a file holding the token`,
-      );
-    }
+    const text = readUserFile(file, {
+      what: where('tokenFile'),
+      shownAs: String(v.tokenFile),
+      maxBytes: MAX_TOKEN_BYTES,
+      fix: 'give a file holding the token',
+    });
     token = text.trim();
     if (!token) throw new UsageError(`${where('tokenFile')} '${String(v.tokenFile)}' is empty; put the token in it`);
     out.toolAuth = { method: 'token', tokenPath: file };

@@ -4,13 +4,12 @@
  * adapter). It runs before anything is started or written: Ctrl-C leaves nothing behind.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
 import type Enquirer from 'enquirer';
 import { Cancelled } from '../errors.js';
 import { connIdProblem, connUriProblem, describeConnection, parseConnectionUri } from '../airflow/connection.js';
-import { loadConfig, type ConfigFile } from '../config.js';
-import { CONFIG_FILE, findSandboxDir, readFacts, sandboxPaths } from '../sandbox.js';
-import { DEFAULT_CONNECTION, DEFAULT_DIR, type CreateOptions } from '../settings.js';
+import type { ConfigFile } from '../config.js';
+import { DEFAULT_SANDBOX_DIR, findSandboxDir, openSandbox } from '../sandbox/index.js';
+import { DEFAULT_CONNECTION, type CreateOptions } from '../settings.js';
 import { findOnPath } from '../vault/binary.js';
 import { UsageError } from '../errors.js';
 import { redact } from './mask.js';
@@ -93,7 +92,7 @@ export async function collectAnswers(
       await ask({
         type: 'Input',
         message: 'Sandbox directory',
-        initial: existsSync(CONFIG_FILE) ? '.' : DEFAULT_DIR,
+        initial: findSandboxDir(undefined) === process.cwd() ? '.' : DEFAULT_SANDBOX_DIR,
         validate: (v: string) => (v.trim() ? true : 'give a directory'),
       }),
     );
@@ -272,15 +271,12 @@ export async function collectAnswers(
 
 /** Runs the wizard in a listr2 task with the enquirer adapter; `enquirer` may be injected (tests). */
 export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promise<CreateOptions> {
-  const dir = base.dir !== undefined ? resolvePath(base.dir) : findSandboxDir(undefined);
-  const file = base.config !== undefined ? resolvePath(base.config) : join(dir, CONFIG_FILE);
-  const facts = readFacts(sandboxPaths(dir)).facts;
-  const remembered =
-    base.config === undefined && !existsSync(file) && facts.configFile && existsSync(facts.configFile)
-      ? facts.configFile
-      : undefined;
-  const cfg = existsSync(file) ? await loadConfig(file) : remembered ? await loadConfig(remembered) : {};
-  const { Listr } = await import('listr2');
+  // The config the run will use, as every command resolves it (src/sandbox): --config, the recorded one, the default.
+  const sandbox = await openSandbox(base.dir, { config: base.config });
+  if (sandbox.config.error) throw sandbox.config.error;
+  const cfg = sandbox.config.parsed ?? {};
+  const facts = sandbox.facts.facts;
+  const { Listr, PromptError } = await import('listr2');
   const { ListrEnquirerPromptAdapter } = await import('@listr2/prompt-adapter-enquirer');
   let answers: CreateOptions | undefined;
   const list = new Listr(
@@ -299,7 +295,8 @@ export async function runWizard(base: CreateOptions, enquirer?: Enquirer): Promi
   try {
     await list.run();
   } catch (e) {
-    if (e === '' || /cancel/i.test(String((e as Error)?.message ?? e)))
+    // Enquirer rejects with '' on Ctrl-C; listr2's adapter with a PromptError.
+    if (e === '' || e instanceof PromptError)
       throw new Cancelled('cancelled at a prompt: nothing was written or started');
     throw e;
   }

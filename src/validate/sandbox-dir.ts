@@ -3,8 +3,8 @@
  * tool writes there must be absent or of the right type and ours (never a symlink), so the start
  * step never meets a planted entry half-way (files.ts enforces the same when it opens them).
  */
-import { checkPrivateEntry, privateEntryError } from '../files.js';
-import type { SandboxPaths } from '../sandbox.js';
+import { checkPrivateEntry, privateEntryError } from '../io/private.js';
+import type { SandboxPaths } from '../sandbox/index.js';
 
 export function checkSandboxState(paths: SandboxPaths): void {
   const entries: [string, 'dir' | 'file'][] = [
@@ -16,7 +16,7 @@ export function checkSandboxState(paths: SandboxPaths): void {
     [paths.written, 'file'],
   ];
   for (const [path, kind] of entries) {
-    let state: string;
+    let state: ReturnType<typeof checkPrivateEntry>;
     try {
       state = checkPrivateEntry(path, kind);
     } catch {

@@ -50,11 +50,43 @@ export function portIsFree(a: ListenAddress): Promise<boolean> {
   });
 }
 
-/** The first free port from `a.port` upwards (bounded). A running dev server also holds PORT+1, so the next pick skips it. */
-export async function nextFreeAddress(a: ListenAddress, tries = 50): Promise<ListenAddress | null> {
+/**
+ * Where a dev server listening on `a` binds its cluster listener: PORT+1, on Vault and OpenBao
+ * alike (both print it as `Cluster Address` at start-up). When that bind fails the server only
+ * logs it and serves on, so the tool checks it up front instead.
+ */
+export function clusterAddress(a: ListenAddress): ListenAddress {
+  return { host: a.host, port: a.port + 1 };
+}
+
+/**
+ * The first of the ports a dev server on `a` binds (its own, then the cluster port) that is taken,
+ * or null. The ports of `releasing`, a server about to be stopped, count as free.
+ */
+export async function takenDevServerPort(
+  a: ListenAddress,
+  releasing?: ListenAddress,
+  isFree: (a: ListenAddress) => Promise<boolean> = portIsFree,
+): Promise<ListenAddress | null> {
+  const held = releasing ? [releasing, clusterAddress(releasing)].map(formatAddress) : [];
+  for (const p of [a, clusterAddress(a)]) {
+    if (!held.includes(formatAddress(p)) && !(await isFree(p))) return p;
+  }
+  return null;
+}
+
+/**
+ * The first address from `a.port` upwards (bounded) where a dev server can bind both its port and
+ * its cluster port, so a pick never lands on another server's cluster port nor takes one away.
+ */
+export async function nextFreeAddress(
+  a: ListenAddress,
+  tries = 50,
+  isFree: (a: ListenAddress) => Promise<boolean> = portIsFree,
+): Promise<ListenAddress | null> {
   for (let port = a.port; port < Math.min(a.port + tries, 65535); port++) {
     const candidate = { host: a.host, port };
-    if (await portIsFree(candidate)) return candidate;
+    if (!(await takenDevServerPort(candidate, undefined, isFree))) return candidate;
   }
   return null;
 }

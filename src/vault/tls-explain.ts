@@ -21,7 +21,7 @@ export function describeVaultFailure(e: VaultError, url: string, caFile: string 
       return caFile
         ? {
             problem: `the server's certificate is not signed by the CA in ${caFile} (${e.code})`,
-            fix: `point verify (and VAULT_CACERT) at the CA that signed the server's certificate; for the sandbox's own --tls server that is .sandbox/tls/vault-ca.pem, rewritten at each start: rerun the create command`,
+            fix: `point verify (and VAULT_CACERT) at the CA that signed the server's certificate; for the sandbox's own --tls server that is the CA its .env names (VAULT_CACERT), rewritten at each start: rerun the create command`,
           }
         : {
             problem: `the server's certificate is not signed by a CA this machine trusts (${e.code})`,

@@ -5,16 +5,6 @@
  */
 import { join } from 'node:path';
 
-/** Where the sandbox's dev server writes its TLS files: under .sandbox/, so the CA path in .env stays put. */
-export function tlsDir(stateDir: string): string {
-  return join(stateDir, 'tls');
-}
-
-/** The CA of a sandbox whose server runs with --tls (it exists while the server runs). */
-export function sandboxCaFile(stateDir: string): string {
-  return devTlsCaFile(tlsDir(stateDir));
-}
-
 /** The files `-dev-tls` writes into its cert dir (the same names on Vault and OpenBao). */
 export const DEV_TLS_FILES = { ca: 'vault-ca.pem', cert: 'vault-cert.pem', key: 'vault-key.pem' } as const;
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missing, serverBinary } from '../support/env.js';
 import { freePort, readJson, runCli, workspaces } from '../support/sandbox.js';
-import { parseEnvFile } from '../../src/airflow/templates.js';
+import { parseEnvFile } from '../../src/airflow/backend/index.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
@@ -28,6 +28,27 @@ async function vault(
   });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+/**
+ * Removes the role's secret_ids past their TTL, as an admin's `vault write -f auth/approle/tidy/secret-id`
+ * does, and waits until `secretId` no longer logs in. Vault accepts a secret_id past its TTL until
+ * such a tidy (its own runs about once a minute); OpenBao refuses it at once.
+ */
+async function tidyExpired(url: string, rootToken: string, roleId: string, secretId: string): Promise<void> {
+  expect((await vault(url, 'POST', 'auth/approle/tidy/secret-id', rootToken, {})).status).toBe(202);
+  for (let i = 0; i < 100; i++) {
+    const login = await vault(url, 'POST', 'auth/approle/login', undefined, { role_id: roleId, secret_id: secretId });
+    if (login.status === 400) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the tidied secret_id still logs in');
+}
+
+/** role_id and secret_id from a sandbox's kwargs. */
+function approleOf(dir: string): { role_id: string; secret_id: string } {
+  const env = parseEnvFile(readFileSync(join(dir, '.env'), 'utf8'));
+  return JSON.parse(env.get('AIRFLOW__SECRETS__BACKEND_KWARGS') ?? '{}');
 }
 
 describe.skipIf(skipReason)('--auth approle', () => {
@@ -177,8 +198,10 @@ describe.skipIf(skipReason)('--auth approle', () => {
     );
     expect(d.stdout).toContain('path "secret/data/connections/*" { capabilities = ["read"] }');
 
-    // Past its TTL the secret_id no longer logs in: doctor says so; the rerun makes a new one and passes.
+    // Past its TTL (and tidied) the secret_id no longer logs in: doctor says so; the rerun makes a new one and passes.
     await new Promise((r) => setTimeout(r, 4000));
+    const creds = approleOf(dir);
+    await tidyExpired(url, root, creds.role_id, creds.secret_id);
     const expired = await runCli(w, ['doctor', 'sb']);
     expect(expired.code).toBe(1);
     expect(expired.stdout).toMatch(/AppRole login at auth\/approle fails \(HTTP 400\).*expired/);
@@ -186,6 +209,32 @@ describe.skipIf(skipReason)('--auth approle', () => {
     const again = await runCli(w, args);
     expect(again.code, again.stderr).toBe(0);
     expect((await runCli(w, ['doctor', 'sb'])).code).toBe(0);
+    expect((await runCli(w, ['down', 'sb'])).code).toBe(0);
+  });
+
+  it('a rerun replaces a secret_id past its TTL even while the server still accepts it (Vault, until its tidy)', async () => {
+    const w = ws();
+    const port = await freePort();
+    const args = ['sb', '--yes', '--auth', 'approle', '--secret-id-ttl', '2s', '--address', `127.0.0.1:${port}`];
+    expect((await runCli(w, [...args, '--check', 'vault'])).code).toBe(0);
+    const dir = join(w.cwd, 'sb');
+    const first = approleOf(dir);
+    await new Promise((r) => setTimeout(r, 3000));
+    // Without --secret-id-ttl: a rerun that would keep a secret_id still within its TTL.
+    const again = await runCli(w, ['sb', '--yes', '--check', 'vault']);
+    expect(again.code, again.stderr).toBe(0);
+    const second = approleOf(dir);
+    expect(second.role_id).toBe(first.role_id);
+    expect(second.secret_id).not.toBe(first.secret_id);
+    // The new one is the one that logs in once the server has tidied the old one away.
+    const url = `http://127.0.0.1:${port}`;
+    const root = readFileSync(join(dir, '.sandbox', 'home', '.vault-token'), 'utf8').trim();
+    await tidyExpired(url, root, first.role_id, first.secret_id);
+    const login = await vault(url, 'POST', 'auth/approle/login', undefined, {
+      role_id: second.role_id,
+      secret_id: second.secret_id,
+    });
+    expect(login.status).toBe(200);
     expect((await runCli(w, ['down', 'sb'])).code).toBe(0);
   });
 

@@ -115,7 +115,7 @@ const ATTACKS: Attack[] = [
       return ['--yes', ...(await addr())];
     },
     code: 2,
-    says: ['server.out', `owned by uid ${NOBODY}`],
+    says: ['server.out', `(uid ${NOBODY})`],
     after: (w) => expect(readFileSync(join(sb(w), '.sandbox', 'server.out'), 'utf8')).toBe(''),
   },
   {
@@ -151,7 +151,7 @@ const ATTACKS: Attack[] = [
       return ['--yes', ...(await addr())];
     },
     code: 2,
-    says: ['.sandbox', `owned by uid ${NOBODY}`],
+    says: ['.sandbox', `(uid ${NOBODY})`],
     after: (w) => expect(lstatSync(join(sb(w), '.sandbox')).uid).toBe(NOBODY),
   },
   {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { missing, ROOT, serverBinary, scaled, TEST_TOOLS, VENV_PYTHON } from '../support/env.js';
 import { cleanup, killAndWait, runProcess, startManualServer, workspace, type Workspace } from '../support/sandbox.js';
-import { noProxyEntries, parseEnvFile, renderShellEnv, type EnvInput } from '../../src/airflow/templates.js';
+import { noProxyEntries, parseEnvFile, renderShellEnv, type EnvInput } from '../../src/airflow/backend/index.js';
 import { UsageError } from '../../src/errors.js';
 
 const PYTHON = VENV_PYTHON;

@@ -11,7 +11,7 @@ import { CLI, missing, ROOT, serverBinary, scaled, VENV_PYTHON } from '../suppor
 import { processesUnder, runCli, runProcess, workspaces } from '../support/sandbox.js';
 import { startExistingVault, type ExistingVault } from '../support/existing-vault.js';
 import { isAlive } from '../../src/vault/server.js';
-import { parseEnvFile } from '../../src/airflow/templates.js';
+import { parseEnvFile } from '../../src/airflow/backend/index.js';
 
 const BIN = serverBinary();
 const skipReason = missing('server binary (bao or VAULT_BIN)', BIN);
@@ -116,7 +116,14 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     expect((await v.api('GET', 'secret/data/connections/smtp_default', undefined, v.rootToken)).status).toBe(404);
   });
 
-  it('--auth approle: the role from VAULT_ROLE_ID/VAULT_SECRET_ID, in a namespace; the wrong namespace is named', async () => {
+  /** Whether the server has namespaces: Vault's Community Edition says enterprise: false in sys/health and has none. */
+  async function hasNamespaces(): Promise<boolean> {
+    return (await v.api('GET', 'sys/health')).json?.enterprise !== false;
+  }
+
+  it('--auth approle: the role from VAULT_ROLE_ID/VAULT_SECRET_ID, in a namespace; the wrong namespace is named', async (ctx) => {
+    if (!(await hasNamespaces()))
+      ctx.skip('this server has no namespaces (Vault Community Edition); the next test covers it');
     const ns = 'team-a';
     expect((await v.api('POST', `sys/namespaces/${ns}`, {}, v.rootToken)).status).toBe(200);
     const inNs = (m: string, p: string, b?: unknown) => v.api(m, p, b, v.rootToken, ns);
@@ -176,6 +183,35 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
     expect(bad.stderr).toMatch(/nothing is mounted at 'teamkv\/'/);
     expect(bad.stderr).toMatch(/does not mount on an existing Vault/);
     expect((await v.api('GET', 'sys/mounts', undefined, v.rootToken)).json.data).not.toHaveProperty('teamkv/');
+  });
+
+  it('a server without namespaces (Vault Community Edition): --namespace is refused before anything is read or written there', async (ctx) => {
+    if (await hasNamespaces())
+      ctx.skip('this server has namespaces (OpenBao, Vault Enterprise); the test before covers it');
+    // What the refusal is about: the server ignores the namespace and answers from the root one.
+    const inNs = await v.api('GET', 'secret/data/connections/team_pg', undefined, v.rootToken, 'team-a');
+    expect(inNs.status).toBe(200);
+    const w = ws({ VAULT_TOKEN: v.rootToken });
+    const before = await snapshot();
+    const r = await runCli(w, [
+      'sb',
+      '--yes',
+      '--seed',
+      '--vault-url',
+      v.url,
+      '--ca-cert',
+      v.caFile,
+      '--namespace',
+      'team-a',
+      '--check',
+      'vault',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${v.url} is HashiCorp Vault Community Edition`);
+    expect(r.stderr).toContain("it would ignore namespace 'team-a'");
+    expect(r.stderr).toMatch(/fix: drop --namespace/);
+    expect(existsSync(join(w.cwd, 'sb', '.env'))).toBe(false);
+    expect(await snapshot()).toBe(before);
   });
 
   it('a CA that did not sign its certificate: exit 1 naming the CA file, nothing written there', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
 import { cleanup, freePort, readJson, runCli, runProcess, workspace, type Workspace } from '../support/sandbox.js';
-import { parseEnvFile } from '../../src/airflow/templates.js';
+import { parseEnvFile } from '../../src/airflow/backend/index.js';
 
 const BIN = serverBinary();
 const FIELDS = ['conn_type', 'description', 'host', 'login', 'password', 'schema', 'port', 'extra'] as const;

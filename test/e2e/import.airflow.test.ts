@@ -208,7 +208,7 @@ describe.skipIf(skipReason)('--import of real Airflow export files', () => {
     const dir = join(w.cwd, 'garbled');
     const r = await runCli(w, [dir, '--yes', '--import', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--import '.*garbled\.json' is not valid JSON/);
+    expect(r.stderr).toMatch(/--import .*garbled\.json:\d+:\d+: not valid JSON/);
     const missingFile = await runCli(w, [dir, '--yes', '--import', join(w.root, 'nope.yaml')]);
     expect(missingFile.code).toBe(2);
     expect(missingFile.stderr).toContain('does not exist');

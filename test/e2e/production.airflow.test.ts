@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing, ROOT, serverBinary, scaled } from '../support/env.js';
 import { freePort, readJson, runCli, runProcess, workspaces } from '../support/sandbox.js';
 import { startDevServer, type TestServer } from '../support/dev-tls.js';
-import { parseEnvFile } from '../../src/airflow/templates.js';
+import { parseEnvFile } from '../../src/airflow/backend/index.js';
 
 const BIN = serverBinary();
 const AIRFLOWS = [

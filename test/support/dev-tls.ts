@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startFaultProxy } from './fault-proxy.js';
 import { freePort, killAndWait, TEMP_PREFIX } from './sandbox.js';
 
 export interface TestServer {
@@ -56,4 +57,15 @@ export async function startDevServer(bin: string, opts: { tls?: boolean; host?: 
   }
   await stop();
   throw new Error(`dev server ${bin} ${args.join(' ')} did not become ready`);
+}
+
+/**
+ * A `-dev-tls` server reached under a name its certificate does not list: https://127.0.0.2 (loopback
+ * on Linux), through a pass-through TCP proxy listening there. Not by making the server listen on
+ * 127.0.0.2: Vault's -dev-tls adds the listen host to the certificate's names (OpenBao's does not),
+ * so only a name the server never saw is foreign to the certificate on both.
+ */
+export async function underAnotherName(server: TestServer): Promise<{ url: string; close(): Promise<void> }> {
+  const proxy = await startFaultProxy(Number(new URL(server.url).port), 'pass', { host: '127.0.0.2' });
+  return { url: `https://127.0.0.2:${proxy.port}`, close: proxy.close };
 }

@@ -19,7 +19,7 @@ export interface FaultProxy {
 export async function startFaultProxy(
   upstreamPort: number,
   mode: FaultMode,
-  opts: { delayMs?: number } = {},
+  opts: { delayMs?: number; host?: string } = {},
 ): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
   const proxy: FaultProxy = { url: '', port: 0, mode, seen: 0, close: async () => {} };
@@ -61,10 +61,11 @@ export async function startFaultProxy(
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const address = server.address();
   proxy.port = typeof address === 'object' && address ? address.port : 0;
-  proxy.url = `http://127.0.0.1:${proxy.port}`;
+  proxy.url = `http://${host}:${proxy.port}`;
   proxy.close = () =>
     new Promise((resolve) => {
       for (const s of sockets) s.destroy();

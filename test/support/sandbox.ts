@@ -102,6 +102,16 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/** The first of `n` consecutive ports that are all free now. */
+export async function freePorts(n: number): Promise<number> {
+  for (;;) {
+    const first = 20000 + Math.floor(Math.random() * 30000);
+    let ok = true;
+    for (let p = first; ok && p < first + n; p++) ok = await canBind(p);
+    if (ok) return first;
+  }
+}
+
 export function canBind(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();

@@ -4,15 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authFor, AuthError } from '../../src/vault/auth/index.js';
 import { readGlob, renderPolicy } from '../../src/vault/auth/policy.js';
-import {
-  clientFor,
-  describeTarget,
-  devTarget,
-  existingTarget,
-  manages,
-  targetEnv,
-  targetKwargs,
-} from '../../src/target/index.js';
+import { clientFor, describeTarget, devTarget, existingTarget, manages } from '../../src/target/index.js';
+import { backendKwargs, envEntries } from '../../src/airflow/backend/index.js';
 import { devTlsArgs, devTlsCaFile } from '../../src/vault/tls.js';
 
 describe('auth methods', () => {
@@ -94,18 +87,29 @@ describe('targets', () => {
     const t = existingTarget('https://vault.example.com:8200', { caFile: '/etc/ca.pem', namespace: '/team-a/' });
     expect(manages(t)).toBe(false);
     expect(t.namespace).toBe('team-a');
-    expect(targetEnv(t)).toEqual({
+    // The writer carries the target's CA and namespace into the env and the kwargs.
+    const written = {
+      ...t,
+      token: 't',
+      mount: 'secret',
+      connectionsPath: 'c',
+      variablesPath: 'v',
+      kvVersion: 2 as const,
+    };
+    const env = Object.fromEntries(envEntries({ ...written, airflowVersion: '3', flavour: 'Vault' }));
+    expect(env).toMatchObject({
       VAULT_ADDR: 'https://vault.example.com:8200',
       VAULT_CACERT: '/etc/ca.pem',
       VAULT_NAMESPACE: 'team-a',
     });
-    expect(targetKwargs(t)).toEqual({
+    expect(backendKwargs('3', written)).toMatchObject({
       url: 'https://vault.example.com:8200',
       verify: '/etc/ca.pem',
       namespace: 'team-a',
     });
     expect(describeTarget(t)).toContain('not started or managed');
-    expect(targetKwargs(devTarget('http://127.0.0.1:8200'))).toEqual({ url: 'http://127.0.0.1:8200' });
+    const dev = { ...written, ...devTarget('http://127.0.0.1:8200'), caFile: undefined, namespace: undefined };
+    expect(backendKwargs('3', dev)).toEqual(expect.not.objectContaining({ verify: expect.anything() }));
   });
 
   it('dev TLS: the cert dir is ours, and a host outside the default names is added as a SAN', () => {

@@ -3,17 +3,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backendClassPath, backendKwargs, secretPath } from '../../src/airflow/backend.js';
 import {
+  airflowFeatures,
+  backendKwargs,
   noProxyEntries,
   parseEnvFile,
   renderDockerEnv,
   renderShellEnv,
-  renderDag,
-  renderGitignore,
+  secretPath,
   type EnvInput,
-} from '../../src/airflow/templates.js';
+} from '../../src/airflow/backend/index.js';
+import { renderDag, renderGitignore } from '../../src/airflow/templates.js';
 import { UsageError } from '../../src/errors.js';
+import { GITIGNORE_ENTRIES } from '../../src/sandbox/index.js';
 
 const target = {
   url: 'http://127.0.0.1:8200',
@@ -26,9 +28,9 @@ const target = {
 
 describe('VaultBackend per Airflow version', () => {
   it('uses the contrib class on 1.10 and the provider class on 2 and 3', () => {
-    expect(backendClassPath('1.10')).toBe('airflow.contrib.secrets.hashicorp_vault.VaultBackend');
-    expect(backendClassPath('2')).toBe('airflow.providers.hashicorp.secrets.vault.VaultBackend');
-    expect(backendClassPath('3')).toBe('airflow.providers.hashicorp.secrets.vault.VaultBackend');
+    expect(airflowFeatures('1.10').classPath).toBe('airflow.contrib.secrets.hashicorp_vault.VaultBackend');
+    expect(airflowFeatures('2').classPath).toBe('airflow.providers.hashicorp.secrets.vault.VaultBackend');
+    expect(airflowFeatures('3.3.2').classPath).toBe('airflow.providers.hashicorp.secrets.vault.VaultBackend');
   });
 
   it('never gives 1.10 a null path or a key hvac does not know', () => {
@@ -148,9 +150,9 @@ describe('example DAG', () => {
 
 describe('.gitignore', () => {
   it('adds what is missing and keeps what the user has', () => {
-    const out = renderGitignore('node_modules/\n.env\n');
+    const out = renderGitignore('node_modules/\n.env\n', GITIGNORE_ENTRIES);
     expect(out.startsWith('node_modules/\n.env\n')).toBe(true);
     expect(out).toContain('.sandbox/');
-    expect(renderGitignore(out)).toBe(out);
+    expect(renderGitignore(out, GITIGNORE_ENTRIES)).toBe(out);
   });
 });

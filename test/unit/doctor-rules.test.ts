@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/doctor/index.js';
 import { judge, VERDICT_ID } from '../../src/doctor/verdict.js';
 import { bypassesProxy } from '../../src/doctor/proxy.js';
-import { missingAuthKey, secretShapeProblem } from '../../src/doctor/provider-rules.js';
+import { secretShapeProblem } from '../../src/doctor/provider-rules.js';
+import { missingAuthKey } from '../../src/airflow/backend/index.js';
 import type { Check, CheckResult, DoctorContext } from '../../src/doctor/types.js';
 
 const ctx = {
@@ -136,7 +137,10 @@ describe('provider rules', () => {
   // apache-airflow-providers-hashicorp _internal_client/vault_client.py __init__
   it('auth_type approle needs role_id; token needs token, token_path or VAULT_TOKEN', () => {
     expect(missingAuthKey('approle', { secret_id: 's' }, new Map())).toBe('role_id');
-    expect(missingAuthKey('approle', { role_id: 'r' }, new Map())).toBeNull();
+    expect(missingAuthKey('approle', { role_id: 'r' }, new Map(), 'build')).toBeNull();
+    expect(missingAuthKey('approle', { role_id: 'r' }, new Map(), 'login')).toBe('secret_id');
+    expect(missingAuthKey('userpass', { username: 'u' }, new Map(), 'build')).toBeNull();
+    expect(missingAuthKey('userpass', { username: 'u' }, new Map(), 'login')).toBe('password');
     expect(missingAuthKey('token', {}, new Map())).toBe('token or token_path or VAULT_TOKEN');
     expect(missingAuthKey('token', {}, new Map([['VAULT_TOKEN', 't']]))).toBeNull();
     expect(missingAuthKey('jwt', { jwt_role: 'r' }, new Map())).toBe('jwt_token or jwt_token_path');

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planFile, sha256, writeFileAtomic } from '../../src/files.js';
+import { planFile, sha256, writeFileAtomic } from '../../src/io/write.js';
 
 describe('file writing', () => {
   it('writes atomically with the mode asked for, leaving no temp file', () => {
