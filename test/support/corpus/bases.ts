@@ -7,10 +7,10 @@
  *   Vault + Airflow setup" too).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI } from '../env.js';
-import { freePort, runProcess, type Workspace } from '../sandbox.js';
+import { freePort, processesUnder, runProcess, type Workspace } from '../sandbox.js';
 import { fieldsOf, plainConn, uriOf } from './conns.js';
 import { field, vaultCall } from './vault-http.js';
 import { BACKEND, KWARGS, PROVIDER, type ConnSeed, type Facts, type Major, World } from './world.js';
@@ -46,6 +46,19 @@ export const ROOT_TOKEN = (n: number): string => `corpus-root-${n}`;
 export const CREATE_RETRIES: string[] = [];
 
 const lastLines = (text: string): string => text.trim().split('\n').slice(-2).join(' ').slice(0, 300);
+
+/** Kills every process running under `dir` (a set-up's servers); returns their pids. */
+export function killUnder(dir: string): number[] {
+  const left = processesUnder(dir);
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return left;
+}
 
 export function policyFor(store: World['store'], paths: ('conn' | 'var')[]): string {
   const data = store.version === 2 ? `${store.mount}/data` : store.mount;
@@ -130,33 +143,46 @@ function seeds(n: number, b: BaseSpec): { conns: ConnSeed[]; vars: { key: string
 export async function toolBase(ws: Workspace, n: number, major: Major, b: BaseSpec): Promise<World> {
   const dir = join(ws.root, `setup-${n}`);
   const home = join(dir, 'airflow-home');
-  const port = await freePort();
   const { conns, vars } = seeds(n, b);
-  const args = [
-    dir,
-    '--yes',
-    '--address',
-    `127.0.0.1:${port}`,
-    '--root-token',
-    ROOT_TOKEN(n),
-    '--check',
-    'vault',
-    '--mount',
-    b.mount,
-    '--connections-path',
-    b.connectionsPath,
-    '--variables-path',
-    b.variablesPath,
-    '--auth',
-    b.auth === 'approle' ? 'approle' : 'token',
-    '--format',
-    b.format,
-    ...(b.tls ? ['--tls'] : []),
-    ...(b.airflowVersion === 'major' ? ['--airflow-version', major] : []),
-    ...conns.flatMap((c) => ['--conn', `${c.id}=${c.uri}`]),
-    ...vars.flatMap((v) => ['--var', `${v.key}=${v.value}`]),
-  ];
-  const r = await runProcess(CLI, args, { cwd: ws.cwd, env: ws.env, timeoutMs: 60_000 });
+  const create = async (port: number) => {
+    const args = [
+      dir,
+      '--yes',
+      '--address',
+      `127.0.0.1:${port}`,
+      '--root-token',
+      ROOT_TOKEN(n),
+      '--check',
+      'vault',
+      '--mount',
+      b.mount,
+      '--connections-path',
+      b.connectionsPath,
+      '--variables-path',
+      b.variablesPath,
+      '--auth',
+      b.auth === 'approle' ? 'approle' : 'token',
+      '--format',
+      b.format,
+      ...(b.tls ? ['--tls'] : []),
+      ...(b.airflowVersion === 'major' ? ['--airflow-version', major] : []),
+      ...conns.flatMap((c) => ['--conn', `${c.id}=${c.uri}`]),
+      ...vars.flatMap((v) => ['--var', `${v.key}=${v.value}`]),
+    ];
+    return { args, run: await runProcess(CLI, args, { cwd: ws.cwd, env: ws.env, timeoutMs: 60_000 }) };
+  };
+  let port = await freePort();
+  let { args, run: r } = await create(port);
+  // On a machine shared by several suites a free port can be taken between the pick and the bind
+  // (the tool then may meet another server there). Once, on another port, in a fresh dir; counted
+  // in the run's report, not hidden.
+  if (r.code === 1) {
+    CREATE_RETRIES.push(`#${n}: ${lastLines(r.stderr)}`);
+    killUnder(dir);
+    rmSync(dir, { recursive: true, force: true });
+    port = await freePort();
+    ({ args, run: r } = await create(port));
+  }
   if (r.code !== 0)
     throw new Error(`corpus set-up: create ${args.join(' ')} exited ${r.code}: ${r.stderr.slice(-600)}`);
   mkdirSync(home, { recursive: true });

@@ -20,7 +20,7 @@ export const FINDINGS: Record<string, string> = {
   F2: 'prose instead of a fix ("store conn_uri=<uri>, or ...", "point verify at ...", "vault secrets enable ..., or fix mount_point"): print the exact command or key edit, with the server binary doctor found',
   F3: 'no check explains the failure (a raw / in a URI, a refused URI, a wrong userpass password, a null variable, a missing secret, a policy for another path, a dead proxies kwarg): the verdict falls back to "doctor -v", which is not a fix',
   F4: 'a wrong value Airflow resolves passes (a raw # or %41 in a URI password, Vault holding another password than seeded, a stale AIRFLOW_CONN_/AIRFLOW_VAR_ answering after Vault failed): compare seeded ids field by field, flag URI traps',
-  F5: 'the .env is read by its own parser, not sourced by bash ($(cat file), "${VAR}", $VAR that Airflow expands, CRLF): working set-ups fail, a CRLF .env passes',
+  F5: 'the .env is read by its own parser, not sourced by bash ($(cat file), a braced shell variable, $VAR that Airflow expands, CRLF): working set-ups fail, a CRLF .env passes',
   F6: 'a per-key AIRFLOW__SECRETS__BACKEND_KWARG__* is blamed on the JSON kwargs (the same edit printed again while the per-key variable wins), and on Airflow 2.11 it is ignored',
   F7: 'a failure at Airflow start-up (a raw % in airflow.cfg, the kwargs from _SECRET) is blamed on a later link',
   F8: 'a 403 on a path the policy does not cover is read as the policy (with a least-privilege token a wrong path, mount or KV version answers 403), and a policy fix that leaves a deny in place is printed again',
@@ -509,11 +509,11 @@ export const KNOWN = new Map<string, Partial<Record<Dimension, string>>>([
     { exit: 'F5: .env read by its own parser, not by bash', without: 'F5: .env read by its own parser, not by bash' },
   ],
   [
-    '[3] VAULT_TOKEN="${CSS_TOKEN}" in .env, doctor run from the shell that sourced it',
+    '[3] VAULT_TOKEN from the shell variable CSS_TOKEN in .env, doctor run from the shell that sourced it',
     { exit: 'F5: .env read by its own parser, not by bash', without: 'F5: .env read by its own parser, not by bash' },
   ],
   [
-    '[2] VAULT_TOKEN="${CSS_TOKEN}" in .env, doctor run from the shell that sourced it',
+    '[2] VAULT_TOKEN from the shell variable CSS_TOKEN in .env, doctor run from the shell that sourced it',
     { exit: 'F5: .env read by its own parser, not by bash', without: 'F5: .env read by its own parser, not by bash' },
   ],
   [

@@ -124,11 +124,12 @@ export const NAMED: Named[] = [
   ]),
   // Working set-ups doctor failed: the .env in shell syntax, read as the user's shell reads it.
   ...named('VAULT_TOKEN=$(cat file) in .env', both, TOOL, ['token-cmd-subst']),
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${VAR}, as the user writes it
-  ...named('VAULT_TOKEN="${CSS_TOKEN}" in .env, doctor run from the shell that sourced it', both, TOOL, [
-    'token-shell-ref',
-    'doctor-sourced-shell',
-  ]),
+  ...named(
+    'VAULT_TOKEN from the shell variable CSS_TOKEN in .env, doctor run from the shell that sourced it',
+    both,
+    TOOL,
+    ['token-shell-ref', 'doctor-sourced-shell'],
+  ),
   // Wrong values Airflow "found".
   ...named('conn_uri with a raw # in the password (host and port taken from the login)', both, {}, ['uri-raw-hash']),
   ...named('an __extra__ that is not JSON', both, {}, ['extra-not-json']),

@@ -7,10 +7,12 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { CLI, ROOT, scaled } from '../env.js';
-import { cleanup, processesUnder, runProcess, workspace, type Workspace } from '../sandbox.js';
+import { cleanup, runProcess, workspace, type Workspace } from '../sandbox.js';
 import { AirflowOracle } from '../airflow-oracle.js';
 import { airflowVerdict, sourcedEnv, type AirflowVerdict } from './airflow-verdict.js';
-import { baseFacts, manualBase, toolBase } from './bases.js';
+import { baseFacts, killUnder, manualBase, toolBase } from './bases.js';
+
+export { killUnder };
 import { doctorSays, type DoctorSays } from './doctor-says.js';
 import { applyFix } from './fix.js';
 import { opById, type SetUpSpec } from './generate.js';
@@ -78,19 +80,6 @@ export async function stopCorpus(c: Corpus): Promise<number[]> {
   for (const o of Object.values(c.oracles)) await o?.close();
   const left = killUnder(c.ws.root);
   cleanup(c.ws);
-  return left;
-}
-
-/** Kills every process running under `dir` (a set-up's servers); returns their pids. */
-export function killUnder(dir: string): number[] {
-  const left = processesUnder(dir);
-  for (const pid of left) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone meanwhile */
-    }
-  }
   return left;
 }
 
