@@ -5,7 +5,8 @@
  */
 import { expect, it } from 'vitest';
 import { serverBinary } from '../support/env.js';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { releaseAirflowLock, takeAirflowLock } from '../support/airflow-lock-core.js';
 import { CREATE_RETRIES } from '../support/corpus/bases.js';
 import { sample } from '../support/corpus/generate.js';
 import { CI_SETUPS, disagreeing } from '../support/corpus/suite.js';
@@ -32,10 +33,20 @@ it(ci ? 'the CI corpus' : `the generated corpus, seed ${seed}, ${count} set-ups`
   const c = await startCorpus(bin ?? '', [...new Set(specs.map((s) => s.major))]);
   const rows: Row[] = [];
   try {
+    if (out) writeFileSync(out, '');
     for (const spec of specs) {
+      await takeAirflowLock();
       const t0 = performance.now();
-      const r = await runSetUp(c, spec);
+      let r: Row;
+      try {
+        r = await runSetUp(c, spec);
+      } finally {
+        releaseAirflowLock();
+      }
+      // A waiting suite polls every 250 ms: give it the chance to take the lock before the next set-up.
+      await new Promise((r) => setTimeout(r, 600));
       rows.push(r);
+      if (out) appendFileSync(out, `${JSON.stringify(r)}\n`);
       const mark = r.error ? 'ERROR' : disagreements([r]).length ? 'DISAGREES' : 'ok';
       console.log(
         `#${spec.n} ${mark} ${((performance.now() - t0) / 1000).toFixed(1)} s  ${spec.name}${spec.cause ? `  !${spec.cause.link}` : ''}`,
@@ -66,7 +77,6 @@ it(ci ? 'the CI corpus' : `the generated corpus, seed ${seed}, ${count} set-ups`
             disagreeing(r).map((d) => [d, disagreements([r]).find((l) => l.includes(` ${d.toUpperCase()} `)) ?? d]),
           ),
         ]);
-      writeFileSync(out, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
       writeFileSync(`${out}.known.json`, JSON.stringify(known, null, 1));
     }
     if (left.length) console.log(`processes left running and killed: ${left.join(' ')}`);
