@@ -104,6 +104,16 @@ interface Envelope<T> {
 
 const segment = (p: string) => p.split('/').filter(Boolean).map(encodeURIComponent).join('/');
 
+function tokenInfo(d: Record<string, unknown>): TokenInfo {
+  return {
+    policies: Array.isArray(d.policies) ? (d.policies as string[]) : [],
+    displayName: String(d.display_name ?? ''),
+    ttl: Number(d.ttl ?? 0),
+    path: String(d.path ?? ''),
+    numUses: Number(d.num_uses ?? 0),
+  };
+}
+
 export class VaultClient implements VaultApi {
   readonly url: string;
   readonly caFile: string | undefined;
@@ -206,13 +216,18 @@ export class VaultClient implements VaultApi {
     const path = 'auth/token/lookup-self';
     const { status, body } = await this.request<Envelope<Record<string, unknown>>>('GET', path);
     if (status !== 200 || !body?.data) throw this.fail('GET', path, status, body);
-    const d = body.data;
-    return {
-      policies: Array.isArray(d.policies) ? (d.policies as string[]) : [],
-      displayName: String(d.display_name ?? ''),
-      ttl: Number(d.ttl ?? 0),
-      path: String(d.path ?? ''),
-    };
+    return tokenInfo(body.data);
+  }
+
+  /**
+   * Another token's properties, asked with this client's token (`vault token lookup TOKEN`): unlike
+   * lookup-self, it spends none of that token's uses.
+   */
+  async lookupToken(token: string): Promise<TokenInfo> {
+    const path = 'auth/token/lookup';
+    const { status, body } = await this.request<Envelope<Record<string, unknown>>>('POST', path, { token });
+    if (status !== 200 || !body?.data) throw this.fail('POST', path, status, body);
+    return tokenInfo(body.data);
   }
 
   /** The mount that serves `path` (the preflight `vault kv` makes). Null when nothing is mounted there. */
