@@ -1,5 +1,5 @@
 /**
- * `npm run corpus -- --seed N --count M [--major 3|2] [--only n,n] [--verbose]`: any size of the
+ * `npm run corpus -- --seed N --count M | --ci | --full [--major 3|2] [--only n,n] [--verbose]`: any size of the
  * generated corpus, judged by real Airflow, printing each set-up as it finishes, then the rates
  * and every disagreement (vitest.corpus.config.ts; scripts/corpus.mjs passes the options).
  */
@@ -9,7 +9,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { releaseAirflowLock, takeAirflowLock } from '../support/airflow-lock-core.js';
 import { CREATE_RETRIES } from '../support/corpus/bases.js';
 import { sample } from '../support/corpus/generate.js';
-import { CI_SETUPS, disagreeing } from '../support/corpus/suite.js';
+import { CI_SETUPS, disagreeing, FULL_SETUPS } from '../support/corpus/suite.js';
 import { disagreements, rates, ratesLine } from '../support/corpus/rates.js';
 import { runSetUp, startCorpus, stopCorpus, type Row } from '../support/corpus/runner.js';
 import type { Major } from '../support/corpus/world.js';
@@ -21,13 +21,17 @@ const only = process.env.CORPUS_ONLY ? new Set(process.env.CORPUS_ONLY.split(','
 const verbose = process.env.CORPUS_VERBOSE === '1';
 /** --ci: the CI set-ups (the fixed-seed sample and the named cases) instead of a sample. */
 const ci = process.env.CORPUS_CI === '1';
+/** --full: the whole corpus (the CI seed's full sample and every named case). */
+const full = process.env.CORPUS_FULL === '1';
 /** --out FILE: each row as JSON, one per line, and the known disagreements as known.ts lists them. */
 const out = process.env.CORPUS_OUT;
 
-it(ci ? 'the CI corpus' : `the generated corpus, seed ${seed}, ${count} set-ups`, async () => {
+const title = full ? 'the whole corpus' : ci ? 'the CI corpus' : `the generated corpus, seed ${seed}, ${count} set-ups`;
+
+it(title, async () => {
   const bin = serverBinary();
   expect(bin, 'a server binary (scripts/setup.sh)').toBeTruthy();
-  const specs = (ci ? CI_SETUPS : sample(seed, count)).filter(
+  const specs = (full ? FULL_SETUPS : ci ? CI_SETUPS : sample(seed, count)).filter(
     (s) => (!major || s.major === major) && (!only || only.has(s.n)),
   );
   const c = await startCorpus(bin ?? '', [...new Set(specs.map((s) => s.major))]);
@@ -67,7 +71,7 @@ it(ci ? 'the CI corpus' : `the generated corpus, seed ${seed}, ${count} set-ups`
         console.log(`Airflow ${m}: the real interpreter ran ${f.args.join(' ')}: ${f.why}`);
     for (const retry of CREATE_RETRIES) console.log(`create failed once and was run again: ${retry}`);
     const left = await stopCorpus(c);
-    console.log(`\n${ci ? 'CI corpus' : `seed ${seed}`}: ${ratesLine(rates(rows))}`);
+    console.log(`\n${title}: ${ratesLine(rates(rows))}`);
     if (out) {
       const known = rows
         .filter((r) => disagreeing(r).length)

@@ -11,6 +11,8 @@ interface DoctorJson {
   verdict: string;
   /** false when doctor without Airflow leaves the verdict to Airflow. */
   decided?: boolean;
+  /** Why doctor did not ask Airflow although it is on PATH (a token limited in uses). */
+  notAsked?: string;
   checks: { id: string; status: string; detail: string; fix?: string; link?: Link; explainedBy?: string }[];
 }
 
@@ -18,6 +20,7 @@ export interface DoctorSays {
   code: number;
   verdict: string;
   decided: boolean;
+  notAsked?: string;
   /** The link of the check that explains Airflow's verdict (with Airflow), or of the first failing check. */
   link?: Link;
   /** The first fix: the verdict's (with Airflow), else the first failing check's. */
@@ -43,6 +46,7 @@ export function doctorSays(r: Run): DoctorSays {
     code: r.code,
     verdict: d.verdict,
     decided: d.decided ?? true,
+    notAsked: d.notAsked,
     link: verdict ? explaining?.link : first?.link,
     fix: verdict?.status === 'fail' ? (verdict.fix ?? explaining?.fix) : first?.fix,
     detail: (verdict?.status === 'fail' ? verdict.detail : first?.detail) ?? '',

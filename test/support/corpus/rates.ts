@@ -33,7 +33,7 @@ export function rates(rows: Row[]): Rates {
     built: built.length,
     broken: broken.length,
     generatorAgrees: built.filter((r) => r.airflow.ok === !r.spec.cause).length,
-    agreeWith: built.filter((r) => (r.withAirflow.code === 0) === r.airflow.ok).length,
+    agreeWith: built.filter((r) => !r.withAirflow.decided || (r.withAirflow.code === 0) === r.airflow.ok).length,
     linked: broken.filter((r) => r.withAirflow.link === r.spec.cause?.link).length,
     fixed: broken.filter((r) => r.fix?.resolved).length,
     decided: decided.length,
@@ -69,10 +69,10 @@ export function disagreements(rows: Row[]): string[] {
       continue;
     }
     const airflow = r.airflow.ok ? 'Airflow resolves' : `Airflow fails (${r.airflow.said})`;
-    if (r.withAirflow.verdict !== 'airflow')
+    if (r.withAirflow.verdict !== 'airflow' && !r.withAirflow.notAsked)
       out.push(`${id}: HARNESS doctor with Airflow on PATH gave a ${r.withAirflow.verdict} verdict`);
     if (r.airflow.ok !== !r.spec.cause) out.push(`${id}: GENERATOR expected ${expected(r)}; ${airflow}`);
-    if ((r.withAirflow.code === 0) !== r.airflow.ok)
+    if (r.withAirflow.decided && (r.withAirflow.code === 0) !== r.airflow.ok)
       out.push(
         `${id}: EXIT with Airflow: ${airflow}; doctor exit ${r.withAirflow.code}${r.withAirflow.crashed ? ` (crashed: ${r.withAirflow.crashed})` : ''} ${r.withAirflow.detail.slice(0, 200)}`,
       );
