@@ -115,13 +115,17 @@ export function corpusPart(major: Major, part: number): void {
   describe.skipIf(skipReason)(`doctor corpus, Airflow ${major}, part ${part} of ${PARTS[major]}`, () => {
     let c: Corpus | undefined;
     const rows: Row[] = [];
+    // From here the file holds the Airflow lock (the airflow project's setup file took it first).
+    let t0 = 0;
 
     beforeAll(async () => {
+      t0 = performance.now();
       c = await startCorpus(serverBinary() ?? '', [major]);
     });
 
     afterAll(async () => {
-      console.log(`doctor corpus, Airflow ${major}, part ${part}: ${ratesLine(rates(rows))}`);
+      const s = ((performance.now() - t0) / 1000).toFixed(0);
+      console.log(`doctor corpus, Airflow ${major}, part ${part}, ${s} s: ${ratesLine(rates(rows))}`);
       for (const d of disagreements(rows)) console.log(`  ${d}`);
       for (const retry of CREATE_RETRIES) console.log(`  create failed once and was run again: ${retry}`);
       if (c) expect(await stopCorpus(c), 'processes left running').toEqual([]);
