@@ -325,7 +325,7 @@ export function connUriProblem(uri: string): string | null {
     const m = /integer value as '(.*)'$/.exec(msg);
     const at = uri.lastIndexOf('@');
     // Airflow quotes the text it took for a port; when that text is a piece of the password, never echo it.
-    if (m && at >= 0 && uri.slice(0, at).includes(m[1]!)) {
+    if (m?.[1] !== undefined && at >= 0 && uri.slice(0, at).includes(m[1])) {
       return "is rejected by Airflow: a raw '/', '?' or '#' in the login or password ends the host part, so Airflow reads part of the password as the port (Port could not be cast to integer)";
     }
     return `is rejected by Airflow: ${msg}`;

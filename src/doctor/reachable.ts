@@ -4,7 +4,7 @@ import { VaultClient, VaultError } from '../vault/client.js';
 import { isAlive } from '../vault/server.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
 import { caFileOf, urlSource } from './address.js';
-import { setUrl, upFix } from './fixes.js';
+import { setUrl, toolMade, upFix } from './fixes.js';
 import { type CheckInput, defineCheck, fail, ok, skip } from './types.js';
 
 /** Another address that answers like Vault: the sandbox's running server, else VAULT_ADDR. */
@@ -64,8 +64,8 @@ export const reachable = defineCheck({
           ...fail(`${what} (${from}), while the server answers at ${elsewhere}`, setUrl(ctx, elsewhere)),
           repairable: false,
         };
-      const sb = ctx.sandbox;
-      if (sb?.server || sb?.config.exists) {
+      const sb = toolMade(ctx);
+      if (sb) {
         const pid = ctx.state?.pid;
         const stale =
           pid !== undefined && !isAlive(pid)
@@ -73,7 +73,7 @@ export const reachable = defineCheck({
             : '';
         return fail(
           `${what}: the sandbox server is not running${stale}`,
-          upFix(sb, { newToken: ctx.state?.tokenSource !== 'user' }),
+          upFix(ctx, { newToken: ctx.state?.tokenSource !== 'user' }),
         );
       }
       return { ...fail(`${what} (${from}): no Vault server answers there`), repairable: false };

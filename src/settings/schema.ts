@@ -555,11 +555,14 @@ export type SettingKey = (typeof SETTINGS)[number]['key'];
 
 const BY_KEY = new Map<string, SettingRow>(SETTINGS.map((r) => [r.key, r]));
 const BY_FLAG = new Map<string, SettingRow>(
-  SETTINGS.filter((r) => 'flag' in r).map((r) => [(r as SettingRow).flag!, r]),
+  (SETTINGS as readonly SettingRow[]).flatMap((r) => (r.flag === undefined ? [] : [[r.flag, r] as const])),
 );
 
 export function row(key: SettingKey): SettingRow {
-  return BY_KEY.get(key)!;
+  const r = BY_KEY.get(key);
+  // SettingKey is the union of SETTINGS' keys, so every key has its row.
+  if (!r) throw new Error(`no setting row '${key}'`);
+  return r;
 }
 
 export function rowByFlag(flag: string): SettingRow | undefined {
