@@ -69,17 +69,20 @@ export class StepError extends Error {
   readonly kind: StepErrorKind;
   /** The Node error code behind an `io` failure (ENOSPC, EACCES, ...). */
   readonly code?: string;
+  /** Files the message or the fix sends the user to: a clean-up after the failure keeps them. */
+  readonly files: readonly string[];
   readonly details?: string[];
   constructor(
     readonly step: string,
     message: string,
     readonly fix?: string,
-    opts: { kind?: StepErrorKind; code?: string; details?: string[] } = {},
+    opts: { kind?: StepErrorKind; code?: string; files?: string[]; details?: string[] } = {},
   ) {
     super(message);
     this.name = 'StepError';
     this.kind = opts.kind ?? 'other';
     if (opts.code !== undefined) this.code = opts.code;
+    this.files = opts.files ?? [];
     if (opts.details?.length) this.details = opts.details;
   }
 }

@@ -266,23 +266,36 @@ class Recorder:
 
 
 def record_raw_values(backends):
-    """The value each Vault backend hands Airflow before Airflow parses it (a conn_uri, or the fields
-    as JSON): kept so that doctor can show where Airflow's parse differs from what was meant."""
+    """What each Vault backend read and handed Airflow before Airflow parsed it: the secret's keys
+    (which of them are null, never their values) and a connection's value (a conn_uri, or the
+    fields as JSON), so that doctor can name what Airflow could not use, or parsed otherwise."""
     for b in backends:
-        if not talks_to_vault(b) or not hasattr(b, "get_conn_value"):
+        if not talks_to_vault(b):
             continue
-        original = b.get_conn_value
+        if hasattr(b, "get_conn_value"):
+            original = b.get_conn_value
 
-        @functools.wraps(original)
-        def get_conn_value(*args, __original=original, **kwargs):
-            raw = __original(*args, **kwargs)
-            RAW["value"] = raw
-            return raw
+            @functools.wraps(original)
+            def get_conn_value(*args, __original=original, **kwargs):
+                raw = __original(*args, **kwargs)
+                RAW["value"] = raw
+                return raw
 
-        b.get_conn_value = get_conn_value
+            b.get_conn_value = get_conn_value
+        client = b.vault_client
+        read = client.get_secret
+
+        @functools.wraps(read)
+        def get_secret(*args, __read=read, **kwargs):
+            secret = __read(*args, **kwargs)
+            if isinstance(secret, dict):
+                RAW["secret"] = {"keys": sorted(secret), "null": sorted(k for k, v in secret.items() if v is None)}
+            return secret
+
+        client.get_secret = get_secret
 
 
-RAW = {"value": None}
+RAW = {"value": None, "secret": None}
 
 
 def source_of(section, key):
@@ -384,8 +397,14 @@ def main():
                 continue
             for kind in ("connections", "variables"):
                 for path in getattr(b, kind + "_path", None) or []:
-                    keys, lerr, _ = captured(lambda b=b, path=path: list_keys(b, path))
+                    sent = []
+                    RECORDING["requests"] = sent
+                    try:
+                        keys, lerr, _ = captured(lambda b=b, path=path: list_keys(b, path))
+                    finally:
+                        RECORDING["requests"] = None
                     listed = {"kind": kind, "path": path, "keys": keys or [], "error": chain(lerr) if lerr else None}
+                    listed["requests"] = sent
                     OUT["listing"].append(listed)
                     for k in keys or []:
                         if k not in REQ.setdefault(kind, []):
@@ -518,12 +537,15 @@ def ask(backends, method, kind, verdict_call, view):
     for key in REQ.get(kind, []):
         answers = []
         RAW["value"] = None
+        RAW["secret"] = None
         got, err, logs = recorder.run(lambda key=key: verdict_call(key), answers)
         found = got is not None and err is None
         entry = {"found": found, "error": chain(err) if err is not None else None, "logs": logs, "backends": answers}
         entry.update(view(got if found else None))
         if RAW["value"] is not None and kind == "connections":
             entry["raw"] = RAW["value"]
+        if RAW["secret"] is not None:
+            entry["secret"] = RAW["secret"]
         # The backends Airflow did not reach, asked alone when that costs no Vault request.
         reached = len(answers)
         asked = {a["name"] for a in answers}

@@ -85,6 +85,8 @@ export interface IdVerdict {
   value?: string | null;
   /** What Vault handed Airflow for a connection before Airflow parsed it (a conn_uri, or the fields as JSON). */
   raw?: string;
+  /** The secret Vault's backend read: its keys, and those whose value is null (never a value). */
+  secret?: { keys: string[]; null: string[] };
 }
 
 export interface ConfigEntry {
@@ -138,7 +140,14 @@ export interface ProbeReport {
   /** Airflow 3, when a `[workers]` secrets option is set: what a task's own first backend answers. */
   workers?: WorkerView;
   /** With list: what Vault listed where each VaultBackend looks (the ids asked about). */
-  listing?: { kind: 'connections' | 'variables'; path: string; keys: string[]; error: ProbeException[] | null }[];
+  listing?: {
+    kind: 'connections' | 'variables';
+    path: string;
+    keys: string[];
+    error: ProbeException[] | null;
+    /** The requests the listing sent (its login among them, when it was the first to log in). */
+    requests?: SentRequest[];
+  }[];
   /** Wall time of the whole process, in seconds, measured from Node. */
   wallSeconds: number;
 }

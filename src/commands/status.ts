@@ -15,7 +15,7 @@ import { EnvFileError, firstPath, PROVIDER_DEFAULTS, readBackendWithEnvFile } fr
 import { notManaged, type TargetRecord } from '../target/index.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
-import { selfCommand } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { runStatus, type RunStatus } from '../airflow/run/stop.js';
 
 export interface StatusReport {
@@ -62,6 +62,17 @@ export const REAL_PROBES: StatusProbes = {
   vault: (o) => new VaultClient(o),
   ui: serverUi,
 };
+
+/**
+ * The command that gets this sandbox's server running: `up` re-seeds from the config, so it needs
+ * one; without a config there is nothing to start from and `create` is the way.
+ */
+function startPointer(sb: Sandbox, dirArg: string | undefined): string {
+  const dir = dirArg === undefined ? '' : ` ${shellArg(dirArg)}`;
+  if (sb.config.exists)
+    return `run ${selfCommand()} up${dir} (starts the server and re-seeds it from ${sb.config.label})`;
+  return `there is no sandbox to start: create one with ${selfCommand()}${dir} --yes (or without --yes, to be asked)`;
+}
 
 /** Why nothing runs: the record, the copy, or the proof that failed, in words a user can act on. */
 function notRunning(sb: Sandbox, probes: StatusProbes): string {
@@ -162,7 +173,7 @@ async function runningStatus(
       e instanceof VaultError && e.kind === 'timeout'
         ? `not answering: no reply within ${TIMEOUT_MS / 1000} s`
         : `not answering: ${(e as Error).message}`;
-    report.fix = `${selfCommand()} up ${here}`.trim() + ' restarts it';
+    report.fix = `run ${selfCommand()} up${here} (stops it and starts it again)`;
     return report;
   }
   const ui = await probes.ui(url, caFile);
@@ -188,12 +199,12 @@ async function serverStatus(
   probes: StatusProbes,
 ): Promise<StatusReport> {
   const { dir, paths } = sb;
-  const here = dirArg ?? '';
+  const here = dirArg === undefined ? '' : ` ${shellArg(dirArg)}`;
   const { status, facts, error } = sb.facts;
   if (status === 'corrupt') {
     const stateLabel = relative(process.cwd(), paths.state) || paths.state;
-    const fix = `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`;
-    return { dir, running: false, reason: `${stateLabel} is corrupt: it ${error}`, fix: fix.trim() };
+    const fix = `stop any server of this sandbox yourself, remove ${shellArg(paths.state)}, then run ${selfCommand()} up${here}`;
+    return { dir, running: false, reason: `${stateLabel} is corrupt: it ${error}`, fix };
   }
   if (sb.target && !facts.server) return existingStatus(sb, sb.target, probes);
   // Ours by identity (the sandbox id and its private HOME), whatever the record lost on the way.
@@ -204,6 +215,7 @@ async function serverStatus(
     dir,
     running: false,
     reason: notRunning(sb, probes),
+    fix: startPointer(sb, dirArg),
     ...(rec?.pid !== undefined ? { pid: rec.pid, url: rec.url, started_at: rec.startedAt } : {}),
   };
 }
@@ -250,7 +262,7 @@ export async function statusCommand(dir: string | undefined, mode: OutputMode, s
     }
   } else {
     writeOut(`not running: ${r.reason}`);
-    writeOut(r.fix ? `fix: ${r.fix}` : `start it with: ${selfCommand()} up${dir ? ` ${dir}` : ''}`);
+    if (r.fix) writeOut(`fix: ${r.fix}`);
   }
   if (r.airflow && !mode.json) for (const l of airflowLines(r.airflow)) writeOut(l);
   return healthy ? 0 : 1;

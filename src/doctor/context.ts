@@ -52,8 +52,9 @@ function intendedAirflow(sb: Sandbox | undefined, config: ConfigFile | undefined
   if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${sb.config.label}` };
   const found = sb.facts.facts.airflowVersion;
   if (found) return { major: airflowMajor(found), source: `the Airflow ${found} the last run found` };
-  return sb.config.exists
-    ? { major: '3', source: `the files this sandbox wrote for Airflow 3 (no Airflow was found)` }
+  // A sandbox this tool made (its state records a run) wrote its files for Airflow 3 when nothing said otherwise.
+  return sb.facts.status !== 'missing'
+    ? { major: '3', source: 'the files this sandbox wrote for Airflow 3 (no Airflow was found)' }
     : undefined;
 }
 

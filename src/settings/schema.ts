@@ -75,7 +75,7 @@ export const SETTINGS = [
     commands: [...CREATE, 'doctor'],
     group: 'create',
     help: 'no prompts; accept defaults (needed without a terminal)',
-    doc: 'no prompts; accept defaults. Without it, on a terminal, a wizard asks each question (pre-filled from flags and `secrets-sandbox.yaml`, validated as you type, with a parsed preview of each connection; Ctrl-C exits 130 with nothing written or started). Without a terminal, `--yes` is required (exit 2 otherwise, never a hang)',
+    doc: 'no prompts; accept defaults. Without it, on a terminal, a wizard asks each question (pre-filled from flags, `secrets-sandbox.yaml` and what is true now, e.g. the port the sandbox server holds; validated as you type, with a parsed preview of each connection; on a rerun it shows what the config and the server hold and asks before anything leaves the config), then shows a summary and asks before anything starts; Ctrl-C exits 130 with nothing written or started. Without a terminal, `--yes` is required (exit 2 otherwise, never a hang)',
   },
   {
     key: 'config',
@@ -555,11 +555,14 @@ export type SettingKey = (typeof SETTINGS)[number]['key'];
 
 const BY_KEY = new Map<string, SettingRow>(SETTINGS.map((r) => [r.key, r]));
 const BY_FLAG = new Map<string, SettingRow>(
-  SETTINGS.filter((r) => 'flag' in r).map((r) => [(r as SettingRow).flag!, r]),
+  (SETTINGS as readonly SettingRow[]).flatMap((r) => (r.flag === undefined ? [] : [[r.flag, r] as const])),
 );
 
 export function row(key: SettingKey): SettingRow {
-  return BY_KEY.get(key)!;
+  const r = BY_KEY.get(key);
+  // SettingKey is the union of SETTINGS' keys, so every key has its row.
+  if (!r) throw new Error(`no setting row '${key}'`);
+  return r;
 }
 
 export function rowByFlag(flag: string): SettingRow | undefined {

@@ -22,7 +22,7 @@ import {
   type ProbeReport,
   taskSideMisses,
 } from '../airflow/probe.js';
-import { selfCommand } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { type AirflowCheck, defineStep, type FlowContext } from './context.js';
 import { airflowCheckLevel, skipAirflowCheck } from './airflow-check-level.js';
 
@@ -123,7 +123,7 @@ async function probeSeeded(ctx: FlowContext, airflow: AirflowInstall, env: NodeJ
   );
   if (out.failures.length) {
     const { why, fix } = await explain(ctx, airflow, res);
-    const fallback = `${selfCommand()} doctor -v shows every backend's answer`;
+    const fallback = `${selfCommand()} doctor -v ${shellArg(ctx.paths.dir)} (shows every backend's answer)`;
     throw new StepError(STEP, `${out.failures.join('; ')}: ${why}`, fix ?? fallback);
   }
   return out.passed;

@@ -152,6 +152,20 @@ export interface FlowInput {
    * interrupted. The server's pid; the Airflow components of a real run (a stop safe to call twice).
    */
   spawned: { serverPid?: number; airflow?: { stop(): Promise<unknown> } };
+  /** Aborted when the run is interrupted (SIGINT, SIGTERM, SIGHUP): a step that waits stops waiting. */
+  signal?: AbortSignal;
+  /** How the run ended badly, for the one sentence that says so (src/commands/create.ts). */
+  ending?: RunEnding;
+}
+
+/** What a failed or interrupted run did about itself: the step it was in, the server it had started. */
+export interface RunEnding {
+  /** The title of the step running when the run was interrupted. */
+  interruptedStep?: string;
+  /** A server this run started was stopped again. */
+  serverStopped?: boolean;
+  /** The pid of a server this run started that would not stop (its record is kept for `down`). */
+  serverLeft?: number;
 }
 
 export type FlowContext = FlowInput & Partial<Produced>;

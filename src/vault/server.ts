@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StepError } from '../errors.js';
+import { Cancelled, StepError } from '../errors.js';
 import { ensurePrivateDir, openPrivateFile } from '../io/private.js';
 import { MAX_TEXT_BYTES, MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindowIfExists } from '../io/read.js';
 import { assertTrustedExecutable } from '../io/trust.js';
@@ -40,6 +40,8 @@ export interface StartOptions {
    * token is the one we chose, or the one the server stores in its private HOME as soon as it made it.
    */
   readyProbe?: (token: string) => Promise<boolean>;
+  /** Aborted when the run is interrupted: the wait ends (the caller stops the server it recorded). */
+  signal?: AbortSignal;
 }
 
 export interface StartedServer {
@@ -151,7 +153,8 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
     if (banner.rootToken) return { pid, rootToken: banner.rootToken, unsealKey: banner.unsealKey };
     const token = opts.rootToken ?? readTokenFile(tokenFile);
     if (token && opts.readyProbe && !exited && (await opts.readyProbe(token))) return { pid, rootToken: token };
-    if (exited || spawnError) throw await exitedEarly(opts, banner, exited?.code ?? null);
+    if (opts.signal?.aborted) throw new Cancelled('the start was interrupted');
+    if (exited || spawnError) throw await exitedEarly(opts, banner, exited ?? { code: null, signal: null });
     if (Date.now() > deadline) {
       await stopAndWait(pid);
       const said = serverSaid(banner, opts.stderrFile);
@@ -159,6 +162,7 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
         'start',
         `the server printed no 'Root Token:' line within ${Math.round((opts.timeoutMs ?? 20_000) / 1000)} s${said ? `; it said: ${said}` : ''}`,
         `see ${opts.stdoutFile} and ${opts.stderrFile}`,
+        { files: [opts.stdoutFile, opts.stderrFile] },
       );
     }
     // Once the token is there, secret/ is mounted almost at once: look again soon.
@@ -208,10 +212,17 @@ function serverSaid(banner: Banner, stderrFile: string): string {
 }
 
 /** The server exited before it was ready: a taken address is told by the port itself, not by the server's words. */
-async function exitedEarly(opts: StartOptions, banner: Banner, code: number | null): Promise<StepError> {
+async function exitedEarly(
+  opts: StartOptions,
+  banner: Banner,
+  exit: { code: number | null; signal: NodeJS.Signals | null },
+): Promise<StepError> {
   const said = serverSaid(banner, opts.stderrFile);
-  const exit = code !== null ? ` (exit ${code})` : '';
-  const message = `the server exited before it was ready${exit}: ${said}`;
+  const how = exit.signal ? ` (killed by ${exit.signal})` : exit.code !== null ? ` (exit ${exit.code})` : '';
+  // Its own words when it left any; a server killed from outside often leaves none.
+  const message = said
+    ? `the server exited before it was ready${how}: ${said}`
+    : `the server exited before it was ready${how} and wrote no error to its log`;
   let taken = false;
   try {
     // The dev server binds PORT+1 too, for its cluster listener.
@@ -233,6 +244,7 @@ async function exitedEarly(opts: StartOptions, banner: Banner, code: number | nu
     'start',
     message,
     `see ${opts.stderrFile}; a server too old for these -dev flags needs a current Vault or OpenBao`,
+    { files: [opts.stderrFile] },
   );
 }
 

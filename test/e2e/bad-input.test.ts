@@ -77,7 +77,12 @@ export const CASES: Case[] = [
   {
     name: 'underscore in a scheme',
     args: ['--yes', '--conn', 'x=my_type://host'],
-    says: ['empty connection type', "'-'"],
+    says: ["has a type 'my_type' holding '_'", "'-'"],
+  },
+  {
+    name: "a missing ':' in the scheme is named as such, never as a '_' it does not hold",
+    args: ['--yes', '--conn', 'my_pg=postgres//u:p@db:5432/x'],
+    says: ["--conn: the URI for 'my_pg' starts with 'postgres//' where 'postgres://' belongs"],
   },
   { name: 'no scheme at all', args: ['--yes', '--conn', 'x=just-a-host'], says: ["'<type>://'"] },
   { name: 'empty URI', args: ['--yes', '--conn', 'x='], says: ["'x'", 'is empty'] },
