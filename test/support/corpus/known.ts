@@ -14,30 +14,31 @@
 export type Dimension = 'exit' | 'link' | 'fix' | 'without' | 'undecided' | 'trace';
 
 export const KNOWN = new Map<string, Partial<Record<Dimension, string>>>([
-  [
-    '[2] made by hand, token, fields: connections-path-leading-slash + policy-deny',
-    {
-      fix: 'the fix could not be followed: exit 127: bash: line 1: vault: command not found; followed: { vault policy read reader-3 2>/dev/null; printf \'\\npath "secret/data//connections/*" {\\n capabilities = ["r…',
-    },
-  ],
-  ['[3] a token limited to 6 uses', { undecided: 'without Airflow doctor says Airflow would decide' }],
-  [
-    '[3] a policy written for secret/connections/* (no data/ on KV v2)',
-    {
-      fix: 'the fix could not be followed: exit 127: bash: line 1: vault: command not found; followed: { vault policy read reader-1025 2>/dev/null; printf \'\\npath "secret/data/connections/*" {\\n capabilities = […',
-    },
-  ],
-  [
-    '[3] a URI with an unescaped / in the password',
-    {
-      fix: 'the fix could not be followed: exit 127: File "<string>", line 1, in <module> ValueError: not enough values to unpack (expected 2, got 1); followed: vault kv get -field=conn_uri -mount=secret connect…',
-      undecided: 'without Airflow doctor says Airflow would decide',
-    },
-  ],
+  ['[3] a URI with an unescaped / in the password', { undecided: 'without Airflow doctor says Airflow would decide' }],
   [
     '[3] an unescaped % in the kwargs in airflow.cfg',
     {
       link: "doctor names kwargs: Airflow fails at start-up (import airflow.configuration): InterpolationSyntaxError: '%' must be followed by '%' or '(',…",
+      fix: "no fix printed (Airflow fails at start-up (import airflow.configuration): InterpolationSyntaxError: '%' must be followed by '%' or '(', found: '%2Fconnections\",\"connections\"],\"); followed: nothing",
     },
   ],
+  [
+    "[3] no token in the sandbox's files and yesterday's VAULT_TOKEN in the shell",
+    {
+      fix: "no fix printed (Airflow 3.3.2 (VaultBackend -> EnvironmentVariablesBackend -> MetastoreBackend) cannot resolve connection c1092; Airflow's own error: VaultBackend raised VaultE); followed: nothing",
+    },
+  ],
+  [
+    '[2] made by hand, token, fields: connections-path-leading-slash + policy-deny',
+    {
+      fix: 'the same fix printed again: it did not work; followed: { bao policy read -address=http://127.0.0.1:34160 reader-3 2>/dev/null; printf \'\\npath "secret/data//connections/*" {\\n capabilities = ["read"]\\…',
+    },
+  ],
+  [
+    '[2] userpass with a wrong password',
+    {
+      fix: "no fix printed (Airflow 2.11.2 (VaultBackend -> EnvironmentVariablesBackend -> MetastoreBackend) cannot resolve connection c1058; Airflow's own error: VaultBackend raised Inval); followed: nothing",
+    },
+  ],
+  ['[3] a token limited to 6 uses', { undecided: 'without Airflow doctor says Airflow would decide' }],
 ]);
