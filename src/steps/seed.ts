@@ -5,7 +5,7 @@
  */
 import { StepError } from '../errors.js';
 import { secretPath } from '../airflow/backend/index.js';
-import { connectionSecret } from '../airflow/spec.js';
+import { connectionSecret, mergeIntoSecret } from '../airflow/spec.js';
 import { airflowFeatures } from '../airflow/backend/index.js';
 import type { CreateContext, SeedResult } from './context.js';
 
@@ -71,12 +71,33 @@ function* jobsOf(s: CreateContext['settings']): Generator<Job> {
     yield { kind: 'variable', id: v.key, path: secretPath(s.variablesPath, v.key), data: { value: v.value } };
 }
 
+/** Before any write: the secrets whose other keys Airflow would choke on beside fields (mergeIntoSecret). */
+async function refusedMerges(ctx: CreateContext): Promise<void> {
+  const client = ctx.client!;
+  const s = ctx.settings;
+  const refused: string[] = [];
+  await mapLimitLazy(jobsOf(s), s.connections.length + s.variables.length, CONCURRENCY, async (job) => {
+    const existing = await client.readSecret(s.mount, job.path, s.kvVersion);
+    const m = mergeIntoSecret(existing, job.data, job.kind, s.force);
+    if ('refused' in m) refused.push(`${s.mount}/${job.path} (${m.refused.join(', ')})`);
+  });
+  if (refused.length === 0) return;
+  throw new StepError(
+    'seed',
+    `${refused.length} secret(s) hold keys besides the connection, which Airflow would pass to Connection() with --format fields and fail: ${refused.slice(0, 3).join('; ')}${refused.length > 3 ? '; ...' : ''}; nothing was written`,
+    'rerun with --format uri, which keeps those keys (Airflow reads only conn_uri), or with --force to replace those secrets',
+  );
+}
+
 export async function seed(ctx: CreateContext): Promise<void> {
   const client = ctx.client!;
   const s = ctx.settings;
   // A dev server this run started keeps everything in memory and began empty: nothing to read
   // first, which halves the requests of a first run.
   const empty = ctx.server?.startedNow === true;
+  if (!empty && !s.force && s.format === 'fields') await refusedMerges(ctx);
+  const kept: string[] = [];
+  const dropped: string[] = [];
   const results = await mapLimitLazy(
     jobsOf(s),
     s.connections.length + s.variables.length,
@@ -84,9 +105,13 @@ export async function seed(ctx: CreateContext): Promise<void> {
     async (job): Promise<SeedResult> => {
       try {
         const existing = empty ? null : await client.readSecret(s.mount, job.path, s.kvVersion);
-        if (existing && sameData(existing, job.data))
+        const m = mergeIntoSecret(existing, job.data, job.kind, true);
+        const data = 'data' in m ? m.data : job.data;
+        if (existing && sameData(existing, data))
           return { kind: job.kind, id: job.id, path: `${s.mount}/${job.path}`, outcome: 'unchanged' };
-        await client.writeSecret(s.mount, job.path, job.data, s.kvVersion);
+        if ('kept' in m && m.kept.length) kept.push(`${s.mount}/${job.path} (${m.kept.join(', ')})`);
+        if ('dropped' in m && m.dropped.length) dropped.push(`${s.mount}/${job.path} (${m.dropped.join(', ')})`);
+        await client.writeSecret(s.mount, job.path, data, s.kvVersion);
         return {
           kind: job.kind,
           id: job.id,
@@ -112,4 +137,7 @@ export async function seed(ctx: CreateContext): Promise<void> {
     else unchanged++;
   }
   ctx.report.info(`${created} created, ${updated} updated, ${unchanged} unchanged`);
+  const some = (l: string[]) => `${l.length} secret(s): ${l.slice(0, 3).join('; ')}${l.length > 3 ? '; ...' : ''}`;
+  if (kept.length) ctx.report.info(`kept the keys this tool does not write in ${some(kept)}`);
+  if (dropped.length) ctx.report.info(`--force replaced, dropping the keys this tool does not write, ${some(dropped)}`);
 }
