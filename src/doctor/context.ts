@@ -145,8 +145,10 @@ export async function buildDoctorContext(
     probeError = `not asked: ${blocking}, which Airflow's Vault client would wait on for ever`;
   } else if (airflow && airflow.major !== '1.10' && opts.askAirflow !== false) {
     // A private AIRFLOW_HOME only where the user's Airflow would start from defaults anyway.
-    const scratch = paths ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
+    let scratch: string | undefined;
     try {
+      // Inside the try: an unwritable TMPDIR is the probe's failure (said in its check), not doctor's end.
+      scratch = paths ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
       const penv = probeEnv(env, paths ? paths.airflowHome : scratch);
       const ids =
         connIds || varKeys

@@ -123,17 +123,21 @@ export async function setupApprole(ctx: CreateContext): Promise<void> {
   // A secret_id that still logs in and is within its TTL is kept (a rerun changes nothing); a new TTL asks for a new one.
   const current = await currentCredentials(ctx.paths.env, ctx.airflow?.version ?? s.airflowVersion);
   let secretId: string | undefined;
+  let ttl = s.secretIdTtl;
   if (current && current.roleId === roleId && s.source.secretIdTtl !== 'flag') {
     secretId = await stillValid(ctx, client, roleId, current.secretId);
   }
   if (!secretId) {
     try {
-      secretId = (await client.generateSecretId(DEFAULT_APPROLE_MOUNT, ROLE_NAME)).secretId;
+      ({ secretId, ttl } = await client.generateSecretId(DEFAULT_APPROLE_MOUNT, ROLE_NAME));
     } catch (e) {
       throw new StepError('approle', `generating a secret_id failed: ${(e as Error).message}`);
     }
   }
   registerSecret(secretId);
   ctx.airflowAuth = { method: 'approle', roleId, secretId };
-  ctx.report.info(`role ${ROLE_NAME} (policy ${POLICY_NAME}), secret_id valid for ${formatTtl(s.secretIdTtl)}`);
+  // The server caps a TTL at its max_lease_ttl (768h on a dev server): say what it gave, not what was asked.
+  const capped =
+    s.secretIdTtl !== ttl ? ` (the server's maximum; --secret-id-ttl asked ${formatTtl(s.secretIdTtl)})` : '';
+  ctx.report.info(`role ${ROLE_NAME} (policy ${POLICY_NAME}), secret_id valid for ${formatTtl(ttl)}${capped}`);
 }

@@ -45,7 +45,9 @@ export async function nextSteps(ctx: CreateContext): Promise<void> {
     steps.push(
       `export AIRFLOW_HOME=${shellArg(join(ctx.paths.stateDir, 'airflow'))}; airflow db migrate    # a fresh Airflow home for the sandbox`,
     );
-    steps.push(`airflow connections get ${first} -o json    # Airflow reads it from Vault`);
+    // An id like -x would read as an option: `--` ends the options (argparse, Airflow 2 and 3).
+    const get = first.startsWith('-') ? `-o json -- ${first}` : `${first} -o json`;
+    steps.push(`airflow connections get ${get}    # Airflow reads it from Vault`);
     if (s.dag) {
       if (s.airflowVersion === '3') steps.push('airflow dags reserialize    # Airflow 3 tests only serialized DAGs');
       steps.push('airflow dags test example_secrets_dag    # the example DAG resolves every connection');
