@@ -5,8 +5,18 @@
 //   the design's start-up target (bench/changes.md);
 // - dist/main.js, the whole tool in one file, loaded by cli.js for everything else: Node's ESM
 //   loader pays per module, and split into esbuild's ~25 chunks the tool started measurably slower.
-import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+let build;
+try {
+  ({ build } = await import('esbuild'));
+} catch (e) {
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
+  // A fresh clone has no node_modules yet: `npm pack` runs this through prepack.
+  console.error('build: esbuild is not installed; run `npm ci` (or scripts/setup.sh) first, then `npm pack` again');
+  process.exit(1);
+}
 
 // CJS libraries (enquirer, yaml) call require() inside an ESM bundle.
 const requireShim =
@@ -31,8 +41,9 @@ const common = {
 };
 
 rmSync('dist', { recursive: true, force: true });
-await build({
+const vendors = await build({
   ...common,
+  metafile: true,
   entryPoints: Object.fromEntries(Object.entries(VENDORS).map(([pkg, name]) => [name, pkg])),
   outdir: 'dist/vendor',
   // listr2's enquirer adapter and listr2 share code: one copy, in a chunk of their own.
@@ -40,8 +51,9 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   banner: { js: requireShim },
 });
-await build({
+const entry = await build({
   ...common,
+  metafile: true,
   entryPoints: ['src/cli.ts'],
   outfile: 'dist/cli.js',
   splitting: false,
@@ -53,8 +65,9 @@ await build({
     },
   ],
 });
-await build({
+const tool = await build({
   ...common,
+  metafile: true,
   entryPoints: ['src/main.ts'],
   outfile: 'dist/main.js',
   splitting: false,
@@ -73,3 +86,26 @@ await build({
   ],
 });
 chmodSync('dist/cli.js', 0o755);
+writeNotices([vendors, entry, tool].map((b) => b.metafile));
+
+/**
+ * The MIT and ISC licences of the bundled libraries ask for their notices to travel with the code:
+ * every package esbuild put into dist/ gets its licence text in dist/THIRD-PARTY-NOTICES.md.
+ */
+function writeNotices(metafiles) {
+  const packages = new Set();
+  for (const input of metafiles.flatMap((m) => Object.keys(m.inputs))) {
+    const m = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g);
+    if (m) packages.add(m.at(-1).slice('node_modules/'.length, -1));
+  }
+  const parts = ['# Third-party notices', '', 'dist/vendor bundles these libraries; their licences follow.', ''];
+  for (const name of [...packages].sort()) {
+    const dir = join('node_modules', name);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)([.-]|$)/i.test(f));
+    if (!file) throw new Error(`build: ${name} ships no licence file; its notice cannot be included`);
+    parts.push(`## ${name} ${pkg.version} (${pkg.license})`, '', readFileSync(join(dir, file), 'utf8').trim(), '');
+  }
+  if (!existsSync('dist')) throw new Error('build: dist/ is missing');
+  writeFileSync('dist/THIRD-PARTY-NOTICES.md', parts.join('\n'));
+}

@@ -269,7 +269,7 @@ export async function assertConfigFits(
 
 /**
  * Whether `edits` would change the config text, without writing the new text out: a dry run only
- * says "updated" or "unchanged", and printing 100,000 imported connections as YAML takes ~1 s.
+ * says "updated" or "unchanged", and printing 100,000 imported connections as YAML is felt.
  */
 export async function configWouldChange(
   text: string | null,

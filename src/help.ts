@@ -23,7 +23,7 @@ Options of create and up (flags beat secrets-sandbox.yaml, which beats the envir
 flags you give are written to secrets-sandbox.yaml, or to the --config FILE):
 ${helpLines('create').join('\n')}
 
-Options of doctor (also --airflow-bin):
+Options of doctor (also --config FILE and --airflow-bin):
 ${helpLines('doctor').join('\n')}
 
 Output (every command):

@@ -315,6 +315,28 @@ export function renderConnectionEntry(value: string): string | Record<string, un
   }
 }
 
+/** What VaultBackend builds from a secret: `conn_uri` when present, else the Connection fields. */
+export function connectionFromSecret(data: Record<string, unknown>, rules: UriRules = '3'): AirflowConnection {
+  if (typeof data.conn_uri === 'string' && data.conn_uri) return parseConnectionUri(data.conn_uri, rules);
+  const str = (k: string) => (data[k] === undefined || data[k] === null ? null : String(data[k]));
+  const port = data.port === undefined || data.port === null || data.port === '' ? null : Number(data.port);
+  const extra =
+    data.extra === undefined || data.extra === null
+      ? null
+      : typeof data.extra === 'string'
+        ? data.extra
+        : JSON.stringify(data.extra);
+  return {
+    conn_type: String(data.conn_type ?? ''),
+    host: str('host') ?? '',
+    port: Number.isNaN(port) ? null : port,
+    login: str('login'),
+    password: str('password'),
+    schema: str('schema') ?? '',
+    extra,
+  };
+}
+
 /** The keys of a connection secret this tool writes, in either storage format. */
 const CONNECTION_SECRET_KEYS: ReadonlySet<string> = new Set(['conn_uri', ...EXACT_KEYS]);
 

@@ -10,12 +10,31 @@ import { acquireLock } from '../lock.js';
 import { clearServer, openSandbox, proveServer, reloadFacts, runningServers, type Sandbox } from '../sandbox/index.js';
 import { notManaged } from '../target/index.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
-import { isDevServerCommand } from '../vault/identity.js';
+import { isDevServerCommand, type Proof } from '../vault/identity.js';
 import { isAlive, processCommandLine, stopAndWait } from '../vault/server.js';
 
 const STEP = 'down';
 
-interface DownResult {
+/** What down asks of the machine, injected so its decisions are unit-tested with fakes. */
+export interface DownOps {
+  /** This sandbox's running server and any other of its servers, by identity (src/sandbox). */
+  servers(sb: Sandbox): { server?: { pid: number }; extra: number[] };
+  isAlive(pid: number): boolean;
+  commandLine(pid: number): string | undefined;
+  proof(sb: Sandbox, pid: number, address: string): Proof;
+  /** SIGTERM, then SIGKILL; true once the process is gone. */
+  stop(pid: number): Promise<boolean>;
+}
+
+export const REAL_OPS: DownOps = {
+  servers: runningServers,
+  isAlive,
+  commandLine: (pid) => processCommandLine(pid) ?? undefined,
+  proof: proveServer,
+  stop: stopAndWait,
+};
+
+export interface DownResult {
   stopped: boolean;
   pid?: number;
   message: string;
@@ -24,10 +43,10 @@ interface DownResult {
 }
 
 /** Stops every server that is this sandbox's; the record goes only once all of them are gone. */
-async function stopOurs(sb: Sandbox, pids: number[]): Promise<DownResult> {
+async function stopOurs(sb: Sandbox, pids: number[], ops: DownOps): Promise<DownResult> {
   const rec = sb.server;
   const stuck: number[] = [];
-  for (const pid of pids) if (!(await stopAndWait(pid))) stuck.push(pid);
+  for (const pid of pids) if (!(await ops.stop(pid))) stuck.push(pid);
   const first = pids[0];
   if (stuck.length) {
     return {
@@ -52,7 +71,7 @@ async function stopOurs(sb: Sandbox, pids: number[]): Promise<DownResult> {
 }
 
 /** Nothing of ours runs: say why, clearing a record that names a gone server, keeping one that names a foreign live one. */
-function nothingOurs(sb: Sandbox): DownResult {
+function nothingOurs(sb: Sandbox, ops: DownOps): DownResult {
   const rec = sb.server;
   if (!rec) {
     return {
@@ -64,13 +83,13 @@ function nothingOurs(sb: Sandbox): DownResult {
           : 'no sandbox server recorded here; nothing to stop',
     };
   }
-  if (rec.pid === undefined || !isAlive(rec.pid)) {
+  if (rec.pid === undefined || !ops.isAlive(rec.pid)) {
     clearServer(sb.paths, STEP);
     const what = rec.pid === undefined ? 'the server a run meant to start' : `the sandbox server (pid ${rec.pid})`;
     return { stopped: false, pid: rec.pid, code: 0, message: `${what} was not running; cleared its record` };
   }
-  const proof = proveServer(sb, rec.pid, rec.address);
-  if (!isDevServerCommand(processCommandLine(rec.pid) ?? '')) {
+  const proof = ops.proof(sb, rec.pid, rec.address);
+  if (!isDevServerCommand(ops.commandLine(rec.pid) ?? '')) {
     // The pid was recycled by some other program: our server is gone; never signal that program.
     clearServer(sb.paths, STEP);
     return {
@@ -89,7 +108,8 @@ function nothingOurs(sb: Sandbox): DownResult {
   };
 }
 
-async function down(sb: Sandbox): Promise<DownResult> {
+/** What down does with this sandbox, and what it says; touches only servers proven ours. */
+export async function down(sb: Sandbox, ops: DownOps = REAL_OPS): Promise<DownResult> {
   const { status, error } = sb.facts;
   const state = relative(process.cwd(), sb.paths.state) || sb.paths.state;
   if (sb.target && !sb.server) return { stopped: false, code: 0, message: `nothing to stop: ${notManaged(sb.target)}` };
@@ -100,9 +120,9 @@ async function down(sb: Sandbox): Promise<DownResult> {
       message: `${state} is corrupt (it ${error}): cannot tell which server is this sandbox's`,
       fix: `stop the server yourself (look for '-dev-listen-address' in ps), then remove ${sb.paths.state}`,
     };
-  const { server, extra } = runningServers(sb);
+  const { server, extra } = ops.servers(sb);
   const pids = server ? [server.pid, ...extra] : extra;
-  return pids.length ? stopOurs(sb, pids) : nothingOurs(sb);
+  return pids.length ? stopOurs(sb, pids, ops) : nothingOurs(sb, ops);
 }
 
 export async function downCommand(dirArg: string | undefined, mode: OutputMode): Promise<number> {

@@ -4,13 +4,15 @@
  */
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { openSandbox, proveServer, runningServers, type Sandbox } from '../sandbox/index.js';
+import { openSandbox, proveServer, type RunningServer, runningServers, type Sandbox } from '../sandbox/index.js';
+import type { Proof } from '../vault/identity.js';
 import { readBanner } from '../vault/server.js';
-import { HOW_TO_GET_A_UI, serverUi } from '../vault/ui.js';
-import { VaultClient, VaultError } from '../vault/client.js';
+import { HOW_TO_GET_A_UI, type ServerUi, serverUi } from '../vault/ui.js';
+import { type VaultApi, type VaultClientOptions, VaultError } from '../vault/api.js';
+import { VaultClient } from '../vault/client.js';
 import { addressUrl, isLoopback, parseAddress } from '../vault/address.js';
 import { EnvFileError, firstPath, PROVIDER_DEFAULTS, readBackendWithEnvFile } from '../airflow/backend/index.js';
-import { notManaged } from '../target/index.js';
+import { notManaged, type TargetRecord } from '../target/index.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { selfCommand } from '../ui/invocation.js';
@@ -41,95 +43,113 @@ export interface StatusReport {
 
 const TIMEOUT_MS = 1500;
 
+/** What status asks the machine and the server, injected so its decisions are unit-tested with fakes. */
+export interface StatusProbes {
+  /** This sandbox's running server, proven ours by identity (src/sandbox). */
+  running(sb: Sandbox): RunningServer | undefined;
+  /** Why a recorded pid is or is not this sandbox's server. */
+  proof(sb: Sandbox, pid: number, address: string): Proof;
+  vault(options: VaultClientOptions): VaultApi;
+  ui(url: string, caFile: string | undefined): Promise<ServerUi>;
+}
+
+export const REAL_PROBES: StatusProbes = {
+  running: (sb) => runningServers(sb).server,
+  proof: proveServer,
+  vault: (o) => new VaultClient(o),
+  ui: serverUi,
+};
+
 /** Why nothing runs: the record, the copy, or the proof that failed, in words a user can act on. */
-function notRunning(sb: Sandbox): string {
+function notRunning(sb: Sandbox, probes: StatusProbes): string {
   const rec = sb.server;
   if (!existsSync(sb.dir)) return 'no sandbox here';
   if (sb.facts.status === 'copied') return "this dir was copied from another sandbox; its server is not this one's";
   if (!rec) return `no server recorded (${relative(process.cwd(), sb.paths.state) || sb.paths.state} names none)`;
   if (rec.pid === undefined) return `the server a run meant to start on ${rec.address} is not running`;
-  return proveServer(sb, rec.pid, rec.address).why ?? `pid ${rec.pid} is not this sandbox's server`;
+  return probes.proof(sb, rec.pid, rec.address).why ?? `pid ${rec.pid} is not this sandbox's server`;
 }
 
-export async function sandboxStatus(dirArg: string | undefined, showToken = false): Promise<StatusReport> {
-  const sb = await openSandbox(dirArg);
-  const { dir, paths } = sb;
-  const here = dirArg ?? '';
-  const { status, facts, error } = sb.facts;
-  const stateLabel = relative(process.cwd(), paths.state) || paths.state;
-  if (status === 'corrupt') {
-    return {
-      dir,
-      running: false,
-      reason: `${stateLabel} is corrupt: it ${error}`,
-      fix: `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`.trim(),
-    };
-  }
-  const existing = sb.target;
-  if (existing && !facts.server) {
-    // Not ours: say so, and whether it answers (health needs no token).
-    const report: StatusReport = {
-      dir,
-      running: true,
-      url: existing.url,
-      managed: false,
-      reason: notManaged(existing),
-    };
-    try {
-      const h = await new VaultClient({
-        url: existing.url,
-        caFile: existing.caFile,
-        namespace: existing.namespace,
-        timeoutMs: TIMEOUT_MS,
-      }).health();
-      report.answering = h.status === 200 || h.status === 429 || h.status === 473;
-    } catch (e) {
-      report.answering = false;
-      report.fix = `ask whoever runs ${existing.url}: ${(e as Error).message}`;
-    }
-    return report;
-  }
-  // Ours by identity (the sandbox id and its private HOME), whatever the record lost on the way.
-  const sv = runningServers(sb).server;
-  if (!sv) {
-    const rec = facts.server;
-    return {
-      dir,
-      running: false,
-      reason: notRunning(sb),
-      ...(rec?.pid !== undefined ? { pid: rec.pid, url: rec.url, started_at: rec.startedAt } : {}),
-    };
-  }
-  const base = {
-    dir,
-    pid: sv.pid,
-    url: sv.url,
-    flavour: facts.flavour,
-    version: facts.version,
-    started_at: facts.server?.startedAt,
+/** An existing Vault this sandbox uses: not ours; say so, and whether it answers (health needs no token). */
+async function existingStatus(sb: Sandbox, existing: TargetRecord, probes: StatusProbes): Promise<StatusReport> {
+  const report: StatusReport = {
+    dir: sb.dir,
+    running: true,
+    url: existing.url,
+    managed: false,
+    reason: notManaged(existing),
   };
-  // The URL we talk to is made from the listen address the process was given, never taken as written.
-  let url: string;
+  const { url, caFile, namespace } = existing;
+  try {
+    const h = await probes.vault({ url, caFile, namespace, timeoutMs: TIMEOUT_MS }).health();
+    report.answering = h.status === 200 || h.status === 429 || h.status === 473;
+  } catch (e) {
+    report.answering = false;
+    report.fix = `ask whoever runs ${existing.url}: ${(e as Error).message}`;
+  }
+  return report;
+}
+
+/** The URL to talk to, made from the listen address the process was given (never taken as written), or why not. */
+function urlOf(sv: RunningServer): { url: string } | { running: boolean; reason: string } {
   try {
     const a = parseAddress(sv.address);
     if (!isLoopback(a.host))
       return {
-        ...base,
         running: true,
         reason: `the server listens on ${sv.address}, not loopback: the token is not sent there`,
       };
-    url = addressUrl(a, sv.url.startsWith('https:'));
+    return { url: addressUrl(a, sv.url.startsWith('https:')) };
   } catch {
-    return {
-      ...base,
-      running: false,
-      reason: `the server's address '${sv.address}' is not HOST:PORT`,
-    };
+    return { running: false, reason: `the server's address '${sv.address}' is not HOST:PORT` };
   }
-  const token = readBanner(paths.serverOut, paths.home).rootToken;
-  const report: StatusReport = { ...base, url, running: true, token: token ? maskToken(token, showToken) : undefined };
-  const caFile = url.startsWith('https:') ? paths.caFile : undefined;
-  const client = new VaultClient({ url, token, timeoutMs: TIMEOUT_MS, caFile });
+}
+
+/** What the token may see: valid or refused, and the ids listed where Airflow reads them. */
+async function tokenStatus(sb: Sandbox, client: VaultApi, report: StatusReport): Promise<StatusReport> {
+  try {
+    await client.lookupSelf();
+    report.token_valid = true;
+  } catch (e) {
+    if (e instanceof VaultError && e.kind === 'http' && (e.status === 403 || e.status === 401))
+      report.token_valid = false;
+    else report.reason = `not answering: ${(e as Error).message}`;
+    return report;
+  }
+  // Where to list: the paths the sandbox's .env gives Airflow (never its url or token: those come from the proven record).
+  const { mount, connPath, varPath } = await listingPaths(sb.paths.env, sb.facts.facts.airflowVersion);
+  try {
+    report.connections = await client.kvList(mount, connPath);
+    report.variables = await client.kvList(mount, varPath);
+  } catch {
+    /* a KV v1 mount or a custom path: listing is best effort */
+  }
+  return report;
+}
+
+/** Our server runs: does it answer, where is its UI, does its token work, what is seeded. */
+async function runningStatus(
+  sb: Sandbox,
+  sv: RunningServer,
+  here: string,
+  showToken: boolean,
+  probes: StatusProbes,
+): Promise<StatusReport> {
+  const { facts } = sb.facts;
+  const base = { dir: sb.dir, pid: sv.pid, url: sv.url, flavour: facts.flavour, version: facts.version };
+  const started = { ...base, started_at: facts.server?.startedAt };
+  const where = urlOf(sv);
+  if (!('url' in where)) return { ...started, ...where };
+  const { url } = where;
+  const token = readBanner(sb.paths.serverOut, sb.paths.home).rootToken;
+  const report: StatusReport = {
+    ...started,
+    url,
+    running: true,
+    token: token ? maskToken(token, showToken) : undefined,
+  };
+  const caFile = url.startsWith('https:') ? sb.paths.caFile : undefined;
+  const client = probes.vault({ url, token, timeoutMs: TIMEOUT_MS, caFile });
   try {
     await client.health();
     report.answering = true;
@@ -142,27 +162,36 @@ export async function sandboxStatus(dirArg: string | undefined, showToken = fals
     report.fix = `${selfCommand()} up ${here}`.trim() + ' restarts it';
     return report;
   }
-  const ui = await serverUi(url, caFile);
+  const ui = await probes.ui(url, caFile);
   if (ui) report.ui = ui.served ? ui.url : null;
-  if (!token) return report;
-  try {
-    await client.lookupSelf();
-    report.token_valid = true;
-  } catch (e) {
-    if (e instanceof VaultError && e.kind === 'http' && (e.status === 403 || e.status === 401))
-      report.token_valid = false;
-    else report.reason = `not answering: ${(e as Error).message}`;
-    return report;
+  return token ? tokenStatus(sb, client, report) : report;
+}
+
+export async function sandboxStatus(
+  dirArg: string | undefined,
+  showToken = false,
+  probes: StatusProbes = REAL_PROBES,
+): Promise<StatusReport> {
+  const sb = await openSandbox(dirArg);
+  const { dir, paths } = sb;
+  const here = dirArg ?? '';
+  const { status, facts, error } = sb.facts;
+  if (status === 'corrupt') {
+    const stateLabel = relative(process.cwd(), paths.state) || paths.state;
+    const fix = `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`;
+    return { dir, running: false, reason: `${stateLabel} is corrupt: it ${error}`, fix: fix.trim() };
   }
-  // Where to list: the paths the sandbox's .env gives Airflow (never its url or token: those come from the proven record).
-  const { mount, connPath, varPath } = await listingPaths(paths.env, facts.airflowVersion);
-  try {
-    report.connections = await client.kvList(mount, connPath);
-    report.variables = await client.kvList(mount, varPath);
-  } catch {
-    /* a KV v1 mount or a custom path: listing is best effort */
-  }
-  return report;
+  if (sb.target && !facts.server) return existingStatus(sb, sb.target, probes);
+  // Ours by identity (the sandbox id and its private HOME), whatever the record lost on the way.
+  const sv = probes.running(sb);
+  if (sv) return runningStatus(sb, sv, here, showToken, probes);
+  const rec = facts.server;
+  return {
+    dir,
+    running: false,
+    reason: notRunning(sb, probes),
+    ...(rec?.pid !== undefined ? { pid: rec.pid, url: rec.url, started_at: rec.startedAt } : {}),
+  };
 }
 
 /** The mount and paths Airflow reads with the sandbox's .env loaded; the provider's defaults where it says nothing usable. */

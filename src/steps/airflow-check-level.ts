@@ -1,16 +1,16 @@
 /**
  * Whether the create flow asks real Airflow, and how far: a module of its own so the flow can
- * decide (skip lists, dry run) without loading the check's code, which loads Airflow's probe and doctor.
+ * decide (skip lists, dry run) apart from the check's code, which runs Airflow's probe.
  */
-import type { CreateContext } from './context.js';
+import type { FlowContext } from './context.js';
 
-export function airflowCheckLevel(ctx: CreateContext): 'airflow' | 'dag' | null {
+export function airflowCheckLevel(ctx: FlowContext): 'airflow' | 'dag' | null {
   const c = ctx.settings.check;
   if (c === 'airflow' || c === 'dag') return c;
   return c === 'auto' && (ctx.airflow || ctx.settings.withAirflow) ? 'airflow' : null;
 }
 
-export function skipAirflowCheck(ctx: CreateContext): string | undefined {
+export function skipAirflowCheck(ctx: FlowContext): string | undefined {
   // It compares Airflow's answer with what was seeded; an existing Vault's own secrets are for doctor to ask Airflow about.
   if (ctx.settings.existing && !ctx.settings.existing.seed)
     return 'an existing Vault without --seed: nothing seeded to compare (run doctor to ask Airflow)';

@@ -4,17 +4,16 @@
  * one, with Airflow's AppRole).
  */
 import { StepError } from '../errors.js';
-import { clientFor, describeTarget, existingTarget, writeTargetRecord } from '../target/index.js';
+import type { ExistingVaultSettings } from '../target/settings.js';
+import { describeTarget, existingTarget, type Target, writeTargetRecord } from '../target/index.js';
 import { authFor, AuthError } from '../vault/auth/index.js';
-import { HEALTH_STATUS, VaultError } from '../vault/client.js';
+import { HEALTH_STATUS, type VaultApi, VaultError } from '../vault/api.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
-import type { CreateContext } from './context.js';
+import { defineStep, type FlowContext, type Produced } from './context.js';
 
-export function planAttach(ctx: CreateContext): string[] {
-  const e = ctx.settings.existing!;
-  return [
-    `would use ${describeTarget(existingTarget(e.url, e))}: nothing started, nothing mounted${e.seed ? '' : ', nothing written there'}`,
-  ];
+function planAttach(e: ExistingVaultSettings): string[] {
+  const written = e.seed ? '' : ', nothing written there';
+  return [`would use ${describeTarget(existingTarget(e.url, e))}: nothing started, nothing mounted${written}`];
 }
 
 /**
@@ -30,11 +29,8 @@ function namespaceUnsupported(url: string, namespace: string): StepError {
   );
 }
 
-export async function attach(ctx: CreateContext): Promise<void> {
-  const e = ctx.settings.existing!;
-  const target = existingTarget(e.url, { caFile: e.caFile, namespace: e.namespace });
-  ctx.target = target;
-  const base = clientFor(target, undefined, 10_000);
+/** Health first, so a sealed or unreachable server is named before any token is sent. */
+async function checkAnswers(e: ExistingVaultSettings, base: VaultApi): Promise<void> {
   try {
     const h = await base.health();
     // 429 (standby) and 473 (performance standby) still serve reads.
@@ -56,23 +52,49 @@ export async function attach(ctx: CreateContext): Promise<void> {
       tls?.fix ?? 'check --vault-url and that the server is up',
     );
   }
-  const auth = e.toolAuth ?? e.airflowAuth;
+}
+
+/** The tool's own client there: the user's token, or (without one) Airflow's AppRole. */
+async function logIn(e: ExistingVaultSettings, base: VaultApi): Promise<VaultApi> {
   try {
-    const login = await authFor(auth).login(base);
-    ctx.client = base.withToken(login.token);
-    await ctx.client.lookupSelf();
+    const login = await authFor(e.toolAuth ?? e.airflowAuth).login(base);
+    const client = base.withToken(login.token);
+    await client.lookupSelf();
+    return client;
   } catch (err) {
     if (err instanceof AuthError) throw new StepError('connect', err.message, 'fix --token-file');
-    const status = (err as VaultError).status;
+    const who = e.toolAuth ? e.tokenSource : 'the AppRole in VAULT_ROLE_ID/VAULT_SECRET_ID';
+    const ns = e.namespace ? ` in namespace ${e.namespace}` : ' (and --namespace if it lives in one)';
+    const status = err instanceof VaultError ? err.status : undefined;
     throw new StepError(
       'connect',
-      `${e.url} refuses ${e.toolAuth ? e.tokenSource : 'the AppRole in VAULT_ROLE_ID/VAULT_SECRET_ID'} (${(err as Error).message})`,
-      status === 403
-        ? `use a token that server knows${e.namespace ? ` in namespace ${e.namespace}` : ' (and --namespace if it lives in one)'}`
-        : undefined,
+      `${e.url} refuses ${who} (${(err as Error).message})`,
+      status === 403 ? `use a token that server knows${ns}` : undefined,
     );
   }
-  ctx.airflowAuth = e.airflowAuth;
+}
+
+async function attach(ctx: FlowContext): Promise<Partial<Produced>> {
+  const e = ctx.settings.existing;
+  if (!e) throw new StepError('connect', 'no existing Vault was named (--vault-url)');
+  const target: Target = existingTarget(e.url, { caFile: e.caFile, namespace: e.namespace });
+  const base = ctx.services.vault({
+    url: target.url,
+    caFile: target.caFile,
+    namespace: target.namespace,
+    timeoutMs: 10_000,
+  });
+  await checkAnswers(e, base);
+  const client = await logIn(e, base);
   writeTargetRecord(ctx.paths.target, target);
   ctx.report.info(`${describeTarget(target)}: logged in with ${e.toolAuth ? e.tokenSource : 'the AppRole'}`);
+  return { target, client, airflowAuth: e.airflowAuth };
 }
+
+export const attachStep = defineStep({
+  title: 'Connect to the existing Vault',
+  needs: [],
+  plan: (ctx) => ({ lines: ctx.settings.existing ? planAttach(ctx.settings.existing) : [] }),
+  run: attach,
+  skip: (ctx) => (ctx.settings.existing ? undefined : 'the sandbox runs its own dev server'),
+});

@@ -21,15 +21,9 @@ import {
   type ProbeConnection,
   type ProbeReport,
 } from '../airflow/probe.js';
-import { buildDoctorContext } from '../doctor/context.js';
-import { CHECKS, runChecks } from '../doctor/index.js';
-import { VERDICT_ID } from '../doctor/verdict.js';
 import { selfCommand } from '../ui/invocation.js';
-import type { CreateContext } from './context.js';
-import { airflowCheckLevel } from './airflow-check-level.js';
-import { ENV_READ, readUserFile } from '../io/read.js';
-
-export { airflowCheckLevel, skipAirflowCheck } from './airflow-check-level.js';
+import { type AirflowCheck, defineStep, type FlowContext } from './context.js';
+import { airflowCheckLevel, skipAirflowCheck } from './airflow-check-level.js';
 
 /** Field names where Airflow's view differs from the seeded URI (the password compared, never shown). */
 export function compareWithAirflow(
@@ -56,162 +50,162 @@ export function compareWithAirflow(
 
 /** Why Airflow missed: doctor's checks run on Airflow's answer; the verdict names the first broken link or Airflow's own error. */
 async function explain(
-  ctx: CreateContext,
+  ctx: FlowContext,
   airflow: AirflowInstall,
   probe: ProbeReport,
 ): Promise<{ why: string; fix?: string }> {
-  const dctx = await buildDoctorContext(ctx.paths.dir, process.env, { airflow, probe });
-  const results = await runChecks(dctx, CHECKS);
-  const verdict = results.find((r) => r.id === VERDICT_ID);
-  return { why: verdict?.detail ?? 'Airflow did not resolve it', fix: verdict?.fix };
+  const d = await ctx.services.diagnose({ dir: ctx.paths.dir, airflow, probe });
+  return { why: d?.why ?? 'Airflow did not resolve it', fix: d?.fix };
 }
 
-export async function checkAirflow(ctx: CreateContext): Promise<void> {
-  const level = airflowCheckLevel(ctx)!;
-  const airflow = ctx.airflow;
+const STEP = 'check airflow';
+
+/** Airflow's answer for each seeded connection, against what was seeded: its line, or what is wrong. */
+function judgeConnections(ctx: FlowContext, airflow: AirflowInstall, res: ProbeReport, out: Verdicts): void {
   const s = ctx.settings;
+  for (const c of s.connections) {
+    const got = res.connections[c.id];
+    if (!got?.found || !got.conn) {
+      out.failures.push(`Airflow did not resolve '${c.id}'`);
+      continue;
+    }
+    const from = answeredBy(got).answer;
+    if (from !== 'VaultBackend') {
+      out.failures.push(`Airflow resolved '${c.id}' from ${backendLabel(from ?? '?')}, not from Vault`);
+      continue;
+    }
+    const diffs = compareWithAirflow(c.uri, got.conn, airflowFeatures(airflow.version).uriRules, s.format);
+    if (diffs.length) {
+      out.failures.push(`Airflow resolved '${c.id}' with other ${diffs.join(', ')} than was seeded`);
+      continue;
+    }
+    const port = got.conn.port !== null ? `:${got.conn.port}` : '';
+    const line = `Airflow resolved ${c.id} from Vault: ${got.conn.conn_type} ${got.conn.host ?? ''}${port}, every field as seeded`;
+    out.passed.push({ id: c.id, kind: 'connection', ok: true, detail: line });
+    ctx.report.info(line);
+  }
+}
+
+function judgeVariables(ctx: FlowContext, res: ProbeReport, out: Verdicts): void {
+  for (const v of ctx.settings.variables) {
+    const got = res.variables[v.key];
+    const from = got ? answeredBy(got).answer : undefined;
+    if (!got?.found) out.failures.push(`Airflow did not resolve variable '${v.key}'`);
+    else if (from !== 'VaultBackend')
+      out.failures.push(`Airflow read variable '${v.key}' from ${backendLabel(from ?? '?')}, not from Vault`);
+    else if (got.value !== v.value)
+      out.failures.push(`Airflow read another value for variable '${v.key}' than was seeded`);
+    else
+      out.passed.push({ id: v.key, kind: 'variable', ok: true, detail: `Airflow read variable ${v.key} from Vault` });
+  }
+}
+
+interface Verdicts {
+  passed: AirflowCheck[];
+  failures: string[];
+}
+
+/** One probe process in the user's Airflow for every seeded id; a miss is explained by doctor. */
+async function probeSeeded(ctx: FlowContext, airflow: AirflowInstall, env: NodeJS.ProcessEnv): Promise<AirflowCheck[]> {
+  const s = ctx.settings;
+  const ids = s.connections.map((c) => c.id);
+  const keys = s.variables.map((v) => v.key);
+  const asking = `asking Airflow ${airflow.version} (${airflow.bin}) for ${ids.length} connection(s) and ${keys.length} variable(s)`;
+  ctx.report.info(`probe: ${asking} in one process`);
+  let res: ProbeReport;
+  try {
+    res = await runProbe(airflow, { connections: ids, variables: keys, allBackends: false }, env);
+  } catch (e) {
+    const fix = `run ${airflow.bin} connections list with the sandbox .env loaded to see why`;
+    throw new StepError(STEP, `Airflow could not be asked: ${(e as ProbeError).message}`, fix);
+  }
+  const out: Verdicts = { passed: [], failures: [] };
+  if (res.init_error)
+    out.failures.push(`Airflow cannot build its secrets backends: ${describeException(res.init_error.chain)}`);
+  judgeConnections(ctx, airflow, res, out);
+  judgeVariables(ctx, res, out);
+  ctx.report.info(
+    `probe: ${res.wallSeconds.toFixed(1)} s (Airflow's import ${(res.timings.import ?? 0).toFixed(1)} s)`,
+  );
+  if (out.failures.length) {
+    const { why, fix } = await explain(ctx, airflow, res);
+    const fallback = `${selfCommand()} doctor -v shows every backend's answer`;
+    throw new StepError(STEP, `${out.failures.join('; ')}: ${why}`, fix ?? fallback);
+  }
+  return out.passed;
+}
+
+/** --check dag: the example DAG run by `airflow dags test` in a private Airflow home (never the user's db). */
+async function testDag(ctx: FlowContext, airflow: AirflowInstall, env: NodeJS.ProcessEnv): Promise<AirflowCheck> {
+  const s = ctx.settings;
+  if (!s.dag) throw new StepError(STEP, '--check dag needs the example DAG, but --no-dag was given', 'drop --no-dag');
+  const home = ctx.paths.airflowHome;
+  const dagEnv: NodeJS.ProcessEnv = { ...env, AIRFLOW_HOME: home, AIRFLOW__CORE__LOAD_EXAMPLES: 'False' };
+  dagEnv.AIRFLOW__CORE__DAGS_FOLDER ??= s.dagsDir;
+  const phases = airflow.major === '3' ? 3 : 2;
+  ctx.report.info(`phase 1/${phases}: migrate (airflow db migrate into ${relative(process.cwd(), home) || home})`);
+  const db = await initDb(airflow, dagEnv);
+  if (!db.ok)
+    throw new StepError(STEP, `phase migrate: airflow db migrate failed: ${lastLine(db.output)}`, `see ${home}`);
+  if (airflow.major === '3') {
+    ctx.report.info(`phase 2/${phases}: reserialize (Airflow 3 tests only serialized DAGs)`);
+    const r = await reserialize(airflow, dagEnv);
+    if (!r.ok) {
+      const fix = 'run it by hand with the sandbox env to see why';
+      throw new StepError(STEP, `phase reserialize: airflow dags reserialize failed: ${lastLine(r.output)}`, fix);
+    }
+  }
+  ctx.report.info(`phase ${phases}/${phases}: test (airflow dags test example_secrets_dag)`);
+  const t = await dagsTest(airflow, 'example_secrets_dag', dagEnv);
+  if (!t.ok) {
+    const err = t.output.split('\n').find((l) => /RuntimeError|AirflowNotFoundException|isn't defined|Error:/.test(l));
+    const said = err ? `: ${err.trim().slice(0, 300)}` : '';
+    const fix = 'create-secrets-sandbox doctor names the broken link';
+    throw new StepError(STEP, `phase test: the example DAG ended in state ${t.state ?? 'unknown'}${said}`, fix);
+  }
+  ctx.report.info(`example_secrets_dag: state=success, ${t.resolved.length} task(s) resolved their connection`);
+  const detail = `dag run state=success; ${t.resolved.length} connection(s) resolved in tasks`;
+  return { id: 'example_secrets_dag', kind: 'dag', ok: true, detail };
+}
+
+/** The Airflow this check may ask: found, and of the major the .env is written for. */
+function airflowToAsk(ctx: FlowContext, level: string): AirflowInstall {
+  const { airflow, settings: s } = ctx;
   if (!airflow) {
-    throw new StepError(
-      'check airflow',
-      `--check ${level} needs Airflow, and none was found`,
-      'pass --airflow-bin PATH, put airflow on PATH, or add --with-airflow to install it into the sandbox',
-    );
+    const fix = 'pass --airflow-bin PATH, put airflow on PATH, or add --with-airflow to install it into the sandbox';
+    throw new StepError(STEP, `--check ${level} needs Airflow, and none was found`, fix);
   }
   if (airflow.major !== s.airflowVersion) {
     throw new StepError(
-      'check airflow',
+      STEP,
       `.env is written for Airflow ${s.airflowVersion}, but the Airflow found is ${airflow.version} (${airflow.bin})`,
       `rerun with --airflow-version ${airflow.major} (or --airflow-version auto)`,
     );
   }
-  const env = probeEnv((await userEnvironment(process.env, ctx.paths.env)).env, ctx.paths.airflowHome);
-
-  if (airflow.major !== '1.10') {
-    const ids = s.connections.map((c) => c.id);
-    const keys = s.variables.map((v) => v.key);
-    ctx.report.info(
-      `probe: asking Airflow ${airflow.version} (${airflow.bin}) for ${ids.length} connection(s) and ${keys.length} variable(s) in one process`,
-    );
-    let res: ProbeReport;
-    try {
-      res = await runProbe(airflow, { connections: ids, variables: keys, allBackends: false }, env);
-    } catch (e) {
-      const err = e as ProbeError;
-      throw new StepError(
-        'check airflow',
-        `Airflow could not be asked: ${err.message}`,
-        `run ${airflow.bin} connections list with the sandbox .env loaded to see why`,
-      );
-    }
-    const failures: string[] = [];
-    if (res.init_error)
-      failures.push(`Airflow cannot build its secrets backends: ${describeException(res.init_error.chain)}`);
-    for (const c of s.connections) {
-      const got = res.connections[c.id];
-      if (!got || !got.found || !got.conn) {
-        failures.push(`Airflow did not resolve '${c.id}'`);
-        continue;
-      }
-      const from = answeredBy(got).answer;
-      if (from !== 'VaultBackend') {
-        failures.push(`Airflow resolved '${c.id}' from ${backendLabel(from ?? '?')}, not from Vault`);
-        continue;
-      }
-      const diffs = compareWithAirflow(c.uri, got.conn, airflowFeatures(airflow.version).uriRules, s.format);
-      if (diffs.length) {
-        failures.push(`Airflow resolved '${c.id}' with other ${diffs.join(', ')} than was seeded`);
-        continue;
-      }
-      const line = `Airflow resolved ${c.id} from Vault: ${got.conn.conn_type} ${got.conn.host ?? ''}${got.conn.port !== null ? `:${got.conn.port}` : ''}, every field as seeded`;
-      ctx.airflowChecks.push({ id: c.id, kind: 'connection', ok: true, detail: line });
-      ctx.report.info(line);
-    }
-    for (const v of s.variables) {
-      const got = res.variables[v.key];
-      if (!got || !got.found) failures.push(`Airflow did not resolve variable '${v.key}'`);
-      else if (answeredBy(got).answer !== 'VaultBackend')
-        failures.push(
-          `Airflow read variable '${v.key}' from ${backendLabel(answeredBy(got).answer ?? '?')}, not from Vault`,
-        );
-      else if (got.value !== v.value)
-        failures.push(`Airflow read another value for variable '${v.key}' than was seeded`);
-      else
-        ctx.airflowChecks.push({
-          id: v.key,
-          kind: 'variable',
-          ok: true,
-          detail: `Airflow read variable ${v.key} from Vault`,
-        });
-    }
-    ctx.report.info(
-      `probe: ${res.wallSeconds.toFixed(1)} s (Airflow's import ${(res.timings.import ?? 0).toFixed(1)} s)`,
-    );
-    if (failures.length) {
-      const { why, fix } = await explain(ctx, airflow, res);
-      throw new StepError(
-        'check airflow',
-        `${failures.join('; ')}: ${why}`,
-        fix ?? `${selfCommand()} doctor -v shows every backend's answer`,
-      );
-    }
-  }
-
-  if (level === 'dag') {
-    if (!s.dag)
-      throw new StepError(
-        'check airflow',
-        '--check dag needs the example DAG, but --no-dag was given',
-        'drop --no-dag',
-      );
-    // The DAG run needs a metadata DB: always a private one, never the user's.
-    const dagEnv: NodeJS.ProcessEnv = {
-      ...env,
-      AIRFLOW_HOME: ctx.paths.airflowHome,
-      AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
-    };
-    dagEnv.AIRFLOW__CORE__DAGS_FOLDER ??= s.dagsDir;
-    const phases = airflow.major === '3' ? 3 : 2;
-    ctx.report.info(
-      `phase 1/${phases}: migrate (airflow db migrate into ${relative(process.cwd(), ctx.paths.airflowHome) || ctx.paths.airflowHome})`,
-    );
-    const db = await initDb(airflow, dagEnv);
-    if (!db.ok)
-      throw new StepError(
-        'check airflow',
-        `phase migrate: airflow db migrate failed: ${lastLine(db.output)}`,
-        `see ${ctx.paths.airflowHome}`,
-      );
-    if (airflow.major === '3') {
-      ctx.report.info(`phase 2/${phases}: reserialize (Airflow 3 tests only serialized DAGs)`);
-      const r = await reserialize(airflow, dagEnv);
-      if (!r.ok)
-        throw new StepError(
-          'check airflow',
-          `phase reserialize: airflow dags reserialize failed: ${lastLine(r.output)}`,
-          'run it by hand with the sandbox env to see why',
-        );
-    }
-    ctx.report.info(`phase ${phases}/${phases}: test (airflow dags test example_secrets_dag)`);
-    const t = await dagsTest(airflow, 'example_secrets_dag', dagEnv);
-    if (!t.ok) {
-      const err = t.output
-        .split('\n')
-        .find((l) => /RuntimeError|AirflowNotFoundException|isn't defined|Error:/.test(l));
-      throw new StepError(
-        'check airflow',
-        `phase test: the example DAG ended in state ${t.state ?? 'unknown'}${err ? `: ${err.trim().slice(0, 300)}` : ''}`,
-        'create-secrets-sandbox doctor names the broken link',
-      );
-    }
-    ctx.airflowChecks.push({
-      id: 'example_secrets_dag',
-      kind: 'dag',
-      ok: true,
-      detail: `dag run state=success; ${t.resolved.length} connection(s) resolved in tasks`,
-    });
-    ctx.report.info(`example_secrets_dag: state=success, ${t.resolved.length} task(s) resolved their connection`);
-  }
+  return airflow;
 }
+
+async function checkAirflow(ctx: FlowContext) {
+  const level = airflowCheckLevel(ctx);
+  if (!level) return {};
+  const airflow = airflowToAsk(ctx, level);
+  const env = probeEnv((await userEnvironment(ctx.services.env, ctx.paths.env)).env, ctx.paths.airflowHome);
+  const airflowChecks = airflow.major === '1.10' ? [] : await probeSeeded(ctx, airflow, env);
+  if (level === 'dag') airflowChecks.push(await testDag(ctx, airflow, env));
+  return { airflowChecks };
+}
+
+export const checkAirflowStep = defineStep({
+  title: 'Resolve each connection through real Airflow',
+  needs: [],
+  plan: (ctx) => ({
+    lines: [
+      `would ask Airflow ${ctx.airflow?.version ?? '(the one installed)'} for each connection (--check ${ctx.settings.check})`,
+    ],
+  }),
+  run: checkAirflow,
+  skip: skipAirflowCheck,
+});
 
 function lastLine(text: string): string {
   return text.trim().split('\n').filter(Boolean).slice(-1)[0]?.slice(0, 300) ?? '';

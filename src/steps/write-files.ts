@@ -28,10 +28,12 @@ import {
 import type { Settings } from '../settings.js';
 import { DAG_FILE, GITIGNORE_ENTRIES, type SandboxPaths } from '../sandbox/index.js';
 import type { Flavour } from '../vault/binary.js';
-import type { CreateContext } from './context.js';
 import { FileError, StepError, writeFailure } from '../errors.js';
 import { renderPolicy } from '../vault/auth/policy.js';
-import { authFor } from '../vault/auth/index.js';
+import { authFor, methodOf } from '../vault/auth/index.js';
+import { addressUrl } from '../vault/address.js';
+import { readBanner } from '../vault/server.js';
+import { defineStep, type FileOutcome, type FlowContext, type StepContext } from './context.js';
 
 export interface FilePlan extends PlannedFile {
   outcome: WriteOutcome;
@@ -63,13 +65,10 @@ function textIfFile(path: string, what: string): string | null {
   }
 }
 
-export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
+function envInputOf(p: PlanInput): EnvInput {
   const { settings: s, paths } = p;
-  const record = readWrittenRecord(paths.written);
-  const rel = (f: string) => relative(paths.dir, f);
-  const dagPath = join(s.dagsDir, DAG_FILE);
   const dagInSandbox = !relative(paths.dir, s.dagsDir).startsWith('..');
-  const envInput: EnvInput = {
+  return {
     airflowVersion: s.airflowVersion,
     flavour: p.flavour,
     url: p.url,
@@ -85,76 +84,80 @@ export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
     // The user's NO_PROXY entries (in the .env now, or in this shell) survive the rewrite.
     noProxy: noProxyEntries(p.url, textIfFile(paths.env, 'the env file')),
   };
-  const files: PlannedFile[] = [];
+}
 
-  // The config: what the user said on this run is edited into the file they use (comments and
-  // order kept); a new sandbox gets one so `up` and the user have a place to start from.
-  let configPlan: FilePlan | undefined;
-  const cfgPath = s.configFile;
-  const cfgLabel = relative(process.cwd(), cfgPath) || cfgPath;
-  const cfgText = readUserFileIfExists(cfgPath, { what: 'config file', shownAs: cfgLabel, maxBytes: MAX_CONFIG_BYTES });
+/**
+ * The config: what the user said on this run is edited into the file they use (comments and order
+ * kept); a new sandbox gets one so `up` and the user have a place to start from. Either a plan
+ * already judged (unchanged, or a dry run's verdict) or the edited file to judge with the others.
+ */
+async function planConfig(s: Settings): Promise<{ judged: FilePlan } | { file: PlannedFile }> {
+  const path = s.configFile;
+  const label = relative(process.cwd(), path) || path;
+  const text = readUserFileIfExists(path, { what: 'config file', shownAs: label, maxBytes: MAX_CONFIG_BYTES });
+  const unchanged: FilePlan = { path, content: text ?? '', mode: 0o600, outcome: 'unchanged' };
   if (s.dryRun) {
     // The config is always rewritten when it changes (the user's flags asked for it): a dry run needs only whether.
-    const changes = await configWouldChange(cfgText, s.configEdits, cfgLabel);
-    configPlan = {
-      path: cfgPath,
-      content: cfgText ?? '',
-      mode: 0o600,
-      outcome: !changes ? 'unchanged' : cfgText === null ? 'created' : 'updated',
-    };
-  } else {
-    const edited = await editConfig(cfgText, s.configEdits, cfgLabel);
-    if (edited === null) configPlan = { path: cfgPath, content: cfgText ?? '', mode: 0o600, outcome: 'unchanged' };
-    else files.push({ path: cfgPath, content: edited, mode: 0o600 });
+    if (!(await configWouldChange(text, s.configEdits, label))) return { judged: unchanged };
+    return { judged: { ...unchanged, outcome: text === null ? 'created' : 'updated' } };
   }
+  const edited = await editConfig(text, s.configEdits, label);
+  return edited === null ? { judged: unchanged } : { file: { path, content: edited, mode: 0o600 } };
+}
 
-  files.push({ path: paths.env, content: renderShellEnv(envInput), mode: 0o600 });
-  files.push({ path: paths.dockerEnv, content: renderDockerEnv(envInput), mode: 0o600 });
+/** The env files, the policy and the DAG, as this run would write them. */
+function generatedFiles(p: PlanInput): PlannedFile[] {
+  const { settings: s, paths } = p;
+  const env = envInputOf(p);
+  const files: PlannedFile[] = [
+    { path: paths.env, content: renderShellEnv(env), mode: 0o600 },
+    { path: paths.dockerEnv, content: renderDockerEnv(env), mode: 0o600 },
+  ];
   // For the team's Vault too: the least-privilege policy Airflow needs, ready to hand over.
-  if (s.auth === 'approle' || s.existing)
+  if (methodOf(s.auth).sandbox || s.existing)
     files.push({ path: paths.policy, content: p.policy ?? renderPolicy(s), mode: 0o644 });
-  if (s.dag)
-    files.push({
-      path: dagPath,
-      content: renderDag({
-        airflowVersion: s.airflowVersion,
-        connIds: s.connections.map((c) => c.id),
-        envFile: rel(paths.env) === '.env' ? './.env' : paths.env,
-      }),
-      mode: 0o644,
-    });
-
-  const plans: FilePlan[] = configPlan ? [configPlan] : [];
-  for (const f of files) {
-    // The config file is the user's own voice: flags that change it are a request to change it (and the edit keeps the rest).
-    const force = s.force || f.path === cfgPath;
-    let outcome: FilePlan['outcome'];
-    try {
-      outcome = planFile(f, record[rel(f.path)], force);
-    } catch (e) {
-      throw fileError(f.path, e);
-    }
-    plans.push({
-      ...f,
-      outcome,
-      note: outcome === 'kept' ? describeKept(f, record[rel(f.path)] !== undefined) : undefined,
-    });
+  if (s.dag) {
+    // Beside the DAG's sandbox, as the user loads it from there.
+    const envFile = `./${relative(paths.dir, paths.env)}`;
+    const dag = renderDag({ airflowVersion: s.airflowVersion, connIds: s.connections.map((c) => c.id), envFile });
+    files.push({ path: join(s.dagsDir, DAG_FILE), content: dag, mode: 0o644 });
   }
+  return files;
+}
+
+/** Each file against the record of what this tool wrote: created, updated, unchanged, or kept (the user's). */
+function judge(f: PlannedFile, p: PlanInput, record: WrittenRecord): FilePlan {
+  const { settings: s, paths } = p;
+  const key = relative(paths.dir, f.path);
+  // The config file is the user's own voice: flags that change it are a request to change it (and the edit keeps the rest).
+  const force = s.force || f.path === s.configFile;
+  let outcome: FilePlan['outcome'];
+  try {
+    outcome = planFile(f, record[key], force);
+  } catch (e) {
+    throw fileError(f.path, e);
+  }
+  const envFile = f.path === paths.env || f.path === paths.dockerEnv;
+  return { ...f, outcome, note: outcome === 'kept' ? describeKept(f, record[key] !== undefined, envFile) : undefined };
+}
+
+export async function planFiles(p: PlanInput): Promise<FilePlan[]> {
+  const { paths } = p;
+  const record = readWrittenRecord(paths.written);
+  const config = await planConfig(p.settings);
+  const files = 'file' in config ? [config.file, ...generatedFiles(p)] : generatedFiles(p);
+  const plans = [...('judged' in config ? [config.judged] : []), ...files.map((f) => judge(f, p, record))];
   const gi = textIfFile(paths.gitignore, '.gitignore');
   const giText = renderGitignore(gi, GITIGNORE_ENTRIES);
-  plans.push({
-    path: paths.gitignore,
-    content: giText,
-    mode: 0o644,
-    outcome: gi === null ? 'created' : gi === giText ? 'unchanged' : 'updated',
-  });
+  const giOutcome = gi === null ? 'created' : gi === giText ? 'unchanged' : 'updated';
+  plans.push({ path: paths.gitignore, content: giText, mode: 0o644, outcome: giOutcome });
   return plans;
 }
 
-function describeKept(f: PlannedFile, ours: boolean): string {
+function describeKept(f: PlannedFile, ours: boolean, envFile: boolean): string {
   const current = readUserFile(f.path, { what: 'file', maxBytes: MAX_CONFIG_BYTES });
   const who = ours ? 'edited by you' : 'not written by this tool';
-  if (f.path.endsWith('.env')) {
+  if (envFile) {
     const a = parseEnvFile(current);
     const b = parseEnvFile(f.content);
     const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
@@ -224,32 +227,76 @@ export function applyPlans(paths: SandboxPaths, plans: FilePlan[]): void {
   }
 }
 
-export async function writeFiles(ctx: CreateContext): Promise<void> {
-  const server = ctx.server ?? { url: ctx.target!.url, token: '' };
+/** What this run knows to write: the target's url, CA and namespace, the token or Airflow's own login. */
+function planInput(ctx: StepContext<'target'>): PlanInput {
+  return {
+    settings: ctx.settings,
+    paths: ctx.paths,
+    url: ctx.target.url,
+    token: ctx.server?.token ?? '',
+    flavour: ctx.binary?.flavour ?? 'Vault',
+    auth: ctx.airflowAuth ? authFor(ctx.airflowAuth).backendKwargs() : undefined,
+    caFile: ctx.target.caFile,
+    namespace: ctx.target.namespace,
+    policy: ctx.policy?.text,
+  };
+}
+
+/**
+ * What a run now would write, before anything ran (the dry run): the address preflight chose, a
+ * reused server's token (so files that already carry it show as unchanged), placeholders for
+ * credentials the auth method would make.
+ */
+export function dryRunPlanInput(ctx: FlowContext): PlanInput {
+  const s = ctx.settings;
+  const reuse = ctx.decision?.reuse;
+  const ex = s.existing;
+  const method = methodOf(s.auth);
+  const listening = ctx.address ? addressUrl(ctx.address, s.tls) : '<url>';
+  return {
+    settings: s,
+    paths: ctx.paths,
+    url: ex?.url ?? reuse?.url ?? listening,
+    token: (reuse && readBanner(ctx.paths.serverOut, ctx.paths.home).rootToken) || '<root token>',
+    flavour: ctx.binary?.flavour ?? (ex ? 'Vault' : 'OpenBao'),
+    auth: method.sandbox || ex ? { ...method.placeholders } : undefined,
+    caFile: ex?.caFile,
+    namespace: ex?.namespace,
+  };
+}
+
+const ACTION = { created: 'create', updated: 'update', kept: 'keep', unchanged: 'unchanged' } as const;
+
+/** A plan as the dry run shows it: the action, the path, and why a file is kept. */
+export function describePlan(p: FilePlan): { path: string; action: string; note?: string } {
+  return { path: p.path, action: ACTION[p.outcome], ...(p.note ? { note: p.note } : {}) };
+}
+
+async function writeFiles(ctx: StepContext<'target'>) {
   let plans: FilePlan[];
   try {
-    plans = await planFiles({
-      settings: ctx.settings,
-      paths: ctx.paths,
-      url: ctx.target?.url ?? server.url,
-      token: server.token,
-      flavour: ctx.binary?.flavour ?? 'Vault',
-      auth: ctx.airflowAuth ? authFor(ctx.airflowAuth).backendKwargs() : undefined,
-      caFile: ctx.target?.caFile,
-      namespace: ctx.target?.namespace,
-      policy: ctx.policy?.text,
-    });
+    plans = await planFiles(planInput(ctx));
   } catch (e) {
     if (e instanceof StepError) throw e;
     throw fileError((e as NodeJS.ErrnoException).path ?? ctx.paths.dir, e);
   }
   applyPlans(ctx.paths, plans);
-  for (const p of plans) {
-    ctx.files.push({ path: p.path, outcome: p.outcome, note: p.note });
+  const files: FileOutcome[] = plans.map((p) => ({ path: p.path, outcome: p.outcome, note: p.note }));
+  for (const p of plans)
     if (p.outcome === 'kept') ctx.report.warn(`kept ${relative(process.cwd(), p.path) || p.path}: ${p.note}`);
-  }
-  const changed = plans.filter((p) => p.outcome === 'created' || p.outcome === 'updated').length;
-  ctx.report.info(
-    `${changed} written, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => p.outcome === 'kept').length} kept`,
-  );
+  const count = (...o: WriteOutcome[]) => plans.filter((p) => o.includes(p.outcome)).length;
+  ctx.report.info(`${count('created', 'updated')} written, ${count('unchanged')} unchanged, ${count('kept')} kept`);
+  return { files };
 }
+
+export const writeFilesStep = defineStep({
+  title: 'Write the env file, config and example DAG',
+  needs: ['target'],
+  async plan(ctx) {
+    const plans = await planFiles(dryRunPlanInput(ctx));
+    const line = (d: ReturnType<typeof describePlan>) =>
+      `${d.action.padEnd(22)} ${relative(process.cwd(), d.path) || d.path}${d.note ? ` (${d.note})` : ''}`;
+    return { lines: plans.map((p) => line(describePlan(p))) };
+  },
+  run: writeFiles,
+});

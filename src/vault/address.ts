@@ -94,10 +94,14 @@ export function clusterAddress(a: ListenAddress): ListenAddress {
  * The first of the ports a dev server on `a` binds (its own, then the cluster port) that is taken,
  * or null. The ports of `releasing`, a server about to be stopped, count as free.
  */
-export async function takenDevServerPort(a: ListenAddress, releasing?: ListenAddress): Promise<ListenAddress | null> {
+export async function takenDevServerPort(
+  a: ListenAddress,
+  releasing?: ListenAddress,
+  isFree: (a: ListenAddress) => Promise<boolean> = portIsFree,
+): Promise<ListenAddress | null> {
   const held = releasing ? [releasing, clusterAddress(releasing)].map(formatAddress) : [];
   for (const p of [a, clusterAddress(a)]) {
-    if (!held.includes(formatAddress(p)) && !(await portIsFree(p))) return p;
+    if (!held.includes(formatAddress(p)) && !(await isFree(p))) return p;
   }
   return null;
 }
@@ -106,10 +110,14 @@ export async function takenDevServerPort(a: ListenAddress, releasing?: ListenAdd
  * The first address from `a.port` upwards (bounded) where a dev server can bind both its port and
  * its cluster port, so a pick never lands on another server's cluster port nor takes one away.
  */
-export async function nextFreeAddress(a: ListenAddress, tries = 50): Promise<ListenAddress | null> {
+export async function nextFreeAddress(
+  a: ListenAddress,
+  tries = 50,
+  isFree: (a: ListenAddress) => Promise<boolean> = portIsFree,
+): Promise<ListenAddress | null> {
   for (let port = a.port; port < Math.min(a.port + tries, 65535); port++) {
     const candidate = { host: a.host, port };
-    if (!(await takenDevServerPort(candidate))) return candidate;
+    if (!(await takenDevServerPort(candidate, undefined, isFree))) return candidate;
   }
   return null;
 }

@@ -2,7 +2,7 @@
  * The only module that talks HTTP to Vault (not node-vault: deps.md §2): loopback requests never
  * go through HTTP_PROXY, errors never carry the token, KV v2 is typed, and one keep-alive pool
  * serves the whole run. Over node:http rather than `fetch`: the first `fetch` loads and compiles
- * undici, about 100 ms per command measured here (bench/results.md), more than the rest of doctor.
+ * undici, which costs every short command (doctor, status) more than the rest of its work.
  */
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -21,6 +21,31 @@ import {
   type Shape,
   str,
 } from './answer.js';
+import {
+  type AppRoleOptions,
+  type HealthBody,
+  type KvSecret,
+  type LoginResult,
+  type MountInfo,
+  type TokenInfo,
+  type VaultApi,
+  type VaultClientOptions,
+  VaultError,
+} from './api.js';
+
+export {
+  type AppRoleOptions,
+  HEALTH_STATUS,
+  type HealthBody,
+  type KvSecret,
+  type LoginResult,
+  type MountInfo,
+  type TokenInfo,
+  type VaultApi,
+  type VaultClientOptions,
+  VaultError,
+  type VaultErrorKind,
+} from './api.js';
 
 type Transport = { agent: HttpAgent | HttpsAgent; request: typeof import('node:http').request };
 
@@ -95,112 +120,15 @@ async function send(
   });
 }
 
-export type VaultErrorKind =
-  | 'refused' // nothing listens there
-  | 'scheme' // https spoken to a plain-HTTP server, or the reverse
-  | 'timeout'
-  | 'reset'
-  | 'dns'
-  | 'network'
-  | 'tls-untrusted' // the server's certificate does not chain to a CA we were told to trust
-  | 'tls-hostname' // the certificate is valid but not for the host name in the URL
-  | 'tls-expired' // the certificate (or one in its chain) is out of its validity period
-  | 'tls' // another TLS failure (see `code`)
-  | 'ca-file' // the CA file we were given cannot be read
-  | 'not-vault' // something answered over HTTP, but not with Vault's JSON
-  | 'http'; // the server answered with an error status
-
-export class VaultError extends Error {
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly kind: VaultErrorKind,
-    message: string,
-    readonly status?: number,
-    readonly vaultErrors: string[] = [],
-    /** Node's error code for network and TLS failures (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
-    readonly code?: string,
-  ) {
-    super(`${method} ${path}: ${message}`);
-    this.name = 'VaultError';
-  }
-}
-
-export interface HealthBody {
-  initialized?: boolean;
-  sealed?: boolean;
-  standby?: boolean;
-  version?: string;
-  cluster_name?: string;
-  /** HashiCorp Vault only: false on the Community Edition, which has no namespaces. OpenBao sends none. */
-  enterprise?: boolean;
-}
-
-export interface TokenInfo {
-  policies: string[];
-  displayName: string;
-  ttl: number;
-  path: string;
-}
-
-export interface MountInfo {
-  path: string;
-  type: string;
-  /** KV version, 1 or 2, for a `kv` mount; null for other engines. */
-  kvVersion: 1 | 2 | null;
-}
-
-export interface KvSecret {
-  data: Record<string, unknown>;
-  version: number;
-}
-
-export interface VaultClientOptions {
-  /** Base URL, e.g. http://127.0.0.1:8200 */
-  url: string;
-  token?: string;
-  timeoutMs?: number;
-  /** A PEM file of the CA(s) to trust for an https url (VAULT_CACERT). */
-  caFile?: string;
-  /** Sent as X-Vault-Namespace on every request (Vault Enterprise / OpenBao namespaces). */
-  namespace?: string;
-}
-
-/** What an auth method's login returned: the client token and what it may do. */
-export interface LoginResult {
-  token: string;
-  policies: string[];
-  /** Seconds the token lives; 0 for no expiry. */
-  ttl: number;
-}
-
-export interface AppRoleOptions {
-  tokenPolicies: string[];
-  /** Seconds a secret_id stays valid (0: no expiry), as `secret_id_ttl`. */
-  secretIdTtl?: number;
-  /** Seconds a login token lives, as `token_ttl`. */
-  tokenTtl?: number;
-}
-
 interface Envelope<T> {
   data?: T;
   errors?: string[];
   warnings?: string[] | null;
 }
 
-/** Meaning of each /sys/health status code (vault.md §4.1), for messages. */
-export const HEALTH_STATUS: Record<number, string> = {
-  200: 'initialized, unsealed and active',
-  429: 'unsealed but in standby',
-  472: 'a disaster-recovery secondary',
-  473: 'a performance standby',
-  501: 'not initialized',
-  503: 'sealed',
-};
-
 const segment = (p: string) => p.split('/').filter(Boolean).map(encodeURIComponent).join('/');
 
-export class VaultClient {
+export class VaultClient implements VaultApi {
   readonly url: string;
   readonly caFile: string | undefined;
   readonly namespace: string | undefined;
@@ -433,17 +361,29 @@ export class VaultClient {
   }
 
   /**
-   * AppRole login exactly as hvac's `auth.approle.login` does it for the provider: POST
-   * /v1/auth/<mount>/login with {role_id, secret_id}, no token header needed.
+   * A login as hvac does it for the provider: POST /v1/auth/<path> with the method's body, no token
+   * needed; the answer's `auth` block is the client token and its policies.
    */
-  async approleLogin(roleId: string, secretId: string | undefined, mount = 'approle'): Promise<LoginResult> {
-    const p = `auth/${segment(mount)}/login`;
-    const { status, body } = await this.request<
+  async login(path: string, body: Record<string, unknown>): Promise<LoginResult> {
+    const p = `auth/${segment(path)}`;
+    const { status, body: answer } = await this.request<
       Envelope<unknown> & { auth?: { client_token?: string; policies?: string[]; lease_duration?: number } }
-    >('POST', p, { role_id: roleId, secret_id: secretId ?? null });
-    if (status !== 200 || !body?.auth?.client_token) throw this.fail('POST', p, status, body);
-    const auth = this.shaped(AUTH, body.auth, 'POST', p, status, 'auth');
+    >('POST', p, body);
+    if (status !== 200 || !answer?.auth?.client_token) throw this.fail('POST', p, status, answer);
+    const auth = this.shaped(AUTH, answer.auth, 'POST', p, status, 'auth');
     return { token: auth.client_token, policies: auth.policies ?? [], ttl: auth.lease_duration ?? 0 };
+  }
+
+  /** `vault write <path> k=v...`: an auth method's role or user; the answer has no data to read. */
+  async write(path: string, body: Record<string, unknown>): Promise<void> {
+    const p = segment(path);
+    const { status, body: answer } = await this.request<Envelope<unknown>>('POST', p, body);
+    if (status !== 204 && status !== 200) throw this.fail('POST', p, status, answer);
+  }
+
+  /** AppRole login exactly as hvac's `auth.approle.login` does it: {role_id, secret_id} to auth/<mount>/login. */
+  approleLogin(roleId: string, secretId: string | undefined, mount = 'approle'): Promise<LoginResult> {
+    return this.login(`${mount}/login`, { role_id: roleId, secret_id: secretId ?? null });
   }
 
   /** What this token may do on each path (`vault token capabilities`), as the server's ACL says; any token may ask. */

@@ -280,15 +280,16 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
     await runCli(w, ['down']);
   });
 
-  it('fails clearly when an explicit address is held by another program, starting nothing', async () => {
+  it('refuses an explicit address held by another program (exit 2), starting nothing', async () => {
     const w = ws();
     const port = await freePort();
     const holder = await holdPort(port);
     try {
       const run = await runCli(w, ['--yes', '--address', `127.0.0.1:${port}`]);
-      expect(run.code).toBe(1);
+      // The address the user named cannot be used: bad input, said in one line with the way out.
+      expect(run.code).toBe(2);
       expect(run.stderr).toContain(`127.0.0.1:${port} is already in use`);
-      expect(run.stderr).toContain('fix:');
+      expect(run.stderr).toContain(`stop what holds 127.0.0.1:${port}, or pick a free port with --address`);
       expect(serversUnder(w.root)).toEqual([]);
       expect(existsSync(join(w.cwd, 'secrets-sandbox', '.env'))).toBe(false);
     } finally {

@@ -46,13 +46,13 @@ describe.skipIf(skipReason)('the cluster port (PORT+1)', () => {
     expect((await runCli(w, ['down'])).code).toBe(0);
   });
 
-  it('a named port whose PORT+1 is taken: exit 1 before anything starts, naming both ports and a free pair', async () => {
+  it('a named port whose PORT+1 is taken: exit 2 before anything starts, naming both ports and a free pair', async () => {
     const w = ws();
     const port = await freePorts(4);
     const holder = await holdPort(port + 1);
     try {
       const r = await runCli(w, ['--yes', '--address', addr(port)]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain(`${addr(port)} is free, but ${addr(port + 1)} is already in use by another process`);
       // The fix offers the next port whose own PORT+1 is free too: port+2 (port+2 and port+3 are free).
       expect(r.stderr).toContain(`--address ${addr(port + 2)} (it and ${port + 3} are free now)`);
@@ -71,7 +71,7 @@ describe.skipIf(skipReason)('the cluster port (PORT+1)', () => {
     await create(a, ['--address', addr(base)]); // binds base, base+1
     await create(c, ['--address', addr(base + 2)]); // binds base+2, base+3
     const r = await runCli(b, ['--yes', '--address', addr(base + 1)]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${addr(base + 1)} is already in use by another process`);
     // base+3 (PORT+2) is c's cluster port; base+4 is the first port free with its neighbour.
     const offered = r.stderr.match(/--address 127\.0\.0\.1:(\d+)/)?.[1];

@@ -106,7 +106,7 @@ describe.skipIf(skipReason)('faults', () => {
     expect((await runCli(a, ['--yes', '--address', `127.0.0.1:${port}`])).code).toBe(0);
     const b = ws();
     const r = await runCli(b, ['--yes', '--address', `127.0.0.1:${port}`]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain(`127.0.0.1:${port} is already in use`);
     expect(serversUnder(a.root)).toHaveLength(1);
     expect(serversUnder(b.root)).toEqual([]);

@@ -115,6 +115,24 @@ describe.skipIf(skipReason)('the package npm would publish', () => {
     expect(readFileSync(join(unpacked, 'README.md'), 'utf8')).toContain(
       `Node.js ${pkg.engines.node.slice(2)} or later`,
     );
+    // The bundled libraries' licences (MIT, ISC) travel with their code.
+    const notices = readFileSync(join(unpacked, 'dist', 'THIRD-PARTY-NOTICES.md'), 'utf8');
+    for (const lib of ['yaml', 'execa', 'listr2', 'enquirer'])
+      expect(notices).toMatch(new RegExp(`^## ${lib} \\d`, 'm'));
+    expect(notices).toContain('Permission is hereby granted');
+  });
+
+  it('refuses an older Node with one line naming the version it needs', async () => {
+    // Node before 20.12 lacks util.styleText; the version is what the entry reads, so present an older one.
+    const older =
+      'data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"20.11.1"}});' +
+      'Object.defineProperty(process,"version",{value:"v20.11.1"})';
+    const r = await runProcess(process.execPath, ['--import', older, join(unpacked, 'dist', 'cli.js'), '--yes'], {
+      cwd: tmp,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('error: create-secrets-sandbox needs Node.js 20.12 or later; this is v20.11.1\n');
+    expect(r.stdout).toBe('');
   });
 
   it(

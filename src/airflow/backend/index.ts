@@ -11,6 +11,7 @@ export * from './airflow-conf.js';
 export * from './user-env.js';
 export * from './reader.js';
 export * from './writer.js';
+export * from './lookup.js';
 export { expandVars, shlexSplit } from './python.js';
 
 /** Mount and path as VaultBackend joins them: `<mount>/<connections_path>/<id>`. */

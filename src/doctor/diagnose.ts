@@ -1,0 +1,19 @@
+/**
+ * doctor's answer to a step that saw Airflow miss (src/airflow/diagnosis.ts): its checks, run on
+ * Airflow's answer, and the verdict they lead to.
+ */
+import type { Diagnose } from '../airflow/diagnosis.js';
+import { buildDoctorContext } from './context.js';
+import { CHECKS, runChecks } from './index.js';
+import { VERDICT_ID } from './verdict.js';
+
+export const diagnose: Diagnose = async (req) => {
+  const dctx = await buildDoctorContext(req.dir, req.env ?? process.env, {
+    airflow: req.airflow,
+    probe: req.probe,
+  });
+  const results = await runChecks(dctx, CHECKS);
+  const verdict = results.find((r) => r.id === VERDICT_ID);
+  if (!verdict || verdict.status === 'ok' || verdict.status === 'skip') return null;
+  return { why: verdict.detail, fix: verdict.fix, explainedBy: verdict.explainedBy };
+};
