@@ -111,7 +111,7 @@ export function sampledCases(): AttackCase[] {
   );
 }
 
-/** The cases of file `part` of `parts` (round robin, so each file gets every kind of case). */
+/** The cases of file `part` of `parts`, dealt round robin. */
 export function casesOfPart(part: number, parts: number): AttackCase[] {
   const all = process.env.CSS_ATTACKS_FULL === '1' ? allCases() : sampledCases();
   const mine = all.filter((_, i) => i % parts === part);
@@ -423,6 +423,22 @@ export function plant(h: Harness, c: AttackCase): Planted {
   }
 }
 
+/** The files the sandbox's running servers hold open, by their path now. */
+function openByServers(h: Harness): Set<string> {
+  const out = new Set<string>();
+  for (const { pid } of serversUnder(h.w.root)) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const p = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (p.startsWith('/')) out.add(p.replace(/ \(deleted\)$/, ''));
+      }
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
 /** The user's entries of the model and everything outside the sandbox, as the judge sees them. */
 export function userView(h: Harness): Map<string, Seen> {
   const out = new Map<string, Seen>();
@@ -524,13 +540,14 @@ export async function prepare(h: Harness, from: 'absent' | 'running' | 'stopped'
 export async function attack(h: Harness, c: AttackCase): Promise<void> {
   const { args, from } = commandArgs(c.command, h.port);
   await prepare(h, from);
-  const user = userView(h);
   const planted = plant(h, c);
   let r: Run;
   let hazard: Seen | null;
   try {
     hazard = see(planted.at);
-    const seenBefore = new Map([...user, ...userView(h)]);
+    const seenBefore = userView(h);
+    // What a running server writes through its open files (its banner and log, wherever they were moved) is not the run's doing.
+    for (const p of openByServers(h)) seenBefore.delete(p);
     r = await runHeld(h.w, args);
     judge(h, c, planted, r, { user: seenBefore, hazard });
   } finally {

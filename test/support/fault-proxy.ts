@@ -88,13 +88,17 @@ export type Rewrite =
 export async function startRewritingProxy(
   upstream: string,
   rewrite: (req: { method: string; path: string }, status: number, body: unknown) => Rewrite | undefined,
+  /** Awaited before a request is passed on: a test can hold a request (a known point of a run) until it chooses. */
+  onRequest?: (req: { method: string; path: string }) => Promise<void> | void,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const { createServer: createHttp, request } = await import('node:http');
   const up = new URL(upstream);
   const server = createHttp((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      await onRequest?.({ method: req.method ?? 'GET', path: req.url ?? '' });
+      if (res.destroyed || req.destroyed) return;
       const fwd = request(
         { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
         (ans) => {
