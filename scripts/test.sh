@@ -15,6 +15,9 @@ echo "test: HashiCorp Vault pass on $("$VAULT_BIN" version) ($VAULT_BIN)"
 npx tsc --noEmit
 # Formatter and linter (biome.json): a formatting difference or a lint error fails the suite.
 npx biome ci --colors=off --diagnostic-level=error .
+# The Python the package ships (the Airflow probe), held to ruff (ruff.toml) from the test-tools venv.
+.venvs/test-tools/bin/ruff check --no-cache templates/airflow_probe.py
+.venvs/test-tools/bin/ruff format --no-cache --check templates/airflow_probe.py
 status=0
 rm -f test-results.json test-results.projects.json
 NO_COLOR=1 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results.json \

@@ -13,6 +13,7 @@ import { CONFIG_FILE, STATE_DIR, STATE_FILE } from './sandbox/names.js';
 import type { AirflowVersion } from './airflow/backend/index.js';
 import { SETTINGS, type SettingKey, type SettingRow } from './settings/schema.js';
 import type { Layer } from './settings/merge.js';
+import type { AuthMethodName } from './vault/auth/index.js';
 
 export const CONFIG_VERSION = 1;
 
@@ -29,7 +30,7 @@ export interface ConfigFile {
     connections_path?: string;
     variables_path?: string;
     kv_version?: 1 | 2;
-    auth?: 'token' | 'approle';
+    auth?: AuthMethodName;
     secret_id_ttl?: string;
     url?: string;
     ca_cert?: string;

@@ -157,6 +157,8 @@ export async function main(argv: string[]): Promise<number> {
         fix: v.fix === true,
         airflowBin: v['airflow-bin'] as string | undefined,
         config: v.config as string | undefined,
+        askAirflow: v.airflow as string | undefined,
+        yes: v.yes === true,
       });
     }
     case 'up':

@@ -41,6 +41,7 @@ import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
 import { dockerEnvValueProblem, envValueProblem } from './airflow/backend/index.js';
 import { existingVaultSettings, type ExistingVaultSettings } from './target/settings.js';
+import type { AuthMethodName } from './vault/auth/index.js';
 
 export const DEFAULT_CONNECTION = { id: 'smtp_default', uri: 'smtps://user:host@relay.example.com:465' };
 
@@ -134,7 +135,7 @@ export interface Settings {
   dryRun: boolean;
   allowRemote: boolean;
   /** How Airflow logs in: the root token, or an AppRole under a read-only policy. */
-  auth: 'token' | 'approle';
+  auth: AuthMethodName;
   /** Seconds a generated secret_id stays valid (0: no expiry). */
   secretIdTtl: number;
   /** The dev server serves HTTPS with a generated CA. */

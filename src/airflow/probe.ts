@@ -1,21 +1,46 @@
 /**
  * The Airflow probe: one Python process in the user's Airflow that answers, per connection and
- * variable, what Airflow resolves and which backend answered, or what each backend raised (the
- * Python half is probe-py.ts). Shared by doctor and the create flow's `--check airflow`.
+ * variable, what Airflow resolves and which backend answered, or what each backend raised, with
+ * every HTTP request it sent (the Python half is templates/airflow_probe.py, shipped in the
+ * package). Shared by doctor and the create flow's `--check airflow`.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { runFile } from '../process.js';
+import { packageRoot } from '../package-root.js';
+import { MAX_TEXT_BYTES, readUserFileIfExists } from '../io/read.js';
+import { hasOption, IniError, parseIni } from './backend/ini.js';
 import type { AirflowInstall } from './runner.js';
-import { PROBE_PY } from './probe-py.js';
 
-/** One exception of a chain, outermost first; `status` is the HTTP status when hvac gives one. */
+/** A request as the probe saw it: never a header or a body. */
+export interface ProbeRequest {
+  method: string;
+  /** scheme://host:port */
+  origin: string | null;
+  /** The path with its query, e.g. /v1/auth/approle/login. */
+  path: string | null;
+}
+
+/** One exception of a chain, outermost first, with what it carries as data. */
 export interface ProbeException {
+  /** module.QualName, e.g. hvac.exceptions.Forbidden. */
   type: string;
   name: string;
   message: string;
+  /** The HTTP status: from hvac's exception class, or the response it carries. */
   status?: number;
+  /** The request it answered, when the exception carries it (hvac's and requests' do). */
+  request?: ProbeRequest;
+  /** An OSError's errno (ECONNREFUSED, ENOENT, ...). */
+  errno?: number;
+}
+
+/** One HTTP request a backend sent while Airflow asked it, and what came back. */
+export interface SentRequest extends ProbeRequest {
+  status?: number;
+  /** The exception's class name when no response came (ConnectionError, SSLError, ProxyError, ...). */
+  error?: string;
 }
 
 export interface ProbeLogLine {
@@ -41,6 +66,10 @@ export interface BackendAnswer<V> {
   found: boolean;
   error: ProbeException[] | null;
   logs: ProbeLogLine[];
+  /** Every HTTP request this backend sent for the id. */
+  requests: SentRequest[];
+  /** Asked alone after Airflow's own lookup was done with the id (only backends that do not talk to Vault). */
+  alone?: boolean;
   conn?: ProbeConnection | null;
   value?: V | null;
 }
@@ -50,10 +79,12 @@ export interface IdVerdict {
   found: boolean;
   error: ProbeException[] | null;
   logs: ProbeLogLine[];
-  /** Each backend asked alone, in Airflow's order. */
+  /** The backends Airflow's own lookup reached, in its order, then those asked alone (`alone`). */
   backends: BackendAnswer<string>[];
   conn?: ProbeConnection | null;
   value?: string | null;
+  /** What Vault handed Airflow for a connection before Airflow parsed it (a conn_uri, or the fields as JSON). */
+  raw?: string;
 }
 
 export interface ConfigEntry {
@@ -74,6 +105,7 @@ export interface BackendInfo {
   kv_engine_version?: number;
   url?: string | null;
   auth_type?: string;
+  auth_mount_point?: string | null;
   namespace?: string | null;
 }
 
@@ -102,38 +134,92 @@ export class ProbeError extends Error {
   }
 }
 
+/** Whether Airflow's configuration names its metastore (else it is the SQLite file in AIRFLOW_HOME). */
+function namesMetastore(env: ReadonlyMap<string, string>, cfgFile: string | undefined): boolean {
+  const vars = ['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', 'AIRFLOW__CORE__SQL_ALCHEMY_CONN'];
+  if (vars.some((v) => env.has(v) || env.has(`${v}_CMD`) || env.has(`${v}_SECRET`))) return true;
+  if (!cfgFile) return false;
+  let text: string | null;
+  try {
+    text = readUserFileIfExists(cfgFile, { what: 'airflow.cfg', maxBytes: MAX_TEXT_BYTES });
+  } catch {
+    return false;
+  }
+  if (text === null) return false;
+  try {
+    const ini = parseIni(text, cfgFile);
+    return ['database', 'core'].some((s) =>
+      ['sql_alchemy_conn', 'sql_alchemy_conn_cmd', 'sql_alchemy_conn_secret'].some((o) => hasOption(ini, s, o)),
+    );
+  } catch (e) {
+    if (e instanceof IniError) return false;
+    throw e;
+  }
+}
+
+/** The user's Airflow home and config file, as Airflow finds them from the environment. */
+function userAirflowHome(userEnv: ReadonlyMap<string, string>, cfgFile?: string): { home: string; cfg: string } {
+  const home = userEnv.get('AIRFLOW_HOME') ?? join(userEnv.get('HOME') ?? homedir(), 'airflow');
+  return { home, cfg: cfgFile ?? userEnv.get('AIRFLOW_CONFIG') ?? join(home, 'airflow.cfg') };
+}
+
+/**
+ * Where the user's Airflow keeps its metastore: `named` when the configuration says (a database
+ * doctor does not open), else the SQLite file in AIRFLOW_HOME, which may or may not exist.
+ */
+export function userMetastore(
+  userEnv: ReadonlyMap<string, string>,
+  cfgFile?: string,
+): { named: boolean; sqliteFile?: string } {
+  const u = userAirflowHome(userEnv, cfgFile);
+  if (namesMetastore(userEnv, existsSync(u.cfg) ? u.cfg : undefined)) return { named: true };
+  return { named: false, sqliteFile: join(u.home, 'airflow.db') };
+}
+
 /**
  * The environment the probe (and every Airflow command of the checks) runs with: exactly what the
  * user's Airflow gets, i.e. the user's environment with the sandbox .env sourced on top by bash
  * (src/airflow/backend userEnvironment; proxies included: a proxy that would catch the user's
- * Airflow must catch the check too). Only AIRFLOW_HOME may be made private, and only when the
- * user's Airflow would start from defaults anyway (no AIRFLOW_HOME, no ~/airflow/airflow.cfg), so
- * that nothing is written into the user's home.
+ * Airflow must catch the check too), except that nothing is written into the user's AIRFLOW_HOME:
+ * the probe's AIRFLOW_HOME is `privateHome`, with the user's airflow.cfg (`cfgFile`, when it exists)
+ * still read through AIRFLOW_CONFIG and, when the configuration names no database, the user's
+ * default SQLite metastore (when it exists) named for it: a lookup only reads it.
  */
-export function probeEnv(userEnv: ReadonlyMap<string, string>, privateHome?: string): NodeJS.ProcessEnv {
+export function probeEnv(
+  userEnv: ReadonlyMap<string, string>,
+  privateHome: string,
+  cfgFile?: string,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = Object.fromEntries(userEnv);
-  if (!env.AIRFLOW_HOME && privateHome) {
-    const home = userEnv.get('HOME') ?? homedir();
-    if (!existsSync(join(home, 'airflow', 'airflow.cfg'))) env.AIRFLOW_HOME = privateHome;
-  }
+  const u = userAirflowHome(userEnv, cfgFile);
+  env.AIRFLOW_HOME = privateHome;
+  if (existsSync(u.cfg)) env.AIRFLOW_CONFIG = u.cfg;
+  else delete env.AIRFLOW_CONFIG;
+  const m = userMetastore(userEnv, cfgFile);
+  if (m.sqliteFile && existsSync(m.sqliteFile)) env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN = `sqlite:///${m.sqliteFile}`;
   return env;
 }
 
 const MARKER = '__CSS_PROBE__';
 
+/** The probe's Python file, shipped in the package beside the DAG templates. */
+export function probeFile(): string {
+  return join(packageRoot(), 'templates', 'airflow_probe.py');
+}
+
 /**
- * Asks Airflow about every id in one process. Throws ProbeError when Python could not answer at all.
- * `allBackends: false` stops at the backend that answers, as Airflow does (enough for a verdict and
- * its source); doctor asks them all to show what a hit shadows.
+ * Asks Airflow about every id in one process: Airflow's own lookup once per id (Vault is read once,
+ * as Airflow reads it), then the backends that do not talk to Vault asked alone, to show what a hit
+ * shadows. Throws ProbeError when Python could not answer at all.
  */
 export async function runProbe(
   a: AirflowInstall,
-  ids: { connections: string[]; variables: string[]; list?: boolean; allBackends?: boolean },
+  ids: { connections: string[]; variables: string[]; list?: boolean },
   env: NodeJS.ProcessEnv,
   timeoutMs = 300_000,
 ): Promise<ProbeReport> {
   const started = performance.now();
-  const r = await runFile(a.python, ['-c', PROBE_PY], {
+  const r = await runFile(a.python, [probeFile()], {
     env,
     timeoutMs,
     input: JSON.stringify({ major: a.major, ...ids }),

@@ -315,6 +315,38 @@ export function renderConnectionEntry(value: string): string | Record<string, un
   }
 }
 
+/** What Airflow resolved for a connection (its own view: `airflow connections get -o json`). */
+export interface ResolvedConnection {
+  conn_type: string | null;
+  host: string | null;
+  port: number | null;
+  login: string | null;
+  password: string | null;
+  schema: string | null;
+  extra: string | null;
+}
+
+/**
+ * The fields where what Airflow resolved differs from what `value` (stored in `format`) means; the
+ * password is compared, never shown. Empty and absent count alike for the text fields (Airflow's ORM
+ * stores an empty password as None); extra is compared as the text the URI rules produce.
+ */
+export function fieldsThatDiffer(
+  value: string,
+  got: ResolvedConnection,
+  rules: UriRules,
+  format: StorageFormat = 'uri',
+): string[] {
+  const e = expectedConnection(value, format, rules);
+  const blank = (v: string | null | undefined) => (v === '' || v === undefined ? null : v);
+  const diffs: string[] = [];
+  for (const k of ['conn_type', 'host', 'port', 'login', 'schema', 'password', 'extra'] as const) {
+    const same = k === 'port' ? e.port === got.port : blank(e[k]) === blank(got[k]);
+    if (!same) diffs.push(k);
+  }
+  return diffs;
+}
+
 /** What VaultBackend builds from a secret: `conn_uri` when present, else the Connection fields. */
 export function connectionFromSecret(data: Record<string, unknown>, rules: UriRules = '3'): AirflowConnection {
   if (typeof data.conn_uri === 'string' && data.conn_uri) return parseConnectionUri(data.conn_uri, rules);

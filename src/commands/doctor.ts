@@ -1,10 +1,18 @@
 /** `doctor [dir]`: walk the chain link by link, name the broken one and its fix. */
-import { CHECKS, runChecks } from '../doctor/index.js';
-import { buildDoctorContext } from '../doctor/context.js';
-import type { CheckResult } from '../doctor/types.js';
+import { createInterface } from 'node:readline/promises';
+import { relative } from 'node:path';
+import { CHECKS, examine } from '../doctor/index.js';
+import { buildDoctorContext, type DoctorOptions } from '../doctor/context.js';
+import { askAirflowCommand, reloadEnv } from '../doctor/fixes.js';
+import type { CheckResult, DoctorContext } from '../doctor/types.js';
+import type { Judged } from '../doctor/verdict.js';
+import { cachedAirflow, cachedVenv, installCachedAirflow, type PinnedMajor } from '../airflow/pinned.js';
+import type { AirflowInstall } from '../airflow/runner.js';
+import { UsageError } from '../errors.js';
 import { makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { redact } from '../ui/mask.js';
-import { createCommand } from './create.js';
+import { SECRET_KWARGS } from '../airflow/backend/index.js';
+import { createRun } from './create.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: '[✓]', warn: '[!]', fail: '[✗]', skip: '[-]', crash: '[‼]' };
 
@@ -17,106 +25,208 @@ export function printResults(results: CheckResult[], mode: OutputMode, secrets: 
       writeOut(redact(`    Fix: ${r.fix}`, secrets));
     if (mode.verbose) for (const d of r.details ?? []) writeOut(redact(`    ${d}`, secrets));
   }
-  const count = (s: string) => results.filter((r) => r.status === s).length;
-  writeOut('');
-  const bad = count('fail') + count('crash');
-  writeOut(
-    bad
-      ? `${bad} problem(s) found${count('crash') ? ` (${count('crash')} check(s) crashed)` : ''}, ${count('warn')} warning(s).`
-      : count('warn')
-        ? `No problems; ${count('warn')} warning(s).`
-        : 'No problems found.',
-  );
 }
 
-const FIXABLE = new Set(['reachable', 'token', 'backend-kwargs', 'backend-class', 'connections', 'health']);
+function summaryLine(results: CheckResult[], judged: Judged): string {
+  const count = (s: string) => results.filter((r) => r.status === s).length;
+  const bad = count('fail') + count('crash');
+  const crashed = count('crash') ? ` (${count('crash')} check(s) crashed)` : '';
+  if (bad) return `${bad} problem(s) found${crashed}, ${count('warn')} warning(s).`;
+  if (!judged.decided) return `No problem proven; ${count('warn')} warning(s). Airflow would decide the rest.`;
+  return count('warn') ? `No problems; ${count('warn')} warning(s).` : 'No problems found.';
+}
+
+export interface DoctorCommandOptions {
+  fix: boolean;
+  airflowBin?: string;
+  config?: string;
+  /** --airflow 3|2: ask the pinned Airflow of that major from the tool's cache. */
+  askAirflow?: string;
+  /** --yes: consent to installing it without a prompt. */
+  yes?: boolean;
+}
+
+async function consent(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** The pinned Airflow `--airflow N` asks for: from the cache, or installed there once (with consent). */
+async function pinnedAirflow(major: string, opts: DoctorCommandOptions, mode: OutputMode): Promise<AirflowInstall> {
+  if (major !== '3' && major !== '2')
+    throw new UsageError(`--airflow takes 3 or 2 (the Airflow majors whose pins this package ships), not '${major}'`);
+  if (opts.airflowBin !== undefined)
+    throw new UsageError('--airflow and --airflow-bin both name the Airflow to ask; pick one');
+  const m: PinnedMajor = major;
+  const have = await cachedAirflow(m);
+  if (have) return have;
+  const { dir, pins } = cachedVenv(m);
+  const what = `Airflow ${pins.version} with its hashicorp provider into ${dir} (once; pip downloads about 150 packages)`;
+  if (!opts.yes) {
+    if (!process.stdin.isTTY || !process.stderr.isTTY || mode.json)
+      throw new UsageError(`doctor --airflow ${m} installs ${what}: rerun with --yes to allow it`);
+    if (!(await consent(`Install ${what}?`))) throw new UsageError('not installed: doctor --airflow needs it');
+  }
+  const progress = (line: string) => {
+    if (!mode.quiet) writeErr(line);
+  };
+  return installCachedAirflow(m, progress);
+}
+
+/** What --fix changed, for the user (and their shell, which doctor cannot see). */
+interface FixReport {
+  applied: boolean;
+  said: string[];
+  /** The command that loads the rewritten .env into the user's shell, when its credentials changed. */
+  reload?: string;
+}
+
+/** The credentials Airflow reads, to tell whether --fix changed them. */
+function credentials(ctx: DoctorContext): string {
+  const kw = ctx.backend.kwargs;
+  return JSON.stringify([...SECRET_KWARGS.map((k) => kw[k]), kw.role_id, ctx.env.get('VAULT_TOKEN')]);
+}
+
+/**
+ * The safe repair of a sandbox made by this tool: the same flow as `up` (its server restarted when
+ * needed, or reused; re-seeded from its config; the files it wrote rewritten, the user's kept and
+ * said so), then every check again.
+ */
+async function repair(
+  ctx: DoctorContext,
+  judged: Judged,
+  opts: DoctorCommandOptions,
+): Promise<{ ctx: DoctorContext; judged: Judged; report: FixReport }> {
+  const broken = judged.results.filter((r) => r.status === 'fail' && r.repairable);
+  const sb = ctx.sandbox;
+  if (!broken.length) return { ctx, judged, report: { applied: false, said: ['nothing --fix can repair'] } };
+  if (!sb?.config.exists)
+    return {
+      ctx,
+      judged,
+      report: {
+        applied: false,
+        said: ['nothing applied: --fix repairs a sandbox made by this tool (run it in the sandbox dir)'],
+      },
+    };
+  const run = await createRun(
+    {
+      dir: sb.dir,
+      ...(opts.config !== undefined ? { config: opts.config } : {}),
+      yes: true,
+      quiet: true,
+      check: 'vault',
+      transient: ['check'],
+      command: 'doctor --fix',
+    },
+    false,
+  );
+  const said: string[] = [`repairing: ${broken.map((b) => b.id).join(', ')}`];
+  const done = run.ctx;
+  if (done?.server)
+    said.push(
+      done.server.startedNow
+        ? `started the sandbox server (pid ${done.server.pid}, ${done.server.url})`
+        : `reused the running server (pid ${done.server.pid})`,
+    );
+  if (done) {
+    const seeded = done.seeded ?? [];
+    const changed = seeded.filter((s) => s.outcome !== 'unchanged').length;
+    said.push(`re-seeded from ${sb.config.label}: ${changed} written, ${seeded.length - changed} unchanged`);
+    for (const f of done.files ?? []) {
+      const name = relative(process.cwd(), f.path) || f.path;
+      if (f.outcome === 'kept') said.push(`kept ${name}: ${f.note ?? 'you edited it'}`);
+      else if (f.outcome !== 'unchanged') said.push(`${f.outcome} ${name}`);
+    }
+  }
+  const next = await buildDoctorContext(sb.dir, process.env, contextOptions(opts, ctx.airflow));
+  const reload = credentials(next) !== credentials(ctx) ? reloadEnv(sb.paths.env) : undefined;
+  if (reload)
+    said.push(
+      `the credentials in ${relative(process.cwd(), sb.paths.env) || sb.paths.env} changed: reload .env in your shell (${reload})`,
+    );
+  return {
+    ctx: next,
+    judged: await examine(next, CHECKS),
+    report: { applied: true, said, ...(reload ? { reload } : {}) },
+  };
+}
+
+function contextOptions(opts: DoctorCommandOptions, airflow?: AirflowInstall | null): DoctorOptions {
+  return {
+    ...(opts.airflowBin !== undefined ? { airflowBin: opts.airflowBin } : {}),
+    ...(opts.config !== undefined ? { config: opts.config } : {}),
+    ...(airflow !== undefined ? { airflow } : {}),
+  };
+}
+
+function verdictLine(ctx: DoctorContext, judged: Judged): string {
+  const a = ctx.airflow;
+  if (judged.verdict === 'airflow' && a)
+    return `Verdict: Airflow ${a.version}'s own (${a.bin}, asked once for every id); the checks explain it.`;
+  const why = ctx.notAsked
+    ? `Airflow ${a?.version ?? ''} was not asked: ${ctx.notAsked}`
+    : a
+      ? `Airflow ${a.version} could not be asked`
+      : 'no Airflow found (airflow on PATH, --airflow-bin, the sandbox .venv, or --airflow 3|2)';
+  if (!judged.decided) return `Verdict: none yet (${why}). Airflow would decide this: ${askAirflowCommand(ctx)}`;
+  return `Verdict: doctor's, from what Vault and the files prove (${why}).`;
+}
 
 export async function doctorCommand(
   dirArg: string | undefined,
   mode: OutputMode,
-  opts: { fix: boolean; airflowBin?: string; config?: string },
+  opts: DoctorCommandOptions,
 ): Promise<number> {
-  const options = { airflowBin: opts.airflowBin, config: opts.config };
-  let ctx = await buildDoctorContext(dirArg, process.env, options);
-  let results = await runChecks(ctx, CHECKS);
-  let fixed: string | undefined;
-  if (opts.fix) {
-    const broken = results.filter(
-      (r) => r.status === 'fail' && (FIXABLE.has(r.id) || (r.explainedBy !== undefined && FIXABLE.has(r.explainedBy))),
-    );
-    const sb = ctx.sandbox;
-    if (broken.length && sb?.config.exists) {
-      // The safe fix: restart the sandbox's own server if needed, re-seed from the config, rewrite .env.
-      // The same flow as `up`: files the tool did not write are kept (and said so); the check level is for this run only.
-      await createCommand(
-        {
-          dir: sb.dir,
-          ...(opts.config !== undefined ? { config: opts.config } : {}),
-          yes: true,
-          quiet: true,
-          check: 'vault',
-          transient: ['check'],
-          command: 'doctor --fix',
-        },
-        false,
-      );
-      fixed = `restarted or reused the sandbox server, re-seeded from ${sb.config.label} and rewrote the files this tool wrote (fixing: ${broken.map((b) => b.id).join(', ')})`;
-      ctx = await buildDoctorContext(sb.dir, process.env, options);
-      results = await runChecks(ctx, CHECKS);
-    } else if (broken.length) {
-      fixed = 'nothing applied: --fix repairs a sandbox made by this tool (run it in the sandbox dir)';
-    } else {
-      fixed = 'nothing to fix';
-    }
-  }
-  const kw = ctx.kwargs ?? {};
+  const pinned = opts.askAirflow !== undefined ? await pinnedAirflow(opts.askAirflow, opts, mode) : undefined;
+  let ctx = await buildDoctorContext(dirArg, process.env, contextOptions(opts, pinned));
+  let judged = await examine(ctx, CHECKS);
+  let fixed: FixReport | undefined;
+  if (opts.fix) ({ ctx, judged, report: fixed } = await repair(ctx, judged, opts));
+  const kw = ctx.backend.kwargs;
   const secrets = [
     ctx.token,
     ctx.serverToken,
-    ...['token', 'secret_id', 'password', 'radius_secret', 'jwt_token'].map((k) =>
-      typeof kw[k] === 'string' ? (kw[k] as string) : undefined,
-    ),
+    ctx.tokenLookup?.token,
+    ...SECRET_KWARGS.map((k) => (typeof kw[k] === 'string' ? (kw[k] as string) : undefined)),
   ];
-  // A crashed check is a fault of doctor, not of the set-up: when Airflow itself resolves every id, it does not fail the run.
-  const airflowSaysOk = results.some((r) => r.id === 'airflow-verdict' && (r.status === 'ok' || r.status === 'warn'));
-  const failed = results.some((r) => r.status === 'fail' || (r.status === 'crash' && !airflowSaysOk));
-  const verdict = ctx.probe ? 'airflow' : 'emulation';
-  const verdictLine = ctx.probe
-    ? `Verdict: Airflow ${ctx.airflow!.version}'s own (${ctx.airflow!.bin}, asked once for every id); the checks explain it.`
-    : `Verdict: an emulation of Airflow${ctx.airflow ? '' : ' (no Airflow found: airflow on PATH, --airflow-bin, or the sandbox .venv)'}; with Airflow, doctor asks Airflow itself.`;
+  const results = judged.results;
+  const crashed = results.some((r) => r.status === 'crash') && judged.verdict === 'emulation';
+  const failed = judged.failed || crashed;
   if (mode.json) {
-    writeOut(
-      redact(
-        JSON.stringify(
-          {
-            ok: !failed,
-            sandbox: ctx.paths?.dir ?? null,
-            verdict,
-            ...(ctx.probe
-              ? {
-                  airflow: {
-                    version: ctx.airflow!.version,
-                    bin: ctx.airflow!.bin,
-                    probeSeconds: ctx.probe.wallSeconds,
-                    timings: ctx.probe.timings,
-                  },
-                }
-              : {}),
-            ...(fixed ? { fixed } : {}),
-            checks: results,
-          },
-          null,
-          2,
-        ),
-        secrets,
-      ),
-    );
+    const doc = {
+      ok: !failed,
+      sandbox: ctx.paths?.dir ?? null,
+      verdict: judged.verdict,
+      decided: judged.decided,
+      ...(ctx.probe && ctx.airflow
+        ? {
+            airflow: {
+              version: ctx.airflow.version,
+              bin: ctx.airflow.bin,
+              probeSeconds: ctx.probe.wallSeconds,
+              timings: ctx.probe.timings,
+            },
+          }
+        : {}),
+      ...(ctx.notAsked ? { notAsked: ctx.notAsked } : {}),
+      ...(!judged.decided ? { ask: askAirflowCommand(ctx) } : {}),
+      ...(fixed ? { fixed } : {}),
+      checks: results,
+    };
+    writeOut(redact(JSON.stringify(doc, null, 2), secrets));
   } else {
     if (ctx.paths) writeOut(`Sandbox: ${ctx.paths.dir}`);
     else writeOut('No sandbox here: checking the environment (VAULT_ADDR, VAULT_TOKEN, AIRFLOW__SECRETS__*).');
-    writeOut(verdictLine);
-    if (fixed) writeErr(`fix: ${fixed}`);
+    writeOut(verdictLine(ctx, judged));
+    for (const line of fixed?.said ?? []) writeErr(redact(`fix: ${line}`, secrets));
     printResults(results, mode, secrets);
+    writeOut('');
+    writeOut(summaryLine(results, judged));
   }
   return failed ? 1 : 0;
 }

@@ -1,7 +1,8 @@
 import { versionAtLeast } from '../vault/binary.js';
-import { type Check, fail, ok, warn } from './types.js';
+import { askAirflowCommand } from './fixes.js';
+import { defineCheck, fail, ok, warn } from './types.js';
 
-export const airflow: Check = {
+export const airflow = defineCheck({
   id: 'airflow',
   title: 'Airflow and the hashicorp provider',
   link: 'setup',
@@ -9,15 +10,15 @@ export const airflow: Check = {
     const a = ctx.airflow;
     if (!a) {
       return warn(
-        `no Airflow found (airflow on PATH${ctx.paths ? `, or ${ctx.paths.venvAirflow}` : ''}): only the Vault side can be checked`,
-        "pip install 'apache-airflow' 'apache-airflow-providers-hashicorp' in a venv and put its bin on PATH",
+        `no Airflow found (airflow on PATH${ctx.paths ? `, or ${ctx.paths.venvAirflow}` : ''}): doctor decides only what Vault and the files prove, and leaves the rest to Airflow`,
+        `${askAirflowCommand(ctx)}  # asks a pinned Airflow, installed once into the tool's cache`,
       );
     }
     const where = `Airflow ${a.version} at ${a.bin}`;
     if (a.major === '1.10') {
       return a.hvac
         ? ok(`${where} (contrib VaultBackend, hvac ${a.hvac})`)
-        : fail(`${where} has no hvac`, "pip install 'apache-airflow[hashicorp]==" + a.version + "'");
+        : fail(`${where} has no hvac`, `${a.python} -m pip install 'apache-airflow[hashicorp]==${a.version}'`);
     }
     if (!a.provider)
       return fail(
@@ -32,4 +33,4 @@ export const airflow: Check = {
     }
     return ok(`${where}, hashicorp provider ${a.provider}, hvac ${a.hvac ?? '?'}`);
   },
-};
+});

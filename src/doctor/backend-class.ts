@@ -1,63 +1,83 @@
-import { CONTRIB_CLASS, PROVIDER_CLASS } from '../airflow/backend/index.js';
-import { type Check, fail, ok, warn } from './types.js';
+/**
+ * The backend class Airflow builds. Which class path imports is a fact of each Airflow major
+ * (features.ts importableClassPaths): with Airflow at hand, or the major the sandbox is for, a
+ * class that cannot import is proven; with neither, the 1.10 path is Airflow's to decide (2 maps
+ * it, 3 cannot import it). A class path that ends with a carriage return (a .env saved with CRLF
+ * line ends: bash keeps the `\r`) imports nowhere.
+ */
+import { shellArg } from '../ui/invocation.js';
+import { airflowFeatures, CONTRIB_CLASS, PROVIDER_CLASS, type AirflowVersion } from '../airflow/backend/index.js';
+import { envVarFix, reloadEnv } from './fixes.js';
+import { type CheckInput, defineCheck, fail, ok, skip, warn } from './types.js';
 
-const CONTRIB = CONTRIB_CLASS;
-const PROVIDER = PROVIDER_CLASS;
+/** The fix that sets the class where it is read from. */
+function setClass(ctx: CheckInput, cls: string): string {
+  const src = ctx.backend.classSource;
+  if (src?.kind === 'cfg' && src.file)
+    return `perl -pi -e 's/^backend\\s*=.*/backend = ${cls}/' ${shellArg(src.file)}  # [secrets] backend in airflow.cfg`;
+  return envVarFix(ctx, 'AIRFLOW__SECRETS__BACKEND', cls);
+}
 
-export const backendClass: Check = {
+/** A .env with CRLF line ends: strip the `\r`s, then load the file again into this shell. */
+function crlfFix(file: string): string {
+  return `perl -pi -e 's/\\r$//' ${shellArg(file)} && ${reloadEnv(file).replace(/; /g, ' && ')}`;
+}
+
+export const backendClass = defineCheck({
   id: 'backend-class',
   title: 'Secrets backend class',
   link: 'backend class',
+  verdict: true,
+  repair: true,
   async run(ctx) {
     const v = ctx.backendClass;
-    // An edit of the sandbox .env, or an export in the shell Airflow starts from.
-    const setTo = (cls: string) =>
-      ctx.paths
-        ? `edit ${ctx.paths.env}: AIRFLOW__SECRETS__BACKEND='${cls}'`
-        : `export AIRFLOW__SECRETS__BACKEND=${cls}`;
-    const envHint = setTo(PROVIDER);
     if (!v)
       return fail(
         `[secrets] backend is not set (neither AIRFLOW__SECRETS__BACKEND in ${ctx.envSource} nor airflow.cfg): Airflow uses no secrets backend and never asks Vault`,
-        envHint,
+        setClass(ctx, PROVIDER_CLASS),
       );
     const where = ctx.backendSource;
-    // Without an Airflow to ask, the major the sandbox is for (its config, or the Airflow last found).
-    const major = ctx.airflow?.major ?? ctx.intendedAirflow?.major;
-    const airflow = ctx.airflow
+    if (/\r$/.test(v)) {
+      const file = ctx.backend.classSource?.file;
+      return {
+        ...fail(
+          `'${v.replace(/\r/g, '\\r')}' (${where}) ends with a carriage return: the file has CRLF line ends, bash keeps the \\r in every value, and no Airflow imports that class`,
+          file ? crlfFix(file) : setClass(ctx, v.trim()),
+        ),
+        repairable: false,
+      };
+    }
+    // The major the verdict is about: Airflow's own, else the one the sandbox is for.
+    const major: AirflowVersion | undefined = ctx.airflow?.major ?? ctx.intendedAirflow?.major;
+    const who = ctx.airflow
       ? `Airflow ${ctx.airflow.version}`
       : ctx.intendedAirflow
-        ? `Airflow ${ctx.intendedAirflow.major} (${ctx.intendedAirflow.source}; no Airflow found to ask)`
-        : '';
+        ? `Airflow ${ctx.intendedAirflow.major} (${ctx.intendedAirflow.source})`
+        : undefined;
     const workers = ctx.env.get('AIRFLOW__WORKERS__SECRETS_BACKEND');
-    if (major === '1.10' && v !== CONTRIB) {
-      if (v === PROVIDER) return warn(`${v} on Airflow 1.10 needs the backport provider package`, setTo(CONTRIB));
-      return fail(`'${v}' (${where}) is not the Vault backend of Airflow 1.10`, setTo(CONTRIB));
-    }
-    if (major === '2' && v === CONTRIB) {
-      return warn(
-        `${v} (${where}) is the Airflow 1.10 class path: ${airflow} still maps it to the provider, Airflow 3 cannot import it`,
-        setTo(PROVIDER),
+    if (major && who) {
+      const f = airflowFeatures(major);
+      if (!f.importableClassPaths.includes(v)) {
+        const why = v === CONTRIB_CLASS ? 'the Airflow 1.10 class path' : `not a Vault backend ${who} imports`;
+        return fail(`'${v}' (${where}) is ${why}: ${who} cannot build it`, setClass(ctx, f.classPath));
+      }
+      if (v !== f.classPath)
+        return warn(
+          `${v} (${where}) still imports on ${who}, but Airflow 3 cannot import it`,
+          setClass(ctx, f.classPath),
+        );
+    } else if (v === CONTRIB_CLASS) {
+      return skip(
+        `${v} (${where}) is the Airflow 1.10 class path: Airflow 2 maps it to the provider's, Airflow 3 cannot import it, and no Airflow says which this is`,
       );
-    }
-    if (major && major !== '1.10' && v !== PROVIDER) {
-      const why =
-        v === CONTRIB ? `the Airflow 1.10 class path, which ${airflow} cannot import` : 'not the Vault backend';
-      return fail(`'${v}' (${where}) is ${why}`, setTo(PROVIDER));
-    }
-    if (!major && v !== PROVIDER && v !== CONTRIB)
-      return fail(`'${v}' (${where}) is not Airflow's VaultBackend`, setTo(PROVIDER));
-    if (!major && v === CONTRIB) {
-      return warn(
-        `${v} (${where}) is the Airflow 1.10 class path: Airflow 2 maps it to the provider, Airflow 3 cannot import it (no Airflow found to tell which)`,
-        setTo(PROVIDER),
-      );
+    } else if (v !== PROVIDER_CLASS) {
+      return fail(`'${v}' (${where}) is not Airflow's VaultBackend`, setClass(ctx, PROVIDER_CLASS));
     }
     if (workers && workers !== v)
       return warn(
-        `${v}, but AIRFLOW__WORKERS__SECRETS_BACKEND is '${workers}': Airflow 3 task workers ask that one first`,
-        'unset AIRFLOW__WORKERS__SECRETS_BACKEND',
+        `${v}, but AIRFLOW__WORKERS__SECRETS_BACKEND is '${workers}': Airflow 3 task processes build that one instead`,
+        envVarFix(ctx, 'AIRFLOW__WORKERS__SECRETS_BACKEND', null),
       );
-    return ok(`${v} (${where})${major ? `, right for ${airflow}` : ''}`);
+    return ok(`${v} (${where})${who ? `, which ${who} imports` : ''}`);
   },
-};
+});

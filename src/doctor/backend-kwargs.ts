@@ -1,136 +1,129 @@
-import { selfCommand, shellArg } from '../ui/invocation.js';
+/**
+ * The kwargs VaultBackend is built with. What the provider raises while building it (a missing
+ * role_id, kv_engine_version "2", an unknown auth_type) and a key hvac.Client refuses are proven
+ * from the provider's own rules (src/airflow/backend/provider.ts). Kwargs Airflow drops (not JSON,
+ * not an object) are a warning while its defaults work, and the broken link when they do not.
+ */
+import { shellArg } from '../ui/invocation.js';
 import {
-  AUTH_REQUIRES,
-  AUTH_TYPES,
   CONTRIB_KWARGS,
+  constructionError,
   isAuthType,
   missingAuthKey,
   PROVIDER_KWARGS,
+  pyTruthy,
+  type BackendRead,
 } from '../airflow/backend/index.js';
-import { type Check, fail, ok, warn } from './types.js';
 import { jsonSyntaxError } from '../io/parse.js';
+import { ENV_READ, readUserFileIfExists } from '../io/read.js';
+import { kwargsFix, reloadEnv, upFix } from './fixes.js';
+import { type CheckInput, type CheckOutcome, defineCheck, fail, ok, warn } from './types.js';
 
-/**
- * A fix that changes single keys of the kwargs JSON, said key by key so that it never repeats the
- * token the JSON holds: `in FILE, AIRFLOW__SECRETS__BACKEND_KWARGS: set "url": "http://..."; remove "x"`.
- */
-export function kwargsFix(
-  ctx: { paths?: { env: string }; kwargsSource?: string },
-  ops: { set?: Record<string, unknown>; remove?: string[] },
-): string {
-  const parts = [
-    ...Object.entries(ops.set ?? {}).map(([k, v]) => `set "${k}": ${JSON.stringify(v)}`),
-    ...(ops.remove ?? []).map((k) => `remove "${k}"`),
-  ];
-  const where = ctx.paths
-    ? `in ${ctx.paths.env}, AIRFLOW__SECRETS__BACKEND_KWARGS`
-    : `in AIRFLOW__SECRETS__BACKEND_KWARGS (${ctx.kwargsSource ?? 'the environment'})`;
-  return `${where}: ${parts.join('; ')}`;
+/** The kwargs line as written in the env file (before bash read it), when it is there. */
+function writtenLine(file: string, name: string): string | undefined {
+  const text = readUserFileIfExists(file, ENV_READ);
+  const m = text === null ? null : new RegExp(`^(?:export\\s+)?${name}=(.*)$`, 'm').exec(text);
+  return m?.[1]?.trim();
 }
 
-export const backendKwargs: Check = {
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How to make dropped kwargs JSON again, as a command: quote a JSON object bash stripped of its
+ * quotes; turn a Python dict into JSON with Python's own reader; else let the sandbox write its
+ * .env again.
+ */
+function droppedFix(ctx: CheckInput): string {
+  const src = ctx.backend.kwargsSource;
+  const file = src?.kind === 'env' && src.origin === 'env-file' ? src.file : undefined;
+  const name = src?.name ?? 'AIRFLOW__SECRETS__BACKEND_KWARGS';
+  const line = file ? writtenLine(file, name) : undefined;
+  const reload = file ? ` && ${reloadEnv(file).replace(/; /g, ' && ')}` : '';
+  if (file && line && isJsonObject(line))
+    return `perl -pi -e 's/^((?:export\\s+)?${name}=)(\\{.*\\})\\s*$/$1\\x27$2\\x27/' ${shellArg(file)}${reload}  # bash dropped the JSON's quotes: single-quote it`;
+  if (file && ctx.kwargsRaw?.trimStart().startsWith("{'"))
+    return `python3 -c 'import ast,json,os,re,sys; f=sys.argv[1]; v=json.dumps(ast.literal_eval(os.environ["${name}"])); t=open(f).read(); open(f,"w").write(re.sub(r"(?m)^(export\\s+)?${name}=.*$", lambda m: (m.group(1) or "")+"${name}=\\x27"+v+"\\x27", t))' ${shellArg(file)}${reload}  # a Python dict, written as JSON`;
+  if (ctx.sandbox) return upFix(ctx.sandbox);
+  return `write ${name} as a JSON object (double quotes, null/true/false), single-quoted in shell files`;
+}
+
+/** Kwargs the user wrote that Airflow drops with a warning, building VaultBackend with its defaults. */
+function dropped(ctx: CheckInput, read: BackendRead): CheckOutcome | undefined {
+  const p = read.problems.find((x) => x.kind === 'kwargs-not-json' || x.kind === 'kwargs-not-object');
+  if (!p) return undefined;
+  const raw = ctx.kwargsRaw ?? '';
+  const bad = p.kind === 'kwargs-not-json' ? jsonSyntaxError(raw) : undefined;
+  const why = bad
+    ? `not valid JSON (at character ${bad.offset + 1}: ${bad.reason})`
+    : 'a JSON value, but not an object';
+  return {
+    ...warn(
+      `${ctx.kwargsSource} is ${why}: Airflow logs a warning and builds VaultBackend with no kwargs at all (url from VAULT_ADDR, token from VAULT_TOKEN, mount_point secret, connections_path connections)`,
+      droppedFix(ctx),
+    ),
+    suspect: true,
+  };
+}
+
+export const backendKwargs = defineCheck({
   id: 'backend-kwargs',
   title: 'Secrets backend kwargs',
   link: 'kwargs',
+  verdict: true,
+  repair: true,
   async run(ctx) {
-    const raw = ctx.kwargsRaw;
-    const rewrite = ctx.paths ? `${selfCommand()} ${shellArg(ctx.paths.dir)} --yes --force` : undefined;
-    const where = ctx.kwargsSource;
-    const major = ctx.airflow?.major;
-    if (raw === undefined || raw.trim() === '') {
-      if (ctx.kwargs)
-        return ok(`only per-key overrides (AIRFLOW__SECRETS__BACKEND_KWARG__*): ${Object.keys(ctx.kwargs).join(', ')}`);
-      return warn(
-        `not set: VaultBackend uses its defaults (url from VAULT_ADDR, token from VAULT_TOKEN, mount_point secret, connections_path connections)`,
-        rewrite ?? `export AIRFLOW__SECRETS__BACKEND_KWARGS='{"url": "http://127.0.0.1:8200", "token": "<token>"}'`,
+    const read = ctx.backend;
+    const drop = dropped(ctx, read);
+    if (drop) return drop;
+    const k = read.kwargs;
+    const major = ctx.airflow?.major ?? ctx.intendedAirflow?.major;
+    if (read.kwargsText === undefined && !Object.keys(k).length) {
+      const outcome = warn(
+        'not set: VaultBackend uses its defaults (url from VAULT_ADDR, token from VAULT_TOKEN, mount_point secret, connections_path connections)',
+        ctx.sandbox ? upFix(ctx.sandbox) : undefined,
       );
+      return ctx.sandbox ? { ...outcome, suspect: true } : outcome;
     }
-    if (!ctx.kwargs) {
-      let why = 'a JSON value, but not an object';
-      const bad = jsonSyntaxError(raw);
-      if (bad) why = `not valid JSON (at character ${bad.offset + 1}: ${bad.reason})`;
-      return fail(
-        `${where} is ${why}: Airflow logs a warning and builds VaultBackend with no kwargs at all`,
-        rewrite ?? 'use double quotes and null/true/false, and quote the whole value in single quotes in shell files',
-      );
-    }
-    const k = ctx.kwargs;
-    const problems: string[] = [];
-    const fixes: string[] = [];
-    const notes: string[] = [];
     const allowed = major === '1.10' ? CONTRIB_KWARGS : PROVIDER_KWARGS;
     const unknown = Object.keys(k).filter((key) => !allowed.includes(key));
-    if (unknown.length) {
-      problems.push(
-        `unknown key(s) ${unknown.join(', ')}: VaultBackend hands them to hvac.Client, which raises TypeError on every lookup`,
-      );
-      fixes.push(kwargsFix(ctx, { remove: unknown }));
-    }
-    const kv = k.kv_engine_version;
-    if (kv !== undefined && kv !== null && kv !== 0 && kv !== 1 && kv !== 2) {
-      problems.push(
-        `kv_engine_version is ${JSON.stringify(kv)}: the provider accepts only the numbers 1 and 2 and refuses to start`,
-      );
-      fixes.push(kwargsFix(ctx, { set: { kv_engine_version: Number(kv) === 1 ? 1 : 2 } }));
-    }
-    const authType = 'auth_type' in k ? k.auth_type : 'token';
-    if (!isAuthType(authType)) {
-      problems.push(
-        `auth_type '${String(k.auth_type)}' is not one the provider knows (${AUTH_TYPES.join(', ')}): VaultBackend cannot be built`,
-      );
-    } else {
-      const note = AUTH_REQUIRES[authType].note;
-      const needs = note ? ` (${authType} needs ${note})` : '';
-      const atBuild = missingAuthKey(authType, k, ctx.env, 'build');
-      const atLogin = missingAuthKey(authType, k, ctx.env, 'login');
-      if (atBuild)
-        problems.push(
-          `auth_type ${authType} needs ${atBuild}: the provider raises VaultError while building VaultBackend, so every lookup fails${needs}`,
-        );
-      else if (atLogin)
-        problems.push(`auth_type ${authType} needs ${atLogin}: the login fails, so every lookup fails${needs}`);
-    }
-    if (major === '1.10') {
-      for (const p of ['connections_path', 'variables_path', 'config_path'])
-        if (k[p] === null) problems.push(`${p} is null, which crashes Airflow 1.10 (None.rstrip); remove it`);
-      if (!k.token) problems.push('no "token": Airflow 1.10 does not read VAULT_TOKEN');
-    }
-    if (k.connections_path === null) notes.push('connections_path is null: Airflow never asks Vault for connections');
-    if (k.variables_path === null) notes.push('variables_path is null: Airflow never asks Vault for variables');
-    if (k.mount_point === null)
-      notes.push(
-        'mount_point is null: each path must start with the mount (e.g. connections_path "secret/connections")',
-      );
-    if (typeof k.namespace === 'string' && k.namespace)
-      notes.push(`namespace '${k.namespace}': every request carries X-Vault-Namespace`);
-    for (const p of ['connections_path', 'variables_path']) {
-      const v = k[p];
-      if (
-        typeof v === 'string' &&
-        typeof k.mount_point === 'string' &&
-        k.mount_point &&
-        (v === k.mount_point || v.startsWith(`${k.mount_point.replace(/\/+$/, '')}/`))
-      ) {
-        notes.push(
-          `${p} '${v}' starts with the mount '${k.mount_point}': VaultBackend reads ${k.mount_point}/data/${v}/<id>`,
-        );
-      }
-    }
-    if (ctx.state && typeof k.url === 'string' && k.url.replace(/\/+$/, '') !== ctx.state.url) {
-      notes.push(`url ${k.url} is not the sandbox server (${ctx.state.url})`);
-    }
-    if (!('url' in k) || k.url === null)
-      notes.push(
-        `no "url": hvac takes VAULT_ADDR${ctx.env.get('VAULT_ADDR') ? ` (${ctx.env.get('VAULT_ADDR')})` : ', which is unset, so http://localhost:8200'}`,
-      );
-    if (problems.length)
+    if (unknown.length)
       return fail(
-        `${where}: ${problems.join('; ')}`,
-        fixes[0] ?? rewrite ?? 'fix the value as said; Airflow reads it only at start-up',
-        notes,
+        `unknown key(s) ${unknown.join(', ')} (${unknown.map((u) => (read.keySources[u] ? describeKey(ctx, u) : u)).join('; ')}): VaultBackend hands them to hvac.Client, which raises TypeError on every lookup`,
+        kwargsFix(ctx, Object.fromEntries(unknown.map((u) => [u, { remove: true as const }]))),
       );
-    const summary = `mount_point ${k.mount_point === undefined ? 'secret' : JSON.stringify(k.mount_point)}, connections_path ${k.connections_path === undefined ? 'connections' : JSON.stringify(k.connections_path)}, variables_path ${k.variables_path === undefined ? 'variables' : JSON.stringify(k.variables_path)}, kv_engine_version ${String(kv ?? 2)}, auth_type ${authType}`;
-    if (notes.length) return warn(`${where}: ${summary}; ${notes.join('; ')}`);
-    return ok(`${where}: ${summary}`);
+    if (major !== '1.10') {
+      const built = constructionError(k, ctx.env);
+      if (built)
+        return fail(`${ctx.kwargsSource}: the provider cannot build VaultBackend: ${built}`, constructionFix(ctx));
+    }
+    const notes = read.typeProblems.map((t) => `${t}`);
+    const summary = `${ctx.kwargsSource}: mount_point ${JSON.stringify(k.mount_point ?? 'secret')}, connections_path ${JSON.stringify(k.connections_path ?? 'connections')}, variables_path ${JSON.stringify(k.variables_path ?? 'variables')}, kv_engine_version ${String(k.kv_engine_version ?? 2)}, auth_type ${String(k.auth_type ?? 'token')}`;
+    if (notes.length) return { ...warn(`${summary}; ${notes.join('; ')}`), suspect: true };
+    return ok(summary);
   },
-};
+});
+
+function describeKey(ctx: CheckInput, key: string): string {
+  const s = ctx.backend.keySources[key];
+  return s?.kind === 'per-key' ? `${key} from ${s.name}` : key;
+}
+
+/** The key edit that lets the provider build the backend, found from the kwargs as the provider checks them. */
+function constructionFix(ctx: CheckInput): string | undefined {
+  const k = ctx.backend.kwargs;
+  const kv = k.kv_engine_version;
+  if (pyTruthy(kv) && kv !== 1 && kv !== 2 && kv !== true)
+    return kwargsFix(ctx, { kv_engine_version: { set: Number(kv) === 1 ? 1 : 2 } });
+  const authType = 'auth_type' in k ? k.auth_type : 'token';
+  if (!isAuthType(authType)) return kwargsFix(ctx, { auth_type: { set: 'token' } });
+  const missing = missingAuthKey(authType, k, ctx.env, 'build');
+  if (missing?.includes('token') && ctx.sandbox) return upFix(ctx.sandbox, { newToken: true });
+  return undefined;
+}

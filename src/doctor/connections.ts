@@ -1,10 +1,15 @@
 import { lookupAll } from './lookup.js';
-import type { Check } from './types.js';
+import { defineCheck } from './types.js';
 
-export const connections: Check = {
+export const connections = defineCheck({
   id: 'connections',
   title: 'Connections in Vault',
   link: 'mount and path',
-  needs: ['token'],
-  run: (ctx) => lookupAll(ctx, 'connections'),
-};
+  needs: ['address', 'token'],
+  verdict: true,
+  repair: true,
+  async run(ctx) {
+    const { facts, ...outcome } = await lookupAll(ctx, 'connections');
+    return facts ? { ...outcome, facts: { connReads: facts.read } } : outcome;
+  },
+});

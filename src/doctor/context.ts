@@ -1,7 +1,9 @@
 /**
- * What doctor knows before its checks run: the sandbox (if any), the env Airflow would get, the
- * backend class and kwargs as Airflow reads them, and, when an Airflow is found, Airflow's own answer
- * for every connection and variable (the probe), asked once, in one process.
+ * What doctor knows before its checks run: the sandbox (if any), the environment Airflow would get
+ * (the user's, with the sandbox .env sourced by bash), the backend class and kwargs as Airflow
+ * reads them with the source of each, the token Airflow would send (looked up before anything
+ * spends it) and, when an Airflow is there to ask, Airflow's own answer for every connection and
+ * variable (the probe), asked once, in one process, with a private AIRFLOW_HOME.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -12,24 +14,21 @@ import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
 import {
   AIRFLOW_VERSIONS,
   airflowMajor,
+  type BackendRead,
   describeSource,
   EnvFileError,
   firstPath,
   readBackendSettings,
   userEnvironment,
-  type PathsKwarg,
+  type UserEnvironment,
+  vaultAccess,
 } from '../airflow/backend/index.js';
 import { probeEnv, runProbe, type ProbeReport } from '../airflow/probe.js';
 import { readBanner } from '../vault/server.js';
-import type { DoctorContext } from './types.js';
 import { MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindow } from '../io/read.js';
 import { FileError } from '../errors.js';
-
-/** VaultBackend's path argument as it keeps it: the first path (trailing slashes dropped), null, or the default. */
-function pathArg(kwargs: Record<string, unknown> | undefined, key: string, fallback: string): string | null {
-  if (!kwargs || !(key in kwargs)) return fallback;
-  return firstPath(kwargs[key] as PathsKwarg, fallback);
-}
+import { airflowToken, limitedUses, lookUpToken, type TokenLookup } from './token-lookup.js';
+import type { DoctorContext } from './types.js';
 
 /** The sandbox .env sourced by bash on top of the user's environment; the environment alone when bash cannot finish it. */
 async function environmentOf(paths: SandboxPaths | undefined, processEnv: NodeJS.ProcessEnv) {
@@ -42,14 +41,18 @@ async function environmentOf(paths: SandboxPaths | undefined, processEnv: NodeJS
   }
 }
 
-/** The Airflow major a sandbox is for when no Airflow is there to ask: the user's word first, then the last one found. */
+/**
+ * The Airflow major a sandbox is for when no Airflow is there to ask: the user's word first, then
+ * the Airflow the last run found, then the major this tool writes a sandbox's files for by default.
+ */
 function intendedAirflow(sb: Sandbox | undefined, config: ConfigFile | undefined): DoctorContext['intendedAirflow'] {
   if (!sb) return undefined;
   const said = config?.airflow?.version;
-  if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${sb.paths.config}` };
+  if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${sb.config.label}` };
   const found = sb.facts.facts.airflowVersion;
-  return found
-    ? { major: airflowMajor(found), source: `the Airflow ${found} the last run found (${sb.paths.state})` }
+  if (found) return { major: airflowMajor(found), source: `the Airflow ${found} the last run found` };
+  return sb.config.exists
+    ? { major: '3', source: `the files this sandbox wrote for Airflow 3 (no Airflow was found)` }
     : undefined;
 }
 
@@ -74,21 +77,12 @@ export interface DoctorOptions {
   /** --config FILE: the sandbox's config, as every command resolves it (src/sandbox). */
   config?: string;
   airflowBin?: string;
-  /** Injected in tests; undefined means look for one. */
+  /** The Airflow to ask, already found or installed (`--airflow N`, tests); null: none. Undefined: look for one. */
   airflow?: AirflowInstall | null;
   /** false: do not ask Airflow even when one is found (the emulation alone). */
   askAirflow?: boolean;
   /** Airflow's answer already in hand (the create flow's check asked it): not asked again. */
   probe?: ProbeReport;
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The kwargs that name a file Airflow's Vault client opens (token, service-account JWT, key, CA bundle). */
@@ -112,6 +106,63 @@ function blockingFileKwarg(kwargs: Record<string, unknown>): string | undefined 
   return undefined;
 }
 
+/** The sandbox server's own token and address, when that server is running and proven ours. */
+function sandboxServer(sb: Sandbox | undefined): { token: string; url: string } | undefined {
+  const running = sb ? runningServers(sb).server : undefined;
+  if (!sb || !running) return undefined;
+  const token = readBanner(sb.paths.serverOut, sb.paths.home).rootToken;
+  return token ? { token, url: running.url } : undefined;
+}
+
+/** Why Airflow is not asked although one is there: what asking would block on, or spend. */
+function reasonNotToAsk(read: BackendRead, lookup: TokenLookup | undefined): string | undefined {
+  const blocking = blockingFileKwarg(read.kwargs);
+  // hvac would open it and wait for good: the checks say why.
+  if (blocking) return `${blocking}, which Airflow's Vault client would wait on for ever`;
+  const uses = limitedUses(lookup);
+  if (uses !== undefined)
+    return `${lookup?.from} may be used only ${uses} more time(s), and every lookup Airflow makes spends one: doctor spends none`;
+  return undefined;
+}
+
+async function askAirflow(
+  airflow: AirflowInstall,
+  env: Map<string, string>,
+  read: BackendRead,
+  ids: { connIds?: string[]; varKeys?: string[] },
+  privateHome: string | undefined,
+): Promise<{ probe: ProbeReport | null; probeError?: string }> {
+  let scratch: string | undefined;
+  try {
+    // Inside the try: an unwritable TMPDIR is the probe's failure (said in its check), not doctor's end.
+    scratch = privateHome ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
+    const penv = probeEnv(env, privateHome ?? scratch ?? tmpdir(), read.cfgFile);
+    const ask =
+      ids.connIds || ids.varKeys
+        ? { connections: ids.connIds ?? [], variables: ids.varKeys ?? [] }
+        : { connections: [], variables: [], list: true };
+    return { probe: await runProbe(airflow, ask, penv) };
+  } catch (e) {
+    return { probe: null, probeError: (e as Error).message };
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The token the vault CLI tools would use: the kwargs' token, else VAULT_TOKEN, else ~/.vault-token (masked in output). */
+function toolsToken(user: UserEnvironment, read: BackendRead, home: string): string | undefined {
+  const kw = read.kwargs;
+  return (
+    (typeof kw.token === 'string' ? kw.token : undefined) ??
+    user.env.get('VAULT_TOKEN') ??
+    (readUserFileIfExists(join(home, '.vault-token'), {
+      what: 'the vault CLI token file',
+      maxBytes: MAX_TOKEN_BYTES,
+    })?.trim() ||
+      undefined)
+  );
+}
+
 export async function buildDoctorContext(
   dirArg: string | undefined,
   processEnv: NodeJS.ProcessEnv = process.env,
@@ -122,107 +173,63 @@ export async function buildDoctorContext(
   const paths = sandbox?.paths;
   const { user, envFileError } = await environmentOf(paths, processEnv);
   const env = user.env;
-  const envSource = user.envFile ?? 'the environment';
   const config = sandbox?.config.parsed;
-  const state = sandbox?.server ?? null;
   const airflow = opts.airflow !== undefined ? opts.airflow : await findAirflow(opts.airflowBin, paths?.venvAirflow);
-  const { connIds, varKeys } = expectedIds(sandbox, config);
+  const intended = airflow ? undefined : intendedAirflow(sandbox, config);
+  const ids = expectedIds(sandbox, config);
+  const home = processEnv.HOME ?? homedir();
 
   // The class and kwargs as Airflow reads them (the reader is held to real Airflow by
-  // test/e2e/backend-settings.airflow.test.ts); only a value Airflow reads through the backend
-  // itself (_SECRET) is taken from Airflow's own answer.
-  const home = processEnv.HOME ?? homedir();
-  const version = airflow?.version ?? intendedAirflow(sandbox, config)?.major ?? '3';
-  const read = await readBackendSettings(user, { version });
+  // test/e2e/backend-settings.airflow.test.ts), for the Airflow asked or the one the sandbox is for.
+  const read = await readBackendSettings(user, { version: airflow?.version ?? intended?.major ?? '3' });
+  const access = vaultAccess(read.kwargs, env);
+  const server = sandboxServer(sandbox);
+  const wanted = airflowToken(read, { env, envFileKeys: user.fromEnvFile, envFile: user.envFile });
+  const tokenLookup = wanted ? await lookUpToken(wanted, access, server) : undefined;
 
   let probe: ProbeReport | null | undefined;
   let probeError: string | undefined;
-  const blocking = blockingFileKwarg(read.kwargs);
+  let notAsked: string | undefined;
   if (opts.probe) probe = opts.probe;
-  else if (blocking && airflow) {
-    // hvac would open it and wait for good: Airflow is not asked, the checks below say why.
-    probe = null;
-    probeError = `not asked: ${blocking}, which Airflow's Vault client would wait on for ever`;
-  } else if (airflow && airflow.major !== '1.10' && opts.askAirflow !== false) {
-    // A private AIRFLOW_HOME only where the user's Airflow would start from defaults anyway.
-    let scratch: string | undefined;
-    try {
-      // Inside the try: an unwritable TMPDIR is the probe's failure (said in its check), not doctor's end.
-      scratch = paths ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
-      const penv = probeEnv(env, paths ? paths.airflowHome : scratch);
-      const ids =
-        connIds || varKeys
-          ? { connections: connIds ?? [], variables: varKeys ?? [] }
-          : { connections: [], variables: [], list: true };
-      probe = await runProbe(airflow, ids, penv);
-    } catch (e) {
-      probe = null;
-      probeError = (e as Error).message;
-    } finally {
-      if (scratch) rmSync(scratch, { recursive: true, force: true });
-    }
+  else if (airflow && airflow.major !== '1.10' && opts.askAirflow !== false) {
+    notAsked = reasonNotToAsk(read, tokenLookup);
+    if (!notAsked) ({ probe, probeError } = await askAirflow(airflow, env, read, ids, paths?.airflowHome));
   }
 
-  const fromProbe = probe && !(probe.init_error?.stage === 'import') ? probe.config : undefined;
-  const kwProblem = read.problems.find((p) => p.option.endsWith('backend_kwargs'));
-  const rawKwargs =
-    read.kwargsText ?? (kwProblem?.effect === 'unknown' ? fromProbe?.['secrets.backend_kwargs']?.value : undefined);
-  const jsonObject = read.kwargsText !== undefined && !kwProblem;
-  const kwargs =
-    jsonObject || Object.keys(read.kwargs).length > 0
-      ? read.kwargs
-      : rawKwargs !== undefined && rawKwargs !== read.kwargsText
-        ? parseObject(rawKwargs)
-        : undefined;
-  const backendClass = read.settings.classPath;
-  const tokenFile = join(home, '.vault-token');
-  const token =
-    (typeof kwargs?.token === 'string' ? kwargs.token : undefined) ??
-    env.get('VAULT_TOKEN') ??
-    (readUserFileIfExists(tokenFile, { what: 'the vault CLI token file', maxBytes: MAX_TOKEN_BYTES })?.trim() ||
-      undefined);
-  // The banner's token counts only for a server proven to be this sandbox's (vault/identity.ts).
-  const serverToken =
-    sandbox && runningServers(sandbox).server
-      ? readBanner(sandbox.paths.serverOut, sandbox.paths.home).rootToken
-      : undefined;
-  const kv = kwargs?.kv_engine_version;
-  // The provider's default is 'secret' whatever the sandbox config says; hvac tolerates a slash at either end.
-  const mount = kwargs
-    ? 'mount_point' in kwargs
-      ? typeof kwargs.mount_point === 'string'
-        ? kwargs.mount_point.replace(/^\/+|\/+$/g, '') || null
-        : null
-      : 'secret'
-    : (config?.vault?.mount ?? 'secret');
+  const kwargs = read.kwargs;
+  const kv = kwargs.kv_engine_version;
   return {
     sandbox,
     paths,
     config,
-    state,
+    state: sandbox?.server ?? null,
     env,
     envFileKeys: user.fromEnvFile,
-    envSource,
+    envSource: user.envFile ?? 'the environment',
     processEnv,
     home,
-    token,
-    serverToken,
+    token: toolsToken(user, read, home),
+    ...(server ? { serverToken: server.token, serverUrl: server.url } : {}),
     kwargs,
-    kwargsRaw: rawKwargs,
+    kwargsRaw: read.kwargsText,
     kwargsSource: read.kwargsSource ? describeSource(read.kwargsSource) : 'AIRFLOW__SECRETS__BACKEND_KWARGS (not set)',
-    backendClass,
+    backendClass: read.settings.classPath,
     backendSource: read.classSource ? describeSource(read.classSource) : 'AIRFLOW__SECRETS__BACKEND (not set)',
     backend: read,
+    access,
     ...(envFileError ? { envFileError } : {}),
-    mount,
-    connectionsPath: pathArg(kwargs, 'connections_path', 'connections'),
-    variablesPath: pathArg(kwargs, 'variables_path', 'variables'),
+    mount: access.mount === null ? null : access.mount.replace(/^\/+|\/+$/g, '') || null,
+    connectionsPath:
+      access.connectionsPaths === null ? null : firstPath(read.settings.kwargs.connections_path, 'connections'),
+    variablesPath: access.variablesPaths === null ? null : firstPath(read.settings.kwargs.variables_path, 'variables'),
     kvVersion: kv === 1 || kv === 2 ? kv : kv === undefined || kv === null ? 2 : undefined,
     airflow,
-    intendedAirflow: airflow ? undefined : intendedAirflow(sandbox, config),
+    intendedAirflow: intended,
     probe,
     probeError,
-    connIds: connIds ?? (probe?.listing ? Object.keys(probe.connections) : undefined),
-    varKeys: varKeys ?? (probe?.listing ? Object.keys(probe.variables) : undefined),
+    ...(notAsked ? { notAsked } : {}),
+    ...(tokenLookup ? { tokenLookup } : {}),
+    connIds: ids.connIds ?? (probe?.listing ? Object.keys(probe.connections) : undefined),
+    varKeys: ids.varKeys ?? (probe?.listing ? Object.keys(probe.variables) : undefined),
   };
 }

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DAG_FILE } from '../sandbox/index.js';
-import { type Check, ok, skip, warn } from './types.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
+import { ok, skip, warn, defineCheck } from './types.js';
 
-export const dag: Check = {
+export const dag = defineCheck({
   id: 'dag',
   title: 'Example DAG where Airflow looks',
   async run(ctx) {
@@ -15,9 +16,9 @@ export const dag: Check = {
     if (existsSync(ctx.paths.dag)) {
       return warn(
         `Airflow reads DAGs from ${folder}, but the example DAG is in ${ctx.paths.dagsDir}`,
-        `export AIRFLOW__CORE__DAGS_FOLDER=${ctx.paths.dagsDir} (the sandbox .env sets it)`,
+        `export AIRFLOW__CORE__DAGS_FOLDER=${shellArg(ctx.paths.dagsDir)}  # the sandbox .env sets it`,
       );
     }
-    return warn(`no ${DAG_FILE} in ${folder}`, `create-secrets-sandbox ${ctx.paths.dir} --yes writes it`);
+    return warn(`no ${DAG_FILE} in ${folder}`, `${selfCommand()} ${shellArg(ctx.paths.dir)} --yes  # writes it`);
   },
-};
+});

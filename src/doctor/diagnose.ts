@@ -4,7 +4,7 @@
  */
 import type { Diagnose } from '../airflow/diagnosis.js';
 import { buildDoctorContext } from './context.js';
-import { CHECKS, runChecks } from './index.js';
+import { examine } from './index.js';
 import { VERDICT_ID } from './verdict.js';
 
 export const diagnose: Diagnose = async (req) => {
@@ -12,8 +12,8 @@ export const diagnose: Diagnose = async (req) => {
     airflow: req.airflow,
     probe: req.probe,
   });
-  const results = await runChecks(dctx, CHECKS);
-  const verdict = results.find((r) => r.id === VERDICT_ID);
-  if (!verdict || verdict.status === 'ok' || verdict.status === 'skip') return null;
+  const judged = await examine(dctx);
+  const verdict = judged.results.find((r) => r.id === VERDICT_ID);
+  if (!judged.failed || !verdict) return null;
   return { why: verdict.detail, fix: verdict.fix, explainedBy: verdict.explainedBy };
 };

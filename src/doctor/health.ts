@@ -1,23 +1,33 @@
 import { HEALTH_STATUS } from '../vault/client.js';
-import { type Check, fail, ok, warn } from './types.js';
+import { shellArg } from '../ui/invocation.js';
+import { upFix } from './fixes.js';
+import { type CheckInput, defineCheck, fail, ok, warn } from './types.js';
 
-const FIX: Record<number, string> = {
-  429: 'point at the active node, or add ?standbyok=true in health checks',
-  501: 'initialise it: vault operator init (a dev server never needs this: are you pointing at a production server?)',
-  503: 'unseal it: vault operator unseal (a dev server that is sealed was sealed by hand; restart it)',
-};
+const STANDBY_FIX = 'point the url at the active node';
 
-export const health: Check = {
+/** A sealed sandbox server: unsealed with the key its banner printed (a dev server has one). */
+function unsealFix(ctx: CheckInput<'address'>): string | undefined {
+  const sb = ctx.sandbox;
+  if (!sb) return undefined;
+  const bin = sb.facts.facts.bin ? shellArg(sb.facts.facts.bin) : undefined;
+  if (!bin) return upFix(sb);
+  return `${bin} operator unseal -address=${ctx.url.origin} "$(awk '/^Unseal Key:/ {print $NF; exit}' ${shellArg(sb.paths.serverOut)})"`;
+}
+
+export const health = defineCheck({
   id: 'health',
   title: 'Server health',
   link: 'address/TLS/proxy',
-  needs: ['reachable'],
+  needs: ['address', 'reachable'],
+  verdict: true,
   async run(ctx) {
-    const h = await ctx.client!.health();
+    const h = await ctx.client.health();
     const meaning = HEALTH_STATUS[h.status] ?? 'in an unknown state';
     const version = h.body?.version ? ` (version ${h.body.version})` : '';
     if (h.status === 200) return ok(`${meaning}${version}`);
-    if (h.status === 429 || h.status === 473) return warn(`health ${h.status}: ${meaning}${version}`, FIX[429]);
-    return fail(`health ${h.status}: the server is ${meaning}`, FIX[h.status] ?? 'see the server log');
+    if (h.status === 429 || h.status === 473) return warn(`health ${h.status}: ${meaning}${version}`, STANDBY_FIX);
+    if (h.status === 503)
+      return fail(`health 503: the server is sealed: it answers nothing until unsealed`, unsealFix(ctx));
+    return fail(`health ${h.status}: the server is ${meaning}`);
   },
-};
+});

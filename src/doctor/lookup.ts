@@ -1,208 +1,343 @@
 /**
- * Reads each connection or variable where VaultBackend reads it, with the token Airflow logs in
- * with, and names what would stop Airflow: the path (nothing there), the policy (403, with the
- * policy line that would allow it), or the secret's shape (what Airflow cannot build from it).
+ * Each connection or variable where VaultBackend reads it. With Airflow asked, from Airflow's own
+ * lookup (the request it sent and what Vault answered: no second read); without, one read per id
+ * with Airflow's own rights. Names what stops Airflow: the path (nothing there), the policy (a 403,
+ * with the policy line that would allow it), or the secret's shape (what the provider cannot build
+ * from it). A miss another source answers (an AIRFLOW_CONN_ variable, the metastore) is said as such.
  */
-import { secretPath } from '../airflow/backend/index.js';
+import { existsSync } from 'node:fs';
+import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
+import { intendedValues } from './intended.js';
+import { rawInUserinfo, reencodeFix, uriTrap } from './values.js';
+import { userMetastore } from '../airflow/probe.js';
 import { kvApiPath, policyLine, readGlob } from '../vault/auth/policy.js';
-import type { VaultError } from '../vault/client.js';
-import { selfCommand, shellArg } from '../ui/invocation.js';
+import { VaultError, type VaultClient } from '../vault/client.js';
+import { shellArg } from '../ui/invocation.js';
+import { airflowsClient, serverClient } from './clients.js';
+import { apiPath, askedAirflow, failedRequest, type IdKind, vaultAnswers } from './evidence.js';
+import { kwargsFix, upFix } from './fixes.js';
 import { effectiveMount } from './mount.js';
-import { kwargsFix } from './backend-kwargs.js';
 import { secretShapeProblem } from './provider-rules.js';
-import type { CheckInput, CheckOutcome } from './types.js';
-import { airflowClient, fail, ok, warn } from './types.js';
+import { type CheckInput, type CheckOutcome, fail, ok, type SecretReads, skip, warn } from './types.js';
 
 type Kind = 'connections' | 'variables';
+export type Input = CheckInput<'address' | 'token'>;
+type Outcome = CheckOutcome<{ read: SecretReads }>;
 
-async function policyHint(ctx: CheckInput, mount: string, base: string): Promise<string> {
-  const kv = ctx.kvVersion ?? 2;
-  const glob = readGlob(mount, base, kv);
-  const names = (ctx.policies ?? []).filter((p) => p !== 'default' && p !== 'root');
-  // Only a sandbox's own root token may read policies; a user's token usually cannot.
-  let written = '';
-  if (ctx.serverToken && names.length) {
-    const admin = airflowClient(ctx, ctx.serverToken);
-    for (const n of names) {
-      const text = await admin.readPolicy(n).catch(() => null);
-      const wrongGlob = `${mount}/${base}/*`;
-      if (text && kv === 2 && text.includes(`"${wrongGlob}"`))
-        written = ` Policy '${n}' grants "${wrongGlob}", but on KV v2 the API path is ${kvApiPath(mount, base, kv)}/<id>, so it grants nothing there.`;
-    }
-  }
-  return `${written} Needed: ${policyLine(glob).replace(/\s*\n\s*/g, ' ')}`;
+const single = (k: Kind): IdKind => (k === 'connections' ? 'connection' : 'variable');
+const prefixOf = (k: Kind) => (k === 'connections' ? 'AIRFLOW_CONN_' : 'AIRFLOW_VAR_');
+
+interface Place {
+  mount: string;
+  base: string;
+  kv: 1 | 2;
 }
 
-/** A command that adds the read rule to the token's own policy (run with a token that may write policies). */
-function policyFix(ctx: CheckInput, mount: string, basePath: string): string {
-  const name = (ctx.policies ?? []).find((p) => p !== 'default' && p !== 'root') ?? 'airflow';
-  const line = policyLine(readGlob(mount, basePath, ctx.kvVersion ?? 2)).replace(/\n/g, '\\n');
-  const vault = ctx.binary ? shellArg(ctx.binary.path) : 'vault';
-  return `{ ${vault} policy read ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${vault} policy write ${shellArg(name)} -`;
-}
-
-/** Where doctor would have learned the ids, and why it did not: said as it is, never "no file" for a file that lists none. */
-function knownFrom(ctx: CheckInput): string {
-  const c = ctx.sandbox?.config;
-  if (!c) return 'not a sandbox: no config and no seeded set';
-  return c.exists ? `${c.label} lists none and the sandbox recorded no seeding` : `no ${c.label}`;
-}
-
-export async function lookupAll(ctx: CheckInput, kind: Kind): Promise<CheckOutcome> {
-  const single = kind === 'connections' ? 'connection' : 'variable';
-  const base = kind === 'connections' ? ctx.connectionsPath : ctx.variablesPath;
+/**
+ * Where VaultBackend reads `kind`, in the order it tries them (a list of paths, then a
+ * global_secrets_path): the mount, the path under it, the KV version; or why it never reads.
+ */
+function placesOf(ctx: Input, kind: Kind, ids: string[]): Place[] | Outcome {
+  const bases = kind === 'connections' ? ctx.access.connectionsPaths : ctx.access.variablesPaths;
   const pathKey = `${kind}_path`;
-  const ids = (kind === 'connections' ? ctx.connIds : ctx.varKeys) ?? [];
-  const upFix = ctx.sandbox
-    ? `${selfCommand()} up ${shellArg(ctx.sandbox.dir)} (re-seeds from ${ctx.sandbox.config.label})`
-    : undefined;
-  if (base === null) {
+  if (bases === null) {
     if (!ids.length) return ok(`${pathKey} is null: Airflow does not ask Vault for ${kind}, and none are expected`);
     return {
       ...fail(
         `${pathKey} is null: Airflow never asks Vault for ${kind}, so ${ids.join(', ')} cannot come from Vault`,
-        kwargsFix(ctx, { remove: [pathKey] }),
+        kwargsFix(ctx, { [pathKey]: { remove: true } }),
       ),
       link: 'mount and path',
     };
   }
+  const first = bases[0] ?? '';
   if (ctx.mount === null) {
     // VaultBackend._parse_path: with no mount_point the id itself must be '<mount>/<id>'; a bare id is never looked up.
     const bare = ids.filter((id) => !id.includes('/'));
     if (bare.length) {
-      const [m, ...rest] = (base ?? '').split('/').filter(Boolean);
+      const [m, ...rest] = first.split('/').filter(Boolean);
       return {
         ...fail(
           `mount_point is null: VaultBackend takes the mount from the id itself ('<mount>/<id>'), so ${bare.join(', ')} (no '/') ${bare.length > 1 ? 'are' : 'is'} never looked up in Vault`,
-          kwargsFix(ctx, { set: { mount_point: m ?? 'secret', [pathKey]: rest.join('/') || kind } }),
+          kwargsFix(ctx, { mount_point: { set: m ?? 'secret' }, [pathKey]: { set: rest.join('/') || kind } }),
         ),
         link: 'mount and path',
       };
     }
   }
-  const where = effectiveMount(ctx.mount, base);
-  if (!where) return fail(`mount_point is null and ${pathKey} '${base}' names no mount`, `set "mount_point": "secret"`);
-  const { mount, path: basePath } = where;
-  const kv = ctx.kvVersion ?? 2;
-  const client = airflowClient(ctx, ctx.airflowToken);
-  let list = ids;
-  if (!list.length) {
-    // A least-privilege token (the sandbox's AppRole) may read but not list: list with the sandbox's root token when there is one.
-    const lister = ctx.serverToken ? ctx.client!.withToken(ctx.serverToken) : client;
-    const listed = await lister.listSecrets(mount, basePath, kv).catch(() => []);
-    list = listed.filter((k) => !k.endsWith('/'));
+  const places: Place[] = [];
+  for (const b of bases) {
+    const where = effectiveMount(ctx.mount, b);
+    if (where) places.push({ mount: where.mount, base: where.path, kv: ctx.kvVersion ?? 2 });
   }
-  if (!list.length) {
-    // The sandbox recorded what it seeded: none of this kind is expected, so none listed is right.
-    const seeded = kind === 'connections' ? ctx.sandbox?.seeded?.connections : ctx.sandbox?.seeded?.variables;
-    if (seeded && !seeded.length) return ok(`none seeded by the sandbox, and none listed under ${mount}/${basePath}/`);
-    return warn(
-      `no ${kind} known (${knownFrom(ctx)}) and none listed under ${mount}/${basePath}/`,
-      kind === 'connections'
-        ? (upFix ?? `vault kv put ${mount}/${basePath}/smtp_default conn_uri=smtps://user:pass@host:465`)
-        : undefined,
+  if (!places.length)
+    return { ...fail(`mount_point is null and ${pathKey} '${first}' names no mount`), link: 'mount and path' };
+  return places;
+}
+
+/** Whether Airflow's metastore may hold an id Vault misses (a metastore doctor cannot read). */
+function metastoreMayAnswer(ctx: Input): boolean {
+  const m = userMetastore(ctx.env, ctx.backend.cfgFile);
+  return m.named || (m.sqliteFile !== undefined && existsSync(m.sqliteFile));
+}
+
+/** Where the sandbox put what Airflow misses, when that is elsewhere than where Airflow reads. */
+function seededElsewhere(ctx: Input, kind: Kind, at: Place): string | undefined {
+  const v = ctx.config?.vault;
+  if (!ctx.sandbox || !v) return undefined;
+  const pathKey = kind === 'connections' ? 'connections_path' : 'variables_path';
+  const seededBase = (kind === 'connections' ? v.connections_path : v.variables_path) ?? kind;
+  const seededMount = v.mount ?? 'secret';
+  const ops: Record<string, { set: unknown }> = {};
+  if (seededMount !== at.mount) ops.mount_point = { set: seededMount };
+  if (seededBase !== at.base) ops[pathKey] = { set: seededBase };
+  return Object.keys(ops).length ? kwargsFix(ctx, ops) : undefined;
+}
+
+/** With the server's own token: the folder under the mount that holds the id, one level down. */
+async function foundUnder(admin: VaultClient, at: Place, id: string): Promise<string | undefined> {
+  const top = await admin.listSecrets(at.mount, '', at.kv).catch(() => [] as string[]);
+  const folders = ['', ...top.filter((k) => k.endsWith('/')).map((k) => k.replace(/\/$/, ''))].slice(0, 50);
+  for (const f of folders) {
+    if (f === at.base) continue;
+    const data = await admin.readSecret(at.mount, secretPath(f, id), at.kv).catch(() => null);
+    if (data) return f;
+  }
+  return undefined;
+}
+
+async function missFix(ctx: Input, kind: Kind, at: Place, id: string): Promise<string | undefined> {
+  const elsewhere = seededElsewhere(ctx, kind, at);
+  if (elsewhere) return elsewhere;
+  const admin = serverClient(ctx);
+  const folder = admin ? await foundUnder(admin, at, id) : undefined;
+  if (folder !== undefined) return kwargsFix(ctx, { [`${kind}_path`]: { set: folder } });
+  return ctx.sandbox ? upFix(ctx.sandbox) : undefined;
+}
+
+/** A command that adds the read rule to the token's own policy (run with a token that may write policies). */
+function policyFix(ctx: Input, at: Place): string {
+  const name = ctx.login.policies.find((p) => p !== 'default' && p !== 'root') ?? 'airflow';
+  const line = policyLine(readGlob(at.mount, at.base, at.kv)).replace(/\n/g, '\\n');
+  const bin = ctx.sandbox?.facts.facts.bin ? shellArg(ctx.sandbox.facts.facts.bin) : 'vault';
+  return `{ ${bin} policy read ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${bin} policy write ${shellArg(name)} -`;
+}
+
+async function policyHint(ctx: Input, at: Place): Promise<string> {
+  const glob = readGlob(at.mount, at.base, at.kv);
+  const names = ctx.login.policies.filter((p) => p !== 'default' && p !== 'root');
+  const admin = serverClient(ctx);
+  let written = '';
+  if (admin) {
+    for (const n of names) {
+      const text = await admin.readPolicy(n).catch(() => null);
+      const wrongGlob = `${at.mount}/${at.base}/*`;
+      if (text && at.kv === 2 && text.includes(`"${wrongGlob}"`))
+        written = ` Policy '${n}' grants "${wrongGlob}", but on KV v2 the API path is ${kvApiPath(at.mount, at.base, at.kv)}/<id>, so it grants nothing there.`;
+    }
+  }
+  return `${written} Needed: ${policyLine(glob).replace(/\s*\n\s*/g, ' ')}`;
+}
+
+/** A 403 on the read: the policy's when the secret is there, the path's when nothing is (a wrong path answers 403 too). */
+async function refusedRead(ctx: Input, kind: Kind, at: Place, ids: string[]): Promise<Outcome> {
+  const admin = serverClient(ctx);
+  const paths = ids.map((id) => `${at.mount}/${secretPath(at.base, id)}`);
+  if (admin) {
+    const there = await Promise.all(
+      ids.map((id) => admin.readSecret(at.mount, secretPath(at.base, id), at.kv).catch(() => null)),
     );
-  }
-  const missing: string[] = [];
-  const forbidden: string[] = [];
-  const broken: string[] = [];
-  const differs: string[] = [];
-  const errors: string[] = [];
-  const lines: string[] = [];
-  // Airflow asks the env vars after Vault: an id one of them holds still resolves when Vault fails it.
-  const standIn = (id: string) =>
-    ctx.env.get(`${kind === 'connections' ? 'AIRFLOW_CONN_' : 'AIRFLOW_VAR_'}${id.toUpperCase()}`) !== undefined;
-  const covered: string[] = [];
-  for (const id of list) {
-    const path = secretPath(basePath, id);
-    let data: Record<string, unknown> | null;
-    try {
-      data = await client.readSecret(mount, path, kv);
-    } catch (e) {
-      const err = e as VaultError;
-      if (err.status === 403) forbidden.push(`${mount}/${path}`);
-      else errors.push(`${id}: ${err.message}`);
-      continue;
-    }
-    if (!data) {
-      missing.push(`${mount}/${path}`);
-      continue;
-    }
-    if (kind === 'connections') {
-      const problem = secretShapeProblem(data, ctx.airflow?.major);
-      if (problem) broken.push(`${id} (${mount}/${path}): ${problem}`);
-      const want = ctx.config?.connections?.[id];
-      if (want !== undefined && typeof data.conn_uri === 'string' && want !== data.conn_uri) differs.push(id);
-      lines.push(
-        `${mount}/${path}: ${typeof data.conn_uri === 'string' && data.conn_uri ? 'conn_uri' : `fields ${Object.keys(data).sort().join(', ')}`}`,
-      );
-    } else {
-      if (!('value' in data))
-        broken.push(
-          `${id} (${mount}/${path}): no "value" key (keys: ${Object.keys(data).join(', ') || 'none'}); VaultBackend logs a warning and returns nothing`,
-        );
-      const want = ctx.config?.variables?.[id];
-      if (want !== undefined && 'value' in data && String(data.value) !== want) differs.push(id);
-      lines.push(`${mount}/${path}: value`);
+    const missing = ids.filter((_, i) => !there[i]);
+    if (missing.length === ids.length) {
+      const fix = await missFix(ctx, kind, at, ids[0] ?? '');
+      return {
+        ...fail(
+          `nothing at ${paths.join(', ')} (mount '${at.mount}', ${kind}_path '${at.base}'); Vault answers Airflow's token 403 there, as it does for any path its policy does not grant`,
+          fix,
+        ),
+        link: 'mount and path',
+      };
     }
   }
-  for (const bucket of [missing, forbidden, broken, errors]) {
-    for (let i = bucket.length - 1; i >= 0; i--) {
-      const id = list.find(
-        (x) =>
-          bucket[i]!.includes(secretPath(basePath, x)) ||
-          bucket[i]!.startsWith(`${x}:`) ||
-          bucket[i]!.startsWith(`${x} (`),
-      );
-      if (id && standIn(id)) {
-        covered.push(`${id} (${bucket[i]})`);
-        bucket.splice(i, 1);
-      }
-    }
-  }
-  if (forbidden.length) {
-    const hint = await policyHint(ctx, mount, basePath);
+  const hint = await policyHint(ctx, at);
+  return {
+    ...fail(
+      `Airflow's token may not read ${paths.join(', ')} (HTTP 403: its policies ${ctx.login.policies.join(', ') || 'none'} do not grant read there).${hint}`,
+      policyFix(ctx, at),
+    ),
+    link: 'policy',
+  };
+}
+
+/** An id Vault misses: who else answers for it, if anyone; undefined when nobody does (a proven miss). */
+function standIn(ctx: Input, kind: Kind, id: string): CheckOutcome | undefined {
+  const name = `${prefixOf(kind)}${id.toUpperCase()}`;
+  if (ctx.env.get(name) !== undefined)
     return {
-      ...fail(
-        `Airflow's token may not read ${forbidden.join(', ')} (HTTP 403: its policies ${(ctx.policies ?? []).join(', ') || 'none'} do not grant read there).${hint}`,
-        policyFix(ctx, mount, basePath),
-      ),
-      link: 'policy',
-    };
-  }
-  if (missing.length) {
-    return {
-      ...fail(
-        `nothing at ${missing.join(', ')} (mount '${mount}', ${pathKey} '${basePath}'): Airflow says "isn't defined" unless another backend holds it`,
-        upFix ?? `check mount_point and ${pathKey}, then vault kv put the secret there`,
-      ),
-      link: 'mount and path',
-    };
-  }
-  if (errors.length) return { ...fail(errors.join('; ')), link: 'address/TLS/proxy' };
-  if (broken.length) {
-    const fix =
-      kind === 'connections'
-        ? 'store conn_uri=<uri>, or only Connection fields (conn_type, host, login, password, schema, port, extra)'
-        : 'store the variable as value=<value>';
-    return { ...fail(broken.join('; '), fix), link: 'secret shape' };
-  }
-  if (covered.length) {
-    const prefix = kind === 'connections' ? 'AIRFLOW_CONN_' : 'AIRFLOW_VAR_';
-    return {
-      ...warn(
-        `Vault does not answer for ${covered.join('; ')}, but an ${prefix}* env var does, so Airflow resolves it from the env var, not from Vault`,
-        `unset the ${prefix}* variable(s) to see Vault's answer`,
-        lines,
-      ),
+      ...warn(`Vault does not hold ${id}, but ${name} does: Airflow resolves it from that variable, not from Vault`),
       link: 'shadowing',
     };
+  if (metastoreMayAnswer(ctx))
+    return skip(`Vault does not hold ${id}; whether Airflow's metastore does, only Airflow can tell`);
+  return undefined;
+}
+
+/** The ids doctor asks about: known ones, else those Vault lists where Airflow looks. */
+async function idsToAsk(ctx: Input, kind: Kind, at: Place | undefined): Promise<string[]> {
+  const known = (kind === 'connections' ? ctx.connIds : ctx.varKeys) ?? [];
+  if (known.length || !at) return known;
+  // A least-privilege token may read but not list: list with the sandbox's own token when there is one.
+  const lister = serverClient(ctx) ?? airflowsClient(ctx);
+  const listed = lister ? await lister.listSecrets(at.mount, at.base, at.kv).catch(() => [] as string[]) : [];
+  return listed.filter((k) => !k.endsWith('/'));
+}
+
+function noneKnown(ctx: Input, kind: Kind, at: Place): Outcome {
+  const seeded = kind === 'connections' ? ctx.sandbox?.seeded?.connections : ctx.sandbox?.seeded?.variables;
+  if (seeded && !seeded.length) return ok(`none seeded by the sandbox, and none listed under ${at.mount}/${at.base}/`);
+  const c = ctx.sandbox?.config;
+  const from = !c ? 'not a sandbox' : c.exists ? `${c.label} lists none` : `no ${c.label}`;
+  return warn(`no ${kind} known (${from}) and none listed under ${at.mount}/${at.base}/`);
+}
+
+/** Without Airflow: one read per id, with Airflow's rights. */
+export async function readAsAirflow(ctx: Input, kind: Kind): Promise<Outcome> {
+  const known = (kind === 'connections' ? ctx.connIds : ctx.varKeys) ?? [];
+  const places = placesOf(ctx, kind, known);
+  if (!Array.isArray(places)) return places;
+  const [place] = places;
+  if (!place) return skip(`no path to read ${kind} at`);
+  const client = airflowsClient(ctx);
+  if (!client) return skip(`reading ${kind} needs Airflow's token, whose uses doctor does not spend`);
+  const ids = await idsToAsk(ctx, kind, place);
+  if (!ids.length) return noneKnown(ctx, kind, place);
+  const read: SecretReads = new Map();
+  const refused: string[] = [];
+  const missed: string[] = [];
+  const errors: string[] = [];
+  const covered: CheckOutcome[] = [];
+  for (const id of ids) {
+    // As the provider does: each path in turn until one holds the id; a refusal ends the lookup.
+    let data: Record<string, unknown> | null = null;
+    try {
+      for (const at of places) {
+        data = await client.readSecret(at.mount, secretPath(at.base, id), at.kv);
+        if (data) break;
+      }
+    } catch (e) {
+      if (!(e instanceof VaultError)) throw e;
+      if (e.status === 403) refused.push(id);
+      else errors.push(`${id}: ${e.message}`);
+      continue;
+    }
+    read.set(id, data);
+    if (!data) {
+      const other = standIn(ctx, kind, id);
+      if (other) covered.push(other);
+      else missed.push(id);
+    }
   }
-  if (differs.length)
-    return warn(
-      `Vault holds other values than ${ctx.sandbox?.config.label ?? 'the config'} for ${differs.join(', ')}`,
-      upFix,
-      lines,
-    );
-  return ok(`${list.length} found where VaultBackend looks: ${list.join(', ')}`, lines);
+  if (refused.length) return refusedRead(ctx, kind, place, refused);
+  if (missed.length) return nothingAt(ctx, kind, place, missed);
+  if (errors.length) return { ...fail(errors.join('; ')), link: 'address/TLS/proxy' };
+  const shape = shapeProblems(ctx, kind, place, read);
+  if (shape) return { ...shape, facts: { read } };
+  const undecided = covered.find((c) => c.status === 'skip');
+  if (undecided) return undecided;
+  if (covered.length) return { ...covered[0], facts: { read } } as Outcome;
+  return ok(`${ids.length} found where VaultBackend looks: ${ids.join(', ')}`, undefined, { read });
+}
+
+async function nothingAt(ctx: Input, kind: Kind, at: Place, ids: string[]): Promise<Outcome> {
+  const paths = ids.map((id) => `${at.mount}/${secretPath(at.base, id)}`);
+  return {
+    ...fail(
+      `nothing at ${paths.join(', ')} (mount '${at.mount}', ${kind}_path '${at.base}'): Airflow says "isn't defined"`,
+      await missFix(ctx, kind, at, ids[0] ?? ''),
+    ),
+    link: 'mount and path',
+  };
+}
+
+/** What the provider cannot turn into a connection or a variable. */
+function shapeProblems(ctx: Input, kind: Kind, at: Place, read: SecretReads): Outcome | undefined {
+  const broken: string[] = [];
+  for (const [id, data] of read) {
+    if (!data) continue;
+    const where = `${id} (${at.mount}/${secretPath(at.base, id)})`;
+    if (kind === 'connections') {
+      const problem = secretShapeProblem(data, ctx.airflow?.major ?? ctx.intendedAirflow?.major);
+      if (problem) broken.push(`${where}: ${problem}`);
+    } else if (!('value' in data)) {
+      broken.push(
+        `${where}: no "value" key (keys: ${Object.keys(data).join(', ') || 'none'}); VaultBackend logs a warning and returns nothing`,
+      );
+    } else if (data.value === null) {
+      broken.push(`${where}: "value" is null, which VaultBackend returns as "not found"`);
+    }
+  }
+  if (!broken.length) return undefined;
+  return { ...fail(broken.join('; '), ctx.sandbox ? upFix(ctx.sandbox) : undefined), link: 'secret shape' };
+}
+
+/** With Airflow asked: its own lookup of each id, read from the requests its Vault backend sent. */
+export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome | undefined> {
+  const p = askedAirflow(ctx);
+  if (!p) return undefined;
+  const answers = vaultAnswers(p, single(kind));
+  const known = answers.map((a) => a.id);
+  const places = placesOf(ctx, kind, known);
+  if (!Array.isArray(places)) return places;
+  const [place] = places;
+  if (!place) return skip(`no path to read ${kind} at`);
+  if (!answers.length) return noneKnown(ctx, kind, place);
+  const refused: string[] = [];
+  const missed: string[] = [];
+  const shape: string[] = [];
+  let shapeFix: string | undefined;
+  for (const a of answers) {
+    if (a.verdict.found || !a.vault) continue;
+    const bad = failedRequest(a.vault);
+    const read = a.vault.requests.find((r) => !apiPath(r.path).startsWith('auth/'));
+    if (bad?.status === 403 && !apiPath(bad.path).startsWith('auth/')) refused.push(a.id);
+    else if (bad && (bad.error || bad.status === undefined)) continue;
+    else if (a.vault.error && !bad) {
+      const raw = a.verdict.raw;
+      const trap = raw !== undefined ? uriTrap(raw, airflowFeatures(ctx.airflow?.version ?? '3').uriRules) : undefined;
+      shape.push(
+        `${a.id}: Airflow cannot build it (${describeLast(a.vault.error)})${trap ? `: the URI in Vault has ${trap}` : ''}`,
+      );
+      // A seeded id is put back as seeded; another is stored again with its user and password encoded.
+      if (ctx.sandbox && intendedValues(ctx).connections.has(a.id)) shapeFix ??= upFix(ctx.sandbox);
+      else if (raw !== undefined && rawInUserinfo(raw)) shapeFix ??= reencodeFix(ctx, a.id);
+    } else if (read?.status === 200) shape.push(`${a.id}: Vault holds it, but VaultBackend returns nothing for it`);
+    else if (read?.status === 404 || !a.vault.error) missed.push(a.id);
+  }
+  if (refused.length) return refusedRead(ctx, kind, place, refused);
+  if (missed.length) return nothingAt(ctx, kind, place, missed);
+  if (shape.length)
+    return {
+      ...fail(shape.join('; '), shapeFix ?? (ctx.sandbox ? upFix(ctx.sandbox) : undefined)),
+      link: 'secret shape',
+    };
+  const found = answers.filter((a) => a.verdict.found).map((a) => a.id);
+  return ok(
+    `Airflow's own lookup finds ${found.length} of ${answers.length}: ${found.join(', ') || 'none'}`,
+    undefined,
+    {
+      read: new Map(),
+    },
+  );
+}
+
+function describeLast(chain: { name: string; message: string }[]): string {
+  const e = chain[chain.length - 1];
+  return e ? `${e.name}: ${e.message.replace(/\s+/g, ' ').slice(0, 200)}` : 'an error';
+}
+
+export async function lookupAll(ctx: Input, kind: Kind): Promise<Outcome> {
+  const o = (await airflowsLookups(ctx, kind)) ?? (await readAsAirflow(ctx, kind));
+  // A pass with nothing read (nothing expected, or Airflow's own lookup) hands on an empty read.
+  const passing = o.status === 'ok' || o.status === 'warn';
+  return passing && !o.facts ? { ...o, facts: { read: new Map() } } : o;
 }

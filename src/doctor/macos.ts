@@ -1,6 +1,6 @@
-import { type Check, ok, skip, warn } from './types.js';
+import { ok, skip, warn, defineCheck } from './types.js';
 
-export const macos: Check = {
+export const macos = defineCheck({
   id: 'macos-fork-safety',
   title: 'macOS fork safety',
   async run(ctx) {
@@ -12,4 +12,4 @@ export const macos: Check = {
       'export OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES before starting the scheduler',
     );
   },
-};
+});

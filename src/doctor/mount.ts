@@ -1,5 +1,7 @@
-import { kwargsFix } from './backend-kwargs.js';
-import { airflowClient, type Check, fail, ok, skip, warn } from './types.js';
+import { serverClient, airflowsClient } from './clients.js';
+import { kwargsFix } from './fixes.js';
+import { type CheckInput, defineCheck, fail, ok, skip } from './types.js';
+import type { VaultClient } from '../vault/client.js';
 
 /** The mount VaultBackend reads from: mount_point, or with mount_point null the first segment of each path. */
 export function effectiveMount(
@@ -12,39 +14,51 @@ export function effectiveMount(
   return m ? { mount: m, path: rest.join('/') } : null;
 }
 
-export const mount: Check = {
+/** A KV mount Airflow could be pointed at instead: the sandbox config's, else the provider's default. */
+async function otherMount(ctx: CheckInput<'address'>, client: VaultClient, wrong: string): Promise<string | undefined> {
+  const candidates = [ctx.config?.vault?.mount, 'secret'].filter((m): m is string => !!m && m !== wrong);
+  for (const m of candidates) {
+    const info = await client.mountInfo(m).catch(() => null);
+    if (info?.type === 'kv' && info.path === m) return m;
+  }
+  return undefined;
+}
+
+export const mount = defineCheck({
   id: 'mount',
   title: 'KV mount',
   link: 'mount and path',
-  needs: ['token'],
+  needs: ['address', 'token'],
+  verdict: true,
   async run(ctx) {
     const where = effectiveMount(ctx.mount, ctx.connectionsPath ?? ctx.variablesPath);
-    if (!where) return skip('mount_point is null and no path names a mount');
+    if (!where) return ok('mount_point is null: each id names its own mount');
     const m = where.mount;
-    const kvFix = (v: number) =>
-      `vault secrets enable -path=${m} -version=${v} kv, or fix mount_point in AIRFLOW__SECRETS__BACKEND_KWARGS`;
-    if (ctx.kvVersion === undefined) return fail(`kv_engine_version is not 1 or 2 (see the kwargs check)`, undefined);
-    const want = ctx.kvVersion;
-    const client = airflowClient(ctx, ctx.airflowToken);
+    if (ctx.kvVersion === undefined) return fail('kv_engine_version is not 1 or 2 (see the kwargs check)');
+    const admin = serverClient(ctx);
+    const client = admin ?? airflowsClient(ctx);
+    if (!client)
+      return skip(`what is mounted at '${m}/' needs a request with Airflow's token, whose uses doctor does not spend`);
     const info = await client.mountInfo(m).catch((e: Error) => e);
-    if (info instanceof Error)
-      return warn(`cannot tell what is mounted at '${m}/' with Airflow's token: ${info.message}`);
+    if (info instanceof Error) return skip(`cannot tell what is mounted at '${m}/': ${info.message}`);
     if (!info || info.path !== m) {
-      // A least-privilege token sees only the mounts it may use, so "nothing" may mean "not for this token".
-      const scope =
-        ctx.policies && !ctx.policies.includes('root') ? ' (or not visible to a token with these policies)' : '';
+      // A least-privilege token sees only the mounts it may use: "nothing" may mean "not for this token".
+      if (!admin && !ctx.login.policies.includes('root'))
+        return skip(
+          `nothing at '${m}/' is visible to Airflow's token (policies: ${ctx.login.policies.join(', ') || 'none'})`,
+        );
+      const other = await otherMount(ctx, client, m);
       return fail(
-        `nothing is mounted at '${m}/'${info ? ` (the path belongs to '${info.path}/')` : ''}${scope}`,
-        kvFix(want),
+        `nothing is mounted at '${m}/'${info ? ` (the path belongs to '${info.path}/')` : ''}: every lookup misses`,
+        other ? kwargsFix(ctx, { mount_point: { set: other } }) : undefined,
       );
     }
-    if (info.type !== 'kv') return fail(`'${m}/' is a ${info.type} engine, not KV`, 'point mount_point at a KV mount');
-    if (info.kvVersion !== want) {
+    if (info.type !== 'kv') return fail(`'${m}/' is a ${info.type} engine, not KV`);
+    if (info.kvVersion !== ctx.kvVersion)
       return fail(
-        `'${m}/' is KV v${info.kvVersion}, but kv_engine_version is ${want}: every lookup misses and Airflow says "isn't defined"`,
-        kwargsFix(ctx, { set: { kv_engine_version: info.kvVersion } }),
+        `'${m}/' is KV v${info.kvVersion}, but kv_engine_version is ${ctx.kvVersion}: every lookup misses and Airflow says "isn't defined"`,
+        kwargsFix(ctx, { kv_engine_version: { set: info.kvVersion } }),
       );
-    }
     return ok(`'${m}/' is KV v${info.kvVersion}, as kv_engine_version says`);
   },
-};
+});

@@ -1,36 +1,78 @@
 import { relative } from 'node:path';
-import { selfCommand, shellArg } from '../ui/invocation.js';
-import { VaultError } from '../vault/client.js';
+import { runningServers } from '../sandbox/index.js';
+import { VaultClient, VaultError } from '../vault/client.js';
 import { isAlive } from '../vault/server.js';
-import { type Check, fail, ok } from './types.js';
+import { caFileOf, urlSource } from './address.js';
+import { setUrl, upFix } from './fixes.js';
+import { type CheckInput, defineCheck, fail, ok, skip } from './types.js';
 
-export const reachable: Check = {
+/** Another address that answers like Vault: the sandbox's running server, else VAULT_ADDR. */
+async function answeringElsewhere(ctx: CheckInput<'address'>): Promise<string | undefined> {
+  const running = ctx.sandbox ? runningServers(ctx.sandbox).server?.url : undefined;
+  const candidates = [running, ctx.env.get('VAULT_ADDR')].filter(
+    (u): u is string => u !== undefined && u !== '' && originOf(u) !== ctx.url.origin,
+  );
+  for (const u of new Set(candidates.map(originOf).filter((o): o is string => o !== undefined))) {
+    const ok = await new VaultClient({ url: u, timeoutMs: 3000, caFile: caFileOf(ctx) })
+      .health()
+      .then(() => true)
+      .catch(() => false);
+    if (ok) return u;
+  }
+  return undefined;
+}
+
+function originOf(u: string): string | undefined {
+  try {
+    return new URL(u).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export const reachable = defineCheck({
   id: 'reachable',
   title: 'Server reachable',
   link: 'address/TLS/proxy',
   // A certificate problem is named by "TLS certificate"; not reachable would send the user the wrong way.
   needs: ['address', 'tls'],
+  verdict: true,
+  repair: true,
   async run(ctx) {
     try {
-      await ctx.client!.health();
-      return ok(`${ctx.url!.origin} answers`);
+      await ctx.client.health();
+      return ok(`${ctx.url.origin} answers`);
     } catch (e) {
-      const msg = (e as Error).message;
-      const kind = e instanceof VaultError ? e.kind : undefined;
-      if (kind === 'scheme')
-        return fail('the server speaks another scheme (see "http or https")', 'fix the scheme as said above');
-      const up = ctx.paths
-        ? `${selfCommand()} up ${shellArg(ctx.paths.dir)}`
-        : 'start it: vault server -dev -dev-no-store-token (or npx create-secrets-sandbox)';
-      if (kind === 'refused') {
+      if (!(e instanceof VaultError)) throw e;
+      if (e.kind === 'scheme') return fail('the server speaks another scheme (see "http or https")');
+      if (e.kind.startsWith('tls') && ctx.access.verify === false)
+        return skip('Airflow does not verify the certificate (verify false), and doctor always does');
+      const what =
+        e.kind === 'refused'
+          ? `nothing listens on ${ctx.url.host}`
+          : e.kind === 'timeout'
+            ? `${ctx.url.host} does not answer`
+            : `${ctx.url.origin} cannot be reached (${e.kind})`;
+      const from = urlSource(ctx);
+      const elsewhere = await answeringElsewhere(ctx);
+      if (elsewhere)
+        return {
+          ...fail(`${what} (${from}), while the server answers at ${elsewhere}`, setUrl(ctx, elsewhere)),
+          repairable: false,
+        };
+      const sb = ctx.sandbox;
+      if (sb?.server || sb?.config.exists) {
         const pid = ctx.state?.pid;
         const stale =
-          ctx.paths && pid !== undefined && !isAlive(pid)
-            ? ` (${relative(process.cwd(), ctx.paths.state) || ctx.paths.state} names pid ${pid}, which is gone)`
+          pid !== undefined && !isAlive(pid)
+            ? ` (${relative(process.cwd(), sb.paths.state) || sb.paths.state} names pid ${pid}, which is gone)`
             : '';
-        return fail(`nothing listens on ${ctx.url!.host}: the server is not running${stale}`, up);
+        return fail(
+          `${what}: the sandbox server is not running${stale}`,
+          upFix(sb, { newToken: ctx.state?.tokenSource !== 'user' }),
+        );
       }
-      return fail(msg, up);
+      return { ...fail(`${what} (${from}): no Vault server answers there`), repairable: false };
     }
   },
-};
+});

@@ -1,5 +1,5 @@
 import { answeredBy, backendLabel } from '../airflow/probe.js';
-import { type Check, ok, warn } from './types.js';
+import { ok, warn, defineCheck } from './types.js';
 
 /**
  * Other sources holding the same ids: AIRFLOW_CONN_* / AIRFLOW_VAR_* env vars (asked after Vault) and
@@ -7,12 +7,13 @@ import { type Check, ok, warn } from './types.js';
  * answer whenever Vault does not, so a broken Vault lookup looks fine. With Airflow's answer, the
  * precedence shown is what Airflow did.
  */
-export const shadow: Check = {
+export const shadow = defineCheck({
   id: 'shadow',
   title: 'Other sources for the same ids',
   link: 'shadowing',
   async run(ctx) {
     const lines: string[] = [];
+    const vars: string[] = [];
     const p = ctx.probe;
     if (p && !p.init_error) {
       for (const [kind, map] of [
@@ -33,26 +34,22 @@ export const shadow: Check = {
       const ids = new Set(ctx.connIds ?? []);
       const keys = new Set(ctx.varKeys ?? []);
       for (const [k] of ctx.env) {
-        if (
+        const conn =
           k.startsWith('AIRFLOW_CONN_') &&
-          (!ids.size || [...ids].some((id) => `AIRFLOW_CONN_${id.toUpperCase()}` === k))
-        )
+          (!ids.size || [...ids].some((id) => `AIRFLOW_CONN_${id.toUpperCase()}` === k));
+        const variable =
+          k.startsWith('AIRFLOW_VAR_') && [...keys].some((id) => `AIRFLOW_VAR_${id.toUpperCase()}` === k);
+        if (conn || variable) {
           lines.push(`${k} is set: Airflow reads it whenever Vault misses`);
-        if (k.startsWith('AIRFLOW_VAR_') && [...keys].some((id) => `AIRFLOW_VAR_${id.toUpperCase()}` === k))
-          lines.push(`${k} is set: Airflow reads it whenever Vault misses`);
+          vars.push(k);
+        }
       }
     }
-    if (lines.length) {
-      const vars = lines.map((l) => /^(AIRFLOW_(?:CONN|VAR)_\S+)/.exec(l)?.[1]).filter(Boolean);
-      return warn(
-        lines.join('; '),
-        vars.length ? `unset ${vars.join(' ')}` : 'airflow connections delete <id> removes a metastore row',
-      );
-    }
+    if (lines.length) return warn(lines.join('; '), vars.length ? `unset ${vars.join(' ')}` : undefined);
     return ok(
       p
         ? 'every id comes from one source only'
         : 'no AIRFLOW_CONN_* or AIRFLOW_VAR_* env var for these ids (metastore rows need Airflow to see)',
     );
   },
-};
+});

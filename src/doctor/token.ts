@@ -1,131 +1,180 @@
-import { selfCommand, shellArg } from '../ui/invocation.js';
-import type { VaultError } from '../vault/client.js';
-import { AUTH_REQUIRES, isAuthType } from '../airflow/backend/index.js';
-import { airflowClient, type Check, fail, namespaceOf, ok, skip } from './types.js';
-import { MAX_TOKEN_BYTES, readUserFile } from '../io/read.js';
-import { FileError } from '../errors.js';
-
 /**
- * Logs in the way Airflow's VaultBackend will (token, token_path, VAULT_TOKEN, or AppRole with
- * role_id/secret_id), so the checks after it read Vault with Airflow's own rights, not root's.
+ * Airflow's login, as Airflow does it. Token auth: the token looked up before anything spends it
+ * (token-lookup.ts); a token limited in uses is named and left unspent. A login method (AppRole,
+ * userpass, ...): with Airflow asked, its own login request and what Vault answered it (a 403 on
+ * auth/<mount>/login is nothing enabled at that mount, a 400 is refused credentials); without
+ * Airflow, one login through the auth registry (src/vault/auth), as the provider logs in.
  */
-export const token: Check = {
+import { authFor, authFromKwargs, methodOf } from '../vault/auth/index.js';
+import { VaultError, type VaultClient } from '../vault/client.js';
+import { askedAirflow, loginMount, vaultAnswers } from './evidence.js';
+import { kwargsFix, upFix } from './fixes.js';
+import { limitedUses, type TokenLookup } from './token-lookup.js';
+import {
+  type AirflowLogin,
+  type CheckInput,
+  type CheckOutcome,
+  airflowClient,
+  defineCheck,
+  fail,
+  ok,
+  skip,
+  warn,
+} from './types.js';
+
+type Input = CheckInput<'address' | 'health'>;
+type Outcome = CheckOutcome<{ login: AirflowLogin }>;
+
+/** What a refused token's fix is, by where the token came from. */
+function refusedFix(ctx: Input, l: TokenLookup): string | undefined {
+  const sb = ctx.sandbox;
+  if (l.source.kind === 'kwarg' && ctx.backend.keySources[l.source.key]?.kind === 'per-key')
+    return kwargsFix(ctx, { [l.source.key]: { remove: true } });
+  if (sb) return upFix(sb, { newToken: true });
+  return undefined;
+}
+
+function tokenLogin(ctx: Input): Outcome {
+  const l = ctx.tokenLookup;
+  if (!l)
+    return fail(
+      'no token: neither a token nor a token_path kwarg, and VAULT_TOKEN is unset: the provider cannot build VaultBackend',
+      ctx.sandbox ? upFix(ctx.sandbox, { newToken: true }) : undefined,
+    );
+  if (l.unreadable)
+    return fail(
+      `${l.from}: ${l.unreadable}: the provider raises on every lookup`,
+      ctx.sandbox ? upFix(ctx.sandbox) : undefined,
+    );
+  if (l.unanswered) return skip(`the server did not answer the token lookup (${l.unanswered.kind})`);
+  if (l.refused) {
+    const stale = ctx.serverToken && ctx.serverToken !== l.token;
+    const why = stale
+      ? "it is not the sandbox server's live root token (a dev server forgets every token it made when it restarts)"
+      : 'expired, revoked, or made by another server';
+    const shell = l.source.kind === 'env' && !ctx.envFileKeys.has('VAULT_TOKEN');
+    return fail(
+      `the server refuses ${l.from} (HTTP ${l.refused.status ?? '?'}): ${why}${shell ? "; doctor reads your shell's VAULT_TOKEN, which may be yesterday's" : ''}`,
+      refusedFix(ctx, l),
+    );
+  }
+  const info = l.info;
+  const login: AirflowLogin = { ...(l.token ? { token: l.token } : {}), policies: info?.policies ?? [], lookup: l };
+  const policies = `policies: ${login.policies.join(', ') || 'none'}`;
+  const uses = limitedUses(l);
+  if (uses !== undefined)
+    return warn(
+      `${l.from} may be used ${uses} more time(s) (num_uses): each Airflow lookup spends one, a refused read two; doctor spends none${l.via === 'lookup-self' ? ' beyond the one lookup that told it so' : ''} and asks nothing with it (${policies})`,
+      undefined,
+      undefined,
+      { login },
+    );
+  const ttl = info && info.ttl > 0 && info.ttl < 300 ? `; it expires in ${info.ttl} s` : '';
+  return ttl
+    ? warn(`${l.from} is accepted (${policies})${ttl}`, undefined, undefined, { login })
+    : ok(`${l.from} is accepted (${policies})`, undefined, { login });
+}
+
+/** The mounts where a method of this type is enabled, when the sandbox server's own token can list them. */
+async function enabledAt(ctx: Input, type: string): Promise<string[] | undefined> {
+  if (!ctx.serverToken) return undefined;
+  const methods = await airflowClient(ctx, ctx.serverToken)
+    .listAuthMethods()
+    .catch(() => undefined);
+  return methods
+    ? Object.entries(methods)
+        .filter(([, t]) => t === type)
+        .map(([m]) => m)
+    : undefined;
+}
+
+/** A 403 on auth/<mount>/login: no method answers there (one that does answers bad credentials with 400). */
+async function nothingEnabled(ctx: Input, type: string, mount: string): Promise<Outcome> {
+  const found = await enabledAt(ctx, type);
+  const at = found?.length ? `; ${type} is enabled at ${found.map((m) => `auth/${m}`).join(', ')}` : '';
+  const target = found?.[0];
+  const fix =
+    target !== undefined
+      ? kwargsFix(ctx, { auth_mount_point: target === type ? { remove: true } : { set: target } })
+      : 'auth_mount_point' in ctx.backend.kwargs
+        ? kwargsFix(ctx, { auth_mount_point: { remove: true } })
+        : undefined;
+  return fail(
+    `Vault answers the ${type} login at auth/${mount}/login with 403: nothing is enabled at auth/${mount}${at}`,
+    fix,
+  );
+}
+
+/** Why Vault refused a login with 400: what the method's own entry in the auth registry says. */
+function refusedWhy(ctx: Input, type: string, status: number, path: string): string {
+  const spec = authFromKwargs(ctx.backend.kwargs, ctx.env);
+  if (typeof spec === 'string') return 'the credentials are wrong';
+  return methodOf(spec).explainRefusal(new VaultError('POST', path, 'http', String(status), status), spec).why;
+}
+
+/** Airflow's own login, read from its requests: the login request and what Vault answered it. */
+async function airflowsLogin(ctx: Input, type: string): Promise<Outcome | undefined> {
+  const p = askedAirflow(ctx);
+  if (!p) return undefined;
+  for (const a of vaultAnswers(p)) {
+    const login = a.vault?.requests.find((r) => loginMount(r.path) !== undefined);
+    if (!login) continue;
+    const mount = loginMount(login.path) ?? type;
+    if (login.status === 200)
+      return ok(`Airflow's ${type} login at auth/${mount} works`, undefined, { login: { policies: [] } });
+    if (login.status === 403) return nothingEnabled(ctx, type, mount);
+    if (login.status === 400)
+      return fail(
+        `Vault refuses Airflow's ${type} login at auth/${mount} (HTTP 400): ${refusedWhy(ctx, type, 400, login.path ?? '')}`,
+        ctx.sandbox ? upFix(ctx.sandbox, { newToken: true }) : undefined,
+      );
+    if (login.error || login.status === undefined) return undefined;
+    return fail(`Vault answers Airflow's ${type} login at auth/${mount} with HTTP ${login.status}`);
+  }
+  const raisedBefore = vaultAnswers(p).find((a) => a.vault?.error && !a.vault.requests.length);
+  if (raisedBefore?.vault?.error) {
+    const e = raisedBefore.vault.error[raisedBefore.vault.error.length - 1];
+    return fail(`Airflow's ${type} login fails before any request: ${e?.name}: ${e?.message}`);
+  }
+  return undefined;
+}
+
+/** One login through the auth registry, as the provider logs in. */
+async function ownLogin(ctx: Input, type: string): Promise<Outcome> {
+  const spec = authFromKwargs(ctx.backend.kwargs, ctx.env);
+  if (typeof spec === 'string') return skip(`${spec}: Airflow would decide how its ${type} login goes`);
+  const client: VaultClient = airflowClient(ctx);
+  try {
+    const r = await authFor(spec).login(client);
+    return ok(`${type} login works (policies: ${r.policies.join(', ') || 'none'})`, undefined, {
+      login: { token: r.token, policies: r.policies },
+    });
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    const mount = loginMount(e.path) ?? type;
+    if (e.status === 403) return nothingEnabled(ctx, type, mount);
+    if (e.status === 400)
+      return fail(
+        `Vault refuses the ${type} login at auth/${mount} (HTTP 400): ${methodOf(spec).explainRefusal(e, spec).why}`,
+        ctx.sandbox ? upFix(ctx.sandbox, { newToken: true }) : undefined,
+      );
+    return fail(`the ${type} login at auth/${mount} fails: ${e.message}`);
+  }
+}
+
+export const token = defineCheck({
   id: 'token',
   title: 'Vault login (as Airflow logs in)',
   link: 'auth',
-  needs: ['health'],
-  provides: ['airflowToken', 'policies'],
+  needs: ['address', 'health'],
+  verdict: true,
+  repair: true,
   async run(ctx) {
-    const k = ctx.kwargs ?? {};
-    const authType = typeof k.auth_type === 'string' ? k.auth_type : 'token';
-    const client = airflowClient(ctx);
-    const ns = namespaceOf(ctx.kwargs);
-    const rewrite = ctx.paths
-      ? `${selfCommand()} up ${shellArg(ctx.paths.dir)} (rewrites .env with the live token)`
-      : undefined;
-    if (authType === 'approle') {
-      if (typeof k.role_id !== 'string' || !k.role_id)
-        return fail(
-          'auth_type approle without role_id: Airflow cannot log in',
-          'add "role_id" (and "secret_id") to the kwargs: vault read auth/approle/role/<role>/role-id',
-        );
-      const mount = typeof k.auth_mount_point === 'string' && k.auth_mount_point ? k.auth_mount_point : 'approle';
-      try {
-        const r = await client.approleLogin(
-          k.role_id,
-          typeof k.secret_id === 'string' ? k.secret_id : undefined,
-          mount,
-        );
-        return ok(`AppRole login at auth/${mount} works (policies: ${r.policies.join(', ') || 'none'})`, undefined, {
-          airflowToken: r.token,
-          policies: r.policies,
-        });
-      } catch (e) {
-        const err = e as VaultError;
-        const why =
-          err.status === 400
-            ? 'role_id or secret_id is wrong (or the secret_id expired)'
-            : err.status === 404 || err.status === 405
-              ? `no AppRole auth method at auth/${mount}`
-              : err.message;
-        return fail(
-          `AppRole login at auth/${mount} fails (HTTP ${err.status ?? err.kind}): ${why}`,
-          err.status === 404 || err.status === 405
-            ? `vault auth enable approle, or set "auth_mount_point" to where AppRole is enabled`
-            : ctx.paths
-              ? `${selfCommand()} ${shellArg(ctx.paths.dir)} --yes makes a new secret_id and rewrites .env`
-              : 'vault write -f auth/approle/role/<role>/secret-id gives a new secret_id; put it in the kwargs',
-        );
-      }
-    }
-    if (authType !== 'token') {
-      const rule = isAuthType(authType) ? AUTH_REQUIRES[authType] : undefined;
-      const all = [...(rule?.needs ?? []), ...(rule?.atLogin ?? [])];
-      const need = rule?.note ?? (all.length ? all.map((n) => n.join(' or ')).join(', ') : undefined);
-      return skip(
-        `auth_type ${authType}: doctor logs in only with token, token_path and approle; ${authType} needs ${need ?? 'its own keys'} (Airflow's verdict above still tells whether it works)`,
-      );
-    }
-    let tok: string | undefined;
-    let from: string;
-    if (typeof k.token === 'string' && k.token) {
-      tok = k.token;
-      from = "the kwargs' token";
-    } else if (typeof k.token_path === 'string' && k.token_path) {
-      from = `token_path ${k.token_path}`;
-      try {
-        tok = readUserFile(k.token_path, { what: 'token_path', maxBytes: MAX_TOKEN_BYTES }).trim();
-      } catch (e) {
-        if (!(e instanceof FileError)) throw e;
-        return fail(
-          `token_path ${k.token_path} ${e.problem}: the provider raises on every lookup`,
-          `write the token into ${k.token_path} (mode 0600) or fix token_path`,
-        );
-      }
-    } else {
-      tok = ctx.env.get('VAULT_TOKEN');
-      from = 'VAULT_TOKEN (no token in the kwargs)';
-    }
-    if (!tok) {
-      return fail(
-        'no token: the kwargs have neither "token" nor "token_path" and VAULT_TOKEN is unset; the provider refuses to build VaultBackend',
-        rewrite ?? 'set "token" in AIRFLOW__SECRETS__BACKEND_KWARGS',
-      );
-    }
-    try {
-      const info = await client.withToken(tok).lookupSelf();
-      return ok(`${from} is accepted (policies: ${info.policies.join(', ') || 'none'})`, undefined, {
-        airflowToken: tok,
-        policies: info.policies,
-      });
-    } catch (e) {
-      const err = e as VaultError;
-      if (ns && err.status !== undefined && err.status !== 403) {
-        // The same token in the root namespace tells a missing namespace from a bad token.
-        const rootOk = await ctx
-          .client!.withToken(tok)
-          .lookupSelf()
-          .then(
-            () => true,
-            () => false,
-          );
-        if (rootOk)
-          return {
-            ...fail(
-              `namespace '${ns}' (in the kwargs) does not answer (HTTP ${err.status}); the token works in the root namespace: the namespace does not exist or holds nothing for Airflow`,
-              `bao namespace list (or vault namespace list) shows the namespaces; fix "namespace" in the kwargs`,
-            ),
-            link: 'mount and path',
-          };
-      }
-      if (err.status === 403) {
-        const stale = ctx.serverToken && ctx.serverToken !== tok;
-        return fail(
-          `the server refuses ${from}${stale ? ": it is not the sandbox server's live root token (a dev server forgets every token it made when it restarts)" : ' (expired, revoked, or made by another server)'}`,
-          rewrite ?? 'use a valid token: vault token lookup <token> tells whether the server knows it',
-        );
-      }
-      return fail(err.message);
-    }
+    const type = ctx.access.authType;
+    if (type === 'token') return tokenLogin(ctx);
+    const seen = await airflowsLogin(ctx, type);
+    if (seen) return seen;
+    if (ctx.probe) return skip(`Airflow sent no ${type} login request to read`);
+    return ownLogin(ctx, type);
   },
-};
+});

@@ -1,25 +1,28 @@
 import { join } from 'node:path';
-import { type Check, ok, warn } from './types.js';
 import { MAX_TOKEN_BYTES, readUserFileIfExists } from '../io/read.js';
+import { serverClient } from './clients.js';
+import { defineCheck, ok, warn } from './types.js';
 
-export const vaultTokenFile: Check = {
+export const vaultTokenFile = defineCheck({
   id: 'vault-token-file',
   title: '~/.vault-token',
-  needs: ['reachable'],
+  needs: ['address', 'reachable'],
   async run(ctx) {
     const file = join(ctx.home, '.vault-token');
     const text = readUserFileIfExists(file, { what: 'the vault CLI token file', maxBytes: MAX_TOKEN_BYTES });
     if (text === null) return ok('none: nothing stale for the vault CLI or hvac to pick up');
     const t = text.trim();
     if (!t) return ok('empty');
-    try {
-      await ctx.client!.withToken(t).lookupSelf();
-      return ok(`holds a token this server accepts`);
-    } catch {
-      return warn(
-        `${file} holds a token this server refuses: the vault CLI and hvac use it whenever VAULT_TOKEN is unset`,
-        `remove it (rm ${file}) or export VAULT_TOKEN; this tool never writes it`,
-      );
-    }
+    // Asked with the sandbox server's own token when it can: the file's token spends nothing.
+    const admin = serverClient(ctx);
+    const known = await (admin ? admin.lookupToken(t) : ctx.client.withToken(t).lookupSelf()).then(
+      () => true,
+      () => false,
+    );
+    if (known) return ok('holds a token this server accepts');
+    return warn(
+      `${file} holds a token this server refuses: the vault CLI and hvac use it whenever VAULT_TOKEN is unset`,
+      `rm ${file}  # this tool never writes it`,
+    );
   },
-};
+});

@@ -1,11 +1,26 @@
 /**
- * Airflow's own verdict (the probe), and the rule that makes it doctor's verdict: with an Airflow
- * found, doctor fails exactly when Airflow cannot resolve an id; the other checks explain why
- * (the first broken link in Airflow's order), and when none does, doctor says so and shows
- * Airflow's own error rather than a guess.
+ * Doctor's verdict. With Airflow asked, Airflow's own (the probe): doctor fails exactly when Airflow
+ * cannot resolve an id, or resolves a seeded id with other values than were seeded; the link its
+ * failure points at (cause.ts) picks the check that explains it and lends its fix. Without Airflow,
+ * the emulation: it fails only on what a check proved, passes only when every check its verdict
+ * needs passed, and otherwise leaves the verdict to Airflow ("Airflow would decide this").
  */
 import { answeredBy, backendLabel, describeException, type IdVerdict, type ProbeReport } from '../airflow/probe.js';
-import { type Check, type CheckInput, type CheckResult, LINKS, fail, ok, skip, warn } from './types.js';
+import { airflowCause } from './cause.js';
+import { askAirflowCommand } from './fixes.js';
+import {
+  type Check,
+  type CheckId,
+  type CheckResult,
+  defineCheck,
+  type DoctorContext,
+  fail,
+  LINKS,
+  ok,
+  skip,
+  type VerdictKind,
+  warn,
+} from './types.js';
 
 export const VERDICT_ID = 'airflow-verdict';
 
@@ -22,13 +37,15 @@ function missReason(v: IdVerdict): string {
 
 function perId(kind: 'connection' | 'variable', id: string, v: IdVerdict): { line: string; shadow?: string } {
   const { answer, alsoHeldBy } = answeredBy(v);
-  if (!v.found) return { line: `${kind} ${id}: not resolved (${missReason(v)})` };
-  const from = answer ? backendLabel(answer) : 'a backend';
-  const line = `${kind} ${id}: resolved from ${from}${alsoHeldBy.length ? `; also held by ${alsoHeldBy.map(backendLabel).join(', ')}, which ${alsoHeldBy.length > 1 ? 'lose' : 'loses'} (Airflow asks ${[answer!, ...alsoHeldBy].map(backendLabel).join(' before ')})` : ''}`;
-  const vaultConfigured = v.backends.some((b) => b.name === 'VaultBackend');
-  if (vaultConfigured && answer && answer !== 'VaultBackend') {
-    const vault = v.backends.find((b) => b.name === 'VaultBackend');
-    const why = vault?.error ? `Vault raised ${describeException(vault.error)}` : 'Vault does not hold it';
+  if (!v.found || !answer) return { line: `${kind} ${id}: not resolved (${missReason(v)})` };
+  const from = backendLabel(answer);
+  const also = alsoHeldBy.length
+    ? `; also held by ${alsoHeldBy.map(backendLabel).join(', ')}, which ${alsoHeldBy.length > 1 ? 'lose' : 'loses'} (Airflow asks ${[answer, ...alsoHeldBy].map(backendLabel).join(' before ')})`
+    : '';
+  const line = `${kind} ${id}: resolved from ${from}${also}`;
+  const vault = v.backends.find((b) => b.name === 'VaultBackend');
+  if (vault && answer !== 'VaultBackend') {
+    const why = vault.error ? `Vault raised ${describeException(vault.error)}` : 'Vault does not hold it';
     return { line, shadow: `${kind} ${id} comes from ${from}, not from Vault (${why})` };
   }
   return { line };
@@ -58,7 +75,7 @@ export function summarise(
   const chain = p.backends.map((b) => b.name).join(' -> ');
   const head = `Airflow ${airflowVersion} (${chain})`;
   if (missing.length) {
-    const first = [...Object.entries(p.connections), ...Object.entries(p.variables)].find(([, v]) => !v.found)?.[1];
+    const first = [...Object.values(p.connections), ...Object.values(p.variables)].find((v) => !v.found);
     const said = first ? `; Airflow's own error: ${missReason(first)}` : '';
     return { ok: false, detail: `${head} cannot resolve ${missing.join(', ')}${said}`, details, shadows, missing };
   }
@@ -71,21 +88,21 @@ export function summarise(
   };
 }
 
-export const airflowVerdict: Check = {
+export const airflowVerdict = defineCheck({
   id: VERDICT_ID,
   title: "Airflow's verdict",
   link: 'airflow',
-  async run(ctx: CheckInput) {
+  async run(ctx) {
     const a = ctx.airflow;
-    if (!a)
-      return skip("no Airflow found: the checks below emulate Airflow (their verdict is an emulation, not Airflow's)");
+    if (!a) return skip('no Airflow found: the checks below decide what Vault and the files prove');
     if (a.major === '1.10')
       return skip(`Airflow ${a.version}: the probe needs Airflow 2 or 3; the checks below emulate it`);
+    if (ctx.notAsked) return skip(`Airflow ${a.version} was not asked: ${ctx.notAsked}`);
     if (ctx.probe === undefined) return skip('Airflow was not asked');
     if (ctx.probe === null)
       return fail(
         `Airflow could not be asked: ${ctx.probeError ?? 'no answer'}`,
-        `run ${a.bin} connections list with the same environment to see why`,
+        `${a.bin} connections list  # with the same environment, shows why`,
       );
     const p = ctx.probe;
     if (p.init_error) {
@@ -116,23 +133,65 @@ export const airflowVerdict: Check = {
     if (s.shadows.length) return warn(`${s.detail} (${timing})`, undefined, s.details);
     return ok(`${s.detail} (${timing})`, s.details);
   },
-};
+});
 
 /** The chain checks, in the order Airflow walks the links; a later link can only matter if earlier ones hold. */
 function linkRank(r: CheckResult): number {
   return r.link ? LINKS.indexOf(r.link) : LINKS.length;
 }
 
-/**
- * Makes Airflow's verdict doctor's verdict. When Airflow resolves everything, a failed emulation
- * check is only a warning (Airflow disagrees with it, and Airflow is right about Airflow). When
- * Airflow fails, the first failed check in Airflow's order explains it and lends its fix.
- */
-export function judge(results: CheckResult[]): CheckResult[] {
-  const verdict = results.find((r) => r.id === VERDICT_ID);
-  if (!verdict || verdict.status === 'skip') return results;
-  if (verdict.status === 'ok' || verdict.status === 'warn') {
-    return results.map((r) =>
+const broken = (r: CheckResult) => r.status === 'fail' || r.status === 'crash';
+
+/** Suspects (kwargs Airflow drops, say) become the broken link once something after them breaks. */
+function convictSuspects(results: CheckResult[]): CheckResult[] {
+  return results.map((r) =>
+    r.suspect && r.status === 'warn'
+      ? { ...r, status: 'fail', detail: `${r.detail}; with them, what follows breaks` }
+      : r,
+  );
+}
+
+/** The check that explains a failure: among those failing, the one of the link Airflow points at, else the first in Airflow's order. */
+function explainer(results: CheckResult[], cause: readonly string[]): CheckResult | undefined {
+  const failing = results
+    .filter((r) => r.id !== VERDICT_ID && broken(r) && r.link && r.link !== 'setup' && r.link !== 'airflow')
+    .sort((a, b) => linkRank(a) - linkRank(b));
+  const suspect = failing.find((r) => r.suspect);
+  if (suspect) return suspect;
+  for (const link of cause) {
+    const hit = failing.find((r) => r.link === link);
+    if (hit) return hit;
+  }
+  return failing[0];
+}
+
+export interface Judged {
+  results: CheckResult[];
+  verdict: VerdictKind;
+  /** false: doctor without Airflow could not prove either way, and leaves the verdict to Airflow. */
+  decided: boolean;
+  /** The set-up fails (Airflow's verdict, or what the emulation proved). */
+  failed: boolean;
+}
+
+/** Airflow's verdict made doctor's: a seeded value Airflow resolves wrong fails it too; the checks explain it. */
+function judgeByAirflow(results: CheckResult[], ctx: Pick<DoctorContext, 'probe'>): Judged {
+  const values = results.find((r) => r.id === 'values');
+  let out = results.map((r) =>
+    r.id === VERDICT_ID && (r.status === 'ok' || r.status === 'warn') && values?.status === 'fail'
+      ? {
+          ...r,
+          status: 'fail' as const,
+          detail: `${r.detail}, but not as meant: ${values.detail}`,
+          ...(values.fix ? { fix: values.fix } : {}),
+          explainedBy: 'values' as CheckId,
+        }
+      : r,
+  );
+  const verdict = out.find((r) => r.id === VERDICT_ID);
+  if (!verdict) return { results: out, verdict: 'airflow', decided: true, failed: false };
+  if (verdict.status !== 'fail') {
+    out = out.map((r) =>
       r.status === 'fail' && r.id !== VERDICT_ID
         ? {
             ...r,
@@ -141,25 +200,63 @@ export function judge(results: CheckResult[]): CheckResult[] {
           }
         : r,
     );
+    return { results: out, verdict: 'airflow', decided: true, failed: false };
   }
-  const explaining = results
-    .filter((r) => r.id !== VERDICT_ID && (r.status === 'fail' || r.status === 'crash') && r.link && r.link !== 'setup')
-    .sort((a, b) => linkRank(a) - linkRank(b))[0];
-  const out = results.map((r) => {
-    if (r !== verdict) return r;
-    if (explaining) {
+  if (verdict.explainedBy) return { results: out, verdict: 'airflow', decided: true, failed: true };
+  out = convictSuspects(out);
+  const cause = ctx.probe ? airflowCause(ctx.probe) : [];
+  const by = explainer(out, cause);
+  out = out.map((r) => {
+    if (r.id !== VERDICT_ID) return r;
+    if (by)
       return {
         ...r,
-        detail: `${r.detail}. First broken link: ${explaining.link} (${explaining.title}): ${explaining.detail}`,
-        fix: explaining.fix ?? r.fix,
-        explainedBy: explaining.id,
+        detail: `${r.detail}. First broken link: ${by.link} (${by.title}): ${by.detail}`,
+        ...(by.fix ? { fix: by.fix } : {}),
+        explainedBy: by.id,
       };
-    }
     return {
       ...r,
-      detail: `${r.detail}. No check explains this; the error above is Airflow's own`,
-      fix: r.fix ?? "create-secrets-sandbox doctor -v shows every backend's answer and log",
+      detail: `${r.detail}. No check explains this; the error above is Airflow's own (doctor -v shows each backend's answer)`,
     };
   });
-  return out;
+  return { results: out, verdict: 'airflow', decided: true, failed: true };
+}
+
+/** Without Airflow: fail on what a check proved, pass when every check the verdict needs passed, else undecided. */
+function judgeByEmulation(
+  results: CheckResult[],
+  checks: readonly Check[],
+  ctx: Pick<DoctorContext, 'sandbox' | 'intendedAirflow'>,
+): Judged {
+  const counts = new Set(checks.filter((c) => c.verdict).map((c) => c.id));
+  const relevant = results.filter((r) => counts.has(r.id));
+  const proven = relevant.some((r) => r.status === 'fail');
+  if (proven) return { results: convictSuspects(results), verdict: 'emulation', decided: true, failed: true };
+  const open = relevant.filter((r) => r.status === 'skip' || r.status === 'crash');
+  if (!open.length) return { results, verdict: 'emulation', decided: true, failed: false };
+  const note: CheckResult = {
+    id: VERDICT_ID,
+    title: "Airflow's verdict",
+    status: 'skip',
+    link: 'airflow',
+    detail: `Airflow would decide this: nothing doctor can prove without it is broken, but ${open.map((r) => r.title).join(', ')} could not be settled without Airflow`,
+    fix: askAirflowCommand(ctx),
+  };
+  return {
+    results: results.map((r) => (r.id === VERDICT_ID ? note : r)),
+    verdict: 'emulation',
+    decided: false,
+    failed: false,
+  };
+}
+
+export function judge(
+  results: CheckResult[],
+  checks: readonly Check[],
+  ctx: Pick<DoctorContext, 'probe' | 'sandbox' | 'intendedAirflow'>,
+): Judged {
+  const verdict = results.find((r) => r.id === VERDICT_ID);
+  if (verdict && verdict.status !== 'skip') return judgeByAirflow(results, ctx);
+  return judgeByEmulation(results, checks, ctx);
 }

@@ -11,6 +11,7 @@ import { mountProblem, pathCharsProblem } from '../validate/vault-path.js';
 import { rootTokenCharsProblem } from '../validate/root-token.js';
 import { row, type SettingKey } from './schema.js';
 import { MAX_TTL_SECONDS, parseTtl } from '../vault/auth/ttl.js';
+import { type AuthMethodName, isAuthMethodName } from '../vault/auth/index.js';
 
 /** A mount or path as VaultBackend will join it: no leading or trailing slash, no empty or dot segments. */
 export function normalizeVaultPath(flag: string, value: string, allowEmpty: boolean): string {
@@ -51,7 +52,7 @@ export interface Parsed {
   check: string;
   format: string;
   rootToken: string;
-  auth: 'token' | 'approle';
+  auth: AuthMethodName;
   secretIdTtl: number;
 }
 
@@ -78,7 +79,11 @@ export const PARSERS: Parsers = {
   airflowVersion: choice('airflowVersion'),
   check: choice('check'),
   format: choice('format'),
-  auth: (raw, where) => choice('auth')(raw, where) as 'token' | 'approle',
+  auth: (raw, where) => {
+    const name = choice('auth')(raw, where);
+    if (!isAuthMethodName(name)) throw new UsageError(`${where} '${name}' is not an auth method`);
+    return name;
+  },
   secretIdTtl: (raw, where) => {
     const t = parseTtl(String(raw));
     if (t === null)

@@ -3,11 +3,13 @@
  * parser and editor (src/config.ts), the wizard's questions and the README options table are all
  * derived from these rows, so a setting cannot exist in one place and be missing in another.
  *
- * This module is data only (no imports with code): `--version` and `--help` load it at start-up.
- * The parse/validate function of a row lives in ./parse.ts, keyed by the row's `key`.
+ * This module is data, plus the auth registry whose methods are the --auth choices: `--version`
+ * and `--help` load it at start-up. The parse/validate function of a row lives in ./parse.ts, keyed
+ * by the row's `key`.
  */
 
 import { DEFAULT_DAGS_DIR } from '../sandbox/names.js';
+import { AUTH_METHOD_NAMES, AUTH_METHODS } from '../vault/auth/index.js';
 
 export type Command = 'create' | 'up' | 'doctor' | 'status' | 'down';
 export const COMMANDS: readonly Command[] = ['create', 'doctor', 'status', 'down', 'up'];
@@ -53,6 +55,14 @@ export interface SettingRow {
 }
 
 const CREATE: readonly Command[] = ['create', 'up'];
+
+/** The README's text for --auth: each method in the registry, then what every method but token shares. */
+function authDoc(): string {
+  const methods = AUTH_METHODS.map((m, i) => `\`${m.name}\`${i === 0 ? ' (default)' : ''}: ${m.doc}.`);
+  const shared =
+    "With any method but `token` the tool also writes a policy that may only `read` `<mount>/data/<connections_path>/*` and `<mount>/data/<variables_path>/*` (also saved as `policy.hcl` beside the config) and binds Airflow's login to it; the root token stays out of the Airflow env (the tool keeps it under `.sandbox/`, 0600). Edit `policy.hcl` and rerun to try another policy: the check says what it lets Airflow read";
+  return `${methods.join(' ')} ${shared}`;
+}
 const ALL: readonly Command[] = ['create', 'up', 'doctor', 'status', 'down'];
 
 export const SETTINGS = [
@@ -62,7 +72,7 @@ export const SETTINGS = [
     short: 'y',
     type: 'boolean',
     persisted: false,
-    commands: CREATE,
+    commands: [...CREATE, 'doctor'],
     group: 'create',
     help: 'no prompts; accept defaults (needed without a terminal)',
     doc: 'no prompts; accept defaults. Without it, on a terminal, a wizard asks each question (pre-filled from flags and `secrets-sandbox.yaml`, validated as you type, with a parsed preview of each connection; Ctrl-C exits 130 with nothing written or started). Without a terminal, `--yes` is required (exit 2 otherwise, never a hang)',
@@ -190,13 +200,13 @@ export const SETTINGS = [
     type: 'string',
     meta: 'METHOD',
     config: 'vault.auth',
-    default: 'token',
+    default: AUTH_METHOD_NAMES[0],
     persisted: true,
     commands: CREATE,
     group: 'create',
-    choices: ['token', 'approle'],
-    help: 'token (the root token) or approle (a role with a read-only policy, as in production)',
-    doc: "`token` (default): Airflow uses the server's root token. `approle`: the tool enables AppRole, writes a policy that may only `read` `<mount>/data/<connections_path>/*` and `<mount>/data/<variables_path>/*` (also saved as `policy.hcl` beside the config), creates a role bound to it, and gives Airflow `auth_type: approle` with its `role_id` and `secret_id`; the root token stays out of the Airflow env (the tool keeps it under `.sandbox/`, 0600). Edit `policy.hcl` and rerun to try another policy: the check says what it lets Airflow read",
+    choices: AUTH_METHOD_NAMES,
+    help: AUTH_METHODS.map((m) => `${m.name} (${m.brief})`).join(', '),
+    doc: authDoc(),
   },
   {
     key: 'secretIdTtl',
@@ -448,6 +458,18 @@ export const SETTINGS = [
     commands: ['doctor'],
     group: 'doctor',
     help: 'apply the safe fixes to a sandbox made by this tool',
+  },
+  {
+    key: 'askAirflow',
+    flag: 'airflow',
+    type: 'string',
+    meta: '3|2',
+    persisted: false,
+    commands: ['doctor'],
+    group: 'doctor',
+    choices: ['3', '2'],
+    help: "ask a pinned Airflow of that major from the tool's cache (installed once; --yes consents without a prompt)",
+    doc: "ask a pinned Airflow of that major (the versions in `requirements/airflow3.txt`, `airflow2.txt`) instead of the one found: installed once into the tool's cache (`$XDG_CACHE_HOME/create-secrets-sandbox`, or `$CSS_CACHE_DIR`), after a prompt on a terminal or with `--yes`, with its progress shown. A definitive verdict even when your Airflow lives in a container",
   },
   {
     key: 'json',

@@ -7,7 +7,7 @@
 import { relative } from 'node:path';
 import { StepError } from '../errors.js';
 import type { UriRules } from '../airflow/connection.js';
-import { expectedConnection, type StorageFormat } from '../airflow/spec.js';
+import { fieldsThatDiffer, type StorageFormat } from '../airflow/spec.js';
 import { airflowFeatures } from '../airflow/backend/index.js';
 import { userEnvironment } from '../airflow/backend/index.js';
 import { dagsTest, initDb, reserialize, type AirflowInstall } from '../airflow/runner.js';
@@ -32,20 +32,7 @@ export function compareWithAirflow(
   rules: UriRules,
   format: StorageFormat = 'uri',
 ): string[] {
-  // The connection value may be a URI or Airflow's JSON form (src/airflow/spec.ts).
-  const e = expectedConnection(uri, format, rules);
-  const blank = (v: string | null | undefined) => (v === '' || v === undefined ? null : v);
-  const diffs: string[] = [];
-  if (blank(e.conn_type) !== blank(a.conn_type)) diffs.push('conn_type');
-  if (blank(e.host) !== blank(a.host)) diffs.push('host');
-  if (e.port !== a.port) diffs.push('port');
-  if (blank(e.login) !== blank(a.login)) diffs.push('login');
-  if (blank(e.schema) !== blank(a.schema)) diffs.push('schema');
-  // Airflow's ORM stores an empty password as None.
-  if (blank(e.password) !== blank(a.password)) diffs.push('password');
-  // Airflow's extra text is exactly what the URI rules produce (json.dumps of the query), so compare the text.
-  if (blank(e.extra) !== blank(a.extra)) diffs.push('extra');
-  return diffs;
+  return fieldsThatDiffer(uri, a, rules, format);
 }
 
 /** Why Airflow missed: doctor's checks run on Airflow's answer; the verdict names the first broken link or Airflow's own error. */
@@ -114,7 +101,7 @@ async function probeSeeded(ctx: FlowContext, airflow: AirflowInstall, env: NodeJ
   ctx.report.info(`probe: ${asking} in one process`);
   let res: ProbeReport;
   try {
-    res = await runProbe(airflow, { connections: ids, variables: keys, allBackends: false }, env);
+    res = await runProbe(airflow, { connections: ids, variables: keys }, env);
   } catch (e) {
     const fix = `run ${airflow.bin} connections list with the sandbox .env loaded to see why`;
     throw new StepError(STEP, `Airflow could not be asked: ${(e as ProbeError).message}`, fix);

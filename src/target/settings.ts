@@ -4,7 +4,7 @@
  * environment or a file, never from a command-line value (argv is visible to every user).
  */
 import { UsageError } from '../errors.js';
-import type { AuthSpec } from '../vault/auth/index.js';
+import { AUTH_METHODS, type AuthMethodName, type AuthSpec, methodOf, secretsOf } from '../vault/auth/index.js';
 import { registerSecret } from '../ui/mask.js';
 import type { Layer } from '../settings/merge.js';
 import type { SettingKey } from '../settings/schema.js';
@@ -32,7 +32,7 @@ export function existingVaultSettings(
   where: (k: SettingKey) => string,
   abs: (k: SettingKey, p: string) => string,
   env: NodeJS.ProcessEnv,
-  auth: 'token' | 'approle',
+  auth: AuthMethodName,
 ): ExistingVaultSettings | undefined {
   if (v.vaultUrl === undefined) {
     const stray = ONLY_WITH_URL.find((k) => v[k] !== undefined && v[k] !== false);
@@ -115,26 +115,34 @@ export function existingVaultSettings(
   }
   registerSecret(token);
 
-  if (auth === 'approle') {
-    const roleId = env.VAULT_ROLE_ID?.trim();
-    const secretId = env.VAULT_SECRET_ID?.trim();
-    if (!roleId || !secretId) {
-      throw new UsageError(
-        `--auth approle with --vault-url needs the role's credentials: export VAULT_ROLE_ID and VAULT_SECRET_ID (never passed as flags)`,
-      );
-    }
-    registerSecret(secretId);
-    out.airflowAuth = { method: 'approle', roleId, secretId };
-  } else {
+  if (auth === 'token') {
     if (!out.toolAuth)
       throw new UsageError(
         `no token for ${url.origin}: export VAULT_TOKEN (or BAO_TOKEN), or pass --token-file FILE; a token is never taken from a flag value`,
       );
     out.airflowAuth = out.toolAuth;
+  } else {
+    out.airflowAuth = airflowCredentials(auth, env);
+    registerSecret(...secretsOf(out.airflowAuth));
   }
   if (out.seed && !out.toolAuth)
     throw new UsageError(
       `--seed writes to ${url.origin} with your token: export VAULT_TOKEN (or pass --token-file FILE); the AppRole may only read`,
     );
   return out;
+}
+
+/** Airflow's own credentials for an existing Vault, as its auth method reads them from the environment. */
+function airflowCredentials(auth: AuthMethodName, env: NodeJS.ProcessEnv): AuthSpec {
+  const method = methodOf(auth);
+  if (!method.fromEnv) {
+    const offered = AUTH_METHODS.filter((m) => m.name === 'token' || m.fromEnv).map((m) => m.name);
+    throw new UsageError(
+      `--auth ${auth} with --vault-url is not offered (it sets Airflow's login up on the sandbox's own server); use --auth ${offered.join(' or ')} there`,
+    );
+  }
+  const spec = method.fromEnv(env);
+  if (typeof spec === 'string')
+    throw new UsageError(`--auth ${auth} with --vault-url needs ${spec} (never passed as flags)`);
+  return spec;
 }

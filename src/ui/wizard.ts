@@ -15,6 +15,7 @@ import { UsageError } from '../errors.js';
 import { redact } from './mask.js';
 import { row } from '../settings/schema.js';
 import { PARSERS, type Parsed } from '../settings/parse.js';
+import { AUTH_METHODS } from '../vault/auth/index.js';
 
 type Ask = (options: Record<string, unknown>) => Promise<unknown>;
 
@@ -185,15 +186,16 @@ export async function collectAnswers(
     );
   }
   if (o.auth === undefined && o.vaultUrl === undefined && cfg.vault?.url === undefined) {
-    // Both ways, said plainly: the classic guide's root token, or production's AppRole under a read-only policy.
-    const choices = [
-      'token    Airflow uses the sandbox root token (the classic guide; simplest)',
-      'approle  Airflow logs in as a role that may only read its paths, as in production (writes policy.hcl)',
-    ];
+    // Every method the registry knows, said plainly: the classic guide's root token first, then production's ways.
+    const width = Math.max(...AUTH_METHODS.map((m) => m.name.length)) + 2;
+    const choices = AUTH_METHODS.map((m) => `${m.name.padEnd(width)}${m.choice}`);
     const current = cfg.vault?.auth ?? String(row('auth').default);
-    const answer = String(
-      await ask({ type: 'Select', message: row('auth').question, choices, initial: current === 'approle' ? 1 : 0 }),
-    ).split(' ')[0]!;
+    const initial = Math.max(
+      0,
+      AUTH_METHODS.findIndex((m) => m.name === current),
+    );
+    const picked = String(await ask({ type: 'Select', message: row('auth').question, choices, initial }));
+    const answer = picked.split(' ')[0] ?? current;
     o.auth = said(answer, current);
   }
   if (o.airflowVersion === undefined) {

@@ -48,8 +48,14 @@ export interface HealthBody {
 export interface TokenInfo {
   policies: string[];
   displayName: string;
+  /** Seconds left; 0 for a token that never expires. */
   ttl: number;
   path: string;
+  /**
+   * Uses left after the request that looked it up: 0 for no limit, -1 when that request was its
+   * last (the server revokes it), else how many requests it may still make.
+   */
+  numUses: number;
 }
 
 export interface MountInfo {

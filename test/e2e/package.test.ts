@@ -155,7 +155,10 @@ describe.skipIf(skipReason)('the package npm would publish', () => {
     const files = filesUnder(unpacked);
     expect([...new Set(files.map((f) => f.split('/')[0]))].sort()).toEqual(ALLOWED_TOP);
     expect(files.filter((f) => FORBIDDEN_NAME.test(f))).toEqual([]);
-    expect(files.filter((f) => f.startsWith('requirements/'))).toEqual(['requirements/airflow3.txt']);
+    expect(files.filter((f) => f.startsWith('requirements/'))).toEqual([
+      'requirements/airflow2.txt',
+      'requirements/airflow3.txt',
+    ]);
     // Paths of the machine that built it: the working tree, the copy packed, the home dir, and the install
     // cache node_modules links to, also as the bundler would spell it from the copy.
     const cache = realpathSync(join(ROOT, 'node_modules'));

@@ -125,6 +125,7 @@ export class FakeVault implements VaultApi {
     return this.request('GET', 'auth/token/lookup-self', true, () => ({
       policies: ['root'],
       displayName: 'root',
+      numUses: 0,
       ttl: 0,
       path: 'auth/token/root',
     }));

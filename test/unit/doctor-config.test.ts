@@ -38,11 +38,21 @@ describe('the backend class without an Airflow to ask: the major the sandbox is 
     expect(two.result.detail).toContain('the Airflow 2.11.2 the last run found');
   });
 
-  it('nothing says which: a warning that names both majors; the provider path passes', async () => {
+  it('a sandbox the tool wrote, no word on the major and no Airflow found: its files are for Airflow 3, so the 1.10 path fails', async () => {
     const none = await judgeClass(CONTRIB, {});
-    expect(none.ctx.intendedAirflow).toBeUndefined();
-    expect(none.result.status).toBe('warn');
-    expect(none.result.detail).toMatch(/Airflow 2 maps it to the provider, Airflow 3 cannot import it/);
-    expect((await judgeClass(PROVIDER, { config: 'airflow:\n  version: "3"\n' })).result.status).toBe('ok');
+    expect(none.ctx.intendedAirflow?.major).toBe('3');
+    expect(none.result.status).toBe('fail');
+    expect(none.result.detail).toContain('the files this sandbox wrote for Airflow 3');
+    expect((await judgeClass(PROVIDER, {})).result.status).toBe('ok');
+  });
+
+  it('no sandbox and nothing says which: Airflow would decide (2 maps the 1.10 path, 3 cannot import it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'css-intent-'));
+    const env = { PATH: '/nonexistent', HOME: dir, AIRFLOW__SECRETS__BACKEND: CONTRIB };
+    const ctx = await buildDoctorContext(dir, env, { airflow: null });
+    expect(ctx.intendedAirflow).toBeUndefined();
+    const result = await backendClass.run(ctx);
+    expect(result.status).toBe('skip');
+    expect(result.detail).toMatch(/Airflow 2 maps it to the provider's, Airflow 3 cannot import it/);
   });
 });

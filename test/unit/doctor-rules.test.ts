@@ -4,12 +4,13 @@
  * come from the provider's and requests' source (cited), not from the code under test.
  */
 import { describe, expect, it } from 'vitest';
-import { runChecks } from '../../src/doctor/index.js';
+import { CHECKS, runChecks } from '../../src/doctor/index.js';
 import { judge, VERDICT_ID } from '../../src/doctor/verdict.js';
 import { bypassesProxy } from '../../src/doctor/proxy.js';
 import { secretShapeProblem } from '../../src/doctor/provider-rules.js';
 import { missingAuthKey } from '../../src/airflow/backend/index.js';
-import type { Check, CheckResult, DoctorContext } from '../../src/doctor/types.js';
+import { type Check, type CheckId, type CheckResult, type DoctorContext, defineCheck } from '../../src/doctor/types.js';
+import type { VaultClient } from '../../src/vault/client.js';
 
 const ctx = {
   env: new Map(),
@@ -24,65 +25,77 @@ const ctx = {
 describe('runChecks', () => {
   it('reports a check that throws as crash with its error, and runs the rest', async () => {
     const boom: Check = {
-      id: 'boom',
+      id: 'dag',
       title: 'Boom',
       async run() {
         throw new TypeError('no such thing');
       },
     };
     const after: Check = {
-      id: 'after',
+      id: 'macos-fork-safety',
       title: 'After',
       async run() {
         return { status: 'ok', detail: 'ran' };
       },
     };
     const r = await runChecks(ctx, [boom, after]);
-    expect(r[0]).toMatchObject({ id: 'boom', status: 'crash' });
-    expect(r[0]!.detail).toContain('TypeError: no such thing');
-    expect(r[1]).toMatchObject({ id: 'after', status: 'ok' });
+    expect(r[0]).toMatchObject({ id: 'dag', status: 'crash' });
+    expect(r[0]?.detail).toContain('TypeError: no such thing');
+    expect(r[1]).toMatchObject({ id: 'macos-fork-safety', status: 'ok' });
   });
 
-  it('hands declared facts to later checks, and crashes a check that provides what it did not declare', async () => {
-    const giver: Check = {
-      id: 'giver',
+  it('hands a check exactly the facts of the checks it needs, and crashes a provider that passes without them', async () => {
+    const url = new URL('http://127.0.0.1:1');
+    const giver = defineCheck({
+      id: 'address',
       title: 'Giver',
-      provides: ['connIds'],
       async run() {
-        return { status: 'ok', detail: '', facts: { connIds: ['a', 'b'] } };
+        return { status: 'ok', detail: '', facts: { url, client: {} as VaultClient } };
       },
-    };
-    const reader: Check = {
-      id: 'reader',
+    });
+    const reader = defineCheck({
+      id: 'proxy',
       title: 'Reader',
+      needs: ['address'],
       async run(i) {
-        return { status: 'ok', detail: (i.connIds ?? []).join('+') };
+        return { status: 'ok', detail: i.url.href };
       },
-    };
-    const liar: Check = {
-      id: 'liar',
-      title: 'Liar',
+    });
+    const blind = defineCheck({
+      id: 'scheme',
+      title: 'Blind',
+      async run(i) {
+        return { status: 'ok', detail: 'url' in i ? 'sees url' : 'sees nothing' };
+      },
+    });
+    const silent = defineCheck({
+      id: 'token',
+      title: 'Silent',
       async run() {
-        return { status: 'ok', detail: '', facts: { varKeys: ['x'] } };
+        return { status: 'ok', detail: '' };
       },
-    };
-    const r = await runChecks(ctx, [giver, reader, liar]);
-    expect(r[1]!.detail).toBe('a+b');
-    expect(r[2]!.status).toBe('crash');
+    });
+    const r = await runChecks(ctx, [giver, reader, blind, silent] as Check[]);
+    expect(r[1]?.detail).toBe('http://127.0.0.1:1/');
+    expect(r[2]?.detail).toBe('sees nothing');
+    expect(r[3]).toMatchObject({
+      status: 'crash',
+      detail: 'the check itself crashed: Error: passed without handing on its facts',
+    });
   });
 
   it('skips a check whose need crashed', async () => {
     const boom: Check = {
-      id: 'boom',
+      id: 'dag',
       title: 'Boom',
       async run() {
         throw new Error('x');
       },
     };
     const dep: Check = {
-      id: 'dep',
+      id: 'macos-fork-safety',
       title: 'Dep',
-      needs: ['boom'],
+      needs: ['dag'],
       async run() {
         return { status: 'ok', detail: '' };
       },
@@ -92,10 +105,28 @@ describe('runChecks', () => {
       detail: 'needs "Boom", which crashed',
     });
   });
+
+  it("a failure of a check that declares --fix repairs it is marked repairable; another's is not", async () => {
+    const mend: Check = {
+      id: 'reachable',
+      title: 'Mend',
+      repair: true,
+      run: async () => ({ status: 'fail', detail: '' }),
+    };
+    const keep: Check = { id: 'proxy', title: 'Keep', run: async () => ({ status: 'fail', detail: '' }) };
+    const own: Check = {
+      id: 'token',
+      title: 'Own',
+      repair: true,
+      run: async () => ({ status: 'fail', detail: '', repairable: false }),
+    };
+    const r = await runChecks(ctx, [mend, keep, own]);
+    expect(r.map((x) => x.repairable)).toEqual([true, undefined, undefined]);
+  });
 });
 
 describe("judge: Airflow's verdict is doctor's verdict", () => {
-  const row = (id: string, status: CheckResult['status'], link?: CheckResult['link']): CheckResult => ({
+  const row = (id: CheckId, status: CheckResult['status'], link?: CheckResult['link']): CheckResult => ({
     id,
     title: id,
     status,
@@ -103,33 +134,67 @@ describe("judge: Airflow's verdict is doctor's verdict", () => {
     fix: `${id} fix`,
     link,
   });
+  const asked = { probe: undefined, sandbox: undefined, intendedAirflow: undefined };
 
   it('Airflow resolves everything: a failed emulation check becomes a warning, so the exit code is 0', () => {
-    const out = judge([row(VERDICT_ID, 'ok', 'airflow'), row('mount', 'fail', 'mount and path')]);
-    expect(out.map((r) => r.status)).toEqual(['ok', 'warn']);
-    expect(out[1]!.detail).toContain('Airflow resolves every id anyway');
+    const out = judge([row(VERDICT_ID, 'ok', 'airflow'), row('mount', 'fail', 'mount and path')], CHECKS, asked);
+    expect(out.results.map((r) => r.status)).toEqual(['ok', 'warn']);
+    expect(out.results[1]?.detail).toContain('Airflow resolves every id anyway');
+    expect(out).toMatchObject({ verdict: 'airflow', decided: true, failed: false });
   });
 
   it("Airflow fails: the first broken link in Airflow's order explains it and lends its fix", () => {
-    const out = judge([
-      row(VERDICT_ID, 'fail', 'airflow'),
-      row('connections', 'fail', 'policy'),
-      row('backend-kwargs', 'fail', 'kwargs'),
-      row('server-binary', 'fail', 'setup'),
-    ]);
-    expect(out[0]!.detail).toContain('First broken link: kwargs (backend-kwargs)');
-    expect(out[0]!.fix).toBe('backend-kwargs fix');
-    expect(out[0]!.explainedBy).toBe('backend-kwargs');
+    const out = judge(
+      [
+        row(VERDICT_ID, 'fail', 'airflow'),
+        row('connections', 'fail', 'policy'),
+        row('backend-kwargs', 'fail', 'kwargs'),
+        row('server-binary', 'fail', 'setup'),
+      ],
+      CHECKS,
+      asked,
+    );
+    expect(out.results[0]?.detail).toContain('First broken link: kwargs (backend-kwargs)');
+    expect(out.results[0]?.fix).toBe('backend-kwargs fix');
+    expect(out.results[0]?.explainedBy).toBe('backend-kwargs');
+    expect(out.failed).toBe(true);
   });
 
-  it('Airflow fails and no check explains it: says so, never a guess', () => {
-    const out = judge([row(VERDICT_ID, 'fail', 'airflow'), row('mount', 'ok', 'mount and path')]);
-    expect(out[0]!.detail).toContain("No check explains this; the error above is Airflow's own");
+  it('Airflow resolves every id but a seeded one with other values: the verdict fails, explained by the values', () => {
+    const out = judge([row(VERDICT_ID, 'ok', 'airflow'), row('values', 'fail', 'secret shape')], CHECKS, asked);
+    expect(out.results[0]).toMatchObject({ status: 'fail', explainedBy: 'values', fix: 'values fix' });
+    expect(out.failed).toBe(true);
   });
 
-  it('without Airflow the emulation stands as it is', () => {
-    const rows = [row(VERDICT_ID, 'skip', 'airflow'), row('mount', 'fail', 'mount and path')];
-    expect(judge(rows)).toEqual(rows);
+  it('kwargs Airflow drops are the broken link once what follows breaks', () => {
+    const dropped = { ...row('backend-kwargs', 'warn', 'kwargs'), suspect: true };
+    const out = judge(
+      [row(VERDICT_ID, 'fail', 'airflow'), dropped, row('connections', 'fail', 'mount and path')],
+      CHECKS,
+      asked,
+    );
+    expect(out.results[0]?.explainedBy).toBe('backend-kwargs');
+    expect(out.results[1]?.status).toBe('fail');
+  });
+
+  it('Airflow fails and no check explains it: says so, never a guess, and prints no fix it cannot stand behind', () => {
+    const out = judge(
+      [{ ...row(VERDICT_ID, 'fail', 'airflow'), fix: undefined }, row('mount', 'ok', 'mount and path')],
+      CHECKS,
+      asked,
+    );
+    expect(out.results[0]?.detail).toContain("No check explains this; the error above is Airflow's own");
+    expect(out.results[0]?.fix).toBeUndefined();
+  });
+
+  it('without Airflow: a proven failure decides; a skipped check the verdict needs leaves it to Airflow; all passing decides', () => {
+    const proven = judge([row(VERDICT_ID, 'skip', 'airflow'), row('mount', 'fail', 'mount and path')], CHECKS, asked);
+    expect(proven).toMatchObject({ verdict: 'emulation', decided: true, failed: true });
+    const open = judge([row(VERDICT_ID, 'skip', 'airflow'), row('mount', 'ok'), row('values', 'skip')], CHECKS, asked);
+    expect(open).toMatchObject({ verdict: 'emulation', decided: false, failed: false });
+    expect(open.results[0]?.detail).toContain('Airflow would decide this');
+    const pass = judge([row(VERDICT_ID, 'skip', 'airflow'), row('mount', 'ok'), row('dag', 'skip')], CHECKS, asked);
+    expect(pass).toMatchObject({ decided: true, failed: false });
   });
 });
 

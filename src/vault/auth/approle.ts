@@ -22,7 +22,8 @@ export interface AppRoleAuthSpec {
 }
 
 const mountOf = (spec: AppRoleAuthSpec) => spec.mount || DEFAULT_APPROLE_MOUNT;
-const NOT_ENABLED = new Set([404, 405]);
+/** What a login where no AppRole is enabled gets: 403 (no handler lets it through), 404 or 405 on older servers. */
+const NOT_ENABLED = new Set([403, 404, 405]);
 
 const PAST_TTL =
   'the secret_id in .env is past its TTL (the server accepts it only until it tidies it away): making a new one';
@@ -55,8 +56,11 @@ async function keptSecretId(api: VaultApi, roleId: string, input: SandboxAuthInp
 export const approle: AuthMethod<AppRoleAuthSpec> = {
   name: 'approle',
   title: 'AppRole',
+  brief: 'a role with a read-only policy, as in production',
   choice: 'Airflow logs in as a role that may only read its paths, as in production (writes policy.hcl)',
+  doc: 'the tool enables AppRole, creates a role bound to the policy, and gives Airflow `auth_type: approle` with its `role_id` and a `secret_id` (valid for `--secret-id-ttl`)',
   secretKwargs: ['secret_id'],
+  needs: '"role_id" and "secret_id" (vault read auth/approle/role/<role>/role-id gives the role_id)',
   placeholders: { auth_type: 'approle', role_id: '<role_id>', secret_id: '<secret_id>' },
   /** The provider's keys: `role_id` (required, as `_VaultClient` insists), `secret_id`, `auth_mount_point`. */
   fromKwargs(kw) {
@@ -90,10 +94,7 @@ export const approle: AuthMethod<AppRoleAuthSpec> = {
         fix: 'vault auth enable approle, or set "auth_mount_point" to where AppRole is enabled',
       };
     return {
-      why:
-        e.status === 400 || e.status === 403
-          ? 'role_id or secret_id is wrong (or the secret_id expired or was used up)'
-          : e.message,
+      why: e.status === 400 ? 'role_id or secret_id is wrong (or the secret_id expired or was used up)' : e.message,
       fix: rerun
         ? `${rerun} makes a new secret_id and rewrites .env`
         : 'vault write -f auth/approle/role/<role>/secret-id gives a new secret_id; put it in the kwargs',

@@ -6,6 +6,7 @@
 import type { VaultApi } from '../api.js';
 import { approle } from './approle.js';
 import { token } from './token.js';
+import { userpass } from './userpass.js';
 import type { Auth, AuthMethod, AuthSpecBase } from './types.js';
 
 export { AuthError } from './types.js';
@@ -14,7 +15,7 @@ export { DEFAULT_APPROLE_MOUNT, type AppRoleAuthSpec } from './approle.js';
 export type { TokenAuthSpec } from './token.js';
 
 /** In the order --help and the wizard list them; the first is the default. */
-const METHODS = [token, approle] as const;
+const METHODS = [token, approle, userpass] as const;
 
 type SpecOf<M> = M extends AuthMethod<infer S> ? S : never;
 export type AuthSpec = SpecOf<(typeof METHODS)[number]>;

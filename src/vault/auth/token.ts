@@ -27,8 +27,11 @@ function readToken(spec: TokenAuthSpec): string {
 export const token: AuthMethod<TokenAuthSpec> = {
   name: 'token',
   title: 'token',
+  brief: 'the root token',
   choice: 'Airflow uses the sandbox root token (the classic guide; simplest)',
+  doc: "Airflow uses the server's root token (in `.env`)",
   secretKwargs: ['token'],
+  needs: '"token" (or "token_path"), or VAULT_TOKEN in Airflow\'s environment',
   placeholders: { token: '<your token>' },
   /** `token_path` wins over `token` (as in `_set_token`); VAULT_TOKEN from the env stands in for a missing `token`. */
   fromKwargs(kw, env) {

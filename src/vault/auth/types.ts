@@ -47,10 +47,16 @@ export interface AuthMethod<S extends AuthSpecBase> {
   readonly name: S['method'];
   /** The method's name in a sentence ("AppRole"). */
   readonly title: string;
-  /** How --help, the README and the wizard describe the choice, in one line. */
+  /** What --help says of the choice, in a few words ("the root token"). */
+  readonly brief: string;
+  /** The wizard's line for the choice. */
   readonly choice: string;
+  /** What the README's options table says of it (markdown, one sentence or two). */
+  readonly doc: string;
   /** The kwargs that carry secrets (masked in every message; the env files are 0600). */
   readonly secretKwargs: readonly string[];
+  /** The kwargs a login this way needs, for a fix that says what to add ('"role_id" and "secret_id"'). */
+  readonly needs: string;
   /** The kwargs a dry run shows before the real credentials exist. */
   readonly placeholders: Readonly<Record<string, unknown>>;
   /** How the provider logs in with these kwargs (env: Airflow's environment), or what is wrong with them. */
