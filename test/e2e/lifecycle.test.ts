@@ -489,7 +489,7 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
         mode: 0o755,
       },
     );
-    const { child, done } = await spawnCli(w, ['--yes', '--check', 'vault', '--vault-bin', slow]);
+    const { child, done } = await spawnCli(w, ['--yes', ...CONN_ARGS, '--check', 'vault', '--vault-bin', slow]);
     const { processesUnder } = await import('../support/sandbox.js');
     await waitFor(() => processesUnder(join(dir, '.sandbox')).length > 0);
     expect(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8'), 'the intent is recorded').toContain('"server"');
@@ -499,7 +499,7 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     expect(r.stderr).toContain('interrupted');
     expect(processesUnder(w.root), 'the paused server was stopped').toEqual([]);
     expect(existsSync(join(dir, '.env')), 'no .env').toBe(false);
-    ok(await runCli(w, ['--yes', '--check', 'vault']), 'rerun');
+    ok(await runCli(w, ['--yes', ...CONN_ARGS, '--check', 'vault']), 'rerun');
     await assertConverged(dir, 'rerun after the SIGHUP');
     ok(await runCli(w, ['down']), 'down');
   });

@@ -98,7 +98,7 @@ export async function startRewritingProxy(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       await onRequest?.({ method: req.method ?? 'GET', path: req.url ?? '' });
-      if (res.destroyed || req.destroyed) return;
+      if (res.destroyed || req.socket.destroyed) return;
       const fwd = request(
         { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
         (ans) => {

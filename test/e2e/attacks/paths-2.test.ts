@@ -1,6 +1,6 @@
-/** The attack harness (test/support/attack-harness.ts), part 2 of 6: every path of the sandbox model under every hazard and command. */
+/** The attack harness (test/support/attack-harness.ts), part 2 of 3: the sandbox model's paths under every hazard class and command. */
 import { missing, serverBinary } from '../../support/env.js';
 import { runPart } from '../../support/attack-harness.js';
 
 const BIN = serverBinary();
-runPart(1, 6, BIN, missing('server binary (bao or VAULT_BIN)', BIN));
+runPart(1, 3, BIN, missing('server binary (bao or VAULT_BIN)', BIN));
