@@ -17,8 +17,8 @@ import type { AuthMethodName } from './vault/auth/index.js';
 
 export const CONFIG_VERSION = 1;
 
-export type CheckLevel = 'auto' | 'vault' | 'airflow' | 'dag' | 'none';
-export const CHECK_LEVELS: readonly CheckLevel[] = ['auto', 'vault', 'airflow', 'dag', 'none'];
+/** The levels of the final check: the choices of the schema's `check` row (the wizard offers the same). */
+export type CheckLevel = Extract<(typeof SETTINGS)[number], { key: 'check' }>['choices'][number];
 export type StorageFormat = 'uri' | 'fields';
 export const STORAGE_FORMATS: readonly StorageFormat[] = ['uri', 'fields'];
 
@@ -59,9 +59,9 @@ const CONFIG_ROWS = (SETTINGS as readonly SettingRow[]).filter((r) => r.config !
 function layout(): Map<string, string[] | null> {
   const m = new Map<string, string[] | null>([['version', null]]);
   for (const r of CONFIG_ROWS) {
-    const [head, leaf] = r.config!.split('.');
-    if (leaf === undefined) m.set(head!, null);
-    else m.set(head!, [...(m.get(head!) ?? []), leaf]);
+    const [head = '', leaf] = (r.config ?? '').split('.');
+    if (leaf === undefined) m.set(head, null);
+    else m.set(head, [...(m.get(head) ?? []), leaf]);
   }
   return m;
 }
@@ -139,12 +139,13 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
       continue;
     }
     allowKeys(sec, keys, [name], bad);
-    out[name] = {};
+    const section: Record<string, unknown> = {};
+    out[name] = section;
     for (const leaf of keys) {
-      const r = CONFIG_ROWS.find((x) => x.config === `${name}.${leaf}`)!;
+      const r = CONFIG_ROWS.find((x) => x.config === `${name}.${leaf}`);
       const val = sec[leaf];
-      if (val === undefined || val === null) continue;
-      out[name]![leaf] = typedValue(r, val, written.text([name, leaf]), [name, leaf], bad);
+      if (r === undefined || val === undefined || val === null) continue;
+      section[leaf] = typedValue(r, val, written.text([name, leaf]), [name, leaf], bad);
     }
   }
   const cfg = out as ConfigFile;
@@ -182,7 +183,7 @@ function typedValue(
 export function configLayer(cfg: ConfigFile): Layer {
   const layer: Layer = {};
   for (const r of CONFIG_ROWS) {
-    const [head, leaf] = r.config!.split('.') as [keyof ConfigFile, string | undefined];
+    const [head, leaf] = (r.config ?? '').split('.') as [keyof ConfigFile, string | undefined];
     const sec = cfg[head] as Record<string, unknown> | undefined;
     if (!sec) continue;
     if (leaf === undefined) layer[r.key as SettingKey] = Object.entries(sec).map(([k, v]) => [k, String(v)] as const);
@@ -216,7 +217,8 @@ function typeOf(v: unknown): string {
 /** One thing the user said that belongs in the file: a dotted schema path, or an entry of a list section. */
 export interface ConfigEdit {
   path: string[];
-  value: string | number | boolean;
+  /** null removes the key (a connection or variable the user chose to drop). */
+  value: string | number | boolean | null;
 }
 
 export const CONFIG_HEADER =
@@ -286,7 +288,7 @@ async function applyEdits(
   label: string,
 ): Promise<{ doc: import('yaml').Document; changed: boolean }> {
   const fresh = text === null || text.trim() === '';
-  const { yaml, doc } = await parseDoc(fresh ? `${CONFIG_HEADER}version: ${CONFIG_VERSION}\n` : text!, label);
+  const { yaml, doc } = await parseDoc(fresh ? `${CONFIG_HEADER}version: ${CONFIG_VERSION}\n` : text, label);
   let changed = fresh;
   // Grouped by parent map, each indexed once: linear, so 100,000 imported connections are one pass, not n².
   const groups = new Map<string, { parent: string[]; edits: ConfigEdit[] }>();
@@ -311,8 +313,16 @@ async function applyEdits(
     for (const pair of m.items)
       index.set(String(yaml.isScalar(pair.key) ? pair.key.value : pair.key), pair as import('yaml').Pair);
     for (const e of group) {
-      const leaf = e.path[e.path.length - 1]!;
+      const leaf = e.path[e.path.length - 1] ?? '';
       const pair = index.get(leaf);
+      if (e.value === null) {
+        if (pair) {
+          m.items.splice(m.items.indexOf(pair), 1);
+          index.delete(leaf);
+          changed = true;
+        }
+        continue;
+      }
       const current = pair && yaml.isScalar(pair.value) ? pair.value.value : undefined;
       if (
         pair &&

@@ -60,22 +60,30 @@ export class FileError extends UsageError {
  */
 export type StepErrorKind = 'io' | 'address-in-use' | 'lock-held' | 'not-found' | 'other';
 
-/** A runtime step or check failed. Exit 1. `step` names where, `fix` says the way out. */
+/**
+ * A runtime step or check failed. Exit 1. `step` names where, `fix` says the way out; `details` are
+ * lines shown under the message when one line cannot say it (the end of a failed task's log).
+ */
 export class StepError extends Error {
   readonly exitCode = 1;
   readonly kind: StepErrorKind;
   /** The Node error code behind an `io` failure (ENOSPC, EACCES, ...). */
   readonly code?: string;
+  /** Files the message or the fix sends the user to: a clean-up after the failure keeps them. */
+  readonly files: readonly string[];
+  readonly details?: string[];
   constructor(
     readonly step: string,
     message: string,
     readonly fix?: string,
-    opts: { kind?: StepErrorKind; code?: string } = {},
+    opts: { kind?: StepErrorKind; code?: string; files?: string[]; details?: string[] } = {},
   ) {
     super(message);
     this.name = 'StepError';
     this.kind = opts.kind ?? 'other';
     if (opts.code !== undefined) this.code = opts.code;
+    this.files = opts.files ?? [];
+    if (opts.details?.length) this.details = opts.details;
   }
 }
 

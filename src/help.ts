@@ -13,7 +13,7 @@ Usage:
   create-secrets-sandbox [dir] [options]   create or refresh a sandbox in dir
   create-secrets-sandbox doctor [dir]      diagnose a sandbox or any Vault + Airflow setup
   create-secrets-sandbox status [dir]      is the sandbox's server up, where, what is seeded
-  create-secrets-sandbox down [dir]        stop the server this sandbox started (only that one)
+  create-secrets-sandbox down [dir]        stop the server (and a kept Airflow) this sandbox started
   create-secrets-sandbox up [dir]          start it again and re-seed from secrets-sandbox.yaml
 
 The sandbox dir, for every command: the dir given, else the current dir when it holds

@@ -13,15 +13,18 @@ import { COMMANDS, SETTINGS, parseArgsOptions, rowByFlag, type Command, type Set
 
 const OPTIONS = parseArgsOptions();
 
+/** Levenshtein distance, one row at a time: `prev` is the row of a's first i-1 characters. */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const sub = (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, sub));
     }
+    prev = row;
   }
-  return d[a.length]![b.length]!;
+  return prev[b.length] ?? 0;
 }
 
 /**
@@ -75,8 +78,9 @@ export function optionsFromFlags(values: Record<string, unknown>): Record<string
   const out: Record<string, unknown> = {};
   for (const [flag, value] of Object.entries(values)) {
     const r = rowByFlag(flag);
+    const negated = flag.startsWith('no-') ? rowByFlag(flag.slice(3)) : undefined;
     if (r) out[r.key] = value;
-    else if (flag.startsWith('no-') && rowByFlag(flag.slice(3))?.negatable) out[rowByFlag(flag.slice(3))!.key] = !value;
+    else if (negated?.negatable) out[negated.key] = !value;
   }
   return out;
 }
@@ -188,13 +192,19 @@ function printError(e: unknown, json: boolean, argv: string[]): void {
   if (json) {
     const body: Record<string, unknown> = { ok: false, exit_code: exitCodeOf(e), error: message };
     if (e instanceof StepError)
-      Object.assign(body, { step: e.step, fix: e.fix === undefined ? undefined : redact(e.fix) });
+      Object.assign(body, {
+        step: e.step,
+        fix: e.fix === undefined ? undefined : redact(e.fix),
+        details: e.details?.map((l) => redact(l)),
+      });
     process.stdout.write(redact(JSON.stringify(body, null, 2)) + '\n');
     return;
   }
   if (e instanceof UsageError) process.stderr.write(`error: ${message}\n`);
   else if (e instanceof StepError)
-    process.stderr.write(`✖ ${e.step}: ${message}\n${e.fix ? `  fix: ${redact(e.fix)}\n` : ''}`);
+    process.stderr.write(
+      `✖ ${e.step}: ${message}\n${(e.details ?? []).map((l) => `    ${redact(l)}\n`).join('')}${e.fix ? `  fix: ${redact(e.fix)}\n` : ''}`,
+    );
   else if (e instanceof Cancelled) process.stderr.write(`${message}\n`);
   // One line; the stack only when asked for (it helps a bug report, not the user).
   else

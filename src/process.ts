@@ -4,8 +4,8 @@
  * ignored), children killed when we exit (execa's cleanup), and a register so an interrupt can end
  * them before we do.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { parentPids } from './process-table.js';
 
 /** Anything with a pid and kill(): a raw ChildProcess or an execa subprocess. */
 interface Killable {
@@ -23,31 +23,6 @@ export function trackChild(child: ChildProcess): void {
 
 export function killRunningChildren(): void {
   for (const c of running) killTree(c, 'SIGTERM');
-}
-
-/** Parent pid of every process we can see (Linux: /proc; elsewhere: ps). */
-function parentPids(): Map<number, number> {
-  const parents = new Map<number, number>();
-  try {
-    for (const e of readdirSync('/proc')) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-        parents.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      } catch {
-        /* gone meanwhile */
-      }
-    }
-    if (parents.size) return parents;
-    const out = execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'ppid='], { encoding: 'utf8' });
-    for (const line of out.split('\n')) {
-      const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-      if (pid && ppid !== undefined) parents.set(pid, ppid);
-    }
-  } catch {
-    /* no process table: the child alone is signalled */
-  }
-  return parents;
 }
 
 /**

@@ -72,7 +72,7 @@ export class PipProgress {
     const m = /^Collecting\s+(\S+)/.exec(l);
     if (m && this.phase === 'collecting') {
       this.collected = Math.min(this.opts.total, this.collected + 1);
-      this.last = m[1]!.replace(/==.*$/, '');
+      this.last = (m[1] ?? '').replace(/==.*$/, '');
       this.emit();
     } else if (/^Installing collected packages/.test(l)) {
       this.phase = 'installing';
@@ -86,7 +86,7 @@ export class PipProgress {
     const elapsed = this.now() - this.started;
     const share = this.opts.collectShare ?? 0.4;
     if (this.phase === 'installing') {
-      const total = (this.collectEndedAt! - this.started) / share;
+      const total = ((this.collectEndedAt ?? this.now()) - this.started) / share;
       return Math.max(5_000, total - elapsed);
     }
     if (this.collected >= 3) {

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import type { AirflowVersion } from './airflow/backend/index.js';
-import { connIdProblem } from './airflow/connection.js';
+import { connIdProblem, schemeProblem } from './airflow/connection.js';
 import {
   assertConfigFits,
   configLayer,
@@ -69,6 +69,7 @@ export interface CreateOptions {
   format?: string;
   force?: boolean;
   dryRun?: boolean;
+  keep?: boolean;
   allowRemote?: boolean;
   auth?: string;
   secretIdTtl?: string;
@@ -89,6 +90,8 @@ export interface CreateOptions {
   transient?: SettingKey[];
   /** Which command runs the flow (next steps and messages name it). */
   command?: 'create' | 'up' | 'doctor --fix';
+  /** Connection ids and variable keys the user chose to remove from the config (the wizard asks; no flag). */
+  drop?: { connections: string[]; variables: string[] };
 }
 
 export interface ConnectionSpec {
@@ -133,6 +136,8 @@ export interface Settings {
   format: StorageFormat;
   force: boolean;
   dryRun: boolean;
+  /** --check run: leave the Airflow components running after a successful run. */
+  keep: boolean;
   allowRemote: boolean;
   /** How Airflow logs in: the root token, or an AppRole under a read-only policy. */
   auth: AuthMethodName;
@@ -169,6 +174,24 @@ export function parseConnFlags(values: string[], flag = '--conn'): ConnectionSpe
   });
 }
 
+/**
+ * The example connection an earlier run seeded (the sandbox had none of its own) that this run no
+ * longer seeds or checks, because connections of the user's own now take its place: said, never
+ * silent. The wizard asks instead; with flags, `--conn smtp_default=...` keeps it.
+ */
+export function droppedExample(s: Settings): string | undefined {
+  const id = DEFAULT_CONNECTION.id;
+  const seededBefore = s.facts.seeded?.connections.includes(id) ?? false;
+  if (!seededBefore || s.existing || s.connections.some((c) => c.id === id)) return undefined;
+  return `${id}, the example connection earlier runs seeded, is not in the config and is no longer seeded or checked now that the sandbox has connections of its own; it stays in Vault until the server restarts (--conn ${id}=${DEFAULT_CONNECTION.uri} keeps it)`;
+}
+
+/** Past a sound scheme, what usually breaks a URI is a raw special character in the password. */
+function uriHint(uri: string): string {
+  if (schemeProblem(uri) !== null || !uri.includes('@')) return '';
+  return '; percent-encode special characters in the password (/ as %2F, # as %23, ? as %3F)';
+}
+
 export function validateConnection(c: ConnectionSpec, where: string): void {
   const idProblem = connIdProblem(c.id);
   if (idProblem)
@@ -180,11 +203,7 @@ export function validateConnection(c: ConnectionSpec, where: string): void {
     throw new UsageError(
       `${where}: the connection fields for '${c.id}' ${uriProblem}; give conn_type and Airflow's field names`,
     );
-  if (uriProblem) {
-    throw new UsageError(
-      `${where}: the URI for '${c.id}' ${uriProblem}; percent-encode special characters in the password (/ as %2F, # as %23, ? as %3F)`,
-    );
-  }
+  if (uriProblem) throw new UsageError(`${where}: the URI for '${c.id}' ${uriProblem}${uriHint(c.uri)}`);
 }
 
 /** The defaults layer. SECRETS_SANDBOX_DEFAULT_PORT moves the default port (tests run many sandboxes side by side). */
@@ -288,6 +307,12 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     | AirflowVersion
     | 'auto';
   const check = PARSERS.check(v.check, where('check')) as CheckLevel;
+  if ((check === 'dag' || check === 'run') && v.dag === false)
+    throw new UsageError(`--check ${check} runs the example DAG, but --no-dag leaves it out: drop --no-dag`);
+  if (opts.keep && check !== 'run')
+    throw new UsageError(
+      `--keep keeps the Airflow components of a real run running, but the check is '${check}': add --check run`,
+    );
   const format = v.format === undefined ? undefined : (PARSERS.format(v.format, where('format')) as StorageFormat);
   const kvVersion = (v.kvVersion === 1 ? 1 : 2) as 1 | 2;
   const auth = PARSERS.auth(v.auth, where('auth'));
@@ -346,11 +371,13 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   if (vaultBin !== undefined && m.source.vaultBin === 'config' && vaultBin.includes('/') && !isAbsolute(vaultBin))
     vaultBin = resolve(dir, vaultBin);
 
-  const connEntries = (v.conn ?? []) as Entries;
+  const dropConns = new Set(opts.drop?.connections ?? []);
+  const dropVars = new Set(opts.drop?.variables ?? []);
+  const connEntries = ((v.conn ?? []) as Entries).filter(([id]) => !dropConns.has(id));
   const flagIds = new Set(((flags.conn ?? []) as Entries).map(([i]) => i));
   for (const [id, uri] of connEntries)
     validateConnection({ id, uri }, flagIds.has(id) ? '--conn' : `${cfgLabel} connections.${id}`);
-  const varEntries = (v.var ?? []) as Entries;
+  const varEntries = ((v.var ?? []) as Entries).filter(([key]) => !dropVars.has(key));
   for (const [key] of varEntries) {
     const p = connIdProblem(key);
     if (p) throw new UsageError(`variable key '${key}' ${p}; use letters, digits, _ - .`);
@@ -381,6 +408,7 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
     format: format ?? 'uri',
     force: opts.force ?? false,
     dryRun: opts.dryRun ?? false,
+    keep: opts.keep ?? false,
     allowRemote,
     auth,
     secretIdTtl,
@@ -397,6 +425,8 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   registerSecret(opts.rootToken);
   for (const c of settings.connections) registerSecret(passwordOf(c.uri));
   settings.configEdits = configEditsFor(settings, flags, opts.transient ?? []);
+  for (const id of dropConns) settings.configEdits.push({ path: ['connections', id], value: null });
+  for (const key of dropVars) settings.configEdits.push({ path: ['variables', key], value: null });
   return { settings, cfg };
 }
 

@@ -266,23 +266,36 @@ class Recorder:
 
 
 def record_raw_values(backends):
-    """The value each Vault backend hands Airflow before Airflow parses it (a conn_uri, or the fields
-    as JSON): kept so that doctor can show where Airflow's parse differs from what was meant."""
+    """What each Vault backend read and handed Airflow before Airflow parsed it: the secret's keys
+    (which of them are null, never their values) and a connection's value (a conn_uri, or the
+    fields as JSON), so that doctor can name what Airflow could not use, or parsed otherwise."""
     for b in backends:
-        if not talks_to_vault(b) or not hasattr(b, "get_conn_value"):
+        if not talks_to_vault(b):
             continue
-        original = b.get_conn_value
+        if hasattr(b, "get_conn_value"):
+            original = b.get_conn_value
 
-        @functools.wraps(original)
-        def get_conn_value(*args, __original=original, **kwargs):
-            raw = __original(*args, **kwargs)
-            RAW["value"] = raw
-            return raw
+            @functools.wraps(original)
+            def get_conn_value(*args, __original=original, **kwargs):
+                raw = __original(*args, **kwargs)
+                RAW["value"] = raw
+                return raw
 
-        b.get_conn_value = get_conn_value
+            b.get_conn_value = get_conn_value
+        client = b.vault_client
+        read = client.get_secret
+
+        @functools.wraps(read)
+        def get_secret(*args, __read=read, **kwargs):
+            secret = __read(*args, **kwargs)
+            if isinstance(secret, dict):
+                RAW["secret"] = {"keys": sorted(secret), "null": sorted(k for k, v in secret.items() if v is None)}
+            return secret
+
+        client.get_secret = get_secret
 
 
-RAW = {"value": None}
+RAW = {"value": None, "secret": None}
 
 
 def source_of(section, key):
@@ -384,8 +397,14 @@ def main():
                 continue
             for kind in ("connections", "variables"):
                 for path in getattr(b, kind + "_path", None) or []:
-                    keys, lerr, _ = captured(lambda b=b, path=path: list_keys(b, path))
+                    sent = []
+                    RECORDING["requests"] = sent
+                    try:
+                        keys, lerr, _ = captured(lambda b=b, path=path: list_keys(b, path))
+                    finally:
+                        RECORDING["requests"] = None
                     listed = {"kind": kind, "path": path, "keys": keys or [], "error": chain(lerr) if lerr else None}
+                    listed["requests"] = sent
                     OUT["listing"].append(listed)
                     for k in keys or []:
                         if k not in REQ.setdefault(kind, []):
@@ -396,8 +415,91 @@ def main():
     ask(backends, "get_connection", "connections", Connection.get_connection_from_secrets, conn_answer)
     ask(backends, "get_variable", "variables", variable_get(Variable), var_answer)
     OUT["timings"]["lookups"] = time.time() - t
+    if REQ.get("major", "3") == "3":
+        ask_task_side(conf)
     OUT["timings"]["total"] = time.time() - T0
     answer()
+
+
+WORKER_PREFIX = "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARG__"
+
+
+def worker_backend():
+    """The backend a task builds first on Airflow 3: from [workers] secrets_backend and
+    secrets_backend_kwargs when the class is set, else from [secrets] (the SDK's
+    get_custom_secret_backend(worker_mode=True), what ensure_secrets_backend_loaded does in a task)."""
+    try:
+        from airflow.sdk.configuration import get_custom_secret_backend
+    except ImportError:
+        from airflow.configuration import get_custom_secret_backend
+    return get_custom_secret_backend(worker_mode=True)
+
+
+def task_lookup(fn):
+    """One lookup of the task side's backend: (value, error, log lines, the HTTP requests it sent)."""
+    sent = []
+    saved = RECORDING["requests"]
+    RECORDING["requests"] = sent
+    try:
+        got, err, logs = captured(fn)
+    finally:
+        RECORDING["requests"] = saved
+    return got, err, logs, sent
+
+
+def ask_task_side(conf):
+    """Airflow 3, when any [workers] secrets option is set: that backend built and asked alone for
+    each id, as a task would ask it."""
+    wcfg = {}
+    for key in ("secrets_backend", "secrets_backend_kwargs"):
+        entry = source_of("workers", key)
+        try:
+            entry["value"] = conf.get("workers", key, fallback="")
+        except BaseException as e:
+            entry["error"] = chain(e)
+        wcfg[key] = entry
+    wper = sorted(
+        k[len(WORKER_PREFIX) :].lower()
+        for k in os.environ
+        if k.startswith(WORKER_PREFIX) and len(k) > len(WORKER_PREFIX)
+    )
+    if not (any(e["source"] != "default" for e in wcfg.values()) or wper):
+        return
+    W = {
+        "config": wcfg,
+        "per_key_kwargs": wper,
+        "section": "workers" if wcfg["secrets_backend"].get("value") else "secrets",
+        "backend": None,
+        "init_error": None,
+        "connections": {},
+        "variables": {},
+    }
+    wb, werr, wlogs = captured(worker_backend)
+    if werr is not None:
+        W["init_error"] = {"chain": chain(werr), "logs": wlogs}
+    elif wb is not None:
+        W["backend"] = backend_info(wb)
+        for cid in REQ.get("connections", []):
+            got, berr, blogs, sent = task_lookup(lambda cid=cid: wb.get_connection(conn_id=cid))
+            W["connections"][cid] = {
+                "name": type(wb).__name__,
+                "found": got is not None,
+                "conn": conn_view(got),
+                "error": chain(berr) if berr else None,
+                "logs": blogs,
+                "requests": sent,
+            }
+        for key in REQ.get("variables", []):
+            got, berr, blogs, sent = task_lookup(lambda key=key: wb.get_variable(key=key))
+            W["variables"][key] = {
+                "name": type(wb).__name__,
+                "found": got is not None,
+                "value": got,
+                "error": chain(berr) if berr else None,
+                "logs": blogs,
+                "requests": sent,
+            }
+    OUT["workers"] = W
 
 
 def conn_answer(got):
@@ -435,12 +537,15 @@ def ask(backends, method, kind, verdict_call, view):
     for key in REQ.get(kind, []):
         answers = []
         RAW["value"] = None
+        RAW["secret"] = None
         got, err, logs = recorder.run(lambda key=key: verdict_call(key), answers)
         found = got is not None and err is None
         entry = {"found": found, "error": chain(err) if err is not None else None, "logs": logs, "backends": answers}
         entry.update(view(got if found else None))
         if RAW["value"] is not None and kind == "connections":
             entry["raw"] = RAW["value"]
+        if RAW["secret"] is not None:
+            entry["secret"] = RAW["secret"]
         # The backends Airflow did not reach, asked alone when that costs no Vault request.
         reached = len(answers)
         asked = {a["name"] for a in answers}

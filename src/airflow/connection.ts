@@ -279,10 +279,44 @@ export function connIdProblem(id: string): string | null {
   return null;
 }
 
+/**
+ * What is wrong with the scheme of a URI whose connection type Airflow reads as empty, or whose
+ * `://` is missing, in terms of the text the user typed. Python's urlsplit takes a scheme only when
+ * the text before the first ':' starts with an ASCII letter and holds only letters, digits, '+',
+ * '-' and '.'; otherwise the scheme (and so Airflow's conn_type) is empty.
+ */
+export function schemeProblem(typed: string): string | null {
+  // What urlsplit looks at: leading spaces and control characters, tabs and newlines are dropped first.
+  const uri = typed.replace(LEADING_C0_OR_SPACE, '').replace(UNSAFE_BYTES, '');
+  // urlsplit's own scheme rule (the rest of it may raise on a malformed host: not this function's to say).
+  const firstColon = uri.indexOf(':');
+  const hasScheme = firstColon > 0 && /^[A-Za-z]/.test(uri) && SCHEME_CHARS.test(uri.slice(0, firstColon));
+  if (uri.includes('://') && hasScheme) return null;
+  const typeLike = /^([A-Za-z][A-Za-z0-9+.-]*)(:\/?(?!\/)|\/\/|:?$)/.exec(uri);
+  if (typeLike && !uri.startsWith(`${typeLike[1]}://`)) {
+    const [typed = '', t = ''] = typeLike;
+    if (typed !== t) return `starts with '${typed}' where '${t}://' belongs`;
+  }
+  if (!uri.includes('://')) return "has no '<type>://' at its start, e.g. postgres://user:pass@host:5432/db";
+  const colon = uri.indexOf(':');
+  if (colon === 0) return "has nothing before '://': the connection type goes there, e.g. postgres://";
+  const head = uri.slice(0, colon);
+  const first = head[0] ?? '';
+  if (!/[A-Za-z]/.test(first))
+    return `has a type '${head}' that starts with '${first}': a URI scheme starts with a letter`;
+  const bad = [...head].find((c) => !/[A-Za-z0-9+.-]/.test(c));
+  if (bad === undefined) return null;
+  const shown = JSON.stringify(bad).slice(1, -1);
+  const fix = bad === '_' ? ": write '-' instead (Airflow turns it back into '_')" : '';
+  return head.includes('/')
+    ? `has '${head}' before its first ':', and a URI scheme cannot hold '/'; the type and '://' go first, e.g. postgres://`
+    : `has a type '${head}' holding '${shown}', which a URI scheme cannot hold${fix}`;
+}
+
 /** Why a URI is refused, or null. Airflow's own errors first, then URIs Airflow accepts but that yield no connection type. */
 export function connUriProblem(uri: string): string | null {
   if (uri.trim() === '') return 'is empty';
-  if (!uri.includes('://')) return "has no '<type>://' scheme";
+  if (!uri.includes('://')) return schemeProblem(uri);
   let parsed: AirflowConnection;
   try {
     parsed = parseConnectionUri(uri);
@@ -291,13 +325,13 @@ export function connUriProblem(uri: string): string | null {
     const m = /integer value as '(.*)'$/.exec(msg);
     const at = uri.lastIndexOf('@');
     // Airflow quotes the text it took for a port; when that text is a piece of the password, never echo it.
-    if (m && at >= 0 && uri.slice(0, at).includes(m[1]!)) {
+    if (m?.[1] !== undefined && at >= 0 && uri.slice(0, at).includes(m[1])) {
       return "is rejected by Airflow: a raw '/', '?' or '#' in the login or password ends the host part, so Airflow reads part of the password as the port (Port could not be cast to integer)";
     }
     return `is rejected by Airflow: ${msg}`;
   }
   if (parsed.conn_type === '') {
-    return "has a scheme Airflow reads as an empty connection type (a URI scheme cannot hold '_': write '-' instead)";
+    return `has no connection type Airflow can read: it ${schemeProblem(uri) ?? "needs a '<type>://' at its start"}`;
   }
   if (parsed.extra !== null && uri.includes('__extra__')) {
     try {

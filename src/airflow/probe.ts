@@ -85,6 +85,8 @@ export interface IdVerdict {
   value?: string | null;
   /** What Vault handed Airflow for a connection before Airflow parsed it (a conn_uri, or the fields as JSON). */
   raw?: string;
+  /** The secret Vault's backend read: its keys, and those whose value is null (never a value). */
+  secret?: { keys: string[]; null: string[] };
 }
 
 export interface ConfigEntry {
@@ -109,6 +111,24 @@ export interface BackendInfo {
   namespace?: string | null;
 }
 
+/**
+ * Airflow 3's task side, when any `[workers]` secrets option is set: the backend a task builds
+ * first (from `[workers]` when its class is set, else from `[secrets]`), asked alone for each id.
+ */
+export interface WorkerView {
+  config: { secrets_backend: ConfigEntry; secrets_backend_kwargs: ConfigEntry };
+  /** AIRFLOW__WORKERS__SECRETS_BACKEND_KWARG__* keys (lower-cased). */
+  per_key_kwargs: string[];
+  /** Where a task's backend comes from: `[workers]` (its class is set) or `[secrets]` (the fallback). */
+  section: 'workers' | 'secrets';
+  /** null: no custom backend at all on the task side. */
+  backend: BackendInfo | null;
+  /** The task side's backend could not be built: every task lookup skips it. */
+  init_error: { chain: ProbeException[]; logs?: ProbeLogLine[] } | null;
+  connections: Record<string, BackendAnswer<string>>;
+  variables: Record<string, BackendAnswer<string>>;
+}
+
 export interface ProbeReport {
   timings: Record<string, number>;
   /** Airflow could not even build its secrets backends: every lookup fails with this. */
@@ -117,8 +137,17 @@ export interface ProbeReport {
   backends: BackendInfo[];
   connections: Record<string, IdVerdict>;
   variables: Record<string, IdVerdict>;
+  /** Airflow 3, when a `[workers]` secrets option is set: what a task's own first backend answers. */
+  workers?: WorkerView;
   /** With list: what Vault listed where each VaultBackend looks (the ids asked about). */
-  listing?: { kind: 'connections' | 'variables'; path: string; keys: string[]; error: ProbeException[] | null }[];
+  listing?: {
+    kind: 'connections' | 'variables';
+    path: string;
+    keys: string[];
+    error: ProbeException[] | null;
+    /** The requests the listing sent (its login among them, when it was the first to log in). */
+    requests?: SentRequest[];
+  }[];
   /** Wall time of the whole process, in seconds, measured from Node. */
   wallSeconds: number;
 }
@@ -272,4 +301,18 @@ export function backendLabel(name: string): string {
   if (name === 'MetastoreBackend') return "Airflow's metastore";
   if (name === 'VaultBackend') return 'Vault';
   return name;
+}
+
+/**
+ * Ids Airflow 3's task side does not resolve with its own first backend (`workers`): every id when
+ * it cannot build that backend. Empty when no `[workers]` option is set (tasks use `[secrets]`).
+ */
+export function taskSideMisses(p: ProbeReport): string[] {
+  const w = p.workers;
+  if (!w) return [];
+  if (w.init_error) return [...Object.keys(p.connections), ...Object.keys(p.variables)];
+  if (!w.backend) return [];
+  return [...Object.entries(w.connections), ...Object.entries(w.variables)]
+    .filter(([, a]) => !a.found)
+    .map(([id]) => id);
 }

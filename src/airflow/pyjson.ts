@@ -52,7 +52,7 @@ class Parser {
     if (!m) throw new PyJsonError('Expecting value');
     this.i = NUMBER.lastIndex;
     if (m[2] || m[3]) return { t: 'float', v: Number(m[0]) };
-    return { t: 'int', v: BigInt(m[1]!) };
+    return { t: 'int', v: BigInt(m[1] ?? m[0]) };
   }
 
   string(): string {

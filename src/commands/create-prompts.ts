@@ -10,6 +10,8 @@ import { secretPaths } from '../steps/seed.js';
 import { promptToken } from '../target/prompt.js';
 import { writeErr } from '../ui/output.js';
 import { runWizard } from '../ui/wizard.js';
+import { DEFAULT_SANDBOX_DIR, findSandboxDir } from '../sandbox/index.js';
+import { wizardFacts } from './wizard-facts.js';
 
 const NO_TERMINAL =
   'no terminal to ask questions on: run with --yes (and flags such as --conn ID=URI) to accept the defaults';
@@ -18,17 +20,18 @@ export async function askUser(
   options: CreateOptions,
   interactive: boolean,
   env: NodeJS.ProcessEnv,
-): Promise<{ options: CreateOptions; token?: string }> {
+): Promise<{ options: CreateOptions; token?: string; wizard?: boolean }> {
   if (!options.yes && !interactive && !options.dryRun) throw new UsageError(NO_TERMINAL);
   if (options.yes || !interactive || options.dryRun) return { options };
-  const answered = await runWizard(options);
+  const defaultDir = findSandboxDir(undefined) === process.cwd() ? '.' : DEFAULT_SANDBOX_DIR;
+  const answered = await runWizard(options, wizardFacts(options.config), { defaultDir });
   const url = answered.vaultUrl;
   if (url === undefined || answered.tokenFile !== undefined || env.VAULT_TOKEN || env.BAO_TOKEN)
-    return { options: answered };
+    return { options: answered, wizard: true };
   const token = await promptToken(url).catch(() => {
     throw new Cancelled();
   });
-  return { options: answered, token: token || undefined };
+  return { options: answered, token: token || undefined, wizard: true };
 }
 
 /** --seed on an existing Vault: show the exact paths and ask (a terminal without --yes; CI passes --yes). */

@@ -71,6 +71,9 @@ export function summary(ctx: FlowContext, showToken: boolean) {
     files: (ctx.files ?? []).map((f) => ({ path: f.path, outcome: f.outcome, ...(f.note ? { note: f.note } : {}) })),
     imports: s.imports,
     airflow_checks: ctx.airflowChecks ?? [],
+    airflow_kept: ctx.keptRun
+      ? { ui: ctx.keptRun.ui ?? null, components: ctx.keptRun.components, home: ctx.keptRun.home }
+      : null,
     warnings: ctx.warnings,
     next_steps: ctx.nextSteps ?? [],
   };
@@ -115,18 +118,32 @@ function serverLines(ctx: FlowContext, showToken: boolean, paint: ReturnType<typ
 function resolvedLines(ctx: FlowContext): string[] {
   const checks = ctx.airflowChecks ?? [];
   const dag = checks.some((c) => c.kind === 'dag');
+  const ran = checks.some((c) => c.kind === 'run' && c.id === 'example_secrets_dag' && c.ok);
   const version = ctx.airflow?.version;
   if (checks.some((c) => c.kind === 'connection')) {
     const n = ctx.settings.connections.length;
-    return [
-      `Airflow ${version} resolved all ${n} connection(s) from Vault${dag ? ', and example_secrets_dag succeeded' : ''}.`,
-    ];
+    const how = dag
+      ? ', and example_secrets_dag succeeded'
+      : ran
+        ? ", and example_secrets_dag ran to success through Airflow's scheduler"
+        : '';
+    return [`Airflow ${version} resolved all ${n} connection(s) from Vault${how}.`, ...keptLines(ctx)];
   }
   if (dag) return [`example_secrets_dag succeeded on Airflow ${version}.`];
   const n = ctx.checks?.length ?? 0;
   if (!n) return [];
   const noAirflow = 'no Airflow found to ask; --with-airflow installs one';
   return [`Airflow's VaultBackend would resolve all ${n} connection(s) from Vault (${noAirflow}).`];
+}
+
+/** The Airflow a real run left running for its UI (--keep), and how to stop it. */
+function keptLines(ctx: FlowContext): string[] {
+  const k = ctx.keptRun;
+  if (!k) return [];
+  const ui = k.ui ? `: its UI is at ${k.ui.url}, ${k.ui.signIn}` : '';
+  return [
+    `Airflow keeps running (${k.components.map((c) => c.name).join(', ')})${ui}; \`down\` stops it with the server.`,
+  ];
 }
 
 function seededLine(ctx: FlowContext): string {

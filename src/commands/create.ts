@@ -1,16 +1,24 @@
 /**
  * The create flow (also `up` and `doctor --fix`): resolve, then the ordered steps, one run at a time
  * per sandbox. If a step fails or the run is interrupted (SIGINT, SIGTERM, SIGHUP), a server this
- * run started is stopped again: no orphans. `--dry-run` is made of the steps' plans.
+ * run started is stopped again, and so are the Airflow components of a real run: no orphans. `--dry-run` is made of the steps' plans.
  */
 import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isatty } from 'node:tty';
-import { asStepFailure, Cancelled } from '../errors.js';
+import { asStepFailure, Cancelled, StepError } from '../errors.js';
 import { acquireLock, type Lock } from '../lock.js';
 import { killRunningChildren } from '../process.js';
-import { reloadFacts, sandboxLayout, sandboxLinks, updateFacts } from '../sandbox/index.js';
-import type { CreateOptions } from '../settings.js';
+import {
+  reloadFacts,
+  removeCreated,
+  type Snapshot,
+  sandboxLayout,
+  sandboxLinks,
+  snapshotBefore,
+  updateFacts,
+} from '../sandbox/index.js';
+import { type CreateOptions, droppedExample } from '../settings.js';
 import { airflowLoginStep } from '../steps/airflow-login.js';
 import { attachStep } from '../steps/attach.js';
 import { checkStep } from '../steps/check.js';
@@ -22,16 +30,19 @@ import { nextStepsStep } from '../steps/next-steps.js';
 import { chooseBinary, preflightStep, probeWritable } from '../steps/preflight.js';
 import { readyStep } from '../steps/ready.js';
 import { resolve } from '../steps/resolve.js';
+import { runAirflowStep } from '../steps/run-airflow.js';
 import { secretPaths, seedStep } from '../steps/seed.js';
 import { startStep, stopStartedServer } from '../steps/start.js';
 import { verifyAccessStep } from '../steps/verify-access.js';
 import { describePlan, dryRunPlanInput, planFiles, writeFilesStep } from '../steps/write-files.js';
+import { selfCommand } from '../ui/invocation.js';
 import { colorWanted, type OutputMode, writeErr, writeOut } from '../ui/output.js';
 import { renderModeFor, runSteps } from '../ui/tasks.js';
 import { addressUrl, formatAddress } from '../vault/address.js';
 import { devServerArgs } from '../vault/server.js';
 import { askUser, confirmSeed } from './create-prompts.js';
 import { report } from './create-report.js';
+import { confirmPlan } from './plan-summary.js';
 import { realServices } from './services.js';
 
 /** The create flow, in order. Each step says what it needs; the runner checks it is there. */
@@ -48,19 +59,29 @@ const FLOW: readonly Step[] = [
   writeFilesStep,
   checkStep,
   checkAirflowStep,
+  runAirflowStep,
   nextStepsStep,
 ];
 
 /**
  * One step: its needs checked present, what it returns merged into the context. A file it could
- * not write (a full disk, a read-only dir) is that step's failure, with the way out.
+ * not write (a full disk, a read-only dir) is that step's failure, with the way out. Once the run
+ * is interrupted, whatever a step throws (a server killed under it) is the interrupt.
  */
 async function runStep(step: Step, ctx: FlowContext): Promise<void> {
+  if (ctx.signal?.aborted) throw new Cancelled(interruptWords(ctx.signal));
   try {
     Object.assign(ctx, await step.run(narrow(ctx, step)));
   } catch (e) {
+    if (ctx.signal?.aborted) throw new Cancelled(interruptWords(ctx.signal));
     throw asStepFailure(step.title, e);
   }
+}
+
+/** `interrupted by Ctrl-C (SIGINT)`: what stopped the run, as the user did it. */
+function interruptWords(signal: AbortSignal): string {
+  const sig = String(signal.reason);
+  return sig === 'SIGINT' ? 'interrupted by Ctrl-C (SIGINT)' : `stopped by ${sig}`;
 }
 
 export function outputModeOf(o: CreateOptions & { noColor?: boolean }): OutputMode {
@@ -111,6 +132,7 @@ async function resolveAsked(options: CreateOptions, token: string | undefined, e
   }
 }
 
+/** `done` hears what the run did (doctor --fix says it: the server started or reused, the files). */
 export async function createCommand(
   options: CreateOptions,
   interactive = isatty(0),
@@ -130,29 +152,81 @@ export async function createRun(
   const resolved = await resolveAsked(asked.options, asked.token, services.env);
   const ctx = newContext(asked.options, resolved, services);
   const { settings } = ctx;
+  const dropped = droppedExample(settings);
+  if (dropped) ctx.warnings.push(dropped);
   if (settings.dryRun) return { code: await dryRun(ctx, mode) };
 
   // Bad input found before the lock (which creates .sandbox/): a dir we cannot write, a named binary that is not there.
   probeWritable(settings.dir);
   if (!settings.existing) chooseBinary(settings);
   if (settings.existing?.seed && !asked.options.yes) await confirmSeed(settings);
-  // One run at a time: a second one waits, then stops naming the first.
-  const lock: Lock = await acquireLock(ctx.paths, undefined, (pid) => {
-    if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);
-  });
-  try {
-    // The lock may have waited for a run that changed the facts: read them again.
-    settings.sandbox = reloadFacts(settings.sandbox);
-    settings.facts = settings.sandbox.facts.facts;
-    const warning = factsWarning(ctx);
-    if (warning) ctx.warnings.push(warning);
-    if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
-    await runLocked(ctx, mode, lock);
-  } finally {
-    lock.release();
-  }
+  // The wizard's last word: what will happen, then go ahead or not (nothing is written or started before).
+  if (asked.wizard) await confirmPlan(ctx);
+  await runAndTidy(ctx, mode);
   report(ctx, mode, asked.options.showToken ?? false);
   return { code: 0, ctx };
+}
+
+/**
+ * The locked run. What is here before it makes anything is noted first: a run that fails or is
+ * interrupted leaves the directory as it was (see undoCreated).
+ */
+async function runAndTidy(ctx: FlowContext, mode: OutputMode): Promise<void> {
+  const { settings } = ctx;
+  let before: Snapshot | undefined = snapshotBefore(ctx.paths, { dagsDir: settings.dagsDir });
+  let waited = false;
+  try {
+    // One run at a time: a second one waits, then stops naming the first.
+    const lock: Lock = await acquireLock(ctx.paths, undefined, (pid) => {
+      waited = true;
+      if (!mode.json && !mode.quiet) writeErr(`waiting for another run (pid ${pid}) on this sandbox…`);
+    }).catch((e: unknown) => {
+      before = undefined; // what is here now may be the other run's
+      throw e;
+    });
+    // After a wait, what is here was made by the run we waited for: only what is still absent is ours to make.
+    if (waited) before = snapshotBefore(ctx.paths, { dagsDir: settings.dagsDir });
+    try {
+      // The lock may have waited for a run that changed the facts: read them again.
+      settings.sandbox = reloadFacts(settings.sandbox);
+      settings.facts = settings.sandbox.facts.facts;
+      const warning = factsWarning(ctx);
+      if (warning) ctx.warnings.push(warning);
+      if (!mode.json && !mode.quiet) for (const w of ctx.warnings) writeErr(`warning: ${w}`);
+      await runLocked(ctx, mode, lock);
+    } finally {
+      lock.release();
+    }
+  } catch (e) {
+    if (!before) throw e;
+    const { error, note } = undoCreated(ctx, before, e);
+    if (note && !mode.json) writeErr(`cleaned up: ${note}`);
+    throw error;
+  }
+}
+
+/**
+ * After a failed or interrupted run: remove what it created (nothing is needed from it once no
+ * server of its own is left running; files its error names stay) and say so. An interrupt becomes
+ * one sentence naming the step.
+ */
+function undoCreated(ctx: FlowContext, before: Snapshot, e: unknown): { error: unknown; note?: string } {
+  const end = ctx.ending ?? {};
+  const removed = end.serverLeft ? [] : removeCreated(before, e instanceof StepError ? e.files : []);
+  const top = removed.filter((p) => !removed.some((q) => q !== p && p.startsWith(`${q}/`)));
+  const tidy = removed.length
+    ? `removed what this run had created (${top.map(rel).join(', ')}), so the directory is as it was`
+    : 'nothing this run created is left';
+  const server = end.serverLeft
+    ? `the server it started (pid ${end.serverLeft}) would not stop and is still recorded for ${selfCommand()} down`
+    : end.serverStopped
+      ? 'stopped the server it had started'
+      : 'no server of this run is left running';
+  if (e instanceof Cancelled && ctx.signal?.aborted) {
+    const during = end.interruptedStep ? ` during '${end.interruptedStep}'` : '';
+    return { error: new Cancelled(`${interruptWords(ctx.signal)}${during}: ${server}, and ${tidy}.`) };
+  }
+  return { error: e, note: removed.length || end.serverStopped ? `${server}; ${tidy}` : undefined };
 }
 
 /**
@@ -161,31 +235,59 @@ export async function createRun(
  */
 async function runLocked(ctx: FlowContext, mode: OutputMode, lock: Lock): Promise<void> {
   const firstRun = ctx.settings.sandbox.facts.status === 'missing';
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    killRunningChildren();
-    void stopStartedServer(ctx).finally(() => {
-      lock.release();
-      if (!mode.json) writeErr('interrupted: stopped the server this run had started; nothing was left running');
-      process.exit(130);
+  const abort = new AbortController();
+  ctx.signal = abort.signal;
+  const end = (ctx.ending ??= {});
+  let current: string | undefined;
+  let stopping: Promise<boolean> | undefined;
+  // Stops the server this run started, once, and notes how that went for the closing sentence.
+  const stop = () => {
+    const pid = ctx.spawned.serverPid;
+    stopping ??= stopStarted(ctx).then((left) => {
+      if (pid !== undefined && left) end.serverLeft = pid;
+      else if (pid !== undefined) end.serverStopped = true;
+      return left;
     });
+    return stopping;
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) return;
+    end.interruptedStep = current;
+    abort.abort(sig);
+    killRunningChildren();
+    void stop();
+    // A step that does not notice the interrupt must not keep the user waiting: leave without it.
+    setTimeout(() => {
+      void stop().finally(() => {
+        lock.release();
+        if (!mode.json) writeErr(`${interruptWords(abort.signal)}: stopped what this run had started`);
+        process.exit(130);
+      });
+    }, 15_000).unref();
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   try {
-    await runSteps(FLOW, ctx, renderModeFor(mode), mode, (step) => runStep(step, ctx));
+    await runSteps(FLOW, ctx, renderModeFor(mode), mode, (step) => {
+      current = step.title;
+      return runStep(step, ctx);
+    });
     recordFacts(ctx);
   } catch (e) {
-    const left = await stopStartedServer(ctx);
+    const left = await stop();
     // A first run that failed before anything ran leaves no state behind (nothing to remember yet).
     if (firstRun && !left) forget(ctx.paths.state);
-    if (interrupted) throw new Cancelled();
+    if (abort.signal.aborted) throw e instanceof Cancelled ? e : new Cancelled(interruptWords(abort.signal));
     throw e;
   } finally {
     for (const s of signals) process.off(s, onSignal);
   }
+}
+
+/** Stops what this run started: Airflow's components first (their tasks would fail on a stopped server), then the server. */
+async function stopStarted(ctx: FlowContext): Promise<boolean> {
+  await ctx.spawned.airflow?.stop().catch(() => {});
+  return stopStartedServer(ctx);
 }
 
 /** Removes a record nothing depends on any more; a failure to is not the run's failure. */

@@ -3,15 +3,17 @@ import { createInterface } from 'node:readline/promises';
 import { relative } from 'node:path';
 import { CHECKS, examine } from '../doctor/index.js';
 import { buildDoctorContext, type DoctorOptions } from '../doctor/context.js';
-import { askAirflowCommand, reloadEnv } from '../doctor/fixes.js';
+import { askAirflowCommand, reloadEnv, toolMade } from '../doctor/fixes.js';
 import type { CheckResult, DoctorContext } from '../doctor/types.js';
 import type { Judged } from '../doctor/verdict.js';
 import { cachedAirflow, cachedVenv, installCachedAirflow, type PinnedMajor } from '../airflow/pinned.js';
 import type { AirflowInstall } from '../airflow/runner.js';
-import { UsageError } from '../errors.js';
+import { StepError, UsageError } from '../errors.js';
 import { makePainter, writeErr, writeOut, type OutputMode } from '../ui/output.js';
 import { redact } from '../ui/mask.js';
 import { SECRET_KWARGS } from '../airflow/backend/index.js';
+import type { Sandbox } from '../sandbox/index.js';
+import type { FlowContext } from '../steps/context.js';
 import { createRun } from './create.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: '[✓]', warn: '[!]', fail: '[✗]', skip: '[-]', crash: '[‼]' };
@@ -83,6 +85,8 @@ interface FixReport {
   said: string[];
   /** The command that loads the rewritten .env into the user's shell, when its credentials changed. */
   reload?: string;
+  /** The repair (the create flow) failed: where, why, and its way out; the checks after it say what holds. */
+  error?: { step?: string; message: string; fix?: string };
 }
 
 /** The credentials Airflow reads, to tell whether --fix changed them. */
@@ -91,10 +95,60 @@ function credentials(ctx: DoctorContext): string {
   return JSON.stringify([...SECRET_KWARGS.map((k) => kw[k]), kw.role_id, ctx.env.get('VAULT_TOKEN')]);
 }
 
+/** What the create flow did, in the words --fix reports it with. */
+function whatItDid(done: FlowContext | undefined, sb: Sandbox): string[] {
+  if (!done) return [];
+  const said: string[] = [];
+  if (done.server)
+    said.push(
+      done.server.startedNow
+        ? `started the sandbox server (pid ${done.server.pid}, ${done.server.url})`
+        : `reused the running server (pid ${done.server.pid})`,
+    );
+  const seeded = done.seeded ?? [];
+  const changed = seeded.filter((s) => s.outcome !== 'unchanged').length;
+  said.push(`re-seeded from ${sb.config.label}: ${changed} written, ${seeded.length - changed} unchanged`);
+  for (const f of done.files ?? []) {
+    const name = relative(process.cwd(), f.path) || f.path;
+    if (f.outcome === 'kept') said.push(`kept ${name}: ${f.note ?? 'you edited it'}`);
+    else if (f.outcome !== 'unchanged') said.push(`${f.outcome} ${name}`);
+  }
+  return said;
+}
+
+/** The create flow as --fix runs it: what it did, or why it failed (the doctor report follows either way). */
+async function runRepair(
+  sb: Sandbox,
+  opts: DoctorCommandOptions,
+): Promise<{ done?: FlowContext; error?: NonNullable<FixReport['error']> }> {
+  try {
+    const run = await createRun(
+      {
+        dir: sb.dir,
+        ...(opts.config !== undefined ? { config: opts.config } : {}),
+        yes: true,
+        quiet: true,
+        check: 'vault',
+        transient: ['check'],
+        command: 'doctor --fix',
+      },
+      false,
+    );
+    return run.ctx ? { done: run.ctx } : {};
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    const step = e instanceof StepError ? e.step : undefined;
+    const fix = e instanceof StepError ? e.fix : undefined;
+    return {
+      error: { ...(step !== undefined ? { step } : {}), message: e.message, ...(fix !== undefined ? { fix } : {}) },
+    };
+  }
+}
+
 /**
  * The safe repair of a sandbox made by this tool: the same flow as `up` (its server restarted when
  * needed, or reused; re-seeded from its config; the files it wrote rewritten, the user's kept and
- * said so), then every check again.
+ * said so), then every check again, also when the repair failed (the flow stops what it started).
  */
 async function repair(
   ctx: DoctorContext,
@@ -102,7 +156,7 @@ async function repair(
   opts: DoctorCommandOptions,
 ): Promise<{ ctx: DoctorContext; judged: Judged; report: FixReport }> {
   const broken = judged.results.filter((r) => r.status === 'fail' && r.repairable);
-  const sb = ctx.sandbox;
+  const sb = toolMade(ctx);
   if (!broken.length) return { ctx, judged, report: { applied: false, said: ['nothing --fix can repair'] } };
   if (!sb?.config.exists)
     return {
@@ -113,36 +167,12 @@ async function repair(
         said: ['nothing applied: --fix repairs a sandbox made by this tool (run it in the sandbox dir)'],
       },
     };
-  const run = await createRun(
-    {
-      dir: sb.dir,
-      ...(opts.config !== undefined ? { config: opts.config } : {}),
-      yes: true,
-      quiet: true,
-      check: 'vault',
-      transient: ['check'],
-      command: 'doctor --fix',
-    },
-    false,
-  );
-  const said: string[] = [`repairing: ${broken.map((b) => b.id).join(', ')}`];
-  const done = run.ctx;
-  if (done?.server)
+  const { done, error } = await runRepair(sb, opts);
+  const said: string[] = [`repairing: ${broken.map((b) => b.id).join(', ')}`, ...whatItDid(done, sb)];
+  if (error)
     said.push(
-      done.server.startedNow
-        ? `started the sandbox server (pid ${done.server.pid}, ${done.server.url})`
-        : `reused the running server (pid ${done.server.pid})`,
+      `the repair failed${error.step ? ` at ${error.step}` : ''}: ${error.message}${error.fix ? ` (fix: ${error.fix})` : ''}`,
     );
-  if (done) {
-    const seeded = done.seeded ?? [];
-    const changed = seeded.filter((s) => s.outcome !== 'unchanged').length;
-    said.push(`re-seeded from ${sb.config.label}: ${changed} written, ${seeded.length - changed} unchanged`);
-    for (const f of done.files ?? []) {
-      const name = relative(process.cwd(), f.path) || f.path;
-      if (f.outcome === 'kept') said.push(`kept ${name}: ${f.note ?? 'you edited it'}`);
-      else if (f.outcome !== 'unchanged') said.push(`${f.outcome} ${name}`);
-    }
-  }
   const next = await buildDoctorContext(sb.dir, process.env, contextOptions(opts, ctx.airflow));
   const reload = credentials(next) !== credentials(ctx) ? reloadEnv(sb.paths.env) : undefined;
   if (reload)
@@ -152,7 +182,7 @@ async function repair(
   return {
     ctx: next,
     judged: await examine(next, CHECKS),
-    report: { applied: true, said, ...(reload ? { reload } : {}) },
+    report: { applied: !error, said, ...(reload ? { reload } : {}), ...(error ? { error } : {}) },
   };
 }
 
@@ -196,7 +226,8 @@ export async function doctorCommand(
   ];
   const results = judged.results;
   const crashed = results.some((r) => r.status === 'crash') && judged.verdict === 'emulation';
-  const failed = judged.failed || crashed;
+  // A repair that failed fails the run, whatever the checks after it say.
+  const failed = judged.failed || crashed || fixed?.error !== undefined;
   if (mode.json) {
     const doc = {
       ok: !failed,

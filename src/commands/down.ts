@@ -2,12 +2,25 @@
  * `down [dir]`: stop the server this sandbox started, and only that one: a process proven ours by
  * identity (the sandbox id in its environment and the private HOME as its cwd, vault/identity.ts),
  * found by the record or, when the record lost it (a run killed right after the spawn, a renamed
- * dir), by identity alone. "stopped" is said only once it is gone; otherwise exit 1 and keep the record.
+ * dir), by identity alone. First the Airflow components a `--check run --keep` left (or a killed
+ * run left behind), likewise only those proven that run's (airflow/run/stop.ts). "stopped" is said
+ * only once it is gone; otherwise exit 1 and keep the record.
  */
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { acquireLock } from '../lock.js';
-import { clearServer, openSandbox, proveServer, reloadFacts, runningServers, type Sandbox } from '../sandbox/index.js';
+import { COMPONENT_LABEL } from '../airflow/run/components.js';
+import type { AirflowRunRecord } from '../airflow/run/record.js';
+import { stopRun } from '../airflow/run/stop.js';
+import {
+  clearServer,
+  openSandbox,
+  proveServer,
+  recordAirflowRun,
+  reloadFacts,
+  runningServers,
+  type Sandbox,
+} from '../sandbox/index.js';
 import { notManaged } from '../target/index.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
 import { isDevServerCommand, type Proof } from '../vault/identity.js';
@@ -131,15 +144,52 @@ export async function downCommand(dirArg: string | undefined, mode: OutputMode):
   const lockable = existsSync(opened.paths.stateDir) && status !== 'missing';
   const lock = lockable ? await acquireLock(opened.paths) : undefined;
   let result: DownResult;
+  let airflow: AirflowDown | undefined;
   try {
-    result = await down(lock ? reloadFacts(opened) : opened);
+    const sb = lock ? reloadFacts(opened) : opened;
+    // Airflow first: its tasks would otherwise fail against a server that is gone.
+    const run = sb.facts.status === 'ok' || sb.facts.status === 'moved' ? sb.facts.facts.airflowRun : undefined;
+    if (run) airflow = await stopAirflow(sb, run);
+    result = await down(sb);
   } finally {
     lock?.release();
   }
-  const { code, ...shown } = result;
-  if (mode.json) writeOut(JSON.stringify({ dir: opened.dir, ...shown }, null, 2));
+  const { code: serverCode, ...shown } = result;
+  const code = airflow && !airflow.ok ? 1 : serverCode;
+  if (mode.json) writeOut(JSON.stringify({ dir: opened.dir, ...shown, ...(airflow ? { airflow } : {}) }, null, 2));
   else if (!mode.quiet || code !== 0) {
+    if (airflow) (airflow.ok ? process.stdout : process.stderr).write(`${airflow.message}\n`);
     (code ? process.stderr : process.stdout).write(`${result.message}\n${result.fix ? `fix: ${result.fix}\n` : ''}`);
   }
   return code;
+}
+
+interface AirflowDown {
+  ok: boolean;
+  message: string;
+  stopped: string[];
+  left: number[];
+}
+
+/** Stops the Airflow a `--check run` kept (or left behind): only processes proven to be that run's. */
+async function stopAirflow(sb: Sandbox, rec: AirflowRunRecord): Promise<AirflowDown> {
+  const r = await stopRun(rec);
+  const names = r.stopped.map((n) => COMPONENT_LABEL[n]);
+  if (r.left.length)
+    return {
+      ok: false,
+      message: `could not stop Airflow: pid ${r.left.join(', ')} still running after SIGTERM and SIGKILL (kill -9 them as their owner; the record is kept)`,
+      stopped: names,
+      left: r.left,
+    };
+  recordAirflowRun(sb.paths, STEP, undefined);
+  const refused = r.refused.map((x) => ` (left pid ${x.pid} alone: ${x.why})`).join('');
+  return {
+    ok: true,
+    message: names.length
+      ? `stopped Airflow (${names.join(', ')})${refused}`
+      : `the Airflow of the last --check run was no longer running; cleared its record${refused}`,
+    stopped: names,
+    left: [],
+  };
 }

@@ -15,7 +15,8 @@ import { EnvFileError, firstPath, PROVIDER_DEFAULTS, readBackendWithEnvFile } fr
 import { notManaged, type TargetRecord } from '../target/index.js';
 import { maskToken } from '../ui/mask.js';
 import { writeOut, type OutputMode } from '../ui/output.js';
-import { selfCommand } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
+import { runStatus, type RunStatus } from '../airflow/run/stop.js';
 
 export interface StatusReport {
   dir: string;
@@ -39,6 +40,8 @@ export interface StatusReport {
   managed?: boolean;
   /** The server's web UI; null when it answered /ui/ without one; absent when not asked. */
   ui?: string | null;
+  /** The Airflow components `--check run --keep` left running (or a killed run left behind). */
+  airflow?: RunStatus;
 }
 
 const TIMEOUT_MS = 1500;
@@ -59,6 +62,17 @@ export const REAL_PROBES: StatusProbes = {
   vault: (o) => new VaultClient(o),
   ui: serverUi,
 };
+
+/**
+ * The command that gets this sandbox's server running: `up` re-seeds from the config, so it needs
+ * one; without a config there is nothing to start from and `create` is the way.
+ */
+function startPointer(sb: Sandbox, dirArg: string | undefined): string {
+  const dir = dirArg === undefined ? '' : ` ${shellArg(dirArg)}`;
+  if (sb.config.exists)
+    return `run ${selfCommand()} up${dir} (starts the server and re-seeds it from ${sb.config.label})`;
+  return `there is no sandbox to start: create one with ${selfCommand()}${dir} --yes (or without --yes, to be asked)`;
+}
 
 /** Why nothing runs: the record, the copy, or the proof that failed, in words a user can act on. */
 function notRunning(sb: Sandbox, probes: StatusProbes): string {
@@ -159,7 +173,7 @@ async function runningStatus(
       e instanceof VaultError && e.kind === 'timeout'
         ? `not answering: no reply within ${TIMEOUT_MS / 1000} s`
         : `not answering: ${(e as Error).message}`;
-    report.fix = `${selfCommand()} up ${here}`.trim() + ' restarts it';
+    report.fix = `run ${selfCommand()} up${here} (stops it and starts it again)`;
     return report;
   }
   const ui = await probes.ui(url, caFile);
@@ -173,13 +187,24 @@ export async function sandboxStatus(
   probes: StatusProbes = REAL_PROBES,
 ): Promise<StatusReport> {
   const sb = await openSandbox(dirArg);
+  const report = await serverStatus(sb, dirArg, showToken, probes);
+  const run = sb.facts.status === 'corrupt' ? undefined : sb.facts.facts.airflowRun;
+  return run ? { ...report, airflow: runStatus(run) } : report;
+}
+
+async function serverStatus(
+  sb: Sandbox,
+  dirArg: string | undefined,
+  showToken: boolean,
+  probes: StatusProbes,
+): Promise<StatusReport> {
   const { dir, paths } = sb;
-  const here = dirArg ?? '';
+  const here = dirArg === undefined ? '' : ` ${shellArg(dirArg)}`;
   const { status, facts, error } = sb.facts;
   if (status === 'corrupt') {
     const stateLabel = relative(process.cwd(), paths.state) || paths.state;
-    const fix = `stop any server of this sandbox yourself, remove ${paths.state}, then run ${selfCommand()} up ${here}`;
-    return { dir, running: false, reason: `${stateLabel} is corrupt: it ${error}`, fix: fix.trim() };
+    const fix = `stop any server of this sandbox yourself, remove ${shellArg(paths.state)}, then run ${selfCommand()} up${here}`;
+    return { dir, running: false, reason: `${stateLabel} is corrupt: it ${error}`, fix };
   }
   if (sb.target && !facts.server) return existingStatus(sb, sb.target, probes);
   // Ours by identity (the sandbox id and its private HOME), whatever the record lost on the way.
@@ -190,6 +215,7 @@ export async function sandboxStatus(
     dir,
     running: false,
     reason: notRunning(sb, probes),
+    fix: startPointer(sb, dirArg),
     ...(rec?.pid !== undefined ? { pid: rec.pid, url: rec.url, started_at: rec.startedAt } : {}),
   };
 }
@@ -236,7 +262,20 @@ export async function statusCommand(dir: string | undefined, mode: OutputMode, s
     }
   } else {
     writeOut(`not running: ${r.reason}`);
-    writeOut(r.fix ? `fix: ${r.fix}` : `start it with: ${selfCommand()} up${dir ? ` ${dir}` : ''}`);
+    if (r.fix) writeOut(`fix: ${r.fix}`);
   }
+  if (r.airflow && !mode.json) for (const l of airflowLines(r.airflow)) writeOut(l);
   return healthy ? 0 : 1;
+}
+
+function airflowLines(a: RunStatus): string[] {
+  const up = a.components.filter((c) => c.running);
+  const head = a.kept ? 'Airflow (kept by --check run --keep)' : 'Airflow (left by a --check run that did not finish)';
+  const lines = [`${head}: ${up.length} of ${a.components.length} component(s) running, since ${a.started_at}`];
+  for (const c of a.components)
+    lines.push(
+      `  ${c.name}: ${c.running ? `pid ${c.pid}${c.port ? ` on 127.0.0.1:${c.port}` : ''}` : `not running (${c.why})`}`,
+    );
+  if (a.ui && up.length) lines.push(`  UI: ${a.ui.url}${a.ui.sign_in ? ` (${a.ui.sign_in})` : ''}`);
+  return lines;
 }

@@ -54,7 +54,6 @@ export const backendClass = defineCheck({
       : ctx.intendedAirflow
         ? `Airflow ${ctx.intendedAirflow.major} (${ctx.intendedAirflow.source})`
         : undefined;
-    const workers = ctx.env.get('AIRFLOW__WORKERS__SECRETS_BACKEND');
     if (major && who) {
       const f = airflowFeatures(major);
       if (!f.importableClassPaths.includes(v)) {
@@ -73,11 +72,7 @@ export const backendClass = defineCheck({
     } else if (v !== PROVIDER_CLASS) {
       return fail(`'${v}' (${where}) is not Airflow's VaultBackend`, setClass(ctx, PROVIDER_CLASS));
     }
-    if (workers && workers !== v)
-      return warn(
-        `${v}, but AIRFLOW__WORKERS__SECRETS_BACKEND is '${workers}': Airflow 3 task processes build that one instead`,
-        envVarFix(ctx, 'AIRFLOW__WORKERS__SECRETS_BACKEND', null),
-      );
+    // The task side's [workers] backend is the workers check's.
     return ok(`${v} (${where})${who ? `, which ${who} imports` : ''}`);
   },
 });

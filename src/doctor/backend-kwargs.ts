@@ -50,7 +50,8 @@ function droppedFix(ctx: CheckInput): string {
     return `perl -pi -e 's/^((?:export\\s+)?${name}=)(\\{.*\\})\\s*$/$1\\x27$2\\x27/' ${shellArg(file)}${reload}  # bash dropped the JSON's quotes: single-quote it`;
   if (file && ctx.kwargsRaw?.trimStart().startsWith("{'"))
     return `python3 -c 'import ast,json,os,re,sys; f=sys.argv[1]; v=json.dumps(ast.literal_eval(os.environ["${name}"])); t=open(f).read(); open(f,"w").write(re.sub(r"(?m)^(export\\s+)?${name}=.*$", lambda m: (m.group(1) or "")+"${name}=\\x27"+v+"\\x27", t))' ${shellArg(file)}${reload}  # a Python dict, written as JSON`;
-  if (ctx.sandbox) return upFix(ctx.sandbox);
+  const up = upFix(ctx);
+  if (up) return up;
   return `write ${name} as a JSON object (double quotes, null/true/false), single-quoted in shell files`;
 }
 
@@ -87,7 +88,7 @@ export const backendKwargs = defineCheck({
     if (read.kwargsText === undefined && !Object.keys(k).length) {
       const outcome = warn(
         'not set: VaultBackend uses its defaults (url from VAULT_ADDR, token from VAULT_TOKEN, mount_point secret, connections_path connections)',
-        ctx.sandbox ? upFix(ctx.sandbox) : undefined,
+        upFix(ctx),
       );
       return ctx.sandbox ? { ...outcome, suspect: true } : outcome;
     }
@@ -124,6 +125,6 @@ function constructionFix(ctx: CheckInput): string | undefined {
   const authType = 'auth_type' in k ? k.auth_type : 'token';
   if (!isAuthType(authType)) return kwargsFix(ctx, { auth_type: { set: 'token' } });
   const missing = missingAuthKey(authType, k, ctx.env, 'build');
-  if (missing?.includes('token') && ctx.sandbox) return upFix(ctx.sandbox, { newToken: true });
+  if (missing?.includes('token')) return upFix(ctx, { newToken: true });
   return undefined;
 }

@@ -5,7 +5,7 @@
  * the data they carry (status, request, errno), never by their message.
  */
 import type { ProbeException, ProbeReport } from '../airflow/probe.js';
-import { apiPath, failedRequest, firstMiss, loginMount, raised } from './evidence.js';
+import { apiPath, failedRequest, firstFailure, firstMiss, loginMount, raised } from './evidence.js';
 import type { Link } from './types.js';
 
 /** Exceptions of Python's requests/urllib3 that mean Vault was not reached. */
@@ -48,9 +48,9 @@ export function airflowCause(p: ProbeReport): Link[] {
   if (p.init_error) return ofStartUp(p.init_error.chain);
   if (!p.backends.some((b) => b.name === 'VaultBackend')) return ['backend class'];
   const miss = firstMiss(p);
-  if (!miss) return [];
-  const v = miss.vault;
-  if (!v) return ['backend class', 'kwargs'];
+  if (miss && !miss.vault) return ['backend class', 'kwargs'];
+  const v = firstFailure(p);
+  if (!v) return [];
   const bad = failedRequest(v);
   if (bad) {
     if (loginMount(bad.path) !== undefined) return ['auth'];

@@ -13,6 +13,7 @@ import { openSandbox, runningServers, type Sandbox, type SandboxPaths } from '..
 import { findAirflow, type AirflowInstall } from '../airflow/runner.js';
 import {
   AIRFLOW_VERSIONS,
+  airflowFeatures,
   airflowMajor,
   type BackendRead,
   describeSource,
@@ -51,8 +52,9 @@ function intendedAirflow(sb: Sandbox | undefined, config: ConfigFile | undefined
   if (said && AIRFLOW_VERSIONS.includes(said)) return { major: said, source: `airflow.version in ${sb.config.label}` };
   const found = sb.facts.facts.airflowVersion;
   if (found) return { major: airflowMajor(found), source: `the Airflow ${found} the last run found` };
-  return sb.config.exists
-    ? { major: '3', source: `the files this sandbox wrote for Airflow 3 (no Airflow was found)` }
+  // A sandbox this tool made (its state records a run) wrote its files for Airflow 3 when nothing said otherwise.
+  return sb.facts.status !== 'missing'
+    ? { major: '3', source: 'the files this sandbox wrote for Airflow 3 (no Airflow was found)' }
     : undefined;
 }
 
@@ -83,6 +85,8 @@ export interface DoctorOptions {
   askAirflow?: boolean;
   /** Airflow's answer already in hand (the create flow's check asked it): not asked again. */
   probe?: ProbeReport;
+  /** The ids to ask about, when the caller knows them (a run seeded the default example the config does not name). */
+  ids?: { connections: string[]; variables: string[] };
 }
 
 /** The kwargs that name a file Airflow's Vault client opens (token, service-account JWT, key, CA bundle). */
@@ -176,12 +180,21 @@ export async function buildDoctorContext(
   const config = sandbox?.config.parsed;
   const airflow = opts.airflow !== undefined ? opts.airflow : await findAirflow(opts.airflowBin, paths?.venvAirflow);
   const intended = airflow ? undefined : intendedAirflow(sandbox, config);
-  const ids = expectedIds(sandbox, config);
+  const expected = expectedIds(sandbox, config);
+  const ids = {
+    connIds: opts.ids?.connections ?? expected.connIds,
+    varKeys: opts.ids?.variables ?? expected.varKeys,
+  };
   const home = processEnv.HOME ?? homedir();
 
   // The class and kwargs as Airflow reads them (the reader is held to real Airflow by
   // test/e2e/backend-settings.airflow.test.ts), for the Airflow asked or the one the sandbox is for.
-  const read = await readBackendSettings(user, { version: airflow?.version ?? intended?.major ?? '3' });
+  const version = airflow?.version ?? intended?.major ?? '3';
+  const read = await readBackendSettings(user, { version });
+  // Airflow 3: the backend a task builds first ([workers], else [secrets]), by the same reader.
+  const workerRead = airflowFeatures(version).workersBackend
+    ? await readBackendSettings(user, { version, side: 'worker' })
+    : undefined;
   const access = vaultAccess(read.kwargs, env);
   const server = sandboxServer(sandbox);
   const wanted = airflowToken(read, { env, envFileKeys: user.fromEnvFile, envFile: user.envFile });
@@ -216,6 +229,7 @@ export async function buildDoctorContext(
     backendClass: read.settings.classPath,
     backendSource: read.classSource ? describeSource(read.classSource) : 'AIRFLOW__SECRETS__BACKEND (not set)',
     backend: read,
+    ...(workerRead ? { workerBackend: workerRead } : {}),
     access,
     ...(envFileError ? { envFileError } : {}),
     mount: access.mount === null ? null : access.mount.replace(/^\/+|\/+$/g, '') || null,

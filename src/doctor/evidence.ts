@@ -50,7 +50,7 @@ export function loginMount(path: string | null | undefined): string | undefined 
 }
 
 /** The request that failed: the last one with an error status or no answer, else the one the exception names. */
-export function failedRequest(a: BackendAnswer<string>): SentRequest | undefined {
+export function failedRequest(a: Pick<BackendAnswer<string>, 'requests' | 'error'>): SentRequest | undefined {
   const bad = [...a.requests].reverse().find((r) => r.error !== undefined || (r.status ?? 0) >= 400);
   if (bad) return bad;
   const carried = (a.error ?? []).find((e) => e.request);
@@ -65,4 +65,29 @@ export function raised(chain: ProbeException[] | null | undefined, ...names: str
 /** The first id Airflow could not resolve, with its Vault backend's answer. */
 export function firstMiss(p: ProbeReport): VaultAnswer | undefined {
   return vaultAnswers(p).find((a) => !a.verdict.found);
+}
+
+/** One attempt of Airflow's Vault backend: a lookup of an id, or (with no ids known) a listing. */
+export interface Attempt {
+  requests: SentRequest[];
+  error: ProbeException[] | null;
+  found: boolean;
+}
+
+/** Every attempt of Airflow's Vault backend, in the order it made them: listings first, then each id. */
+export function attempts(p: ProbeReport): Attempt[] {
+  const listed = (p.listing ?? []).map((l) => ({ requests: l.requests ?? [], error: l.error, found: !l.error }));
+  const looked = vaultAnswers(p).flatMap((a) =>
+    a.vault ? [{ requests: a.vault.requests, error: a.vault.error, found: a.verdict.found }] : [],
+  );
+  return [...listed, ...looked];
+}
+
+/** The first attempt that failed: a miss, or a listing that could not be made. */
+export function firstFailure(p: ProbeReport): Attempt | undefined {
+  const miss = firstMiss(p);
+  if (miss?.vault) return { requests: miss.vault.requests, error: miss.vault.error, found: false };
+  return (p.listing ?? [])
+    .filter((l) => l.error)
+    .map((l) => ({ requests: l.requests ?? [], error: l.error, found: false }))[0];
 }

@@ -5,7 +5,8 @@
  * per-key variable in the file or shell that set it, the kwargs JSON in .env or airflow.cfg, or the
  * shell the user exported it in.
  */
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describeSource, type SettingSource } from '../airflow/backend/index.js';
 import { readWrittenRecord, recordedHashes, sha256 } from '../io/write.js';
 import { ENV_READ, readUserFileIfExists } from '../io/read.js';
@@ -120,12 +121,21 @@ export function envFileIsOurs(sb: Sandbox): boolean {
   return hashes.includes(sha256(text));
 }
 
+/** The sandbox, when this tool made it (its state.json records a run): only then is `up` its repair. */
+export function toolMade(ctx: Pick<DoctorContext, 'sandbox'>): Sandbox | undefined {
+  const sb = ctx.sandbox;
+  return sb && sb.facts.status !== 'missing' ? sb : undefined;
+}
+
 /**
- * `up` for this sandbox: restart or reuse its server, re-seed, rewrite the files it wrote. With a
- * .env the user edited, plain `up` would keep that .env (and its stale values): `--force` it is,
- * said as such. `newToken`: the token in .env changes, so the shell must load it again.
+ * `up` for a sandbox this tool made: restart or reuse its server, re-seed, rewrite the files it
+ * wrote. With a .env the user edited, plain `up` would keep that .env (and its stale values):
+ * `--force` it is, said as such. `newToken`: the token in .env changes, so the shell must load it
+ * again. Undefined for a set-up this tool did not make.
  */
-export function upFix(sb: Sandbox, opts: { newToken?: boolean } = {}): string {
+export function upFix(ctx: Pick<DoctorContext, 'sandbox'>, opts: { newToken?: boolean } = {}): string | undefined {
+  const sb = toolMade(ctx);
+  if (!sb) return undefined;
   const ours = envFileIsOurs(sb);
   const cmd = `${selfCommand()} up ${shellArg(sb.dir)}${ours ? '' : ' --force'}`;
   const notes = [
@@ -152,4 +162,17 @@ export function askAirflowCommand(ctx: Pick<DoctorContext, 'sandbox' | 'intended
   const major = ctx.intendedAirflow?.major === '2' ? '2' : '3';
   const dir = ctx.sandbox ? ` ${shellArg(ctx.sandbox.dir)}` : '';
   return `${selfCommand()} doctor${dir} --airflow ${major}`;
+}
+
+/**
+ * The server's CLI as the user's shell runs it: the binary the sandbox runs, else `vault` or `bao`
+ * on PATH. Every command doctor prints with it names the address, so it reaches the server
+ * Airflow talks to whatever VAULT_ADDR says.
+ */
+export function serverCli(ctx: Pick<DoctorContext, 'sandbox' | 'env' | 'access'>): string {
+  const bin = ctx.sandbox?.facts.facts.bin;
+  if (bin) return shellArg(bin);
+  const onPath = (name: string) =>
+    (ctx.env.get('PATH') ?? '').split(':').some((d) => d !== '' && existsSync(join(d, name)));
+  return onPath('vault') ? 'vault' : onPath('bao') ? 'bao' : 'vault';
 }

@@ -1,16 +1,16 @@
 import { HEALTH_STATUS } from '../vault/client.js';
 import { shellArg } from '../ui/invocation.js';
-import { upFix } from './fixes.js';
+import { toolMade, upFix } from './fixes.js';
 import { type CheckInput, defineCheck, fail, ok, warn } from './types.js';
 
 const STANDBY_FIX = 'point the url at the active node';
 
 /** A sealed sandbox server: unsealed with the key its banner printed (a dev server has one). */
 function unsealFix(ctx: CheckInput<'address'>): string | undefined {
-  const sb = ctx.sandbox;
+  const sb = toolMade(ctx);
   if (!sb) return undefined;
   const bin = sb.facts.facts.bin ? shellArg(sb.facts.facts.bin) : undefined;
-  if (!bin) return upFix(sb);
+  if (!bin) return upFix(ctx);
   return `${bin} operator unseal -address=${ctx.url.origin} "$(awk '/^Unseal Key:/ {print $NF; exit}' ${shellArg(sb.paths.serverOut)})"`;
 }
 

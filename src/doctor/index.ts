@@ -21,6 +21,7 @@ import { variables } from './variables.js';
 import { vaultEnv } from './vault-env.js';
 import { vaultTokenFile } from './vault-token-file.js';
 import { airflowVerdict, judge, type Judged } from './verdict.js';
+import { workers } from './workers.js';
 
 /** In Airflow's order: what it is, how it is configured, how it reaches and logs in to Vault, where it reads, what may stand in. */
 export const CHECKS: readonly Check[] = [
@@ -31,6 +32,7 @@ export const CHECKS: readonly Check[] = [
   configSource,
   backendKwargs,
   vaultEnv,
+  workers,
   address,
   proxy,
   scheme,

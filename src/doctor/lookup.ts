@@ -10,12 +10,14 @@ import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
 import { intendedValues } from './intended.js';
 import { rawInUserinfo, reencodeFix, uriTrap } from './values.js';
 import { userMetastore } from '../airflow/probe.js';
-import { kvApiPath, policyLine, readGlob } from '../vault/auth/policy.js';
+import { judgePolicy, kvApiPath, POLICY_NAME, policyLine, readGlob } from '../vault/auth/policy.js';
+import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
+import { POLICY_FILE } from '../sandbox/index.js';
 import { VaultError, type VaultClient } from '../vault/client.js';
-import { shellArg } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { airflowsClient, serverClient } from './clients.js';
 import { apiPath, askedAirflow, failedRequest, type IdKind, vaultAnswers } from './evidence.js';
-import { kwargsFix, upFix } from './fixes.js';
+import { kwargsFix, serverCli, toolMade, upFix } from './fixes.js';
 import { effectiveMount } from './mount.js';
 import { secretShapeProblem } from './provider-rules.js';
 import { type CheckInput, type CheckOutcome, fail, ok, type SecretReads, skip, warn } from './types.js';
@@ -112,15 +114,31 @@ async function missFix(ctx: Input, kind: Kind, at: Place, id: string): Promise<s
   const admin = serverClient(ctx);
   const folder = admin ? await foundUnder(admin, at, id) : undefined;
   if (folder !== undefined) return kwargsFix(ctx, { [`${kind}_path`]: { set: folder } });
-  return ctx.sandbox ? upFix(ctx.sandbox) : undefined;
+  return upFix(ctx);
 }
 
-/** A command that adds the read rule to the token's own policy (run with a token that may write policies). */
-function policyFix(ctx: Input, at: Place): string {
+/**
+ * The read rule Airflow's policy lacks, as a step that lasts. A sandbox this tool made writes its
+ * policy from policy.hcl on every run (a policy changed in Vault is undone by the next, and a
+ * login's .env holds no token that may write policies): when policy.hcl grants the read, the rerun
+ * puts it back; else the rule goes into policy.hcl, and the rerun writes it. Elsewhere, a command
+ * that adds the rule to the token's own policy (run with a token that may write policies).
+ */
+export function policyFix(ctx: Pick<Input, 'sandbox' | 'login' | 'env' | 'access'>, at: Place, id = 'x'): string {
+  const rule = policyLine(readGlob(at.mount, at.base, at.kv));
+  const sb = toolMade(ctx);
+  if (sb && ctx.login.policies.includes(POLICY_NAME)) {
+    const rerun = `${selfCommand()} up ${shellArg(sb.dir)}`;
+    const hcl = readUserFileIfExists(sb.paths.policy, POLICY_READ);
+    if (hcl !== null && judgePolicy(hcl, at.mount, secretPath(at.base, id), at.kv).grants)
+      return `${rerun}  # writes ${POLICY_FILE}, which grants the read, back to Vault`;
+    return `put this in ${shellArg(sb.paths.policy)} and rerun (${rerun}): ${rule.replace(/\s*\n\s*/g, ' ')}`;
+  }
   const name = ctx.login.policies.find((p) => p !== 'default' && p !== 'root') ?? 'airflow';
-  const line = policyLine(readGlob(at.mount, at.base, at.kv)).replace(/\n/g, '\\n');
-  const bin = ctx.sandbox?.facts.facts.bin ? shellArg(ctx.sandbox.facts.facts.bin) : 'vault';
-  return `{ ${bin} policy read ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${bin} policy write ${shellArg(name)} -`;
+  const line = rule.replace(/\n/g, '\\n');
+  const bin = serverCli(ctx);
+  const addr = `-address=${shellArg(ctx.access.url)}`;
+  return `{ ${bin} policy read ${addr} ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${bin} policy write ${addr} ${shellArg(name)} -`;
 }
 
 async function policyHint(ctx: Input, at: Place): Promise<string> {
@@ -163,7 +181,7 @@ async function refusedRead(ctx: Input, kind: Kind, at: Place, ids: string[]): Pr
   return {
     ...fail(
       `Airflow's token may not read ${paths.join(', ')} (HTTP 403: its policies ${ctx.login.policies.join(', ') || 'none'} do not grant read there).${hint}`,
-      policyFix(ctx, at),
+      policyFix(ctx, at, ids[0]),
     ),
     link: 'policy',
   };
@@ -192,12 +210,13 @@ async function idsToAsk(ctx: Input, kind: Kind, at: Place | undefined): Promise<
   return listed.filter((k) => !k.endsWith('/'));
 }
 
-function noneKnown(ctx: Input, kind: Kind, at: Place): Outcome {
+function noneKnown(ctx: Input, kind: Kind, at: Place, listed: boolean): Outcome {
+  const where = listed ? `, and none listed under ${at.mount}/${at.base}/` : '';
   const seeded = kind === 'connections' ? ctx.sandbox?.seeded?.connections : ctx.sandbox?.seeded?.variables;
-  if (seeded && !seeded.length) return ok(`none seeded by the sandbox, and none listed under ${at.mount}/${at.base}/`);
+  if (seeded && !seeded.length) return ok(`none seeded by the sandbox${where}`);
   const c = ctx.sandbox?.config;
   const from = !c ? 'not a sandbox' : c.exists ? `${c.label} lists none` : `no ${c.label}`;
-  return warn(`no ${kind} known (${from}) and none listed under ${at.mount}/${at.base}/`);
+  return warn(`no ${kind} known (${from})${where}`);
 }
 
 /** Without Airflow: one read per id, with Airflow's rights. */
@@ -210,7 +229,7 @@ export async function readAsAirflow(ctx: Input, kind: Kind): Promise<Outcome> {
   const client = airflowsClient(ctx);
   if (!client) return skip(`reading ${kind} needs Airflow's token, whose uses doctor does not spend`);
   const ids = await idsToAsk(ctx, kind, place);
-  if (!ids.length) return noneKnown(ctx, kind, place);
+  if (!ids.length) return noneKnown(ctx, kind, place, true);
   const read: SecretReads = new Map();
   const refused: string[] = [];
   const missed: string[] = [];
@@ -277,7 +296,7 @@ function shapeProblems(ctx: Input, kind: Kind, at: Place, read: SecretReads): Ou
     }
   }
   if (!broken.length) return undefined;
-  return { ...fail(broken.join('; '), ctx.sandbox ? upFix(ctx.sandbox) : undefined), link: 'secret shape' };
+  return { ...fail(broken.join('; '), upFix(ctx)), link: 'secret shape' };
 }
 
 /** With Airflow asked: its own lookup of each id, read from the requests its Vault backend sent. */
@@ -290,7 +309,7 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
   if (!Array.isArray(places)) return places;
   const [place] = places;
   if (!place) return skip(`no path to read ${kind} at`);
-  if (!answers.length) return noneKnown(ctx, kind, place);
+  if (!answers.length) return noneKnown(ctx, kind, place, p.listing !== undefined);
   const refused: string[] = [];
   const missed: string[] = [];
   const shape: string[] = [];
@@ -308,16 +327,16 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
         `${a.id}: Airflow cannot build it (${describeLast(a.vault.error)})${trap ? `: the URI in Vault has ${trap}` : ''}`,
       );
       // A seeded id is put back as seeded; another is stored again with its user and password encoded.
-      if (ctx.sandbox && intendedValues(ctx).connections.has(a.id)) shapeFix ??= upFix(ctx.sandbox);
+      if (toolMade(ctx) && intendedValues(ctx).connections.has(a.id)) shapeFix ??= upFix(ctx);
       else if (raw !== undefined && rawInUserinfo(raw)) shapeFix ??= reencodeFix(ctx, a.id);
-    } else if (read?.status === 200) shape.push(`${a.id}: Vault holds it, but VaultBackend returns nothing for it`);
+    } else if (read?.status === 200) shape.push(`${a.id}: ${unusable(kind, a.verdict.secret)}`);
     else if (read?.status === 404 || !a.vault.error) missed.push(a.id);
   }
   if (refused.length) return refusedRead(ctx, kind, place, refused);
   if (missed.length) return nothingAt(ctx, kind, place, missed);
   if (shape.length)
     return {
-      ...fail(shape.join('; '), shapeFix ?? (ctx.sandbox ? upFix(ctx.sandbox) : undefined)),
+      ...fail(shape.join('; '), shapeFix ?? upFix(ctx)),
       link: 'secret shape',
     };
   const found = answers.filter((a) => a.verdict.found).map((a) => a.id);
@@ -328,6 +347,18 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
       read: new Map(),
     },
   );
+}
+
+/** Why VaultBackend returns nothing for a secret Vault holds, from its keys (the probe never sees a value). */
+export function unusable(kind: Kind, secret: { keys: string[]; null: string[] } | undefined): string {
+  if (!secret) return 'Vault holds it, but VaultBackend returns nothing for it';
+  if (!secret.keys.length) return 'Vault holds an empty secret there, which VaultBackend returns as "not found"';
+  if (kind === 'variables') {
+    if (!secret.keys.includes('value'))
+      return `no "value" key (keys: ${secret.keys.join(', ')}); VaultBackend logs a warning and returns nothing`;
+    if (secret.null.includes('value')) return '"value" is null, which VaultBackend returns as "not found"';
+  }
+  return `Vault holds it (keys: ${secret.keys.join(', ')}), but VaultBackend returns nothing for it`;
 }
 
 function describeLast(chain: { name: string; message: string }[]): string {

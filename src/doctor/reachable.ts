@@ -2,8 +2,9 @@ import { relative } from 'node:path';
 import { runningServers } from '../sandbox/index.js';
 import { VaultClient, VaultError } from '../vault/client.js';
 import { isAlive } from '../vault/server.js';
+import { describeVaultFailure } from '../vault/tls-explain.js';
 import { caFileOf, urlSource } from './address.js';
-import { setUrl, upFix } from './fixes.js';
+import { setUrl, toolMade, upFix } from './fixes.js';
 import { type CheckInput, defineCheck, fail, ok, skip } from './types.js';
 
 /** Another address that answers like Vault: the sandbox's running server, else VAULT_ADDR. */
@@ -34,8 +35,8 @@ export const reachable = defineCheck({
   id: 'reachable',
   title: 'Server reachable',
   link: 'address/TLS/proxy',
-  // A certificate problem is named by "TLS certificate"; not reachable would send the user the wrong way.
-  needs: ['address', 'tls'],
+  // Not after "TLS certificate": when that one cannot tell (no answer), this one says why.
+  needs: ['address'],
   verdict: true,
   repair: true,
   async run(ctx) {
@@ -47,6 +48,9 @@ export const reachable = defineCheck({
       if (e.kind === 'scheme') return fail('the server speaks another scheme (see "http or https")');
       if (e.kind.startsWith('tls') && ctx.access.verify === false)
         return skip('Airflow does not verify the certificate (verify false), and doctor always does');
+      // A certificate problem is named by "TLS certificate"; not reachable would send the user the wrong way.
+      if (describeVaultFailure(e, ctx.url.origin, caFileOf(ctx)))
+        return skip('it answers, but its certificate stops the request: see "TLS certificate"');
       const what =
         e.kind === 'refused'
           ? `nothing listens on ${ctx.url.host}`
@@ -60,8 +64,8 @@ export const reachable = defineCheck({
           ...fail(`${what} (${from}), while the server answers at ${elsewhere}`, setUrl(ctx, elsewhere)),
           repairable: false,
         };
-      const sb = ctx.sandbox;
-      if (sb?.server || sb?.config.exists) {
+      const sb = toolMade(ctx);
+      if (sb) {
         const pid = ctx.state?.pid;
         const stale =
           pid !== undefined && !isAlive(pid)
@@ -69,7 +73,7 @@ export const reachable = defineCheck({
             : '';
         return fail(
           `${what}: the sandbox server is not running${stale}`,
-          upFix(sb, { newToken: ctx.state?.tokenSource !== 'user' }),
+          upFix(ctx, { newToken: ctx.state?.tokenSource !== 'user' }),
         );
       }
       return { ...fail(`${what} (${from}): no Vault server answers there`), repairable: false };

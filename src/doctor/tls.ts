@@ -26,18 +26,21 @@ export const tls = defineCheck({
   verdict: true,
   async run(ctx) {
     const url = ctx.url;
-    if (url.protocol !== 'https:') return ok('plain http: no certificate to verify');
-    if (ctx.access.verify === false)
+    const https = url.protocol === 'https:';
+    if (https && ctx.access.verify === false)
       return skip('verify is false: Airflow does not check the certificate, and doctor never skips that check');
     const caFile = caFileOf(ctx);
     try {
       await ctx.client.health();
+      if (!https) return ok('plain http: no certificate to verify');
       return ok(`verified against ${caFile ? `the CA in ${caFile}` : "the system's trusted CAs"}`);
     } catch (e) {
       if (!(e instanceof VaultError)) throw e;
-      const why = describeVaultFailure(e, url.origin, caFile);
-      // Not a certificate problem (refused, scheme, timeout): the checks after this one name it.
-      if (!why || e.kind === 'scheme') return ok(`no certificate problem seen (${e.kind})`);
+      const why = https ? describeVaultFailure(e, url.origin, caFile) : null;
+      // Not a certificate problem (refused, a timeout, the other scheme): nothing was verified, so
+      // nothing is claimed; the scheme and reachability checks name what it is.
+      if (!why || e.kind === 'scheme')
+        return skip('cannot tell: no answer to verify a certificate on (see "http or https" and "Server reachable")');
       const ca = knownCa(ctx, caFile);
       const untrusted = e.kind === 'tls-untrusted' || e.kind === 'ca-file';
       return fail(why.problem, untrusted && ca ? kwargsFix(ctx, { verify: { set: ca } }) : why.fix);

@@ -7,7 +7,7 @@
  */
 import { authFor, authFromKwargs, methodOf } from '../vault/auth/index.js';
 import { VaultError, type VaultClient } from '../vault/client.js';
-import { askedAirflow, loginMount, vaultAnswers } from './evidence.js';
+import { askedAirflow, attempts, loginMount } from './evidence.js';
 import { kwargsFix, upFix } from './fixes.js';
 import { limitedUses, type TokenLookup } from './token-lookup.js';
 import {
@@ -27,11 +27,9 @@ type Outcome = CheckOutcome<{ login: AirflowLogin }>;
 
 /** What a refused token's fix is, by where the token came from. */
 function refusedFix(ctx: Input, l: TokenLookup): string | undefined {
-  const sb = ctx.sandbox;
   if (l.source.kind === 'kwarg' && ctx.backend.keySources[l.source.key]?.kind === 'per-key')
     return kwargsFix(ctx, { [l.source.key]: { remove: true } });
-  if (sb) return upFix(sb, { newToken: true });
-  return undefined;
+  return upFix(ctx, { newToken: true });
 }
 
 function tokenLogin(ctx: Input): Outcome {
@@ -39,13 +37,9 @@ function tokenLogin(ctx: Input): Outcome {
   if (!l)
     return fail(
       'no token: neither a token nor a token_path kwarg, and VAULT_TOKEN is unset: the provider cannot build VaultBackend',
-      ctx.sandbox ? upFix(ctx.sandbox, { newToken: true }) : undefined,
+      upFix(ctx, { newToken: true }),
     );
-  if (l.unreadable)
-    return fail(
-      `${l.from}: ${l.unreadable}: the provider raises on every lookup`,
-      ctx.sandbox ? upFix(ctx.sandbox) : undefined,
-    );
+  if (l.unreadable) return fail(`${l.from}: ${l.unreadable}: the provider raises on every lookup`, upFix(ctx));
   if (l.unanswered) return skip(`the server did not answer the token lookup (${l.unanswered.kind})`);
   if (l.refused) {
     const stale = ctx.serverToken && ctx.serverToken !== l.token;
@@ -116,8 +110,8 @@ function refusedWhy(ctx: Input, type: string, status: number, path: string): str
 async function airflowsLogin(ctx: Input, type: string): Promise<Outcome | undefined> {
   const p = askedAirflow(ctx);
   if (!p) return undefined;
-  for (const a of vaultAnswers(p)) {
-    const login = a.vault?.requests.find((r) => loginMount(r.path) !== undefined);
+  for (const a of attempts(p)) {
+    const login = a.requests.find((r) => loginMount(r.path) !== undefined);
     if (!login) continue;
     const mount = loginMount(login.path) ?? type;
     if (login.status === 200)
@@ -126,14 +120,14 @@ async function airflowsLogin(ctx: Input, type: string): Promise<Outcome | undefi
     if (login.status === 400)
       return fail(
         `Vault refuses Airflow's ${type} login at auth/${mount} (HTTP 400): ${refusedWhy(ctx, type, 400, login.path ?? '')}`,
-        ctx.sandbox ? upFix(ctx.sandbox, { newToken: true }) : undefined,
+        upFix(ctx, { newToken: true }),
       );
     if (login.error || login.status === undefined) return undefined;
     return fail(`Vault answers Airflow's ${type} login at auth/${mount} with HTTP ${login.status}`);
   }
-  const raisedBefore = vaultAnswers(p).find((a) => a.vault?.error && !a.vault.requests.length);
-  if (raisedBefore?.vault?.error) {
-    const e = raisedBefore.vault.error[raisedBefore.vault.error.length - 1];
+  const raisedBefore = attempts(p).find((a) => a.error && !a.requests.length);
+  if (raisedBefore?.error) {
+    const e = raisedBefore.error[raisedBefore.error.length - 1];
     return fail(`Airflow's ${type} login fails before any request: ${e?.name}: ${e?.message}`);
   }
   return undefined;
@@ -156,7 +150,7 @@ async function ownLogin(ctx: Input, type: string): Promise<Outcome> {
     if (e.status === 400)
       return fail(
         `Vault refuses the ${type} login at auth/${mount} (HTTP 400): ${methodOf(spec).explainRefusal(e, spec).why}`,
-        ctx.sandbox ? upFix(ctx.sandbox, { newToken: true }) : undefined,
+        upFix(ctx, { newToken: true }),
       );
     return fail(`the ${type} login at auth/${mount} fails: ${e.message}`);
   }

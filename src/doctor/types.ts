@@ -23,6 +23,7 @@ export const CHECK_IDS = [
   'config-source',
   'backend-kwargs',
   'vault-env',
+  'workers',
   'address',
   'proxy',
   'scheme',
@@ -164,6 +165,8 @@ export interface DoctorContext {
   backendSource: string;
   /** The backend settings as the reader gives them: every kwarg with its source, and what went wrong reading. */
   backend: BackendRead;
+  /** Airflow 3: the backend a task builds first, as the reader reads it (`section` says whether [workers] decides). */
+  workerBackend?: BackendRead;
   /** Where and how VaultBackend talks to Vault, with the provider's and hvac's fallbacks. */
   access: VaultAccess;
   /** Why the sandbox .env could not be sourced (the environment alone was used). */

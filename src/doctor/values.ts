@@ -19,7 +19,7 @@ import {
 } from '../airflow/spec.js';
 import { shellArg } from '../ui/invocation.js';
 import { askedAirflow, vaultAnswers } from './evidence.js';
-import { envVarFix, upFix } from './fixes.js';
+import { envVarFix, serverCli, upFix } from './fixes.js';
 import { intendedValues } from './intended.js';
 import { effectiveMount } from './mount.js';
 import { secretPath } from '../airflow/backend/index.js';
@@ -77,7 +77,7 @@ function masked(id: string, c: ProbeConnection, from: string): string {
   return `${id} from ${from}: ${c.conn_type || '(no type)'} ${c.login ?? ''}${c.login ? '@' : ''}${c.host ?? ''}${port}${c.schema ? `/${c.schema}` : ''}, password ${c.password ? 'set' : 'not set'}${extra}`;
 }
 
-type Where = Pick<Input, 'mount' | 'connectionsPath' | 'sandbox'>;
+type Where = Pick<Input, 'mount' | 'connectionsPath' | 'sandbox' | 'env' | 'access'>;
 
 /** Where a connection secret lives, as VaultBackend reads it. */
 function secretAt(ctx: Where, id: string): { mount: string; path: string } | undefined {
@@ -93,11 +93,11 @@ function secretAt(ctx: Where, id: string): { mount: string; path: string } | und
 export function reencodeFix(ctx: Where, id: string): string | undefined {
   const at = secretAt(ctx, id);
   if (!at) return undefined;
-  const bin = ctx.sandbox?.facts.facts.bin ? shellArg(ctx.sandbox.facts.facts.bin) : 'vault';
+  const bin = `${serverCli(ctx)} kv`;
   const py =
     'import sys,urllib.parse as p; u=sys.stdin.read().strip(); s,r=u.split("://",1); a,h=r.rsplit("@",1); l,c,w=a.partition(":"); q=lambda x: p.quote(p.unquote(x),safe=""); print(s+"://"+q(l)+(":"+q(w) if c else "")+"@"+h, end="")';
-  const loc = `-mount=${shellArg(at.mount)} ${shellArg(at.path)}`;
-  return `${bin} kv get -field=conn_uri ${loc} | python3 -c '${py}' | ${bin} kv put ${loc} conn_uri=-`;
+  const loc = `-address=${shellArg(ctx.access.url)} -mount=${shellArg(at.mount)} ${shellArg(at.path)}`;
+  return `${bin} get -field=conn_uri ${loc} | python3 -c '${py}' | ${bin} put ${loc} conn_uri=-`;
 }
 
 function rulesOf(ctx: Input): UriRules {
@@ -126,7 +126,7 @@ function airflowsValues(ctx: Input): { problems: Problem[]; lines: string[] } | 
       if (want !== undefined && v.value !== want)
         problems.push({
           text: `Airflow reads variable ${a.id} from ${backendLabel(from)} with another value than the sandbox seeded`,
-          fix: standInFix ?? (ctx.sandbox ? upFix(ctx.sandbox) : undefined),
+          fix: standInFix ?? upFix(ctx),
         });
       continue;
     }
@@ -138,7 +138,7 @@ function airflowsValues(ctx: Input): { problems: Problem[]; lines: string[] } | 
       if (diffs.length)
         problems.push({
           text: `Airflow resolves ${a.id} from ${backendLabel(from)} with another ${diffs.join(', ')} than the sandbox seeded`,
-          fix: standInFix ?? (ctx.sandbox ? upFix(ctx.sandbox) : undefined),
+          fix: standInFix ?? upFix(ctx),
         });
       continue;
     }
@@ -178,7 +178,7 @@ function storedValues(ctx: Input): { problems: Problem[]; undecided: string[] } 
       if (differs)
         problems.push({
           text: `Vault holds another value for ${id} than the sandbox seeded (${differs})`,
-          fix: ctx.sandbox ? upFix(ctx.sandbox) : undefined,
+          fix: upFix(ctx),
         });
       continue;
     }
@@ -191,7 +191,7 @@ function storedValues(ctx: Input): { problems: Problem[]; undecided: string[] } 
     if (want !== undefined && data && 'value' in data && data.value !== want)
       problems.push({
         text: `Vault holds another value for variable ${key} than the sandbox seeded`,
-        fix: ctx.sandbox ? upFix(ctx.sandbox) : undefined,
+        fix: upFix(ctx),
       });
   }
   return { problems, undecided };

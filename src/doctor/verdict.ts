@@ -5,7 +5,14 @@
  * the emulation: it fails only on what a check proved, passes only when every check its verdict
  * needs passed, and otherwise leaves the verdict to Airflow ("Airflow would decide this").
  */
-import { answeredBy, backendLabel, describeException, type IdVerdict, type ProbeReport } from '../airflow/probe.js';
+import {
+  answeredBy,
+  backendLabel,
+  describeException,
+  type IdVerdict,
+  type ProbeReport,
+  taskSideMisses,
+} from '../airflow/probe.js';
 import { airflowCause } from './cause.js';
 import { askAirflowCommand } from './fixes.js';
 import {
@@ -24,8 +31,15 @@ import {
 
 export const VERDICT_ID = 'airflow-verdict';
 
-/** The backend error that matters for a miss: the custom backend's (Vault), else any. */
+/**
+ * What matters for a miss: what Vault's backend raised, or that it returned nothing; another
+ * backend's error only when Vault is not in the chain (a metastore without its tables is what a
+ * CLI run with a fresh AIRFLOW_HOME always meets).
+ */
 function missReason(v: IdVerdict): string {
+  const vault = v.backends.find((b) => b.name === 'VaultBackend' && !b.alone);
+  if (vault?.error) return `VaultBackend raised ${describeException(vault.error)}`;
+  if (vault) return 'VaultBackend returned nothing for it';
   const broken = v.backends.find((b) => b.error && b.name !== 'MetastoreBackend') ?? v.backends.find((b) => b.error);
   if (broken) return `${broken.name} raised ${describeException(broken.error)}`;
   const said = v.logs
@@ -113,6 +127,14 @@ export const airflowVerdict = defineCheck({
       return fail(`${what}: ${describeException(p.init_error.chain)}; every connection and variable lookup fails`);
     }
     const total = Object.keys(p.connections).length + Object.keys(p.variables).length;
+    const unlisted = (p.listing ?? []).find((l) => l.error);
+    // No ids were known and Airflow's backend could not even list where it looks: it can read nothing there.
+    if (!total && unlisted)
+      return fail(
+        `Airflow's VaultBackend cannot list ${unlisted.kind} under '${unlisted.path}' to find the ids to ask about: ${describeException(unlisted.error)}`,
+        undefined,
+        summarise(p, a.version).details,
+      );
     const seeded = [...(ctx.sandbox?.seeded?.connections ?? []), ...(ctx.sandbox?.seeded?.variables ?? [])];
     // The sandbox wrote these ids to Vault: Airflow finding nothing where it looks is the failure.
     if (!total && seeded.length)
@@ -130,6 +152,14 @@ export const airflowVerdict = defineCheck({
     const s = summarise(p, a.version);
     const timing = `asked in one process, ${p.wallSeconds.toFixed(1)} s`;
     if (!s.ok) return fail(`${s.detail} (${timing})`, undefined, s.details);
+    // Airflow 3: what the server side resolves, a task may not (its own first backend comes from [workers]).
+    const tasks = a.major === '3' ? taskSideMisses(p) : [];
+    if (tasks.length)
+      return fail(
+        `${s.detail}, but a task's own first backend ([workers] secrets_backend) does not resolve ${tasks.join(', ')} (${timing})`,
+        undefined,
+        s.details,
+      );
     if (s.shadows.length) return warn(`${s.detail} (${timing})`, undefined, s.details);
     return ok(`${s.detail} (${timing})`, s.details);
   },

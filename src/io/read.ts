@@ -10,7 +10,7 @@
  * Every refusal is a FileError naming the path and the problem, never a byte of the content.
  *
  * Read directly elsewhere, on purpose: /proc/<pid>/{stat,cmdline,environ} (the kernel's records of a
- * process: src/process.ts, src/vault/server.ts, src/vault/identity.ts), /etc/passwd (owner.ts), and the
+ * process: src/process-table.ts), /etc/passwd (owner.ts), and the
  * package's own templates and requirements (src/airflow/templates.ts, src/steps/install-airflow.ts).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';

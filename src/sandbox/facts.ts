@@ -11,6 +11,7 @@ import { FileError, writeFailure } from '../errors.js';
 import { writePrivateFile } from '../io/private.js';
 import { MAX_RECORD_BYTES, readUserFileIfExists } from '../io/read.js';
 import type { Flavour } from '../vault/binary.js';
+import { parseRunRecord, type AirflowRunRecord } from '../airflow/run/record.js';
 import { relativeToSandbox, sandboxLayout, type SandboxPaths } from './layout.js';
 
 /** The server this sandbox starts: recorded before the spawn, its pid added the moment it exists. */
@@ -56,6 +57,8 @@ export interface SandboxFacts {
   links?: Record<string, string>;
   server?: ServerRecord;
   seeded?: SeededSet;
+  /** The Airflow components of `--check run`, recorded the moment they start, until proven gone (or kept: --keep). */
+  airflowRun?: AirflowRunRecord;
 }
 
 /**
@@ -151,6 +154,7 @@ function factsOf(r: Record<string, unknown>, dir: string): SandboxFacts {
     airflowVersion: str(r, 'airflowVersion'),
     configFile: str(r, 'configFile'),
     links: stringRecord(r.links),
+    airflowRun: parseRunRecord(r.airflowRun),
     ...(seeded && typeof seeded === 'object'
       ? { seeded: { connections: strings(seeded.connections), variables: strings(seeded.variables) } }
       : {}),
@@ -198,7 +202,14 @@ export function readFacts(paths: Pick<SandboxPaths, 'dir' | 'state'>): FactsRead
     // Copied: the other dir still holds this sandbox, with its server and its id.
     return {
       status: 'copied',
-      facts: { ...facts, sandboxId: newSandboxId(), dir: paths.dir, server: undefined, seeded: undefined },
+      facts: {
+        ...facts,
+        sandboxId: newSandboxId(),
+        dir: paths.dir,
+        server: undefined,
+        seeded: undefined,
+        airflowRun: undefined,
+      },
     };
   }
   // Renamed (or moved): the id, the server and what was seeded are still this sandbox's.
@@ -281,4 +292,15 @@ export function clearServer(paths: Pick<SandboxPaths, 'dir' | 'state'>, step: st
 /** The ids this run is about to write to Vault (recorded first: a cut run's doctor still knows what to ask). */
 export function recordSeeded(paths: Pick<SandboxPaths, 'dir' | 'state'>, step: string, seeded: SeededSet): void {
   updateFacts(paths, step, (f) => ({ ...f, seeded }));
+}
+
+/** Records the Airflow components of a run (undefined: they are proven gone), the rest of the facts kept. */
+export function recordAirflowRun(
+  paths: Pick<SandboxPaths, 'dir' | 'state'>,
+  step: string,
+  run: AirflowRunRecord | undefined,
+): void {
+  const { status, facts } = readFacts(paths);
+  if (!run && (status === 'missing' || !facts.airflowRun)) return;
+  writeFacts(paths, { ...facts, airflowRun: run }, step);
 }

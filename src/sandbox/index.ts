@@ -21,6 +21,7 @@ import { assertSandboxTrusted, configEntries, recordEntries } from './trust.js';
 export * from './entries.js';
 export * from './facts.js';
 export * from './layout.js';
+export { removeCreated, snapshotBefore, type Snapshot } from './leftovers.js';
 export { assertSandboxTrusted, sandboxLinks } from './trust.js';
 
 /** Where the config file in use came from. */

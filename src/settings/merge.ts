@@ -33,7 +33,8 @@ export function merge(flags: Layer, config: Layer, env: Layer, defaults: Layer):
       const parts = layers.filter(([, l]) => l[key] !== undefined);
       if (parts.length === 0) continue;
       values[key] = mergeEntries(...parts.map(([, l]) => l[key] as Entries).reverse());
-      source[key] = parts[0]![0];
+      const [first] = parts;
+      if (first) source[key] = first[0];
       continue;
     }
     for (const [name, layer] of layers) {

@@ -75,7 +75,7 @@ export const SETTINGS = [
     commands: [...CREATE, 'doctor'],
     group: 'create',
     help: 'no prompts; accept defaults (needed without a terminal)',
-    doc: 'no prompts; accept defaults. Without it, on a terminal, a wizard asks each question (pre-filled from flags and `secrets-sandbox.yaml`, validated as you type, with a parsed preview of each connection; Ctrl-C exits 130 with nothing written or started). Without a terminal, `--yes` is required (exit 2 otherwise, never a hang)',
+    doc: 'no prompts; accept defaults. Without it, on a terminal, a wizard asks each question (pre-filled from flags, `secrets-sandbox.yaml` and what is true now, e.g. the port the sandbox server holds; validated as you type, with a parsed preview of each connection; on a rerun it shows what the config and the server hold and asks before anything leaves the config), then shows a summary and asks before anything starts; Ctrl-C exits 130 with nothing written or started. Without a terminal, `--yes` is required (exit 2 otherwise, never a hang)',
   },
   {
     key: 'config',
@@ -411,10 +411,20 @@ export const SETTINGS = [
     persisted: true,
     commands: CREATE,
     group: 'create',
-    choices: ['auto', 'vault', 'airflow', 'dag', 'none'],
+    choices: ['auto', 'vault', 'airflow', 'dag', 'run', 'none'],
     defaultText: 'auto: airflow when an Airflow is found, else vault',
-    help: 'auto, vault, airflow, dag or none',
-    doc: "`vault`: read each secret over HTTP exactly as VaultBackend does and parse it with Airflow's URI rules. `airflow`: also ask real Airflow (`airflow connections get`, `airflow variables get`) and compare every field. `dag`: also `airflow db migrate`, `dags reserialize` (3.x) and `dags test example_secrets_dag`. `auto` (default): `airflow` when an Airflow is found, else `vault`",
+    help: 'auto, vault, airflow, dag, run or none',
+    doc: "`vault`: read each secret over HTTP exactly as VaultBackend does and parse it with Airflow's URI rules. `airflow`: also ask real Airflow (`airflow connections get`, `airflow variables get`, and on Airflow 3 the task side's `[workers] secrets_backend` when it is set) and compare every field. `dag`: also `airflow db migrate`, `dags reserialize` (3.x) and `dags test example_secrets_dag`. `run`: instead of `dags test`, a real run: in a private `AIRFLOW_HOME` under `.sandbox/`, with `.env` applied, start the Airflow 3 API server, scheduler (LocalExecutor) and DAG processor (Airflow 2.11: the scheduler) on free loopback ports, trigger `example_secrets_dag`, show each task's state as it changes and each connection's lines from its task log, then stop every process it started (`--keep` leaves them running). `auto` (default): `airflow` when an Airflow is found, else `vault`",
+  },
+  {
+    key: 'keep',
+    flag: 'keep',
+    type: 'boolean',
+    persisted: false,
+    commands: CREATE,
+    group: 'create',
+    help: 'with --check run: leave Airflow running afterwards, for its UI',
+    doc: 'with `--check run`: leave the Airflow components running after a successful run, to open the Airflow UI (its address and how to sign in are printed; on Airflow 2.11 the webserver is started for it). `status` shows them; `down` stops them with the server',
   },
   {
     key: 'format',
@@ -545,11 +555,14 @@ export type SettingKey = (typeof SETTINGS)[number]['key'];
 
 const BY_KEY = new Map<string, SettingRow>(SETTINGS.map((r) => [r.key, r]));
 const BY_FLAG = new Map<string, SettingRow>(
-  SETTINGS.filter((r) => 'flag' in r).map((r) => [(r as SettingRow).flag!, r]),
+  (SETTINGS as readonly SettingRow[]).flatMap((r) => (r.flag === undefined ? [] : [[r.flag, r] as const])),
 );
 
 export function row(key: SettingKey): SettingRow {
-  return BY_KEY.get(key)!;
+  const r = BY_KEY.get(key);
+  // SettingKey is the union of SETTINGS' keys, so every key has its row.
+  if (!r) throw new Error(`no setting row '${key}'`);
+  return r;
 }
 
 export function rowByFlag(flag: string): SettingRow | undefined {

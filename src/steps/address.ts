@@ -112,3 +112,27 @@ export async function chooseAddress(
   warn(movedMessage(preferred, taken, next));
   return { address: next, decision };
 }
+
+/** The listen address a wizard offers, true now, and why: what the choice above makes with nothing said. */
+export interface AddressOffer {
+  address: string;
+  why: string;
+  /** The address this sandbox's own running server holds (not "taken" for it). */
+  ours?: string;
+}
+
+export async function offerAddress(input: Omit<AddressInput, 'explicit'>, isFree: PortProbe): Promise<AddressOffer> {
+  let choice: AddressChoice;
+  try {
+    choice = await chooseAddress({ ...input, explicit: false }, isFree, () => {});
+  } catch (e) {
+    if (!(e instanceof StepError)) throw e;
+    return { address: formatAddress(input.wanted), why: 'taken, and no free port near it' };
+  }
+  const address = formatAddress(choice.address);
+  if (choice.decision.reuse) return { address, why: "this sandbox's server runs there now", ours: address };
+  const recorded = recordedAddress(input.recorded);
+  if (recorded && address === formatAddress(recorded)) return { address, why: 'the port this sandbox had, free now' };
+  if (address === formatAddress(input.wanted)) return { address, why: 'the default, free now' };
+  return { address, why: `${formatAddress(recorded ?? input.wanted)} is taken: the next free port` };
+}

@@ -4,9 +4,9 @@
  */
 import type { FlowContext } from './context.js';
 
-export function airflowCheckLevel(ctx: FlowContext): 'airflow' | 'dag' | null {
+export function airflowCheckLevel(ctx: FlowContext): 'airflow' | 'dag' | 'run' | null {
   const c = ctx.settings.check;
-  if (c === 'airflow' || c === 'dag') return c;
+  if (c === 'airflow' || c === 'dag' || c === 'run') return c;
   return c === 'auto' && (ctx.airflow || ctx.settings.withAirflow) ? 'airflow' : null;
 }
 
@@ -18,4 +18,9 @@ export function skipAirflowCheck(ctx: FlowContext): string | undefined {
   return ctx.settings.check === 'auto'
     ? 'no Airflow found; the Vault-level check stands'
     : `--check ${ctx.settings.check}`;
+}
+
+/** The real run (--check run) comes after the probe, and is skipped whenever the probe is. */
+export function skipAirflowRun(ctx: FlowContext): string | undefined {
+  return skipAirflowCheck(ctx) ?? (ctx.settings.check === 'run' ? undefined : `--check ${ctx.settings.check}`);
 }

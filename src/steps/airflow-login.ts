@@ -15,11 +15,11 @@ import { POLICY_FILE, type SandboxPaths } from '../sandbox/index.js';
 import type { Settings } from '../settings.js';
 import { registerSecret } from '../ui/mask.js';
 import { methodOf, secretsOf } from '../vault/auth/index.js';
-import { renderPolicy } from '../vault/auth/policy.js';
+import { POLICY_NAME, renderPolicy } from '../vault/auth/policy.js';
 import { defineStep, type FlowContext, type StepContext, type WrittenPolicy } from './context.js';
 
 /** The policy Airflow's identity is bound to on the sandbox server. */
-export const POLICY_NAME = 'airflow-secrets-read';
+export { POLICY_NAME };
 
 /**
  * The policy to write: policy.hcl when the user edited it (and no --force), else the generated one.

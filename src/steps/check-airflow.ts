@@ -20,8 +20,9 @@ import {
   runProbe,
   type ProbeConnection,
   type ProbeReport,
+  taskSideMisses,
 } from '../airflow/probe.js';
-import { selfCommand } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { type AirflowCheck, defineStep, type FlowContext } from './context.js';
 import { airflowCheckLevel, skipAirflowCheck } from './airflow-check-level.js';
 
@@ -111,12 +112,18 @@ async function probeSeeded(ctx: FlowContext, airflow: AirflowInstall, env: NodeJ
     out.failures.push(`Airflow cannot build its secrets backends: ${describeException(res.init_error.chain)}`);
   judgeConnections(ctx, airflow, res, out);
   judgeVariables(ctx, res, out);
+  // Airflow 3: a task asks its own first backend ([workers] secrets_backend when set), not the server side's.
+  const taskMisses = taskSideMisses(res);
+  if (taskMisses.length)
+    out.failures.push(
+      `a task would not resolve ${taskMisses.map((id) => `'${id}'`).join(', ')} with the backend it asks first`,
+    );
   ctx.report.info(
     `probe: ${res.wallSeconds.toFixed(1)} s (Airflow's import ${(res.timings.import ?? 0).toFixed(1)} s)`,
   );
   if (out.failures.length) {
     const { why, fix } = await explain(ctx, airflow, res);
-    const fallback = `${selfCommand()} doctor -v shows every backend's answer`;
+    const fallback = `${selfCommand()} doctor -v ${shellArg(ctx.paths.dir)} (shows every backend's answer)`;
     throw new StepError(STEP, `${out.failures.join('; ')}: ${why}`, fix ?? fallback);
   }
   return out.passed;

@@ -14,7 +14,7 @@ import {
 import { connectionFromSecret, expectedConnection } from '../airflow/spec.js';
 import { StepError } from '../errors.js';
 import type { ConnectionSpec } from '../settings.js';
-import { selfCommand } from '../ui/invocation.js';
+import { selfCommand, shellArg } from '../ui/invocation.js';
 import { type VaultApi, VaultError } from '../vault/api.js';
 import { loginAsAirflow, lookupFailure, readVariablesAsAirflow } from './check-auth.js';
 import { checkExisting } from './check-existing.js';
@@ -32,10 +32,11 @@ async function airflowLookup(ctx: FlowContext): Promise<AirflowLookup> {
 
 const refusesToken = (e: unknown) => e instanceof VaultError && e.kind === 'http' && e.status === 403;
 
-function fixForLookup(e: unknown): string {
+function fixForLookup(e: unknown, dir: string): string {
   if (refusesToken(e)) return 'the token in .env is not valid for this server: rerun with --force to rewrite .env';
-  if (e instanceof VaultError && e.kind === 'refused') return `the server is not running: run ${selfCommand()} up`;
-  return `run ${selfCommand()} doctor to find the broken link`;
+  if (e instanceof VaultError && e.kind === 'refused')
+    return `the server is not running: run ${selfCommand()} up ${shellArg(dir)}`;
+  return `run ${selfCommand()} doctor ${shellArg(dir)} (finds the broken link)`;
 }
 
 /** One connection read with Airflow's login and built as VaultBackend builds it, against what was seeded. */
@@ -54,7 +55,7 @@ async function checkConnection(
     if (b.auth.method !== 'token') throw await lookupFailure(ctx, b, `${b.mount}/${path}`, c.id, e);
     const m = (e as Error).message;
     const why = refusesToken(e) ? `the server refuses the token in .env (${m})` : m;
-    throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(e));
+    throw new StepError('check', `Airflow's lookup of '${c.id}' would fail: ${why}`, fixForLookup(e, ctx.paths.dir));
   }
   if (!data) {
     throw new StepError(

@@ -7,6 +7,7 @@
  */
 import type { AirflowInstall } from '../airflow/runner.js';
 import type { Diagnose } from '../airflow/diagnosis.js';
+import type { AirflowRunRecord } from '../airflow/run/record.js';
 import type { WriteOutcome } from '../io/write.js';
 import type { SandboxPaths } from '../sandbox/index.js';
 import type { CreateOptions, Settings } from '../settings.js';
@@ -26,6 +27,11 @@ export interface Reporter {
    * at once and then at most one every few seconds. Absent: the step falls back to info.
    */
   progress?(message: string): void;
+  /**
+   * A line that matters the moment it happens (a component ready, a task's new state): printed at
+   * once in plain output, shown as the latest line on a terminal. Absent: the step falls back to info.
+   */
+  event?(message: string): void;
 }
 
 export interface Clock {
@@ -71,7 +77,7 @@ export interface ConnectionCheck {
 /** What real Airflow said about one id or the example DAG. */
 export interface AirflowCheck {
   id: string;
-  kind: 'connection' | 'variable' | 'dag';
+  kind: 'connection' | 'variable' | 'dag' | 'run';
   ok: boolean;
   detail: string;
 }
@@ -129,6 +135,8 @@ export interface Produced {
   nextSteps: string[];
   /** The server's web UI, when it serves one. */
   ui: { url: string; sign_in: string } | null;
+  /** The Airflow components a real run (--check run --keep) left running on purpose. */
+  keptRun: AirflowRunRecord;
 }
 
 /** What resolve settled before the first step: the same for the whole run. */
@@ -139,8 +147,25 @@ export interface FlowInput {
   services: Services;
   report: Reporter;
   warnings: string[];
-  /** The server process this run spawned, from the moment it exists: stopped again if the run fails. */
-  spawned: { serverPid?: number };
+  /**
+   * What this run spawned, from the moment it exists: stopped again if the run fails or is
+   * interrupted. The server's pid; the Airflow components of a real run (a stop safe to call twice).
+   */
+  spawned: { serverPid?: number; airflow?: { stop(): Promise<unknown> } };
+  /** Aborted when the run is interrupted (SIGINT, SIGTERM, SIGHUP): a step that waits stops waiting. */
+  signal?: AbortSignal;
+  /** How the run ended badly, for the one sentence that says so (src/commands/create.ts). */
+  ending?: RunEnding;
+}
+
+/** What a failed or interrupted run did about itself: the step it was in, the server it had started. */
+export interface RunEnding {
+  /** The title of the step running when the run was interrupted. */
+  interruptedStep?: string;
+  /** A server this run started was stopped again. */
+  serverStopped?: boolean;
+  /** The pid of a server this run started that would not stop (its record is kept for `down`). */
+  serverLeft?: number;
 }
 
 export type FlowContext = FlowInput & Partial<Produced>;

@@ -29,7 +29,7 @@ function airflowSource(ctx: FlowContext): string[] {
     ];
   if (bin) return [];
   const install = `${selfCommand()} ${pathFor(ctx.paths.dir)} --yes --with-airflow`;
-  return [`# no Airflow found: ${install} installs one into ${pathFor(ctx.paths.venv)} (or activate yours)`];
+  return [`# no Airflow found: ${install} (installs one into ${pathFor(ctx.paths.venv)}; or activate yours)`];
 }
 
 /** How to ask Airflow for a connection, and to run the example DAG, in this version's words. */

@@ -117,6 +117,7 @@ async function startOn(
     homeDir: ctx.paths.home,
     sandboxId,
     timeoutMs: startTimeoutMs(ctx.services.env),
+    signal: ctx.signal,
     // The dev server mounts secret/ just after it stores its token: seeding needs the mount.
     readyProbe: async (token) =>
       (await ctx.services

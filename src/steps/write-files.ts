@@ -71,6 +71,7 @@ function envInputOf(p: PlanInput): EnvInput {
   return {
     airflowVersion: s.airflowVersion,
     flavour: p.flavour,
+    existing: s.existing !== undefined,
     url: p.url,
     token: p.token,
     mount: s.mount,

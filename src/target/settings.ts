@@ -108,7 +108,7 @@ export function existingVaultSettings(
   } else {
     const name = env.VAULT_TOKEN ? 'VAULT_TOKEN' : env.BAO_TOKEN ? 'BAO_TOKEN' : undefined;
     if (name) {
-      token = env[name]!.trim();
+      token = (env[name] ?? '').trim();
       out.toolAuth = { method: 'token', token };
       out.tokenSource = name;
     }

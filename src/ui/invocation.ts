@@ -2,10 +2,11 @@
  * The command as the user invoked it, for next steps and fix lines that work when pasted:
  * `npx --package <spec> create-secrets-sandbox` (or plain `npx create-secrets-sandbox`) under npx,
  * the installed bin when PATH finds this very script (npm links the bin to dist/cli.js), else
- * `node <path>/dist/cli.js` (a clone).
+ * `node /abs/path/dist/cli.js` (a clone): absolute, because the user pastes it from wherever they
+ * stand later, not only from the clone's root.
  */
 import { accessSync, constants, realpathSync } from 'node:fs';
-import { delimiter, join, relative } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 export function shellArg(p: string): string {
   return /^[\w./:@=+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
@@ -21,11 +22,7 @@ function real(p: string): string | null {
 
 const BIN = 'create-secrets-sandbox';
 
-export function selfCommand(
-  argv1: string = process.argv[1] ?? '',
-  env: NodeJS.ProcessEnv = process.env,
-  cwd: string = process.cwd(),
-): string {
+export function selfCommand(argv1: string = process.argv[1] ?? '', env: NodeJS.ProcessEnv = process.env): string {
   // npx runs us from its cache (~/.npm/_npx/<hash>/node_modules); npm_command is inherited by
   // grandchildren too, so it only says which npx form, never whether.
   if (/[\\/]_npx[\\/]/.test(argv1)) {
@@ -49,6 +46,5 @@ export function selfCommand(
     break; // the first on PATH is what the user's shell runs: if it is not us, name us by path
   }
   if (!argv1) return `npx ${BIN}`;
-  const rel = relative(cwd, argv1);
-  return `node ${shellArg(rel.startsWith('..') || rel === '' ? argv1 : rel)}`;
+  return `node ${shellArg(resolve(argv1))}`;
 }

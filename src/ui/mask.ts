@@ -61,6 +61,19 @@ export function registeredSecrets(): string[] {
 // scheme://user:password@  (the password stops at '@' as Python's urlsplit reads it: the last '@' of the netloc)
 const URI_USERINFO = /([A-Za-z][A-Za-z0-9+.\-_]*:\/\/[^\s:@/?#'"]*:)([^\s/?#'"]*)@/g;
 
+/**
+ * A URI as the user typed it, to echo in a message, with what may be its password masked even when
+ * it is malformed (`postgres//u:pw@db`, which URI_USERINFO does not see as a URI): the text between
+ * the last ':' before the last '@' and that '@'. Masking too much is harmless; showing a password is not.
+ */
+export function maskTypedUri(uri: string): string {
+  const at = uri.lastIndexOf('@');
+  if (at < 0) return uri;
+  const colon = uri.lastIndexOf(':', at);
+  if (colon < 0 || colon + 1 === at) return uri;
+  return `${uri.slice(0, colon + 1)}****${uri.slice(at)}`;
+}
+
 /** Replaces every occurrence of each secret in `text`; the last line of defence for any message we print. */
 export function redact(text: string, secrets: (string | null | undefined)[] = []): string {
   registerSecret(...secrets);

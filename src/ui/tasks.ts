@@ -34,13 +34,24 @@ async function runPlain(
     }
     const lines: string[] = [];
     let lastProgress = 0;
+    let headed = false;
+    const head = () => {
+      if (!headed) writeOut(`… ${step.title}`);
+      headed = true;
+    };
     ctx.report = {
       info: (m) => lines.push(redact(m, secretsOf(ctx))),
       // A long wait must not look hung in a log: said at once, then at most every 5 s.
       progress: (m) => {
         if (render !== 'plain' || Date.now() - lastProgress < 5_000) return;
-        if (lastProgress === 0) writeOut(`… ${step.title}`);
+        head();
         lastProgress = Date.now();
+        writeOut(`  ${redact(m, secretsOf(ctx))}`);
+      },
+      // Said when it happens, so a log shows each component and task state in time.
+      event: (m) => {
+        if (render !== 'plain') return;
+        head();
         writeOut(`  ${redact(m, secretsOf(ctx))}`);
       },
       warn: (m) => {
@@ -70,6 +81,7 @@ async function runTty(steps: readonly Step[], ctx: FlowContext, execute: Execute
         const reporter: Reporter = {
           info: (m) => (task.output = redact(m, secretsOf(ctx))),
           progress: (m) => (task.output = redact(m, secretsOf(ctx))),
+          event: (m) => (task.output = redact(m, secretsOf(ctx))),
           warn: (m) => {
             const text = redact(m, secretsOf(ctx));
             ctx.warnings.push(text);

@@ -11,7 +11,7 @@ export const DEV_SERVER_MOUNTS = ['secret', ...RESERVED_MOUNTS];
 
 /** Why `mount` (normalized: no leading or trailing '/') cannot be the KV mount, or null. */
 export function mountProblem(mount: string): string | null {
-  const first = mount.split('/')[0]!;
+  const [first = ''] = mount.split('/');
   if (RESERVED_MOUNTS.includes(first)) return `is under '${first}/', which the server keeps for itself`;
   for (const m of DEV_SERVER_MOUNTS) {
     if (mount.startsWith(`${m}/`))

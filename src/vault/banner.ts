@@ -30,7 +30,7 @@ export function parseBanner(text: string): Banner {
     else if ((m = line.match(/^==> (Vault|OpenBao) server (?:configuration|started)/)))
       banner.flavour = m[1] as Banner['flavour'];
     else if ((m = line.match(/^\s*Version: (Vault|OpenBao) v(\d+\.\d+\.\d+[^\s,(]*)/)))
-      banner.version = { flavour: m[1] as 'Vault' | 'OpenBao', version: m[2]! };
+      banner.version = { flavour: m[1] as 'Vault' | 'OpenBao', version: m[2] ?? '' };
     else if (
       /^(Error|error)\b/.test(line) ||
       /^flag provided but not defined/.test(line) ||

@@ -9,9 +9,8 @@
  * record lost (a run killed between the spawn and the pid's record) and one whose sandbox dir was
  * renamed while it ran (its cwd moves with the dir).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { isAlive, processCommandLine } from './server.js';
+import { readdirSync, realpathSync } from 'node:fs';
+import { canReadEnviron, cwdOf, environOf, isAlive, processCommandLine } from '../process-table.js';
 
 export const SANDBOX_ID_ENV = 'SECRETS_SANDBOX_ID';
 
@@ -26,45 +25,6 @@ export interface Expected {
   sandboxId?: string;
   /** The server's working dir (the sandbox's .sandbox/home). */
   home?: string;
-}
-
-function environOf(pid: number): Map<string, string> | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/environ`, 'utf8');
-    const m = new Map<string, string>();
-    for (const kv of text.split('\0')) {
-      const eq = kv.indexOf('=');
-      if (eq > 0) m.set(kv.slice(0, eq), kv.slice(eq + 1));
-    }
-    return m;
-  } catch {
-    return null;
-  }
-}
-
-function cwdOf(pid: number): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/cwd`);
-  } catch {
-    /* no /proc (macOS, BSD): ask lsof below */
-  }
-  if (process.platform === 'linux') return null;
-  try {
-    // `lsof -Fn` prints one field per line; the name field of the cwd descriptor starts with 'n'.
-    const out = execFileSync('lsof', ['-a', '-p', String(pid), '-d', 'cwd', '-Fn'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 3000,
-    });
-    return (
-      out
-        .split('\n')
-        .find((l) => l.startsWith('n'))
-        ?.slice(1) || null
-    );
-  } catch {
-    return null;
-  }
 }
 
 function real(p: string): string {
@@ -129,7 +89,7 @@ export function proveOurs(pid: number, want: Expected): Proof {
       ours: false,
       why: `pid ${pid} runs in ${cwd}, not in this sandbox (another program's, or a copied sandbox dir's)`,
     };
-  if (existsSync('/proc/self/environ')) {
+  if (canReadEnviron()) {
     const id = environOf(pid)?.get(SANDBOX_ID_ENV);
     if (want.sandboxId && id !== undefined && id !== want.sandboxId)
       return { ours: false, why: `pid ${pid} is a dev server of another sandbox, not of this one` };

@@ -3,14 +3,15 @@
  * would die of SIGPIPE once the CLI exits, deps.md §3), read the banner, tell our server from a
  * recycled pid, and stop it.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StepError } from '../errors.js';
+import { Cancelled, StepError } from '../errors.js';
 import { ensurePrivateDir, openPrivateFile } from '../io/private.js';
 import { MAX_TEXT_BYTES, MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindowIfExists } from '../io/read.js';
 import { assertTrustedExecutable } from '../io/trust.js';
+import { isAlive } from '../process-table.js';
 import { parseAddress, portIsFree } from './address.js';
 import { parseBanner, type Banner } from './banner.js';
 import type { ServerBinary } from './binary.js';
@@ -39,6 +40,8 @@ export interface StartOptions {
    * token is the one we chose, or the one the server stores in its private HOME as soon as it made it.
    */
   readyProbe?: (token: string) => Promise<boolean>;
+  /** Aborted when the run is interrupted: the wait ends (the caller stops the server it recorded). */
+  signal?: AbortSignal;
 }
 
 export interface StartedServer {
@@ -150,7 +153,8 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
     if (banner.rootToken) return { pid, rootToken: banner.rootToken, unsealKey: banner.unsealKey };
     const token = opts.rootToken ?? readTokenFile(tokenFile);
     if (token && opts.readyProbe && !exited && (await opts.readyProbe(token))) return { pid, rootToken: token };
-    if (exited || spawnError) throw await exitedEarly(opts, banner, exited?.code ?? null);
+    if (opts.signal?.aborted) throw new Cancelled('the start was interrupted');
+    if (exited || spawnError) throw await exitedEarly(opts, banner, exited ?? { code: null, signal: null });
     if (Date.now() > deadline) {
       await stopAndWait(pid);
       const said = serverSaid(banner, opts.stderrFile);
@@ -158,6 +162,7 @@ export async function startServer(opts: StartOptions): Promise<StartedServer> {
         'start',
         `the server printed no 'Root Token:' line within ${Math.round((opts.timeoutMs ?? 20_000) / 1000)} s${said ? `; it said: ${said}` : ''}`,
         `see ${opts.stdoutFile} and ${opts.stderrFile}`,
+        { files: [opts.stdoutFile, opts.stderrFile] },
       );
     }
     // Once the token is there, secret/ is mounted almost at once: look again soon.
@@ -207,10 +212,17 @@ function serverSaid(banner: Banner, stderrFile: string): string {
 }
 
 /** The server exited before it was ready: a taken address is told by the port itself, not by the server's words. */
-async function exitedEarly(opts: StartOptions, banner: Banner, code: number | null): Promise<StepError> {
+async function exitedEarly(
+  opts: StartOptions,
+  banner: Banner,
+  exit: { code: number | null; signal: NodeJS.Signals | null },
+): Promise<StepError> {
   const said = serverSaid(banner, opts.stderrFile);
-  const exit = code !== null ? ` (exit ${code})` : '';
-  const message = `the server exited before it was ready${exit}: ${said}`;
+  const how = exit.signal ? ` (killed by ${exit.signal})` : exit.code !== null ? ` (exit ${exit.code})` : '';
+  // Its own words when it left any; a server killed from outside often leaves none.
+  const message = said
+    ? `the server exited before it was ready${how}: ${said}`
+    : `the server exited before it was ready${how} and wrote no error to its log`;
   let taken = false;
   try {
     // The dev server binds PORT+1 too, for its cluster listener.
@@ -232,31 +244,12 @@ async function exitedEarly(opts: StartOptions, banner: Banner, code: number | nu
     'start',
     message,
     `see ${opts.stderrFile}; a server too old for these -dev flags needs a current Vault or OpenBao`,
+    { files: [opts.stderrFile] },
   );
 }
 
-/** The command line of a live process, or null when there is none (or it cannot be read). */
-export function processCommandLine(pid: number): string | null {
-  try {
-    if (existsSync(`/proc/${pid}/cmdline`)) {
-      // The kernel's record of a process, not a file a user can plant: read directly (as in src/process.ts).
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() || null;
-    }
-    return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-/** True while the process runs. A zombie (exited, not yet reaped by whoever adopted it) counts as gone. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  return !isZombie(pid);
-}
+// Where a process's facts are read (src/process-table.ts): re-exported for the callers that know them from here.
+export { isAlive, processCommandLine } from '../process-table.js';
 
 /**
  * SIGTERM the server's process group, wait until it is gone (a zombie counts as gone), SIGKILL
@@ -282,16 +275,6 @@ export async function stopAndWait(pid: number, graceMs = 10_000, killWaitMs = 5_
   deadline = Date.now() + killWaitMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(25);
   return !isAlive(pid);
-}
-
-/** An exited process lingers as a zombie until its (adoptive) parent reaps it; for us it is gone. */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); // the kernel's, like /proc/<pid>/cmdline above
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -34,6 +34,17 @@ export const CASES: Case[] = [
   { name: 'missing value for --address', args: ['--yes', '--address'], says: ['--address', 'needs a value'] },
   { name: 'missing value for --conn', args: ['--yes', '--conn'], says: ['--conn', 'needs a value'] },
   { name: '--dag with --no-dag', args: ['--yes', '--dag', '--no-dag'], says: ['--no-dag'] },
+  { name: '--keep without --check run', args: ['--yes', '--keep'], says: ['--keep', '--check run'] },
+  {
+    name: '--check run with --no-dag',
+    args: ['--yes', '--check', 'run', '--no-dag'],
+    says: ['--check run', '--no-dag'],
+  },
+  {
+    name: '--check dag with --no-dag',
+    args: ['--yes', '--check', 'dag', '--no-dag'],
+    says: ['--check dag', '--no-dag'],
+  },
   { name: 'no TTY and no --yes', args: [], says: ['--yes'] },
   { name: '--conn without =', args: ['--yes', '--conn', 'smtp_default'], says: ["'smtp_default'", 'ID=URI'] },
   { name: 'empty connection id', args: ['--yes', '--conn', '=smtp://h'], says: ["connection id ''", 'is empty'] },
@@ -66,7 +77,12 @@ export const CASES: Case[] = [
   {
     name: 'underscore in a scheme',
     args: ['--yes', '--conn', 'x=my_type://host'],
-    says: ['empty connection type', "'-'"],
+    says: ["has a type 'my_type' holding '_'", "'-'"],
+  },
+  {
+    name: "a missing ':' in the scheme is named as such, never as a '_' it does not hold",
+    args: ['--yes', '--conn', 'my_pg=postgres//u:p@db:5432/x'],
+    says: ["--conn: the URI for 'my_pg' starts with 'postgres//' where 'postgres://' belongs"],
   },
   { name: 'no scheme at all', args: ['--yes', '--conn', 'x=just-a-host'], says: ["'<type>://'"] },
   { name: 'empty URI', args: ['--yes', '--conn', 'x='], says: ["'x'", 'is empty'] },

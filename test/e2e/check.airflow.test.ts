@@ -184,7 +184,7 @@ for (const major of ['3', '2'] as const) {
         timeoutMs: scaled(240_000),
       });
       expect(t.code, t.stderr.slice(-2000)).toBe(0);
-      expect(t.stdout + t.stderr).toContain("Resolved 'db' from the secrets backend");
+      expect(t.stdout + t.stderr).toContain("Resolved 'db' from VaultBackend");
       expect(t.stdout + t.stderr).not.toContain(password);
       await runCli(w, ['down']);
     });

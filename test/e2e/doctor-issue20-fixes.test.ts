@@ -3,6 +3,7 @@
  * (`up` keeps an edited .env, so the fix is `up --force`), `--fix` says what it did, and when the
  * token changed doctor says to load the .env again in the user's shell, which it cannot see.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missing, serverBinary } from '../support/env.js';
@@ -37,6 +38,54 @@ describe.skipIf(skipReason)('issue 20: fixes that work when pasted', () => {
     expect(d.json.fixed?.said.join('\n')).toMatch(/re-seeded from .*: 1 written/);
     expect(d.json.fixed?.reload).toBe('set -a; . ./secrets-sandbox/.env; set +a');
     expect(dir).toBeTruthy();
+    await runCli(w, ['down']);
+  });
+
+  it('--fix whose repair fails (no server binary left to start): the doctor report still follows, --json keeps its shape, exit 1', async () => {
+    const w = ws();
+    const { dir } = await toolSandbox(w);
+    expect((await runCli(w, ['down'])).code).toBe(0);
+    // Gone for real: off PATH, and the binary state.json remembers no longer exists.
+    const stateFile = join(dir, '.sandbox', 'state.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(stateFile, JSON.stringify({ ...state, bin: join(w.root, 'gone', 'bao') }));
+    const noServer = { PATH: '/usr/bin:/bin' };
+    const d = await doctorJson(w, ['--fix'], noServer);
+    expect(d.code, d.text).toBe(1);
+    expect(d.json.ok).toBe(false);
+    expect(Object.keys(d.json), d.text).toEqual(expect.arrayContaining(['ok', 'sandbox', 'verdict', 'checks']));
+    expect(d.json.fixed?.applied).toBe(false);
+    expect(d.json.fixed?.error?.message).toBeTruthy();
+    expect(d.json.fixed?.said.join('\n')).toMatch(/the repair failed/);
+    expect(checkOf(d.json, 'reachable').status).toBe('fail');
+    // Without --json: the repair's failure on stderr, then the report's rows and summary as always.
+    const text = await runCli(w, ['doctor', '--fix'], { env: noServer, timeoutMs: 240_000 });
+    expect(text.code).toBe(1);
+    expect(text.stderr).toMatch(/fix: the repair failed/);
+    expect(text.stdout).toMatch(/\[✗\] .*the sandbox server is not running/);
+    expect(text.stdout).toMatch(/problem\(s\) found/);
+  });
+
+  it('an AppRole policy.hcl without the KV v2 data/ path: the fix puts the rule in policy.hcl and reruns, and doing so passes', async () => {
+    const w = ws();
+    const { dir } = await toolSandbox(w, ['--auth', 'approle']);
+    const file = join(dir, 'policy.hcl');
+    writeFileSync(
+      file,
+      'path "secret/connections/*" {\n  capabilities = ["read"]\n}\npath "secret/variables/*" {\n  capabilities = ["read"]\n}\n',
+    );
+    expect((await runCli(w, ['up'])).code).toBe(1);
+    const d = await doctorJson(w);
+    expect(d.code, d.text).toBe(1);
+    const fix = checkOf(d.json, 'connections').fix ?? '';
+    const step = /^put this in (\S+) and rerun \((.+)\): (path .*)$/.exec(fix);
+    expect(step, fix).not.toBeNull();
+    expect(step?.[1]).toBe(file);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}${step?.[3] ?? ''}\n`);
+    const rerun = await follow(step?.[2] ?? 'false', w.env, w.cwd);
+    expect(rerun.ok, rerun.output).toBe(true);
+    const again = await doctorJson(w);
+    expect(again.code, again.text).toBe(0);
     await runCli(w, ['down']);
   });
 

@@ -3,7 +3,7 @@
  * asserts that doctor fails that check with the right fix, and still runs every check after it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { missing, serverBinary } from '../support/env.js';
 import {
@@ -47,6 +47,17 @@ async function doctor(
 }
 
 const check = (d: Doctor, id: string) => d.checks.find((c) => c.id === id)!;
+
+/** Deletes a secret (all versions) from the sandbox's server with the server's own CLI and the sandbox's .env. */
+async function deleteSecret(w: Workspace, path: string): Promise<void> {
+  const cli = basename(BIN ?? 'bao');
+  const r = await runProcess(
+    'bash',
+    ['-c', `set -e; set -a; . secrets-sandbox/.env; set +a; ${cli} kv metadata delete -mount=secret ${path}`],
+    { cwd: w.cwd, env: w.env },
+  );
+  expect(r.code, r.stderr).toBe(0);
+}
 
 function editEnv(dir: string, fn: (text: string) => string): void {
   const f = join(dir, '.env');
@@ -121,6 +132,23 @@ describe.skipIf(skipReason)('doctor on a real server', () => {
     expect(d.code, d.text).toBe(0);
     expect(check(d.report, 'reachable').status).toBe('ok');
     expect(check(d.report, 'connections').detail).toContain('pg');
+    // It says what it did, not "restarted or reused": which of the two, what was seeded, which files.
+    const said = (r: typeof d) => ((r.report as unknown as { fixed: { said: string[] } }).fixed.said ?? []).join('\n');
+    const fixed = said(d);
+    expect(fixed).toMatch(/^started the sandbox server \(pid \d+, http:\/\/127\.0\.0\.1:\d+\)$/m);
+    expect(fixed).toMatch(/^re-seeded from [^:]+: \d+ written, \d+ unchanged$/m);
+    expect(fixed).toMatch(/^updated .*\.env$/m);
+    expect(fixed).not.toContain('restarted or reused');
+    // Nothing broken the second time: nothing is applied, said so.
+    const again = await runCli(w, ['doctor', '--fix']);
+    expect(again.stderr).toContain('fix: nothing --fix can repair');
+    // A secret gone from the running server: the server is reused, said so, and the secret re-seeded.
+    await deleteSecret(w, 'connections/pg');
+    const gone = await doctor(w, ['--fix']);
+    const fixedGone = said(gone);
+    expect(fixedGone, gone.text).toMatch(/^reused the running server \(pid \d+\)$/m);
+    expect(fixedGone, gone.text).toMatch(/^re-seeded from [^:]+: 1 written, /m);
+    expect(check(gone.report, 'connections').status).toBe('ok');
     await runCli(w, ['down']);
   });
 

@@ -57,6 +57,23 @@ describe.skipIf(skipReason)('issue 12 with real Airflow', () => {
       expect(r.stdout).toContain('postgres');
       expect(r.stdout + r.stderr).toMatch(/DagRun Finished: dag_id=example_secrets_dag.*state=success/);
       expect(r.stdout).toContain('stopped the sandbox server');
+      // The env keeps Airflow's own ~90 example DAGs out: reserialize never imports them (no kubernetes
+      // traceback), and the DAG list is the sandbox's DAG alone.
+      expect(r.stdout + r.stderr).not.toMatch(/ModuleNotFoundError|example_bash_operator/);
+      const env = lines.find((l) => l.startsWith('set -a;'));
+      const home = lines.find((l) => l.startsWith('export AIRFLOW_HOME='))?.split(';')[0];
+      const list = await runProcess(
+        'bash',
+        ['-c', ['set -e', lines[0], env, home, 'airflow dags list -o plain'].join('\n')],
+        { cwd: w.cwd, env: w.env, timeoutMs: scaled(300_000) },
+      );
+      expect(list.code, (list.stdout + list.stderr).slice(-3000)).toBe(0);
+      const dagIds = list.stdout
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/)[0])
+        .filter(Boolean);
+      expect(dagIds).toEqual(['example_secrets_dag']);
     },
     scaled(900_000),
   );

@@ -174,10 +174,13 @@ const OPS: Op[] = [
         'variables_path',
         'How Airflow logs in',
         'Airflow version',
+        // The config holds the create's connections: the rerun asks which to keep (Enter keeps all).
+        'Connections to keep',
         'Connection ID=URI',
         'Variable KEY=VALUE',
         'Write the example DAG',
         'Final check',
+        'Go ahead\\?',
       ].map((q) => [q, '\r']);
       steps.push(['Sandbox ready', '']);
       const out = await wizard(w, [dir, ...base], steps, env);
@@ -611,6 +614,7 @@ describe.skipIf(skipReason)('the wizard with every default', () => {
           'Variable KEY=VALUE',
           'Write the example DAG',
           'Final check',
+          'Go ahead\\?',
         ].map((q) => [q, ENTER]);
         steps.push(['Sandbox ready', '']);
         const { runProcess } = await import('../support/sandbox.js');

@@ -14,7 +14,12 @@ export interface DoctorJson {
   decided: boolean;
   ask?: string;
   notAsked?: string;
-  fixed?: { applied: boolean; said: string[]; reload?: string };
+  fixed?: {
+    applied: boolean;
+    said: string[];
+    reload?: string;
+    error?: { step?: string; message: string; fix?: string };
+  };
   checks: {
     id: string;
     status: string;

@@ -16,6 +16,7 @@ import {
   envEntries,
   expandVars,
   readBackendWithEnvFile,
+  renderDockerEnv,
   renderShellEnv,
   shlexSplit,
   type EnvInput,
@@ -66,6 +67,32 @@ describe('what the writer writes, the reader reads back', () => {
     expect(read.typeProblems).toEqual([]);
     for (const [k, v] of envEntries(e)) expect(user.env.get(k), k).toBe(v);
     expect(read.kwargsSource).toMatchObject({ kind: 'env', origin: 'env-file', file });
+  });
+});
+
+describe('the env files say what they are for', () => {
+  const base: EnvInput = {
+    airflowVersion: '3',
+    flavour: 'OpenBao',
+    url: 'http://127.0.0.1:8200',
+    token: 'root',
+    mount: 'secret',
+    connectionsPath: 'connections',
+    variablesPath: 'variables',
+    kvVersion: 2,
+  };
+  it("keeps Airflow's example DAGs out, in both files, and says so in the header", () => {
+    for (const text of [renderShellEnv(base), renderDockerEnv(base)]) {
+      expect(text).toMatch(/^AIRFLOW__CORE__LOAD_EXAMPLES='?False'?$/m);
+      expect(text).toMatch(/^# AIRFLOW__CORE__LOAD_EXAMPLES=False keeps Airflow's own example DAGs out/m);
+    }
+  });
+  it("names the server with the right article ('an OpenBao dev server'), and an existing one by its address", () => {
+    expect(renderShellEnv(base)).toContain('for Airflow 3 and an OpenBao dev server.');
+    expect(renderShellEnv({ ...base, flavour: 'Vault' })).toContain('for Airflow 3 and a Vault dev server.');
+    expect(renderShellEnv({ ...base, flavour: 'Vault', existing: true, url: 'https://vault.example:8200' })).toContain(
+      'for Airflow 3 and the Vault at https://vault.example:8200.',
+    );
   });
 });
 

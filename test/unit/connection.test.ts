@@ -103,7 +103,7 @@ describe('what the sandbox accepts', () => {
     ['mysql://user:pa/ss@host:3306/db', 'part of the password as the port'],
     ['http://host:abc', "Port could not be cast to integer value as 'abc'"],
     ['http://host:99999', 'Port out of range'],
-    ['my_type://host', 'empty connection type'],
+    ['my_type://host', "has a type 'my_type' holding '_'"],
     ['no-scheme-here', "no '<type>://'"],
     ['http://h/?__extra__=%5B1%5D', 'JSON object'],
     ['postgres://u:p@[::zz]/db', 'IPv6'],

@@ -39,11 +39,13 @@ describe('the backend class without an Airflow to ask: the major the sandbox is 
   });
 
   it('a sandbox the tool wrote, no word on the major and no Airflow found: its files are for Airflow 3, so the 1.10 path fails', async () => {
-    const none = await judgeClass(CONTRIB, {});
+    const none = await judgeClass(CONTRIB, { facts: {} });
     expect(none.ctx.intendedAirflow?.major).toBe('3');
     expect(none.result.status).toBe('fail');
     expect(none.result.detail).toContain('the files this sandbox wrote for Airflow 3');
-    expect((await judgeClass(PROVIDER, {})).result.status).toBe('ok');
+    expect((await judgeClass(PROVIDER, { facts: {} })).result.status).toBe('ok');
+    // A config written by hand (no run recorded) says nothing about the major.
+    expect((await judgeClass(CONTRIB, {})).ctx.intendedAirflow).toBeUndefined();
   });
 
   it('no sandbox and nothing says which: Airflow would decide (2 maps the 1.10 path, 3 cannot import it)', async () => {

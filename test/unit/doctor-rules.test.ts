@@ -238,3 +238,34 @@ describe('provider rules', () => {
     expect(bypassesProxy(u, '*')).toBe(true);
   });
 });
+
+describe('no check claims what it could not see', () => {
+  it("a server that does not answer: 'TLS certificate' says it cannot tell, as 'http or https' does, never ok", async () => {
+    const { address } = await import('../../src/doctor/address.js');
+    const { tls } = await import('../../src/doctor/tls.js');
+    const { scheme } = await import('../../src/doctor/scheme.js');
+    const { reachable } = await import('../../src/doctor/reachable.js');
+    const { createServer } = await import('node:net');
+    // A port nothing listens on: bound, then closed.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    for (const proto of ['http', 'https']) {
+      const c = {
+        ...ctx,
+        access: { url: `${proto}://127.0.0.1:${port}`, urlFrom: 'VAULT_ADDR' },
+        backend: { kwargs: {}, keySources: {} },
+      } as unknown as DoctorContext;
+      const [, t, s, r] = await runChecks(c, [address, tls, scheme, reachable]);
+      expect(s?.status, `${proto}: ${s?.detail}`).toBe('skip');
+      expect(t?.status, `${proto}: ${t?.detail}`).toBe('skip');
+      expect(t?.detail).toMatch(/^cannot tell/);
+      // The link that is broken is still named: nothing listens there.
+      expect(r?.status, `${proto}: ${r?.detail}`).toBe('fail');
+      expect(r?.detail).toContain(`nothing listens on 127.0.0.1:${port}`);
+    }
+  });
+});

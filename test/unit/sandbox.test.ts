@@ -247,10 +247,15 @@ describe('identity: which processes are this sandbox servers', () => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
   });
 
-  /** A process that looks like a dev server: `server -dev` in its command line, the id in its env, `home` as cwd. */
+  /**
+   * A process that looks like a dev server: `server -dev` in its command line, the id in its env, `home` as cwd.
+   * Node, not `bash -c 'sleep ...'`: bash forks for sleep, and the fork carries bash's command line until it execs,
+   * so a scan at that instant would see a third "server".
+   */
   function fakeServer(home: string, id: string, address = '127.0.0.1:9'): ChildProcess {
     mkdirSync(home, { recursive: true });
-    const c = spawn('bash', ['-c', 'sleep 30; exit 0', 'bao', 'server', '-dev', `-dev-listen-address=${address}`], {
+    const argv = ['-e', 'setTimeout(() => {}, 30000)', 'bao', 'server', '-dev', `-dev-listen-address=${address}`];
+    const c = spawn(process.execPath, argv, {
       cwd: home,
       env: { ...process.env, [SANDBOX_ID_ENV]: id },
       stdio: 'ignore',

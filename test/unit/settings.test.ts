@@ -106,7 +106,7 @@ describe('derived from the schema', () => {
     ])
       expect(h).toContain(flag);
     expect(h).toMatch(
-      /--check LEVEL\s+auto, vault, airflow, dag or none \(default: auto: airflow when an Airflow is found, else vault\)/,
+      /--check LEVEL\s+auto, vault, airflow, dag, run or none \(default: auto: airflow when an Airflow is found, else vault\)/,
     );
     expect(h).toMatch(/--airflow-version V\s+.*\(default: auto: the Airflow found, else 3\)/);
   });
@@ -187,7 +187,7 @@ describe('each row parses the same way from a flag, the config or the wizard', (
     expect(() => PARSERS.mount('secret/team', '--mount')).toThrow(/nested under/);
     expect(PARSERS.connectionsPath('', '--connections-path')).toBe('');
     expect(() => PARSERS.check('always', 'sb.yaml airflow.check')).toThrow(
-      "sb.yaml airflow.check 'always' is not one of auto, vault, airflow, dag, none",
+      "sb.yaml airflow.check 'always' is not one of auto, vault, airflow, dag, run, none",
     );
     expect(() => PARSERS.rootToken('a.b', '--root-token')).toThrow(/contains '\.'/);
   });

@@ -145,7 +145,7 @@ describe('status decision table', () => {
     });
     const r = await sandboxStatus(sb.dir, false, hung);
     expect(r).toMatchObject({ running: true, answering: false, reason: 'not answering: no reply within 1.5 s' });
-    expect(r.fix).toMatch(/ up .* restarts it$|up restarts it$/);
+    expect(r.fix).toMatch(/^run .* up( \S+)? \(stops it and starts it again\)$/);
     expect(r.token_valid).toBeUndefined();
   });
 

@@ -58,6 +58,8 @@ export interface EnvInput extends BackendTarget {
   dagsFolder?: string;
   /** NO_PROXY entries to keep besides the sandbox's loopback ones (see noProxyEntries). */
   noProxy?: string[];
+  /** An existing server (--vault-url), not a dev server the sandbox started. */
+  existing?: boolean;
 }
 
 /** Loopback names every client we know reads in NO_PROXY without brackets (requests matches '::1', not '[::1]'). */
@@ -106,6 +108,8 @@ export function envEntries(e: EnvInput): [string, string][] {
     if (e.namespace) entries.push(['BAO_NAMESPACE', e.namespace]);
   }
   if (e.dagsFolder) entries.push(['AIRFLOW__CORE__DAGS_FOLDER', e.dagsFolder]);
+  // Airflow's own ~90 example DAGs would crowd the sandbox's out of `dags list` and `dags reserialize`.
+  entries.push(['AIRFLOW__CORE__LOAD_EXAMPLES', 'False']);
   // Both spellings: requests reads either, curl only the lower-case one, Go prefers the upper.
   const noProxy = noProxyEntries(e.url, null, {}).concat(e.noProxy ?? []);
   const joined = [...new Set(noProxy)].join(',');
@@ -144,16 +148,26 @@ export function dockerEnvValueProblem(v: string): string | null {
   return /[\r\n]/.test(v) ? 'holds a line break, which a docker --env-file line cannot carry' : null;
 }
 
+/** `an OpenBao dev server`, `a Vault dev server`; an existing server is named by its address. */
+function serverWords(e: EnvInput): string {
+  if (e.existing) return `the ${e.flavour} at ${e.url}`;
+  return `${/^[AEIOU]/.test(e.flavour) ? 'an' : 'a'} ${e.flavour} dev server`;
+}
+
+const LOAD_EXAMPLES_NOTE =
+  "# AIRFLOW__CORE__LOAD_EXAMPLES=False keeps Airflow's own example DAGs out: the DAG list shows the sandbox's.";
+
 /** For `set -a; . ./.env; set +a`, docker compose's env_file and python-dotenv. */
 export function renderShellEnv(e: EnvInput): string {
   const lines = [
-    `# Written by create-secrets-sandbox for Airflow ${e.airflowVersion} and a ${e.flavour} dev server.`,
+    `# Written by create-secrets-sandbox for Airflow ${e.airflowVersion} and ${serverWords(e)}.`,
     e.auth
       ? '# Holds the credentials Airflow logs in with (not the root token): keep it private (mode 0600, git-ignored).'
       : '# Holds the root token of the sandbox server: keep it private (mode 0600, git-ignored).',
     '# Load it before starting Airflow:   set -a; . ./.env; set +a',
     '# For `docker run --env-file` use docker.env instead: docker keeps quotes as part of the value.',
     '# NO_PROXY keeps the token off any HTTP proxy; entries you add to it are kept on rewrite.',
+    LOAD_EXAMPLES_NOTE,
     ...envEntries(e).map(([k, v]) => {
       const q = dotenvQuote(v);
       if (q === null)
@@ -171,6 +185,7 @@ export function renderDockerEnv(e: EnvInput): string {
   const lines = [
     '# Written by create-secrets-sandbox for `docker run --network host --env-file docker.env ...`.',
     '# Values are literal: docker does not strip quotes. The server listens on loopback, hence --network host.',
+    LOAD_EXAMPLES_NOTE,
     ...envEntries(e).map(([k, v]) => {
       const p = dockerEnvValueProblem(v);
       if (p)

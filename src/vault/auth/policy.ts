@@ -5,6 +5,9 @@
  * and Airflow sees only 403s (logged at DEBUG), the most common production failure.
  */
 
+/** The policy a sandbox binds Airflow's login to; its text is the sandbox's policy.hcl, written on every run. */
+export const POLICY_NAME = 'airflow-secrets-read';
+
 export interface PolicyInput {
   mount: string;
   connectionsPath: string;
@@ -51,7 +54,8 @@ export function parsePolicy(hcl: string): PolicyBlock[] {
   const noComments = hcl.replace(/(^|\s)(#|\/\/).*$/gm, '$1');
   for (const m of noComments.matchAll(/path\s+"([^"]+)"\s*\{([^}]*)\}/g)) {
     const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(m[2] ?? '');
-    out.push({ glob: m[1]!, capabilities: caps ? [...caps[1]!.matchAll(/"([^"]+)"/g)].map((c) => c[1]!) : [] });
+    const capabilities = [...(caps?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((c) => c[1] ?? '');
+    out.push({ glob: m[1] ?? '', capabilities });
   }
   return out;
 }
