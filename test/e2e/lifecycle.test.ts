@@ -499,7 +499,7 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     child.kill('SIGHUP');
     const r = await done;
     expect(r.code, r.stderr).toBe(130);
-    expect(r.stderr).toContain('interrupted');
+    expect(r.stderr).toContain("stopped by SIGHUP during 'Start the dev server'");
     expect(processesUnder(w.root), 'the paused server was stopped').toEqual([]);
     expect(existsSync(join(dir, '.env')), 'no .env').toBe(false);
     ok(await runCli(w, ['--yes', ...CONN_ARGS, '--check', 'vault']), 'rerun');
@@ -544,7 +544,7 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
       child.kill('SIGHUP');
       const r = await done;
       expect(r.code, r.stderr).toBe(130);
-      expect(r.stderr).toContain('interrupted');
+      expect(r.stderr).toContain("stopped by SIGHUP during 'Seed connections and variables'");
       release();
       const res = await fetch(`${server.url}/v1/secret/data/connections/pg`, {
         headers: { 'X-Vault-Token': server.token },
