@@ -29,6 +29,7 @@ const LAYERS: { name: string; prefixes: string[]; apart?: string[] }[] = [
       'target/',
       'imports/',
       'config.ts',
+      'config-values.ts',
       'validate/',
     ],
   },
