@@ -4,9 +4,10 @@
  * the yaml Document API so the user's comments and key order survive. Never holds the token, nor
  * what a run found (port bound, binary, Airflow): those are facts in `.sandbox/state.json`.
  */
-import { MAX_CONFIG_BYTES, readUserFile } from './io/read.js';
+import { existsSync } from 'node:fs';
+import { formatBytes, MAX_CONFIG_BYTES, readUserFile } from './io/read.js';
 import { loadYaml, parseYamlDocument, yamlToData } from './io/parse.js';
-import { ConnectionValueError, parseConnectionEntry } from './airflow/spec.js';
+import { writtenValues } from './config-values.js';
 import { UsageError } from './errors.js';
 import { CONFIG_FILE, STATE_DIR, STATE_FILE } from './sandbox/names.js';
 import type { AirflowVersion } from './airflow/backend/index.js';
@@ -124,6 +125,7 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
   if (root.version !== undefined && root.version !== CONFIG_VERSION) {
     bad(['version'], `is ${JSON.stringify(root.version)}; this tool reads version ${CONFIG_VERSION}`);
   }
+  const written = writtenValues({ yaml, doc, lc }, label);
   const out: Record<string, Record<string, unknown>> = {};
   for (const [name, keys] of shape) {
     if (name === 'version') continue;
@@ -131,38 +133,19 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
     if (v === undefined || v === null) continue;
     if (!isRecord(v)) bad([name], 'must be a mapping');
     const sec = v as Record<string, unknown>;
-    if (keys) allowKeys(sec, keys, [name], bad);
-    const section: Record<string, unknown> = {};
-    out[name] = section;
     if (keys === null) {
-      // connections / variables: id -> string
-      for (const [k, val] of Object.entries(sec)) {
-        if (name === 'connections' && isRecord(val)) {
-          // A connection as Airflow's fields (conn_type, description, ...): carried as its JSON form (src/airflow/spec.ts).
-          try {
-            section[k] = parseConnectionEntry(val);
-          } catch (e) {
-            bad([name, k], e instanceof ConnectionValueError ? e.message : String(e));
-          }
-          continue;
-        }
-        if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean') {
-          bad(
-            [name, k],
-            name === 'connections'
-              ? `must be a connection URI string, not ${typeOf(val)}`
-              : `must be a string value, not ${typeOf(val)}`,
-          );
-        }
-        section[k] = String(val);
-      }
+      // connections / variables: id -> the value exactly as written (src/config-values.ts).
+      out[name] = name === 'connections' ? written.connections(name) : written.variables(name);
       continue;
     }
+    allowKeys(sec, keys, [name], bad);
+    const section: Record<string, unknown> = {};
+    out[name] = section;
     for (const leaf of keys) {
       const r = CONFIG_ROWS.find((x) => x.config === `${name}.${leaf}`);
       const val = sec[leaf];
       if (r === undefined || val === undefined || val === null) continue;
-      section[leaf] = typedValue(r, val, [name, leaf], bad);
+      section[leaf] = typedValue(r, val, written.text([name, leaf]), [name, leaf], bad);
     }
   }
   const cfg = out as ConfigFile;
@@ -174,6 +157,8 @@ export async function parseConfig(text: string, label: string): Promise<ConfigFi
 function typedValue(
   r: SettingRow,
   val: unknown,
+  /** The scalar's text as written (`1.10`, `012`), when it is one YAML would not read as a string. */
+  asWritten: string | undefined,
   path: string[],
   bad: (p: (string | number)[], what: string) => never,
 ): unknown {
@@ -187,12 +172,10 @@ function typedValue(
     if (typeof val !== 'number') bad(path, `is ${JSON.stringify(val)}; write ${r.choices?.join(' or ') ?? 'a number'}`);
     return val;
   }
-  if (typeof val !== 'string' && typeof val !== 'number') bad(path, `must be a string, not ${typeOf(val)}`);
-  const s = String(val);
-  if (r.choices && !r.choices.includes(s)) {
-    // YAML reads 1.10 as the number 1.1: say how to write it.
-    bad(path, `is '${s}'; write one of ${r.choices.join(', ')}${typeof val === 'number' ? ' (quote it: "3")' : ''}`);
-  }
+  if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean')
+    bad(path, `must be a string, not ${typeOf(val)}`);
+  const s = typeof val === 'string' ? val : (asWritten ?? String(val));
+  if (r.choices && !r.choices.includes(s)) bad(path, `is '${s}'; write one of ${r.choices.join(', ')}`);
   return s;
 }
 
@@ -259,7 +242,32 @@ export async function editConfig(
   label = CONFIG_FILE,
 ): Promise<string | null> {
   const { doc, changed } = await applyEdits(text, edits, label);
-  return changed ? doc.toString({ lineWidth: 0 }) : null;
+  if (!changed) return null;
+  const out = doc.toString({ lineWidth: 0 });
+  // What the tool writes it must read back: never a config over the cap of the config reader.
+  const bytes = Buffer.byteLength(out);
+  if (bytes > MAX_CONFIG_BYTES) throw new UsageError(configTooLarge(label, bytes));
+  return out;
+}
+
+function configTooLarge(label: string, bytes: number): string {
+  return `${label} would grow to ${formatBytes(bytes)}, over the ${formatBytes(MAX_CONFIG_BYTES)} this tool reads back; import fewer connections at once, or use another --config`;
+}
+
+/**
+ * Refuses (UsageError), before anything starts, edits that would grow the config past what this
+ * tool reads back. Rendering 100,000 entries is felt, so only input that could come near the cap
+ * is rendered: YAML writes a value at most four times its bytes (a control character as \xNN).
+ */
+export async function assertConfigFits(
+  file: string,
+  label: string,
+  edits: ConfigEdit[],
+  inputBytes: number,
+): Promise<void> {
+  const text = existsSync(file) ? readConfigText(file, label) : null;
+  if (4 * (inputBytes + Buffer.byteLength(text ?? '')) <= MAX_CONFIG_BYTES) return;
+  await editConfig(text, edits, label);
 }
 
 /**

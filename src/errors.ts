@@ -134,6 +134,17 @@ export function writeFailure(step: string, path: string, e: unknown): StepError 
 }
 
 /**
+ * A Node error of an fd call (fchmod, write, fsync name no path) given the path it was about, so
+ * that it reaches the user as the step's failure naming the file (asStepFailure), not as an
+ * unexpected error. Returns `e` itself.
+ */
+export function withPath(e: unknown, path: string): unknown {
+  const err = e as NodeJS.ErrnoException | null;
+  if (err && typeof err === 'object' && typeof err.code === 'string' && err.path === undefined) err.path = path;
+  return e;
+}
+
+/**
  * A file-system failure that escaped a step (a Node error with a code and a path), as that step's
  * error with the way out; anything else is returned as it is.
  */

@@ -8,7 +8,7 @@
 import { closeSync, constants, mkdirSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errnoOf, StepError, writeFailure } from './errors.js';
+import { errnoOf, FileError, StepError, writeFailure } from './errors.js';
 import { readUserFile } from './io/read.js';
 import { sha256 } from './io/write.js';
 import type { SandboxPaths } from './sandbox/index.js';
@@ -28,16 +28,29 @@ interface Holder {
 
 const hashOf = (cmd: string | null) => (cmd === null ? '' : sha256(cmd));
 
+/**
+ * Who holds the lock: null when nobody does (gone meanwhile, or a file of ours that names no live
+ * pid, which is taken over). What is no lock file of ours at all (a directory, a FIFO, a link,
+ * another user's file) is refused, naming it (exit 2): it is neither read through nor removed.
+ */
 function holder(file: string): Holder | null {
+  let text: string;
   try {
-    const text = readUserFile(file, { what: 'the lock', maxBytes: 256, ownerCheck: true, noFollow: true });
-    const [first = '', ...rest] = text.split('\n');
-    const pid = Number(first.trim());
-    const cmdHash = rest.join('').trim();
-    return Number.isInteger(pid) && pid > 0 ? { pid, ...(cmdHash ? { cmdHash } : {}) } : null;
-  } catch {
+    text = readUserFile(file, {
+      what: 'the lock',
+      maxBytes: 256,
+      ownerCheck: true,
+      noFollow: true,
+      fix: 'no run of this tool made it: move it out of the way, then rerun',
+    });
+  } catch (e) {
+    if (e instanceof FileError && e.kind !== 'missing' && e.kind !== 'too-large') throw e;
     return null;
   }
+  const [first = '', ...rest] = text.split('\n');
+  const pid = Number(first.trim());
+  const cmdHash = rest.join('').trim();
+  return Number.isInteger(pid) && pid > 0 ? { pid, ...(cmdHash ? { cmdHash } : {}) } : null;
 }
 
 /** What a lock of this tool says about its holder. */
@@ -129,7 +142,13 @@ export async function acquireLock(
 
 function held(paths: Pick<SandboxPaths, 'stateDir' | 'lock'>, made: string | undefined): Lock {
   const release = () => {
-    if (holder(paths.lock)?.pid === process.pid) rmSync(paths.lock, { force: true });
+    let mine = false;
+    try {
+      mine = holder(paths.lock)?.pid === process.pid;
+    } catch {
+      // Something else took the lock's place meanwhile: it is not ours to remove.
+    }
+    if (mine) rmSync(paths.lock, { force: true });
     process.off('exit', release);
     if (!made) return;
     for (let d = paths.stateDir; d.startsWith(made); d = dirname(d)) {

@@ -31,14 +31,16 @@ function editDistance(a: string, b: string): number {
  * The option parseArgs refused and why, found from its tokens (never from its message): the first
  * unknown one, or the first whose value is missing, ambiguous (another option) or not allowed.
  */
-function refusedOption(argv: string[]): { raw: string; why: 'unknown' | 'needs a value' | 'takes no value' } | null {
+function refusedOption(
+  argv: string[],
+): { raw: string; why: 'unknown' | 'needs a value' | 'takes no value'; dashValue?: boolean } | null {
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
     const known = OPTIONS[t.name];
     if (!known) return { raw: t.rawName, why: 'unknown' };
     if (known.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-'))))
-      return { raw: t.rawName, why: 'needs a value' };
+      return { raw: t.rawName, why: 'needs a value', dashValue: t.value !== undefined };
     if (known.type === 'boolean' && t.value !== undefined) return { raw: t.rawName, why: 'takes no value' };
   }
   return null;
@@ -61,8 +63,11 @@ function parse(argv: string[]) {
         `unknown option '${refused.raw}'${near ? `; did you mean --${near}?` : ''}; see create-secrets-sandbox --help`,
       );
     }
-    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && refused && refused.why !== 'unknown')
-      throw new UsageError(`option ${refused.raw} ${refused.why}; see create-secrets-sandbox --help`);
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && refused && refused.why !== 'unknown') {
+      // A value that starts with '-' reads as the next option unless it is joined with '='.
+      const joined = refused.dashValue ? ` (for a value starting with '-', write ${refused.raw}=VALUE)` : '';
+      throw new UsageError(`option ${refused.raw} ${refused.why}${joined}; see create-secrets-sandbox --help`);
+    }
     if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`${msg}; see --help`);
     throw new UsageError(`${msg}; see create-secrets-sandbox --help`);
   }

@@ -9,7 +9,14 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import type { AirflowVersion } from './airflow/backend/index.js';
 import { connIdProblem, schemeProblem } from './airflow/connection.js';
-import { configLayer, type CheckLevel, type ConfigEdit, type ConfigFile, type StorageFormat } from './config.js';
+import {
+  assertConfigFits,
+  configLayer,
+  type CheckLevel,
+  type ConfigEdit,
+  type ConfigFile,
+  type StorageFormat,
+} from './config.js';
 import { formatAddress, type ListenAddress } from './vault/address.js';
 import {
   assertSandboxTrusted,
@@ -507,6 +514,13 @@ export async function discover(s: Settings, opts: CreateOptions): Promise<Airflo
     for (const c of imported.connections) s.configEdits.push({ path: ['connections', c.id], value: c.uri });
     for (const x of imported.variables) s.configEdits.push({ path: ['variables', x.key], value: x.value });
     s.imports = { summary: imported.formats, notes: imported.notes };
+    const importBytes = opts.import.reduce((n, f) => n + statSync(f).size, 0);
+    await assertConfigFits(
+      s.configFile,
+      relative(process.cwd(), s.configFile) || s.configFile,
+      s.configEdits,
+      importBytes,
+    );
     for (const c of imported.connections) registerSecret(passwordOf(c.uri));
     for (const x of s.variables) {
       const p = connIdProblem(x.key);

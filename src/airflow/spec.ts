@@ -368,3 +368,38 @@ export function connectionFromSecret(data: Record<string, unknown>, rules: UriRu
     extra,
   };
 }
+
+/** The keys of a connection secret this tool writes, in either storage format. */
+const CONNECTION_SECRET_KEYS: ReadonlySet<string> = new Set(['conn_uri', ...EXACT_KEYS]);
+
+export type SecretMerge =
+  /** Write `data`; `kept` names the keys of the existing secret carried over, `dropped` those --force drops. */
+  | { data: Record<string, unknown>; kept: string[]; dropped: string[] }
+  /** Keys of the existing secret that Airflow would choke on beside the new fields (fields format): refuse without --force. */
+  | { refused: string[] };
+
+/**
+ * What to write over an existing secret that holds keys besides the ones this tool writes (a
+ * team's `owner`, `rotation`). Airflow's VaultBackend reads only `conn_uri` when it is there and
+ * only `value` for a variable, so such keys are kept. A connection stored as fields is handed to
+ * Airflow's Connection() whole, where a foreign key fails the lookup: refused unless `force`,
+ * which replaces the secret.
+ */
+export function mergeIntoSecret(
+  existing: Record<string, unknown> | null,
+  data: Record<string, unknown>,
+  kind: 'connection' | 'variable',
+  force: boolean,
+): SecretMerge {
+  const ours = kind === 'connection' ? CONNECTION_SECRET_KEYS : new Set(['value']);
+  const others = existing ? Object.keys(existing).filter((k) => !ours.has(k)) : [];
+  if (others.length === 0 || !existing) return { data, kept: [], dropped: [] };
+  if (kind === 'connection' && !('conn_uri' in data)) {
+    if (!force) return { refused: others };
+    return { data, kept: [], dropped: others };
+  }
+  const merged: Record<string, unknown> = Object.create(null);
+  for (const k of others) merged[k] = existing[k];
+  Object.assign(merged, data);
+  return { data: merged, kept: others, dropped: [] };
+}

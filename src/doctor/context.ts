@@ -136,8 +136,10 @@ async function askAirflow(
   ids: { connIds?: string[]; varKeys?: string[] },
   privateHome: string | undefined,
 ): Promise<{ probe: ProbeReport | null; probeError?: string }> {
-  const scratch = privateHome ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
+  let scratch: string | undefined;
   try {
+    // Inside the try: an unwritable TMPDIR is the probe's failure (said in its check), not doctor's end.
+    scratch = privateHome ? undefined : mkdtempSync(join(tmpdir(), 'css-doctor-airflow-'));
     const penv = probeEnv(env, privateHome ?? scratch ?? tmpdir(), read.cfgFile);
     const ask =
       ids.connIds || ids.varKeys

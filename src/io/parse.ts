@@ -229,7 +229,8 @@ export async function parseYamlDocument(
   const lc = new yaml.LineCounter();
   let doc: import('yaml').Document;
   try {
-    doc = yaml.parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    // Keys as written: an id `012` or `true` is that text, never the number 12 or a boolean.
+    doc = yaml.parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, stringKeys: true });
   } catch (e) {
     // Deeply nested input overflows the stack as a RangeError, not a YAMLParseError (deps.md §5).
     if (e instanceof RangeError) throw new UsageError(`${label}: not valid YAML (nested too deeply); ${fix}`);

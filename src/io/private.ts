@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FileError, type FileErrorKind } from '../errors.js';
+import { FileError, type FileErrorKind, withPath } from '../errors.js';
 import { currentUid, ownerLabel } from './owner.js';
 import { ensureDir, writeFileAtomic } from './write.js';
 
@@ -87,6 +87,8 @@ export function ensurePrivateDir(dir: string): void {
     const problem = privateEntryProblem(fstatSync(fd), 'dir');
     if (problem) refuse(dir, problem, 'dir');
     fchmodSync(fd, 0o700);
+  } catch (e) {
+    throw withPath(e, dir);
   } finally {
     closeSync(fd);
   }
@@ -115,7 +117,7 @@ export function openPrivateFile(path: string, mode = 0o600): number {
     fchmodSync(fd, mode); // the umask narrowed it, or widened nothing: state the mode exactly
   } catch (e) {
     closeSync(fd);
-    throw e;
+    throw withPath(e, path);
   }
   return fd;
 }

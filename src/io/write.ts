@@ -23,7 +23,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { FileError } from '../errors.js';
+import { FileError, withPath } from '../errors.js';
 import { isTrustedOwner, ownerLabel } from './owner.js';
 import { MAX_CONFIG_BYTES, MAX_RECORD_BYTES, readUserFileIfExists } from './read.js';
 
@@ -106,7 +106,7 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644, o: 
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    throw withPath(e, target);
   }
   fsyncDir(dirname(target));
 }

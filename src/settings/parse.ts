@@ -10,7 +10,7 @@ import { rootTokenProblem } from '../vault/server.js';
 import { mountProblem, pathCharsProblem } from '../validate/vault-path.js';
 import { rootTokenCharsProblem } from '../validate/root-token.js';
 import { row, type SettingKey } from './schema.js';
-import { parseTtl } from '../vault/auth/ttl.js';
+import { MAX_TTL_SECONDS, parseTtl } from '../vault/auth/ttl.js';
 import { type AuthMethodName, isAuthMethodName } from '../vault/auth/index.js';
 
 /** A mount or path as VaultBackend will join it: no leading or trailing slash, no empty or dot segments. */
@@ -88,6 +88,10 @@ export const PARSERS: Parsers = {
     const t = parseTtl(String(raw));
     if (t === null)
       throw new UsageError(`${where} '${String(raw)}' is not a duration; write e.g. 30m, 24h, 7d, or 0 for no expiry`);
+    if (t === 'too-long')
+      throw new UsageError(
+        `${where} '${String(raw)}' is longer than Vault can hold (${MAX_TTL_SECONDS}s, about 292 years); write e.g. 7d, or 0 for no expiry`,
+      );
     return t;
   },
   rootToken: (raw, where) => {

@@ -43,9 +43,11 @@ function airflowCommands(ctx: FlowContext): string[] {
     ];
   // A home of its own: `db migrate` there never touches the user's Airflow, and `dags test` needs a migrated db.
   const home = `export AIRFLOW_HOME=${shellArg(ctx.paths.airflowHome)}; airflow db migrate`;
+  // An id like -x would read as an option: `--` ends the options (argparse, Airflow 2 and 3).
+  const get = first.startsWith('-') ? `-o json -- ${first}` : `${first} -o json`;
   const lines = [
     `${home}    # a fresh Airflow home for the sandbox`,
-    `airflow connections get ${first} -o json    # Airflow reads it from Vault`,
+    `airflow connections get ${get}    # Airflow reads it from Vault`,
   ];
   if (s.dag && s.airflowVersion === '3')
     lines.push('airflow dags reserialize    # Airflow 3 tests only serialized DAGs');

@@ -5,7 +5,7 @@
  */
 import { StepError } from '../errors.js';
 import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
-import { connectionSecret } from '../airflow/spec.js';
+import { connectionSecret, mergeIntoSecret } from '../airflow/spec.js';
 import { recordSeeded } from '../sandbox/index.js';
 import type { Settings } from '../settings.js';
 import type { VaultApi } from '../vault/api.js';
@@ -73,14 +73,27 @@ function* jobsOf(s: Settings): Generator<Job> {
     yield { kind: 'variable', id: v.key, path: secretPath(s.variablesPath, v.key), data: { value: v.value } };
 }
 
-/** One secret: read first (unless the server began empty), written only when it differs. */
-async function seedOne(client: VaultApi, s: Settings, job: Job, empty: boolean): Promise<SeedResult> {
+/** What became of the keys of existing secrets this tool does not write (mergeIntoSecret). */
+interface OtherKeys {
+  kept: string[];
+  dropped: string[];
+}
+
+/**
+ * One secret: read first (unless the server began empty), written only when it differs; keys of
+ * the existing secret this tool does not write are kept where Airflow ignores them.
+ */
+async function seedOne(client: VaultApi, s: Settings, job: Job, empty: boolean, other: OtherKeys): Promise<SeedResult> {
   const where = `${s.mount}/${job.path}`;
   try {
     const existing = empty ? null : await client.readSecret(s.mount, job.path, s.kvVersion);
-    if (existing && sameData(existing, job.data))
-      return { kind: job.kind, id: job.id, path: where, outcome: 'unchanged' };
-    await client.writeSecret(s.mount, job.path, job.data, s.kvVersion);
+    // Refusals were said before any write (refuseMerges): what is left is to keep or to drop.
+    const m = mergeIntoSecret(existing, job.data, job.kind, true);
+    const data = 'data' in m ? m.data : job.data;
+    if (existing && sameData(existing, data)) return { kind: job.kind, id: job.id, path: where, outcome: 'unchanged' };
+    if ('kept' in m && m.kept.length) other.kept.push(`${where} (${m.kept.join(', ')})`);
+    if ('dropped' in m && m.dropped.length) other.dropped.push(`${where} (${m.dropped.join(', ')})`);
+    await client.writeSecret(s.mount, job.path, data, s.kvVersion);
     return { kind: job.kind, id: job.id, path: where, outcome: existing ? 'updated' : 'created' };
   } catch (e) {
     throw new StepError(
@@ -89,6 +102,33 @@ async function seedOne(client: VaultApi, s: Settings, job: Job, empty: boolean):
       'rerun: seeding converges and skips what is already there',
     );
   }
+}
+
+const some = (l: string[]) => `${l.length} secret(s): ${l.slice(0, 3).join('; ')}${l.length > 3 ? '; ...' : ''}`;
+
+/**
+ * Before any write: the existing secrets whose other keys Airflow would choke on beside fields
+ * (Connection() takes the whole secret), refused unless --force, naming them.
+ */
+async function refuseMerges(client: VaultApi, s: Settings, count: number): Promise<void> {
+  const refused: string[] = [];
+  await mapLimitLazy(jobsOf(s), count, CONCURRENCY, async (job) => {
+    const existing = await client.readSecret(s.mount, job.path, s.kvVersion).catch((e: unknown) => {
+      throw new StepError(
+        'seed',
+        `reading ${job.kind} '${job.id}' at ${s.mount}/${job.path} failed: ${(e as Error).message}; nothing was written`,
+        'rerun: seeding converges and skips what is already there',
+      );
+    });
+    const m = mergeIntoSecret(existing, job.data, job.kind, false);
+    if ('refused' in m) refused.push(`${s.mount}/${job.path} (${m.refused.join(', ')})`);
+  });
+  if (refused.length === 0) return;
+  throw new StepError(
+    'seed',
+    `${some(refused)} hold keys besides the connection, which Airflow would pass to Connection() with --format fields and fail; nothing was written`,
+    'rerun with --format uri, which keeps those keys (Airflow reads only conn_uri), or with --force to replace those secrets',
+  );
 }
 
 async function seed(ctx: StepContext<'client'>) {
@@ -102,10 +142,15 @@ async function seed(ctx: StepContext<'client'>) {
   // first, which halves the requests of a first run.
   const empty = ctx.server?.startedNow === true;
   const count = s.connections.length + s.variables.length;
-  const seeded = await mapLimitLazy(jobsOf(s), count, CONCURRENCY, (job) => seedOne(ctx.client, s, job, empty));
+  if (!empty && !s.force && s.format === 'fields') await refuseMerges(ctx.client, s, count);
+  const other: OtherKeys = { kept: [], dropped: [] };
+  const seeded = await mapLimitLazy(jobsOf(s), count, CONCURRENCY, (job) => seedOne(ctx.client, s, job, empty, other));
   const counts = { created: 0, updated: 0, unchanged: 0 };
   for (const r of seeded) counts[r.outcome]++;
   ctx.report.info(`${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged`);
+  if (other.kept.length) ctx.report.info(`kept the keys this tool does not write in ${some(other.kept)}`);
+  if (other.dropped.length)
+    ctx.report.info(`--force replaced, dropping the keys this tool does not write, ${some(other.dropped)}`);
   return { seeded };
 }
 

@@ -1,5 +1,5 @@
 /** HOST:PORT parsing, the loopback rule, and picking a free port. */
-import { createServer } from 'node:net';
+import { createServer, isIPv4, isIPv6 } from 'node:net';
 import { UsageError } from '../errors.js';
 
 export interface ListenAddress {
@@ -27,11 +27,29 @@ export function parseAddress(value: string, flag = '--address'): ListenAddress {
     // 65535 is out too: the dev server also binds PORT+1 for its cluster listener.
     throw new UsageError(`${flag} '${value}' has port ${m[2]}, outside 1-65534; pick a port like 8200`);
   }
-  return { host: m[1] as string, port };
+  const host = m[1] as string;
+  const bad = hostProblem(host);
+  if (bad)
+    throw new UsageError(
+      `${flag} '${value}' has host '${host}', which ${bad}; write an IP address or a host name, like 127.0.0.1:8200`,
+    );
+  return { host, port };
+}
+
+/** A DNS name as RFC 1123 writes it: labels of letters, digits and inner hyphens. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Why a listen host is no address at all (127.0.0.999, a bad IPv6, a name with `_`), or null. */
+function hostProblem(host: string): string | null {
+  if (host.includes(':')) return isIPv6(host) ? null : 'is not an IPv6 address';
+  // All digits and dots is meant as IPv4 (a name's last label is never all digits).
+  if (/^[\d.]+$/.test(host)) return isIPv4(host) ? null : 'is not an IPv4 address (four numbers 0-255)';
+  return HOST_NAME.test(host) ? null : 'is not a host name';
 }
 
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return host === 'localhost' || host === '::1' || (isIPv4(host) && host.startsWith('127.'));
 }
 
 export function formatAddress(a: ListenAddress): string {
@@ -42,10 +60,23 @@ export function addressUrl(a: ListenAddress, tls = false): string {
   return `${tls ? 'https' : 'http'}://${formatAddress(a)}`;
 }
 
+/** Why nothing can listen on an address whatever runs there: bad input, not a taken port. */
+const CANNOT_LISTEN: Record<string, string> = {
+  EADDRNOTAVAIL: 'is not an address of this machine',
+  ENOTFOUND: 'does not resolve',
+  EAI_AGAIN: 'does not resolve',
+  EACCES: 'needs more privileges to listen on (ports below 1024 need root)',
+};
+
+/** Whether a server could listen on `a` now: false when something holds it; a UsageError when nothing ever could. */
 export function portIsFree(a: ListenAddress): Promise<boolean> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once('error', () => resolve(false));
+    srv.once('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code ? CANNOT_LISTEN[e.code] : undefined;
+      if (why) reject(new UsageError(`${formatAddress(a)} ${why}; pick another address with --address`));
+      else resolve(false);
+    });
     srv.listen({ host: a.host, port: a.port, exclusive: true }, () => srv.close(() => resolve(true)));
   });
 }

@@ -7,7 +7,20 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { FileError } from '../errors.js';
-import { MAX_TEXT_BYTES, readUserBytes } from '../io/read.js';
+import { formatBytes, MAX_RECORD_BYTES, MAX_TEXT_BYTES, readUserBytes } from '../io/read.js';
+import {
+  anyObject,
+  bool,
+  errorsOf,
+  list,
+  MalformedAnswer,
+  num,
+  obj,
+  opt,
+  recordOf,
+  type Shape,
+  str,
+} from './answer.js';
 import {
   type AppRoleOptions,
   type HealthBody,
@@ -74,6 +87,12 @@ export function transport(secure: boolean, caFile: string | undefined): Promise<
   return t;
 }
 
+/** The largest answer read: more than any list or secret this tool asks for (Vault's own request cap is 32 MB). */
+export const MAX_ANSWER_BYTES = MAX_RECORD_BYTES;
+
+/** An answer past MAX_ANSWER_BYTES: the read stops there. */
+class AnswerTooLarge extends Error {}
+
 async function send(
   url: string,
   method: string,
@@ -87,7 +106,12 @@ async function send(
   return new Promise((resolve, reject) => {
     const req = request(u, { method, headers, agent, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let bytes = 0;
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (bytes > MAX_ANSWER_BYTES) req.destroy(new AnswerTooLarge());
+        else chunks.push(c);
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
@@ -104,13 +128,19 @@ interface Envelope<T> {
 
 const segment = (p: string) => p.split('/').filter(Boolean).map(encodeURIComponent).join('/');
 
-function tokenInfo(d: Record<string, unknown>): TokenInfo {
+function tokenInfo(d: {
+  policies?: string[];
+  display_name?: string;
+  ttl?: number;
+  path?: string;
+  num_uses?: number;
+}): TokenInfo {
   return {
-    policies: Array.isArray(d.policies) ? (d.policies as string[]) : [],
-    displayName: String(d.display_name ?? ''),
-    ttl: Number(d.ttl ?? 0),
-    path: String(d.path ?? ''),
-    numUses: Number(d.num_uses ?? 0),
+    policies: d.policies ?? [],
+    displayName: d.display_name ?? '',
+    ttl: d.ttl ?? 0,
+    path: d.path ?? '',
+    numUses: d.num_uses ?? 0,
   };
 }
 
@@ -170,6 +200,13 @@ export class VaultClient implements VaultApi {
     try {
       res = await send(url, method, headers, payload, this.timeoutMs, this.caFile);
     } catch (e) {
+      if (e instanceof AnswerTooLarge)
+        throw new VaultError(
+          method,
+          `/v1/${path}`,
+          'not-vault',
+          `answered more than ${formatBytes(MAX_ANSWER_BYTES)}, far more than any Vault answer this tool asks for (is this a Vault server?)`,
+        );
       throw networkError(method, url, e, this.timeoutMs, this.caFile);
     }
     let parsed: T | null = null;
@@ -200,23 +237,40 @@ export class VaultClient implements VaultApi {
   }
 
   private fail(method: string, path: string, status: number, body: Envelope<unknown> | null): VaultError {
-    const errors = (body?.errors ?? []).map((e) => e.replace(/\s+/g, ' ').trim());
-    const warnings = body?.warnings ?? [];
-    const said = errors.length ? errors.join('; ') : warnings.length ? warnings.join('; ') : statusText(status);
-    return new VaultError(method, `/v1/${path}`, 'http', `${status} ${said}`, status, errors);
+    const said = errorsOf(body);
+    if (said.malformed) return notVault(method, path, status, 'errors that are not a list of strings');
+    const errors = said.errors.map((e) => e.replace(/\s+/g, ' ').trim());
+    const text = errors.length
+      ? errors.join('; ')
+      : said.warnings.length
+        ? said.warnings.join('; ')
+        : statusText(status);
+    return new VaultError(method, `/v1/${path}`, 'http', `${status} ${text}`, status, errors);
+  }
+
+  /** `v` checked against `shape`: an answer of another shape is not Vault's (one line, kind not-vault). */
+  private shaped<T>(shape: Shape<T>, v: unknown, method: string, path: string, status: number, at = 'data'): T {
+    try {
+      return shape(v, at);
+    } catch (e) {
+      if (e instanceof MalformedAnswer) throw notVault(method, path, status, e.message);
+      throw e;
+    }
   }
 
   /** GET /v1/sys/health. Does not throw on 429/501/503: those are answers, not failures. */
   async health(): Promise<{ status: number; body: HealthBody | null }> {
     // sys/health lives only in the root namespace: asked inside one, the server answers 400.
-    return this.request<HealthBody>('GET', 'sys/health', undefined, true);
+    const r = await this.request<unknown>('GET', 'sys/health', undefined, true);
+    const body = r.body === null ? null : this.shaped(HEALTH, r.body, 'GET', 'sys/health', r.status, 'the answer');
+    return { status: r.status, body };
   }
 
   async lookupSelf(): Promise<TokenInfo> {
     const path = 'auth/token/lookup-self';
     const { status, body } = await this.request<Envelope<Record<string, unknown>>>('GET', path);
     if (status !== 200 || !body?.data) throw this.fail('GET', path, status, body);
-    return tokenInfo(body.data);
+    return tokenInfo(this.shaped(TOKEN, body.data, 'GET', path, status));
   }
 
   /**
@@ -227,7 +281,7 @@ export class VaultClient implements VaultApi {
     const path = 'auth/token/lookup';
     const { status, body } = await this.request<Envelope<Record<string, unknown>>>('POST', path, { token });
     if (status !== 200 || !body?.data) throw this.fail('POST', path, status, body);
-    return tokenInfo(body.data);
+    return tokenInfo(this.shaped(TOKEN, body.data, 'POST', path, status));
   }
 
   /** The mount that serves `path` (the preflight `vault kv` makes). Null when nothing is mounted there. */
@@ -237,16 +291,17 @@ export class VaultClient implements VaultApi {
       Envelope<{ path?: string; type?: string; options?: { version?: string } | null }>
     >('GET', p);
     if (status === 200 && body?.data) {
-      const type = body.data.type ?? '';
-      const v = body.data.options?.version;
+      const d = this.shaped(MOUNT, body.data, 'GET', p, status);
+      const type = d.type ?? '';
+      const v = d.options?.version;
       return {
-        path: (body.data.path ?? '').replace(/\/+$/, ''),
+        path: (d.path ?? '').replace(/\/+$/, ''),
         type,
         kvVersion: type === 'kv' ? (v === '2' ? 2 : 1) : null,
       };
     }
     // 403 "preflight capability check returned 403" is what Vault says for an unmounted path.
-    if ((status === 403 && (body?.errors ?? []).some((e) => e.includes('preflight'))) || status === 404) return null;
+    if ((status === 403 && errorsOf(body).errors.some((e) => e.includes('preflight'))) || status === 404) return null;
     throw this.fail('GET', p, status, body);
   }
 
@@ -275,12 +330,13 @@ export class VaultClient implements VaultApi {
     >('GET', p);
     if (status === 404) {
       // A v1-style path on a v2 mount also answers 404, with a warning: that is a wrong path, not a missing secret.
-      if (body?.warnings?.length) throw this.fail('GET', p, status, body);
+      if (errorsOf(body).warnings.length) throw this.fail('GET', p, status, body);
       return null;
     }
     if (status !== 200 || !body?.data) throw this.fail('GET', p, status, body);
-    if (!body.data.data) return null;
-    return { data: body.data.data, version: body.data.metadata?.version ?? 0 };
+    const d = this.shaped(KV2, body.data, 'GET', p, status);
+    if (!d.data) return null;
+    return { data: d.data, version: d.metadata?.version ?? 0 };
   }
 
   /** KV v1 read (for doctor and for sandboxes configured with kv_engine_version 1). */
@@ -289,7 +345,7 @@ export class VaultClient implements VaultApi {
     const { status, body } = await this.request<Envelope<Record<string, unknown>>>('GET', p);
     if (status === 404) return null;
     if (status !== 200 || !body?.data) throw this.fail('GET', p, status, body);
-    return body.data;
+    return this.shaped(anyObject, body.data, 'GET', p, status);
   }
 
   /** KV v2 write; returns the new version. `cas` makes it conditional (0 = create only). */
@@ -298,7 +354,7 @@ export class VaultClient implements VaultApi {
     const payload = cas === undefined ? { data } : { data, options: { cas } };
     const { status, body } = await this.request<Envelope<{ version?: number }>>('POST', p, payload);
     if (status !== 200 && status !== 204) throw this.fail('POST', p, status, body);
-    return body?.data?.version ?? 0;
+    return (body?.data && this.shaped(WRITTEN, body.data, 'POST', p, status).version) || 0;
   }
 
   /** KV v2 list; an empty array when nothing is under the prefix. Uses GET ?list=true, which proxies pass. */
@@ -307,7 +363,7 @@ export class VaultClient implements VaultApi {
     const { status, body } = await this.request<Envelope<{ keys?: string[] }>>('GET', `${p}?list=true`);
     if (status === 404) return [];
     if (status !== 200) throw this.fail('LIST', p, status, body);
-    return body?.data?.keys ?? [];
+    return (body?.data && this.shaped(KEYS, body.data, 'LIST', p, status).keys) ?? [];
   }
 
   /** The secret's key/values at `path`, whichever KV version the mount is. */
@@ -327,7 +383,7 @@ export class VaultClient implements VaultApi {
     const { status, body } = await this.request<Envelope<{ keys?: string[] }>>('GET', `${p}?list=true`);
     if (status === 404) return [];
     if (status !== 200) throw this.fail('LIST', p, status, body);
-    return body?.data?.keys ?? [];
+    return (body?.data && this.shaped(KEYS, body.data, 'LIST', p, status).keys) ?? [];
   }
 
   /**
@@ -340,8 +396,8 @@ export class VaultClient implements VaultApi {
       Envelope<unknown> & { auth?: { client_token?: string; policies?: string[]; lease_duration?: number } }
     >('POST', p, body);
     if (status !== 200 || !answer?.auth?.client_token) throw this.fail('POST', p, status, answer);
-    const auth = answer.auth;
-    return { token: auth.client_token ?? '', policies: auth.policies ?? [], ttl: auth.lease_duration ?? 0 };
+    const auth = this.shaped(AUTH, answer.auth, 'POST', p, status, 'auth');
+    return { token: auth.client_token, policies: auth.policies ?? [], ttl: auth.lease_duration ?? 0 };
   }
 
   /** `vault write <path> k=v...`: an auth method's role or user; the answer has no data to read. */
@@ -365,11 +421,11 @@ export class VaultClient implements VaultApi {
       { paths },
     );
     if (status !== 200 || !body) throw this.fail('POST', p, status, body);
-    const table = (body.data ?? body) as Record<string, unknown>;
+    const table = this.shaped(anyObject, body.data ?? body, 'POST', p, status);
     const out: Record<string, string[]> = {};
     for (const path of paths) {
       const caps = table[path] ?? (paths.length === 1 ? table.capabilities : undefined);
-      out[path] = Array.isArray(caps) ? (caps as string[]) : [];
+      out[path] = this.shaped(opt(list(str)), caps, 'POST', p, status, `data.${path}`) ?? [];
     }
     return out;
   }
@@ -389,9 +445,9 @@ export class VaultClient implements VaultApi {
       p,
     );
     if (status !== 200 || !body) throw this.fail('GET', p, status, body);
-    const table = (body.data ?? {}) as Record<string, { type?: string }>;
+    const table = this.shaped(recordOf(obj({ type: opt(str) })), body.data ?? {}, 'GET', p, status);
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(table)) out[k.replace(/\/+$/, '')] = v?.type ?? '';
+    for (const [k, v] of Object.entries(table)) out[k.replace(/\/+$/, '')] = v.type ?? '';
     return out;
   }
 
@@ -418,7 +474,7 @@ export class VaultClient implements VaultApi {
     const { status, body } = await this.request<Envelope<{ policy?: string }>>('GET', p);
     if (status === 404) return null;
     if (status !== 200 || !body?.data) throw this.fail('GET', p, status, body);
-    return body.data.policy ?? '';
+    return this.shaped(obj({ policy: opt(str) }), body.data, 'GET', p, status).policy ?? '';
   }
 
   /** Create or update an AppRole role (`vault write auth/<mount>/role/<name> token_policies=...`). */
@@ -436,7 +492,7 @@ export class VaultClient implements VaultApi {
     const p = `auth/${segment(mount)}/role/${segment(role)}/role-id`;
     const { status, body } = await this.request<Envelope<{ role_id?: string }>>('GET', p);
     if (status !== 200 || !body?.data?.role_id) throw this.fail('GET', p, status, body);
-    return body.data.role_id;
+    return this.shaped(obj({ role_id: str }), body.data, 'GET', p, status).role_id;
   }
 
   /** A new secret_id for the role; its TTL is the role's secret_id_ttl (0: none). */
@@ -448,7 +504,8 @@ export class VaultClient implements VaultApi {
       {},
     );
     if (status !== 200 || !body?.data?.secret_id) throw this.fail('POST', p, status, body);
-    return { secretId: body.data.secret_id, ttl: body.data.secret_id_ttl ?? 0 };
+    const d = this.shaped(obj({ secret_id: str, secret_id_ttl: opt(num) }), body.data, 'POST', p, status);
+    return { secretId: d.secret_id, ttl: d.secret_id_ttl ?? 0 };
   }
 
   /**
@@ -463,10 +520,43 @@ export class VaultClient implements VaultApi {
     });
     if (status === 204 || status === 404) return 'unknown-secret-id';
     if (status !== 200 || !body?.data) throw this.fail('POST', p, status, body);
-    const at = Date.parse(body.data.expiration_time ?? '');
+    const d = this.shaped(obj({ expiration_time: opt(str) }), body.data, 'POST', p, status);
+    const at = Date.parse(d.expiration_time ?? '');
     // No expiry is Go's zero time (0001-01-01T00:00:00Z), or no field at all.
     return Number.isNaN(at) || at <= 0 ? null : new Date(at);
   }
+}
+
+/** The shapes of the answers read (answer.ts); fields the tool does not read are not checked. */
+const HEALTH: Shape<HealthBody> = obj({
+  initialized: opt(bool),
+  sealed: opt(bool),
+  standby: opt(bool),
+  version: opt(str),
+  cluster_name: opt(str),
+  enterprise: opt(bool),
+});
+const TOKEN = obj({
+  policies: opt(list(str)),
+  display_name: opt(str),
+  ttl: opt(num),
+  path: opt(str),
+  num_uses: opt(num),
+});
+const MOUNT = obj({ path: opt(str), type: opt(str), options: opt(obj({ version: opt(str) })) });
+const KV2 = obj({ data: opt(anyObject), metadata: opt(obj({ version: opt(num) })) });
+const WRITTEN = obj({ version: opt(num) });
+const KEYS = obj({ keys: opt(list(str)) });
+const AUTH = obj({ client_token: str, policies: opt(list(str)), lease_duration: opt(num) });
+
+function notVault(method: string, path: string, status: number, what: string): VaultError {
+  return new VaultError(
+    method,
+    `/v1/${path}`,
+    'not-vault',
+    `${status} with an answer Vault does not give (${what}; is this a Vault server?)`,
+    status,
+  );
 }
 
 function statusText(status: number): string {

@@ -185,6 +185,44 @@ export const CASES: Case[] = [
     says: ["'/proc/secrets-sandbox'", 'not writable'],
   },
   { name: 'up without a sandbox', args: ['up'], says: ['secrets-sandbox.yaml', '--yes'] },
+  // Issue 21: bad input is bad input everywhere, before anything starts.
+  {
+    name: 'issue 21: server.address 127.0.0.999:9106 in the config is exit 2 (not "already in use")',
+    args: ['--yes'],
+    setup: (w) => yaml(w, 'server:\n  address: 127.0.0.999:9106\n'),
+    says: ["'127.0.0.999:9106'", "'127.0.0.999'", 'not an IPv4 address'],
+  },
+  {
+    name: 'issue 21: --address 127.0.0.999:9106 is exit 2',
+    args: ['--yes', '--address', '127.0.0.999:9106'],
+    says: ["'127.0.0.999'", 'not an IPv4 address'],
+  },
+  {
+    name: 'a listen host that is no host name',
+    args: ['--yes', '--allow-remote', '--address', 'my_host:8200'],
+    says: ["'my_host'", 'not a host name'],
+  },
+  {
+    name: 'a listen address that is not this machine',
+    args: ['--yes', '--allow-remote', '--address', '192.0.2.1:8200'],
+    says: ['192.0.2.1:8200', 'not an address of this machine'],
+  },
+  {
+    name: 'issue 21: --secret-id-ttl 99999999999d is refused up front',
+    args: ['--yes', '--auth', 'approle', '--secret-id-ttl', '99999999999d'],
+    says: ["'99999999999d'", 'longer than Vault can hold'],
+  },
+  {
+    name: 'issue 21: a connection id -x given as --conn -x=URI says how to write it',
+    args: ['--yes', '--conn', '-x=postgres://u:p@h/d'],
+    says: ['--conn', '--conn=VALUE'],
+  },
+  {
+    name: 'issue 21: a YAML !!binary value is named with its line, not "unknown field \'0\'"',
+    args: ['--yes'],
+    setup: (w) => yaml(w, 'connections:\n  c: !!binary aGVsbG8=\n'),
+    says: [/secrets-sandbox\.yaml:2:\d+: connections\.c carries the YAML tag !!binary/],
+  },
 ];
 
 function snapshot(dir: string): string[] {

@@ -68,9 +68,12 @@ describe.skipIf(skipReason)('issue 12 with real Airflow', () => {
         { cwd: w.cwd, env: w.env, timeoutMs: scaled(300_000) },
       );
       expect(list.code, (list.stdout + list.stderr).slice(-3000)).toBe(0);
-      const dagIds = list.stdout
-        .split('\n')
-        .slice(1)
+      // The table starts at its dag_id header: Airflow may print notes before it.
+      const rows = list.stdout.split('\n');
+      const header = rows.findIndex((l) => /^\s*dag_id\b/.test(l));
+      expect(header, list.stdout).toBeGreaterThanOrEqual(0);
+      const dagIds = rows
+        .slice(header + 1)
         .map((l) => l.trim().split(/\s+/)[0])
         .filter(Boolean);
       expect(dagIds).toEqual(['example_secrets_dag']);

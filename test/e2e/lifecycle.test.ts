@@ -354,11 +354,14 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     writeFileSync(envPath, readFileSync(envPath, 'utf8') + 'MY_OWN_SETTING=1\n');
     killServers(dir);
     await gone(dir);
+    // The kept .env holds the killed server's token: the check fails (exit 1) and the server up started is stopped.
     const up = await runCli(w, ['up']);
     expect(readFileSync(envPath, 'utf8')).toContain('MY_OWN_SETTING=1');
     expect(up.stdout + up.stderr).toMatch(/kept secrets-sandbox\/\.env: edited by you/);
-    expect(up.stdout + up.stderr).toContain('--force');
-    if (up.code !== 0) expect(serversOf(dir)).toEqual([]);
+    expect(up.code, up.stdout + up.stderr).toBe(1);
+    expect(up.stderr).toMatch(/✖ check: .*the server refuses the token in \.env/);
+    expect(up.stderr).toContain('--force');
+    expect(serversOf(dir)).toEqual([]);
     ok(await runCli(w, ['up', '--force']), 'up --force');
     await assertConverged(dir, 'up --force');
     expect(readFileSync(envPath, 'utf8')).not.toContain('MY_OWN_SETTING');
@@ -475,19 +478,89 @@ describe.skipIf(skipReason)('each case of issue 12', () => {
     ok(await runCli(w, ['down']), 'down');
   });
 
-  it('SIGHUP is handled like SIGINT; a closed stdout (| head) ends output quietly and leaves the server recorded', async () => {
+  it('SIGHUP while the start step waits for the server: exit 130, the half-started server stopped, no files; the rerun converges', async () => {
     const w = ws();
     w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(await freePort());
     const dir = join(w.cwd, 'secrets-sandbox');
-    const { child, done } = await spawnCli(w, ['--yes', '--check', 'vault']);
-    await waitFor(() => existsSync(join(dir, '.sandbox', 'state.json')));
+    // The real server behind a pause: the run is inside the start step (intent recorded, no banner yet) for as long as the test likes.
+    const slow = join(w.root, 'bin', 'bao');
+    mkdirSync(dirname(slow));
+    writeFileSync(
+      slow,
+      `#!/bin/sh\nif [ "$1" = version ]; then exec "${BIN}" "$@"; fi\nsleep 60\nexec "${BIN}" "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const { child, done } = await spawnCli(w, ['--yes', ...CONN_ARGS, '--check', 'vault', '--vault-bin', slow]);
+    const { processesUnder } = await import('../support/sandbox.js');
+    await waitFor(() => processesUnder(join(dir, '.sandbox')).length > 0);
+    expect(readFileSync(join(dir, '.sandbox', 'state.json'), 'utf8'), 'the intent is recorded').toContain('"server"');
     child.kill('SIGHUP');
     const r = await done;
-    expect([0, 130]).toContain(r.code);
-    if (r.code === 130) expect(serversOf(dir)).toEqual([]);
-    else await assertConverged(dir, 'finished before the SIGHUP');
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain("stopped by SIGHUP during 'Start the dev server'");
+    expect(processesUnder(w.root), 'the paused server was stopped').toEqual([]);
+    expect(existsSync(join(dir, '.env')), 'no .env').toBe(false);
+    ok(await runCli(w, ['--yes', ...CONN_ARGS, '--check', 'vault']), 'rerun');
+    await assertConverged(dir, 'rerun after the SIGHUP');
     ok(await runCli(w, ['down']), 'down');
+  });
 
+  it('SIGHUP while the seed step waits on Vault: exit 130, nothing written to Vault, no .env', async () => {
+    const w = ws();
+    const { startManualServer, killAndWait } = await import('../support/sandbox.js');
+    const { startRewritingProxy } = await import('../support/fault-proxy.js');
+    const server = await startManualServer(w, BIN ?? '');
+    let seedStarted = false;
+    let release = () => {};
+    const held = new Promise<void>((res) => {
+      release = res;
+    });
+    // The first request of the seed step is held at the proxy: the run is inside that step until released.
+    const proxy = await startRewritingProxy(
+      server.url,
+      () => undefined,
+      async (req) => {
+        if (!req.path.includes('/connections/')) return;
+        seedStarted = true;
+        await held;
+      },
+    );
+    try {
+      const dir = join(w.cwd, 'secrets-sandbox');
+      w.env.VAULT_TOKEN = server.token;
+      const { child, done } = await spawnCli(w, [
+        '--yes',
+        '--vault-url',
+        proxy.url,
+        '--seed',
+        '--conn',
+        'pg=postgres://u:p@db:5432/app',
+        '--check',
+        'vault',
+      ]);
+      await waitFor(() => seedStarted);
+      child.kill('SIGHUP');
+      const r = await done;
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toContain("stopped by SIGHUP during 'Seed connections and variables'");
+      release();
+      const res = await fetch(`${server.url}/v1/secret/data/connections/pg`, {
+        headers: { 'X-Vault-Token': server.token },
+      });
+      expect(res.status, 'nothing was written to Vault').toBe(404);
+      expect(existsSync(join(dir, '.env')), 'no .env').toBe(false);
+    } finally {
+      release();
+      await proxy.close();
+      await killAndWait(server.pid);
+    }
+  });
+
+  it('a closed stdout (| head) ends output quietly and leaves the server recorded', async () => {
+    const w = ws();
+    w.env.SECRETS_SANDBOX_DEFAULT_PORT = String(await freePort());
     const { CLI } = await import('../support/env.js');
     const piped = await import('../support/sandbox.js').then(({ runProcess }) =>
       runProcess(

@@ -5,7 +5,7 @@
  * test/e2e/airflow-oracle.airflow.test.ts holds it to the plain `airflow` command's answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, scaled } from './env.js';
 import type { Run } from './sandbox.js';
@@ -30,11 +30,57 @@ interface Reply {
   error?: string;
 }
 
+/**
+ * The venv's python as the fork server stands in for it: `python ARGS` sent over the server's
+ * socket with this process's stdin, stdout and stderr; the real interpreter when the server
+ * cannot run it faithfully (the reason goes to fallbacks.log).
+ */
+const SHIM = (python: string, socketPath: string, log: string): string => `#!${python} -IS
+import json, os, signal, socket, sys
+
+args = sys.argv[1:]
+
+
+def real(why):
+    with open(${JSON.stringify(log)}, "a") as f:
+        f.write(json.dumps({"args": args[:1], "why": why}) + "\\n")
+    os.execv(${JSON.stringify(python)}, [${JSON.stringify(python)}, *args])
+
+
+try:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(${JSON.stringify(socketPath)})
+except OSError as e:
+    real(str(e))
+req = json.dumps({"python": args, "env": dict(os.environ), "cwd": os.getcwd()}).encode() + b"\\n"
+socket.send_fds(s, [req[:1]], [0, 1, 2])
+s.sendall(req[1:])
+buf = b""
+while not buf.endswith(b"\\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        sys.exit(70)
+    buf += chunk
+reply = json.loads(buf)
+if "error" in reply:
+    real(reply["error"])
+code = reply["code"]
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+`;
+
 export class AirflowOracle {
   /** Calls answered and the milliseconds their children took, for the files' timing lines. */
   calls = 0;
   info!: OracleInfo;
   callMs = 0;
+  /**
+   * With `shimDir`: a dir holding `python` (the shim) and `airflow` (the venv's script run by the
+   * shim), to put first on PATH so that a program asking that Airflow gets the server's start.
+   */
+  shimDir?: string;
   private queue: Promise<unknown> = Promise.resolve();
   private pending: ((line: string | undefined) => void)[] = [];
   private buffered: string[] = [];
@@ -67,14 +113,29 @@ export class AirflowOracle {
    * (a call's environment should differ from it only in what the call is about) and `cwd` (under a
    * workspace, so a process left behind is found there).
    */
-  static async start(venvBin: string, opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<AirflowOracle> {
+  static async start(
+    venvBin: string,
+    opts: { env: NodeJS.ProcessEnv; cwd: string; shimDir?: string },
+  ): Promise<AirflowOracle> {
     const airflow = join(venvBin, 'airflow');
     // The interpreter the `airflow` script names (its venv as the script sees it: module paths in
     // warnings and tracebacks come out the same), not one reached through another path.
-    const python = /^#!(\S+)/.exec(readFileSync(airflow, 'utf8'))?.[1];
+    const script = readFileSync(airflow, 'utf8');
+    const python = /^#!(\S+)/.exec(script)?.[1];
     if (!python) throw new Error(`${airflow} does not start with #!python`);
-    const child = spawn(python, [SERVER, airflow], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = [SERVER, airflow];
+    if (opts.shimDir) {
+      mkdirSync(opts.shimDir, { recursive: true });
+      const socketPath = join(opts.shimDir, 'oracle.sock');
+      writeFileSync(join(opts.shimDir, 'python'), SHIM(python, socketPath, join(opts.shimDir, 'fallbacks.log')));
+      writeFileSync(join(opts.shimDir, 'airflow'), script.replace(/^#!\S+/, `#!${join(opts.shimDir, 'python')}`));
+      chmodSync(join(opts.shimDir, 'python'), 0o755);
+      chmodSync(join(opts.shimDir, 'airflow'), 0o755);
+      args.push(socketPath);
+    }
+    const child = spawn(python, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const oracle = new AirflowOracle(child, airflow);
+    oracle.shimDir = opts.shimDir;
     const line = await oracle.next(scaled(60_000));
     if (line === undefined) throw new Error(`the Airflow oracle did not start: ${oracle.stderrTail}`);
     const info = JSON.parse(line) as OracleInfo & { ready?: boolean };
@@ -107,6 +168,16 @@ export class AirflowOracle {
     });
     this.queue = call.catch(() => undefined);
     return call;
+  }
+
+  /** Why the shim ran the real interpreter instead, one entry per time. */
+  fallbacks(): { args: string[]; why: string }[] {
+    const log = this.shimDir ? join(this.shimDir, 'fallbacks.log') : undefined;
+    if (!log || !existsSync(log)) return [];
+    return readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { args: string[]; why: string });
   }
 
   /** Ends the server (EOF on its stdin) and waits until it is gone. */

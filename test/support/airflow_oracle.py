@@ -17,6 +17,16 @@ and stdout/stderr in temp files, then exits the way the interpreter would (non-d
 joined, atexit handlers run, stdio flushed). Reply: one JSON line {"code", "stdout", "stderr", "ms"}
 ({"error": ...} when the request could not be answered faithfully; "timedOut": true when the child
 was killed). One request at a time; EOF on stdin ends the server.
+
+With a second argument, a unix socket path, the server also stands in for the venv's python:
+`python ARGS` from the shim written beside the socket (airflow-oracle.ts), so a program that runs
+Airflow's interpreter (doctor's probe: `python -c CODE` with JSON on stdin) gets the same preloaded
+start. The shim sends one JSON line {"python": [ARGS], "env": {...}, "cwd": "..."} with its own
+stdin, stdout and stderr as passed file descriptors; a forked child takes those fds, the
+environment and the cwd, and runs `-c CODE ARGS`, `-m MODULE ARGS` or `SCRIPT ARGS` as the
+interpreter would (sys.argv, sys.path[0], __main__). Reply: {"code": N}, or {"error": ...} when it
+cannot be run faithfully (an interpreter flag, an environment a preloaded module read otherwise):
+the shim then execs the real interpreter. A shim that goes away takes its child with it.
 """
 
 import atexit
@@ -24,9 +34,12 @@ import ctypes
 import gc
 import json
 import os
+import runpy
 import select
 import signal
+import socket
 import sys
+import types
 import tempfile
 import threading
 import time
@@ -46,9 +59,11 @@ sys.path[0] = os.path.dirname(SCRIPT)
 # `airflow connections get`, heaviest first, measured per major with -X importtime. A module missing
 # from a venv is skipped. Left out on purpose: fsspec (and upath, which imports it) and croniter,
 # which read the whole environment at import (FSSPEC_* keys; `file` run with a copy of it), so the
-# check below could not tell whether a call's environment would have changed what they saw.
+# check below could not tell whether a call's environment would have changed what they saw; and
+# hvac, which reads VAULT_CACERT, VAULT_CAPATH and VAULT_CLIENT_CERT/KEY into module constants
+# (hvac/constants/client.py) that set-ups vary.
 PRELOAD = {
-    "3": """libcst sqlalchemy sqlalchemy.orm structlog hvac jsonschema pydantic
+    "3": """libcst sqlalchemy sqlalchemy.orm structlog jsonschema pydantic
         sqlalchemy.dialects.postgresql jinja2 yaml httpcore annotated_types httpx
         importlib_metadata pathspec.patterns cryptography.fernet
         opentelemetry.sdk.resources pydantic._internal._fields pydantic.plugin._loader
@@ -58,7 +73,7 @@ PRELOAD = {
         importlib_metadata._adapters secrets typing_extensions cron_descriptor methodtools argcomplete
         opentelemetry.trace msgspec pluggy rich requests cachetools configparser pygtrie
         sqlalchemy.ext.associationproxy sqlalchemy.ext.hybrid""",
-    "2": """connexion flask_appbuilder.menu sqlalchemy hvac jwt sqlalchemy.orm pydantic pendulum
+    "2": """connexion flask_appbuilder.menu sqlalchemy jwt sqlalchemy.orm pydantic pendulum
         rich.markup yaml jinja2 pathspec.patterns rich.console pydantic.fields attrs
         sqlalchemy.dialects.mysql
         pydantic._internal._model_construction deprecated tabulate rich.syntax dill typing_extensions
@@ -152,29 +167,30 @@ def exit_code(code):
     return 1
 
 
-def child(req, out_fd, err_fd):
+def enter(req, fds, close):
+    """In a forked child: die with the server, lead a process group, take the request's stdio, environment and cwd."""
     # Die with the server (a test run killed mid-request must leave nothing behind), and lead a
-    # process group so a timeout also ends whatever the CLI started (a *_CMD, say).
+    # process group so a timeout also ends whatever the call started (a *_CMD, say).
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     os.setpgrp()
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(out_fd, 1)
-    os.dup2(err_fd, 2)
-    for fd in (null, out_fd, err_fd, REPLY.fileno()):
-        os.close(fd)
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    for fd in {*fds, *close}:
+        if fd > 2:
+            os.close(fd)
     os.environ.clear()
     os.environ.update(req["env"])
     time.tzset()
     tempfile.tempdir = None  # computed from TMPDIR etc. on first use, as in a new process
     os.chdir(req.get("cwd") or os.getcwd())
-    sys.argv = [SCRIPT, *req["argv"]]
+
+
+def finish(run):
+    """Runs `run` as the interpreter runs a program, then ends the process as the interpreter would."""
     code = 0
     try:
         try:
-            from airflow.__main__ import main
-
-            sys.exit(main())
+            run()
         except SystemExit as e:
             code = exit_code(e.code)
         except BaseException:  # noqa: BLE001 - as the interpreter: print it, exit 1
@@ -193,6 +209,52 @@ def child(req, out_fd, err_fd):
         os._exit(code)
 
 
+def child(req, out_fd, err_fd, close):
+    null = os.open(os.devnull, os.O_RDONLY)
+    enter(req, [null, out_fd, err_fd], [*close, REPLY.fileno()])
+    sys.argv = [SCRIPT, *req["argv"]]
+
+    def run():
+        from airflow.__main__ import main
+
+        sys.exit(main())
+
+    finish(run)
+
+
+def python_program(args):
+    """How `python ARGS` runs: ("-c", code, argv) / ("-m", module, argv) / ("script", path, argv); None if not supported."""
+    if len(args) >= 2 and args[0] == "-c":
+        return ("-c", args[1], ["-c", *args[2:]])
+    if len(args) >= 2 and args[0] == "-m":
+        return ("-m", args[1], [args[1], *args[2:]])
+    if args and not args[0].startswith("-"):
+        return ("script", args[0], list(args))
+    return None
+
+
+def python_child(req, fds, close):
+    enter(req, fds, [*close, REPLY.fileno()])
+    kind, what, argv = python_program(req["python"])
+    sys.argv = argv
+
+    def run():
+        if kind == "-c":
+            sys.path[0] = ""
+            main = types.ModuleType("__main__")
+            main.__builtins__ = __builtins__
+            sys.modules["__main__"] = main
+            exec(compile(what, "<string>", "exec"), main.__dict__)
+        elif kind == "-m":
+            sys.path[0] = os.getcwd()
+            runpy.run_module(what, run_name="__main__", alter_sys=True)
+        else:
+            sys.path[0] = os.path.dirname(os.path.realpath(what))
+            runpy.run_path(what, run_name="__main__")
+
+    finish(run)
+
+
 def serve(req):
     why = refusal(req["env"])
     if why:
@@ -206,7 +268,7 @@ def serve(req):
         pid = os.fork()
         if pid == 0:
             try:
-                child(req, out.fileno(), err.fileno())
+                child(req, out.fileno(), err.fileno(), LISTENING)
             except BaseException:  # noqa: BLE001 - the set-up could not be entered (a missing cwd, say)
                 traceback.print_exc()
             finally:
@@ -236,22 +298,71 @@ def serve(req):
         err.close()
 
 
-def lines(fd):
-    """Request lines read straight from the fd, so sys.stdin holds nothing a child could inherit."""
-    buf = b""
-    while True:
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return
-        buf += chunk
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            if line.strip():
-                yield line
+def recv_request(conn):
+    """One JSON line from the shim, with the fds it passed along."""
+    msg, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+    buf = msg
+    while not buf.endswith(b"\n"):
+        more = conn.recv(1 << 20)
+        if not more:
+            break
+        buf += more
+    return json.loads(buf), fds
+
+
+def serve_python(conn):
+    """Runs `python ARGS` for the shim; the child ends when the shim goes away (its connection closes)."""
+    fds = []
+    try:
+        req, fds = recv_request(conn)
+        why = refusal(req["env"])
+        if why is None and (len(fds) != 3 or python_program(req["python"]) is None):
+            why = "not a python invocation the server runs (an interpreter flag?)"
+        if why:
+            return {"error": why}
+        for f in (REPLY, sys.stdout, sys.stderr):
+            f.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                python_child(req, fds, [*LISTENING, conn.fileno()])
+            except BaseException:  # noqa: BLE001
+                traceback.print_exc()
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        fds = []
+        pidfd = os.pidfd_open(pid)
+        try:
+            while True:
+                ready, _, _ = select.select([pidfd, conn], [], [])
+                if pidfd in ready:
+                    break
+                if conn in ready and not conn.recv(1, socket.MSG_PEEK):
+                    os.killpg(pid, signal.SIGKILL)
+                    break
+        finally:
+            os.close(pidfd)
+        _, status = os.waitpid(pid, 0)
+        return {"code": os.waitstatus_to_exitcode(status)}
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+# The shim's socket (listening), closed in every child.
+LISTENING = []
 
 
 def main():
     info = preload()
+    listener = None
+    if len(sys.argv) > 2:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(sys.argv[2])
+        listener.listen(4)
+        LISTENING.append(listener.fileno())
     # Prefork practice: what the server holds goes out of the collector's sight, so a child's full
     # collections do not walk (and copy, page by page) the preloaded heap: on Airflow 3 they took
     # ~220 ms of a `connections get` child, ~25 ms frozen. Only when garbage is collected changes,
@@ -260,13 +371,37 @@ def main():
     gc.freeze()
     REPLY.write(json.dumps({"ready": True, **info}) + "\n")
     REPLY.flush()
-    for line in lines(0):
-        try:
-            reply = serve(json.loads(line))
-        except Exception as e:  # noqa: BLE001 - the caller gets the reason, the server goes on
-            reply = {"error": "".join(traceback.format_exception_only(e)).strip()}
-        REPLY.write(json.dumps(reply) + "\n")
-        REPLY.flush()
+    # Request lines are read straight from the fd, so sys.stdin holds nothing a child could inherit.
+    buf = b""
+    while True:
+        ready, _, _ = select.select([0, *([listener] if listener else [])], [], [])
+        if listener in ready:
+            conn, _ = listener.accept()
+            with conn:
+                try:
+                    reply = serve_python(conn)
+                except Exception as e:  # noqa: BLE001 - the shim falls back to the real interpreter
+                    reply = {"error": "".join(traceback.format_exception_only(e)).strip()}
+                try:
+                    conn.sendall((json.dumps(reply) + "\n").encode())
+                except OSError:
+                    pass
+        if 0 not in ready:
+            continue
+        chunk = os.read(0, 65536)
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            if not line.strip():
+                continue
+            try:
+                reply = serve(json.loads(line))
+            except Exception as e:  # noqa: BLE001 - the caller gets the reason, the server goes on
+                reply = {"error": "".join(traceback.format_exception_only(e)).strip()}
+            REPLY.write(json.dumps(reply) + "\n")
+            REPLY.flush()
 
 
 if __name__ == "__main__":

@@ -70,8 +70,9 @@ describe('secrets-sandbox.yaml', () => {
     expect(await errorOf('version: 2\n')).toContain('this tool reads version 1');
   });
 
-  it('tells to quote 1.10, which YAML reads as the number 1.1', async () => {
-    expect(await errorOf('airflow:\n  version: 1.10\n')).toContain('quote it');
+  it('keeps 1.10 as written, which YAML alone reads as the number 1.1', async () => {
+    expect((await parseConfig('airflow:\n  version: 1.10\n', 'sb.yaml')).airflow?.version).toBe('1.10');
+    expect((await parseConfig('airflow:\n  version: 3\n', 'sb.yaml')).airflow?.version).toBe('3');
   });
 
   it('survives deeply nested input', async () => {

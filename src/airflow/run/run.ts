@@ -266,4 +266,6 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
   return { promise, resolve };
 }
 
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+// Held (not unref'd): the components are unref'd, so once the driver has exited this poll is what
+// keeps the process alive until the run's failure is reported and everything stopped.
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -114,10 +114,13 @@ export const approle: AuthMethod<AppRoleAuthSpec> = {
       });
       const roleId = await api.readRoleId(DEFAULT_APPROLE_MOUNT, ROLE_NAME);
       // A secret_id that still logs in is kept (a rerun changes nothing); a new TTL asks for a new one.
-      const secretId =
-        (await keptSecretId(api, roleId, input)) ??
-        (await api.generateSecretId(DEFAULT_APPROLE_MOUNT, ROLE_NAME)).secretId;
-      input.say(`role ${ROLE_NAME} (policy ${input.policy}), secret_id valid for ${formatTtl(input.ttl.seconds)}`);
+      const kept = await keptSecretId(api, roleId, input);
+      const made = kept ? undefined : await api.generateSecretId(DEFAULT_APPROLE_MOUNT, ROLE_NAME);
+      const secretId = kept ?? made?.secretId ?? '';
+      // The server caps a TTL at its max_lease_ttl (768h on a dev server): say what it gave, not what was asked.
+      const ttl = made?.ttl ?? input.ttl.seconds;
+      const capped = ttl !== input.ttl.seconds ? ` (the server's maximum; asked ${formatTtl(input.ttl.seconds)})` : '';
+      input.say(`role ${ROLE_NAME} (policy ${input.policy}), secret_id valid for ${formatTtl(ttl)}${capped}`);
       return { method: 'approle', roleId, secretId };
     },
     summary: () => `AppRole (role ${ROLE_NAME})`,

@@ -1,4 +1,0 @@
-/** Part 5 of the differential corpus: test/support/doctor-corpus.ts holds the set-ups and deals them out. */
-import { corpusFile } from '../support/doctor-corpus.js';
-
-corpusFile(5);
