@@ -6,7 +6,7 @@
  * stopped again whatever happens (a failure, Ctrl-C, SIGTERM: the command runs `ctx.undo`), unless
  * the run succeeded and --keep asks to leave them for the UI.
  */
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { StepError } from '../errors.js';
 import { dagTaskIds } from '../airflow/templates.js';
 import { userEnvironment } from '../airflow/backend/index.js';

@@ -113,7 +113,14 @@ const some = (l: string[]) => `${l.length} secret(s): ${l.slice(0, 3).join('; ')
 async function refuseMerges(client: VaultApi, s: Settings, count: number): Promise<void> {
   const refused: string[] = [];
   await mapLimitLazy(jobsOf(s), count, CONCURRENCY, async (job) => {
-    const m = mergeIntoSecret(await client.readSecret(s.mount, job.path, s.kvVersion), job.data, job.kind, false);
+    const existing = await client.readSecret(s.mount, job.path, s.kvVersion).catch((e: unknown) => {
+      throw new StepError(
+        'seed',
+        `reading ${job.kind} '${job.id}' at ${s.mount}/${job.path} failed: ${(e as Error).message}; nothing was written`,
+        'rerun: seeding converges and skips what is already there',
+      );
+    });
+    const m = mergeIntoSecret(existing, job.data, job.kind, false);
     if ('refused' in m) refused.push(`${s.mount}/${job.path} (${m.refused.join(', ')})`);
   });
   if (refused.length === 0) return;

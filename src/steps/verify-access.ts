@@ -1,6 +1,6 @@
 /** Step 5: the token works, and the mount exists as KV of the version Airflow will be told. */
 import { StepError } from '../errors.js';
-import type { MountInfo } from '../vault/api.js';
+import { type MountInfo, VaultError } from '../vault/api.js';
 import { defineStep, type Produced, type StepContext } from './context.js';
 
 const STEP = 'verify access';
@@ -16,7 +16,10 @@ async function readMount(ctx: StepContext<'client'>, mount: string): Promise<Mou
   try {
     return await ctx.client.mountInfo(mount);
   } catch (e) {
-    throw new StepError(STEP, `cannot read the mount '${mount}': ${(e as Error).message}`);
+    // A server that stopped between the two requests (killed, crashed): a rerun starts it again.
+    const gone = e instanceof VaultError && e.kind !== 'http';
+    const fix = gone ? 'rerun: the server stopped answering, and the rerun starts it again' : undefined;
+    throw new StepError(STEP, `cannot read the mount '${mount}': ${(e as Error).message}`, fix);
   }
 }
 
