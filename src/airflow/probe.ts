@@ -306,13 +306,24 @@ export function backendLabel(name: string): string {
 /**
  * Ids Airflow 3's task side does not resolve with its own first backend (`workers`): every id when
  * it cannot build that backend. Empty when no `[workers]` option is set (tasks use `[secrets]`).
+ * An id an AIRFLOW_CONN_/AIRFLOW_VAR_ env var answers is no miss: a task asks the env vars right
+ * after its first backend, as the server side does.
  */
 export function taskSideMisses(p: ProbeReport): string[] {
   const w = p.workers;
   if (!w) return [];
-  if (w.init_error) return [...Object.keys(p.connections), ...Object.keys(p.variables)];
+  const fromEnv = (v: IdVerdict | undefined) =>
+    v?.backends.some((b) => b.name === 'EnvironmentVariablesBackend' && b.found) ?? false;
+  const unanswered = (ids: string[], map: Record<string, IdVerdict>) => ids.filter((id) => !fromEnv(map[id]));
+  if (w.init_error)
+    return [
+      ...unanswered(Object.keys(p.connections), p.connections),
+      ...unanswered(Object.keys(p.variables), p.variables),
+    ];
   if (!w.backend) return [];
-  return [...Object.entries(w.connections), ...Object.entries(w.variables)]
-    .filter(([, a]) => !a.found)
-    .map(([id]) => id);
+  const missed = (m: Record<string, { found: boolean }>) =>
+    Object.entries(m)
+      .filter(([, a]) => !a.found)
+      .map(([id]) => id);
+  return [...unanswered(missed(w.connections), p.connections), ...unanswered(missed(w.variables), p.variables)];
 }

@@ -186,8 +186,9 @@ function explainer(results: CheckResult[], cause: readonly string[]): CheckResul
   const failing = results
     .filter((r) => r.id !== VERDICT_ID && broken(r) && r.link && r.link !== 'setup' && r.link !== 'airflow')
     .sort((a, b) => linkRank(a) - linkRank(b));
+  // A suspect explains what breaks after it, never a link Airflow walks before it.
   const suspect = failing.find((r) => r.suspect);
-  if (suspect) return suspect;
+  if (suspect && !failing.some((r) => !r.suspect && linkRank(r) < linkRank(suspect))) return suspect;
   for (const link of cause) {
     const hit = failing.find((r) => r.link === link);
     if (hit) return hit;

@@ -8,7 +8,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BackendAnswer, IdVerdict, ProbeReport, SentRequest } from '../../src/airflow/probe.js';
+import {
+  type BackendAnswer,
+  type IdVerdict,
+  type ProbeReport,
+  type SentRequest,
+  taskSideMisses,
+} from '../../src/airflow/probe.js';
 import { airflowCause } from '../../src/doctor/cause.js';
 import { buildDoctorContext } from '../../src/doctor/context.js';
 import { attempts, firstFailure } from '../../src/doctor/evidence.js';
@@ -92,6 +98,28 @@ describe("Airflow's first failed attempt explains", () => {
     expect(s.ok).toBe(false);
     expect(s.detail).toContain('VaultBackend returned nothing for it');
     expect(s.detail).not.toContain('OperationalError');
+  });
+});
+
+describe("Airflow 3's task side", () => {
+  it('an id its first backend misses but an AIRFLOW_CONN_ env var answers is no miss (a task asks the env vars next)', () => {
+    const env = answer('EnvironmentVariablesBackend', { found: true });
+    const p = report({
+      connections: {
+        byEnv: { found: true, error: null, logs: [], backends: [answer('VaultBackend'), env] },
+        nowhere: missed([answer('VaultBackend'), answer('EnvironmentVariablesBackend')]),
+      },
+      workers: {
+        config: { secrets_backend: { source: 'airflow.cfg' }, secrets_backend_kwargs: { source: 'default' } },
+        per_key_kwargs: [],
+        section: 'secrets',
+        backend: { class: 'airflow.providers.hashicorp.secrets.vault.VaultBackend', name: 'VaultBackend' },
+        init_error: null,
+        connections: { byEnv: answer('VaultBackend'), nowhere: answer('VaultBackend') },
+        variables: {},
+      },
+    });
+    expect(taskSideMisses(p)).toEqual(['nowhere']);
   });
 });
 

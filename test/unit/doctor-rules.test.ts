@@ -177,6 +177,16 @@ describe("judge: Airflow's verdict is doctor's verdict", () => {
     expect(out.results[1]?.status).toBe('fail');
   });
 
+  it('a suspect never explains a link Airflow walks before it: no backend class is the broken link, not the unset kwargs', () => {
+    const unset = { ...row('backend-kwargs', 'warn', 'kwargs'), suspect: true };
+    const out = judge(
+      [row(VERDICT_ID, 'fail', 'airflow'), row('backend-class', 'fail', 'backend class'), unset],
+      CHECKS,
+      asked,
+    );
+    expect(out.results[0]?.explainedBy).toBe('backend-class');
+  });
+
   it('Airflow fails and no check explains it: says so, never a guess, and prints no fix it cannot stand behind', () => {
     const out = judge(
       [{ ...row(VERDICT_ID, 'fail', 'airflow'), fix: undefined }, row('mount', 'ok', 'mount and path')],
