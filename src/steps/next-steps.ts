@@ -66,10 +66,11 @@ async function webUi(ctx: FlowContext): Promise<{ lines: string[]; ui: Produced[
   const where = ctx.airflowAuth
     ? `the root token (--show-token prints it; .env holds only Airflow's ${methodOf(ctx.airflowAuth).title} credentials)`
     : 'the VAULT_TOKEN in .env; --show-token prints it';
-  return {
-    lines: [`# web UI: ${ui.url} (sign in with method Token and ${where})`],
-    ui: { url: ui.url, sign_in: SIGN_IN },
-  };
+  const lines = [`# web UI: ${ui.url} (sign in with method Token and ${where})`];
+  // The dev server's certificate is signed by a CA of its own: a browser warns until it trusts it.
+  if (ui.url.startsWith('https:') && !ctx.settings.existing)
+    lines.push(`# the browser trusts the UI once you import the sandbox's CA: ${ctx.paths.caFile}`);
+  return { lines, ui: { url: ui.url, sign_in: SIGN_IN } };
 }
 
 async function nextSteps(ctx: FlowContext) {

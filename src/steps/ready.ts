@@ -25,6 +25,30 @@ function lastLogLine(file: string): string {
   );
 }
 
+/**
+ * The cluster port the dev server failed to bind (PORT+1, taken by another process between the
+ * tool's check and the server's start), from the server's own log: the server runs without it and
+ * says so only there. Read from the log because the server tells no one else.
+ */
+function lostClusterPort(file: string): string | undefined {
+  const log = readUserFileWindowIfExists(file, {
+    what: "the server's log",
+    maxBytes: MAX_TEXT_BYTES,
+    from: 'start',
+    ownerCheck: true,
+    noFollow: true,
+  });
+  const line = (log ?? '')
+    .split('\n')
+    .find((l) => l.includes('cluster-listener') && l.includes('error starting listener'));
+  return line ? (/listen tcp (\S+?): bind/.exec(line)?.[1] ?? 'PORT+1') : undefined;
+}
+
+const clusterPortLost = (port: string) =>
+  `the server answers, but its cluster port ${port} (a dev server binds PORT+1 too) was taken by another process before the server could bind it`;
+const CLUSTER_PORT_FIX =
+  'rerun: both ports are checked again (with --address, name a port whose next port is free too)';
+
 /** How long the server may take to answer health with 200 once started. */
 const READY_TIMEOUT_MS = 15_000;
 const POLL_MS = 10;
@@ -38,13 +62,21 @@ async function ready(ctx: StepContext<'server'>): Promise<Partial<Produced>> {
   const deadline = services.clock.now() + READY_TIMEOUT_MS;
   let last = '';
   for (;;) {
-    try {
-      const h = await client.health();
-      if (h.status === 200) return { target, client };
-      last = `health answered ${h.status}: the server is ${HEALTH_STATUS[h.status] ?? 'in an unknown state'}`;
-    } catch (e) {
-      last = e instanceof VaultError ? e.message : String(e);
+    const status = await client.health().then(
+      (h) => h.status,
+      (e: unknown) => {
+        last = e instanceof VaultError ? e.message : String(e);
+        return undefined;
+      },
+    );
+    if (status === 200) {
+      // Only a server this run started: one reused from an earlier run was judged when it started.
+      const lost = server.startedNow ? lostClusterPort(ctx.paths.serverLog) : undefined;
+      if (lost) throw new StepError('ready', clusterPortLost(lost), CLUSTER_PORT_FIX);
+      return { target, client };
     }
+    if (status !== undefined)
+      last = `health answered ${status}: the server is ${HEALTH_STATUS[status] ?? 'in an unknown state'}`;
     if (!isAlive(server.pid)) {
       const why = lastLogLine(ctx.paths.serverLog) || last;
       throw new StepError('ready', `the server (pid ${server.pid}) exited before it was ready: ${why}`, lookAtLog(ctx));

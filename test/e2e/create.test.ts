@@ -348,6 +348,13 @@ describe.skipIf(skipReason)('create --yes on a real server', () => {
       expect(again.code).toBe(0);
       expect(readJson<{ server: { reused: boolean } }>(again.stdout).server.reused).toBe(true);
       await runCli(w, ['down'], { env });
+      // Another sandbox, without --install-server: the OpenBao installed for the first one is found, not refused.
+      const other = await runCli(w, ['other', '--yes', '--json', '--address', `127.0.0.1:${await freePort()}`], {
+        env,
+      });
+      expect(other.code, other.stdout + other.stderr).toBe(0);
+      expect(readJson<{ server: { binary: string } }>(other.stdout).server.binary).toBe(s.server.binary);
+      await runCli(w, ['down', 'other'], { env });
     },
     scaled(300_000),
   );

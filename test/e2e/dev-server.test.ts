@@ -4,6 +4,7 @@
  * choice must keep free and never take from another server, and the web UI, which the tool
  * advertises only where the server really serves it.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -159,6 +160,24 @@ describe.skipIf(skipReason)('the web UI', () => {
       );
       expect(st.stdout).toContain('no web UI:');
       expect(st.stdout).not.toContain(`${url}/ui`);
+    }
+    expect((await runCli(w, ['down'])).code).toBe(0);
+  });
+
+  it('with --tls, a served UI comes with the CA a browser must trust, and that CA verifies the UI', async () => {
+    const w = ws();
+    const port = await freePort();
+    const r = await create(w, ['--json', '--tls', '--address', addr(port)]);
+    const j = readJson<{ server: { ui: { url: string } | null }; next_steps: string[] }>(r.stdout);
+    const ca = join(w.cwd, 'secrets-sandbox', '.sandbox', 'tls', 'vault-ca.pem');
+    if (BIN && BIN in KNOWN_UI) expect(j.server.ui !== null).toBe(KNOWN_UI[BIN]);
+    if (j.server.ui) {
+      expect(j.next_steps.join('\n')).toContain(`import the sandbox's CA: ${ca}`);
+      // The page a browser opens verifies against that CA (curl stands in for the browser).
+      const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', ca, `${j.server.ui.url}/`];
+      expect(String(execFileSync('curl', args))).toBe('200');
+    } else {
+      expect(j.next_steps.join('\n')).not.toContain("the sandbox's CA");
     }
     expect((await runCli(w, ['down'])).code).toBe(0);
   });
