@@ -287,6 +287,7 @@ describe.skipIf(skipReason)('an existing Vault (--vault-url)', () => {
           ['Variable KEY=VALUE', ENTER],
           ['Write the example DAG', ENTER],
           ['Token for https://127\\.0\\.0\\.1:\\d+ \\(not echoed\\)', `${v.rootToken}${ENTER}`],
+          ['Go ahead\\?', ENTER],
           ['Sandbox ready', ''],
         ],
         timeout: 120,
