@@ -59,7 +59,9 @@ const answer = (r: Run) => ({
   lastStderr: lastLine(r.stderr),
   stderr: r.stderr
     .replace(/\d{4}-\d\d-\d\d[T ][\d:.,]+(?:[+-]\d\d:?\d\d|Z)?/g, '<time>')
-    .replace(/^ {2}File "[^"]*(?:\/bin\/airflow|\/airflow_oracle\.py)", line \d+, in \S+$/gm, '  <entry point>'),
+    .replace(/^ {2}File "[^"]*(?:\/bin\/airflow|\/airflow_oracle\.py)", line \d+, in \S+$/gm, '  <entry point>')
+    // The fork server's entry is two frames of its own file where the script's is one: keep the innermost.
+    .replace(/^ {2}<entry point>\n {4}.*\n(?= {2}<entry point>$)/gm, ''),
 });
 
 const cmdline = (pid: number): string => {
@@ -84,7 +86,10 @@ async function airflowEnv(c: Corpus, w: World): Promise<Record<string, string>> 
 /** doctor --json as compared: timings and where the interpreter lives aside. */
 function report(r: Run, airflowDir: string): unknown {
   const d = JSON.parse(r.stdout) as { airflow?: Record<string, unknown>; checks: Record<string, unknown>[] };
-  const text = JSON.stringify({ ...d, airflow: { ...d.airflow, probeSeconds: 0, timings: {} } });
+  const text = JSON.stringify({ ...d, airflow: { ...d.airflow, probeSeconds: 0, timings: {} } }).replace(
+    /asked in one process, [\d.]+ s/g,
+    'asked in one process, <seconds> s',
+  );
   return { code: r.code, report: JSON.parse(text.replaceAll(airflowDir, '<airflow bin>')) };
 }
 
