@@ -111,16 +111,15 @@ export function pairCases(): AttackCase[] {
   );
 }
 
-/** How many cases CI runs: what fits the per-file time rule in the files of test/e2e/attacks/. */
-export const CI_CASES = 18;
-
 /**
  * The deterministic sample CI runs: case k takes hazard k mod 9, command k mod 8 and path p*k mod
  * the model's paths, p a prime that does not divide their count (so no path repeats before all were
- * taken): every hazard and every command at least twice, on distinct paths.
+ * taken): every path once, and every hazard and every command at least twice.
  */
-export function ciCases(n = CI_CASES): AttackCase[] {
+export function ciCases(): AttackCase[] {
   const entries = modelEntries();
+  // One case per path of the model, so CI attacks every path (and it fits the per-file time rule).
+  const n = entries.length;
   const step = [5, 7, 11, 13].find((p) => entries.length % p !== 0) ?? 1;
   const sample = Array.from({ length: n }, (_, k) => ({
     entry: entries[(k * step) % entries.length] as AttackCase['entry'],
