@@ -275,9 +275,9 @@ export function rootCause(chain: ProbeException[] | null | undefined): ProbeExce
 
 /** One line for an exception chain: `Forbidden (HTTP 403): permission denied`. */
 export function describeException(chain: ProbeException[] | null | undefined): string {
-  if (!chain?.length) return 'no error';
-  const outer = chain[0]!;
-  const root = rootCause(chain)!;
+  const [outer] = chain ?? [];
+  const root = rootCause(chain);
+  if (!outer || !root) return 'no error';
   const text = (e: ProbeException) =>
     e.message
       .replace(/\s+/g, ' ')

@@ -231,7 +231,7 @@ export function parseEnvFile(text: string): Map<string, string> {
     i += key.length + 1;
     let value = '';
     while (i < n && text[i] !== '\n' && text[i] !== ' ' && text[i] !== '\t' && text[i] !== '\r') {
-      const c = text[i]!;
+      const c = text.charAt(i);
       if (c === "'") {
         const end = text.indexOf("'", i + 1);
         value += text.slice(i + 1, end < 0 ? n : end);
@@ -239,7 +239,7 @@ export function parseEnvFile(text: string): Map<string, string> {
       } else if (c === '"') {
         i++;
         while (i < n && text[i] !== '"') {
-          if (text[i] === '\\' && i + 1 < n && '\\"$`\n'.includes(text[i + 1]!)) {
+          if (text[i] === '\\' && i + 1 < n && '\\"$`\n'.includes(text.charAt(i + 1))) {
             if (text[i + 1] !== '\n') value += text[i + 1];
             i += 2;
           } else value += text[i++];
