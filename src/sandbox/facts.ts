@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { FileError, writeFailure } from '../errors.js';
+import { FileError, StepError, writeFailure } from '../errors.js';
 import { writePrivateFile } from '../io/private.js';
 import { MAX_RECORD_BYTES, readUserFileIfExists } from '../io/read.js';
 import type { Flavour } from '../vault/binary.js';
@@ -216,6 +216,9 @@ export function readFacts(paths: Pick<SandboxPaths, 'dir' | 'state'>): FactsRead
   return { status: 'moved', facts: { ...facts, dir: paths.dir } };
 }
 
+/** The state files this process has written: one of them gone means its sandbox moved under the run. */
+const writtenByThisRun = new Set<string>();
+
 /** Writes the facts; a failure is the step's error, naming the file and the way out. */
 export function writeFacts(paths: Pick<SandboxPaths, 'dir' | 'state'>, facts: SandboxFacts, step: string): void {
   const kept: SandboxFacts = {
@@ -228,18 +231,32 @@ export function writeFacts(paths: Pick<SandboxPaths, 'dir' | 'state'>, facts: Sa
   } catch (e) {
     throw writeFailure(step, paths.state, e);
   }
+  writtenByThisRun.add(paths.state);
 }
 
-/** Read, change, write: the rest of the facts are kept (a corrupt file starts fresh). */
+/**
+ * Read, change, write: the rest of the facts are kept (a corrupt file starts fresh). A record this
+ * run wrote that is gone now (the sandbox dir renamed or removed meanwhile) is the step's failure:
+ * writing it again would make a new sandbox at the old path, naming a server that is not its own.
+ */
 export function updateFacts(
   paths: Pick<SandboxPaths, 'dir' | 'state'>,
   step: string,
   change: (f: SandboxFacts) => SandboxFacts,
 ): SandboxFacts {
-  const next = change(readFacts(paths).facts);
+  const { status, facts } = readFacts(paths);
+  if (status === 'missing' && writtenByThisRun.has(paths.state))
+    throw new StepError(
+      step,
+      `${paths.state} is gone: the sandbox dir was moved or removed during this run`,
+      MOVED_FIX,
+    );
+  const next = change(facts);
   writeFacts(paths, next, step);
   return next;
 }
+
+const MOVED_FIX = 'rerun in the sandbox dir where it is now (down there stops its server)';
 
 /** The intent to start a server, recorded before the spawn: the id, the address, the HOME (see vault/identity.ts). */
 export function recordServerIntent(
@@ -261,25 +278,21 @@ export function recordServerIntent(
   }));
 }
 
-/** The pid of the server recorded as intended (and, once known, the binary it runs). */
+/**
+ * The pid of the server recorded as intended (and, once known, the binary it runs). False, and
+ * nothing written, when the intent is gone: the sandbox dir was moved or removed under the run, and
+ * a record written here would be a new sandbox's, naming a server that is not its own.
+ */
 export function recordServerStarted(
   paths: Pick<SandboxPaths, 'dir' | 'state'>,
   step: string,
   s: { pid: number; url: string; bin?: string; binStamp?: string; flavour?: Flavour; version?: string },
-): void {
-  updateFacts(paths, step, (f) => ({
-    ...f,
-    ...(s.bin !== undefined ? { bin: s.bin, binStamp: s.binStamp, flavour: s.flavour, version: s.version } : {}),
-    server: f.server
-      ? { ...f.server, pid: s.pid, url: s.url }
-      : {
-          pid: s.pid,
-          address: f.address ?? '',
-          url: s.url,
-          startedAt: new Date().toISOString(),
-          tokenSource: 'server',
-        },
-  }));
+): boolean {
+  const { facts: f } = readFacts(paths);
+  if (!f.server) return false;
+  const bin = s.bin !== undefined ? { bin: s.bin, binStamp: s.binStamp, flavour: s.flavour, version: s.version } : {};
+  writeFacts(paths, { ...f, ...bin, server: { ...f.server, pid: s.pid, url: s.url } }, step);
+  return true;
 }
 
 /** Forgets the server (it is proven gone), keeping what was learned about binary, port and Airflow. */

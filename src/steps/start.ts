@@ -131,7 +131,7 @@ async function startOn(
   });
   registerSecret(started.rootToken); // from here on no message, error included, prints it
   const settled = await settleBinary(ctx, binary);
-  recordServerStarted(ctx.paths, STEP, {
+  const recorded = recordServerStarted(ctx.paths, STEP, {
     pid: started.pid,
     url,
     bin: settled.path,
@@ -139,9 +139,14 @@ async function startOn(
     flavour: settled.flavour,
     version: settled.version,
   });
+  // The run's failure handling stops the server it spawned (ctx.spawned), so nothing is left orphaned.
+  if (!recorded) throw new StepError(STEP, recordLost(ctx.paths.state), 'rerun in the sandbox dir where it is now');
   ctx.report.info(`${settled.flavour} ${settled.version} dev server started on ${url} (pid ${started.pid})`);
   return { server: { pid: started.pid, url, token: started.rootToken, startedNow: true }, binary: settled };
 }
+
+const recordLost = (state: string) =>
+  `${state}, where the server's start was recorded, is gone: the sandbox dir was moved or removed while the server started`;
 
 async function start(ctx: StepContext<'binary' | 'address' | 'decision'>) {
   const reused = await reuseOrClear(ctx, ctx.decision, ctx.binary);

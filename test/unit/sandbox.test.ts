@@ -215,6 +215,16 @@ describe('state.json facts', () => {
     });
   });
 
+  it('a pid whose intent is gone (the dir moved under the run) is not recorded: no new sandbox naming a server not its own', () => {
+    const p = fresh();
+    const s = { sandboxId: 'id10', address: '127.0.0.1:8301', url: 'http://127.0.0.1:8301', tokenSource: 'server' };
+    recordServerIntent(p, 'start', s as never);
+    renameSync(p.dir, `${p.dir}-moved`);
+    mkdirSync(p.dir);
+    expect(recordServerStarted(p, 'start', { pid: 4321, url: s.url })).toBe(false);
+    expect(existsSync(p.state)).toBe(false);
+  });
+
   it('the seeded set is a fact: recorded, read back through openSandbox, replaced by the next seeding', async () => {
     const p = fresh();
     recordSeeded(p, 'seed', { connections: ['smtp_default', 'pg'], variables: ['v1'] });
