@@ -9,17 +9,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { missing, ROOT, scaled, serverBinary } from '../support/env.js';
 import { cleanup, freePort, readJson, runCli, workspace, type Workspace } from '../support/sandbox.js';
-import { airflowProcessesUnder, listeningPorts, portsOfRun } from '../support/airflow-run.js';
+import { airflowProcessesUnder, listeningPorts, portsOfRun, TASK_ORDER, taskStates } from '../support/airflow-run.js';
 import { delimiter } from 'node:path';
-
-/** Airflow's task states in the order a successful task passes them. */
-const TASK_ORDER = ['none', 'scheduled', 'queued', 'running', 'success'];
-
-/** The states the run printed for one task (lines `  <task>: <state>`), in order. */
-function taskStates(out: string, task: string): string[] {
-  const esc = task.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return [...out.matchAll(new RegExp(`^\\s*${esc}: (\\w+)$`, 'gm'))].map((m) => m[1] ?? '');
-}
 
 const BIN = serverBinary();
 const AIRFLOW = join(ROOT, '.venvs', 'airflow2', 'bin');

@@ -95,3 +95,12 @@ export function listeningPorts(): Set<number> {
 export function portsOfRun(output: string): number[] {
   return [...output.matchAll(/\(127\.0\.0\.1:(\d+)\)/g)].map((m) => Number(m[1]));
 }
+
+/** Airflow's task states in the order a successful task passes them. */
+export const TASK_ORDER = ['none', 'scheduled', 'queued', 'running', 'success'];
+
+/** The states the run printed for one task (lines `  <task>: <state>`), in order. */
+export function taskStates(out: string, task: string): string[] {
+  const esc = task.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return [...out.matchAll(new RegExp(`^\\s*${esc}: (\\w+)$`, 'gm'))].map((m) => m[1] ?? '');
+}
