@@ -1,9 +1,12 @@
 /**
- * argv to command, nothing else (loaded by cli.ts for everything but a bare --version or --help). The options come from the settings schema (a data-only module),
- * and each command and its libraries load on demand, so `--version` and `--help` cost about as
- * much as starting Node.
+ * argv to command, nothing else (loaded by cli.ts for everything but a bare --version or --help,
+ * which cli.ts answers from the schema alone). The options come from the settings schema.
  */
 import { existsSync } from 'node:fs';
+import { createCommand } from './commands/create.js';
+import { doctorCommand } from './commands/doctor.js';
+import { downCommand } from './commands/down.js';
+import { statusCommand } from './commands/status.js';
 import { parseArgs } from 'node:util';
 import { UsageError, StepError, Cancelled, exitCodeOf } from './errors.js';
 import { VERSION, helpText } from './help.js';
@@ -148,15 +151,12 @@ export async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'status': {
-      const { statusCommand } = await import('./commands/status.js');
       return statusCommand(dir, output, v['show-token'] === true);
     }
     case 'down': {
-      const { downCommand } = await import('./commands/down.js');
       return downCommand(dir, output);
     }
     case 'doctor': {
-      const { doctorCommand } = await import('./commands/doctor.js');
       return doctorCommand(dir, output, {
         fix: v.fix === true,
         airflowBin: v['airflow-bin'] as string | undefined,
@@ -167,7 +167,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'up':
     case 'create': {
-      const { createCommand } = await import('./commands/create.js');
       return createCommand({
         ...o,
         dir,
