@@ -165,6 +165,22 @@ export const NAMED: Named[] = [
     'env-double-quotes',
     'server-stopped',
   ]),
+  // Fixes that could not be followed: where the settings live, and what only the user knows.
+  ...named('kwargs from AIRFLOW__SECRETS__BACKEND_KWARGS_SECRET in a sandbox the tool made', three, TOOL, [
+    'kwargs-secret-suffix',
+  ]),
+  ...named('the kwargs JSON unquoted in .env, with lines after it', two, withVar, [
+    'stale-conn-env',
+    'kwargs-unquoted',
+  ]),
+  ...named('the kwargs a JSON list around the object', three, {}, ['kwargs-not-object']),
+  ...named('an unknown auth_type in kwargs a command prints (cat of a file)', two, TOOL, [
+    'kwargs-cmd',
+    'auth-type-unknown',
+  ]),
+  ...named('the server of a TLS sandbox stopped (its CA file goes with it)', both, { ...TOOL, tls: true }, [
+    'server-stopped',
+  ]),
 ];
 
 /**
