@@ -62,7 +62,7 @@ describe('kwargs named by a _SECRET', () => {
   it('asks for the plain variable in .env (read first), the JSON being what only the user knows', async () => {
     const ctx = await contextFor(`${KW}_SECRET=backend_kwargs\nVAULT_ADDR=http://127.0.0.1:8200\n`, {
       probe: { init_error: 'RecursionError' },
-    } as Partial<CheckInput>);
+    } as unknown as Partial<CheckInput>);
     const r = await configSource.run(ctx);
     expect(r.status).toBe('fail');
     expect(r.fix).toBe(
