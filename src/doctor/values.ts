@@ -23,7 +23,7 @@ import { envVarFix, serverCli, toolMade, upFix } from './fixes.js';
 import { intendedValues } from './intended.js';
 import { effectiveMount } from './mount.js';
 import { secretPath } from '../airflow/backend/index.js';
-import { type CheckInput, type CheckOutcome, defineCheck, fail, ok, skip } from './types.js';
+import { type CheckInput, type CheckOutcome, defineCheck, fail, namespaceOf, ok, skip } from './types.js';
 
 type Input = CheckInput<'connections' | 'variables'>;
 
@@ -101,7 +101,7 @@ function masked(id: string, c: ProbeConnection, from: string): string {
   return `${id} from ${from}: ${c.conn_type || '(no type)'} ${c.login ?? ''}${c.login ? '@' : ''}${c.host ?? ''}${port}${c.schema ? `/${c.schema}` : ''}, password ${c.password ? 'set' : 'not set'}${extra}`;
 }
 
-type Where = Pick<Input, 'mount' | 'connectionsPath' | 'sandbox' | 'env' | 'access' | 'config'>;
+type Where = Pick<Input, 'mount' | 'connectionsPath' | 'sandbox' | 'env' | 'access' | 'config' | 'backend'>;
 
 /** Where a connection secret lives, as VaultBackend reads it. */
 function secretAt(ctx: Where, id: string): { mount: string; path: string } | undefined {
@@ -120,12 +120,18 @@ const ENCODE_USERINFO =
   'q=lambda x: re.sub(r"(?i)%(?![0-9a-f]{2})|%(?=4[1-9a-f]|5[0-9af]|6[1-9a-f]|7[0-9ae]|3[0-9]|2[de])|[^A-Za-z0-9._~%-]", lambda m: p.quote(m.group(),safe=""), x); ' +
   'print(s+"://"+q(l)+(":"+q(w) if c else "")+"@"+h, end="")';
 
+/** Where the secret is, as `kv get`/`kv put` options: the address and namespace Airflow uses. */
+function kvLocation(ctx: Where, at: { mount: string; path: string }): string {
+  const ns = namespaceOf(ctx.backend.kwargs);
+  return `-address=${shellArg(ctx.access.url)}${ns ? ` -namespace=${shellArg(ns)}` : ''} -mount=${shellArg(at.mount)} ${shellArg(at.path)}`;
+}
+
 /** The stored URI of `id` read from Vault and printed re-encoded (ENCODE_USERINFO), never shown. */
 function encodedFromVault(ctx: Where, id: string): { cmd: string; bin: string; loc: string } | undefined {
   const at = secretAt(ctx, id);
   if (!at) return undefined;
   const bin = `${serverCli(ctx)} kv`;
-  const loc = `-address=${shellArg(ctx.access.url)} -mount=${shellArg(at.mount)} ${shellArg(at.path)}`;
+  const loc = kvLocation(ctx, at);
   return { cmd: `${bin} get -field=conn_uri ${loc} | python3 -c '${ENCODE_USERINFO}'`, bin, loc };
 }
 
@@ -177,7 +183,7 @@ export function fieldNamesFix(ctx: Where, id: string, unknown: string[], kv: 1 |
   const at = secretAt(ctx, id);
   if (!at || !unknown.length) return undefined;
   const bin = `${serverCli(ctx)} kv`;
-  const loc = `-address=${shellArg(ctx.access.url)} -mount=${shellArg(at.mount)} ${shellArg(at.path)}`;
+  const loc = kvLocation(ctx, at);
   const aliases = Object.fromEntries(unknown.flatMap((k) => (FIELD_ALIASES[k] ? [[k, FIELD_ALIASES[k]]] : [])));
   const py =
     `import json,sys; d=json.load(sys.stdin)["data"]${kv === 2 ? '["data"]' : ''}; a=${JSON.stringify(aliases)}; ` +
