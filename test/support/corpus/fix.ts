@@ -8,6 +8,10 @@
  * environment after sourcing the sandbox .env, as the tool tells them to), and whatever it
  * exports or unsets stays in that shell for the next round. A command that exits non-zero is a
  * fix the tool (or the shell) refused.
+ *
+ * A fix that is the exact manual step names what only the user knows with a placeholder
+ * (src/doctor/fixes.ts YOUR_*): the corpus puts in what the user would, as they would: the
+ * kwargs they meant (the world's, before an operator took them away) and the token at hand.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -129,13 +133,45 @@ async function runCommand(
   return { ok: true, shell: after };
 }
 
-export async function applyFix(fix: string, shell: Record<string, string>, cwd: string): Promise<Applied> {
-  const kw = /^in (\S+), (AIRFLOW__SECRETS__BACKEND_KWARGS|\[\w+\] \w+): (.*)$/.exec(fix.trim());
+/** What the user knows and doctor cannot: filled into a fix's placeholders. */
+export interface UserKnows {
+  /** The kwargs JSON the user meant. */
+  kwargs?: string;
+}
+
+/** The fix with each placeholder replaced by what the user knows; a string naming what is missing, else. */
+function filled(fix: string, shell: Record<string, string>, knows: UserKnows): string | { missing: string } {
+  const values: Record<string, string | undefined> = {
+    '<your kwargs JSON>': knows.kwargs,
+    '<your Vault token>': shell.VAULT_TOKEN ?? shell.BAO_TOKEN,
+  };
+  let out = fix;
+  for (const [placeholder, value] of Object.entries(values)) {
+    if (!out.includes(placeholder)) continue;
+    if (value === undefined) return { missing: placeholder };
+    // The placeholders stand inside single quotes: the value goes in as bash would keep it.
+    out = out.split(placeholder).join(value.replace(/'/g, `'\\''`));
+  }
+  return out;
+}
+
+export async function applyFix(
+  printed: string,
+  shell: Record<string, string>,
+  cwd: string,
+  knows: UserKnows = {},
+): Promise<Applied> {
+  const fix = filled(printed, shell, knows);
+  if (typeof fix !== 'string')
+    return { ok: false, how: 'edit', why: `the fix asks for ${fix.missing}, which the user does not know`, shell };
+  // An edit may carry an explanation after `  # `, as a command does.
+  const step = fix.trim().replace(/ {2}# .*$/, '');
+  const kw = /^in (\S+), (AIRFLOW__SECRETS__BACKEND_KWARGS|\[\w+\] \w+): (.*)$/.exec(step);
   if (kw?.[1] && kw[2] && kw[3] !== undefined) {
     const why = await editKwargs(kw[1], kw[2], kw[3]);
     return { ok: why === undefined, how: 'edit', why, shell };
   }
-  const edit = /^edit (\S+): (\w+)='(.*)'$/.exec(fix.trim());
+  const edit = /^edit (\S+): (\w+)='(.*)'$/.exec(step);
   if (edit?.[1] && edit[2] && edit[3] !== undefined) {
     const [, file, key, value] = edit;
     if (basename(file) === 'airflow.cfg')

@@ -189,7 +189,7 @@ async function followFixes(
     const before = await sourcedEnv(userShell(c, w), w.dir);
     before.VAULT_TOKEN ??= w.server.token;
     before.BAO_TOKEN ??= w.server.token;
-    const applied = await applyFix(fix, before, c.ws.cwd);
+    const applied = await applyFix(fix, before, c.ws.cwd, { kwargs: w.meantKwargs });
     steps.push({ fix, how: applied.how, ok: applied.ok, why: applied.why });
     if (!applied.ok)
       return { resolved: false, rounds: round, steps, why: `the fix could not be followed: ${applied.why}` };

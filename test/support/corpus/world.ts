@@ -153,6 +153,8 @@ export class World {
   airflowPrep: string[][] = [];
   /** Set-ups whose Vault state a doctor run could change (a token with limited uses): Airflow judges again after doctor. */
   consumable = false;
+  /** The kwargs JSON an operator took away (moved to where Airflow cannot read it): what the user meant. */
+  meantKwargs?: string;
 
   constructor(
     readonly major: Major,
@@ -296,6 +298,7 @@ export class World {
     if (this.kwargsPlace === 'shell') delete this.shell[KWARGS];
     if (this.kwargsPlace === 'cfg') delete this.cfg.secrets?.backend_kwargs;
     this.kwargsPlace = to;
+    if (to === 'none' && text !== undefined) this.meantKwargs = text;
     if (to === 'env-cmd') this.setEnv(`${KWARGS}_CMD`, `cat ${this.kwargsFile()}`);
     if (to === 'cfg-cmd') this.cfgSet('secrets', 'backend_kwargs_cmd', `cat ${this.kwargsFile()}`);
     if (text !== undefined && to !== 'none') this.setKwargsText(text);
