@@ -199,13 +199,13 @@ export function policyFix(
     const hcl = readUserFileIfExists(sb.paths.policy, POLICY_READ);
     if (hcl !== null && judgePolicy(hcl, at.mount, secretPath(at.base, id), at.kv).grants)
       return `${rerun}  # writes ${POLICY_FILE}, which grants the read, back to Vault`;
-    return `printf '\\n%s\\n' ${shellArg(rule)} >> ${shellArg(sb.paths.policy)} && ${rerun}  # the rerun writes ${POLICY_FILE} to Vault`;
+    return `printf '\\n%s\\n' ${shellArg(oneLine(rule))} >> ${shellArg(sb.paths.policy)} && ${rerun}  # the rerun writes ${POLICY_FILE} to Vault`;
   }
   const name = named(policies)[0] ?? 'airflow';
-  const line = rule.replace(/\n/g, '\\n');
   const bin = serverCli(ctx);
   const addr = `-address=${shellArg(ctx.access.url)}`;
-  return `{ ${bin} policy read ${addr} ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${bin} policy write ${addr} ${shellArg(name)} -`;
+  // The rule as printf's argument, not its format: a '%' in a path stays a '%'.
+  return `{ ${bin} policy read ${addr} ${shellArg(name)} 2>/dev/null; printf '\\n%s\\n' ${shellArg(oneLine(rule))}; } | ${bin} policy write ${addr} ${shellArg(name)} -`;
 }
 
 /** The deny rule removed from the policy that holds it (policy.hcl first, in a sandbox this tool made). */

@@ -171,7 +171,7 @@ describe('fixes doctor prints', () => {
     writeFileSync(made.sandbox?.paths.policy ?? '', '# mine\n');
     execFileSync('bash', ['-c', append ?? '']);
     expect(readFileSync(made.sandbox?.paths.policy ?? '', 'utf8')).toBe(
-      '# mine\n\npath "secret/data/connections/*" {\n  capabilities = ["read"]\n}\n',
+      '# mine\n\npath "secret/data/connections/*" { capabilities = ["read"] }\n',
     );
     // policy.hcl already grants it (the policy was changed in Vault): the rerun alone puts it back.
     writeFileSync(
