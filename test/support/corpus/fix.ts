@@ -7,12 +7,45 @@
  * or anything else, which is a command: it is run as printed by bash, in the user's shell (their
  * environment after sourcing the sandbox .env, as the tool tells them to), and whatever it
  * exports or unsets stays in that shell for the next round. A command that exits non-zero is a
- * fix the tool (or the shell) refused.
+ * fix the tool (or the shell) refused. An edit may end in `  # why` as a command may.
+ *
+ * A credential doctor cannot know (a hand-made set-up's token, password, secret_id or role_id) is
+ * left to the user as a placeholder, exactly <token>, <password>, <secret_id> or <role_id>; the
+ * corpus fills it with what this set-up's user holds (Fill), as the user would.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { runProcess } from '../sandbox.js';
 import { sourceEnvFile } from './bases.js';
+
+export type Placeholder = 'token' | 'password' | 'secret_id' | 'role_id';
+/** What the user puts where a fix leaves a credential to them; undefined: they hold none. */
+export type Fill = (what: Placeholder) => Promise<string | undefined>;
+const PLACEHOLDER = /<(token|password|secret_id|role_id)>/g;
+
+/** The fix with every placeholder filled, or why one cannot be. */
+async function fillIn(fix: string, fill: Fill): Promise<{ text: string } | { why: string }> {
+  let text = fix;
+  for (const m of fix.matchAll(PLACEHOLDER)) {
+    const what = m[1] as Placeholder;
+    const value = await fill(what);
+    if (value === undefined) return { why: `the user holds no ${what} to put in <${what}>` };
+    text = text.replace(`<${what}>`, value);
+  }
+  return { text };
+}
+
+/** A key edit without its trailing `  # why` (a `#` inside a JSON string is the value's). */
+function withoutComment(edit: string): string {
+  let inString = false;
+  for (let i = 0; i < edit.length; i++) {
+    const c = edit[i];
+    if (inString && c === '\\') i++;
+    else if (c === '"') inString = !inString;
+    else if (!inString && edit.startsWith('  # ', i)) return edit.slice(0, i);
+  }
+  return edit;
+}
 
 export interface Applied {
   ok: boolean;
@@ -129,13 +162,21 @@ async function runCommand(
   return { ok: true, shell: after };
 }
 
-export async function applyFix(fix: string, shell: Record<string, string>, cwd: string): Promise<Applied> {
-  const kw = /^in (\S+), (AIRFLOW__SECRETS__BACKEND_KWARGS|\[\w+\] \w+): (.*)$/.exec(fix.trim());
+export async function applyFix(
+  printed: string,
+  shell: Record<string, string>,
+  cwd: string,
+  fill: Fill = async () => undefined,
+): Promise<Applied> {
+  const filled = await fillIn(printed, fill);
+  if ('why' in filled) return { ok: false, how: 'edit', why: filled.why, shell };
+  const fix = filled.text;
+  const kw = /^in (\S+), (AIRFLOW__SECRETS__BACKEND_KWARGS|\[\w+\] \w+): (.*)$/.exec(withoutComment(fix.trim()));
   if (kw?.[1] && kw[2] && kw[3] !== undefined) {
     const why = await editKwargs(kw[1], kw[2], kw[3]);
     return { ok: why === undefined, how: 'edit', why, shell };
   }
-  const edit = /^edit (\S+): (\w+)='(.*)'$/.exec(fix.trim());
+  const edit = /^edit (\S+): (\w+)='((?:[^']|'\\'')*)'(?:\s+#.*)?$/.exec(fix.trim());
   if (edit?.[1] && edit[2] && edit[3] !== undefined) {
     const [, file, key, value] = edit;
     if (basename(file) === 'airflow.cfg')

@@ -153,6 +153,11 @@ export class World {
   airflowPrep: string[][] = [];
   /** Set-ups whose Vault state a doctor run could change (a token with limited uses): Airflow judges again after doctor. */
   consumable = false;
+  /**
+   * The credentials the user of this set-up holds, for a fix that leaves one to them (a placeholder
+   * such as <password>): the userpass password and the AppRole they set up.
+   */
+  knows: { password?: string; roleId?: string; approleMount?: string } = {};
 
   constructor(
     readonly major: Major,
