@@ -16,7 +16,7 @@ import {
 } from '../airflow/backend/index.js';
 import { jsonSyntaxError } from '../io/parse.js';
 import { ENV_READ, readUserFileIfExists } from '../io/read.js';
-import { kwargsFix, reloadEnv, upFix } from './fixes.js';
+import { envVarFix, kwargsFix, reloadEnv, upFix, YOUR_KWARGS, YOUR_TOKEN } from './fixes.js';
 import { type CheckInput, type CheckOutcome, defineCheck, fail, ok, warn } from './types.js';
 
 /** The kwargs line as written in the env file (before bash read it), when it is there. */
@@ -35,10 +35,26 @@ function isJsonObject(text: string): boolean {
   }
 }
 
+/** A command that rewrites the kwargs line of an env file with `expr` (Python, over `v`: the value bash read). */
+function rewriteLine(name: string, file: string, expr: string): string {
+  return `python3 -c 'import ast,json,os,re,sys; f=sys.argv[1]; v=os.environ["${name}"]; v=json.dumps(${expr}); t=open(f).read(); open(f,"w").write(re.sub(r"(?m)^(export\\s+)?${name}=.*$", lambda m: (m.group(1) or "")+"${name}=\\x27"+v+"\\x27", t))' ${shellArg(file)}`;
+}
+
+/** A one-item list holding the object: the object is what was meant. */
+function wrappedObject(text: string | undefined): boolean {
+  try {
+    const v: unknown = JSON.parse(text ?? '');
+    return Array.isArray(v) && v.length === 1 && isJsonObject(JSON.stringify(v[0]));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * How to make dropped kwargs JSON again, as a command: quote a JSON object bash stripped of its
- * quotes; turn a Python dict into JSON with Python's own reader; else let the sandbox write its
- * .env again.
+ * quotes; turn a Python dict into JSON with Python's own reader; take the object out of a list
+ * around it; else let the sandbox write its .env again, or, for kwargs only their owner knows,
+ * the line with theirs in the placeholder's place.
  */
 function droppedFix(ctx: CheckInput): string {
   const src = ctx.backend.kwargsSource;
@@ -46,13 +62,16 @@ function droppedFix(ctx: CheckInput): string {
   const name = src?.name ?? 'AIRFLOW__SECRETS__BACKEND_KWARGS';
   const line = file ? writtenLine(file, name) : undefined;
   const reload = file ? ` && ${reloadEnv(file).replace(/; /g, ' && ')}` : '';
+  // `[ \t]*$`, not `\s*$`: the line's newline stays, or the next line would join it.
   if (file && line && isJsonObject(line))
-    return `perl -pi -e 's/^((?:export\\s+)?${name}=)(\\{.*\\})\\s*$/$1\\x27$2\\x27/' ${shellArg(file)}${reload}  # bash dropped the JSON's quotes: single-quote it`;
+    return `perl -pi -e 's/^((?:export\\s+)?${name}=)(\\{.*\\})[ \\t]*$/$1\\x27$2\\x27/' ${shellArg(file)}${reload}  # bash dropped the JSON's quotes: single-quote it`;
   if (file && ctx.kwargsRaw?.trimStart().startsWith("{'"))
-    return `python3 -c 'import ast,json,os,re,sys; f=sys.argv[1]; v=json.dumps(ast.literal_eval(os.environ["${name}"])); t=open(f).read(); open(f,"w").write(re.sub(r"(?m)^(export\\s+)?${name}=.*$", lambda m: (m.group(1) or "")+"${name}=\\x27"+v+"\\x27", t))' ${shellArg(file)}${reload}  # a Python dict, written as JSON`;
+    return `${rewriteLine(name, file, 'ast.literal_eval(v)')}${reload}  # a Python dict, written as JSON`;
+  if (file && wrappedObject(ctx.kwargsRaw))
+    return `${rewriteLine(name, file, 'json.loads(v)[0]')}${reload}  # the object, not a list around it`;
   const up = upFix(ctx);
   if (up) return up;
-  return `write ${name} as a JSON object (double quotes, null/true/false), single-quoted in shell files`;
+  return `${envVarFix(ctx, name, YOUR_KWARGS)}  # a JSON object: double quotes, null/true/false`;
 }
 
 /** Kwargs the user wrote that Airflow drops with a warning, building VaultBackend with its defaults. */
@@ -125,6 +144,15 @@ function constructionFix(ctx: CheckInput): string | undefined {
   const authType = 'auth_type' in k ? k.auth_type : 'token';
   if (!isAuthType(authType)) return kwargsFix(ctx, { auth_type: { set: 'token' } });
   const missing = missingAuthKey(authType, k, ctx.env, 'build');
-  if (missing?.includes('token')) return upFix(ctx, { newToken: true });
+  if (missing?.includes('token')) return upFix(ctx, { newToken: true }) ?? tokenFix(ctx);
   return undefined;
+}
+
+/**
+ * Token auth with no token anywhere: only the user has the token, so it goes in the placeholder's
+ * place as VAULT_TOKEN, which hvac and the provider read when the kwargs name none, in the file
+ * the sandbox's instructions load.
+ */
+function tokenFix(ctx: CheckInput): string {
+  return `${envVarFix(ctx, 'VAULT_TOKEN', YOUR_TOKEN)}  # read when the kwargs give no token or token_path`;
 }

@@ -6,7 +6,8 @@
  * per-key kwargs are applied by Airflow 3.3 and ignored by 2.11.
  */
 import { shellArg } from '../ui/invocation.js';
-import { describeSource, perKeyPrefix, type ReadProblem } from '../airflow/backend/index.js';
+import { describeSource, envVarName, perKeyPrefix, type ReadProblem } from '../airflow/backend/index.js';
+import { envVarFix, toolMade, upFix, YOUR_KWARGS } from './fixes.js';
 import { type CheckInput, defineCheck, fail, ok, skip, warn } from './types.js';
 
 function where(p: ReadProblem): string {
@@ -18,10 +19,31 @@ function percentFix(file: string, option: string): string {
   return `perl -pi -e 's/(?<!%)%(?!%)/%%/g if /^${option}\\s*=/' ${shellArg(file)}  # configparser reads %% as one %`;
 }
 
-function fixFor(p: ReadProblem): string | undefined {
+/**
+ * Kwargs named by a `_SECRET` (or `_secret`) are read through the very backend they build, so
+ * they never arrive. Airflow reads the plain variable before any `_CMD` or `_SECRET` of the same
+ * option, in the environment or airflow.cfg (configuration.py `_get_env_var_option`): setting it
+ * is the repair, where the sandbox's instructions load it. The sandbox this tool made writes it
+ * itself; anyone else's JSON only its owner knows, so theirs goes in the placeholder's place.
+ */
+function secretFix(ctx: CheckInput, p: ReadProblem): string | undefined {
+  const src = p.source;
+  if (!src) return undefined;
+  if (src.origin === 'env-file' && toolMade(ctx)) {
+    const up = upFix(ctx);
+    if (up) return up;
+  }
+  const plain =
+    src.kind === 'env-secret'
+      ? src.name.replace(/_SECRET$/, '')
+      : envVarName(src.section ?? 'secrets', src.name.replace(/_secret$/, ''));
+  const set = envVarFix(ctx, plain, YOUR_KWARGS);
+  return `${set}  # Airflow reads ${plain} before ${src.name}, which it cannot read through the backend it is building`;
+}
+
+function fixFor(ctx: CheckInput, p: ReadProblem): string | undefined {
   if (p.kind === 'cfg-interpolation' && p.source?.file) return percentFix(p.source.file, p.source.name);
-  if (p.kind === 'secret')
-    return `unset ${p.source?.name ?? 'AIRFLOW__SECRETS__BACKEND_KWARGS_SECRET'}  # and set AIRFLOW__SECRETS__BACKEND_KWARGS itself`;
+  if (p.kind === 'secret') return secretFix(ctx, p);
   return undefined;
 }
 
@@ -42,13 +64,13 @@ export const configSource = defineCheck({
     if (stops) {
       const effect =
         stops.effect === 'hangs' ? 'Airflow never finishes reading it' : 'every airflow command fails at start-up';
-      return fail(`${where(stops)}: ${stops.message}: ${effect}`, fixFor(stops));
+      return fail(`${where(stops)}: ${stops.message}: ${effect}`, fixFor(ctx, stops));
     }
     const unknown = problems.find((p) => p.effect === 'unknown');
     if (unknown) {
       const said = `${where(unknown)}: ${unknown.message}`;
       // Asked, Airflow shows what it made of it: stopped at start-up, or read it.
-      if (ctx.probe?.init_error) return fail(said, fixFor(unknown));
+      if (ctx.probe?.init_error) return fail(said, fixFor(ctx, unknown));
       return ctx.probe ? warn(said) : skip(said);
     }
     const notes: string[] = problems

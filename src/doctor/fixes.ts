@@ -11,8 +11,19 @@ import { describeSource, type SettingSource } from '../airflow/backend/index.js'
 import { readWrittenRecord, recordedHashes, sha256 } from '../io/write.js';
 import { ENV_READ, readUserFileIfExists } from '../io/read.js';
 import type { Sandbox } from '../sandbox/index.js';
+import { shlexSplit } from '../airflow/backend/index.js';
 import { selfCommand, shellArg } from '../ui/invocation.js';
 import type { DoctorContext } from './types.js';
+
+/**
+ * What only the user knows, in a fix that is the exact manual step: the user puts theirs in its
+ * place. Doctor never prints a secret it holds, and cannot know what a secret it never saw held.
+ */
+export const YOUR_KWARGS = '<your kwargs JSON>';
+export const YOUR_TOKEN = '<your Vault token>';
+export const YOUR_PASSWORD = '<your password>';
+export const YOUR_ROLE_ID = '<your role_id>';
+export const YOUR_SECRET_ID = '<your secret_id>';
 
 /** What to do with one kwarg. */
 export type KwargOp = { set: unknown } | { remove: true };
@@ -96,8 +107,31 @@ function jsonKwargsFix(ctx: Pick<DoctorContext, 'backend' | 'paths'>, ops: Recor
   if (src.kind === 'env' && src.origin === 'env-file' && src.file) return `in ${src.file}, ${name}: ${opsText(ops)}`;
   if (src.kind === 'env') return shellKwargsFix(name, ops);
   if (src.kind === 'cfg' && src.file) return `in ${src.file}, [${src.section ?? 'secrets'}] ${name}: ${opsText(ops)}`;
-  // A command or a secret supplies them: only its owner can change what it prints.
+  const file = catFile(src);
+  if (file) return jsonFileFix(file, ops);
+  // Another command or a secret supplies them: only its owner can change what it prints.
   return `make ${describeSource(src)} give the kwargs with ${opsText(ops)}`;
+}
+
+/** The file a kwargs command only prints (`cat FILE`): the kwargs live there, and are edited there. */
+function catFile(src: SettingSource): string | undefined {
+  if ((src.kind !== 'env-cmd' && src.kind !== 'cfg-cmd') || src.command === undefined) return undefined;
+  try {
+    const argv = shlexSplit(src.command);
+    return argv.length === 2 && argv[0] === 'cat' && argv[1] && !argv[1].startsWith('-') ? argv[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kwargs JSON file changed in place by Python's own JSON, never printing the token it may hold. */
+function jsonFileFix(file: string, ops: Record<string, KwargOp>): string {
+  const py = Object.entries(ops)
+    .map(([k, op]) =>
+      'set' in op ? `k[${JSON.stringify(k)}]=${pyLiteral(op.set)}` : `k.pop(${JSON.stringify(k)},None)`,
+    )
+    .join('; ');
+  return `python3 -c 'import json,sys; f=sys.argv[1]; k=json.load(open(f)); ${py}; json.dump(k,open(f,"w"))' ${shellArg(file)}  # the kwargs the command prints`;
 }
 
 /** A variable's own edit where it was set: its line in the env file, or the shell. */
@@ -131,13 +165,16 @@ export function toolMade(ctx: Pick<DoctorContext, 'sandbox'>): Sandbox | undefin
  * `up` for a sandbox this tool made: restart or reuse its server, re-seed, rewrite the files it
  * wrote. With a .env the user edited, plain `up` would keep that .env (and its stale values):
  * `--force` it is, said as such. `newToken`: the token in .env changes, so the shell must load it
- * again. Undefined for a set-up this tool did not make.
+ * again. `args`: more options for `up` (a `--conn` that rewrites a connection in the config). Undefined for a set-up this tool did not make.
  */
-export function upFix(ctx: Pick<DoctorContext, 'sandbox'>, opts: { newToken?: boolean } = {}): string | undefined {
+export function upFix(
+  ctx: Pick<DoctorContext, 'sandbox'>,
+  opts: { newToken?: boolean; args?: string } = {},
+): string | undefined {
   const sb = toolMade(ctx);
   if (!sb) return undefined;
   const ours = envFileIsOurs(sb);
-  const cmd = `${selfCommand()} up ${shellArg(sb.dir)}${ours ? '' : ' --force'}`;
+  const cmd = `${selfCommand()} up ${shellArg(sb.dir)}${ours ? '' : ' --force'}${opts.args ? ` ${opts.args}` : ''}`;
   const notes = [
     ...(ours ? [] : ['--force: your edited .env is replaced by the one the sandbox needs']),
     ...(opts.newToken ? [`then reload .env in your shell: ${reloadEnv(sb.paths.env)}`] : []),

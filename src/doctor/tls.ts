@@ -6,16 +6,27 @@
  * is the scheme check's to say.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { VaultError } from '../vault/client.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
 import { caFileOf } from './address.js';
-import { kwargsFix } from './fixes.js';
+import { kwargsFix, toolMade, upFix } from './fixes.js';
 import { type CheckInput, defineCheck, fail, ok, skip } from './types.js';
 
 /** A CA file that exists and is not the one Airflow is given: the sandbox server's own, else VAULT_CACERT. */
 function knownCa(ctx: CheckInput, current: string | undefined): string | undefined {
   const candidates = [ctx.paths?.caFile, ctx.env.get('VAULT_CACERT')];
   return candidates.find((c): c is string => c !== undefined && c !== current && existsSync(c));
+}
+
+/**
+ * The sandbox's own CA, gone: the tool writes it while its server runs, so the server is down and
+ * `up` (which starts it and writes the CA again) is the repair, not another CA.
+ */
+function ownCaGone(ctx: CheckInput, caFile: string | undefined): string | undefined {
+  const own = ctx.paths?.caFile;
+  if (!caFile || !own || resolve(caFile) !== resolve(own) || existsSync(own) || !toolMade(ctx)) return undefined;
+  return upFix(ctx);
 }
 
 export const tls = defineCheck({
@@ -43,6 +54,8 @@ export const tls = defineCheck({
         return skip('cannot tell: no answer to verify a certificate on (see "http or https" and "Server reachable")');
       const ca = knownCa(ctx, caFile);
       const untrusted = e.kind === 'tls-untrusted' || e.kind === 'ca-file';
+      const restart = e.kind === 'ca-file' ? ownCaGone(ctx, caFile) : undefined;
+      if (restart) return fail(`${why.problem}: the sandbox writes it while its server runs`, restart);
       return fail(why.problem, untrusted && ca ? kwargsFix(ctx, { verify: { set: ca } }) : why.fix);
     }
   },

@@ -85,29 +85,35 @@ describe('following a fix', () => {
     expect(r2).toMatchObject({ ok: false, how: 'command' });
   });
 
-  it("fills a credential placeholder with what the set-up's user holds, and reads past a trailing comment", async () => {
+  it("fills a credential placeholder with what the set-up's user knows, and reads past a trailing comment", async () => {
     const d = dir();
     const env = join(d, '.env');
     writeFileSync(
       env,
       `AIRFLOW__SECRETS__BACKEND_KWARGS='{"auth_type": "userpass", "password": "wrong#1"}'\nVAULT_TOKEN='old'\n`,
     );
-    const fill = async (what: string) => (what === 'password' ? 'pw-7' : what === 'token' ? 's.root' : undefined);
+    const knows = { password: 'pw-7', token: 's.root' };
     const r = await applyFix(
-      `in ${env}, AIRFLOW__SECRETS__BACKEND_KWARGS: set "password": "<password>"  # the password of user airflow at auth/userpass`,
+      `in ${env}, AIRFLOW__SECRETS__BACKEND_KWARGS: set "password": "<your password>"  # the password of user airflow`,
       shell,
       d,
-      fill,
+      knows,
     );
     expect(r).toMatchObject({ ok: true, how: 'edit' });
-    const r2 = await applyFix(`edit ${env}: VAULT_TOKEN='<token>'  # a token the server accepts`, shell, d, fill);
+    const r2 = await applyFix(
+      `edit ${env}: VAULT_TOKEN='<your Vault token>'  # a token the server accepts`,
+      shell,
+      d,
+      knows,
+    );
     expect(r2).toMatchObject({ ok: true, how: 'edit' });
     const { entries } = await sourceEnvFile(d, env);
     const kv = Object.fromEntries(entries);
     expect(JSON.parse(kv.AIRFLOW__SECRETS__BACKEND_KWARGS ?? '')).toEqual({ auth_type: 'userpass', password: 'pw-7' });
     expect(kv.VAULT_TOKEN).toBe('s.root');
-    const r3 = await applyFix(`edit ${env}: VAULT_TOKEN='<role_id>'`, shell, d, fill);
-    expect(r3).toMatchObject({ ok: false, why: 'the user holds no role_id to put in <role_id>' });
+    const r3 = await applyFix(`edit ${env}: VAULT_TOKEN='<your role_id>'`, shell, d, knows);
+    expect(r3).toMatchObject({ ok: false });
+    expect(r3.why).toContain('<your role_id>');
   });
 
   it('keeps a # inside a JSON value of an edit', async () => {

@@ -28,6 +28,8 @@ export interface SettingSource {
   /** For an environment variable: set by the env file, or already in the shell the tool runs in. */
   origin?: 'env-file' | 'shell';
   section?: string;
+  /** For a `_cmd` source: the command Airflow runs to get the value. */
+  command?: string;
 }
 
 /** One line for messages: "per-key env var AIRFLOW__SECRETS__BACKEND_KWARG__URL from your shell". */
@@ -223,7 +225,7 @@ export async function confGet(section: string, key: string, ce: ConfEnv, cfg: Cf
   const cmd = ce.env.get(`${name}_CMD`);
   if (sensitive && cmd !== undefined) {
     const r = await runCommand(cmd, ce, false);
-    return { ...r, source: envSource(ce, 'env-cmd', `${name}_CMD`) };
+    return { ...r, source: { ...envSource(ce, 'env-cmd', `${name}_CMD`), command: cmd } };
   }
   if (sensitive && ce.env.has(`${name}_SECRET`))
     return { source: envSource(ce, 'env-secret', `${name}_SECRET`), error: secretError(`${name}_SECRET`) };
@@ -235,9 +237,10 @@ export async function confGet(section: string, key: string, ce: ConfEnv, cfg: Cf
       const v = getOption(ini, section, key);
       if (v !== undefined) return expanded(v, ce, at(key, 'cfg'));
       if (sensitive && hasOption(ini, section, `${key}_cmd`)) {
-        const r = await runCommand(getOption(ini, section, `${key}_cmd`) ?? '', ce, ce.cfgCommandFailureDropsKwargs);
+        const command = getOption(ini, section, `${key}_cmd`) ?? '';
+        const r = await runCommand(command, ce, ce.cfgCommandFailureDropsKwargs);
         // An empty output counts as not set: Airflow goes on to _secret and the default.
-        if (r.error || r.value) return { ...r, source: at(`${key}_cmd`, 'cfg-cmd') };
+        if (r.error || r.value) return { ...r, source: { ...at(`${key}_cmd`, 'cfg-cmd'), command } };
       }
       if (sensitive && hasOption(ini, section, `${key}_secret`))
         return { source: at(`${key}_secret`, 'cfg-secret'), error: secretError(`[${section}] ${key}_secret`) };

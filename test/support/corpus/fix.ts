@@ -7,45 +7,18 @@
  * or anything else, which is a command: it is run as printed by bash, in the user's shell (their
  * environment after sourcing the sandbox .env, as the tool tells them to), and whatever it
  * exports or unsets stays in that shell for the next round. A command that exits non-zero is a
- * fix the tool (or the shell) refused. An edit may end in `  # why` as a command may.
+ * fix the tool (or the shell) refused.
  *
- * A credential doctor cannot know (a hand-made set-up's token, password, secret_id or role_id) is
- * left to the user as a placeholder, exactly <token>, <password>, <secret_id> or <role_id>; the
- * corpus fills it with what this set-up's user holds (Fill), as the user would.
+ * A fix that is the exact manual step names what only the user knows with a placeholder
+ * (src/doctor/fixes.ts YOUR_*): the corpus puts in what the user would, as they would: the
+ * kwargs they meant (the world's, before an operator took them away), a token of the server they
+ * started, the userpass password and role_id they set up, a secret_id they make anew.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { runProcess } from '../sandbox.js';
+import { YOUR_KWARGS, YOUR_PASSWORD, YOUR_ROLE_ID, YOUR_SECRET_ID, YOUR_TOKEN } from '../../../src/doctor/fixes.js';
 import { sourceEnvFile } from './bases.js';
-
-export type Placeholder = 'token' | 'password' | 'secret_id' | 'role_id';
-/** What the user puts where a fix leaves a credential to them; undefined: they hold none. */
-export type Fill = (what: Placeholder) => Promise<string | undefined>;
-const PLACEHOLDER = /<(token|password|secret_id|role_id)>/g;
-
-/** The fix with every placeholder filled, or why one cannot be. */
-async function fillIn(fix: string, fill: Fill): Promise<{ text: string } | { why: string }> {
-  let text = fix;
-  for (const m of fix.matchAll(PLACEHOLDER)) {
-    const what = m[1] as Placeholder;
-    const value = await fill(what);
-    if (value === undefined) return { why: `the user holds no ${what} to put in <${what}>` };
-    text = text.replace(`<${what}>`, value);
-  }
-  return { text };
-}
-
-/** A key edit without its trailing `  # why` (a `#` inside a JSON string is the value's). */
-function withoutComment(edit: string): string {
-  let inString = false;
-  for (let i = 0; i < edit.length; i++) {
-    const c = edit[i];
-    if (inString && c === '\\') i++;
-    else if (c === '"') inString = !inString;
-    else if (!inString && edit.startsWith('  # ', i)) return edit.slice(0, i);
-  }
-  return edit;
-}
 
 export interface Applied {
   ok: boolean;
@@ -162,21 +135,67 @@ async function runCommand(
   return { ok: true, shell: after };
 }
 
+/** What the user knows and doctor cannot: filled into a fix's placeholders. */
+export interface UserKnows {
+  /** The kwargs JSON the user meant. */
+  kwargs?: string;
+  /** A token the server accepts (the user started it: its admin token is at hand). */
+  token?: string;
+  password?: string;
+  roleId?: string;
+  /** A secret_id made anew for the user's AppRole. */
+  secretId?: () => Promise<string | undefined>;
+}
+
+/** The fix with each placeholder replaced by what the user knows; a string naming what is missing, else. */
+async function filled(fix: string, knows: UserKnows): Promise<string | { missing: string }> {
+  const values: Record<string, () => Promise<string | undefined>> = {
+    [YOUR_KWARGS]: async () => knows.kwargs,
+    [YOUR_TOKEN]: async () => knows.token,
+    [YOUR_PASSWORD]: async () => knows.password,
+    [YOUR_ROLE_ID]: async () => knows.roleId,
+    [YOUR_SECRET_ID]: async () => knows.secretId?.(),
+  };
+  let out = fix;
+  for (const [placeholder, value] of Object.entries(values)) {
+    if (!out.includes(placeholder)) continue;
+    const v = await value();
+    if (v === undefined) return { missing: placeholder };
+    // The placeholders stand inside single quotes or a JSON string: the value goes in as either keeps it.
+    out = out.split(placeholder).join(v.replace(/'/g, `'\\''`));
+  }
+  return out;
+}
+
+/** A key edit without its trailing `  # why` (a `#` inside a JSON string is the value's). */
+function withoutComment(edit: string): string {
+  let inString = false;
+  for (let i = 0; i < edit.length; i++) {
+    const c = edit[i];
+    if (inString && c === '\\') i++;
+    else if (c === '"') inString = !inString;
+    else if (!inString && edit.startsWith('  # ', i)) return edit.slice(0, i);
+  }
+  return edit;
+}
+
 export async function applyFix(
   printed: string,
   shell: Record<string, string>,
   cwd: string,
-  fill: Fill = async () => undefined,
+  knows: UserKnows = {},
 ): Promise<Applied> {
-  const filled = await fillIn(printed, fill);
-  if ('why' in filled) return { ok: false, how: 'edit', why: filled.why, shell };
-  const fix = filled.text;
-  const kw = /^in (\S+), (AIRFLOW__SECRETS__BACKEND_KWARGS|\[\w+\] \w+): (.*)$/.exec(withoutComment(fix.trim()));
+  const fix = await filled(printed, knows);
+  if (typeof fix !== 'string')
+    return { ok: false, how: 'edit', why: `the fix asks for ${fix.missing}, which the user does not know`, shell };
+  // An edit may carry an explanation after `  # `, as a command does.
+  const step = withoutComment(fix.trim());
+  const kw = /^in (\S+), (AIRFLOW__SECRETS__BACKEND_KWARGS|\[\w+\] \w+): (.*)$/.exec(step);
   if (kw?.[1] && kw[2] && kw[3] !== undefined) {
     const why = await editKwargs(kw[1], kw[2], kw[3]);
     return { ok: why === undefined, how: 'edit', why, shell };
   }
-  const edit = /^edit (\S+): (\w+)='((?:[^']|'\\'')*)'(?:\s+#.*)?$/.exec(fix.trim());
+  const edit = /^edit (\S+): (\w+)='(.*)'$/.exec(step);
   if (edit?.[1] && edit[2] && edit[3] !== undefined) {
     const [, file, key, value] = edit;
     if (basename(file) === 'airflow.cfg')

@@ -531,8 +531,11 @@ export const SETTINGS_OPS: Op[] = [
     breaks: () => 'config source',
     apply: (w) => {
       const kw = w.kwargs();
-      const path = kw.connections_path;
-      kw.connections_path = [`old%2F${String(path)}`, path];
+      const path = kw.connections_path ?? 'connections';
+      const paths = Array.isArray(path) ? path : [path];
+      // The `%` sits in a fallback path Airflow never reaches (the real path answers first): with a
+      // least-privilege token a first path outside the policy would answer 403 and break it twice.
+      kw.connections_path = [...paths, `old%2F${String(paths[0])}`];
       w.moveKwargs('cfg');
       w.cfgSet('secrets', 'backend_kwargs', JSON.stringify(kw));
     },

@@ -14,7 +14,7 @@ import { baseFacts, killUnder, manualBase, toolBase } from './bases.js';
 
 export { killUnder };
 import { doctorSays, type DoctorSays } from './doctor-says.js';
-import { applyFix, type Fill } from './fix.js';
+import { applyFix, type UserKnows } from './fix.js';
 import { opById, type SetUpSpec } from './generate.js';
 import { field } from './vault-http.js';
 import type { Major, World } from './world.js';
@@ -190,7 +190,7 @@ async function followFixes(
     const before = await sourcedEnv(userShell(c, w), w.dir);
     before.VAULT_TOKEN ??= w.server.token;
     before.BAO_TOKEN ??= w.server.token;
-    const applied = await applyFix(fix, before, c.ws.cwd, fillFor(w));
+    const applied = await applyFix(fix, before, c.ws.cwd, userKnows(w));
     steps.push({ fix, how: applied.how, ok: applied.ok, why: applied.why });
     if (!applied.ok)
       return { resolved: false, rounds: round, steps, why: `the fix could not be followed: ${applied.why}` };
@@ -202,18 +202,24 @@ async function followFixes(
 }
 
 /**
- * What this set-up's user holds where a fix leaves a credential to them: the server's admin token
- * (they started it), the userpass password and the role_id they set up, a secret_id they make anew.
+ * What this set-up's user knows where a fix leaves it to them: the kwargs they meant, a token of the
+ * server they started (its admin token), the userpass password and role_id they set up, a secret_id
+ * they make anew.
  */
-function fillFor(w: World): Fill {
-  return async (what) => {
-    if (what === 'token') return w.server.token;
-    if (what === 'password') return w.knows.password;
-    if (what === 'role_id') return w.knows.roleId;
-    const mount = w.knows.approleMount;
-    if (!mount) return undefined;
-    const body = await w.vault('POST', `auth/${mount}/role/airflow/secret-id`, {}, { namespace: w.store.namespace });
-    return field(body, 'secret_id');
+function userKnows(w: World): UserKnows {
+  const mount = w.knows.approleMount;
+  return {
+    kwargs: w.meantKwargs,
+    token: w.server.token,
+    password: w.knows.password,
+    roleId: w.knows.roleId,
+    secretId: mount
+      ? async () =>
+          field(
+            await w.vault('POST', `auth/${mount}/role/airflow/secret-id`, {}, { namespace: w.store.namespace }),
+            'secret_id',
+          )
+      : undefined,
   };
 }
 

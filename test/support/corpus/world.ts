@@ -153,10 +153,9 @@ export class World {
   airflowPrep: string[][] = [];
   /** Set-ups whose Vault state a doctor run could change (a token with limited uses): Airflow judges again after doctor. */
   consumable = false;
-  /**
-   * The credentials the user of this set-up holds, for a fix that leaves one to them (a placeholder
-   * such as <password>): the userpass password and the AppRole they set up.
-   */
+  /** The kwargs JSON an operator took away (moved to where Airflow cannot read it): what the user meant. */
+  meantKwargs?: string;
+  /** The credentials the user of a hand-made set-up holds: the userpass password and the AppRole they set up. */
   knows: { password?: string; roleId?: string; approleMount?: string } = {};
 
   constructor(
@@ -301,6 +300,7 @@ export class World {
     if (this.kwargsPlace === 'shell') delete this.shell[KWARGS];
     if (this.kwargsPlace === 'cfg') delete this.cfg.secrets?.backend_kwargs;
     this.kwargsPlace = to;
+    if (to === 'none' && text !== undefined) this.meantKwargs = text;
     if (to === 'env-cmd') this.setEnv(`${KWARGS}_CMD`, `cat ${this.kwargsFile()}`);
     if (to === 'cfg-cmd') this.cfgSet('secrets', 'backend_kwargs_cmd', `cat ${this.kwargsFile()}`);
     if (text !== undefined && to !== 'none') this.setKwargsText(text);
