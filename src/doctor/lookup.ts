@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
 import { intendedValues } from './intended.js';
-import { rawInUserinfo, reencodeFix, uriTrap } from './values.js';
+import { fieldNamesFix, trapFix, uriTrap } from './values.js';
 import { userMetastore } from '../airflow/probe.js';
 import { VaultError } from '../vault/client.js';
 import { airflowsClient, serverClient } from './clients.js';
@@ -17,7 +17,8 @@ import { type KwargOp, kwargsFix, toolMade, upFix } from './fixes.js';
 import { type Kind, missFix, type Place, refusedRead, tokenView } from './policy-or-path.js';
 import type { MountInfo } from '../vault/api.js';
 import { effectiveMount } from './mount.js';
-import { secretShapeProblem } from './provider-rules.js';
+import { connectionFields, secretShapeProblem } from './provider-rules.js';
+import { isJsonForm } from '../airflow/spec.js';
 import { type CheckInput, type CheckOutcome, fail, ok, type SecretReads, skip, warn } from './types.js';
 
 export type Input = CheckInput<'address' | 'token'>;
@@ -191,15 +192,44 @@ async function nothingAt(ctx: Input, kind: Kind, at: Place, ids: string[]): Prom
   };
 }
 
+/** The keys of the fields Airflow was handed as JSON (the provider's json.dumps of the secret). */
+function jsonKeys(raw: string): string[] {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** For an id the sandbox seeded: `up` puts it back as its config says. */
+function seededFix(ctx: Input, id: string): string | undefined {
+  return toolMade(ctx) && intendedValues(ctx).connections.has(id) ? upFix(ctx) : undefined;
+}
+
+/** The keys of a connection secret Connection() refuses, stored again without them (or renamed). */
+function unknownFieldsFix(ctx: Input, at: Place, id: string, keys: string[]): string | undefined {
+  if (keys.includes('conn_uri')) return undefined;
+  const allowed = connectionFields(ctx.airflow?.major ?? ctx.intendedAirflow?.major);
+  return fieldNamesFix(
+    ctx,
+    id,
+    keys.filter((k) => !allowed.includes(k)),
+    at.kv,
+  );
+}
+
 /** What the provider cannot turn into a connection or a variable. */
 function shapeProblems(ctx: Input, kind: Kind, at: Place, read: SecretReads): Outcome | undefined {
   const broken: string[] = [];
+  let fix: string | undefined;
   for (const [id, data] of read) {
     if (!data) continue;
     const where = `${id} (${at.mount}/${secretPath(at.base, id)})`;
     if (kind === 'connections') {
       const problem = secretShapeProblem(data, ctx.airflow?.major ?? ctx.intendedAirflow?.major);
       if (problem) broken.push(`${where}: ${problem}`);
+      if (problem) fix ??= seededFix(ctx, id) ?? unknownFieldsFix(ctx, at, id, Object.keys(data));
     } else if (!('value' in data)) {
       broken.push(
         `${where}: no "value" key (keys: ${Object.keys(data).join(', ') || 'none'}); VaultBackend logs a warning and returns nothing`,
@@ -209,7 +239,7 @@ function shapeProblems(ctx: Input, kind: Kind, at: Place, read: SecretReads): Ou
     }
   }
   if (!broken.length) return undefined;
-  return { ...fail(broken.join('; '), upFix(ctx)), link: 'secret shape' };
+  return { ...fail(broken.join('; '), fix ?? upFix(ctx)), link: 'secret shape' };
 }
 
 /** With Airflow asked: its own lookup of each id, read from the requests its Vault backend sent. */
@@ -229,7 +259,8 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
   const shape: string[] = [];
   let shapeFix: string | undefined;
   for (const a of answers) {
-    if (a.verdict.found || !a.vault) continue;
+    // Found by a later backend after Vault's raised: Vault's failure is still the set-up's.
+    if (!a.vault || (a.verdict.found && !a.vault.error)) continue;
     const bad = failedRequest(a.vault);
     const read = a.vault.requests.find((r) => !apiPath(r.path).startsWith('auth/'));
     if (bad?.status === 403 && !apiPath(bad.path).startsWith('auth/')) {
@@ -242,9 +273,11 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
       shape.push(
         `${a.id}: Airflow cannot build it (${describeLast(a.vault.error)})${trap ? `: the URI in Vault has ${trap}` : ''}`,
       );
-      // A seeded id is put back as seeded; another is stored again with its user and password encoded.
-      if (toolMade(ctx) && intendedValues(ctx).connections.has(a.id)) shapeFix ??= upFix(ctx);
-      else if (raw !== undefined && rawInUserinfo(raw)) shapeFix ??= reencodeFix(ctx, a.id);
+      // A seeded id is put back as seeded (its config re-encoded when the URI holds a trap); another
+      // is stored again with its user and password encoded.
+      const keys = a.verdict.secret?.keys ?? (raw !== undefined && isJsonForm(raw) ? jsonKeys(raw) : []);
+      if (raw !== undefined && !isJsonForm(raw)) shapeFix ??= trapFix(ctx, a.id, raw);
+      else shapeFix ??= seededFix(ctx, a.id) ?? unknownFieldsFix(ctx, place, a.id, keys);
     } else if (read?.status === 200) shape.push(`${a.id}: ${unusable(kind, a.verdict.secret)}`);
     else if (read?.status === 404 || !a.vault.error) missed.push(a.id);
   }
