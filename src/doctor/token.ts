@@ -8,7 +8,8 @@
 import { authFor, authFromKwargs, methodOf } from '../vault/auth/index.js';
 import { VaultError, type VaultClient } from '../vault/client.js';
 import { askedAirflow, attempts, loginMount } from './evidence.js';
-import { kwargsFix, upFix } from './fixes.js';
+import { envVarFix, kwargsFix, upFix, YOUR_TOKEN } from './fixes.js';
+import { shellArg } from '../ui/invocation.js';
 import { limitedUses, type TokenLookup } from './token-lookup.js';
 import {
   type AirflowLogin,
@@ -29,7 +30,14 @@ type Outcome = CheckOutcome<{ login: AirflowLogin }>;
 function refusedFix(ctx: Input, l: TokenLookup): string | undefined {
   if (l.source.kind === 'kwarg' && ctx.backend.keySources[l.source.key]?.kind === 'per-key')
     return kwargsFix(ctx, { [l.source.key]: { remove: true } });
-  return upFix(ctx, { newToken: true });
+  const up = upFix(ctx, { newToken: true });
+  if (up) return up;
+  // Not a sandbox this tool made: only the user knows a token the server accepts; the step puts it where this one was.
+  const note = `  # a token the server at ${ctx.access.url} accepts`;
+  if (l.source.kind === 'env') return `${envVarFix(ctx, 'VAULT_TOKEN', YOUR_TOKEN)}${note}`;
+  if (l.source.key === 'token') return `${kwargsFix(ctx, { token: { set: YOUR_TOKEN } })}${note}`;
+  const path = ctx.backend.kwargs.token_path;
+  return typeof path === 'string' && path ? `printf '%s\\n' '${YOUR_TOKEN}' > ${shellArg(path)}${note}` : undefined;
 }
 
 function tokenLogin(ctx: Input): Outcome {
