@@ -172,6 +172,15 @@ const REGRESSIONS: Named[] = [
     'env-double-quotes',
     'server-stopped',
   ]),
+  // Values, not presence: a URI the sandbox seeds as written, which Airflow reads otherwise.
+  ...named('a raw # in a password in secrets-sandbox.yaml (seeded as written)', both, TOOL, ['uri-raw-hash']),
+  ...named('a raw %41 in a password in secrets-sandbox.yaml (Airflow decodes it)', three, TOOL, ['uri-raw-percent']),
+  ...named('a raw / in a password in secrets-sandbox.yaml while an old AIRFLOW_CONN_ answers', three, TOOL, [
+    'stale-conn-env',
+    'uri-raw-slash',
+  ]),
+  ...named('a revoked token while an old AIRFLOW_CONN_ answers', three, reader, ['stale-conn-env', 'token-revoked']),
+  ...named('a secret stored under uri in a sandbox the tool wrote', two, TOOL, ['secret-under-uri']),
 ];
 
 export const NAMED: Named[] = [...EARLIER, ...REGRESSIONS];
