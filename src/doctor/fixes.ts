@@ -27,6 +27,11 @@ export const YOUR_PASSWORD = '<your password>';
 export const YOUR_ROLE_ID = '<your role_id>';
 export const YOUR_SECRET_ID = '<your secret_id>';
 
+/** The placeholder for the credential a kwarg holds (`<your password>` for "password"). */
+export function yourCredential(kwarg: string): string {
+  return kwarg === 'token' ? YOUR_TOKEN : `<your ${kwarg}>`;
+}
+
 /** What to do with one kwarg. */
 export type KwargOp = { set: unknown } | { remove: true };
 
