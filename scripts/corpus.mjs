@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run corpus -- --seed N --count M [--major 3|2] [--only n,n,...] [--verbose]
-// npm run corpus -- --ci [--out FILE]: the set-ups CI runs (a slice of the seed's sample and named cases), rows to FILE
+// npm run corpus -- --ci [--out FILE]: the set-ups CI runs (the seed's sample and the regression cases), rows to FILE
 // npm run corpus -- --full: the whole corpus (the seed's 150 set-ups and every named case)
 // Runs the generated differential corpus (test/corpus/run.corpus.ts) at any size and prints the
 // rates and each disagreement.

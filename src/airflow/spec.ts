@@ -202,9 +202,16 @@ export function connectionSecret(value: string, format: StorageFormat, rules: Ur
 }
 
 /** What Airflow builds from a stored secret (VaultBackend.get_connection), as exact fields. */
+/** The URI VaultBackend builds a connection from: `conn_uri`, else a `uri` field (Connection(uri=...) takes it). */
+function storedUri(data: Record<string, unknown>): string | undefined {
+  if (typeof data.conn_uri === 'string' && data.conn_uri) return data.conn_uri;
+  return typeof data.uri === 'string' && data.uri ? data.uri : undefined;
+}
+
 export function exactFromSecret(data: Record<string, unknown>, rules: UriRules = '3'): ExactConnection {
-  if (typeof data.conn_uri === 'string' && data.conn_uri) {
-    const c = parseConnectionUri(data.conn_uri, rules);
+  const uri = storedUri(data);
+  if (uri !== undefined) {
+    const c = parseConnectionUri(uri, rules);
     return {
       conn_type: c.conn_type,
       description: null,
@@ -362,7 +369,8 @@ export function fieldsThatDiffer(
 
 /** What VaultBackend builds from a secret: `conn_uri` when present, else the Connection fields. */
 export function connectionFromSecret(data: Record<string, unknown>, rules: UriRules = '3'): AirflowConnection {
-  if (typeof data.conn_uri === 'string' && data.conn_uri) return parseConnectionUri(data.conn_uri, rules);
+  const uri = storedUri(data);
+  if (uri !== undefined) return parseConnectionUri(uri, rules);
   const str = (k: string) => (data[k] === undefined || data[k] === null ? null : String(data[k]));
   const port = data.port === undefined || data.port === null || data.port === '' ? null : Number(data.port);
   const extra =

@@ -1,6 +1,7 @@
 import { describeSource } from '../airflow/backend/index.js';
 import { isLoopback } from '../vault/address.js';
 import { VaultClient } from '../vault/client.js';
+import { doctorsCaFile } from './clients.js';
 import { kwargsFix } from './fixes.js';
 import { type CheckInput, defineCheck, fail, ok, warn } from './types.js';
 
@@ -46,7 +47,11 @@ export const address = defineCheck({
           : `export VAULT_ADDR=${url.origin}`,
       );
     // The root namespace: sys/health answers only there; the checks that read secrets add the kwargs' namespace.
-    const client = new VaultClient({ url: url.origin, timeoutMs: 3000, caFile: caFileOf(ctx) });
+    const client = new VaultClient({
+      url: url.origin,
+      timeoutMs: 3000,
+      caFile: doctorsCaFile(ctx.access, ctx.env, ctx.sandbox),
+    });
     const facts = { url, client };
     if (!isLoopback(url.hostname.replace(/^\[|\]$/g, '')))
       return warn(`${url.origin} (from ${source}) is not on loopback`, undefined, undefined, facts);

@@ -16,7 +16,7 @@ import {
 } from '../airflow/backend/index.js';
 import { jsonSyntaxError } from '../io/parse.js';
 import { ENV_READ, readUserFileIfExists } from '../io/read.js';
-import { envVarFix, kwargsFix, reloadEnv, upFix, YOUR_KWARGS, YOUR_TOKEN } from './fixes.js';
+import { envVarFix, kwargsFix, reloadEnv, upFix, YOUR_KWARGS, YOUR_TOKEN, yourCredential } from './fixes.js';
 import { type CheckInput, type CheckOutcome, defineCheck, fail, ok, warn } from './types.js';
 
 /** The kwargs line as written in the env file (before bash read it), when it is there. */
@@ -145,6 +145,12 @@ function constructionFix(ctx: CheckInput): string | undefined {
   if (!isAuthType(authType)) return kwargsFix(ctx, { auth_type: { set: 'token' } });
   const missing = missingAuthKey(authType, k, ctx.env, 'build');
   if (missing?.includes('token')) return upFix(ctx, { newToken: true }) ?? tokenFix(ctx);
+  // A credential the login needs (role_id, ...): the sandbox writes its own; else only its owner has it.
+  if (missing)
+    return (
+      upFix(ctx, { newToken: true }) ??
+      `${kwargsFix(ctx, { [missing]: { set: yourCredential(missing) } })}  # the ${authType} login needs it`
+    );
   return undefined;
 }
 

@@ -4,6 +4,9 @@
  * policies), only when Airflow talks to that very server; Airflow's token for what only Airflow's
  * rights can tell, only when no use limit makes every request count.
  */
+import { existsSync } from 'node:fs';
+import type { VaultAccess } from '../airflow/backend/index.js';
+import type { Sandbox } from '../sandbox/index.js';
 import type { VaultClient } from '../vault/client.js';
 import { limitedUses } from './token-lookup.js';
 import { airflowClient, type CheckInput } from './types.js';
@@ -26,4 +29,21 @@ export function airflowsClient(ctx: Input): VaultClient | undefined {
   const token = ctx.login?.token;
   if (!token || limitedUses(ctx.login?.lookup) !== undefined) return undefined;
   return airflowClient(ctx, token);
+}
+
+/**
+ * The CA doctor's own requests verify with: the one Airflow's requests use, else (verify false:
+ * Airflow checks nothing) the one the user's environment or the sandbox names, so that doctor still
+ * reaches the server Airflow reaches. Doctor itself never skips verification.
+ */
+export function doctorsCaFile(
+  access: Pick<VaultAccess, 'verify' | 'caBundleFromEnv'>,
+  env: Map<string, string>,
+  sandbox: Pick<Sandbox, 'paths'> | undefined,
+): string | undefined {
+  if (typeof access.verify === 'string') return access.verify;
+  if (access.verify !== false) return access.caBundleFromEnv;
+  return [access.caBundleFromEnv, env.get('VAULT_CACERT'), env.get('BAO_CACERT'), sandbox?.paths.caFile].find(
+    (f): f is string => !!f && existsSync(f),
+  );
 }

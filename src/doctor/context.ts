@@ -29,6 +29,7 @@ import { readBanner } from '../vault/server.js';
 import { MAX_TOKEN_BYTES, readUserFileIfExists, readUserFileWindow } from '../io/read.js';
 import { FileError } from '../errors.js';
 import { airflowToken, limitedUses, lookUpToken, type TokenLookup } from './token-lookup.js';
+import { doctorsCaFile } from './clients.js';
 import type { DoctorContext } from './types.js';
 
 /** The sandbox .env sourced by bash on top of the user's environment; the environment alone when bash cannot finish it. */
@@ -198,7 +199,9 @@ export async function buildDoctorContext(
   const access = vaultAccess(read.kwargs, env);
   const server = sandboxServer(sandbox);
   const wanted = airflowToken(read, { env, envFileKeys: user.fromEnvFile, envFile: user.envFile });
-  const tokenLookup = wanted ? await lookUpToken(wanted, access, server) : undefined;
+  const tokenLookup = wanted
+    ? await lookUpToken(wanted, access, server, doctorsCaFile(access, env, sandbox))
+    : undefined;
 
   let probe: ProbeReport | null | undefined;
   let probeError: string | undefined;

@@ -85,7 +85,8 @@ export function attempts(p: ProbeReport): Attempt[] {
 
 /** The first attempt that failed: a miss, or a listing that could not be made. */
 export function firstFailure(p: ProbeReport): Attempt | undefined {
-  const miss = firstMiss(p);
+  // A miss, else an id a later backend answered after the Vault backend raised.
+  const miss = firstMiss(p) ?? vaultAnswers(p).find((a) => a.vault?.error);
   if (miss?.vault) return { requests: miss.vault.requests, error: miss.vault.error, found: false };
   return (p.listing ?? [])
     .filter((l) => l.error)

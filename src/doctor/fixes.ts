@@ -21,6 +21,16 @@ import type { DoctorContext } from './types.js';
  */
 export const YOUR_KWARGS = '<your kwargs JSON>';
 export const YOUR_TOKEN = '<your Vault token>';
+export const YOUR_CONN_URI = '<your connection URI>';
+export const YOUR_VAR_VALUE = '<your variable value>';
+export const YOUR_PASSWORD = '<your password>';
+export const YOUR_ROLE_ID = '<your role_id>';
+export const YOUR_SECRET_ID = '<your secret_id>';
+
+/** The placeholder for the credential a kwarg holds (`<your password>` for "password"). */
+export function yourCredential(kwarg: string): string {
+  return kwarg === 'token' ? YOUR_TOKEN : `<your ${kwarg}>`;
+}
 
 /** What to do with one kwarg. */
 export type KwargOp = { set: unknown } | { remove: true };
@@ -162,13 +172,16 @@ export function toolMade(ctx: Pick<DoctorContext, 'sandbox'>): Sandbox | undefin
  * `up` for a sandbox this tool made: restart or reuse its server, re-seed, rewrite the files it
  * wrote. With a .env the user edited, plain `up` would keep that .env (and its stale values):
  * `--force` it is, said as such. `newToken`: the token in .env changes, so the shell must load it
- * again. Undefined for a set-up this tool did not make.
+ * again. `args`: more options for `up` (a `--conn` that rewrites a connection in the config). Undefined for a set-up this tool did not make.
  */
-export function upFix(ctx: Pick<DoctorContext, 'sandbox'>, opts: { newToken?: boolean } = {}): string | undefined {
+export function upFix(
+  ctx: Pick<DoctorContext, 'sandbox'>,
+  opts: { newToken?: boolean; args?: string } = {},
+): string | undefined {
   const sb = toolMade(ctx);
   if (!sb) return undefined;
   const ours = envFileIsOurs(sb);
-  const cmd = `${selfCommand()} up ${shellArg(sb.dir)}${ours ? '' : ' --force'}`;
+  const cmd = `${selfCommand()} up ${shellArg(sb.dir)}${ours ? '' : ' --force'}${opts.args ? ` ${opts.args}` : ''}`;
   const notes = [
     ...(ours ? [] : ['--force: your edited .env is replaced by the one the sandbox needs']),
     ...(opts.newToken ? [`then reload .env in your shell: ${reloadEnv(sb.paths.env)}`] : []),

@@ -8,38 +8,57 @@
 import { existsSync } from 'node:fs';
 import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
 import { intendedValues } from './intended.js';
-import { rawInUserinfo, reencodeFix, uriTrap } from './values.js';
+import { fieldNamesFix, restoreFix, storeMeantFix, trapFix, uriTrap } from './values.js';
 import { userMetastore } from '../airflow/probe.js';
-import { judgePolicy, kvApiPath, POLICY_NAME, policyLine, readGlob } from '../vault/auth/policy.js';
-import { POLICY_READ, readUserFileIfExists } from '../io/read.js';
-import { POLICY_FILE } from '../sandbox/index.js';
-import { VaultError, type VaultClient } from '../vault/client.js';
-import { selfCommand, shellArg } from '../ui/invocation.js';
+import { VaultError } from '../vault/client.js';
 import { airflowsClient, serverClient } from './clients.js';
 import { apiPath, askedAirflow, failedRequest, type IdKind, vaultAnswers } from './evidence.js';
-import { kwargsFix, serverCli, toolMade, upFix } from './fixes.js';
+import { type KwargOp, kwargsFix, toolMade, upFix } from './fixes.js';
+import { type Kind, missFix, type Place, refusedRead, tokenView } from './policy-or-path.js';
+import type { MountInfo } from '../vault/api.js';
 import { effectiveMount } from './mount.js';
-import { secretShapeProblem } from './provider-rules.js';
+import { connectionFields, secretShapeProblem } from './provider-rules.js';
+import { isJsonForm } from '../airflow/spec.js';
 import { type CheckInput, type CheckOutcome, fail, ok, type SecretReads, skip, warn } from './types.js';
 
-type Kind = 'connections' | 'variables';
 export type Input = CheckInput<'address' | 'token'>;
 type Outcome = CheckOutcome<{ read: SecretReads }>;
 
 const single = (k: Kind): IdKind => (k === 'connections' ? 'connection' : 'variable');
 const prefixOf = (k: Kind) => (k === 'connections' ? 'AIRFLOW_CONN_' : 'AIRFLOW_VAR_');
 
-interface Place {
-  mount: string;
-  base: string;
-  kv: 1 | 2;
+/** The KV mount Airflow's token may use that holds `id` under `base`, asked with that token. */
+async function heldOn(ctx: Input, base: string, id: string): Promise<string | undefined> {
+  const view = await tokenView(ctx);
+  if (!view) return undefined;
+  const mounts = await view.client.visibleMounts().catch(() => ({}) as Record<string, MountInfo>);
+  for (const m of Object.values(mounts).slice(0, 8)) {
+    if (!m.kvVersion) continue;
+    const data = await view.client.readSecret(m.path, secretPath(base, id), m.kvVersion).catch(() => null);
+    if (data) return m.path;
+  }
+  return undefined;
+}
+
+/**
+ * The mount_point to set back when it is null: the sandbox's mount (its config says where it
+ * seeded), else the mount a '<mount>/<path>' connections_path names, else the provider's default.
+ */
+async function mountFor(ctx: Input, first: string, kind: Kind, id: string): Promise<Record<string, KwargOp>> {
+  const seeded = ctx.config?.vault?.mount;
+  if (seeded) return { mount_point: { set: seeded } };
+  const held = await heldOn(ctx, first, id);
+  if (held) return { mount_point: { set: held } };
+  const [m, ...rest] = first.split('/').filter(Boolean);
+  if (m && rest.length) return { mount_point: { set: m }, [`${kind}_path`]: { set: rest.join('/') } };
+  return { mount_point: { remove: true } };
 }
 
 /**
  * Where VaultBackend reads `kind`, in the order it tries them (a list of paths, then a
  * global_secrets_path): the mount, the path under it, the KV version; or why it never reads.
  */
-function placesOf(ctx: Input, kind: Kind, ids: string[]): Place[] | Outcome {
+async function placesOf(ctx: Input, kind: Kind, ids: string[]): Promise<Place[] | Outcome> {
   const bases = kind === 'connections' ? ctx.access.connectionsPaths : ctx.access.variablesPaths;
   const pathKey = `${kind}_path`;
   if (bases === null) {
@@ -56,21 +75,20 @@ function placesOf(ctx: Input, kind: Kind, ids: string[]): Place[] | Outcome {
   if (ctx.mount === null) {
     // VaultBackend._parse_path: with no mount_point the id itself must be '<mount>/<id>'; a bare id is never looked up.
     const bare = ids.filter((id) => !id.includes('/'));
-    if (bare.length) {
-      const [m, ...rest] = first.split('/').filter(Boolean);
+    if (bare.length)
       return {
         ...fail(
           `mount_point is null: VaultBackend takes the mount from the id itself ('<mount>/<id>'), so ${bare.join(', ')} (no '/') ${bare.length > 1 ? 'are' : 'is'} never looked up in Vault`,
-          kwargsFix(ctx, { mount_point: { set: m ?? 'secret' }, [pathKey]: { set: rest.join('/') || kind } }),
+          kwargsFix(ctx, await mountFor(ctx, first, kind, bare[0] ?? '')),
         ),
         link: 'mount and path',
       };
-    }
   }
   const places: Place[] = [];
   for (const b of bases) {
     const where = effectiveMount(ctx.mount, b);
-    if (where) places.push({ mount: where.mount, base: where.path, kv: ctx.kvVersion ?? 2 });
+    // The provider's request goes to the path with its outer slashes dropped ('/connections' reads connections/<id>).
+    if (where) places.push({ mount: where.mount, base: where.path.replace(/^\/+|\/+$/g, ''), kv: ctx.kvVersion ?? 2 });
   }
   if (!places.length)
     return { ...fail(`mount_point is null and ${pathKey} '${first}' names no mount`), link: 'mount and path' };
@@ -81,110 +99,6 @@ function placesOf(ctx: Input, kind: Kind, ids: string[]): Place[] | Outcome {
 function metastoreMayAnswer(ctx: Input): boolean {
   const m = userMetastore(ctx.env, ctx.backend.cfgFile);
   return m.named || (m.sqliteFile !== undefined && existsSync(m.sqliteFile));
-}
-
-/** Where the sandbox put what Airflow misses, when that is elsewhere than where Airflow reads. */
-function seededElsewhere(ctx: Input, kind: Kind, at: Place): string | undefined {
-  const v = ctx.config?.vault;
-  if (!ctx.sandbox || !v) return undefined;
-  const pathKey = kind === 'connections' ? 'connections_path' : 'variables_path';
-  const seededBase = (kind === 'connections' ? v.connections_path : v.variables_path) ?? kind;
-  const seededMount = v.mount ?? 'secret';
-  const ops: Record<string, { set: unknown }> = {};
-  if (seededMount !== at.mount) ops.mount_point = { set: seededMount };
-  if (seededBase !== at.base) ops[pathKey] = { set: seededBase };
-  return Object.keys(ops).length ? kwargsFix(ctx, ops) : undefined;
-}
-
-/** With the server's own token: the folder under the mount that holds the id, one level down. */
-async function foundUnder(admin: VaultClient, at: Place, id: string): Promise<string | undefined> {
-  const top = await admin.listSecrets(at.mount, '', at.kv).catch(() => [] as string[]);
-  const folders = ['', ...top.filter((k) => k.endsWith('/')).map((k) => k.replace(/\/$/, ''))].slice(0, 50);
-  for (const f of folders) {
-    if (f === at.base) continue;
-    const data = await admin.readSecret(at.mount, secretPath(f, id), at.kv).catch(() => null);
-    if (data) return f;
-  }
-  return undefined;
-}
-
-async function missFix(ctx: Input, kind: Kind, at: Place, id: string): Promise<string | undefined> {
-  const elsewhere = seededElsewhere(ctx, kind, at);
-  if (elsewhere) return elsewhere;
-  const admin = serverClient(ctx);
-  const folder = admin ? await foundUnder(admin, at, id) : undefined;
-  if (folder !== undefined) return kwargsFix(ctx, { [`${kind}_path`]: { set: folder } });
-  return upFix(ctx);
-}
-
-/**
- * The read rule Airflow's policy lacks, as a step that lasts. A sandbox this tool made writes its
- * policy from policy.hcl on every run (a policy changed in Vault is undone by the next, and a
- * login's .env holds no token that may write policies): when policy.hcl grants the read, the rerun
- * puts it back; else the rule goes into policy.hcl, and the rerun writes it. Elsewhere, a command
- * that adds the rule to the token's own policy (run with a token that may write policies).
- */
-export function policyFix(ctx: Pick<Input, 'sandbox' | 'login' | 'env' | 'access'>, at: Place, id = 'x'): string {
-  const rule = policyLine(readGlob(at.mount, at.base, at.kv));
-  const sb = toolMade(ctx);
-  if (sb && ctx.login.policies.includes(POLICY_NAME)) {
-    const rerun = `${selfCommand()} up ${shellArg(sb.dir)}`;
-    const hcl = readUserFileIfExists(sb.paths.policy, POLICY_READ);
-    if (hcl !== null && judgePolicy(hcl, at.mount, secretPath(at.base, id), at.kv).grants)
-      return `${rerun}  # writes ${POLICY_FILE}, which grants the read, back to Vault`;
-    return `put this in ${shellArg(sb.paths.policy)} and rerun (${rerun}): ${rule.replace(/\s*\n\s*/g, ' ')}`;
-  }
-  const name = ctx.login.policies.find((p) => p !== 'default' && p !== 'root') ?? 'airflow';
-  const line = rule.replace(/\n/g, '\\n');
-  const bin = serverCli(ctx);
-  const addr = `-address=${shellArg(ctx.access.url)}`;
-  return `{ ${bin} policy read ${addr} ${shellArg(name)} 2>/dev/null; printf '\\n${line}\\n'; } | ${bin} policy write ${addr} ${shellArg(name)} -`;
-}
-
-async function policyHint(ctx: Input, at: Place): Promise<string> {
-  const glob = readGlob(at.mount, at.base, at.kv);
-  const names = ctx.login.policies.filter((p) => p !== 'default' && p !== 'root');
-  const admin = serverClient(ctx);
-  let written = '';
-  if (admin) {
-    for (const n of names) {
-      const text = await admin.readPolicy(n).catch(() => null);
-      const wrongGlob = `${at.mount}/${at.base}/*`;
-      if (text && at.kv === 2 && text.includes(`"${wrongGlob}"`))
-        written = ` Policy '${n}' grants "${wrongGlob}", but on KV v2 the API path is ${kvApiPath(at.mount, at.base, at.kv)}/<id>, so it grants nothing there.`;
-    }
-  }
-  return `${written} Needed: ${policyLine(glob).replace(/\s*\n\s*/g, ' ')}`;
-}
-
-/** A 403 on the read: the policy's when the secret is there, the path's when nothing is (a wrong path answers 403 too). */
-async function refusedRead(ctx: Input, kind: Kind, at: Place, ids: string[]): Promise<Outcome> {
-  const admin = serverClient(ctx);
-  const paths = ids.map((id) => `${at.mount}/${secretPath(at.base, id)}`);
-  if (admin) {
-    const there = await Promise.all(
-      ids.map((id) => admin.readSecret(at.mount, secretPath(at.base, id), at.kv).catch(() => null)),
-    );
-    const missing = ids.filter((_, i) => !there[i]);
-    if (missing.length === ids.length) {
-      const fix = await missFix(ctx, kind, at, ids[0] ?? '');
-      return {
-        ...fail(
-          `nothing at ${paths.join(', ')} (mount '${at.mount}', ${kind}_path '${at.base}'); Vault answers Airflow's token 403 there, as it does for any path its policy does not grant`,
-          fix,
-        ),
-        link: 'mount and path',
-      };
-    }
-  }
-  const hint = await policyHint(ctx, at);
-  return {
-    ...fail(
-      `Airflow's token may not read ${paths.join(', ')} (HTTP 403: its policies ${ctx.login.policies.join(', ') || 'none'} do not grant read there).${hint}`,
-      policyFix(ctx, at, ids[0]),
-    ),
-    link: 'policy',
-  };
 }
 
 /** An id Vault misses: who else answers for it, if anyone; undefined when nobody does (a proven miss). */
@@ -222,7 +136,7 @@ function noneKnown(ctx: Input, kind: Kind, at: Place, listed: boolean): Outcome 
 /** Without Airflow: one read per id, with Airflow's rights. */
 export async function readAsAirflow(ctx: Input, kind: Kind): Promise<Outcome> {
   const known = (kind === 'connections' ? ctx.connIds : ctx.varKeys) ?? [];
-  const places = placesOf(ctx, kind, known);
+  const places = await placesOf(ctx, kind, known);
   if (!Array.isArray(places)) return places;
   const [place] = places;
   if (!place) return skip(`no path to read ${kind} at`);
@@ -278,25 +192,79 @@ async function nothingAt(ctx: Input, kind: Kind, at: Place, ids: string[]): Prom
   };
 }
 
+/** The keys of the fields Airflow was handed as JSON (the provider's json.dumps of the secret). */
+function jsonKeys(raw: string): string[] {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * How a secret Airflow cannot use gets what was meant: `up` for an id the sandbox seeded; else,
+ * from what Vault holds, field names renamed or dropped, a variable's only key moved to value, a
+ * `uri` kept without the fields beside it; else the exact re-store with the value only the user
+ * knows as a placeholder.
+ */
+function meantFix(ctx: Input, kind: Kind, at: Place, id: string, keys: string[]): string | undefined {
+  const intended = intendedValues(ctx);
+  const seeded = kind === 'connections' ? intended.connections.has(id) : intended.variables.has(id);
+  if (seeded && toolMade(ctx)) return upFix(ctx);
+  const where = { mount: at.mount, path: secretPath(at.base, id) };
+  if (kind === 'variables') {
+    const only = keys.length === 1 ? keys[0] : undefined;
+    if (only !== undefined && only !== 'value' && /^[\w.-]+$/.test(only))
+      return restoreFix(
+        ctx,
+        where,
+        at.kv,
+        `{"value": d["${only}"]}`,
+        `the value stored under ${only} goes under value`,
+      );
+    return storeMeantFix(ctx, where, 'variable');
+  }
+  const allowed = connectionFields(ctx.airflow?.major ?? ctx.intendedAirflow?.major);
+  const unknown = keys.filter((k) => !allowed.includes(k) && k !== 'conn_uri');
+  if (unknown.length) return fieldNamesFix(ctx, id, unknown, at.kv);
+  if (keys.includes('uri') && keys.some((k) => k !== 'uri'))
+    return restoreFix(
+      ctx,
+      where,
+      at.kv,
+      '{"conn_uri": d["uri"]}',
+      'the uri kept as conn_uri, the fields beside it dropped (Connection() takes one or the other)',
+    );
+  return storeMeantFix(ctx, where, 'connection');
+}
+
 /** What the provider cannot turn into a connection or a variable. */
 function shapeProblems(ctx: Input, kind: Kind, at: Place, read: SecretReads): Outcome | undefined {
   const broken: string[] = [];
+  let fix: string | undefined;
   for (const [id, data] of read) {
     if (!data) continue;
     const where = `${id} (${at.mount}/${secretPath(at.base, id)})`;
     if (kind === 'connections') {
       const problem = secretShapeProblem(data, ctx.airflow?.major ?? ctx.intendedAirflow?.major);
       if (problem) broken.push(`${where}: ${problem}`);
+      const uri = typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : undefined;
+      if (problem)
+        fix ??=
+          (uri !== undefined ? trapFix(ctx, id, uri) : undefined) ?? meantFix(ctx, kind, at, id, Object.keys(data));
     } else if (!('value' in data)) {
       broken.push(
         `${where}: no "value" key (keys: ${Object.keys(data).join(', ') || 'none'}); VaultBackend logs a warning and returns nothing`,
       );
+      fix ??= meantFix(ctx, kind, at, id, Object.keys(data));
     } else if (data.value === null) {
       broken.push(`${where}: "value" is null, which VaultBackend returns as "not found"`);
+      fix ??= meantFix(ctx, kind, at, id, Object.keys(data));
     }
   }
   if (!broken.length) return undefined;
-  return { ...fail(broken.join('; '), upFix(ctx)), link: 'secret shape' };
+  return { ...fail(broken.join('; '), fix ?? upFix(ctx)), link: 'secret shape' };
 }
 
 /** With Airflow asked: its own lookup of each id, read from the requests its Vault backend sent. */
@@ -305,34 +273,42 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
   if (!p) return undefined;
   const answers = vaultAnswers(p, single(kind));
   const known = answers.map((a) => a.id);
-  const places = placesOf(ctx, kind, known);
+  const places = await placesOf(ctx, kind, known);
   if (!Array.isArray(places)) return places;
   const [place] = places;
   if (!place) return skip(`no path to read ${kind} at`);
   if (!answers.length) return noneKnown(ctx, kind, place, p.listing !== undefined);
   const refused: string[] = [];
+  const refusedAt: string[] = [];
   const missed: string[] = [];
   const shape: string[] = [];
   let shapeFix: string | undefined;
   for (const a of answers) {
-    if (a.verdict.found || !a.vault) continue;
+    // Found by a later backend after Vault's raised: Vault's failure is still the set-up's.
+    if (!a.vault || (a.verdict.found && !a.vault.error)) continue;
     const bad = failedRequest(a.vault);
     const read = a.vault.requests.find((r) => !apiPath(r.path).startsWith('auth/'));
-    if (bad?.status === 403 && !apiPath(bad.path).startsWith('auth/')) refused.push(a.id);
-    else if (bad && (bad.error || bad.status === undefined)) continue;
+    if (bad?.status === 403 && !apiPath(bad.path).startsWith('auth/')) {
+      refused.push(a.id);
+      refusedAt.push(apiPath(bad.path));
+    } else if (bad && (bad.error || bad.status === undefined)) continue;
     else if (a.vault.error && !bad) {
       const raw = a.verdict.raw;
       const trap = raw !== undefined ? uriTrap(raw, airflowFeatures(ctx.airflow?.version ?? '3').uriRules) : undefined;
       shape.push(
         `${a.id}: Airflow cannot build it (${describeLast(a.vault.error)})${trap ? `: the URI in Vault has ${trap}` : ''}`,
       );
-      // A seeded id is put back as seeded; another is stored again with its user and password encoded.
-      if (toolMade(ctx) && intendedValues(ctx).connections.has(a.id)) shapeFix ??= upFix(ctx);
-      else if (raw !== undefined && rawInUserinfo(raw)) shapeFix ??= reencodeFix(ctx, a.id);
-    } else if (read?.status === 200) shape.push(`${a.id}: ${unusable(kind, a.verdict.secret)}`);
-    else if (read?.status === 404 || !a.vault.error) missed.push(a.id);
+      // A seeded id is put back as seeded (its config re-encoded when the URI holds a trap); another
+      // is stored again with its user and password encoded.
+      const keys = a.verdict.secret?.keys ?? (raw !== undefined && isJsonForm(raw) ? jsonKeys(raw) : []);
+      const uri = raw !== undefined && !isJsonForm(raw) ? raw : undefined;
+      shapeFix ??= (uri !== undefined ? trapFix(ctx, a.id, uri) : undefined) ?? meantFix(ctx, kind, place, a.id, keys);
+    } else if (read?.status === 200) {
+      shape.push(`${a.id}: ${unusable(kind, a.verdict.secret)}`);
+      shapeFix ??= meantFix(ctx, kind, place, a.id, a.verdict.secret?.keys ?? []);
+    } else if (read?.status === 404 || !a.vault.error) missed.push(a.id);
   }
-  if (refused.length) return refusedRead(ctx, kind, place, refused);
+  if (refused.length) return refusedRead(ctx, kind, place, refused, refusedAt);
   if (missed.length) return nothingAt(ctx, kind, place, missed);
   if (shape.length)
     return {

@@ -79,9 +79,9 @@ export async function lookUpToken(
   t: TokenLookup,
   access: VaultAccess,
   admin: { url: string; token: string } | undefined,
+  caFile: string | undefined,
 ): Promise<TokenLookup> {
   if (!t.token) return t;
-  const caFile = typeof access.verify === 'string' ? access.verify : undefined;
   const client = new VaultClient({ url: access.url, timeoutMs: 5000, caFile, namespace: access.namespace });
   const byServer = admin !== undefined && sameOrigin(admin.url, access.url);
   try {

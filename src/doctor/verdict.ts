@@ -49,7 +49,11 @@ function missReason(v: IdVerdict): string {
   return said ? `no backend holds it; Airflow logged: ${said}` : 'no backend holds it';
 }
 
-function perId(kind: 'connection' | 'variable', id: string, v: IdVerdict): { line: string; shadow?: string } {
+function perId(
+  kind: 'connection' | 'variable',
+  id: string,
+  v: IdVerdict,
+): { line: string; shadow?: string; vaultFailed?: boolean } {
   const { answer, alsoHeldBy } = answeredBy(v);
   if (!v.found || !answer) return { line: `${kind} ${id}: not resolved (${missReason(v)})` };
   const from = backendLabel(answer);
@@ -60,7 +64,7 @@ function perId(kind: 'connection' | 'variable', id: string, v: IdVerdict): { lin
   const vault = v.backends.find((b) => b.name === 'VaultBackend');
   if (vault && answer !== 'VaultBackend') {
     const why = vault.error ? `Vault raised ${describeException(vault.error)}` : 'Vault does not hold it';
-    return { line, shadow: `${kind} ${id} comes from ${from}, not from Vault (${why})` };
+    return { line, shadow: `${kind} ${id} comes from ${from}, not from Vault (${why})`, vaultFailed: !!vault.error };
   }
   return { line };
 }
@@ -72,6 +76,7 @@ export function summarise(
   const details: string[] = [];
   const shadows: string[] = [];
   const missing: string[] = [];
+  const vaultFailed: string[] = [];
   for (const [kind, map] of [
     ['connection', p.connections],
     ['variable', p.variables],
@@ -80,6 +85,7 @@ export function summarise(
       const r = perId(kind, id, v);
       details.push(r.line);
       if (r.shadow) shadows.push(r.shadow);
+      if (r.vaultFailed && r.shadow) vaultFailed.push(r.shadow);
       if (!v.found) missing.push(`${kind} ${id}`);
     }
   }
@@ -93,6 +99,16 @@ export function summarise(
     const said = first ? `; Airflow's own error: ${missReason(first)}` : '';
     return { ok: false, detail: `${head} cannot resolve ${missing.join(', ')}${said}`, details, shadows, missing };
   }
+  // Vault's backend failed and a later one answered: what answers is not what the sandbox is for
+  // (an old AIRFLOW_CONN_, a metastore row), and the next change to it breaks the lookup.
+  if (vaultFailed.length)
+    return {
+      ok: false,
+      detail: `${head} resolves all ${total}, but its Vault backend failed: ${vaultFailed.join('; ')}`,
+      details,
+      shadows,
+      missing,
+    };
   return {
     ok: true,
     detail: `${head} resolves all ${total}${shadows.length ? `, but ${shadows.join('; ')}` : ''}`,

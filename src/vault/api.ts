@@ -65,6 +65,14 @@ export interface MountInfo {
   kvVersion: 1 | 2 | null;
 }
 
+/** A token's policies merged: capabilities by exact path and by glob prefix (no trailing `*`). */
+export interface ResultantAcl {
+  exact: Record<string, string[]>;
+  glob: Record<string, string[]>;
+  /** The root policy: everything is allowed. */
+  root: boolean;
+}
+
 export interface KvSecret {
   data: Record<string, unknown>;
   version: number;

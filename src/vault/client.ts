@@ -27,6 +27,7 @@ import {
   type KvSecret,
   type LoginResult,
   type MountInfo,
+  type ResultantAcl,
   type TokenInfo,
   type VaultApi,
   type VaultClientOptions,
@@ -40,6 +41,7 @@ export {
   type KvSecret,
   type LoginResult,
   type MountInfo,
+  type ResultantAcl,
   type TokenInfo,
   type VaultApi,
   type VaultClientOptions,
@@ -430,6 +432,43 @@ export class VaultClient implements VaultApi {
     return out;
   }
 
+  /**
+   * What this token's policies grant, merged (`sys/internal/ui/resultant-acl`, which the default
+   * policy lets every token read): exact paths and glob prefixes (a glob's key has no trailing `*`),
+   * each with its capabilities; an explicit deny shows as ["deny"].
+   */
+  async resultantAcl(): Promise<ResultantAcl> {
+    const p = 'sys/internal/ui/resultant-acl';
+    const { status, body } = await this.request<Envelope<unknown>>('GET', p);
+    if (status !== 200 || !body?.data) throw this.fail('GET', p, status, body);
+    const d = this.shaped(ACL, body.data, 'GET', p, status);
+    // In a namespace the paths come back under it ('ns1/secret/data/...'): relative to it, as requests are.
+    const ns = this.namespace ? `${this.namespace}/` : '';
+    const caps = (t: Record<string, { capabilities?: string[] }> | undefined) =>
+      Object.fromEntries(
+        Object.entries(t ?? {}).map(([k, v]) => [
+          ns && k.startsWith(ns) ? k.slice(ns.length) : k,
+          v.capabilities ?? [],
+        ]),
+      );
+    return { exact: caps(d.exact_paths), glob: caps(d.glob_paths), root: d.root === true };
+  }
+
+  /** The secrets engines this token may use something under (`sys/internal/ui/mounts`), by path without '/'. */
+  async visibleMounts(): Promise<Record<string, MountInfo>> {
+    const p = 'sys/internal/ui/mounts';
+    const { status, body } = await this.request<Envelope<unknown>>('GET', p);
+    if (status !== 200 || !body?.data) throw this.fail('GET', p, status, body);
+    const d = this.shaped(obj({ secret: opt(recordOf(MOUNT)) }), body.data, 'GET', p, status);
+    const out: Record<string, MountInfo> = {};
+    for (const [k, m] of Object.entries(d.secret ?? {})) {
+      const path = k.replace(/\/+$/, '');
+      const type = m.type ?? '';
+      out[path] = { path, type, kvVersion: type === 'kv' ? (m.options?.version === '2' ? 2 : 1) : null };
+    }
+    return out;
+  }
+
   /** The HCL of each named policy the caller may read (needs a token with read on sys/policies/acl). */
   async policiesText(names: string[]): Promise<Record<string, string | null>> {
     const out: Record<string, string | null> = {};
@@ -544,6 +583,8 @@ const TOKEN = obj({
   num_uses: opt(num),
 });
 const MOUNT = obj({ path: opt(str), type: opt(str), options: opt(obj({ version: opt(str) })) });
+const CAPS = recordOf(obj({ capabilities: opt(list(str)) }));
+const ACL = obj({ exact_paths: opt(CAPS), glob_paths: opt(CAPS), root: opt(bool) });
 const KV2 = obj({ data: opt(anyObject), metadata: opt(obj({ version: opt(num) })) });
 const WRITTEN = obj({ version: opt(num) });
 const KEYS = obj({ keys: opt(list(str)) });

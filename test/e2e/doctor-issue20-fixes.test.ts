@@ -78,12 +78,12 @@ describe.skipIf(skipReason)('issue 20: fixes that work when pasted', () => {
     const d = await doctorJson(w);
     expect(d.code, d.text).toBe(1);
     const fix = checkOf(d.json, 'connections').fix ?? '';
-    const step = /^put this in (\S+) and rerun \((.+)\): (path .*)$/.exec(fix);
-    expect(step, fix).not.toBeNull();
-    expect(step?.[1]).toBe(file);
-    writeFileSync(file, `${readFileSync(file, 'utf8')}${step?.[3] ?? ''}\n`);
-    const rerun = await follow(step?.[2] ?? 'false', w.env, w.cwd);
-    expect(rerun.ok, rerun.output).toBe(true);
+    // One command, run as printed: the rule appended to policy.hcl, then the rerun that writes it to Vault.
+    expect(fix).toMatch(/^printf .* >> \S+ && .* up \S+ {2}# the rerun writes policy\.hcl to Vault$/);
+    expect(fix).toContain(file);
+    const done = await follow(fix, w.env, w.cwd);
+    expect(done.ok, done.output).toBe(true);
+    expect(readFileSync(file, 'utf8')).toContain('path "secret/data/connections/*" { capabilities = ["read"] }');
     const again = await doctorJson(w);
     expect(again.code, again.text).toBe(0);
     await runCli(w, ['down']);

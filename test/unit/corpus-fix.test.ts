@@ -84,4 +84,47 @@ describe('following a fix', () => {
     const r2 = await applyFix('false', shell, d);
     expect(r2).toMatchObject({ ok: false, how: 'command' });
   });
+
+  it("fills a credential placeholder with what the set-up's user knows, and reads past a trailing comment", async () => {
+    const d = dir();
+    const env = join(d, '.env');
+    writeFileSync(
+      env,
+      `AIRFLOW__SECRETS__BACKEND_KWARGS='{"auth_type": "userpass", "password": "wrong#1"}'\nVAULT_TOKEN='old'\n`,
+    );
+    const knows = { password: 'pw-7', token: 's.root' };
+    const r = await applyFix(
+      `in ${env}, AIRFLOW__SECRETS__BACKEND_KWARGS: set "password": "<your password>"  # the password of user airflow`,
+      shell,
+      d,
+      knows,
+    );
+    expect(r).toMatchObject({ ok: true, how: 'edit' });
+    const r2 = await applyFix(
+      `edit ${env}: VAULT_TOKEN='<your Vault token>'  # a token the server accepts`,
+      shell,
+      d,
+      knows,
+    );
+    expect(r2).toMatchObject({ ok: true, how: 'edit' });
+    const { entries } = await sourceEnvFile(d, env);
+    const kv = Object.fromEntries(entries);
+    expect(JSON.parse(kv.AIRFLOW__SECRETS__BACKEND_KWARGS ?? '')).toEqual({ auth_type: 'userpass', password: 'pw-7' });
+    expect(kv.VAULT_TOKEN).toBe('s.root');
+    const r3 = await applyFix(`edit ${env}: VAULT_TOKEN='<your role_id>'`, shell, d, knows);
+    expect(r3).toMatchObject({ ok: false });
+    expect(r3.why).toContain('<your role_id>');
+  });
+
+  it('keeps a # inside a JSON value of an edit', async () => {
+    const d = dir();
+    const env = join(d, '.env');
+    writeFileSync(env, `AIRFLOW__SECRETS__BACKEND_KWARGS='{}'\n`);
+    const r = await applyFix(`in ${env}, AIRFLOW__SECRETS__BACKEND_KWARGS: set "token": "a  # b\\"c"  # why`, shell, d);
+    expect(r.ok).toBe(true);
+    const { entries } = await sourceEnvFile(d, env);
+    expect(JSON.parse(Object.fromEntries(entries).AIRFLOW__SECRETS__BACKEND_KWARGS ?? '')).toEqual({
+      token: 'a  # b"c',
+    });
+  });
 });

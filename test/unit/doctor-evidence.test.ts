@@ -4,7 +4,8 @@
  * VaultBackend returned nothing, and `up` is offered only for a sandbox this tool made. The probe
  * reports are written by hand, shaped as templates/airflow_probe.py writes them.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,8 @@ import { airflowCause } from '../../src/doctor/cause.js';
 import { buildDoctorContext } from '../../src/doctor/context.js';
 import { attempts, firstFailure } from '../../src/doctor/evidence.js';
 import { toolMade, upFix } from '../../src/doctor/fixes.js';
-import { policyFix, unusable } from '../../src/doctor/lookup.js';
+import { unusable } from '../../src/doctor/lookup.js';
+import { policyFix } from '../../src/doctor/policy-or-path.js';
 import { POLICY_NAME } from '../../src/vault/auth/policy.js';
 import { reencodeFix } from '../../src/doctor/values.js';
 import { summarise } from '../../src/doctor/verdict.js';
@@ -163,9 +165,13 @@ describe('fixes doctor prints', () => {
     const made = await sandboxCtx(true);
     const at = { mount: 'secret', base: 'connections', kv: 2 as const };
     const fix = policyFix({ ...made, login: { policies: ['default', POLICY_NAME] } }, at);
-    expect(fix).toContain(`put this in ${made.sandbox?.paths.policy}`);
-    expect(fix).toMatch(
-      / and rerun \(.* up .*\): path "secret\/data\/connections\/\*" \{ capabilities = \["read"\] \}$/,
+    // A command that appends the rule to policy.hcl, then the rerun: run its first half as printed.
+    const [append, rerun] = fix.split(' && ');
+    expect(rerun).toMatch(/ up \S+ {2}# the rerun writes policy\.hcl to Vault$/);
+    writeFileSync(made.sandbox?.paths.policy ?? '', '# mine\n');
+    execFileSync('bash', ['-c', append ?? '']);
+    expect(readFileSync(made.sandbox?.paths.policy ?? '', 'utf8')).toBe(
+      '# mine\n\npath "secret/data/connections/*" { capabilities = ["read"] }\n',
     );
     // policy.hcl already grants it (the policy was changed in Vault): the rerun alone puts it back.
     writeFileSync(

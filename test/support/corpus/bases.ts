@@ -341,6 +341,8 @@ export async function approleLogin(
   await w.vault('POST', `auth/${mount}/role/airflow`, { token_policies: [`approle-${w.n}`], token_ttl: '1h' }, ns);
   const roleId = field(await w.vault('GET', `auth/${mount}/role/airflow/role-id`, undefined, ns), 'role_id');
   const secretId = field(await w.vault('POST', `auth/${mount}/role/airflow/secret-id`, {}, ns), 'secret_id');
+  w.knows.roleId = roleId;
+  w.knows.approleMount = mount;
   return { role_id: roleId, secret_id: secretId, ...(mount !== 'approle' ? { auth_mount_point: mount } : {}) };
 }
 
@@ -353,6 +355,7 @@ export async function userpassLogin(
   await w.vault('PUT', `sys/policies/acl/userpass-${w.n}`, { policy: policyFor(w.store, paths) }, ns);
   await w.vault('POST', `sys/auth/${mount}`, { type: 'userpass' }, ns);
   const password = `pw-${w.n}-secret`;
+  w.knows.password = password;
   await w.vault('POST', `auth/${mount}/users/airflow`, { password, token_policies: [`userpass-${w.n}`] }, ns);
   return { username: 'airflow', password, ...(mount !== 'userpass' ? { auth_mount_point: mount } : {}) };
 }

@@ -11,11 +11,13 @@
  *
  * A fix that is the exact manual step names what only the user knows with a placeholder
  * (src/doctor/fixes.ts YOUR_*): the corpus puts in what the user would, as they would: the
- * kwargs they meant (the world's, before an operator took them away) and the token at hand.
+ * kwargs they meant (the world's, before an operator took them away), a token of the server they
+ * started, the userpass password and role_id they set up, a secret_id they make anew.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { runProcess } from '../sandbox.js';
+import { YOUR_KWARGS, YOUR_PASSWORD, YOUR_ROLE_ID, YOUR_SECRET_ID, YOUR_TOKEN } from '../../../src/doctor/fixes.js';
 import { sourceEnvFile } from './bases.js';
 
 export interface Applied {
@@ -137,22 +139,44 @@ async function runCommand(
 export interface UserKnows {
   /** The kwargs JSON the user meant. */
   kwargs?: string;
+  /** A token the server accepts (the user started it: its admin token is at hand). */
+  token?: string;
+  password?: string;
+  roleId?: string;
+  /** A secret_id made anew for the user's AppRole. */
+  secretId?: () => Promise<string | undefined>;
 }
 
 /** The fix with each placeholder replaced by what the user knows; a string naming what is missing, else. */
-function filled(fix: string, shell: Record<string, string>, knows: UserKnows): string | { missing: string } {
-  const values: Record<string, string | undefined> = {
-    '<your kwargs JSON>': knows.kwargs,
-    '<your Vault token>': shell.VAULT_TOKEN ?? shell.BAO_TOKEN,
+async function filled(fix: string, knows: UserKnows): Promise<string | { missing: string }> {
+  const values: Record<string, () => Promise<string | undefined>> = {
+    [YOUR_KWARGS]: async () => knows.kwargs,
+    [YOUR_TOKEN]: async () => knows.token,
+    [YOUR_PASSWORD]: async () => knows.password,
+    [YOUR_ROLE_ID]: async () => knows.roleId,
+    [YOUR_SECRET_ID]: async () => knows.secretId?.(),
   };
   let out = fix;
   for (const [placeholder, value] of Object.entries(values)) {
     if (!out.includes(placeholder)) continue;
-    if (value === undefined) return { missing: placeholder };
-    // The placeholders stand inside single quotes: the value goes in as bash would keep it.
-    out = out.split(placeholder).join(value.replace(/'/g, `'\\''`));
+    const v = await value();
+    if (v === undefined) return { missing: placeholder };
+    // The placeholders stand inside single quotes or a JSON string: the value goes in as either keeps it.
+    out = out.split(placeholder).join(v.replace(/'/g, `'\\''`));
   }
   return out;
+}
+
+/** A key edit without its trailing `  # why` (a `#` inside a JSON string is the value's). */
+function withoutComment(edit: string): string {
+  let inString = false;
+  for (let i = 0; i < edit.length; i++) {
+    const c = edit[i];
+    if (inString && c === '\\') i++;
+    else if (c === '"') inString = !inString;
+    else if (!inString && edit.startsWith('  # ', i)) return edit.slice(0, i);
+  }
+  return edit;
 }
 
 export async function applyFix(
@@ -161,11 +185,11 @@ export async function applyFix(
   cwd: string,
   knows: UserKnows = {},
 ): Promise<Applied> {
-  const fix = filled(printed, shell, knows);
+  const fix = await filled(printed, knows);
   if (typeof fix !== 'string')
     return { ok: false, how: 'edit', why: `the fix asks for ${fix.missing}, which the user does not know`, shell };
   // An edit may carry an explanation after `  # `, as a command does.
-  const step = fix.trim().replace(/ {2}# .*$/, '');
+  const step = withoutComment(fix.trim());
   const kw = /^in (\S+), (AIRFLOW__SECRETS__BACKEND_KWARGS|\[\w+\] \w+): (.*)$/.exec(step);
   if (kw?.[1] && kw[2] && kw[3] !== undefined) {
     const why = await editKwargs(kw[1], kw[2], kw[3]);

@@ -53,7 +53,8 @@ const two: Major[] = ['2'];
 const withVar = { variable: true };
 const reader = { leastPrivilege: true };
 
-export const NAMED: Named[] = [
+/** The set-ups the earlier hand-written corpus held (working first); they run with `npm run corpus -- --full`. */
+const EARLIER: Named[] = [
   // The hand-written corpus before the generator, set-up by set-up (working first).
   ...named('the set-up as Airflow documents it: root token, conn_uri, a variable', both, withVar),
   ...named('mount_point "secret/" (hvac joins the slash)', both, {}, ['mount-trailing-slash']),
@@ -101,7 +102,13 @@ export const NAMED: Named[] = [
   ...named('uri together with other fields', three, {}, ['uri-and-fields']),
   ...named('a port that is not a number', two, {}, ['fields-bad-port']),
   ...named('Vault misses, a metastore row answers', two, {}, ['conn-only-in-metastore']),
+];
 
+/**
+ * Issue 20's own list, and every disagreement found since, each a named regression case CI runs
+ * (a new one goes at the end, so every case keeps its number).
+ */
+const REGRESSIONS: Named[] = [
   // Issue 20's list: with Airflow on PATH, the link and the fix.
   ...named('a URI with an unescaped / in the password', both, {}, ['uri-raw-slash']),
   ...named('a URI Airflow refuses (a bad port)', three, {}, ['uri-refused']),
@@ -165,6 +172,15 @@ export const NAMED: Named[] = [
     'env-double-quotes',
     'server-stopped',
   ]),
+  // Values, not presence: a URI the sandbox seeds as written, which Airflow reads otherwise.
+  ...named('a raw # in a password in secrets-sandbox.yaml (seeded as written)', both, TOOL, ['uri-raw-hash']),
+  ...named('a raw %41 in a password in secrets-sandbox.yaml (Airflow decodes it)', three, TOOL, ['uri-raw-percent']),
+  ...named('a raw / in a password in secrets-sandbox.yaml while an old AIRFLOW_CONN_ answers', three, TOOL, [
+    'stale-conn-env',
+    'uri-raw-slash',
+  ]),
+  ...named('a revoked token while an old AIRFLOW_CONN_ answers', three, reader, ['stale-conn-env', 'token-revoked']),
+  ...named('a secret stored under uri in a sandbox the tool wrote', two, TOOL, ['secret-under-uri']),
   // Fixes that could not be followed: where the settings live, and what only the user knows.
   ...named('kwargs from AIRFLOW__SECRETS__BACKEND_KWARGS_SECRET in a sandbox the tool made', three, TOOL, [
     'kwargs-secret-suffix',
@@ -183,19 +199,14 @@ export const NAMED: Named[] = [
   ]),
 ];
 
+export const NAMED: Named[] = [...EARLIER, ...REGRESSIONS];
+
 /**
- * The named cases CI runs (suite.ts; the rest run with `npm run corpus -- --full`): issue 20's own
- * list and the regressions doctor was fixed for, one per kind, on the major where it was found.
+ * The named cases CI runs (suite.ts; the rest run with `npm run corpus -- --full`): every regression
+ * case, and earlier cases doctor was fixed for, one per kind, on the major where it was found.
  */
 export const CI_NAMED_CASES: string[] = [
-  '[3] a URI with an unescaped / in the password',
-  '[2] userpass with a wrong password',
-  '[3] an unescaped % in the kwargs in airflow.cfg',
-  '[3] a per-key AIRFLOW__SECRETS__BACKEND_KWARG__KV_ENGINE_VERSION (a string)',
-  '[2] VAULT_TOKEN=$(cat file) in .env',
-  '[3] a token limited to 6 uses',
+  ...REGRESSIONS.map((r) => r.name),
   '[2] an unknown kwarg (mountpoint)',
-  '[3] the server stopped after the .env was edited (up keeps an edited .env)',
   '[3] a policy written for secret/connections/* (no data/ on KV v2)',
-  "[3] no token in the sandbox's files and yesterday's VAULT_TOKEN in the shell",
 ];

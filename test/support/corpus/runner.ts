@@ -14,8 +14,9 @@ import { baseFacts, killUnder, manualBase, toolBase } from './bases.js';
 
 export { killUnder };
 import { doctorSays, type DoctorSays } from './doctor-says.js';
-import { applyFix } from './fix.js';
+import { applyFix, type UserKnows } from './fix.js';
 import { opById, type SetUpSpec } from './generate.js';
+import { field } from './vault-http.js';
 import type { Major, World } from './world.js';
 
 export const AIRFLOW_BIN: Record<Major, string> = {
@@ -189,7 +190,7 @@ async function followFixes(
     const before = await sourcedEnv(userShell(c, w), w.dir);
     before.VAULT_TOKEN ??= w.server.token;
     before.BAO_TOKEN ??= w.server.token;
-    const applied = await applyFix(fix, before, c.ws.cwd, { kwargs: w.meantKwargs });
+    const applied = await applyFix(fix, before, c.ws.cwd, userKnows(w));
     steps.push({ fix, how: applied.how, ok: applied.ok, why: applied.why });
     if (!applied.ok)
       return { resolved: false, rounds: round, steps, why: `the fix could not be followed: ${applied.why}` };
@@ -198,6 +199,28 @@ async function followFixes(
     if (round < 3) says = await doctor(c, w, major);
   }
   return { resolved: false, rounds: 3, steps, why: 'Airflow still fails after three fixes' };
+}
+
+/**
+ * What this set-up's user knows where a fix leaves it to them: the kwargs they meant, a token of the
+ * server they started (its admin token), the userpass password and role_id they set up, a secret_id
+ * they make anew.
+ */
+function userKnows(w: World): UserKnows {
+  const mount = w.knows.approleMount;
+  return {
+    kwargs: w.meantKwargs,
+    token: w.server.token,
+    password: w.knows.password,
+    roleId: w.knows.roleId,
+    secretId: mount
+      ? async () =>
+          field(
+            await w.vault('POST', `auth/${mount}/role/airflow/secret-id`, {}, { namespace: w.store.namespace }),
+            'secret_id',
+          )
+      : undefined,
+  };
 }
 
 /** What a fix command exported or unset stays in the user's shell. */

@@ -155,6 +155,8 @@ export class World {
   consumable = false;
   /** The kwargs JSON an operator took away (moved to where Airflow cannot read it): what the user meant. */
   meantKwargs?: string;
+  /** The credentials the user of a hand-made set-up holds: the userpass password and the AppRole they set up. */
+  knows: { password?: string; roleId?: string; approleMount?: string } = {};
 
   constructor(
     readonly major: Major,

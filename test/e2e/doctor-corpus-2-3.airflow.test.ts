@@ -1,0 +1,4 @@
+/** The doctor corpus on Airflow 2, part 3: test/support/corpus/suite.ts holds the set-ups and deals them out. */
+import { corpusPart } from '../support/corpus/suite.js';
+
+corpusPart('2', 3);
