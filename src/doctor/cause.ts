@@ -37,7 +37,8 @@ const SHAPE = ['ValueError', 'AirflowException', 'JSONDecodeError'];
 function ofStartUp(chain: ProbeException[]): Link[] {
   if (raised(chain, ...CONFIG)) return ['config source'];
   if (raised(chain, ...IMPORT)) return ['backend class'];
-  return ['kwargs', 'backend class', 'config source'];
+  // A setting that never reached Airflow (a per-key kwarg 2.11 ignores) comes before the kwargs it left short.
+  return ['config source', 'kwargs', 'backend class'];
 }
 
 /**

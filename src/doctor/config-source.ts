@@ -6,8 +6,14 @@
  * per-key kwargs are applied by Airflow 3.3 and ignored by 2.11.
  */
 import { shellArg } from '../ui/invocation.js';
-import { describeSource, envVarName, perKeyPrefix, type ReadProblem } from '../airflow/backend/index.js';
-import { envVarFix, toolMade, upFix, YOUR_KWARGS } from './fixes.js';
+import {
+  constructionError,
+  describeSource,
+  envVarName,
+  perKeyPrefix,
+  type ReadProblem,
+} from '../airflow/backend/index.js';
+import { envVarFix, kwargsFix, toolMade, upFix, YOUR_KWARGS, yourCredential } from './fixes.js';
 import { type CheckInput, defineCheck, fail, ok, skip, warn } from './types.js';
 
 function where(p: ReadProblem): string {
@@ -53,6 +59,32 @@ function perKeyVariables(ctx: CheckInput): string[] {
   return [...ctx.env.keys()].filter((k) => k.startsWith(prefix) && k.length > prefix.length);
 }
 
+/** Kwargs that hold a credential: moved into the JSON as the user's placeholder, never printed. */
+const SECRET_KWARGS = new Set(['token', 'secret_id', 'password', 'role_id', 'jwt_token', 'radius_secret']);
+
+/**
+ * Per-key variables an Airflow without per-key kwargs ignores, when one of them holds what the
+ * provider needs to build the backend (a token, a role_id): the setting never reaches Airflow, and
+ * the repair is the same key in the kwargs JSON it does read.
+ */
+function ignoredButNeeded(ctx: CheckInput, perKey: string[]): { names: string[]; fix: string } | undefined {
+  const prefix = perKeyPrefix('secrets', 'backend_kwargs');
+  const built = constructionError(ctx.backend.kwargs, ctx.env);
+  if (!built) return undefined;
+  const needed = perKey.filter((name) => {
+    const key = name.slice(prefix.length).toLowerCase();
+    return constructionError({ ...ctx.backend.kwargs, [key]: ctx.env.get(name) }, ctx.env) !== built;
+  });
+  if (!needed.length) return undefined;
+  const ops = Object.fromEntries(
+    needed.map((name) => {
+      const key = name.slice(prefix.length).toLowerCase();
+      return [key, { set: SECRET_KWARGS.has(key) ? yourCredential(key) : ctx.env.get(name) }];
+    }),
+  );
+  return { names: needed, fix: kwargsFix(ctx, ops) };
+}
+
 export const configSource = defineCheck({
   id: 'config-source',
   title: 'Where the settings come from',
@@ -82,6 +114,12 @@ export const configSource = defineCheck({
     if (perKey.length && !major)
       return skip(
         `${perKey.join(', ')} set: Airflow 3.3 lays per-key kwargs over the JSON, Airflow 2.11 ignores them, and no Airflow says which this is`,
+      );
+    const lost = perKey.length && !ctx.backend.features.perKeyKwargs ? ignoredButNeeded(ctx, perKey) : undefined;
+    if (lost)
+      return fail(
+        `${lost.names.join(', ')} ${lost.names.length > 1 ? 'are' : 'is'} ignored: Airflow ${ctx.backend.features.version} has no per-key kwargs, and the provider cannot build VaultBackend without it`,
+        lost.fix,
       );
     if (perKey.length && !ctx.backend.features.perKeyKwargs)
       notes.push(

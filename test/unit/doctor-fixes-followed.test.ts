@@ -14,6 +14,8 @@ import { readBackendWithEnvFile } from '../../src/airflow/backend/index.js';
 import { backendKwargs } from '../../src/doctor/backend-kwargs.js';
 import { configSource } from '../../src/doctor/config-source.js';
 import { kwargsFix, YOUR_KWARGS, YOUR_TOKEN } from '../../src/doctor/fixes.js';
+import { airflowCause } from '../../src/doctor/cause.js';
+import type { ProbeReport } from '../../src/airflow/probe.js';
 import type { CheckInput } from '../../src/doctor/types.js';
 import { runFile } from '../../src/process.js';
 
@@ -31,11 +33,11 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A doctor context over `envText` as bash sources it, for a set-up this tool did not make. */
-async function contextFor(envText: string, extra: Partial<CheckInput> = {}): Promise<CheckInput> {
+async function contextFor(envText: string, extra: Partial<CheckInput> = {}, version = '3'): Promise<CheckInput> {
   const envFile = join(dir, '.env');
   writeFileSync(envFile, envText);
   const base = { ...BASE, HOME: dir, AIRFLOW_HOME: join(dir, 'airflow') };
-  const { user, read } = await readBackendWithEnvFile(envFile, { version: '3', base, cwd: dir });
+  const { user, read } = await readBackendWithEnvFile(envFile, { version, base, cwd: dir });
   return {
     env: user.env,
     envFileKeys: user.fromEnvFile,
@@ -128,5 +130,27 @@ describe('token auth with no token anywhere', () => {
     expect(r.fix).toBe(
       `edit ${join(dir, '.env')}: VAULT_TOKEN='${YOUR_TOKEN}'  # read when the kwargs give no token or token_path`,
     );
+  });
+});
+
+describe('a per-key kwarg Airflow 2.11 ignores', () => {
+  const env = `${KW}='{"url": "http://127.0.0.1:8200"}'\n${KW.replace('KWARGS', 'KWARG')}__TOKEN=s.secret\n`;
+
+  it('is the broken link when the backend cannot be built without it: the key goes into the JSON', async () => {
+    const ctx = await contextFor(env, { intendedAirflow: { major: '2' } } as unknown as Partial<CheckInput>, '2');
+    const r = await configSource.run(ctx);
+    expect(r.status).toBe('fail');
+    expect(r.fix).toBe(`in ${join(dir, '.env')}, ${KW}: set "token": "${YOUR_TOKEN}"`);
+  });
+
+  it('is applied by Airflow 3.3: nothing to say', async () => {
+    const ctx = await contextFor(env, { intendedAirflow: { major: '3' } } as unknown as Partial<CheckInput>, '3');
+    expect((await configSource.run(ctx)).status).toBe('ok');
+  });
+
+  it("comes before the kwargs when Airflow's start-up raised a VaultError", () => {
+    const chain = [{ name: 'VaultError', message: "The 'token' authentication type requires 'token' or 'token_path'" }];
+    const p = { init_error: { stage: 'import', chain } } as unknown as ProbeReport;
+    expect(airflowCause(p)[0]).toBe('config source');
   });
 });
