@@ -21,6 +21,8 @@ import type { DoctorContext } from './types.js';
  */
 export const YOUR_KWARGS = '<your kwargs JSON>';
 export const YOUR_TOKEN = '<your Vault token>';
+export const YOUR_CONN_URI = '<your connection URI>';
+export const YOUR_VAR_VALUE = '<your variable value>';
 export const YOUR_PASSWORD = '<your password>';
 export const YOUR_ROLE_ID = '<your role_id>';
 export const YOUR_SECRET_ID = '<your secret_id>';

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { airflowFeatures, secretPath } from '../airflow/backend/index.js';
 import { intendedValues } from './intended.js';
-import { fieldNamesFix, trapFix, uriTrap } from './values.js';
+import { fieldNamesFix, restoreFix, storeMeantFix, trapFix, uriTrap } from './values.js';
 import { userMetastore } from '../airflow/probe.js';
 import { VaultError } from '../vault/client.js';
 import { airflowsClient, serverClient } from './clients.js';
@@ -202,21 +202,41 @@ function jsonKeys(raw: string): string[] {
   }
 }
 
-/** For an id the sandbox seeded: `up` puts it back as its config says. */
-function seededFix(ctx: Input, id: string): string | undefined {
-  return toolMade(ctx) && intendedValues(ctx).connections.has(id) ? upFix(ctx) : undefined;
-}
-
-/** The keys of a connection secret Connection() refuses, stored again without them (or renamed). */
-function unknownFieldsFix(ctx: Input, at: Place, id: string, keys: string[]): string | undefined {
-  if (keys.includes('conn_uri')) return undefined;
+/**
+ * How a secret Airflow cannot use gets what was meant: `up` for an id the sandbox seeded; else,
+ * from what Vault holds, field names renamed or dropped, a variable's only key moved to value, a
+ * `uri` kept without the fields beside it; else the exact re-store with the value only the user
+ * knows as a placeholder.
+ */
+function meantFix(ctx: Input, kind: Kind, at: Place, id: string, keys: string[]): string | undefined {
+  const intended = intendedValues(ctx);
+  const seeded = kind === 'connections' ? intended.connections.has(id) : intended.variables.has(id);
+  if (seeded && toolMade(ctx)) return upFix(ctx);
+  const where = { mount: at.mount, path: secretPath(at.base, id) };
+  if (kind === 'variables') {
+    const only = keys.length === 1 ? keys[0] : undefined;
+    if (only !== undefined && only !== 'value' && /^[\w.-]+$/.test(only))
+      return restoreFix(
+        ctx,
+        where,
+        at.kv,
+        `{"value": d["${only}"]}`,
+        `the value stored under ${only} goes under value`,
+      );
+    return storeMeantFix(ctx, where, 'variable');
+  }
   const allowed = connectionFields(ctx.airflow?.major ?? ctx.intendedAirflow?.major);
-  return fieldNamesFix(
-    ctx,
-    id,
-    keys.filter((k) => !allowed.includes(k)),
-    at.kv,
-  );
+  const unknown = keys.filter((k) => !allowed.includes(k) && k !== 'conn_uri');
+  if (unknown.length) return fieldNamesFix(ctx, id, unknown, at.kv);
+  if (keys.includes('uri') && keys.some((k) => k !== 'uri'))
+    return restoreFix(
+      ctx,
+      where,
+      at.kv,
+      '{"conn_uri": d["uri"]}',
+      'the uri kept as conn_uri, the fields beside it dropped (Connection() takes one or the other)',
+    );
+  return storeMeantFix(ctx, where, 'connection');
 }
 
 /** What the provider cannot turn into a connection or a variable. */
@@ -229,13 +249,18 @@ function shapeProblems(ctx: Input, kind: Kind, at: Place, read: SecretReads): Ou
     if (kind === 'connections') {
       const problem = secretShapeProblem(data, ctx.airflow?.major ?? ctx.intendedAirflow?.major);
       if (problem) broken.push(`${where}: ${problem}`);
-      if (problem) fix ??= seededFix(ctx, id) ?? unknownFieldsFix(ctx, at, id, Object.keys(data));
+      const uri = typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : undefined;
+      if (problem)
+        fix ??=
+          (uri !== undefined ? trapFix(ctx, id, uri) : undefined) ?? meantFix(ctx, kind, at, id, Object.keys(data));
     } else if (!('value' in data)) {
       broken.push(
         `${where}: no "value" key (keys: ${Object.keys(data).join(', ') || 'none'}); VaultBackend logs a warning and returns nothing`,
       );
+      fix ??= meantFix(ctx, kind, at, id, Object.keys(data));
     } else if (data.value === null) {
       broken.push(`${where}: "value" is null, which VaultBackend returns as "not found"`);
+      fix ??= meantFix(ctx, kind, at, id, Object.keys(data));
     }
   }
   if (!broken.length) return undefined;
@@ -276,10 +301,12 @@ export async function airflowsLookups(ctx: Input, kind: Kind): Promise<Outcome |
       // A seeded id is put back as seeded (its config re-encoded when the URI holds a trap); another
       // is stored again with its user and password encoded.
       const keys = a.verdict.secret?.keys ?? (raw !== undefined && isJsonForm(raw) ? jsonKeys(raw) : []);
-      if (raw !== undefined && !isJsonForm(raw)) shapeFix ??= trapFix(ctx, a.id, raw);
-      else shapeFix ??= seededFix(ctx, a.id) ?? unknownFieldsFix(ctx, place, a.id, keys);
-    } else if (read?.status === 200) shape.push(`${a.id}: ${unusable(kind, a.verdict.secret)}`);
-    else if (read?.status === 404 || !a.vault.error) missed.push(a.id);
+      const uri = raw !== undefined && !isJsonForm(raw) ? raw : undefined;
+      shapeFix ??= (uri !== undefined ? trapFix(ctx, a.id, uri) : undefined) ?? meantFix(ctx, kind, place, a.id, keys);
+    } else if (read?.status === 200) {
+      shape.push(`${a.id}: ${unusable(kind, a.verdict.secret)}`);
+      shapeFix ??= meantFix(ctx, kind, place, a.id, a.verdict.secret?.keys ?? []);
+    } else if (read?.status === 404 || !a.vault.error) missed.push(a.id);
   }
   if (refused.length) return refusedRead(ctx, kind, place, refused, refusedAt);
   if (missed.length) return nothingAt(ctx, kind, place, missed);

@@ -19,7 +19,7 @@ import {
 } from '../airflow/spec.js';
 import { shellArg } from '../ui/invocation.js';
 import { askedAirflow, vaultAnswers } from './evidence.js';
-import { envVarFix, serverCli, toolMade, upFix } from './fixes.js';
+import { envVarFix, serverCli, toolMade, upFix, YOUR_CONN_URI, YOUR_VAR_VALUE } from './fixes.js';
 import { intendedValues } from './intended.js';
 import { effectiveMount } from './mount.js';
 import { secretPath } from '../airflow/backend/index.js';
@@ -198,6 +198,45 @@ export function fieldNamesFix(ctx: Where, id: string, unknown: string[], kv: 1 |
   return `${bin} get -format=json ${loc} | python3 -c '${py}' | ${bin} put ${loc} -  # ${note.join('; ')}`;
 }
 
+/**
+ * A secret Airflow cannot use as stored, whose meant value only the user knows (a port that is not
+ * a number, a URI Airflow refuses, a null variable): the exact re-store, with the placeholder the
+ * user fills in. `kv put` replaces the whole secret, so the keys that broke it go too.
+ */
+export function storeMeantFix(
+  ctx: Where,
+  at: { mount: string; path: string },
+  kind: 'connection' | 'variable',
+): string {
+  const put = `${serverCli(ctx)} kv put ${kvLocation(ctx, at)}`;
+  return kind === 'connection'
+    ? `${put} conn_uri='${YOUR_CONN_URI}'  # the URI you meant, its user and password percent-encoded`
+    : `${put} value='${YOUR_VAR_VALUE}'  # the value you meant`;
+}
+
+/**
+ * A secret re-stored from what Vault holds by a Python expression over its data `d` (never printed):
+ * a variable's only key renamed to value, a `uri` kept without the fields beside it.
+ */
+export function restoreFix(
+  ctx: Where,
+  at: { mount: string; path: string },
+  kv: 1 | 2,
+  expr: string,
+  note: string,
+): string {
+  const bin = `${serverCli(ctx)} kv`;
+  const loc = kvLocation(ctx, at);
+  const py = `import json,sys; d=json.load(sys.stdin)["data"]${kv === 2 ? '["data"]' : ''}; print(json.dumps(${expr}))`;
+  return `${bin} get -format=json ${loc} | python3 -c '${py}' | ${bin} put ${loc} -  # ${note}`;
+}
+
+/** The connection's re-store with the URI only the user knows. */
+function meantUri(ctx: Where, id: string): string | undefined {
+  const at = secretAt(ctx, id);
+  return at ? storeMeantFix(ctx, at, 'connection') : undefined;
+}
+
 function rulesOf(ctx: Input): UriRules {
   return airflowFeatures(ctx.airflow?.version ?? ctx.intendedAirflow?.major ?? '3').uriRules;
 }
@@ -252,7 +291,7 @@ function airflowsValues(ctx: Input): { problems: Problem[]; lines: string[] } | 
     if (trap)
       problems.push({
         text: `${a.id}: the URI in Vault has ${trap}; Airflow resolves ${masked(a.id, v.conn, backendLabel(from))}`,
-        fix: v.raw !== undefined && rawInUserinfo(v.raw) ? reencodeFix(ctx, a.id) : undefined,
+        fix: (v.raw !== undefined ? trapFix(ctx, a.id, v.raw) : undefined) ?? meantUri(ctx, a.id),
       });
   }
   return { problems, lines };

@@ -15,7 +15,8 @@ import { exactFromSecret } from '../../src/airflow/spec.js';
 import { airflowCause } from '../../src/doctor/cause.js';
 import { buildDoctorContext } from '../../src/doctor/context.js';
 import { firstFailure } from '../../src/doctor/evidence.js';
-import { fieldNamesFix, reencodeFix, reseedFix, uriTrap } from '../../src/doctor/values.js';
+import { YOUR_CONN_URI, YOUR_VAR_VALUE } from '../../src/doctor/fixes.js';
+import { fieldNamesFix, reencodeFix, reseedFix, restoreFix, storeMeantFix, uriTrap } from '../../src/doctor/values.js';
 import { summarise } from '../../src/doctor/verdict.js';
 
 const python = spawnSync('python3', ['-c', 'print(1)']).status === 0;
@@ -107,6 +108,26 @@ describe.skipIf(!python)('the re-encoding doctor prints (real python3)', () => {
     expect(fix).toMatch(/ kv put .*-mount=secret connections\/db - {2}# renames hostname -> host; drops colour$/);
     const kv2 = JSON.stringify({ data: { data: { conn_type: 'postgres', hostname: 'h', colour: 'red', login: 'u' } } });
     expect(JSON.parse(runPy(pyOf(fix), kv2))).toEqual({ conn_type: 'postgres', host: 'h', login: 'u' });
+  });
+});
+
+describe.skipIf(!python)('re-stores of a secret Airflow cannot use (real python3)', () => {
+  it('a variable whose only key is not value: that key moved to value (KV v1 data as `kv get -format=json` prints it)', async () => {
+    const ctx = await sandboxCtx(false);
+    const fix = restoreFix(ctx, { mount: 'kv', path: 'variables/v' }, 1, '{"value": d["val"]}', 'moved');
+    expect(fix).toMatch(/ kv put .*-mount=kv variables\/v - {2}# moved$/);
+    expect(JSON.parse(runPy(pyOf(fix), JSON.stringify({ data: { val: 'x y' } })))).toEqual({ value: 'x y' });
+  });
+
+  it('what only the user knows is a placeholder in the exact kv put (the whole secret replaced)', async () => {
+    const ctx = await sandboxCtx(false);
+    const at = { mount: 'secret', path: 'connections/db' };
+    expect(storeMeantFix(ctx, at, 'connection')).toMatch(
+      new RegExp(` kv put -address=\\S+ -mount=secret connections/db conn_uri='${YOUR_CONN_URI}' {2}# `),
+    );
+    expect(storeMeantFix(ctx, { mount: 'secret', path: 'variables/v' }, 'variable')).toContain(
+      `-mount=secret variables/v value='${YOUR_VAR_VALUE}'`,
+    );
   });
 });
 

@@ -50,6 +50,9 @@ const SCRIPT = [
   'command -p env -0',
 ].join('; ');
 
+/** The names whose source doctor reports (Airflow's settings, connections, variables; Vault's client settings). */
+const SETTING = /^(AIRFLOW_|VAULT_|BAO_)/;
+
 function toMap(entries: string[]): Map<string, string> {
   const m = new Map<string, string>();
   for (const e of entries) {
@@ -111,6 +114,23 @@ export async function userEnvironment(
     if (k === '_' || after.has(k)) continue;
     env.delete(k);
     unsetByEnvFile.add(k);
+  }
+  // A shell that sourced the file already holds its values: what the file sets again is still the file's.
+  const same = [...before.keys()].filter(
+    (k) => SETTING.test(k) && !fromEnvFile.has(k) && after.get(k) === before.get(k),
+  );
+  if (same.length) {
+    const without = { ...childEnv };
+    for (const k of same) delete without[k];
+    const again = await runFile(bash, ['--noprofile', '--norc', '-c', SCRIPT, 'css-source-env', envFile], {
+      env: without,
+      cwd: opts.cwd,
+      timeoutMs,
+    });
+    const parts2 = again.stdout.split('\0');
+    const sep2 = parts2.indexOf('');
+    const set = sep2 < 0 ? new Map<string, string>() : toMap(parts2.slice(sep2 + 2, -1));
+    for (const k of same) if (set.has(k)) fromEnvFile.add(k);
   }
   const warnings = r.stderr.trim();
   return { env, envFile, fromEnvFile, unsetByEnvFile, ...(warnings ? { warnings } : {}) };
