@@ -12,12 +12,19 @@
  * A fix that is the exact manual step names what only the user knows with a placeholder
  * (src/doctor/fixes.ts YOUR_*): the corpus puts in what the user would, as they would: the
  * kwargs they meant (the world's, before an operator took them away), a token of the server they
- * started, the userpass password and role_id they set up, a secret_id they make anew.
+ * started and its address, the userpass password and role_id they set up, a secret_id they make anew.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { runProcess } from '../sandbox.js';
-import { YOUR_KWARGS, YOUR_PASSWORD, YOUR_ROLE_ID, YOUR_SECRET_ID, YOUR_TOKEN } from '../../../src/doctor/fixes.js';
+import {
+  YOUR_ADDRESS,
+  YOUR_KWARGS,
+  YOUR_PASSWORD,
+  YOUR_ROLE_ID,
+  YOUR_SECRET_ID,
+  YOUR_TOKEN,
+} from '../../../src/doctor/fixes.js';
 import { sourceEnvFile } from './bases.js';
 
 export interface Applied {
@@ -141,6 +148,8 @@ export interface UserKnows {
   kwargs?: string;
   /** A token the server accepts (the user started it: its admin token is at hand). */
   token?: string;
+  /** Where the user's server listens. */
+  address?: string;
   password?: string;
   roleId?: string;
   /** A secret_id made anew for the user's AppRole. */
@@ -152,6 +161,7 @@ async function filled(fix: string, knows: UserKnows): Promise<string | { missing
   const values: Record<string, () => Promise<string | undefined>> = {
     [YOUR_KWARGS]: async () => knows.kwargs,
     [YOUR_TOKEN]: async () => knows.token,
+    [YOUR_ADDRESS]: async () => knows.address,
     [YOUR_PASSWORD]: async () => knows.password,
     [YOUR_ROLE_ID]: async () => knows.roleId,
     [YOUR_SECRET_ID]: async () => knows.secretId?.(),

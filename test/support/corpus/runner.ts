@@ -211,6 +211,7 @@ function userKnows(w: World): UserKnows {
   return {
     kwargs: w.meantKwargs,
     token: w.server.token,
+    address: w.server.url,
     password: w.knows.password,
     roleId: w.knows.roleId,
     secretId: mount
