@@ -19,11 +19,13 @@ import { basename } from 'node:path';
 import { runProcess } from '../sandbox.js';
 import {
   YOUR_ADDRESS,
+  YOUR_CONN_URI,
   YOUR_KWARGS,
   YOUR_PASSWORD,
   YOUR_ROLE_ID,
   YOUR_SECRET_ID,
   YOUR_TOKEN,
+  YOUR_VAR_VALUE,
 } from '../../../src/doctor/fixes.js';
 import { sourceEnvFile } from './bases.js';
 
@@ -154,6 +156,10 @@ export interface UserKnows {
   roleId?: string;
   /** A secret_id made anew for the user's AppRole. */
   secretId?: () => Promise<string | undefined>;
+  /** The first connection's URI as meant (its user and password percent-encoded). */
+  connUri?: string;
+  /** The first variable's value as meant. */
+  varValue?: string;
 }
 
 /** The fix with each placeholder replaced by what the user knows; a string naming what is missing, else. */
@@ -165,6 +171,8 @@ async function filled(fix: string, knows: UserKnows): Promise<string | { missing
     [YOUR_PASSWORD]: async () => knows.password,
     [YOUR_ROLE_ID]: async () => knows.roleId,
     [YOUR_SECRET_ID]: async () => knows.secretId?.(),
+    [YOUR_CONN_URI]: async () => knows.connUri,
+    [YOUR_VAR_VALUE]: async () => knows.varValue,
   };
   let out = fix;
   for (const [placeholder, value] of Object.entries(values)) {
