@@ -212,6 +212,7 @@ function userKnows(w: World): UserKnows {
     kwargs: w.meantKwargs,
     token: w.server.token,
     address: w.server.url,
+    caFile: w.server.caFile,
     password: w.knows.password,
     roleId: w.knows.roleId,
     secretId: mount
