@@ -213,6 +213,7 @@ function userKnows(w: World): UserKnows {
     kwargs: w.meantKwargs,
     token: w.server.token,
     address: w.server.url,
+    caFile: w.server.caFile,
     password: w.knows.password,
     roleId: w.knows.roleId,
     connUri: w.conns[0] ? uriOf(w.conns[0].intent) : undefined,
