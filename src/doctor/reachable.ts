@@ -4,7 +4,7 @@ import { VaultClient, VaultError } from '../vault/client.js';
 import { isAlive } from '../vault/server.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
 import { caFileOf, urlSource } from './address.js';
-import { setUrl, toolMade, upFix } from './fixes.js';
+import { setUrl, toolMade, upFix, YOUR_ADDRESS } from './fixes.js';
 import { type CheckInput, defineCheck, fail, ok, skip } from './types.js';
 
 /** Another address that answers like Vault: the sandbox's running server, else VAULT_ADDR. */
@@ -76,7 +76,14 @@ export const reachable = defineCheck({
           upFix(ctx, { newToken: ctx.state?.tokenSource !== 'user' }),
         );
       }
-      return { ...fail(`${what} (${from}): no Vault server answers there`), repairable: false };
+      // Not a sandbox this tool made, and nothing answers where it could look: only the user knows where their server is.
+      return {
+        ...fail(
+          `${what} (${from}): no Vault server answers there`,
+          `${setUrl(ctx, YOUR_ADDRESS)}  # the address your Vault server listens on (scheme, host and port)`,
+        ),
+        repairable: false,
+      };
     }
   },
 });

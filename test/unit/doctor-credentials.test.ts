@@ -2,18 +2,21 @@
  * A refused or missing credential on a set-up this tool did not make: doctor cannot know the right
  * one, so its fix is the exact manual step with the user's credential in a placeholder's place,
  * put where Airflow reads the refused one (the kwarg, the token_path file, VAULT_TOKEN where it was
- * set). A sandbox the tool made gets `up` instead (it sets its own login up again).
+ * set), the address of their server. A sandbox the tool made gets `up` instead (it sets its own login up again).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProbeReport } from '../../src/airflow/probe.js';
+import { address } from '../../src/doctor/address.js';
 import { backendKwargs } from '../../src/doctor/backend-kwargs.js';
+import { reachable } from '../../src/doctor/reachable.js';
 import { buildDoctorContext } from '../../src/doctor/context.js';
 import { token } from '../../src/doctor/token.js';
 import type { TokenLookup } from '../../src/doctor/token-lookup.js';
 import { VaultError } from '../../src/vault/client.js';
+import { freePort } from '../support/sandbox.js';
 
 const URL = 'http://127.0.0.1:8200';
 
@@ -43,6 +46,8 @@ const refused = (source: TokenLookup['source']): TokenLookup => ({
 
 // biome-ignore lint/suspicious/noExplicitAny: the check's input is the context plus its needs' facts
 const run = (ctx: any) => token.run(ctx);
+// biome-ignore lint/suspicious/noExplicitAny: the same for any check
+const run2 = (check: { run(ctx: any): Promise<{ status: string; fix?: string }> }, ctx: any) => check.run(ctx);
 
 describe('a refused token on a hand-made set-up', () => {
   it("puts the user's token in the kwarg that held the refused one", async () => {
@@ -98,6 +103,19 @@ describe('a credential the login needs, missing on a hand-made set-up', () => {
     expect(r.status).toBe('fail');
     expect(r.fix).toBe(
       `in ${env}, AIRFLOW__SECRETS__BACKEND_KWARGS: set "role_id": "<your role_id>"  # the approle login needs it`,
+    );
+  });
+});
+
+describe('a server the user must point Airflow at', () => {
+  it('puts the address only the user knows where Airflow reads the dead one', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const { ctx, env } = await handMade({ url: dead, token: 't' });
+    const a = await address.run(ctx);
+    const r = await run2(reachable, { ...ctx, ...a.facts });
+    expect(r.status).toBe('fail');
+    expect(r.fix).toBe(
+      `in ${env}, AIRFLOW__SECRETS__BACKEND_KWARGS: set "url": "<your Vault address>"  # the address your Vault server listens on (scheme, host and port)`,
     );
   });
 });

@@ -181,6 +181,46 @@ const REGRESSIONS: Named[] = [
   ]),
   ...named('a revoked token while an old AIRFLOW_CONN_ answers', three, reader, ['stale-conn-env', 'token-revoked']),
   ...named('a secret stored under uri in a sandbox the tool wrote', two, TOOL, ['secret-under-uri']),
+  // A 403 on the read: the path (a least-privilege token is refused wherever its policy does not reach) or the policy.
+  ...named(
+    'mount_point where nothing is mounted, read with an AppRole login (403, not 404)',
+    two,
+    { auth: 'approle' },
+    ['mount-wrong'],
+  ),
+  ...named(
+    'kv_engine_version 1 on a KV v2 mount, read with an AppRole login (403, not 404)',
+    two,
+    { auth: 'approle' },
+    ['kv-version-mismatch'],
+  ),
+  ...named('mount_point null, read by a least-privilege token', three, { ...reader, mount: 'airflow' }, ['mount-null']),
+  ...named(
+    'mount_point null with AppRole in a sandbox the tool wrote (Airflow never logs in)',
+    three,
+    {
+      ...TOOL,
+      auth: 'approle',
+      mount: 'airflow',
+    },
+    ['mount-null'],
+  ),
+  ...named(
+    "a policy that reads another team's path only, AppRole in a sandbox the tool wrote",
+    three,
+    {
+      ...TOOL,
+      auth: 'approle',
+    },
+    ['policy-other-path'],
+  ),
+  ...named(
+    "a policy that reads another team's path only, verify false in a TLS sandbox",
+    three,
+    { ...TOOL, tls: true },
+    ['tls-verify-false', 'policy-other-path'],
+  ),
+  ...named('a policy that reads the path but denies this connection', both, reader, ['policy-deny']),
   // Fixes that could not be followed: where the settings live, and what only the user knows.
   ...named('kwargs from AIRFLOW__SECRETS__BACKEND_KWARGS_SECRET in a sandbox the tool made', three, TOOL, [
     'kwargs-secret-suffix',
