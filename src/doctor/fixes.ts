@@ -27,6 +27,7 @@ export const YOUR_PASSWORD = '<your password>';
 export const YOUR_ROLE_ID = '<your role_id>';
 export const YOUR_SECRET_ID = '<your secret_id>';
 export const YOUR_ADDRESS = '<your Vault address>';
+export const YOUR_CA_FILE = '<your CA file>';
 
 /** The placeholder for the credential a kwarg holds (`<your password>` for "password"). */
 export function yourCredential(kwarg: string): string {

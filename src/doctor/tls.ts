@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { VaultError } from '../vault/client.js';
 import { describeVaultFailure } from '../vault/tls-explain.js';
 import { caFileOf } from './address.js';
-import { kwargsFix, toolMade, upFix } from './fixes.js';
+import { kwargsFix, toolMade, upFix, YOUR_CA_FILE } from './fixes.js';
 import { type CheckInput, defineCheck, fail, ok, skip } from './types.js';
 
 /** A CA file that exists and is not the one Airflow is given: the sandbox server's own, else VAULT_CACERT. */
@@ -56,7 +56,12 @@ export const tls = defineCheck({
       const untrusted = e.kind === 'tls-untrusted' || e.kind === 'ca-file';
       const restart = e.kind === 'ca-file' ? ownCaGone(ctx, caFile) : undefined;
       if (restart) return fail(`${why.problem}: the sandbox writes it while its server runs`, restart);
-      return fail(why.problem, untrusted && ca ? kwargsFix(ctx, { verify: { set: ca } }) : why.fix);
+      if (!untrusted) return fail(why.problem, why.fix);
+      // Airflow's requests verifies against `verify` alone (the provider builds its session), so that is the key.
+      const fix = ca
+        ? kwargsFix(ctx, { verify: { set: ca } })
+        : `${kwargsFix(ctx, { verify: { set: YOUR_CA_FILE } })}  # the PEM file of the CA that signed the server's certificate`;
+      return fail(why.problem, fix);
     }
   },
 });

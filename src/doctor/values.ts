@@ -271,7 +271,8 @@ function airflowsValues(ctx: Input): { problems: Problem[]; lines: string[] } | 
     lines.push(masked(a.id, v.conn, backendLabel(from)));
     const want = intended.connections.get(a.id);
     if (want) {
-      const seededTrap = uriTrap(want.value, rules);
+      // Only a trap in the user or password: the rest of a seeded URI means what Airflow parses (a #fragment is dropped).
+      const seededTrap = reencodable(want.value) ? uriTrap(want.value, rules) : undefined;
       if (seededTrap) {
         problems.push({
           text: `the URI the sandbox seeds for ${a.id} has ${seededTrap}; Airflow resolves ${masked(a.id, v.conn, backendLabel(from))}`,
@@ -316,7 +317,7 @@ function storedValues(ctx: Input): { problems: Problem[]; undecided: string[] } 
   for (const [id, data] of ctx.connReads) {
     if (!data) continue;
     const want = intended.connections.get(id);
-    const seededTrap = want ? uriTrap(want.value, rules) : undefined;
+    const seededTrap = want && reencodable(want.value) ? uriTrap(want.value, rules) : undefined;
     // What the seeded URI was meant to say is a guess about Airflow's parsing: Airflow decides it.
     if (seededTrap) {
       undecided.push(`${id}: the URI the sandbox seeds has ${seededTrap}`);

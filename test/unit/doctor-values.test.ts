@@ -16,7 +16,15 @@ import { airflowCause } from '../../src/doctor/cause.js';
 import { buildDoctorContext } from '../../src/doctor/context.js';
 import { firstFailure } from '../../src/doctor/evidence.js';
 import { YOUR_CONN_URI, YOUR_VAR_VALUE } from '../../src/doctor/fixes.js';
-import { fieldNamesFix, reencodeFix, reseedFix, restoreFix, storeMeantFix, uriTrap } from '../../src/doctor/values.js';
+import {
+  fieldNamesFix,
+  reencodable,
+  reencodeFix,
+  reseedFix,
+  restoreFix,
+  storeMeantFix,
+  uriTrap,
+} from '../../src/doctor/values.js';
 import { summarise } from '../../src/doctor/verdict.js';
 
 const python = spawnSync('python3', ['-c', 'print(1)']).status === 0;
@@ -77,6 +85,15 @@ describe('URI traps in the user or password', () => {
     'postgres://user:pass@db.example.com:5432/app',
   ])('a URI written as meant is no trap: %s', (uri) => {
     expect(uriTrap(uri, '3')).toBeUndefined();
+  });
+});
+
+describe('what the re-encoding is for (a seeded URI is checked for these only)', () => {
+  it('a trap in the user or password is; a #fragment after the host is not (Airflow drops it, and that is what the URI says)', () => {
+    expect(reencodable('postgres://user:1234#x@db.example.com:5432/app')).toBe(true);
+    expect(reencodable('postgres://user:p%41ss@db.example.com:5432/app')).toBe(true);
+    expect(reencodable('http://host/db#frag')).toBe(false);
+    expect(reencodable('postgres://user:pa%2Fss@db.example.com:5432/app')).toBe(false);
   });
 });
 

@@ -12,18 +12,21 @@
  * A fix that is the exact manual step names what only the user knows with a placeholder
  * (src/doctor/fixes.ts YOUR_*): the corpus puts in what the user would, as they would: the
  * kwargs they meant (the world's, before an operator took them away), a token of the server they
- * started and its address, the userpass password and role_id they set up, a secret_id they make anew.
+ * started, its address and CA, the userpass password and role_id they set up, a secret_id they make anew.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { runProcess } from '../sandbox.js';
 import {
   YOUR_ADDRESS,
+  YOUR_CA_FILE,
+  YOUR_CONN_URI,
   YOUR_KWARGS,
   YOUR_PASSWORD,
   YOUR_ROLE_ID,
   YOUR_SECRET_ID,
   YOUR_TOKEN,
+  YOUR_VAR_VALUE,
 } from '../../../src/doctor/fixes.js';
 import { sourceEnvFile } from './bases.js';
 
@@ -148,12 +151,17 @@ export interface UserKnows {
   kwargs?: string;
   /** A token the server accepts (the user started it: its admin token is at hand). */
   token?: string;
-  /** Where the user's server listens. */
+  /** Where the user's server listens, and the CA that signed its certificate. */
   address?: string;
+  caFile?: string;
   password?: string;
   roleId?: string;
   /** A secret_id made anew for the user's AppRole. */
   secretId?: () => Promise<string | undefined>;
+  /** The first connection's URI as meant (its user and password percent-encoded). */
+  connUri?: string;
+  /** The first variable's value as meant. */
+  varValue?: string;
 }
 
 /** The fix with each placeholder replaced by what the user knows; a string naming what is missing, else. */
@@ -162,9 +170,12 @@ async function filled(fix: string, knows: UserKnows): Promise<string | { missing
     [YOUR_KWARGS]: async () => knows.kwargs,
     [YOUR_TOKEN]: async () => knows.token,
     [YOUR_ADDRESS]: async () => knows.address,
+    [YOUR_CA_FILE]: async () => knows.caFile,
     [YOUR_PASSWORD]: async () => knows.password,
     [YOUR_ROLE_ID]: async () => knows.roleId,
     [YOUR_SECRET_ID]: async () => knows.secretId?.(),
+    [YOUR_CONN_URI]: async () => knows.connUri,
+    [YOUR_VAR_VALUE]: async () => knows.varValue,
   };
   let out = fix;
   for (const [placeholder, value] of Object.entries(values)) {

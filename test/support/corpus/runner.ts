@@ -17,6 +17,7 @@ import { doctorSays, type DoctorSays } from './doctor-says.js';
 import { applyFix, type UserKnows } from './fix.js';
 import { opById, type SetUpSpec } from './generate.js';
 import { field } from './vault-http.js';
+import { uriOf } from './conns.js';
 import type { Major, World } from './world.js';
 
 export const AIRFLOW_BIN: Record<Major, string> = {
@@ -212,8 +213,11 @@ function userKnows(w: World): UserKnows {
     kwargs: w.meantKwargs,
     token: w.server.token,
     address: w.server.url,
+    caFile: w.server.caFile,
     password: w.knows.password,
     roleId: w.knows.roleId,
+    connUri: w.conns[0] ? uriOf(w.conns[0].intent) : undefined,
+    varValue: w.vars[0]?.value,
     secretId: mount
       ? async () =>
           field(
