@@ -1,5 +1,6 @@
 import { serverClient, airflowsClient } from './clients.js';
 import { kwargsFix } from './fixes.js';
+import { missFix } from './policy-or-path.js';
 import { type CheckInput, defineCheck, fail, ok, skip } from './types.js';
 import type { VaultClient } from '../vault/client.js';
 
@@ -48,9 +49,13 @@ export const mount = defineCheck({
           `nothing at '${m}/' is visible to Airflow's token (policies: ${ctx.login.policies.join(', ') || 'none'})`,
         );
       const other = await otherMount(ctx, client, m);
+      // Else where Airflow's token finds the first id (another mount, another namespace).
+      const id = ctx.connIds?.[0];
+      const at = { mount: m, base: where.path.replace(/^\/+|\/+$/g, ''), kv: ctx.kvVersion };
+      const elsewhere = !other && id ? await missFix(ctx, 'connections', at, id) : undefined;
       return fail(
         `nothing is mounted at '${m}/'${info ? ` (the path belongs to '${info.path}/')` : ''}: every lookup misses`,
-        other ? kwargsFix(ctx, { mount_point: { set: other } }) : undefined,
+        other ? kwargsFix(ctx, { mount_point: { set: other } }) : elsewhere,
       );
     }
     if (info.type !== 'kv') return fail(`'${m}/' is a ${info.type} engine, not KV`);

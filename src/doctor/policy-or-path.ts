@@ -17,7 +17,7 @@ import type { MountInfo, ResultantAcl } from '../vault/api.js';
 import type { VaultClient } from '../vault/client.js';
 import { airflowsClient, serverClient } from './clients.js';
 import { kwargsFix, serverCli, toolMade, upFix } from './fixes.js';
-import { airflowClient, type CheckInput, type CheckOutcome, fail } from './types.js';
+import { airflowClient, type CheckInput, type CheckOutcome, fail, namespaceOf } from './types.js';
 
 export type Kind = 'connections' | 'variables';
 type Input = CheckInput<'address' | 'token'>;
@@ -153,6 +153,49 @@ async function foundUnder(admin: VaultClient, at: Place, id: string): Promise<st
   return undefined;
 }
 
+/**
+ * With Airflow's token, where else the id is, as close to where Airflow reads as can be: another
+ * folder of the same mount, the path without the mount repeated in it, another KV mount the token
+ * may use, then the same place in another namespace. Each is a place the token itself reads.
+ */
+async function foundByToken(
+  ctx: Input,
+  view: TokenView,
+  kind: Kind,
+  at: Place,
+  id: string,
+): Promise<string | undefined> {
+  const c = view.client;
+  const folder = await foundUnder(c, at, id);
+  if (folder !== undefined) return kwargsFix(ctx, { [`${kind}_path`]: { set: folder } });
+  const bases = [
+    ...new Set([at.base, at.base.startsWith(`${at.mount}/`) ? at.base.slice(at.mount.length + 1) : at.base]),
+  ];
+  const mounts = await c.visibleMounts().catch(() => ({}) as Record<string, MountInfo>);
+  for (const m of [mounts[at.mount], ...Object.values(mounts).filter((x) => x.path !== at.mount)].slice(0, 8)) {
+    if (!m?.kvVersion) continue;
+    for (const base of bases) {
+      const to: Place = { mount: m.path, base, kv: m.kvVersion };
+      if (to.mount === at.mount && to.base === at.base && to.kv === at.kv) continue;
+      if (await c.readSecret(to.mount, secretPath(base, id), to.kv).catch(() => null))
+        return pointAt(ctx, kind, at, to);
+    }
+  }
+  const ns = namespaceOf(ctx.kwargs);
+  const top = await c
+    .withNamespace(undefined)
+    .listNamespaces()
+    .catch(() => [] as string[]);
+  for (const other of [...(ns ? [undefined] : []), ...top.filter((n) => n !== ns).slice(0, 20)]) {
+    const there = await c
+      .withNamespace(other)
+      .readSecret(at.mount, secretPath(at.base, id), at.kv)
+      .catch(() => null);
+    if (there) return kwargsFix(ctx, { namespace: other === undefined ? { remove: true } : { set: other } });
+  }
+  return undefined;
+}
+
 /** The fix for an id nothing holds where Airflow reads. */
 export async function missFix(ctx: Input, kind: Kind, at: Place, id: string): Promise<string | undefined> {
   const elsewhere = seededElsewhere(ctx, kind, at);
@@ -160,7 +203,10 @@ export async function missFix(ctx: Input, kind: Kind, at: Place, id: string): Pr
   const admin = serverClient(ctx);
   const folder = admin ? await foundUnder(admin, at, id) : undefined;
   if (folder !== undefined) return kwargsFix(ctx, { [`${kind}_path`]: { set: folder } });
-  return upFix(ctx);
+  const up = upFix(ctx);
+  if (up) return up;
+  const view = await tokenView(ctx);
+  return view ? foundByToken(ctx, view, kind, at, id) : undefined;
 }
 
 /** `bin policy read` piped through `edit` into `bin policy write`, for each policy; never writes an empty policy. */

@@ -368,6 +368,17 @@ export class VaultClient implements VaultApi {
     return (body?.data && this.shaped(KEYS, body.data, 'LIST', p, status).keys) ?? [];
   }
 
+  /** The namespaces directly under this client's namespace (`LIST sys/namespaces`), without the trailing '/'. */
+  async listNamespaces(): Promise<string[]> {
+    const p = 'sys/namespaces';
+    const { status, body } = await this.request<Envelope<{ keys?: string[] }>>('GET', `${p}?list=true`);
+    if (status === 404) return [];
+    if (status !== 200) throw this.fail('LIST', p, status, body);
+    return ((body?.data && this.shaped(KEYS, body.data, 'LIST', p, status).keys) ?? []).map((k) =>
+      k.replace(/\/+$/, ''),
+    );
+  }
+
   /** The secret's key/values at `path`, whichever KV version the mount is. */
   async readSecret(mount: string, path: string, kvVersion: 1 | 2): Promise<Record<string, unknown> | null> {
     return kvVersion === 2 ? ((await this.kvRead(mount, path))?.data ?? null) : this.kvReadV1(mount, path);

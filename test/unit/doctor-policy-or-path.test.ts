@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { deniedBy, grantedPlaces, refusedRead } from '../../src/doctor/policy-or-path.js';
+import { deniedBy, grantedPlaces, missFix, refusedRead } from '../../src/doctor/policy-or-path.js';
 import type { MountInfo, ResultantAcl } from '../../src/vault/api.js';
 
 const URL_ = 'http://127.0.0.1:8200';
@@ -115,5 +115,41 @@ describe('a 403 on the read: the path or the policy', () => {
       { mount: 'kv', base: 'team', kv: 2 },
       { mount: 'other', base: 'conns', kv: 2 },
     ]);
+  });
+});
+
+/** A token client over namespaces: `held` lists '<namespace or ->|<mount>|<path>|<kv>' that hold a secret. */
+function nsClient(held: string[], ns?: string): Record<string, unknown> {
+  const at = ns ?? '-';
+  return {
+    withToken: () => nsClient(held, ns),
+    withNamespace: (n: string | undefined) => nsClient(held, n),
+    visibleMounts: async () => ({ secret: kv('secret', 2) }),
+    listSecrets: async (mount: string, prefix: string) =>
+      held
+        .filter((h) => h.startsWith(`${at}|${mount}|${prefix}`))
+        .map((h) => (h.split('|')[2] ?? '').slice(prefix.length).replace(/\/.*$/, '/')),
+    listNamespaces: async () => (ns ? [] : ['ns1', 'ns2']),
+    readSecret: async (mount: string, path: string, v: 1 | 2) =>
+      held.includes(`${at}|${mount}|${path}|${v}`) ? { conn_uri: 'postgres://h' } : null,
+  };
+}
+
+describe('nothing where Airflow reads (404), in a set-up this tool did not make: where its token finds the id', () => {
+  it('the mount repeated in connections_path: the folder under the mount that holds it', async () => {
+    const c = ctx(nsClient(['-|secret|connections/c1|2']) as never);
+    const fix = await missFix(c, 'connections', { mount: 'secret', base: 'secret/connections', kv: 2 }, 'c1');
+    expect(fix).toBe(`in ${ENV_FILE}, AIRFLOW__SECRETS__BACKEND_KWARGS: set "connections_path": "connections"`);
+  });
+
+  it('no namespace in the kwargs while the secret lives in one: the namespace that holds it', async () => {
+    const c = ctx(nsClient(['ns2|secret|connections/c1|2']) as never);
+    const fix = await missFix(c, 'connections', { mount: 'secret', base: 'connections', kv: 2 }, 'c1');
+    expect(fix).toBe(`in ${ENV_FILE}, AIRFLOW__SECRETS__BACKEND_KWARGS: set "namespace": "ns2"`);
+  });
+
+  it('held nowhere the token can see: no fix rather than a guess', async () => {
+    const c = ctx(nsClient([]) as never);
+    expect(await missFix(c, 'connections', { mount: 'secret', base: 'connections', kv: 2 }, 'c1')).toBeUndefined();
   });
 });
