@@ -221,6 +221,12 @@ const REGRESSIONS: Named[] = [
     ['tls-verify-false', 'policy-other-path'],
   ),
   ...named('a policy that reads the path but denies this connection', both, reader, ['policy-deny']),
+  ...named(
+    'the connection deleted from a hand-made set-up (userpass, KV v1)',
+    two,
+    { auth: 'userpass', kv: 1, mount: 'airflow' },
+    ['secret-missing'],
+  ),
 ];
 
 export const NAMED: Named[] = [...EARLIER, ...REGRESSIONS];
