@@ -183,10 +183,13 @@ export async function readAsAirflow(ctx: Input, kind: Kind): Promise<Outcome> {
 
 async function nothingAt(ctx: Input, kind: Kind, at: Place, ids: string[]): Promise<Outcome> {
   const paths = ids.map((id) => `${at.mount}/${secretPath(at.base, id)}`);
+  const first = ids[0] ?? '';
+  // Held nowhere Airflow's token can see: the exact step that stores it where Airflow reads, its value the user's.
+  const store = storeMeantFix(ctx, { mount: at.mount, path: secretPath(at.base, first) }, single(kind));
   return {
     ...fail(
       `nothing at ${paths.join(', ')} (mount '${at.mount}', ${kind}_path '${at.base}'): Airflow says "isn't defined"`,
-      await missFix(ctx, kind, at, ids[0] ?? ''),
+      (await missFix(ctx, kind, at, first)) ?? store,
     ),
     link: 'mount and path',
   };

@@ -221,6 +221,12 @@ const REGRESSIONS: Named[] = [
     ['tls-verify-false', 'policy-other-path'],
   ),
   ...named('a policy that reads the path but denies this connection', both, reader, ['policy-deny']),
+  ...named(
+    'the connection deleted from a hand-made set-up (userpass, KV v1)',
+    two,
+    { auth: 'userpass', kv: 1, mount: 'airflow' },
+    ['secret-missing'],
+  ),
   // Fixes that could not be followed: where the settings live, and what only the user knows.
   ...named('kwargs from AIRFLOW__SECRETS__BACKEND_KWARGS_SECRET in a sandbox the tool made', three, TOOL, [
     'kwargs-secret-suffix',
