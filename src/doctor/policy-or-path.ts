@@ -129,6 +129,21 @@ async function foundWhereGranted(view: TokenView, acl: ResultantAcl, at: Place, 
   return undefined;
 }
 
+/** The token's own namespace, when the kwargs name another and the id is there. */
+async function inTokensNamespace(ctx: Input, view: TokenView, at: Place, id: string) {
+  const ns = await view.client
+    .lookupSelf()
+    .then((i) => i.namespacePath)
+    .catch(() => undefined);
+  if (ns === undefined || ns === (namespaceOf(ctx.kwargs) ?? '')) return undefined;
+  const data = await view.client
+    .withNamespace(ns || undefined)
+    .readSecret(at.mount, secretPath(at.base, id), at.kv)
+    .catch(() => null);
+  if (!data) return undefined;
+  return { ns, fix: kwargsFix(ctx, { namespace: ns ? { set: ns } : { remove: true } }) };
+}
+
 /** Where the sandbox put what Airflow misses, when that is elsewhere than where Airflow reads. */
 function seededElsewhere(ctx: Input, kind: Kind, at: Place): string | undefined {
   const v = ctx.config?.vault;
@@ -332,6 +347,15 @@ export async function refusedRead(
         link: 'mount and path',
       };
   }
+  const home = there === true || !view ? undefined : await inTokensNamespace(ctx, view, at, first);
+  if (home)
+    return {
+      ...fail(
+        `Airflow's token belongs to namespace '${home.ns || '(root)'}', where ${first} is, but the kwargs send Airflow's requests to '${namespaceOf(ctx.kwargs) ?? '(root)'}', where its policy grants nothing (403)`,
+        home.fix,
+      ),
+      link: 'mount and path',
+    };
   if (there === false)
     return {
       ...fail(

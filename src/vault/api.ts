@@ -56,6 +56,8 @@ export interface TokenInfo {
    * last (the server revokes it), else how many requests it may still make.
    */
   numUses: number;
+  /** The namespace the token belongs to ('' for the root namespace), where the server says (OpenBao, Vault Enterprise). */
+  namespacePath?: string;
 }
 
 export interface MountInfo {

@@ -136,6 +136,7 @@ function tokenInfo(d: {
   ttl?: number;
   path?: string;
   num_uses?: number;
+  namespace_path?: string;
 }): TokenInfo {
   return {
     policies: d.policies ?? [],
@@ -143,6 +144,7 @@ function tokenInfo(d: {
     ttl: d.ttl ?? 0,
     path: d.path ?? '',
     numUses: d.num_uses ?? 0,
+    ...(d.namespace_path !== undefined ? { namespacePath: d.namespace_path.replace(/^\/+|\/+$/g, '') } : {}),
   };
 }
 
@@ -592,6 +594,7 @@ const TOKEN = obj({
   ttl: opt(num),
   path: opt(str),
   num_uses: opt(num),
+  namespace_path: opt(str),
 });
 const MOUNT = obj({ path: opt(str), type: opt(str), options: opt(obj({ version: opt(str) })) });
 const CAPS = recordOf(obj({ capabilities: opt(list(str)) }));

@@ -26,6 +26,7 @@ function fakeClient(a: ResultantAcl, mounts: Record<string, MountInfo>, held: st
     withNamespace: () => c,
     withToken: () => c,
     resultantAcl: async () => a,
+    lookupSelf: async () => ({ namespacePath: '' }),
     visibleMounts: async () => mounts,
     readSecret: async (mount: string, path: string, v: 1 | 2) => {
       reads.push(`${mount}|${path}|${v}`);
@@ -134,6 +135,28 @@ function nsClient(held: string[], ns?: string): Record<string, unknown> {
       held.includes(`${at}|${mount}|${path}|${v}`) ? { conn_uri: 'postgres://h' } : null,
   };
 }
+
+describe('a 403 from a namespace the token does not belong to', () => {
+  it("the kwargs name an empty namespace: the token's own namespace holds the id, so the fix is the namespace", async () => {
+    // The token is ns40's: asked in the kwargs' empty40, its ACL is refused; its own lookup names ns40.
+    const client = (ns: string | undefined): Record<string, unknown> => ({
+      withToken: () => client(ns),
+      withNamespace: (n: string | undefined) => client(n),
+      readSecret: async (m: string, p: string) =>
+        ns === 'ns40' && m === 'kv' && p === 'connections/c1' ? { conn_uri: 'x://' } : null,
+      resultantAcl: async () => {
+        throw new Error('403 permission denied');
+      },
+      lookupSelf: async () => ({ namespacePath: 'ns40' }),
+    });
+    const c = { ...ctx(client(undefined) as never), kwargs: { namespace: 'empty40' } } as Parameters<
+      typeof refusedRead
+    >[0];
+    const o = await refusedRead(c, 'connections', { mount: 'kv', base: 'connections', kv: 2 }, ['c1']);
+    expect(o.link).toBe('mount and path');
+    expect(o.fix).toBe(`in ${ENV_FILE}, AIRFLOW__SECRETS__BACKEND_KWARGS: set "namespace": "ns40"`);
+  });
+});
 
 describe('nothing where Airflow reads (404), in a set-up this tool did not make: where its token finds the id', () => {
   it('the mount repeated in connections_path: the folder under the mount that holds it', async () => {

@@ -243,6 +243,15 @@ const REGRESSIONS: Named[] = [
   ...named('the server of a TLS sandbox stopped (its CA file goes with it)', both, { ...TOOL, tls: true }, [
     'server-stopped',
   ]),
+  ...named(
+    'an empty namespace in the kwargs, read by a least-privilege token of the namespace that holds it (403)',
+    three,
+    {
+      ...reader,
+      namespace: true,
+    },
+    ['namespace-wrong'],
+  ),
 ];
 
 export const NAMED: Named[] = [...EARLIER, ...REGRESSIONS];
