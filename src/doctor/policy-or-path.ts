@@ -262,11 +262,16 @@ export function policyFix(
       return `${rerun}  # writes ${POLICY_FILE}, which grants the read, back to Vault`;
     return `printf '\\n%s\\n' ${shellArg(oneLine(rule))} >> ${shellArg(sb.paths.policy)} && ${rerun}  # the rerun writes ${POLICY_FILE} to Vault`;
   }
-  const name = named(policies)[0] ?? 'airflow';
+  // A token's policies are fixed when it is made: the rule must go into one it carries, `default`
+  // itself when that is all it has (every token carries it: fine on a sandbox server, said so).
+  const own = named(policies)[0];
+  const name = own ?? (policies.includes('default') ? 'default' : 'airflow');
   const bin = serverCli(ctx);
   const addr = `-address=${shellArg(ctx.access.url)}`;
+  const note =
+    own === undefined && name === 'default' ? "  # the token's only policy is default, which every token carries" : '';
   // The rule as printf's argument, not its format: a '%' in a path stays a '%'.
-  return `{ ${bin} policy read ${addr} ${shellArg(name)} 2>/dev/null; printf '\\n%s\\n' ${shellArg(oneLine(rule))}; } | ${bin} policy write ${addr} ${shellArg(name)} -`;
+  return `{ ${bin} policy read ${addr} ${shellArg(name)} 2>/dev/null; printf '\\n%s\\n' ${shellArg(oneLine(rule))}; } | ${bin} policy write ${addr} ${shellArg(name)} -${note}`;
 }
 
 /** The deny rule removed from the policy that holds it (policy.hcl first, in a sandbox this tool made). */

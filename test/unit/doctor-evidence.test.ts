@@ -185,6 +185,10 @@ describe('fixes doctor prints', () => {
     const hand = await sandboxCtx(false);
     const cmd = policyFix({ ...hand, login: { policies: ['default', 'airflow-read'] } }, at);
     expect(cmd).toContain(`policy write -address=${hand.access.url} airflow-read -`);
+    // A token whose only policy is default: the rule goes there (a policy it does not carry would change nothing).
+    const onlyDefault = policyFix({ ...hand, login: { policies: ['default'] } }, at);
+    expect(onlyDefault).toContain(`policy read -address=${hand.access.url} default `);
+    expect(onlyDefault).toContain(`policy write -address=${hand.access.url} default -`);
   });
 
   it('the re-encoding fix names the address Airflow talks to, so it reaches that server whatever VAULT_ADDR says', async () => {
