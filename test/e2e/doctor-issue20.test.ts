@@ -139,7 +139,7 @@ describe.skipIf(skipReason)('issue 20, without Airflow: broken set-ups never pas
     editFile(env, (t) => t.replace(/^VAULT_TOKEN=.*\n/m, ''));
     const d = await doctorJson(w, [], { AIRFLOW__SECRETS__BACKEND_KWARG__TOKEN: token });
     expect(d.code, d.text).toBe(1);
-    expect(explaining(d.json)?.link).toBe('kwargs');
+    expect(explaining(d.json)?.link).toBe('config source');
     await runCli(w, ['down']);
   });
 
