@@ -90,11 +90,14 @@ export async function userEnvironment(
   delete childEnv.ENV;
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const started = Date.now();
-  const r = await runFile(bash, ['--noprofile', '--norc', '-c', SCRIPT, 'css-source-env', envFile], {
-    env: childEnv,
-    cwd: opts.cwd,
-    timeoutMs,
-  });
+  // What SCRIPT prints: the environment before (NUL-separated), an empty field, then after sourcing.
+  const source = (env: NodeJS.ProcessEnv) =>
+    runFile(bash, ['--noprofile', '--norc', '-c', SCRIPT, 'css-source-env', envFile], {
+      env,
+      cwd: opts.cwd,
+      timeoutMs,
+    });
+  const r = await source(childEnv);
   const parts = r.stdout.split('\0');
   const sep = parts.indexOf('');
   if (sep < 0 && Date.now() - started >= timeoutMs)
@@ -122,12 +125,7 @@ export async function userEnvironment(
   if (same.length) {
     const without = { ...childEnv };
     for (const k of same) delete without[k];
-    const again = await runFile(bash, ['--noprofile', '--norc', '-c', SCRIPT, 'css-source-env', envFile], {
-      env: without,
-      cwd: opts.cwd,
-      timeoutMs,
-    });
-    const parts2 = again.stdout.split('\0');
+    const parts2 = (await source(without)).stdout.split('\0');
     const sep2 = parts2.indexOf('');
     const set = sep2 < 0 ? new Map<string, string>() : toMap(parts2.slice(sep2 + 2, -1));
     for (const k of same) if (set.has(k)) fromEnvFile.add(k);
